@@ -1,0 +1,129 @@
+//! Calendar days within the range the contract accepts.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A calendar day (the user's local day) in 1900-01-01..=2200-12-31.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(NaiveDate);
+
+/// Why a text is not a usable day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DayError {
+    /// Not a real `YYYY-MM-DD` calendar date (400 in a query, 422 in a body).
+    #[error("must be a calendar date YYYY-MM-DD")]
+    Malformed,
+    /// A real date outside the supported range (always 422).
+    #[error("must be between 1900-01-01 and 2200-12-31")]
+    OutOfRange,
+}
+
+impl Day {
+    pub const MIN: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+    pub const MAX: NaiveDate = NaiveDate::from_ymd_opt(2200, 12, 31).unwrap();
+
+    pub fn new(date: NaiveDate) -> Result<Self, DayError> {
+        if (Self::MIN..=Self::MAX).contains(&date) { Ok(Day(date)) } else { Err(DayError::OutOfRange) }
+    }
+
+    pub fn date(self) -> NaiveDate {
+        self.0
+    }
+
+    /// The day `days` later, if it is still in range.
+    pub fn plus_days(self, days: i64) -> Option<Day> {
+        let date = self.0.checked_add_signed(chrono::Duration::try_days(days)?)?;
+        Day::new(date).ok()
+    }
+
+    /// Whole days from `self` to `later` (negative when `later` is earlier).
+    pub fn days_until(self, later: Day) -> i64 {
+        (later.0 - self.0).num_days()
+    }
+}
+
+impl FromStr for Day {
+    type Err = DayError;
+
+    /// Only the strict `YYYY-MM-DD` form: ten characters, zero-padded.
+    fn from_str(text: &str) -> Result<Self, DayError> {
+        let bytes = text.as_bytes();
+        let shape_ok = bytes.len() == 10
+            && bytes[4] == b'-'
+            && bytes[7] == b'-'
+            && bytes.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+        if !shape_ok {
+            return Err(DayError::Malformed);
+        }
+        let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| DayError::Malformed)?;
+        Day::new(date)
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Day {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Day".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "date" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_only_real_dates_in_range() {
+        let cases = [
+            ("2026-11-24", Ok(())),
+            ("1900-01-01", Ok(())),
+            ("2200-12-31", Ok(())),
+            ("2024-02-29", Ok(())),
+            ("2026-02-29", Err(DayError::Malformed)),
+            ("2026-02-30", Err(DayError::Malformed)),
+            ("notadate", Err(DayError::Malformed)),
+            ("2026-1-01", Err(DayError::Malformed)),
+            ("+2026-01-01", Err(DayError::Malformed)),
+            ("2026-01-01 ", Err(DayError::Malformed)),
+            ("1899-12-31", Err(DayError::OutOfRange)),
+            ("2201-01-01", Err(DayError::OutOfRange)),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(text.parse::<Day>().map(|_| ()), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn arithmetic_crosses_month_and_year_ends() {
+        let day: Day = "2026-12-31".parse().unwrap();
+        assert_eq!(day.plus_days(1).unwrap().to_string(), "2027-01-01");
+        assert_eq!(day.plus_days(-365).unwrap().to_string(), "2025-12-31");
+        assert_eq!("2200-12-31".parse::<Day>().unwrap().plus_days(1), None);
+        let leap: Day = "2024-02-28".parse().unwrap();
+        assert_eq!(leap.days_until("2024-03-01".parse().unwrap()), 2);
+    }
+}

@@ -1,0 +1,190 @@
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::validation::{MAX_BATCH, SERVINGS, ValidationErrors};
+use crate::{Amount, Day, FoodId, LogEntryId, Macros, Meal, RecipeId, Timestamp};
+
+/// What a log entry records: a food or a recipe, never both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogItem {
+    Food(FoodId),
+    Recipe(RecipeId),
+}
+
+/// One food or recipe eaten on one day, with its macros snapshotted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LogEntry {
+    pub id: LogEntryId,
+    pub date: Day,
+    pub meal: Meal,
+    pub food_id: Option<FoodId>,
+    pub recipe_id: Option<RecipeId>,
+    pub name: String,
+    pub servings: Amount,
+    /// per-serving macros × servings at the time of logging or editing.
+    #[serde(flatten)]
+    pub macros: Macros,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl LogEntry {
+    pub fn item(&self) -> Option<LogItem> {
+        match (self.food_id, self.recipe_id) {
+            (Some(food), None) => Some(LogItem::Food(food)),
+            (None, Some(recipe)) => Some(LogItem::Recipe(recipe)),
+            _ => None,
+        }
+    }
+}
+
+/// A validated entry to log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLogEntry {
+    pub date: Day,
+    pub meal: Meal,
+    pub item: LogItem,
+    pub servings: Amount,
+}
+
+/// Raw fields of one batch entry; `None` means missing or mistyped and
+/// already reported by the parser.
+#[derive(Debug, Clone, Default)]
+pub struct LogEntryInput {
+    pub date: Option<Day>,
+    pub meal: Option<Meal>,
+    pub food_id: Option<i64>,
+    pub recipe_id: Option<i64>,
+    pub servings: Option<f64>,
+}
+
+impl NewLogEntry {
+    /// Validates a batch: 1..=100 entries, each with exactly one of food_id
+    /// and recipe_id and servings in (0, 100]. Field paths are
+    /// `entries.N.field`.
+    pub fn parse_batch(inputs: Vec<LogEntryInput>, complete: bool) -> Result<Vec<NewLogEntry>, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if inputs.is_empty() || inputs.len() > MAX_BATCH {
+            errors.add("entries", format!("must hold 1 to {MAX_BATCH} entries"));
+            return Err(errors);
+        }
+        let mut entries = Vec::with_capacity(inputs.len());
+        for (index, input) in inputs.into_iter().enumerate() {
+            let item = match (input.food_id, input.recipe_id) {
+                (Some(food), None) => Some(LogItem::Food(FoodId(food))),
+                (None, Some(recipe)) => Some(LogItem::Recipe(RecipeId(recipe))),
+                _ => {
+                    errors.add(format!("entries.{index}"), "must have exactly one of food_id and recipe_id");
+                    None
+                }
+            };
+            let servings = input.servings.and_then(|v| errors.check(format!("entries.{index}.servings"), SERVINGS.amount(v)));
+            if let (Some(date), Some(meal), Some(item), Some(servings)) = (input.date, input.meal, item, servings) {
+                entries.push(NewLogEntry { date, meal, item, servings });
+            }
+        }
+        if errors.is_empty() && complete { Ok(entries) } else { Err(errors) }
+    }
+}
+
+/// Everything logged on one day, ordered by meal then id, with totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DayLogs {
+    pub date: Day,
+    pub completed: bool,
+    pub entries: Vec<LogEntry>,
+    pub totals: Macros,
+}
+
+impl DayLogs {
+    pub fn new(date: Day, completed: bool, mut entries: Vec<LogEntry>) -> DayLogs {
+        entries.sort_by_key(|entry| (entry.meal, entry.id));
+        let totals = entries.iter().map(|entry| entry.macros).sum();
+        DayLogs { date, completed, entries, totals }
+    }
+
+    /// The invariants a cached copy must still satisfy (check-value).
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(entry) = self.entries.iter().find(|entry| entry.date != self.date) {
+            return Err(format!("entry {} is dated {}, not {}", entry.id, entry.date, self.date));
+        }
+        if !self.entries.is_sorted_by_key(|entry| (entry.meal, entry.id)) {
+            return Err("entries are not ordered by meal then id".into());
+        }
+        if self.entries.iter().any(|entry| entry.item().is_none()) {
+            return Err("an entry has neither or both of food_id and recipe_id".into());
+        }
+        let totals: Macros = self.entries.iter().map(|entry| entry.macros).sum();
+        if totals != self.totals {
+            return Err("totals are not the sum of the entries".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> Day {
+        text.parse().unwrap()
+    }
+
+    fn entry(id: i64, meal: Meal, calories: i64) -> LogEntry {
+        let now = Timestamp::new(chrono::DateTime::UNIX_EPOCH);
+        LogEntry {
+            id: LogEntryId(id),
+            date: day("2026-11-24"),
+            meal,
+            food_id: Some(FoodId(1)),
+            recipe_id: None,
+            name: "Oats".into(),
+            servings: Amount::from_hundredths(100),
+            macros: Macros { calories: Amount::from_hundredths(calories), ..Macros::default() },
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn day_logs_order_by_meal_then_id_and_total() {
+        let logs = DayLogs::new(
+            day("2026-11-24"),
+            false,
+            vec![entry(3, Meal::Snack, 1), entry(2, Meal::Breakfast, 10), entry(1, Meal::Dinner, 100), entry(4, Meal::Breakfast, 1000)],
+        );
+        let ids: Vec<i64> = logs.entries.iter().map(|e| e.id.0).collect();
+        assert_eq!(ids, [2, 4, 1, 3]);
+        assert_eq!(logs.totals.calories, Amount::from_hundredths(1111));
+        assert_eq!(logs.check(), Ok(()));
+    }
+
+    #[test]
+    fn check_rejects_inconsistent_copies() {
+        let good = DayLogs::new(day("2026-11-24"), false, vec![entry(1, Meal::Lunch, 5)]);
+        let mut wrong_total = good.clone();
+        wrong_total.totals.calories = Amount::from_hundredths(6);
+        assert!(wrong_total.check().is_err());
+        let mut wrong_date = good.clone();
+        wrong_date.date = day("2026-11-25");
+        assert!(wrong_date.check().is_err());
+        let mut unordered = DayLogs::new(day("2026-11-24"), false, vec![entry(1, Meal::Lunch, 5), entry(2, Meal::Breakfast, 5)]);
+        unordered.entries.reverse();
+        assert!(unordered.check().is_err());
+    }
+
+    #[test]
+    fn batch_rules_name_each_entry() {
+        let ok = LogEntryInput { date: Some(day("2026-11-24")), meal: Some(Meal::Lunch), food_id: Some(1), recipe_id: None, servings: Some(1.0) };
+        assert_eq!(NewLogEntry::parse_batch(vec![ok.clone()], true).unwrap().len(), 1);
+        let both = LogEntryInput { recipe_id: Some(2), ..ok.clone() };
+        let neither = LogEntryInput { food_id: None, ..ok.clone() };
+        let too_many = LogEntryInput { servings: Some(100.004), ..ok.clone() };
+        let zero = LogEntryInput { servings: Some(0.0), ..ok.clone() };
+        let errors = NewLogEntry::parse_batch(vec![ok.clone(), both, neither, too_many, zero], true).unwrap_err();
+        let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["entries.1", "entries.2", "entries.3.servings", "entries.4.servings"]);
+        assert!(NewLogEntry::parse_batch(vec![], true).is_err());
+        assert!(NewLogEntry::parse_batch(vec![ok; 101], true).is_err());
+    }
+}

@@ -1,0 +1,75 @@
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::Day;
+
+/// Completed-day streaks as of `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Streak {
+    /// Consecutive completed days ending at `today` or the day before it.
+    pub current: u32,
+    /// The longest run of consecutive completed days up to `today`.
+    pub longest: u32,
+    pub last_completed: Option<Day>,
+}
+
+impl Streak {
+    /// Computes streaks from completed days in any order; days after `today`
+    /// do not count.
+    pub fn compute(completed: impl IntoIterator<Item = Day>, today: Day) -> Streak {
+        let mut days: Vec<Day> = completed.into_iter().filter(|day| *day <= today).collect();
+        days.sort_unstable();
+        days.dedup();
+        let mut longest = 0;
+        let mut run = 0;
+        let mut previous: Option<Day> = None;
+        for day in &days {
+            run = match previous {
+                Some(prev) if prev.days_until(*day) == 1 => run + 1,
+                _ => 1,
+            };
+            longest = longest.max(run);
+            previous = Some(*day);
+        }
+        let last_completed = days.last().copied();
+        let current = match last_completed {
+            Some(last) if last.days_until(today) <= 1 => run,
+            _ => 0,
+        };
+        Streak { current, longest, last_completed }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn days(list: &[&str]) -> Vec<Day> {
+        list.iter().map(|d| d.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn streak_rules() {
+        // (completed days, today, current, longest, last)
+        let cases: [(&[&str], &str, u32, u32, Option<&str>); 9] = [
+            (&[], "2026-11-24", 0, 0, None),
+            (&["2026-11-24"], "2026-11-24", 1, 1, Some("2026-11-24")),
+            (&["2026-11-23"], "2026-11-24", 1, 1, Some("2026-11-23")),
+            (&["2026-11-22"], "2026-11-24", 0, 1, Some("2026-11-22")),
+            // a gap breaks the run; the longest survives
+            (&["2026-11-10", "2026-11-11", "2026-11-12", "2026-11-20", "2026-11-21"], "2026-11-21", 2, 3, Some("2026-11-21")),
+            // month and year ends
+            (&["2026-12-30", "2026-12-31", "2027-01-01"], "2027-01-02", 3, 3, Some("2027-01-01")),
+            (&["2024-02-28", "2024-02-29", "2024-03-01"], "2024-03-01", 3, 3, Some("2024-03-01")),
+            // days after today do not count
+            (&["2026-11-24", "2026-11-25", "2026-11-26"], "2026-11-24", 1, 1, Some("2026-11-24")),
+            // unordered input with duplicates
+            (&["2026-11-24", "2026-11-23", "2026-11-24"], "2026-11-24", 2, 2, Some("2026-11-24")),
+        ];
+        for (completed, today, current, longest, last) in cases {
+            let streak = Streak::compute(days(completed), today.parse().unwrap());
+            let expected = Streak { current, longest, last_completed: last.map(|d| d.parse().unwrap()) };
+            assert_eq!(streak, expected, "{completed:?} today {today}");
+        }
+    }
+}

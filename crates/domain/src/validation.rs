@@ -1,0 +1,185 @@
+//! Field-level validation errors and the bounds of the API contract.
+//!
+//! Every rule names the field it applies to with a dotted path
+//! (`entries.3.servings`), so a client can point at each offending input.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::Amount;
+
+/// One broken rule on one input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// All the rules an input breaks; never empty when returned as an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationErrors(Vec<FieldError>);
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl ValidationErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        errors
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.into(), message: message.into() });
+    }
+
+    /// Records the error of `result`, if any, and hands back its value.
+    pub fn check<T>(&mut self, field: impl Into<String>, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    pub fn extend(&mut self, other: ValidationErrors) {
+        self.0.extend(other.0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn errors(&self) -> &[FieldError] {
+        &self.0
+    }
+
+    /// `Ok(value)` when nothing was recorded.
+    pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, ValidationErrors> {
+        if self.is_empty() { Ok(value()) } else { Err(self) }
+    }
+}
+
+/// An inclusive range a number must fall in, checked before rounding.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    pub min: f64,
+    pub max: f64,
+    /// The minimum itself is excluded (servings are in (0, 100]).
+    pub min_exclusive: bool,
+}
+
+impl Bound {
+    pub const fn closed(min: f64, max: f64) -> Self {
+        Bound { min, max, min_exclusive: false }
+    }
+
+    pub const fn open_closed(min: f64, max: f64) -> Self {
+        Bound { min, max, min_exclusive: true }
+    }
+
+    /// Checks `value` as given and rounds it to two decimals.
+    pub fn amount(&self, value: f64) -> Result<Amount, String> {
+        let above_min = if self.min_exclusive { value > self.min } else { value >= self.min };
+        if !value.is_finite() || !above_min || value > self.max {
+            let open = if self.min_exclusive { "(" } else { "[" };
+            return Err(format!("must be in {open}{}, {}]", self.min, self.max));
+        }
+        Amount::round_from(value).ok_or_else(|| "must be a finite number".to_owned())
+    }
+}
+
+pub const SERVINGS: Bound = Bound::open_closed(0.0, 100.0);
+pub const CALORIES: Bound = Bound::closed(0.0, 10000.0);
+pub const GRAMS: Bound = Bound::closed(0.0, 1000.0);
+pub const SERVING_SIZE: Bound = Bound::open_closed(0.0, 10000.0);
+pub const MAX_BATCH: usize = 100;
+
+/// Trims `text` and checks its length in Unicode scalar values.
+pub fn text(text: &str, min: usize, max: usize) -> Result<String, String> {
+    let trimmed = text.trim();
+    let length = trimmed.chars().count();
+    if length < min || length > max {
+        return Err(format!("must be {min} to {max} characters after trimming"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+pub fn name(value: &str) -> Result<String, String> {
+    text(value, 1, 200)
+}
+
+/// `limit` query parameter: 1..=100, default 20.
+pub fn limit(value: Option<i64>) -> Result<u32, String> {
+    match value {
+        None => Ok(20),
+        Some(n @ 1..=100) => Ok(n as u32),
+        Some(_) => Err("must be in [1, 100]".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_apply_before_rounding() {
+        let cases: [(Bound, f64, Option<i64>); 10] = [
+            (SERVINGS, 0.0, None),
+            (SERVINGS, 0.001, Some(0)),
+            (SERVINGS, 100.0, Some(10000)),
+            (SERVINGS, 100.004, None),
+            (SERVINGS, -1.0, None),
+            (CALORIES, 0.0, Some(0)),
+            (CALORIES, 10000.0, Some(1_000_000)),
+            (CALORIES, 10000.01, None),
+            (GRAMS, 1000.0, Some(100_000)),
+            (GRAMS, f64::NAN, None),
+        ];
+        for (bound, value, expected) in cases {
+            let got = bound.amount(value).ok().map(Amount::hundredths);
+            assert_eq!(got, expected, "{value} in {bound:?}");
+        }
+    }
+
+    #[test]
+    fn text_counts_scalar_values_after_trimming() {
+        assert_eq!(name("  Oats  ").as_deref(), Ok("Oats"));
+        assert!(name("   ").is_err());
+        assert!(name("").is_err());
+        assert!(name(&"é".repeat(200)).is_ok());
+        assert!(name(&"é".repeat(201)).is_err());
+        assert!(name(&"🍎".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn limit_defaults_and_bounds() {
+        assert_eq!(limit(None), Ok(20));
+        assert_eq!(limit(Some(1)), Ok(1));
+        assert_eq!(limit(Some(100)), Ok(100));
+        assert!(limit(Some(0)).is_err());
+        assert!(limit(Some(101)).is_err());
+    }
+
+    #[test]
+    fn errors_collect_every_field() {
+        let mut errors = ValidationErrors::new();
+        assert_eq!(errors.check("a", Ok::<_, String>(1)), Some(1));
+        assert_eq!(errors.check::<i32>("b", Err("bad".into())), None);
+        errors.add("c.0.d", "worse");
+        let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["b", "c.0.d"]);
+        assert!(errors.into_result(|| ()).is_err());
+    }
+}

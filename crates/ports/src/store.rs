@@ -1,0 +1,101 @@
+//! The cache-store port: the few atomic primitives the engine is built on.
+//!
+//! Entries are opaque bytes. Guards are generation counters (random u64s);
+//! an entry records the generations of its guards when its value was
+//! fetched, and is valid only while they are unchanged. All keys passed in
+//! one call belong to one user and share a Redis Cluster slot.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// The store could not be used; the engine fails open on it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("cache store timed out")]
+    Timeout,
+    #[error("cache store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// An entry's bytes with the current generations of the guards asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    pub value: Option<Bytes>,
+    /// One per guard asked for, in order; `None` when the guard is absent.
+    pub guards: Vec<Option<u64>>,
+}
+
+/// What a conditional store did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOutcome {
+    Stored,
+    /// A guard changed since the snapshot: the value is from before an
+    /// invalidation and was not stored.
+    Rejected,
+}
+
+/// A key-value store with generation guards (in-process or Redis).
+#[mockall::automock]
+#[async_trait]
+pub trait CacheStore: Send + Sync + 'static {
+    /// A short name for health reports: `in-process`, `redis`.
+    fn kind(&self) -> &'static str;
+
+    /// MUST return the value at `key` and the current generation of each
+    /// guard, read atomically (one round trip in a remote store).
+    async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError>;
+
+    /// MUST set each absent guard to the matching `fresh` value, leave
+    /// present ones unchanged, and return every guard's generation. Guards
+    /// expire after `guard_ttl` without a write.
+    async fn init_guards(&self, guards: &[String], fresh: &[u64], guard_ttl: Duration) -> Result<Vec<u64>, StoreError>;
+
+    /// MUST store `value` at `key` for `ttl` only if every guard still holds
+    /// the matching `expected` generation, atomically with that check.
+    async fn store_if_current(
+        &self,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+        guards: &[String],
+        expected: &[u64],
+    ) -> Result<StoreOutcome, StoreError>;
+
+    /// MUST set every guard to its new generation and delete every key in
+    /// `delete`, atomically: once it returns, no `store_if_current` with an
+    /// older generation succeeds.
+    async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError>;
+
+    /// MUST delete `key` if present (an entry found invalid).
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// MUST answer whether the store is reachable now.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl<S: CacheStore + ?Sized> CacheStore for std::sync::Arc<S> {
+    fn kind(&self) -> &'static str {
+        (**self).kind()
+    }
+    async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {
+        (**self).read(key, guards).await
+    }
+    async fn init_guards(&self, guards: &[String], fresh: &[u64], guard_ttl: Duration) -> Result<Vec<u64>, StoreError> {
+        (**self).init_guards(guards, fresh, guard_ttl).await
+    }
+    async fn store_if_current(&self, key: &str, value: Bytes, ttl: Duration, guards: &[String], expected: &[u64]) -> Result<StoreOutcome, StoreError> {
+        (**self).store_if_current(key, value, ttl, guards, expected).await
+    }
+    async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError> {
+        (**self).bump(guards, delete, guard_ttl).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        (**self).delete(key).await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        (**self).ping().await
+    }
+}
