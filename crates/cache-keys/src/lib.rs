@@ -255,6 +255,7 @@ fn epoch_guard(user: UserId) -> String {
 /// lives and which generations guard it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryAddress {
+    pub user: UserId,
     pub tier: Tier,
     pub family: &'static str,
     pub key: String,
@@ -265,7 +266,7 @@ pub struct EntryAddress {
 impl EntryAddress {
     /// A tier-1 entry, guarded by its own generation and its user's epoch.
     pub fn tier1(key: Tier1Key) -> Self {
-        EntryAddress { tier: Tier::One, family: key.family(), key: key.render(), guards: vec![key.guard(), epoch_guard(key.user())] }
+        EntryAddress { user: key.user(), tier: Tier::One, family: key.family(), key: key.render(), guards: vec![key.guard(), epoch_guard(key.user())] }
     }
 
     /// A tier-2 entry, guarded by its user's epoch and each of its tags.
@@ -275,7 +276,7 @@ impl EntryAddress {
         let mut guards = Vec::with_capacity(tags.len() + 1);
         guards.push(epoch_guard(query.user()));
         guards.extend(tags.iter().map(|tag| tag.guard()));
-        EntryAddress { tier: Tier::Two, family: query.family(), key: query.render(), guards }
+        EntryAddress { user: query.user(), tier: Tier::Two, family: query.family(), key: query.render(), guards }
     }
 }
 

@@ -1,1 +1,18 @@
+//! The two-tier cache engine (cachified-style tier 1, Accelerate-style
+//! tier 2) over any `CacheStore`, and the in-process store.
+//!
+//! See docs/caching.md for the states, the races and how each is closed.
 
+mod breaker;
+mod engine;
+mod envelope;
+mod memory;
+mod outcome;
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+
+pub use breaker::BreakerConfig;
+pub use engine::{Check, Engine, EngineConfig, Freshness, InvalidationReport, Policy, ReadError, StoreStatus};
+pub use memory::MemoryStore;
+pub use outcome::{Outcome, StatsSnapshot};

@@ -1,0 +1,96 @@
+//! The behaviour every `CacheStore` must show, as functions any store's
+//! tests can run (feature `conformance`; the Redis adapter runs them too).
+//! Keys carry a `{user:N}` hash tag as real keys do; pass a fresh store or
+//! a store with a fresh key prefix.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use macrotrack_ports::{CacheStore, StoreOutcome};
+
+const TTL: Duration = Duration::from_secs(60);
+
+fn keys(user: u64) -> (String, Vec<String>) {
+    let scope = format!("conf:{{user:{user}}}");
+    (format!("{scope}:value"), vec![format!("{scope}:gen:a"), format!("{scope}:gen:b")])
+}
+
+/// Runs every check in turn; panics on the first broken rule.
+pub async fn run_all<S: CacheStore>(store: &S) {
+    absent_reads_empty(store).await;
+    init_sets_only_absent_guards(store).await;
+    conditional_store_and_the_stale_set_race(store).await;
+    bump_deletes_and_changes_generations(store).await;
+    large_generations_are_exact(store).await;
+    delete_removes(store).await;
+}
+
+pub async fn absent_reads_empty<S: CacheStore>(store: &S) {
+    let (key, guards) = keys(1);
+    let snapshot = store.read(&key, &guards).await.expect("read");
+    assert_eq!(snapshot.value, None);
+    assert_eq!(snapshot.guards, vec![None, None]);
+}
+
+pub async fn init_sets_only_absent_guards<S: CacheStore>(store: &S) {
+    let (_, guards) = keys(2);
+    store.bump(&[(guards[0].clone(), 7)], &[], TTL).await.expect("bump");
+    let current = store.init_guards(&guards, &[100, 200], TTL).await.expect("init");
+    assert_eq!(current, vec![7, 200], "a present guard is kept, an absent one set");
+    let again = store.init_guards(&guards, &[300, 400], TTL).await.expect("init");
+    assert_eq!(again, vec![7, 200], "init never overwrites");
+}
+
+pub async fn conditional_store_and_the_stale_set_race<S: CacheStore>(store: &S) {
+    let (key, guards) = keys(3);
+    let taken = store.init_guards(&guards, &[1, 2], TTL).await.expect("init");
+    let stored = store.store_if_current(&key, Bytes::from_static(b"v1"), TTL, &guards, &taken).await.expect("store");
+    assert_eq!(stored, StoreOutcome::Stored);
+    assert_eq!(store.read(&key, &guards).await.expect("read").value.as_deref(), Some(&b"v1"[..]));
+    // A writer invalidates after a reader took the generations...
+    store.bump(&[(guards[1].clone(), 99)], &[key.clone()], TTL).await.expect("bump");
+    // ...so the reader's late store of its older value is refused.
+    let late = store.store_if_current(&key, Bytes::from_static(b"old"), TTL, &guards, &taken).await.expect("store");
+    assert_eq!(late, StoreOutcome::Rejected);
+    let snapshot = store.read(&key, &guards).await.expect("read");
+    assert_eq!(snapshot.value, None, "the rejected value was not written");
+    assert_eq!(snapshot.guards, vec![Some(1), Some(99)]);
+}
+
+pub async fn bump_deletes_and_changes_generations<S: CacheStore>(store: &S) {
+    let (key, guards) = keys(4);
+    let taken = store.init_guards(&guards, &[5, 6], TTL).await.expect("init");
+    store.store_if_current(&key, Bytes::from_static(b"x"), TTL, &guards, &taken).await.expect("store");
+    store.bump(&[(guards[0].clone(), 55), (guards[1].clone(), 66)], &[key.clone()], TTL).await.expect("bump");
+    let snapshot = store.read(&key, &guards).await.expect("read");
+    assert_eq!(snapshot.value, None);
+    assert_eq!(snapshot.guards, vec![Some(55), Some(66)]);
+}
+
+pub async fn large_generations_are_exact<S: CacheStore>(store: &S) {
+    let (key, guards) = keys(5);
+    // Above 2^53 a float comparison would confuse these two.
+    let (high, neighbour) = (u64::MAX - 1, u64::MAX - 2);
+    store.bump(&[(guards[0].clone(), high), (guards[1].clone(), high)], &[], TTL).await.expect("bump");
+    let refused = store.store_if_current(&key, Bytes::from_static(b"x"), TTL, &guards, &[high, neighbour]).await.expect("store");
+    assert_eq!(refused, StoreOutcome::Rejected);
+    let stored = store.store_if_current(&key, Bytes::from_static(b"y"), TTL, &guards, &[high, high]).await.expect("store");
+    assert_eq!(stored, StoreOutcome::Stored);
+    assert_eq!(store.read(&key, &guards).await.expect("read").guards, vec![Some(high), Some(high)]);
+}
+
+pub async fn delete_removes<S: CacheStore>(store: &S) {
+    let (key, guards) = keys(6);
+    let taken = store.init_guards(&guards, &[1, 1], TTL).await.expect("init");
+    store.store_if_current(&key, Bytes::from_static(b"x"), TTL, &guards, &taken).await.expect("store");
+    store.delete(&key).await.expect("delete");
+    assert_eq!(store.read(&key, &guards).await.expect("read").value, None);
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn memory_store_conforms() {
+        super::run_all(&crate::MemoryStore::new(1 << 20)).await;
+    }
+}

@@ -1,0 +1,503 @@
+//! The engine: one read path for both tiers, and invalidation.
+//!
+//! Every entry is guarded by generation counters (its own for tier 1, its
+//! tags' for tier 2, and its user's epoch for both). A read takes the
+//! generations before it fetches; the store keeps the fetched value only if
+//! they are unchanged (closing the stale-set race), and a cached entry is
+//! served only while they are unchanged (making invalidation O(1)).
+
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use macrotrack_cache_keys::{EntryAddress, Target};
+use macrotrack_domain::UserId;
+use macrotrack_ports::{CacheStore, Clock, Snapshot, StoreError, StoreOutcome};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+use crate::breaker::{Breaker, BreakerConfig};
+use crate::envelope::Envelope;
+use crate::outcome::{Outcome, Stats, StatsSnapshot};
+
+/// How long an entry is fresh (`ttl`) and then servable while refreshed (`swr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub ttl: Duration,
+    pub swr: Duration,
+}
+
+/// Whether a read may be answered from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Cached,
+    /// Fetch from the source, store and return, whatever is cached. Never
+    /// joins a fetch that started before it.
+    Force,
+}
+
+/// Validates a value (check-value): cached copies that fail are replaced,
+/// fresh values that fail are an error.
+pub type Check<T> = fn(&T) -> Result<(), String>;
+
+/// Why a read failed. The cache itself never fails a read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError<E> {
+    #[error(transparent)]
+    Source(E),
+    /// The source returned a value that breaks its own invariants; it was
+    /// not stored.
+    #[error("fetched value failed validation: {0}")]
+    InvalidFresh(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct EngineConfig {
+    /// `false` (MACROTRACK_CACHE=off): reads go to the source; invalidations
+    /// are still applied so other instances never go stale.
+    pub enabled: bool,
+    /// How long a generation lives without being written.
+    pub guard_ttl: Duration,
+    pub breaker: BreakerConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig { enabled: true, guard_ttl: Duration::from_secs(7 * 24 * 3600), breaker: BreakerConfig::default() }
+    }
+}
+
+/// What `/readyz` says about the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreStatus {
+    Ok,
+    Down,
+    InProcess,
+    Off,
+}
+
+impl StoreStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            StoreStatus::Ok => "ok",
+            StoreStatus::Down => "down",
+            StoreStatus::InProcess => "in-process",
+            StoreStatus::Off => "off",
+        }
+    }
+}
+
+/// What an invalidation call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InvalidationReport {
+    pub applied: usize,
+    /// Not applied now (store down or breaker open): kept and retried; the
+    /// users concerned read from the source until it is applied.
+    pub deferred: usize,
+}
+
+type FlightKey = (String, Vec<u64>);
+
+/// The two-tier cache engine over a store `S`. Cheap to clone.
+pub struct Engine<S> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S> Clone for Engine<S> {
+    fn clone(&self) -> Self {
+        Engine { inner: Arc::clone(&self.inner) }
+    }
+}
+
+struct Inner<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    breaker: Breaker,
+    stats: Stats,
+    flights: Mutex<HashMap<FlightKey, Arc<dyn Any + Send + Sync>>>,
+    refreshing: Mutex<HashSet<String>>,
+    pending: Mutex<BTreeMap<UserId, BTreeSet<Target>>>,
+    has_pending: AtomicBool,
+    retrying: tokio::sync::Mutex<()>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The fingerprint of `T`'s JSON schema: entries written by a build whose
+/// type differs are invalid by construction.
+fn fingerprint<T: JsonSchema + 'static>() -> u64 {
+    static KNOWN: LazyLock<RwLock<HashMap<TypeId, u64>>> = LazyLock::new(Default::default);
+    if let Some(known) = KNOWN.read().unwrap_or_else(|e| e.into_inner()).get(&TypeId::of::<T>()) {
+        return *known;
+    }
+    let schema = serde_json::to_vec(&schemars::schema_for!(T)).unwrap_or_default();
+    let digest = Sha256::digest(&schema);
+    let value = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
+    KNOWN.write().unwrap_or_else(|e| e.into_inner()).insert(TypeId::of::<T>(), value);
+    value
+}
+
+enum Classified<T> {
+    Fresh(T),
+    Stale(T, Vec<u64>),
+    Invalid,
+    Absent,
+}
+
+impl<S: CacheStore> Engine<S> {
+    pub fn new(store: S, clock: Arc<dyn Clock>, config: EngineConfig) -> Self {
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                breaker: Breaker::new(config.breaker),
+                config,
+                stats: Stats::default(),
+                flights: Mutex::default(),
+                refreshing: Mutex::default(),
+                pending: Mutex::default(),
+                has_pending: AtomicBool::new(false),
+                retrying: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.inner.store
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.inner.config.enabled
+    }
+
+    /// Whether the breaker currently keeps calls away from the store.
+    pub fn breaker_open(&self) -> bool {
+        self.inner.breaker.is_open()
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.stats.snapshot()
+    }
+
+    /// Invalidations waiting to be applied, per user.
+    pub fn pending(&self) -> BTreeMap<UserId, BTreeSet<Target>> {
+        lock(&self.inner.pending).clone()
+    }
+
+    pub async fn store_status(&self) -> StoreStatus {
+        if !self.inner.config.enabled {
+            return StoreStatus::Off;
+        }
+        if self.inner.store.kind() == "in-process" {
+            return StoreStatus::InProcess;
+        }
+        match self.inner.store.ping().await {
+            Ok(()) => StoreStatus::Ok,
+            Err(_) => StoreStatus::Down,
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.inner.clock.now().timestamp_millis()
+    }
+
+    fn record(&self, address: &EntryAddress, outcome: Outcome) {
+        self.inner.stats.record(address.tier.label(), address.family, outcome);
+    }
+
+    fn store_failed(&self, error: &StoreError) {
+        tracing::warn!(%error, "cache store failed; serving from the source");
+        self.inner.breaker.failure(self.inner.clock.now());
+    }
+
+    /// Reads through the cache: the value at `address`, or `fetch`'s.
+    pub async fn read<T, E, F, Fut>(&self, address: &EntryAddress, policy: Policy, freshness: Freshness, check: Check<T>, fetch: F) -> Result<T, ReadError<E>>
+    where
+        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        if !self.inner.config.enabled {
+            return fetch_checked(&fetch, check).await;
+        }
+        if !self.store_usable(address.user).await {
+            self.record(address, Outcome::Bypass);
+            return fetch_checked(&fetch, check).await;
+        }
+        if freshness == Freshness::Force {
+            self.record(address, Outcome::Refresh);
+            return match self.current_guards(address, None).await {
+                Some(guards) => self.fetch_and_store(address, policy, check, &fetch, &guards).await,
+                None => fetch_checked(&fetch, check).await,
+            };
+        }
+        let snapshot = match self.inner.store.read(&address.key, &address.guards).await {
+            Ok(snapshot) => {
+                self.inner.breaker.success();
+                snapshot
+            }
+            Err(error) => {
+                self.store_failed(&error);
+                self.record(address, Outcome::Error);
+                return fetch_checked(&fetch, check).await;
+            }
+        };
+        match self.classify(&snapshot, check) {
+            Classified::Fresh(value) => {
+                self.record(address, Outcome::Hit);
+                return Ok(value);
+            }
+            Classified::Stale(value, guards) => {
+                self.record(address, Outcome::Stale);
+                self.spawn_refresh(address, policy, check, fetch, guards);
+                return Ok(value);
+            }
+            Classified::Invalid => {
+                self.record(address, Outcome::Invalid);
+                if let Err(error) = self.inner.store.delete(&address.key).await {
+                    self.store_failed(&error);
+                }
+            }
+            Classified::Absent => self.record(address, Outcome::Miss),
+        }
+        match self.current_guards(address, Some(snapshot.guards)).await {
+            Some(guards) => self.single_flight(address, policy, check, fetch, guards).await,
+            None => fetch_checked(&fetch, check).await,
+        }
+    }
+
+    fn classify<T: DeserializeOwned + JsonSchema + 'static>(&self, snapshot: &Snapshot, check: Check<T>) -> Classified<T> {
+        let Some(bytes) = &snapshot.value else { return Classified::Absent };
+        let Some(envelope) = Envelope::decode(bytes) else { return Classified::Invalid };
+        if envelope.fingerprint != fingerprint::<T>() {
+            return Classified::Invalid;
+        }
+        let current: Option<Vec<u64>> = snapshot.guards.iter().copied().collect();
+        if current.as_ref() != Some(&envelope.guards) {
+            // Invalidated since it was stored: an ordinary miss.
+            return Classified::Absent;
+        }
+        // Clocks of two instances may disagree a little: never a negative age.
+        let age = u64::try_from(self.now_ms() - envelope.created_ms).unwrap_or(0);
+        if age >= envelope.ttl_ms.saturating_add(envelope.swr_ms) {
+            return Classified::Absent;
+        }
+        let Ok(value) = serde_json::from_slice::<T>(&envelope.payload) else { return Classified::Invalid };
+        if check(&value).is_err() {
+            return Classified::Invalid;
+        }
+        if age < envelope.ttl_ms { Classified::Fresh(value) } else { Classified::Stale(value, envelope.guards) }
+    }
+
+    /// The generations to fetch under: those of the snapshot when all are
+    /// present, else initialised in the store. `None` when the store failed.
+    async fn current_guards(&self, address: &EntryAddress, known: Option<Vec<Option<u64>>>) -> Option<Vec<u64>> {
+        if let Some(all) = known.and_then(|guards| guards.into_iter().collect::<Option<Vec<u64>>>()) {
+            return Some(all);
+        }
+        let fresh: Vec<u64> = address.guards.iter().map(|_| rand::random()).collect();
+        match self.inner.store.init_guards(&address.guards, &fresh, self.inner.config.guard_ttl).await {
+            Ok(guards) => Some(guards),
+            Err(error) => {
+                self.store_failed(&error);
+                None
+            }
+        }
+    }
+
+    /// Concurrent misses of one key under the same generations share one
+    /// fetch. A reader that saw newer generations (after an invalidation)
+    /// never joins an older flight.
+    async fn single_flight<T, E, F, Fut>(&self, address: &EntryAddress, policy: Policy, check: Check<T>, fetch: F, guards: Vec<u64>) -> Result<T, ReadError<E>>
+    where
+        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let key: FlightKey = (address.key.clone(), guards.clone());
+        let (cell, erased) = {
+            let mut flights = lock(&self.inner.flights);
+            let erased = Arc::clone(flights.entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::<Option<T>>::new())));
+            match Arc::clone(&erased).downcast::<OnceCell<Option<T>>>() {
+                Ok(cell) => (cell, erased),
+                // One key always holds one type; a mismatch means a bug elsewhere: do not share.
+                Err(_) => (Arc::new(OnceCell::new()), erased),
+            }
+        };
+        let mut own: Option<Result<T, ReadError<E>>> = None;
+        let shared = cell
+            .get_or_init(|| async {
+                let result = self.fetch_and_store(address, policy, check, &fetch, &guards).await;
+                let shared = result.as_ref().ok().cloned();
+                own = Some(result);
+                shared
+            })
+            .await
+            .clone();
+        {
+            let mut flights = lock(&self.inner.flights);
+            if flights.get(&key).is_some_and(|current| Arc::ptr_eq(current, &erased)) {
+                flights.remove(&key);
+            }
+        }
+        match (own, shared) {
+            (Some(result), _) => result,
+            (None, Some(value)) => Ok(value),
+            // The leader failed: its error is its own; try on our own.
+            (None, None) => fetch_checked(&fetch, check).await,
+        }
+    }
+
+    async fn fetch_and_store<T, E, F, Fut>(&self, address: &EntryAddress, policy: Policy, check: Check<T>, fetch: &F, guards: &[u64]) -> Result<T, ReadError<E>>
+    where
+        T: Serialize + JsonSchema + 'static,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let value = fetch_checked(fetch, check).await?;
+        let Ok(payload) = serde_json::to_vec(&value) else { return Ok(value) };
+        let envelope = Envelope {
+            created_ms: self.now_ms(),
+            ttl_ms: u64::try_from(policy.ttl.as_millis()).unwrap_or(u64::MAX),
+            swr_ms: u64::try_from(policy.swr.as_millis()).unwrap_or(u64::MAX),
+            fingerprint: fingerprint::<T>(),
+            guards: guards.to_vec(),
+            payload: Bytes::from(payload),
+        };
+        match self.inner.store.store_if_current(&address.key, envelope.encode(), policy.ttl + policy.swr, &address.guards, guards).await {
+            Ok(StoreOutcome::Stored) => self.inner.breaker.success(),
+            Ok(StoreOutcome::Rejected) => self.record(address, Outcome::RejectedStore),
+            Err(error) => self.store_failed(&error),
+        }
+        Ok(value)
+    }
+
+    fn spawn_refresh<T, E, F, Fut>(&self, address: &EntryAddress, policy: Policy, check: Check<T>, fetch: F, guards: Vec<u64>)
+    where
+        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        if !lock(&self.inner.refreshing).insert(address.key.clone()) {
+            return; // one background refresh per key at a time
+        }
+        /// Frees the key's refresh slot even if the refresh panics.
+        struct Slot<S>(Engine<S>, String);
+        impl<S> Drop for Slot<S> {
+            fn drop(&mut self) {
+                lock(&self.0.inner.refreshing).remove(&self.1);
+            }
+        }
+        let slot = Slot(self.clone(), address.key.clone());
+        let address = address.clone();
+        tokio::spawn(async move {
+            let engine = &slot.0;
+            if engine.fetch_and_store(&address, policy, check, &fetch, &guards).await.is_err() {
+                tracing::warn!(key = %address.key, "background refresh failed; the stale entry stays until it expires");
+            }
+            drop(slot);
+        });
+    }
+
+    /// Whether reads of `user` may use the store now: no invalidation of
+    /// theirs is waiting, and the breaker lets calls through.
+    async fn store_usable(&self, user: UserId) -> bool {
+        if self.inner.has_pending.load(Ordering::Acquire) {
+            self.retry_pending().await;
+            if lock(&self.inner.pending).contains_key(&user) {
+                return false;
+            }
+        }
+        self.inner.breaker.allow(self.inner.clock.now())
+    }
+
+    /// Makes the store forget `targets`. Never fails: what cannot be applied
+    /// now is kept, retried before later calls, and the users concerned read
+    /// from the source meanwhile.
+    pub async fn invalidate(&self, targets: &[Target]) -> InvalidationReport {
+        if self.inner.has_pending.load(Ordering::Acquire) {
+            self.retry_pending().await;
+        }
+        let mut by_user: BTreeMap<UserId, BTreeSet<Target>> = BTreeMap::new();
+        for target in targets {
+            by_user.entry(target.user()).or_default().insert(*target);
+        }
+        let mut report = InvalidationReport::default();
+        for (user, targets) in by_user {
+            if self.apply(&targets).await {
+                report.applied += targets.len();
+            } else {
+                report.deferred += targets.len();
+                self.inner.stats.invalidation_failed(targets.len() as u64);
+                lock(&self.inner.pending).entry(user).or_default().extend(targets);
+                self.inner.has_pending.store(true, Ordering::Release);
+            }
+        }
+        report
+    }
+
+    /// One atomic bump of one user's targets.
+    async fn apply(&self, targets: &BTreeSet<Target>) -> bool {
+        if !self.inner.breaker.allow(self.inner.clock.now()) {
+            return false;
+        }
+        let guards: Vec<(String, u64)> = targets.iter().map(|t| (t.guard(), rand::random())).collect();
+        let delete: Vec<String> = targets.iter().filter_map(|t| t.entry()).collect();
+        match self.inner.store.bump(&guards, &delete, self.inner.config.guard_ttl).await {
+            Ok(()) => {
+                self.inner.breaker.success();
+                for target in targets {
+                    self.inner.stats.invalidated(target.tier().label(), target.family());
+                }
+                true
+            }
+            Err(error) => {
+                self.store_failed(&error);
+                false
+            }
+        }
+    }
+
+    /// Applies waiting invalidations; one caller at a time, the others go on.
+    pub async fn retry_pending(&self) {
+        let Ok(_retrying) = self.inner.retrying.try_lock() else { return };
+        let waiting = lock(&self.inner.pending).clone();
+        for (user, targets) in waiting {
+            if !self.apply(&targets).await {
+                break; // the store is still unusable
+            }
+            let mut pending = lock(&self.inner.pending);
+            if let Some(left) = pending.get_mut(&user) {
+                left.retain(|target| !targets.contains(target));
+                if left.is_empty() {
+                    pending.remove(&user);
+                }
+            }
+        }
+        let pending = lock(&self.inner.pending);
+        self.inner.has_pending.store(!pending.is_empty(), Ordering::Release);
+    }
+}
+
+async fn fetch_checked<T, E, F, Fut>(fetch: &F, check: Check<T>) -> Result<T, ReadError<E>>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let value = fetch().await.map_err(ReadError::Source)?;
+    check(&value).map_err(ReadError::InvalidFresh)?;
+    Ok(value)
+}

@@ -1,0 +1,85 @@
+//! The stored form of an entry: metadata in a fixed binary header, then the
+//! value's JSON. Keeping the header binary makes hits cheap to classify
+//! without touching the JSON.
+//!
+//! Layout (little endian): magic `MTC1`, created (ms since epoch, i64),
+//! ttl (ms, u64), swr (ms, u64), schema fingerprint (u64), guard count (u8),
+//! each guard's generation (u64), then the JSON payload.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+const MAGIC: &[u8; 4] = b"MTC1";
+const FIXED: usize = 4 + 8 + 8 + 8 + 8 + 1;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub created_ms: i64,
+    pub ttl_ms: u64,
+    pub swr_ms: u64,
+    pub fingerprint: u64,
+    pub guards: Vec<u64>,
+    pub payload: Bytes,
+}
+
+impl Envelope {
+    pub fn encode(&self) -> Bytes {
+        let mut out = BytesMut::with_capacity(FIXED + 8 * self.guards.len() + self.payload.len());
+        out.put_slice(MAGIC);
+        out.put_i64_le(self.created_ms);
+        out.put_u64_le(self.ttl_ms);
+        out.put_u64_le(self.swr_ms);
+        out.put_u64_le(self.fingerprint);
+        out.put_u8(u8::try_from(self.guards.len()).unwrap_or(u8::MAX));
+        for guard in &self.guards {
+            out.put_u64_le(*guard);
+        }
+        out.put_slice(&self.payload);
+        out.freeze()
+    }
+
+    /// `None` when the bytes are not an envelope of this version (truncated,
+    /// corrupt, or written by something else): the entry is invalid.
+    pub fn decode(bytes: &Bytes) -> Option<Envelope> {
+        if bytes.len() < FIXED || &bytes[..4] != MAGIC {
+            return None;
+        }
+        let word = |at: usize| -> [u8; 8] { bytes[at..at + 8].try_into().unwrap_or_default() };
+        let count = usize::from(bytes[36]);
+        let payload_at = FIXED + 8 * count;
+        if bytes.len() < payload_at {
+            return None;
+        }
+        Some(Envelope {
+            created_ms: i64::from_le_bytes(word(4)),
+            ttl_ms: u64::from_le_bytes(word(12)),
+            swr_ms: u64::from_le_bytes(word(20)),
+            fingerprint: u64::from_le_bytes(word(28)),
+            guards: (0..count).map(|i| u64::from_le_bytes(word(FIXED + 8 * i))).collect(),
+            payload: bytes.slice(payload_at..),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_damage() {
+        let envelope = Envelope {
+            created_ms: 1_764_000_000_000,
+            ttl_ms: 300_000,
+            swr_ms: 900_000,
+            fingerprint: u64::MAX - 7,
+            guards: vec![1, u64::MAX],
+            payload: Bytes::from_static(b"{\"a\":1}"),
+        };
+        let bytes = envelope.encode();
+        assert_eq!(Envelope::decode(&bytes), Some(envelope));
+        assert_eq!(Envelope::decode(&bytes.slice(..40)), None, "truncated inside the guards");
+        assert_eq!(Envelope::decode(&Bytes::from_static(b"{\"a\":1}")), None, "plain JSON");
+        let mut corrupt = bytes.to_vec();
+        corrupt[0] = b'X';
+        assert_eq!(Envelope::decode(&Bytes::from(corrupt)), None);
+    }
+}

@@ -1,0 +1,33 @@
+//! Cache policies of every read, in one place; overridable by configuration.
+
+use std::time::Duration;
+
+use macrotrack_cache::Policy;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// ttl and swr of each cached read (the cache contract's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policies {
+    pub day_logs: Policy,
+    pub me: Policy,
+    pub frequent_foods: Policy,
+    pub summary: Policy,
+    pub streak: Policy,
+    pub schedule: Policy,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        let tier2 = Policy { ttl: HOUR, swr: 4 * HOUR };
+        Policies {
+            day_logs: Policy { ttl: 5 * MINUTE, swr: 15 * MINUTE },
+            me: tier2,
+            frequent_foods: tier2,
+            summary: tier2,
+            streak: tier2,
+            schedule: tier2,
+        }
+    }
+}

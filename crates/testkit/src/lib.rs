@@ -1,0 +1,129 @@
+//! Helpers shared by the test suites (a dev-dependency only; the tidy test
+//! forbids it elsewhere).
+//!
+//! Tests that need PostgreSQL or Redis find them through `DATABASE_URL` and
+//! `REDIS_URL` (default: the local ones). When a service is absent they skip
+//! with a printed reason, unless `MACROTRACK_REQUIRE_SERVICES=1`, where they
+//! fail instead (CI sets it).
+
+use std::fmt::Display;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// Whether absent services fail the tests (`MACROTRACK_REQUIRE_SERVICES=1`).
+pub fn services_required() -> bool {
+    std::env::var("MACROTRACK_REQUIRE_SERVICES").is_ok_and(|value| value == "1")
+}
+
+/// The PostgreSQL server to test against: `DATABASE_URL` when it is a
+/// postgres URL, else the local default.
+pub fn postgres_url() -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => url,
+        _ => DEFAULT_DATABASE_URL.to_owned(),
+    }
+}
+
+/// The Redis server to test against: `REDIS_URL` when it is a single-node
+/// redis URL, else the local default.
+pub fn redis_url() -> String {
+    match std::env::var("REDIS_URL") {
+        Ok(url) if url.starts_with("redis://") => url,
+        _ => DEFAULT_REDIS_URL.to_owned(),
+    }
+}
+
+/// Call when a needed service is absent: panics when services are
+/// required, otherwise prints why the test is skipped. The caller returns.
+pub fn skip_or_fail(service: &str, reason: impl Display) {
+    if services_required() {
+        panic!("{service} is required (MACROTRACK_REQUIRE_SERVICES=1) but unavailable: {reason}");
+    }
+    eprintln!("skipped: {service} unavailable ({reason}); set MACROTRACK_REQUIRE_SERVICES=1 to fail instead");
+}
+
+/// A name no other test of any process will use: for key prefixes, schemas
+/// and databases. Lowercase ASCII, digits and underscores only.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{prefix}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A free TCP port on the loopback interface.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("no free loopback port")
+}
+
+/// A redis-server started by a test on a free loopback port; stopped (and
+/// its directory removed) when dropped.
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    /// Starts `redis-server` with no persistence; `None` (after
+    /// `skip_or_fail`) when the binary is missing or it does not answer.
+    pub fn start(extra_args: &[&str]) -> Option<RedisServer> {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(unique_name("macrotrack_redis"));
+        std::fs::create_dir_all(&dir).ok()?;
+        let spawned = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .args(extra_args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(child) => child,
+            Err(error) => {
+                skip_or_fail("redis-server binary", error);
+                return None;
+            }
+        };
+        let server = RedisServer { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        skip_or_fail("redis-server", "did not start listening within 10 s");
+        None
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal (`STOP`, `CONT`, `KILL`) to the server process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(self.pid().to_string()).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -{signal} failed");
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        // A paused server ignores SIGKILL until continued on some kernels' views; continue first.
+        let _ = Command::new("kill").arg("-CONT").arg(self.child.id().to_string()).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
