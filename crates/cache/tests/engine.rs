@@ -1,0 +1,349 @@
+//! The engine's semantics on the in-process store, with a test clock: no
+//! sleeps, every timing is moved by hand.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use macrotrack_cache::{EngineConfig, Freshness, ReadError};
+use macrotrack_cache_keys::{Tag, Target};
+use macrotrack_domain::UserId;
+use macrotrack_ports::CacheStore;
+use support::*;
+use tokio::sync::{Barrier, Notify, oneshot};
+
+#[tokio::test]
+async fn miss_then_hit_then_invalidated() {
+    let clock = Arc::new(TestClock::default());
+    let engine = memory_engine(clock.clone());
+    let source = Arc::new(Source::default());
+    let address = logs_address("2026-11-24");
+    source.set(1);
+    for _ in 0..3 {
+        let value = engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+        assert_eq!(value.version, 1);
+    }
+    assert_eq!(source.fetches(), 1);
+    source.set(2);
+    engine.invalidate(&[Target::day_logs(USER, day("2026-11-24"))]).await;
+    let value = engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert_eq!(value.version, 2, "no stale read after an invalidation");
+    let stats = engine.stats();
+    assert_eq!((stats.miss, stats.hit, stats.invalidations), (2, 2, 1));
+}
+
+#[tokio::test]
+async fn fresh_stale_expired_by_age() {
+    let clock = Arc::new(TestClock::default());
+    let engine = memory_engine(clock.clone());
+    let source = Arc::new(Source::default());
+    let address = logs_address("2026-11-24");
+    source.set(1);
+    engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    source.set(2);
+    clock.advance(Duration::from_secs(299));
+    assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 1, "fresh");
+    clock.advance(Duration::from_secs(1));
+    // At ttl: served stale, refreshed in the background.
+    assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 1, "stale");
+    wait_for(|| source.fetches() == 2).await;
+    wait_for_value(&engine, &address, &source, 2).await;
+    assert_eq!(engine.stats().stale, 1);
+    // Past ttl + swr with no read: fetched in line.
+    source.set(3);
+    clock.advance(Duration::from_secs(1200));
+    assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 3);
+}
+
+async fn wait_for(condition: impl Fn() -> bool) {
+    for _ in 0..10_000 {
+        if condition() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("condition not reached");
+}
+
+async fn wait_for_value(engine: &macrotrack_cache::Engine<macrotrack_cache::MemoryStore>, address: &macrotrack_cache_keys::EntryAddress, source: &Arc<Source>, version: i64) {
+    for _ in 0..10_000 {
+        let snapshot = engine.store().read(&address.key, &address.guards).await.unwrap();
+        if snapshot.value.is_some_and(|bytes| bytes.ends_with(format!("{{\"version\":{version}}}").as_bytes())) {
+            let fetches = source.fetches();
+            let value = engine.read(address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+            assert_eq!(value.version, version);
+            assert_eq!(source.fetches(), fetches, "served from the refreshed entry");
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("background refresh never stored version {version}");
+}
+
+#[tokio::test]
+async fn stale_reads_refresh_once_per_key() {
+    let clock = Arc::new(TestClock::default());
+    let engine = memory_engine(clock.clone());
+    let address = logs_address("2026-11-24");
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(Notify::new());
+    let fetch = {
+        let (fetches, release) = (fetches.clone(), release.clone());
+        move || {
+            let (fetches, release) = (fetches.clone(), release.clone());
+            async move {
+                if fetches.fetch_add(1, Ordering::SeqCst) > 0 {
+                    release.notified().await; // the refresh waits until released
+                }
+                Ok::<_, String>(Versioned { version: 1 })
+            }
+        }
+    };
+    engine.read(&address, POLICY, Freshness::Cached, check, fetch.clone()).await.unwrap();
+    clock.advance(Duration::from_secs(301));
+    for _ in 0..50 {
+        engine.read(&address, POLICY, Freshness::Cached, check, fetch.clone()).await.unwrap();
+    }
+    wait_for(|| fetches.load(Ordering::SeqCst) == 2).await;
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 2, "fifty stale reads started one refresh");
+    assert_eq!(engine.stats().stale, 50);
+    release.notify_waiters();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_cold_callers_one_fetch() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let address = logs_address("2026-11-24");
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(Barrier::new(1000));
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        let (engine, address, fetches, gate) = (engine.clone(), address.clone(), fetches.clone(), gate.clone());
+        tasks.push(tokio::spawn(async move {
+            gate.wait().await;
+            let fetch = move || {
+                let fetches = fetches.clone();
+                async move {
+                    fetches.fetch_add(1, Ordering::SeqCst);
+                    // Stay in flight long enough for every caller to join.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    Ok::<_, String>(Versioned { version: 7 })
+                }
+            };
+            engine.read(&address, POLICY, Freshness::Cached, check, fetch).await.unwrap()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().version, 7);
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+}
+
+/// A reader fetched v1, is paused before storing; a writer commits v2 and
+/// invalidates; the reader's store must be rejected and the next read is v2.
+pub async fn stale_set_race_is_closed<S: CacheStore + Clone>(store: S) {
+    let clock = Arc::new(TestClock::default());
+    let engine = engine_over(store, clock, EngineConfig::default());
+    let address = logs_address("2026-11-24");
+    let source = Arc::new(Source::default());
+    source.set(1);
+    let (fetched_tx, fetched_rx) = oneshot::channel::<()>();
+    let (resume_tx, resume_rx) = oneshot::channel::<()>();
+    let paused = {
+        let slot = Arc::new(std::sync::Mutex::new(Some((fetched_tx, resume_rx))));
+        let source = source.clone();
+        move || {
+            let slot = slot.clone();
+            let version = source.version.load(Ordering::SeqCst);
+            async move {
+                let (fetched, resume) = slot.lock().unwrap().take().expect("fetched once");
+                fetched.send(()).unwrap();
+                resume.await.unwrap();
+                Ok::<_, String>(Versioned { version })
+            }
+        }
+    };
+    let reader = {
+        let (engine, address) = (engine.clone(), address.clone());
+        tokio::spawn(async move { engine.read(&address, POLICY, Freshness::Cached, check, paused).await })
+    };
+    fetched_rx.await.unwrap();
+    source.set(2); // the writer commits...
+    engine.invalidate(&[Target::day_logs(USER, day("2026-11-24"))]).await; // ...and invalidates
+    resume_tx.send(()).unwrap();
+    assert_eq!(reader.await.unwrap().unwrap().version, 1, "the slow reader answers what it read");
+    assert_eq!(engine.stats().rejected_store, 1, "its store was rejected");
+    let next = engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert_eq!(next.version, 2);
+}
+
+#[tokio::test]
+async fn stale_set_race_on_the_memory_store() {
+    stale_set_race_is_closed(macrotrack_cache::MemoryStore::new(1 << 20)).await;
+}
+
+#[tokio::test]
+async fn force_fresh_never_joins_an_older_flight() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let address = logs_address("2026-11-24");
+    let source = Arc::new(Source::default());
+    source.set(1);
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let (resume_tx, resume_rx) = oneshot::channel::<()>();
+    let slow = {
+        let slot = Arc::new(std::sync::Mutex::new(Some((started_tx, resume_rx))));
+        move || {
+            let slot = slot.clone();
+            async move {
+                let (started, resume) = slot.lock().unwrap().take().unwrap();
+                started.send(()).unwrap();
+                resume.await.unwrap();
+                Ok::<_, String>(Versioned { version: 1 })
+            }
+        }
+    };
+    let old = {
+        let (engine, address) = (engine.clone(), address.clone());
+        tokio::spawn(async move { engine.read(&address, POLICY, Freshness::Cached, check, slow).await })
+    };
+    started_rx.await.unwrap();
+    source.set(2);
+    let forced = engine.read(&address, POLICY, Freshness::Force, check, source.fetcher()).await.unwrap();
+    assert_eq!(forced.version, 2, "force-fresh fetched on its own");
+    resume_tx.send(()).unwrap();
+    old.await.unwrap().unwrap();
+    assert_eq!(engine.stats().refresh, 1);
+}
+
+#[tokio::test]
+async fn reader_after_invalidation_does_not_join_the_older_flight() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let address = logs_address("2026-11-24");
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let (resume_tx, resume_rx) = oneshot::channel::<()>();
+    let slow = {
+        let slot = Arc::new(std::sync::Mutex::new(Some((started_tx, resume_rx))));
+        move || {
+            let slot = slot.clone();
+            async move {
+                let (started, resume) = slot.lock().unwrap().take().unwrap();
+                started.send(()).unwrap();
+                resume.await.unwrap();
+                Ok::<_, String>(Versioned { version: 1 })
+            }
+        }
+    };
+    let old = {
+        let (engine, address) = (engine.clone(), address.clone());
+        tokio::spawn(async move { engine.read(&address, POLICY, Freshness::Cached, check, slow).await })
+    };
+    started_rx.await.unwrap();
+    engine.invalidate(&[Target::day_logs(USER, day("2026-11-24"))]).await;
+    let source = Arc::new(Source::default());
+    source.set(2);
+    let after = engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert_eq!(after.version, 2);
+    resume_tx.send(()).unwrap();
+    old.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn tags_invalidate_only_their_entries_in_o1() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let source = Arc::new(Source::default());
+    source.set(1);
+    for limit in 1..=50 {
+        engine.read(&frequent_address(limit), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    }
+    engine.read(&me_address(), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert_eq!(source.fetches(), 51);
+    source.set(2);
+    let report = engine.invalidate(&[Target::Tag(Tag::UserFood(USER))]).await;
+    assert_eq!(report.applied, 1);
+    for limit in 1..=50 {
+        assert_eq!(engine.read(&frequent_address(limit), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 2);
+    }
+    assert_eq!(engine.read(&me_address(), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 1, "untagged entry kept");
+    assert_eq!(source.fetches(), 101);
+}
+
+#[tokio::test]
+async fn deleting_a_user_forgets_both_tiers_of_that_user_only() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let source = Arc::new(Source::default());
+    source.set(1);
+    let other = macrotrack_cache_keys::EntryAddress::tier1(macrotrack_cache_keys::Tier1Key::DayLogs { user: UserId(43), date: day("2026-11-24") });
+    for address in [logs_address("2026-11-24"), me_address(), other.clone()] {
+        engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    }
+    source.set(2);
+    engine.invalidate(&[Target::AllOfUser(USER)]).await;
+    for address in [logs_address("2026-11-24"), me_address()] {
+        assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 2);
+    }
+    assert_eq!(engine.read(&other, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 1);
+}
+
+#[tokio::test]
+async fn invalid_entries_are_replaced() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let address = logs_address("2026-11-24");
+    let source = Arc::new(Source::default());
+    source.set(3);
+    let guards = engine.store().init_guards(&address.guards, &[1, 2], Duration::from_secs(60)).await.unwrap();
+    let garbage = [Bytes::from_static(b"not an envelope"), Bytes::from_static(b"MTC1\x00\x01")];
+    for bytes in garbage {
+        engine.store().store_if_current(&address.key, bytes, Duration::from_secs(60), &address.guards, &guards).await.unwrap();
+        assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 3);
+    }
+    assert_eq!(engine.stats().invalid, 2);
+    // A value of another type under the same key: another schema fingerprint.
+    #[derive(Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    struct Other {
+        version: String,
+    }
+    engine.invalidate(&[Target::day_logs(USER, day("2026-11-24"))]).await;
+    let other = || std::future::ready(Ok::<_, String>(Other { version: "x".into() }));
+    engine.read(&address, POLICY, Freshness::Cached, |_: &Other| Ok(()), other).await.unwrap();
+    assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 3);
+    assert_eq!(engine.stats().invalid, 3);
+}
+
+#[tokio::test]
+async fn cached_value_failing_check_is_invalid_and_fresh_failure_is_an_error() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let address = logs_address("2026-11-24");
+    let source = Arc::new(Source::default());
+    source.set(-1);
+    let error = engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap_err();
+    assert!(matches!(error, ReadError::InvalidFresh(_)));
+    let snapshot = engine.store().read(&address.key, &address.guards).await.unwrap();
+    assert_eq!(snapshot.value, None, "an invalid fresh value is not stored");
+    // A cached value that passed an older, laxer check fails today's.
+    engine.read(&address, POLICY, Freshness::Cached, |_| Ok(()), source.fetcher()).await.unwrap();
+    source.set(4);
+    assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 4);
+    assert_eq!(engine.stats().invalid, 1);
+}
+
+#[tokio::test]
+async fn disabled_cache_reads_the_source_but_still_invalidates() {
+    let store = macrotrack_cache::MemoryStore::new(1 << 20);
+    let clock = Arc::new(TestClock::default());
+    let on = engine_over(store.clone(), clock.clone(), EngineConfig::default());
+    let off = engine_over(store, clock, EngineConfig { enabled: false, ..EngineConfig::default() });
+    let address = logs_address("2026-11-24");
+    let source = Arc::new(Source::default());
+    source.set(1);
+    on.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    source.set(2);
+    assert_eq!(off.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 2);
+    off.invalidate(&[Target::day_logs(USER, day("2026-11-24"))]).await;
+    assert_eq!(on.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 2, "the other instance is not stale");
+}

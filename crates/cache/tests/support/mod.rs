@@ -1,0 +1,95 @@
+//! Shared pieces of the engine tests: a clock the test moves, counted
+//! fetches, and addresses of one user.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use macrotrack_cache::{Engine, EngineConfig, MemoryStore, Policy};
+use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Tier1Key};
+use macrotrack_domain::{Day, UserId};
+use macrotrack_ports::{CacheStore, Clock};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A clock that only moves when the test says so.
+#[derive(Default)]
+pub struct TestClock(AtomicI64);
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(1_764_000_000_000 + self.0.load(Ordering::SeqCst)).unwrap()
+    }
+}
+
+pub const POLICY: Policy = Policy { ttl: Duration::from_secs(300), swr: Duration::from_secs(900) };
+pub const USER: UserId = UserId(42);
+
+pub fn day(text: &str) -> Day {
+    text.parse().unwrap()
+}
+
+pub fn logs_address(date: &str) -> EntryAddress {
+    EntryAddress::tier1(Tier1Key::DayLogs { user: USER, date: day(date) })
+}
+
+pub fn frequent_address(limit: u32) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::FrequentFoods { user: USER, limit }, &[Tag::User(USER), Tag::UserFood(USER)])
+}
+
+pub fn me_address() -> EntryAddress {
+    EntryAddress::tier2(QueryKey::Me { user: USER }, &[Tag::User(USER)])
+}
+
+/// The value type the tests cache; `check` refuses negative versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Versioned {
+    pub version: i64,
+}
+
+pub fn check(value: &Versioned) -> Result<(), String> {
+    if value.version < 0 { Err("negative version".into()) } else { Ok(()) }
+}
+
+/// A source whose current version the test sets, counting fetches.
+#[derive(Default)]
+pub struct Source {
+    pub version: AtomicI64,
+    pub fetches: AtomicUsize,
+}
+
+impl Source {
+    pub fn set(&self, version: i64) {
+        self.version.store(version, Ordering::SeqCst);
+    }
+
+    pub fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+
+    /// A fetch closure over this source, as the service builds them.
+    pub fn fetcher(self: &Arc<Self>) -> impl Fn() -> std::future::Ready<Result<Versioned, String>> + Send + Sync + 'static {
+        let source = Arc::clone(self);
+        move || {
+            source.fetches.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(Ok(Versioned { version: source.version.load(Ordering::SeqCst) }))
+        }
+    }
+}
+
+pub fn memory_engine(clock: Arc<TestClock>) -> Engine<MemoryStore> {
+    Engine::new(MemoryStore::new(64 << 20), clock, EngineConfig::default())
+}
+
+pub fn engine_over<S: CacheStore>(store: S, clock: Arc<TestClock>, config: EngineConfig) -> Engine<S> {
+    Engine::new(store, clock, config)
+}
