@@ -1,1 +1,52 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! - `docs [--check]`: renders docs/caching-matrix.md from the service's
+//!   invalidation matrix; `--check` fails when the file is out of date.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+
+mod docs;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("docs") => docs::run(&root(), args.iter().any(|a| a == "--check")),
+        _ => {
+            eprintln!("usage: cargo xtask docs [--check]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Writes `content` to `path`, or with `check` fails if they differ.
+pub fn write_or_check(path: &Path, content: &str, check: bool) -> anyhow::Result<()> {
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    if check {
+        if current != content {
+            bail!("{} is out of date: run `cargo xtask docs` and commit the result", path.display());
+        }
+        println!("{} is up to date", path.display());
+        return Ok(());
+    }
+    if current != content {
+        std::fs::write(path, content).with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
+    } else {
+        println!("{} unchanged", path.display());
+    }
+    Ok(())
+}

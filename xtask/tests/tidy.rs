@@ -1,0 +1,149 @@
+//! Tidy tests: the structure of the workspace, enforced (after
+//! rust-analyzer's tidy). Dependencies point inward only; adapters are
+//! wired by the server alone; the HTTP layer never sees a database or Redis
+//! client; the domain has no I/O or async; test helpers stay in tests.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Normal (non-dev, non-build) dependencies of each workspace package.
+fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let output = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
+    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut graph = BTreeMap::new();
+    for package in metadata["packages"].as_array().unwrap() {
+        let deps = package["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|dep| dep["kind"].is_null())
+            .map(|dep| dep["name"].as_str().unwrap().to_owned())
+            .collect();
+        graph.insert(package["name"].as_str().unwrap().to_owned(), deps);
+    }
+    graph
+}
+
+/// Which workspace crates each crate may depend on, and which external
+/// crates it must not. Every workspace crate must be listed.
+const LAYERS: &[(&str, &[&str], &[&str])] = &[
+    ("macrotrack-domain", &[], &["tokio", "async-trait", "futures", "sea-orm", "fred", "actix-web", "moka", "anyhow"]),
+    ("macrotrack-ports", &["macrotrack-domain"], &["tokio", "sea-orm", "fred", "actix-web", "moka"]),
+    ("macrotrack-cache-keys", &["macrotrack-domain"], &["tokio", "sea-orm", "fred", "actix-web"]),
+    ("macrotrack-cache", &["macrotrack-domain", "macrotrack-ports", "macrotrack-cache-keys"], &["sea-orm", "fred", "actix-web"]),
+    ("macrotrack-service", &["macrotrack-domain", "macrotrack-ports", "macrotrack-cache-keys", "macrotrack-cache"], &["sea-orm", "fred", "actix-web", "moka"]),
+    ("macrotrack-migrations", &[], &["fred", "actix-web"]),
+    ("macrotrack-db-seaorm", &["macrotrack-domain", "macrotrack-ports", "macrotrack-migrations"], &["fred", "actix-web", "moka"]),
+    ("macrotrack-cache-fred", &["macrotrack-domain", "macrotrack-ports"], &["sea-orm", "actix-web"]),
+    (
+        "macrotrack-http",
+        &["macrotrack-domain", "macrotrack-ports", "macrotrack-service"],
+        &["sea-orm", "sea-orm-migration", "fred", "moka", "sqlx"],
+    ),
+    (
+        "macrotrack",
+        &[
+            "macrotrack-domain",
+            "macrotrack-ports",
+            "macrotrack-cache-keys",
+            "macrotrack-cache",
+            "macrotrack-service",
+            "macrotrack-db-seaorm",
+            "macrotrack-cache-fred",
+            "macrotrack-http",
+            "macrotrack-migrations",
+        ],
+        &[],
+    ),
+    ("macrotrack-testkit", &[], &[]),
+    (
+        "xtask",
+        &["macrotrack-domain", "macrotrack-ports", "macrotrack-cache-keys", "macrotrack-cache", "macrotrack-service"],
+        &["sea-orm", "fred", "actix-web"],
+    ),
+];
+
+fn violations(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let rules: BTreeMap<&str, (&[&str], &[&str])> = LAYERS.iter().map(|(name, inner, banned)| (*name, (*inner, *banned))).collect();
+    let mut found = Vec::new();
+    for (package, deps) in graph {
+        let Some((allowed, banned)) = rules.get(package.as_str()) else {
+            found.push(format!("{package} has no layer rule in tidy.rs: add it"));
+            continue;
+        };
+        for dep in deps {
+            let internal = graph.contains_key(dep);
+            if internal && !allowed.contains(&dep.as_str()) {
+                found.push(format!("{package} must not depend on {dep} (dependencies point inward only)"));
+            }
+            if banned.contains(&dep.as_str()) {
+                found.push(format!("{package} must not depend on {dep}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn dependencies_point_inward() {
+    let found = violations(&dependencies());
+    assert!(found.is_empty(), "layering violations:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_checker_catches_forbidden_edges() {
+    let mut graph = dependencies();
+    graph.get_mut("macrotrack-http").unwrap().insert("sea-orm".into());
+    graph.get_mut("macrotrack-domain").unwrap().insert("tokio".into());
+    graph.get_mut("macrotrack-service").unwrap().insert("macrotrack-db-seaorm".into());
+    let found = violations(&graph);
+    assert_eq!(found.len(), 3, "{found:#?}");
+}
+
+fn tracked_files() -> Vec<PathBuf> {
+    let output = Command::new("git").args(["ls-files", "--cached", "--others", "--exclude-standard"]).current_dir(workspace_root()).output();
+    match output {
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).lines().map(|line| workspace_root().join(line)).filter(|p| p.exists()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn rust_files_stay_small() {
+    const LIMIT: usize = 800;
+    let long: Vec<String> = tracked_files()
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .filter_map(|path| {
+            let lines = std::fs::read_to_string(&path).ok()?.lines().count();
+            (lines > LIMIT).then(|| format!("{} has {lines} lines (> {LIMIT}): it probably holds two ideas", path.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "{}", long.join("\n"));
+}
+
+#[test]
+fn no_machine_paths_in_the_repo() {
+    // Assembled so this file does not match itself.
+    let needles = [["/ro", "ot/"].concat(), ["/ho", "me/"].concat(), ["/wo", "rk/"].concat()];
+    let hits: Vec<String> = tracked_files()
+        .into_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            needles.iter().any(|needle| text.contains(needle.as_str())).then(|| path.display().to_string())
+        })
+        .collect();
+    assert!(hits.is_empty(), "machine paths found in: {}", hits.join(", "));
+}
