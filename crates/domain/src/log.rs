@@ -87,6 +87,25 @@ impl NewLogEntry {
     }
 }
 
+/// A change to a log entry: at least one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogEntryPatch {
+    pub date: Option<Day>,
+    pub meal: Option<Meal>,
+    pub servings: Option<Amount>,
+}
+
+impl LogEntryPatch {
+    pub fn parse(date: Option<Day>, meal: Option<Meal>, servings: Option<f64>) -> Result<LogEntryPatch, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let servings = servings.and_then(|v| errors.check("servings", SERVINGS.amount(v)));
+        if errors.is_empty() && date.is_none() && meal.is_none() && servings.is_none() {
+            errors.add("", "at least one of date, meal and servings is required");
+        }
+        errors.into_result(|| LogEntryPatch { date, meal, servings })
+    }
+}
+
 /// Everything logged on one day, ordered by meal then id, with totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DayLogs {
@@ -186,5 +205,13 @@ mod tests {
         assert_eq!(fields, ["entries.1", "entries.2", "entries.3.servings", "entries.4.servings"]);
         assert!(NewLogEntry::parse_batch(vec![], true).is_err());
         assert!(NewLogEntry::parse_batch(vec![ok; 101], true).is_err());
+    }
+
+    #[test]
+    fn patch_needs_a_field_and_bounds_servings() {
+        assert!(LogEntryPatch::parse(None, None, None).is_err());
+        assert_eq!(LogEntryPatch::parse(None, None, Some(0.0)).unwrap_err().errors()[0].field, "servings");
+        let patch = LogEntryPatch::parse(None, Some(Meal::Snack), Some(2.005)).unwrap();
+        assert_eq!(patch.servings, Some(Amount::from_hundredths(201)));
     }
 }
