@@ -1,0 +1,32 @@
+//! Bearer authentication. Runs before anything reads the request, so a
+//! request without a valid token is 401 whatever else is wrong with it.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use macrotrack_domain::UserId;
+use subtle::ConstantTimeEq;
+
+use crate::HttpState;
+use crate::problem::Problem;
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive).
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The user the request's token belongs to.
+pub async fn user(state: &HttpState, req: &HttpRequest) -> Result<UserId, Problem> {
+    let token = bearer(req).ok_or_else(Problem::unauthorized)?;
+    Ok(state.service.authenticate(token).await?)
+}
+
+/// Succeeds only for the configured admin token, compared in constant time.
+/// Admin routes are not registered at all when no token is configured.
+pub fn admin(state: &HttpState, req: &HttpRequest) -> Result<(), Problem> {
+    let expected = state.admin_token.as_deref().ok_or_else(Problem::not_found)?;
+    let presented = bearer(req).ok_or_else(Problem::unauthorized)?;
+    if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) { Ok(()) } else { Err(Problem::unauthorized()) }
+}

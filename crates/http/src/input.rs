@@ -1,0 +1,217 @@
+//! Reading requests by hand, so every mistake gets its contract status and a
+//! problem body: the content type (415), the size (413), the JSON (400), and
+//! each field's presence and type (422, all fields at once, dotted paths).
+//! Rules beyond types belong to the domain parsers; their errors are merged.
+
+use std::str::FromStr;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use macrotrack_domain::{Day, DayError, Meal, ValidationErrors};
+use serde_json::{Map, Value};
+
+use crate::problem::Problem;
+
+/// The largest body accepted (413 above it).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// `application/json` or `application/*+json`, with no charset or UTF-8.
+fn is_json(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let json_type = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let charset_ok = parts.all(|parameter| match parameter.split_once('=') {
+        Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
+            value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        }
+        _ => true,
+    });
+    json_type && charset_ok
+}
+
+/// The body as a JSON object. Call after authentication.
+pub async fn json_object(req: &HttpRequest, payload: web::Payload) -> Result<Map<String, Value>, Problem> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+    if !content_type.is_some_and(is_json) {
+        return Err(Problem::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be application/json"));
+    }
+    let too_large = || Problem::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, format!("the body exceeds {} KiB", BODY_LIMIT / 1024));
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return Err(too_large());
+    }
+    let bytes = match payload.to_bytes_limited(BODY_LIMIT).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return Err(Problem::bad_request("the body could not be read")),
+        Err(_) => return Err(too_large()),
+    };
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Problem::bad_request("the body must be a JSON object")),
+        Err(error) => Err(Problem::bad_request(format!("malformed JSON: {error}"))),
+    }
+}
+
+/// The first value of query parameter `name`; 400 when the query string
+/// does not decode or the parameter is absent.
+pub fn query_param(req: &HttpRequest, name: &str) -> Result<String, Problem> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|_| Problem::bad_request("the query string does not decode"))?
+        .into_inner();
+    pairs.into_iter().find(|(key, _)| key == name).map(|(_, value)| value).ok_or_else(|| Problem::bad_parameter(name, "is required"))
+}
+
+/// A date in a query or path: 400 when it is not a real date, 422 when it
+/// is one outside the supported range.
+pub fn day_param(name: &str, text: &str) -> Result<Day, Problem> {
+    text.parse::<Day>().map_err(|error| match error {
+        DayError::Malformed => Problem::bad_parameter(name, error.to_string()),
+        DayError::OutOfRange => Problem::unprocessable(ValidationErrors::single(name, error.to_string())),
+    })
+}
+
+/// An id in a path: 400 when it is not an i64.
+pub fn id_param(req: &HttpRequest, name: &str) -> Result<i64, Problem> {
+    let text = req.match_info().get(name).unwrap_or_default();
+    text.parse().map_err(|_| Problem::bad_parameter(name, "must be an integer id"))
+}
+
+/// What a body held under an optional key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Optional<T> {
+    Absent,
+    Valid(T),
+    /// Present with the wrong type; already reported.
+    Invalid,
+}
+
+/// Typed access to the fields of one JSON object; every type mistake is
+/// recorded under the field's dotted path and the caller goes on.
+pub struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    prefix: String,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(object: &'a Map<String, Value>) -> Self {
+        Fields { object, prefix: String::new() }
+    }
+
+    /// The fields of the object at `path` (e.g. `entries.3`).
+    pub fn nested(object: &'a Map<String, Value>, path: &str) -> Self {
+        Fields { object, prefix: format!("{path}.") }
+    }
+
+    pub fn path(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn required<T>(&self, key: &str, errors: &mut ValidationErrors, expected: &str, read: impl FnOnce(&'a Value) -> Option<T>) -> Option<T> {
+        match self.object.get(key) {
+            None => {
+                errors.add(self.path(key), "is required");
+                None
+            }
+            Some(value) => {
+                let read = read(value);
+                if read.is_none() {
+                    errors.add(self.path(key), format!("must be {expected}"));
+                }
+                read
+            }
+        }
+    }
+
+    pub fn string(&self, key: &str, errors: &mut ValidationErrors) -> Option<String> {
+        self.required(key, errors, "a string", |value| value.as_str().map(str::to_owned))
+    }
+
+    pub fn number(&self, key: &str, errors: &mut ValidationErrors) -> Option<f64> {
+        self.required(key, errors, "a number", Value::as_f64)
+    }
+
+    pub fn id(&self, key: &str, errors: &mut ValidationErrors) -> Option<i64> {
+        self.required(key, errors, "an integer id", Value::as_i64)
+    }
+
+    pub fn array(&self, key: &str, errors: &mut ValidationErrors) -> Option<&'a Vec<Value>> {
+        self.required(key, errors, "an array", Value::as_array)
+    }
+
+    /// A string the domain parses (`Day`, `Meal`): its message is reported.
+    pub fn parsed<T: FromStr<Err: ToString>>(&self, key: &str, errors: &mut ValidationErrors) -> Option<T> {
+        let text = self.string(key, errors)?;
+        errors.check(self.path(key), text.parse::<T>().map_err(|error| error.to_string()))
+    }
+
+    pub fn day(&self, key: &str, errors: &mut ValidationErrors) -> Option<Day> {
+        self.parsed(key, errors)
+    }
+
+    pub fn meal(&self, key: &str, errors: &mut ValidationErrors) -> Option<Meal> {
+        self.parsed(key, errors)
+    }
+
+    /// A string or null; absent reads as null.
+    pub fn nullable_string(&self, key: &str, errors: &mut ValidationErrors) -> Optional<Option<String>> {
+        match self.object.get(key) {
+            None | Some(Value::Null) => Optional::Valid(None),
+            Some(Value::String(text)) => Optional::Valid(Some(text.clone())),
+            Some(_) => {
+                errors.add(self.path(key), "must be a string or null");
+                Optional::Invalid
+            }
+        }
+    }
+
+    /// An id that may be absent; null reads as absent.
+    pub fn optional_id(&self, key: &str, errors: &mut ValidationErrors) -> Optional<i64> {
+        match self.object.get(key) {
+            None | Some(Value::Null) => Optional::Absent,
+            Some(value) => match value.as_i64() {
+                Some(id) => Optional::Valid(id),
+                None => {
+                    errors.add(self.path(key), "must be an integer id");
+                    Optional::Invalid
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        for good in ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\"", "application/merge-patch+json"] {
+            assert!(is_json(good), "{good}");
+        }
+        for bad in ["", "text/plain", "application/jsonx", "application/json; charset=latin1", "text/json"] {
+            assert!(!is_json(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fields_report_every_type_mistake() {
+        let Value::Object(object) = serde_json::json!({
+            "name": 3, "servings": "x", "id": 1.5, "brand": 4, "food_id": null, "date": "2026-02-30", "meal": "brunch"
+        }) else {
+            unreachable!()
+        };
+        let fields = Fields::nested(&object, "entries.2");
+        let mut errors = ValidationErrors::new();
+        assert_eq!(fields.string("name", &mut errors), None);
+        assert_eq!(fields.number("servings", &mut errors), None);
+        assert_eq!(fields.id("id", &mut errors), None);
+        assert_eq!(fields.nullable_string("brand", &mut errors), Optional::Invalid);
+        assert_eq!(fields.optional_id("food_id", &mut errors), Optional::Absent);
+        assert_eq!(fields.day("date", &mut errors), None);
+        assert_eq!(fields.meal("meal", &mut errors), None);
+        assert_eq!(fields.string("missing", &mut errors), None);
+        let paths: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        let expected = ["name", "servings", "id", "brand", "date", "meal", "missing"].map(|key| format!("entries.2.{key}"));
+        assert_eq!(paths, expected);
+    }
+}

@@ -1,0 +1,165 @@
+//! RFC 9457 problem details: the one shape of every error answer.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use macrotrack_domain::{FieldError, ValidationErrors};
+use macrotrack_service::{AuthError, GetError, ReadError, WriteError};
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error answer. `errors` is always written on 400 and 422 so clients
+/// can rely on it there.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    status: StatusCode,
+    detail: String,
+    errors: Vec<FieldError>,
+    allow: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    r#type: &'static str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Problem { status, detail: detail.into(), errors: Vec::new(), allow: None }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// 400 naming the query or path parameter that does not parse.
+    pub fn bad_parameter(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut problem = Problem::bad_request(format!("{field}: {message}"));
+        problem.errors.push(FieldError { field: field.to_owned(), message });
+        problem
+    }
+
+    pub fn unauthorized() -> Self {
+        Problem::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
+    }
+
+    pub fn not_found() -> Self {
+        Problem::new(StatusCode::NOT_FOUND, "no such resource")
+    }
+
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Problem { allow: Some(allow), ..Problem::new(StatusCode::METHOD_NOT_ALLOWED, format!("this resource answers {allow}")) }
+    }
+
+    pub fn unprocessable(errors: ValidationErrors) -> Self {
+        let detail = if errors.is_empty() { "the request breaks a rule".to_owned() } else { errors.to_string() };
+        Problem { errors: errors.errors().to_vec(), ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail) }
+    }
+
+    /// 503 without internals; the cause goes to the log only.
+    pub fn unavailable(cause: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %ErrorChain(cause), "a backing service is unavailable");
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "a backing service is unavailable; try again later")
+    }
+}
+
+/// `error: cause: cause` on one line, for logs.
+struct ErrorChain<'a>(&'a dyn std::error::Error);
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.detail)
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let with_errors = matches!(self.status, StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY) || !self.errors.is_empty();
+        let body = Body {
+            r#type: "about:blank",
+            title: self.status.canonical_reason().unwrap_or("Error"),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            errors: with_errors.then_some(self.errors.as_slice()),
+        };
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if let Some(allow) = self.allow {
+            response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        // Serializing plain strings and numbers cannot fail.
+        response.body(serde_json::to_vec(&body).unwrap_or_default())
+    }
+}
+
+impl From<WriteError> for Problem {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::Invalid(errors) => Problem::unprocessable(errors),
+            WriteError::NotFound => Problem::not_found(),
+            WriteError::Unavailable(cause) => Problem::unavailable(&cause),
+        }
+    }
+}
+
+impl From<GetError> for Problem {
+    fn from(error: GetError) -> Self {
+        match error {
+            GetError::NotFound => Problem::not_found(),
+            GetError::Unavailable(cause) => Problem::unavailable(&cause),
+        }
+    }
+}
+
+impl From<ReadError> for Problem {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::Unavailable(cause) => Problem::unavailable(&cause),
+        }
+    }
+}
+
+impl From<AuthError> for Problem {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthenticated => Problem::unauthorized(),
+            AuthError::Unavailable(cause) => Problem::unavailable(&cause),
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! `POST /v1/foods`, `GET /v1/foods/{id}`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use macrotrack_domain::{FoodId, FoodInput, ValidationErrors};
+
+use crate::input::{self, Fields, Optional};
+use crate::problem::Problem;
+use crate::{HttpState, auth};
+
+pub async fn create(state: web::Data<HttpState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let body = input::json_object(&req, payload).await?;
+    let fields = Fields::new(&body);
+    let mut errors = ValidationErrors::new();
+    let brand = match fields.nullable_string("brand", &mut errors) {
+        Optional::Valid(brand) => Some(brand),
+        Optional::Absent | Optional::Invalid => None,
+    };
+    let food = FoodInput {
+        name: fields.string("name", &mut errors),
+        brand,
+        serving_size: fields.number("serving_size", &mut errors),
+        serving_unit: fields.string("serving_unit", &mut errors),
+        calories: fields.number("calories", &mut errors),
+        protein_g: fields.number("protein_g", &mut errors),
+        carbs_g: fields.number("carbs_g", &mut errors),
+        fat_g: fields.number("fat_g", &mut errors),
+    };
+    if !errors.is_empty() {
+        // Type mistakes plus every rule the well-typed fields break.
+        if let Err(rules) = macrotrack_domain::NewFood::parse(food) {
+            errors.extend(rules);
+        }
+        return Err(Problem::unprocessable(errors));
+    }
+    let created = state.service.create_food(user, food).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let id = input::id_param(&req, "id")?;
+    let food = state.service.food(user, FoodId(id)).await?;
+    Ok(HttpResponse::Ok().json(food))
+}
