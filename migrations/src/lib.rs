@@ -1,1 +1,22 @@
+//! The Macrotrack schema as sea-orm-migration migrations, for SQLite and
+//! PostgreSQL. Apply with `Migrator::up(&connection, None)`.
 
+use sea_orm_migration::prelude::*;
+
+/// Re-exported so callers can run `Migrator::up` without depending on
+/// sea-orm-migration themselves.
+pub use sea_orm_migration::MigratorTrait;
+
+mod m20261125_000001_core;
+mod seed;
+
+/// Every migration of the schema, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_core::Migration)]
+    }
+}

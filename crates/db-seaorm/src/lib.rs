@@ -1,1 +1,190 @@
+//! The repository ports implemented on SeaORM, for SQLite and PostgreSQL.
+//!
+//! Every database error becomes [`Unavailable`]: the domain has validated
+//! each input before it gets here, so a failing statement means the
+//! database (or the connection to it) is at fault, not the request.
 
+use std::fmt;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use macrotrack_migrations::{Migrator, MigratorTrait};
+use macrotrack_ports::Unavailable;
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+mod connect;
+pub mod entities;
+mod foods;
+mod logs;
+mod users;
+
+/// How long a SQLite writer waits for another one to finish before failing.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where and how to connect.
+#[derive(Clone)]
+pub struct DbConfig {
+    /// `sqlite://path`, `sqlite::memory:` or `postgres://user:password@host/db`.
+    pub url: String,
+    pub max_connections: u32,
+    /// How long the first connection may take before `connect` gives up.
+    pub connect_timeout: Duration,
+    /// How long a query waits for a free pooled connection.
+    pub acquire_timeout: Duration,
+}
+
+impl DbConfig {
+    /// 10 connections, 5 s to connect, 5 s to acquire a connection.
+    pub fn new(url: impl Into<String>) -> Self {
+        DbConfig {
+            url: url.into(),
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Hand-written so the password never reaches a log through `{:?}`.
+impl fmt::Debug for DbConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbConfig")
+            .field("url", &connect::redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish()
+    }
+}
+
+/// The user, food and log repositories on one connection pool.
+#[derive(Debug, Clone)]
+pub struct SeaOrmRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmRepository {
+    /// Connects; SQLite files are created when missing (mode=rwc), SQLite
+    /// in memory uses one connection; sets busy_timeout / foreign keys on
+    /// SQLite. Errors are one line naming the URL without its password.
+    pub async fn connect(config: &DbConfig) -> anyhow::Result<Self> {
+        let shown = connect::redact_url(&config.url);
+        let url = config.url.as_str();
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(config.max_connections.max(1))
+            .connect_timeout(config.connect_timeout)
+            .acquire_timeout(config.acquire_timeout)
+            .sqlx_logging(false);
+        if url.starts_with("sqlite:") {
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            options.map_sqlx_sqlite_opts(move |sqlite| {
+                let sqlite = sqlite.busy_timeout(SQLITE_BUSY_TIMEOUT).foreign_keys(true);
+                // WAL lets readers go on while one connection writes.
+                if in_memory {
+                    sqlite
+                } else {
+                    sqlite
+                        .create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                }
+            });
+            if in_memory {
+                // The database lives as long as its one connection: never
+                // close it for idleness or age, and never open a second one
+                // (which would see another, empty database).
+                options
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+            }
+        } else if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(anyhow!(
+                "unsupported database URL {shown}: expected sqlite:... or postgres://..."
+            ));
+        }
+        let failed =
+            |reason: String| anyhow!("cannot connect to the database at {shown}: {reason}");
+        if !url.starts_with("sqlite:") {
+            connect::probe_postgres(url, config.connect_timeout)
+                .await
+                .map_err(failed)?;
+        }
+        let db =
+            match tokio::time::timeout(config.connect_timeout, Database::connect(options)).await {
+                Ok(Ok(db)) => db,
+                Ok(Err(error)) => return Err(failed(connect::db_reason(&error, url))),
+                Err(_) => {
+                    return Err(failed(format!(
+                        "timed out after {:?}",
+                        config.connect_timeout
+                    )));
+                }
+            };
+        Ok(SeaOrmRepository { db })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.db, None).await.map_err(|error| {
+            anyhow!(
+                "cannot migrate the database: {}",
+                connect::one_line(&error.to_string())
+            )
+        })
+    }
+
+    /// Whether the database answers now (readiness).
+    pub async fn ping(&self) -> Result<(), Unavailable> {
+        self.db.ping().await.map_err(unavailable)
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => "sqlite",
+            DbBackend::Postgres => "postgres",
+            // `connect` accepts no other URL.
+            _ => "unknown",
+        }
+    }
+
+    pub fn connection(&self) -> &sea_orm::DatabaseConnection {
+        &self.db
+    }
+
+    /// A write transaction. On SQLite it takes the write lock up front
+    /// (IMMEDIATE), so two writers wait on busy_timeout instead of one
+    /// failing when it upgrades a read lock.
+    async fn begin_write(&self) -> Result<DatabaseTransaction, Unavailable> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.db
+            .begin_with_options(options)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+pub(crate) fn unavailable(error: DbErr) -> Unavailable {
+    Unavailable::new(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let shown = format!("{:?}", DbConfig::new("postgres://app:hunter2@db/macro"));
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://app@db/macro"), "{shown}");
+    }
+}
