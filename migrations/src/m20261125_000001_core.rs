@@ -77,12 +77,7 @@ enum DayCompletions {
 }
 
 fn id(column: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(column)
-        .big_integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .to_owned()
+    ColumnDef::new(column).big_integer().not_null().auto_increment().primary_key().to_owned()
 }
 
 fn amount(column: impl IntoIden) -> ColumnDef {
@@ -99,10 +94,7 @@ fn text(column: impl IntoIden) -> ColumnDef {
 
 /// Microseconds in UTC: TIMESTAMPTZ on PostgreSQL, RFC 3339 text on SQLite.
 fn instant(column: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(column)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
+    ColumnDef::new(column).timestamp_with_time_zone().not_null().to_owned()
 }
 
 fn cascade_to_user(from: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
@@ -122,12 +114,7 @@ impl MigrationTrait for Migration {
                     .table(Users::Table)
                     .col(id(Users::Id))
                     .col(text(Users::Name))
-                    .col(
-                        ColumnDef::new(Users::TokenSelector)
-                            .string()
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(Users::TokenSelector).string().not_null().unique_key())
                     .col(ColumnDef::new(Users::SecretHash).binary_len(32).not_null())
                     .col(amount_null(Users::TargetCalories))
                     .col(amount_null(Users::TargetProteinG))
@@ -159,11 +146,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("foods_owner_user_id")
-                    .table(Foods::Table)
-                    .col(Foods::OwnerUserId)
-                    .to_owned(),
+                Index::create().name("foods_owner_user_id").table(Foods::Table).col(Foods::OwnerUserId).to_owned(),
             )
             .await?;
         seed::insert_global_foods(manager).await?;
@@ -189,11 +172,7 @@ impl MigrationTrait for Migration {
         // The primary key leads with user_id; deleting a food needs its own.
         manager
             .create_index(
-                Index::create()
-                    .name("food_uses_food_id")
-                    .table(FoodUses::Table)
-                    .col(FoodUses::FoodId)
-                    .to_owned(),
+                Index::create().name("food_uses_food_id").table(FoodUses::Table).col(FoodUses::FoodId).to_owned(),
             )
             .await?;
 
@@ -216,17 +195,12 @@ impl MigrationTrait for Migration {
                     .col(amount(LogEntries::FatG))
                     .col(instant(LogEntries::CreatedAt))
                     .col(instant(LogEntries::UpdatedAt))
-                    .foreign_key(&mut cascade_to_user((
-                        LogEntries::Table,
-                        LogEntries::UserId,
-                    )))
+                    .foreign_key(&mut cascade_to_user((LogEntries::Table, LogEntries::UserId)))
                     // No cascade: an entry only names a food its user can see,
                     // so a food disappears only with that user, whose entries
                     // the same statement deletes.
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(LogEntries::Table, LogEntries::FoodId)
-                            .to(Foods::Table, Foods::Id),
+                        ForeignKey::create().from(LogEntries::Table, LogEntries::FoodId).to(Foods::Table, Foods::Id),
                     )
                     .to_owned(),
             )
@@ -244,11 +218,7 @@ impl MigrationTrait for Migration {
         // Lets the foreign key check find entries of a food being deleted.
         manager
             .create_index(
-                Index::create()
-                    .name("log_entries_food_id")
-                    .table(LogEntries::Table)
-                    .col(LogEntries::FoodId)
-                    .to_owned(),
+                Index::create().name("log_entries_food_id").table(LogEntries::Table).col(LogEntries::FoodId).to_owned(),
             )
             .await?;
 
@@ -256,22 +226,11 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(DayCompletions::Table)
-                    .col(
-                        ColumnDef::new(DayCompletions::UserId)
-                            .big_integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(DayCompletions::UserId).big_integer().not_null())
                     .col(ColumnDef::new(DayCompletions::Date).date().not_null())
                     // The primary key is the UNIQUE (user_id, date) rule.
-                    .primary_key(
-                        Index::create()
-                            .col(DayCompletions::UserId)
-                            .col(DayCompletions::Date),
-                    )
-                    .foreign_key(&mut cascade_to_user((
-                        DayCompletions::Table,
-                        DayCompletions::UserId,
-                    )))
+                    .primary_key(Index::create().col(DayCompletions::UserId).col(DayCompletions::Date))
+                    .foreign_key(&mut cascade_to_user((DayCompletions::Table, DayCompletions::UserId)))
                     .to_owned(),
             )
             .await?;
@@ -286,9 +245,7 @@ impl MigrationTrait for Migration {
             Foods::Table.into_iden(),
             Users::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
     }

@@ -98,14 +98,8 @@ mod tests {
             // Atwater factors: the stated energy is close to 4/4/9 kcal per
             // gram of protein, carbohydrate and fat (fibre and rounding aside).
             let atwater = 4.0 * protein_g + 4.0 * carbs_g + 9.0 * fat_g;
-            assert!(
-                (atwater - calories).abs() <= 0.2 * calories + 10.0,
-                "{name}: {calories} kcal vs {atwater}"
-            );
-            assert!(
-                protein_g + carbs_g + fat_g <= 100.0,
-                "{name}: over 100 g per 100 g"
-            );
+            assert!((atwater - calories).abs() <= 0.2 * calories + 10.0, "{name}: {calories} kcal vs {atwater}");
+            assert!(protein_g + carbs_g + fat_g <= 100.0, "{name}: over 100 g per 100 g");
         }
         let mut names: Vec<_> = GLOBAL_FOODS.iter().map(|food| food.0).collect();
         names.sort_unstable();

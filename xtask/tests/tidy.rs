@@ -42,10 +42,22 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ("macrotrack-domain", &[], &["tokio", "async-trait", "futures", "sea-orm", "fred", "actix-web", "moka", "anyhow"]),
     ("macrotrack-ports", &["macrotrack-domain"], &["tokio", "sea-orm", "fred", "actix-web", "moka"]),
     ("macrotrack-cache-keys", &["macrotrack-domain"], &["tokio", "sea-orm", "fred", "actix-web"]),
-    ("macrotrack-cache", &["macrotrack-domain", "macrotrack-ports", "macrotrack-cache-keys"], &["sea-orm", "fred", "actix-web"]),
-    ("macrotrack-service", &["macrotrack-domain", "macrotrack-ports", "macrotrack-cache-keys", "macrotrack-cache"], &["sea-orm", "fred", "actix-web", "moka"]),
+    (
+        "macrotrack-cache",
+        &["macrotrack-domain", "macrotrack-ports", "macrotrack-cache-keys"],
+        &["sea-orm", "fred", "actix-web"],
+    ),
+    (
+        "macrotrack-service",
+        &["macrotrack-domain", "macrotrack-ports", "macrotrack-cache-keys", "macrotrack-cache"],
+        &["sea-orm", "fred", "actix-web", "moka"],
+    ),
     ("macrotrack-migrations", &[], &["fred", "actix-web"]),
-    ("macrotrack-db-seaorm", &["macrotrack-domain", "macrotrack-ports", "macrotrack-migrations"], &["fred", "actix-web", "moka"]),
+    (
+        "macrotrack-db-seaorm",
+        &["macrotrack-domain", "macrotrack-ports", "macrotrack-migrations"],
+        &["fred", "actix-web", "moka"],
+    ),
     ("macrotrack-cache-fred", &["macrotrack-domain", "macrotrack-ports"], &["sea-orm", "actix-web"]),
     (
         "macrotrack-http",
@@ -76,7 +88,8 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
 ];
 
 fn violations(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
-    let rules: BTreeMap<&str, (&[&str], &[&str])> = LAYERS.iter().map(|(name, inner, banned)| (*name, (*inner, *banned))).collect();
+    let rules: BTreeMap<&str, (&[&str], &[&str])> =
+        LAYERS.iter().map(|(name, inner, banned)| (*name, (*inner, *banned))).collect();
     let mut found = Vec::new();
     for (package, deps) in graph {
         let Some((allowed, banned)) = rules.get(package.as_str()) else {
@@ -113,9 +126,16 @@ fn the_checker_catches_forbidden_edges() {
 }
 
 fn tracked_files() -> Vec<PathBuf> {
-    let output = Command::new("git").args(["ls-files", "--cached", "--others", "--exclude-standard"]).current_dir(workspace_root()).output();
+    let output = Command::new("git")
+        .args(["ls-files", "--cached", "--others", "--exclude-standard"])
+        .current_dir(workspace_root())
+        .output();
     match output {
-        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).lines().map(|line| workspace_root().join(line)).filter(|p| p.exists()).collect(),
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| workspace_root().join(line))
+            .filter(|p| p.exists())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -128,7 +148,8 @@ fn rust_files_stay_small() {
         .filter(|path| path.extension().is_some_and(|e| e == "rs"))
         .filter_map(|path| {
             let lines = std::fs::read_to_string(&path).ok()?.lines().count();
-            (lines > LIMIT).then(|| format!("{} has {lines} lines (> {LIMIT}): it probably holds two ideas", path.display()))
+            (lines > LIMIT)
+                .then(|| format!("{} has {lines} lines (> {LIMIT}): it probably holds two ideas", path.display()))
         })
         .collect();
     assert!(long.is_empty(), "{}", long.join("\n"));

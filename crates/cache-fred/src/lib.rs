@@ -67,9 +67,7 @@ struct Inner {
 
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("key_prefix", &self.inner.prefix)
-            .finish_non_exhaustive()
+        f.debug_struct("RedisStore").field("key_prefix", &self.inner.prefix).finish_non_exhaustive()
     }
 }
 
@@ -84,15 +82,13 @@ impl RedisStore {
     pub async fn connect(config: RedisConfig) -> anyhow::Result<Self> {
         let shown = url::redact(&config.url);
         if config.key_prefix.contains(['{', '}']) {
-            bail!(
-                "the Redis key prefix must not contain '{{' or '}}': it would replace the keys' hash tags"
-            );
+            bail!("the Redis key prefix must not contain '{{' or '}}': it would replace the keys' hash tags");
         }
         if config.command_timeout.is_zero() || config.connect_timeout.is_zero() {
             bail!("the Redis command and connect timeouts must be above zero");
         }
-        let mut fred_config = url::parse(&config.url)
-            .map_err(|error| anyhow::anyhow!("invalid Redis URL {shown}: {error}"))?;
+        let mut fred_config =
+            url::parse(&config.url).map_err(|error| anyhow::anyhow!("invalid Redis URL {shown}: {error}"))?;
         // Report a failed first connection instead of retrying it forever.
         fred_config.fail_fast = true;
 
@@ -103,21 +99,12 @@ impl RedisStore {
                 connection.internal_command_timeout = config.connect_timeout;
                 // A connection that stops answering (half-open TCP, a frozen
                 // server) is dropped and reopened instead of timing out forever.
-                connection.unresponsive = UnresponsiveConfig {
-                    max_timeout: Some(unresponsive_after),
-                    interval: unresponsive_after / 4,
-                };
+                connection.unresponsive =
+                    UnresponsiveConfig { max_timeout: Some(unresponsive_after), interval: unresponsive_after / 4 };
                 connection.tcp.nodelay = Some(true);
             })
-            .with_performance_config(|performance| {
-                performance.default_command_timeout = config.command_timeout
-            })
-            .set_policy(ReconnectPolicy::new_exponential(
-                0,
-                100,
-                MAX_RECONNECT_DELAY_MS,
-                2,
-            ))
+            .with_performance_config(|performance| performance.default_command_timeout = config.command_timeout)
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, MAX_RECONNECT_DELAY_MS, 2))
             .build_pool(config.pool_size.max(1))
             .with_context(|| format!("invalid Redis configuration for {shown}"))?;
 
@@ -134,29 +121,16 @@ impl RedisStore {
             bail!("cannot connect to Redis at {shown}: {failure}");
         }
 
-        let options = Options {
-            timeout: Some(config.command_timeout),
-            fail_fast: true,
-            ..Options::default()
-        };
+        let options = Options { timeout: Some(config.command_timeout), fail_fast: true, ..Options::default() };
         let client = pool.with_options(&options);
         let scripts = match Scripts::load(&client).await {
             Ok(scripts) => scripts,
             Err(error) => {
                 close(pool, config.connect_timeout).await;
-                bail!(
-                    "cannot load the cache scripts into Redis at {shown}: {}",
-                    one_line(&error)
-                );
+                bail!("cannot load the cache scripts into Redis at {shown}: {}", one_line(&error));
             }
         };
-        Ok(RedisStore {
-            inner: Arc::new(Inner {
-                client,
-                prefix: config.key_prefix,
-                scripts,
-            }),
-        })
+        Ok(RedisStore { inner: Arc::new(Inner { client, prefix: config.key_prefix, scripts }) })
     }
 
     fn key(&self, key: &str) -> String {
@@ -208,19 +182,14 @@ fn generation(value: u64) -> Value {
 
 /// A guard's generation; `None` when absent or not a number.
 fn parse_generation(value: &Value) -> Option<u64> {
-    value
-        .as_bytes()
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(|s| s.parse().ok())
+    value.as_bytes().and_then(|b| std::str::from_utf8(b).ok()).and_then(|s| s.parse().ok())
 }
 
 fn same_length(what: &str, left: usize, right: usize) -> Result<(), StoreError> {
     if left == right {
         Ok(())
     } else {
-        Err(StoreError::Unavailable(format!(
-            "{what}: {left} guards but {right} generations"
-        )))
+        Err(StoreError::Unavailable(format!("{what}: {left} guards but {right} generations")))
     }
 }
 
@@ -231,9 +200,7 @@ impl CacheStore for RedisStore {
     }
 
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {
-        let keys: Vec<String> = self
-            .keys(std::iter::once(key).chain(guards.iter().map(String::as_str)))
-            .collect();
+        let keys: Vec<String> = self.keys(std::iter::once(key).chain(guards.iter().map(String::as_str))).collect();
         let reply: Value = self.inner.client.mget(keys).await.map_err(store_error)?;
         let mut values = match reply {
             Value::Array(values) if values.len() == guards.len() + 1 => values.into_iter(),
@@ -248,36 +215,22 @@ impl CacheStore for RedisStore {
         Ok(Snapshot { value, guards })
     }
 
-    async fn init_guards(
-        &self,
-        guards: &[String],
-        fresh: &[u64],
-        guard_ttl: Duration,
-    ) -> Result<Vec<u64>, StoreError> {
+    async fn init_guards(&self, guards: &[String], fresh: &[u64], guard_ttl: Duration) -> Result<Vec<u64>, StoreError> {
         same_length("init_guards", guards.len(), fresh.len())?;
         if guards.is_empty() {
             return Ok(Vec::new());
         }
         let keys = self.keys(guards.iter().map(String::as_str)).collect();
-        let args = std::iter::once(millis(guard_ttl))
-            .chain(fresh.iter().copied().map(generation))
-            .collect();
-        let reply = self
-            .inner
-            .scripts
-            .init_guards
-            .run(&self.inner.client, keys, args)
-            .await
-            .map_err(store_error)?;
+        let args = std::iter::once(millis(guard_ttl)).chain(fresh.iter().copied().map(generation)).collect();
+        let reply = self.inner.scripts.init_guards.run(&self.inner.client, keys, args).await.map_err(store_error)?;
         match reply {
-            Value::Array(values) if values.len() == guards.len() => values
-                .iter()
-                .map(|v| parse_generation(v).ok_or_else(|| unexpected("init_guards", v)))
-                .collect(),
+            Value::Array(values) if values.len() == guards.len() => {
+                values.iter().map(|v| parse_generation(v).ok_or_else(|| unexpected("init_guards", v))).collect()
+            }
             // A one-element array may come back unwrapped.
-            single if guards.len() == 1 => parse_generation(&single)
-                .map(|g| vec![g])
-                .ok_or_else(|| unexpected("init_guards", &single)),
+            single if guards.len() == 1 => {
+                parse_generation(&single).map(|g| vec![g]).ok_or_else(|| unexpected("init_guards", &single))
+            }
             other => Err(unexpected("init_guards", &other)),
         }
     }
@@ -291,20 +244,11 @@ impl CacheStore for RedisStore {
         expected: &[u64],
     ) -> Result<StoreOutcome, StoreError> {
         same_length("store_if_current", guards.len(), expected.len())?;
-        let keys = self
-            .keys(std::iter::once(key).chain(guards.iter().map(String::as_str)))
-            .collect();
-        let args = [Value::Bytes(value), millis(ttl)]
-            .into_iter()
-            .chain(expected.iter().copied().map(generation))
-            .collect();
-        let reply = self
-            .inner
-            .scripts
-            .store_if_current
-            .run(&self.inner.client, keys, args)
-            .await
-            .map_err(store_error)?;
+        let keys = self.keys(std::iter::once(key).chain(guards.iter().map(String::as_str))).collect();
+        let args =
+            [Value::Bytes(value), millis(ttl)].into_iter().chain(expected.iter().copied().map(generation)).collect();
+        let reply =
+            self.inner.scripts.store_if_current.run(&self.inner.client, keys, args).await.map_err(store_error)?;
         match reply.as_i64() {
             Some(1) => Ok(StoreOutcome::Stored),
             Some(0) => Ok(StoreOutcome::Rejected),
@@ -312,43 +256,21 @@ impl CacheStore for RedisStore {
         }
     }
 
-    async fn bump(
-        &self,
-        guards: &[(String, u64)],
-        delete: &[String],
-        guard_ttl: Duration,
-    ) -> Result<(), StoreError> {
+    async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError> {
         if guards.is_empty() && delete.is_empty() {
             return Ok(());
         }
-        let keys = self
-            .keys(
-                guards
-                    .iter()
-                    .map(|(k, _)| k.as_str())
-                    .chain(delete.iter().map(String::as_str)),
-            )
-            .collect();
+        let keys = self.keys(guards.iter().map(|(k, _)| k.as_str()).chain(delete.iter().map(String::as_str))).collect();
         let args = [millis(guard_ttl), Value::from(guards.len().to_string())]
             .into_iter()
             .chain(guards.iter().map(|(_, g)| generation(*g)))
             .collect();
-        self.inner
-            .scripts
-            .bump
-            .run(&self.inner.client, keys, args)
-            .await
-            .map_err(store_error)?;
+        self.inner.scripts.bump.run(&self.inner.client, keys, args).await.map_err(store_error)?;
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let _: Value = self
-            .inner
-            .client
-            .del(self.key(key))
-            .await
-            .map_err(store_error)?;
+        let _: Value = self.inner.client.del(self.key(key)).await.map_err(store_error)?;
         Ok(())
     }
 

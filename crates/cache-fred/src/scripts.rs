@@ -117,12 +117,7 @@ async fn call(
     all.push(Value::from(keys.len().to_string()));
     all.extend(keys.iter().map(|k| Value::from(k.as_str())));
     all.extend(args.iter().cloned());
-    client
-        .custom(
-            CustomCommand::new_static(command, ClusterHash::Offset(2), false),
-            all,
-        )
-        .await
+    client.custom(CustomCommand::new_static(command, ClusterHash::Offset(2), false), all).await
 }
 
 fn is_noscript(error: &Error) -> bool {

@@ -39,10 +39,7 @@ fn rewrite_cluster_list(url: &str) -> String {
         return url.to_owned();
     }
     // A cluster ignores the database path; keep only the query.
-    let query = tail
-        .find('?')
-        .map(|at| &tail[at + 1..])
-        .filter(|q| !q.is_empty());
+    let query = tail.find('?').map(|at| &tail[at + 1..]).filter(|q| !q.is_empty());
     let mut out = String::from(CLUSTER_SCHEME);
     if let Some(userinfo) = userinfo {
         out.push_str(userinfo);
@@ -80,10 +77,7 @@ mod tests {
             rewrite_cluster_list("redis-cluster://u:p@a:7000,b:7001, c:7002"),
             "redis-cluster://u:p@a:7000?node=b:7001&node=c:7002"
         );
-        assert_eq!(
-            rewrite_cluster_list("redis-cluster://a:7000"),
-            "redis-cluster://a:7000"
-        );
+        assert_eq!(rewrite_cluster_list("redis-cluster://a:7000"), "redis-cluster://a:7000");
         assert_eq!(rewrite_cluster_list("redis://a:6379/2"), "redis://a:6379/2");
     }
 

@@ -35,10 +35,7 @@ async fn until_reads_work(store: &RedisStore, key: &str) {
         if store.read(key, &[]).await.is_ok() {
             return;
         }
-        assert!(
-            started.elapsed() < RECOVER_WITHIN,
-            "no recovery within {RECOVER_WITHIN:?}"
-        );
+        assert!(started.elapsed() < RECOVER_WITHIN, "no recovery within {RECOVER_WITHIN:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -61,43 +58,25 @@ async fn a_paused_server_times_out_quickly_and_serves_again_when_continued() {
     for _ in 0..3 {
         let started = Instant::now();
         assert_store_error(store.read(&key, &guards).await);
-        assert!(
-            started.elapsed() < FAIL_WITHIN,
-            "read took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < FAIL_WITHIN, "read took {:?}", started.elapsed());
     }
     // Past the unresponsive limit the connections are dropped and reopened
     // against the frozen server; calls must still fail, and fast.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     for _ in 0..3 {
         let started = Instant::now();
-        assert_store_error(
-            store
-                .store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken)
-                .await,
-        );
+        assert_store_error(store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken).await);
         assert_store_error(store.ping().await);
-        assert!(
-            started.elapsed() < FAIL_WITHIN * 2,
-            "took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < FAIL_WITHIN * 2, "took {:?}", started.elapsed());
     }
 
     server.signal("CONT");
     until_reads_work(&store, &key).await;
     // A timed-out store may still have run once the server woke; it was
     // conditional, so storing again is what matters here.
-    let outcome = store
-        .store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken)
-        .await
-        .unwrap();
+    let outcome = store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken).await.unwrap();
     assert_eq!(outcome, StoreOutcome::Stored);
-    assert_eq!(
-        store.read(&key, &guards).await.unwrap().value,
-        Some(Bytes::from_static(b"v"))
-    );
+    assert_eq!(store.read(&key, &guards).await.unwrap().value, Some(Bytes::from_static(b"v")));
 }
 
 #[tokio::test]
@@ -111,11 +90,7 @@ async fn connecting_to_a_paused_server_fails_within_the_connect_timeout() {
     config.connect_timeout = Duration::from_millis(300);
     let started = Instant::now();
     let error = RedisStore::connect(config).await.unwrap_err().to_string();
-    assert!(
-        started.elapsed() < FAIL_WITHIN,
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < FAIL_WITHIN, "took {:?}", started.elapsed());
     assert!(error.contains("Redis") && !error.contains('\n'), "{error}");
     server.signal("CONT");
 }
@@ -131,16 +106,7 @@ impl Restarted {
         let dir = std::env::temp_dir().join(unique_name("macrotrack_redis_restart"));
         std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new("redis-server")
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&dir)
             .stdout(Stdio::null())
@@ -177,11 +143,7 @@ async fn a_killed_and_restarted_server_is_reconnected_and_its_scripts_reloaded()
     let started = Instant::now();
     assert_store_error(store.read(&key, &guards).await);
     assert_store_error(store.init_guards(&guards, &[1, 2], TTL).await);
-    assert!(
-        started.elapsed() < FAIL_WITHIN,
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < FAIL_WITHIN, "took {:?}", started.elapsed());
 
     let restarted = Restarted::start(port);
     until_reads_work(&store, &key).await;
@@ -189,20 +151,11 @@ async fn a_killed_and_restarted_server_is_reconnected_and_its_scripts_reloaded()
     let raw = common::raw_client(&format!("redis://127.0.0.1:{port}")).await;
     let info: String = raw.info(Some(InfoKind::Server)).await.unwrap();
     let pid = format!("process_id:{}", restarted.child.id());
-    assert!(
-        info.lines().any(|line| line.trim() == pid),
-        "port {port} was taken by another server"
-    );
+    assert!(info.lines().any(|line| line.trim() == pid), "port {port} was taken by another server");
     // The new server is empty and knows none of the scripts.
-    assert_eq!(
-        store.read(&key, &guards).await.unwrap().guards,
-        vec![None, None]
-    );
+    assert_eq!(store.read(&key, &guards).await.unwrap().guards, vec![None, None]);
     let taken = store.init_guards(&guards, &[3, 4], TTL).await.unwrap();
     assert_eq!(taken, vec![3, 4]);
-    let outcome = store
-        .store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken)
-        .await
-        .unwrap();
+    let outcome = store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken).await.unwrap();
     assert_eq!(outcome, StoreOutcome::Stored);
 }

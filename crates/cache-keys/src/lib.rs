@@ -266,7 +266,13 @@ pub struct EntryAddress {
 impl EntryAddress {
     /// A tier-1 entry, guarded by its own generation and its user's epoch.
     pub fn tier1(key: Tier1Key) -> Self {
-        EntryAddress { user: key.user(), tier: Tier::One, family: key.family(), key: key.render(), guards: vec![key.guard(), epoch_guard(key.user())] }
+        EntryAddress {
+            user: key.user(),
+            tier: Tier::One,
+            family: key.family(),
+            key: key.render(),
+            guards: vec![key.guard(), epoch_guard(key.user())],
+        }
     }
 
     /// A tier-2 entry, guarded by its user's epoch and each of its tags.
@@ -389,15 +395,22 @@ mod tests {
         let cases = [
             (QueryKey::Me { user: U }, "macro:{user:42}:q:me"),
             (QueryKey::FrequentFoods { user: U, limit: 20 }, "macro:{user:42}:q:frequent_foods:20"),
-            (QueryKey::Summary { user: U, from: date("2026-11-01"), to: date("2026-11-30") }, "macro:{user:42}:q:summary:2026-11-01:2026-11-30"),
+            (
+                QueryKey::Summary { user: U, from: date("2026-11-01"), to: date("2026-11-30") },
+                "macro:{user:42}:q:summary:2026-11-01:2026-11-30",
+            ),
             (QueryKey::Streak { user: U, today: date("2026-11-24") }, "macro:{user:42}:q:streak:2026-11-24"),
             (QueryKey::Schedule { user: U, date: date("2026-11-24") }, "macro:{user:42}:q:schedule:2026-11-24"),
         ];
         for (query, rendered) in cases {
             assert_eq!(query.render(), rendered);
         }
-        let address = EntryAddress::tier2(QueryKey::FrequentFoods { user: U, limit: 5 }, &[Tag::User(U), Tag::UserFood(U)]);
-        assert_eq!(address.guards, ["macro:{user:42}:epoch", "macro:{user:42}:tag:user_42", "macro:{user:42}:tag:user_42_food"]);
+        let address =
+            EntryAddress::tier2(QueryKey::FrequentFoods { user: U, limit: 5 }, &[Tag::User(U), Tag::UserFood(U)]);
+        assert_eq!(
+            address.guards,
+            ["macro:{user:42}:epoch", "macro:{user:42}:tag:user_42", "macro:{user:42}:tag:user_42_food"]
+        );
     }
 
     #[test]
@@ -422,7 +435,10 @@ mod tests {
     fn every_key_of_a_user_shares_one_hash_tag() {
         let d = date("2026-11-24");
         let mut rendered = vec![Tier1Key::DayLogs { user: U, date: d }.render(), QueryKey::Me { user: U }.render()];
-        rendered.extend([Target::AllOfUser(U), Target::Tag(Tag::UserScheduledDate(U, d)), Target::day_logs(U, d)].map(Target::guard));
+        rendered.extend(
+            [Target::AllOfUser(U), Target::Tag(Tag::UserScheduledDate(U, d)), Target::day_logs(U, d)]
+                .map(Target::guard),
+        );
         for key in rendered {
             assert!(key.contains("{user:42}"), "{key}");
             assert_eq!(key.matches('{').count(), 1, "{key}");

@@ -23,8 +23,12 @@ impl Default for BreakerConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    Closed { failures: u32 },
-    Open { until: DateTime<Utc> },
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: DateTime<Utc>,
+    },
     /// One caller is probing the store; others skip it meanwhile.
     HalfOpen,
 }
@@ -61,7 +65,9 @@ impl Breaker {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let open = State::Open { until: now + self.config.open_for };
         *state = match *state {
-            State::Closed { failures } if failures + 1 < self.config.failure_threshold => State::Closed { failures: failures + 1 },
+            State::Closed { failures } if failures + 1 < self.config.failure_threshold => {
+                State::Closed { failures: failures + 1 }
+            }
             _ => open,
         };
     }

@@ -48,7 +48,7 @@ pub async fn conditional_store_and_the_stale_set_race<S: CacheStore>(store: &S) 
     assert_eq!(stored, StoreOutcome::Stored);
     assert_eq!(store.read(&key, &guards).await.expect("read").value.as_deref(), Some(&b"v1"[..]));
     // A writer invalidates after a reader took the generations...
-    store.bump(&[(guards[1].clone(), 99)], &[key.clone()], TTL).await.expect("bump");
+    store.bump(&[(guards[1].clone(), 99)], std::slice::from_ref(&key), TTL).await.expect("bump");
     // ...so the reader's late store of its older value is refused.
     let late = store.store_if_current(&key, Bytes::from_static(b"old"), TTL, &guards, &taken).await.expect("store");
     assert_eq!(late, StoreOutcome::Rejected);
@@ -61,7 +61,10 @@ pub async fn bump_deletes_and_changes_generations<S: CacheStore>(store: &S) {
     let (key, guards) = keys(4);
     let taken = store.init_guards(&guards, &[5, 6], TTL).await.expect("init");
     store.store_if_current(&key, Bytes::from_static(b"x"), TTL, &guards, &taken).await.expect("store");
-    store.bump(&[(guards[0].clone(), 55), (guards[1].clone(), 66)], &[key.clone()], TTL).await.expect("bump");
+    store
+        .bump(&[(guards[0].clone(), 55), (guards[1].clone(), 66)], std::slice::from_ref(&key), TTL)
+        .await
+        .expect("bump");
     let snapshot = store.read(&key, &guards).await.expect("read");
     assert_eq!(snapshot.value, None);
     assert_eq!(snapshot.guards, vec![Some(55), Some(66)]);
@@ -72,9 +75,11 @@ pub async fn large_generations_are_exact<S: CacheStore>(store: &S) {
     // Above 2^53 a float comparison would confuse these two.
     let (high, neighbour) = (u64::MAX - 1, u64::MAX - 2);
     store.bump(&[(guards[0].clone(), high), (guards[1].clone(), high)], &[], TTL).await.expect("bump");
-    let refused = store.store_if_current(&key, Bytes::from_static(b"x"), TTL, &guards, &[high, neighbour]).await.expect("store");
+    let refused =
+        store.store_if_current(&key, Bytes::from_static(b"x"), TTL, &guards, &[high, neighbour]).await.expect("store");
     assert_eq!(refused, StoreOutcome::Rejected);
-    let stored = store.store_if_current(&key, Bytes::from_static(b"y"), TTL, &guards, &[high, high]).await.expect("store");
+    let stored =
+        store.store_if_current(&key, Bytes::from_static(b"y"), TTL, &guards, &[high, high]).await.expect("store");
     assert_eq!(stored, StoreOutcome::Stored);
     assert_eq!(store.read(&key, &guards).await.expect("read").guards, vec![Some(high), Some(high)]);
 }

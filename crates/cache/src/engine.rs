@@ -221,7 +221,14 @@ impl<S: CacheStore> Engine<S> {
     }
 
     /// Reads through the cache: the value at `address`, or `fetch`'s.
-    pub async fn read<T, E, F, Fut>(&self, address: &EntryAddress, policy: Policy, freshness: Freshness, check: Check<T>, fetch: F) -> Result<T, ReadError<E>>
+    pub async fn read<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        policy: Policy,
+        freshness: Freshness,
+        check: Check<T>,
+        fetch: F,
+    ) -> Result<T, ReadError<E>>
     where
         T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
         E: Send + 'static,
@@ -277,7 +284,11 @@ impl<S: CacheStore> Engine<S> {
         }
     }
 
-    fn classify<T: DeserializeOwned + JsonSchema + 'static>(&self, snapshot: &Snapshot, check: Check<T>) -> Classified<T> {
+    fn classify<T: DeserializeOwned + JsonSchema + 'static>(
+        &self,
+        snapshot: &Snapshot,
+        check: Check<T>,
+    ) -> Classified<T> {
         let Some(bytes) = &snapshot.value else { return Classified::Absent };
         let Some(envelope) = Envelope::decode(bytes) else { return Classified::Invalid };
         if envelope.fingerprint != fingerprint::<T>() {
@@ -319,7 +330,14 @@ impl<S: CacheStore> Engine<S> {
     /// Concurrent misses of one key under the same generations share one
     /// fetch. A reader that saw newer generations (after an invalidation)
     /// never joins an older flight.
-    async fn single_flight<T, E, F, Fut>(&self, address: &EntryAddress, policy: Policy, check: Check<T>, fetch: F, guards: Vec<u64>) -> Result<T, ReadError<E>>
+    async fn single_flight<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        policy: Policy,
+        check: Check<T>,
+        fetch: F,
+        guards: Vec<u64>,
+    ) -> Result<T, ReadError<E>>
     where
         T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
         E: Send + 'static,
@@ -329,7 +347,8 @@ impl<S: CacheStore> Engine<S> {
         let key: FlightKey = (address.key.clone(), guards.clone());
         let (cell, erased) = {
             let mut flights = lock(&self.inner.flights);
-            let erased = Arc::clone(flights.entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::<Option<T>>::new())));
+            let erased =
+                Arc::clone(flights.entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::<Option<T>>::new())));
             match Arc::clone(&erased).downcast::<OnceCell<Option<T>>>() {
                 Ok(cell) => (cell, erased),
                 // One key always holds one type; a mismatch means a bug elsewhere: do not share.
@@ -360,7 +379,14 @@ impl<S: CacheStore> Engine<S> {
         }
     }
 
-    async fn fetch_and_store<T, E, F, Fut>(&self, address: &EntryAddress, policy: Policy, check: Check<T>, fetch: &F, guards: &[u64]) -> Result<T, ReadError<E>>
+    async fn fetch_and_store<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        policy: Policy,
+        check: Check<T>,
+        fetch: &F,
+        guards: &[u64],
+    ) -> Result<T, ReadError<E>>
     where
         T: Serialize + JsonSchema + 'static,
         F: Fn() -> Fut,
@@ -376,7 +402,12 @@ impl<S: CacheStore> Engine<S> {
             guards: guards.to_vec(),
             payload: Bytes::from(payload),
         };
-        match self.inner.store.store_if_current(&address.key, envelope.encode(), policy.ttl + policy.swr, &address.guards, guards).await {
+        match self
+            .inner
+            .store
+            .store_if_current(&address.key, envelope.encode(), policy.ttl + policy.swr, &address.guards, guards)
+            .await
+        {
             Ok(StoreOutcome::Stored) => self.inner.breaker.success(),
             Ok(StoreOutcome::Rejected) => self.record(address, Outcome::RejectedStore),
             Err(error) => self.store_failed(&error),
@@ -384,8 +415,14 @@ impl<S: CacheStore> Engine<S> {
         Ok(value)
     }
 
-    fn spawn_refresh<T, E, F, Fut>(&self, address: &EntryAddress, policy: Policy, check: Check<T>, fetch: F, guards: Vec<u64>)
-    where
+    fn spawn_refresh<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        policy: Policy,
+        check: Check<T>,
+        fetch: F,
+        guards: Vec<u64>,
+    ) where
         T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
         E: Send + 'static,
         F: Fn() -> Fut + Send + Sync + 'static,

@@ -21,7 +21,13 @@ impl<V> Expiry<String, (V, Duration)> for PerEntryTtl {
     fn expire_after_create(&self, _: &String, value: &(V, Duration), _: Instant) -> Option<Duration> {
         Some(value.1)
     }
-    fn expire_after_update(&self, _: &String, value: &(V, Duration), _: Instant, _: Option<Duration>) -> Option<Duration> {
+    fn expire_after_update(
+        &self,
+        _: &String,
+        value: &(V, Duration),
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
         Some(value.1)
     }
 }
@@ -39,7 +45,9 @@ impl MemoryStore {
     pub fn new(capacity_bytes: u64) -> Self {
         let values = Cache::builder()
             .max_capacity(capacity_bytes)
-            .weigher(|key: &String, value: &(Bytes, Duration)| u32::try_from(key.len() + value.0.len()).unwrap_or(u32::MAX))
+            .weigher(|key: &String, value: &(Bytes, Duration)| {
+                u32::try_from(key.len() + value.0.len()).unwrap_or(u32::MAX)
+            })
             .expire_after(PerEntryTtl)
             .build();
         let guards = Cache::builder().max_capacity(1_000_000).expire_after(PerEntryTtl).build();
@@ -49,7 +57,10 @@ impl MemoryStore {
     /// The lock of the key's hash tag (`{user:42}`), so one user's keys are
     /// changed atomically with respect to each other.
     fn stripe(&self, key: &str) -> &Mutex<()> {
-        let tag = key.find('{').and_then(|start| key[start..].find('}').map(|end| &key[start..start + end + 1])).unwrap_or(key);
+        let tag = key
+            .find('{')
+            .and_then(|start| key[start..].find('}').map(|end| &key[start..start + end + 1]))
+            .unwrap_or(key);
         let mut hasher = DefaultHasher::new();
         tag.hash(&mut hasher);
         &self.stripes[(hasher.finish() as usize) % STRIPES]
@@ -88,7 +99,14 @@ impl CacheStore for MemoryStore {
         Ok(values)
     }
 
-    async fn store_if_current(&self, key: &str, value: Bytes, ttl: Duration, guards: &[String], expected: &[u64]) -> Result<StoreOutcome, StoreError> {
+    async fn store_if_current(
+        &self,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+        guards: &[String],
+        expected: &[u64],
+    ) -> Result<StoreOutcome, StoreError> {
         let _lock = self.stripe(key).lock().await;
         let current = self.current(guards).await;
         if current.len() != expected.len() || current.iter().zip(expected).any(|(now, then)| *now != Some(*then)) {

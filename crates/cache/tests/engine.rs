@@ -45,10 +45,18 @@ async fn fresh_stale_expired_by_age() {
     engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
     source.set(2);
     clock.advance(Duration::from_secs(299));
-    assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 1, "fresh");
+    assert_eq!(
+        engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version,
+        1,
+        "fresh"
+    );
     clock.advance(Duration::from_secs(1));
     // At ttl: served stale, refreshed in the background.
-    assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 1, "stale");
+    assert_eq!(
+        engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version,
+        1,
+        "stale"
+    );
     wait_for(|| source.fetches() == 2).await;
     wait_for_value(&engine, &address, &source, 2).await;
     assert_eq!(engine.stats().stale, 1);
@@ -68,7 +76,12 @@ async fn wait_for(condition: impl Fn() -> bool) {
     panic!("condition not reached");
 }
 
-async fn wait_for_value(engine: &macrotrack_cache::Engine<macrotrack_cache::MemoryStore>, address: &macrotrack_cache_keys::EntryAddress, source: &Arc<Source>, version: i64) {
+async fn wait_for_value(
+    engine: &macrotrack_cache::Engine<macrotrack_cache::MemoryStore>,
+    address: &macrotrack_cache_keys::EntryAddress,
+    source: &Arc<Source>,
+    version: i64,
+) {
     for _ in 0..10_000 {
         let snapshot = engine.store().read(&address.key, &address.guards).await.unwrap();
         if snapshot.value.is_some_and(|bytes| bytes.ends_with(format!("{{\"version\":{version}}}").as_bytes())) {
@@ -267,9 +280,20 @@ async fn tags_invalidate_only_their_entries_in_o1() {
     let report = engine.invalidate(&[Target::Tag(Tag::UserFood(USER))]).await;
     assert_eq!(report.applied, 1);
     for limit in 1..=50 {
-        assert_eq!(engine.read(&frequent_address(limit), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 2);
+        assert_eq!(
+            engine
+                .read(&frequent_address(limit), POLICY, Freshness::Cached, check, source.fetcher())
+                .await
+                .unwrap()
+                .version,
+            2
+        );
     }
-    assert_eq!(engine.read(&me_address(), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 1, "untagged entry kept");
+    assert_eq!(
+        engine.read(&me_address(), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version,
+        1,
+        "untagged entry kept"
+    );
     assert_eq!(source.fetches(), 101);
 }
 
@@ -278,7 +302,10 @@ async fn deleting_a_user_forgets_both_tiers_of_that_user_only() {
     let engine = memory_engine(Arc::new(TestClock::default()));
     let source = Arc::new(Source::default());
     source.set(1);
-    let other = macrotrack_cache_keys::EntryAddress::tier1(macrotrack_cache_keys::Tier1Key::DayLogs { user: UserId(43), date: day("2026-11-24") });
+    let other = macrotrack_cache_keys::EntryAddress::tier1(macrotrack_cache_keys::Tier1Key::DayLogs {
+        user: UserId(43),
+        date: day("2026-11-24"),
+    });
     for address in [logs_address("2026-11-24"), me_address(), other.clone()] {
         engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
     }
@@ -299,7 +326,11 @@ async fn invalid_entries_are_replaced() {
     let guards = engine.store().init_guards(&address.guards, &[1, 2], Duration::from_secs(60)).await.unwrap();
     let garbage = [Bytes::from_static(b"not an envelope"), Bytes::from_static(b"MTC1\x00\x01")];
     for bytes in garbage {
-        engine.store().store_if_current(&address.key, bytes, Duration::from_secs(60), &address.guards, &guards).await.unwrap();
+        engine
+            .store()
+            .store_if_current(&address.key, bytes, Duration::from_secs(60), &address.guards, &guards)
+            .await
+            .unwrap();
         assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 3);
     }
     assert_eq!(engine.stats().invalid, 2);
@@ -345,5 +376,9 @@ async fn disabled_cache_reads_the_source_but_still_invalidates() {
     source.set(2);
     assert_eq!(off.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 2);
     off.invalidate(&[Target::day_logs(USER, day("2026-11-24"))]).await;
-    assert_eq!(on.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 2, "the other instance is not stale");
+    assert_eq!(
+        on.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version,
+        2,
+        "the other instance is not stale"
+    );
 }

@@ -15,7 +15,10 @@ use mockall::predicate::*;
 use support::*;
 
 fn config() -> EngineConfig {
-    EngineConfig { breaker: BreakerConfig { failure_threshold: 2, open_for: Duration::from_secs(5) }, ..EngineConfig::default() }
+    EngineConfig {
+        breaker: BreakerConfig { failure_threshold: 2, open_for: Duration::from_secs(5) },
+        ..EngineConfig::default()
+    }
 }
 
 #[tokio::test]
@@ -69,7 +72,14 @@ async fn failing_store_serves_the_source_and_opens_the_breaker() {
     let source = Arc::new(Source::default());
     source.set(9);
     for _ in 0..5 {
-        assert_eq!(engine.read(&logs_address("2026-11-24"), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 9);
+        assert_eq!(
+            engine
+                .read(&logs_address("2026-11-24"), POLICY, Freshness::Cached, check, source.fetcher())
+                .await
+                .unwrap()
+                .version,
+            9
+        );
     }
     assert!(engine.breaker_open());
     let stats = engine.stats();
@@ -82,7 +92,13 @@ async fn breaker_probes_again_after_its_time() {
     let mut store = MockCacheStore::new();
     {
         let up = up.clone();
-        store.expect_read().returning(move |_, _| if up.load(Ordering::SeqCst) { Ok(Snapshot { value: None, guards: vec![Some(1), Some(2)] }) } else { Err(StoreError::Timeout) });
+        store.expect_read().returning(move |_, _| {
+            if up.load(Ordering::SeqCst) {
+                Ok(Snapshot { value: None, guards: vec![Some(1), Some(2)] })
+            } else {
+                Err(StoreError::Timeout)
+            }
+        });
     }
     store.expect_store_if_current().returning(|_, _, _, _, _| Ok(StoreOutcome::Stored));
     let clock = Arc::new(TestClock::default());
@@ -126,14 +142,28 @@ async fn failed_invalidation_is_kept_and_the_user_reads_the_source_until_applied
     }
     store.expect_store_if_current().returning(|_, _, _, _, _| Ok(StoreOutcome::Stored));
     let clock = Arc::new(TestClock::default());
-    let engine = engine_over(store, clock.clone(), EngineConfig { breaker: BreakerConfig { failure_threshold: 1, open_for: Duration::from_secs(5) }, ..EngineConfig::default() });
+    let engine = engine_over(
+        store,
+        clock.clone(),
+        EngineConfig {
+            breaker: BreakerConfig { failure_threshold: 1, open_for: Duration::from_secs(5) },
+            ..EngineConfig::default()
+        },
+    );
     let target = Target::day_logs(USER, day("2026-11-24"));
     let report = engine.invalidate(&[target]).await;
     assert_eq!((report.applied, report.deferred), (0, 1));
     assert_eq!(engine.pending().get(&USER).map(|t| t.len()), Some(1));
     let source = Arc::new(Source::default());
     source.set(3);
-    assert_eq!(engine.read(&logs_address("2026-11-24"), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 3);
+    assert_eq!(
+        engine
+            .read(&logs_address("2026-11-24"), POLICY, Freshness::Cached, check, source.fetcher())
+            .await
+            .unwrap()
+            .version,
+        3
+    );
     assert_eq!(engine.stats().bypass, 1);
     // The store returns; once the breaker lets a probe through, the pending
     // invalidation is applied first, then reads use the store again.

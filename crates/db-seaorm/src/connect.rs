@@ -24,8 +24,7 @@ pub(crate) async fn probe_postgres(url: &str, within: Duration) -> Result<(), St
                 return Ok(());
             }
             Ok(Err(sqlx::Error::Io(error)))
-                if error.kind() == ErrorKind::ConnectionRefused
-                    && Instant::now() + backoff < deadline =>
+                if error.kind() == ErrorKind::ConnectionRefused && Instant::now() + backoff < deadline =>
             {
                 sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(1));
@@ -53,10 +52,7 @@ fn sqlx_reason(error: &sqlx::Error, url: &str) -> String {
             let text = io.to_string();
             let text = text.split(" (os error").next().unwrap_or_default();
             let mut chars = text.chars();
-            chars
-                .next()
-                .map(|first| first.to_lowercase().chain(chars).collect())
-                .unwrap_or_default()
+            chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
         }
         sqlx::Error::Database(database) => database.message().to_owned(),
         sqlx::Error::PoolTimedOut => "timed out".to_owned(),
@@ -102,15 +98,9 @@ pub(crate) fn redact_url(url: &str) -> String {
     };
     let tail = match tail.split_once('?') {
         Some((path, query)) => {
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|pair| !pair.to_ascii_lowercase().starts_with("password="))
-                .collect();
-            if kept.is_empty() {
-                path.to_owned()
-            } else {
-                format!("{path}?{}", kept.join("&"))
-            }
+            let kept: Vec<&str> =
+                query.split('&').filter(|pair| !pair.to_ascii_lowercase().starts_with("password=")).collect();
+            if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) }
         }
         None => tail.to_owned(),
     };
@@ -124,42 +114,27 @@ mod tests {
     #[test]
     fn redacts_passwords_only() {
         let cases = [
-            (
-                "postgres://app:s3cr%40t@db.example:5432/macro",
-                "postgres://app@db.example:5432/macro",
-            ),
-            (
-                "postgres://app@localhost/macro",
-                "postgres://app@localhost/macro",
-            ),
+            ("postgres://app:s3cr%40t@db.example:5432/macro", "postgres://app@db.example:5432/macro"),
+            ("postgres://app@localhost/macro", "postgres://app@localhost/macro"),
             (
                 "postgres://localhost/macro?user=app&password=hunter2&sslmode=require",
                 "postgres://localhost/macro?user=app&sslmode=require",
             ),
             ("postgresql://a:b@h", "postgresql://a@h"),
-            (
-                "sqlite://data/macrotrack.db?mode=rwc",
-                "sqlite://data/macrotrack.db?mode=rwc",
-            ),
+            ("sqlite://data/macrotrack.db?mode=rwc", "sqlite://data/macrotrack.db?mode=rwc"),
             ("sqlite::memory:", "sqlite::memory:"),
         ];
         for (url, shown) in cases {
             assert_eq!(redact_url(url), shown, "{url}");
         }
-        assert_eq!(
-            password("postgres://app:s3cr%40t@db/macro"),
-            Some("s3cr%40t")
-        );
+        assert_eq!(password("postgres://app:s3cr%40t@db/macro"), Some("s3cr%40t"));
         assert_eq!(password("postgres://app@db/macro"), None);
     }
 
     #[test]
     fn reasons_are_one_line_and_scrubbed() {
         let url = "postgres://app:hunter2@db/macro";
-        assert_eq!(
-            scrub("bad\n  password hunter2\tfor app", url),
-            "bad password *** for app"
-        );
+        assert_eq!(scrub("bad\n  password hunter2\tfor app", url), "bad password *** for app");
         let refused = sqlx::Error::Io(std::io::Error::from(ErrorKind::ConnectionRefused));
         assert_eq!(sqlx_reason(&refused, url), "connection refused");
     }

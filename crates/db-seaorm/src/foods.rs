@@ -4,9 +4,7 @@ use async_trait::async_trait;
 use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, Macros, NewFood, UserId};
 use macrotrack_ports::{FoodRepository, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::entities::food;
 use crate::{SeaOrmRepository, unavailable};
@@ -31,26 +29,15 @@ impl FoodRepository for SeaOrmRepository {
     }
 
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable> {
-        visible_food(&self.db, reader, id)
-            .await
-            .map_err(unavailable)
+        visible_food(&self.db, reader, id).await.map_err(unavailable)
     }
 }
 
 /// The food when it is global or owned by `reader`; on any connection, so
 /// a transaction can resolve the foods it logs.
-pub(crate) async fn visible_food(
-    db: &impl ConnectionTrait,
-    reader: UserId,
-    id: FoodId,
-) -> Result<Option<Food>, DbErr> {
-    let visible = Condition::any()
-        .add(food::Column::OwnerUserId.is_null())
-        .add(food::Column::OwnerUserId.eq(reader.0));
-    let found = food::Entity::find_by_id(id.0)
-        .filter(visible)
-        .one(db)
-        .await?;
+pub(crate) async fn visible_food(db: &impl ConnectionTrait, reader: UserId, id: FoodId) -> Result<Option<Food>, DbErr> {
+    let visible = Condition::any().add(food::Column::OwnerUserId.is_null()).add(food::Column::OwnerUserId.eq(reader.0));
+    let found = food::Entity::find_by_id(id.0).filter(visible).one(db).await?;
     Ok(found.map(to_food))
 }
 
@@ -68,10 +55,6 @@ fn to_food(model: food::Model) -> Food {
             fat_g: Amount::from_hundredths(model.fat_g),
         },
         // Readers only ever see global foods and their own.
-        owner: if model.owner_user_id.is_some() {
-            FoodOwner::User
-        } else {
-            FoodOwner::Global
-        },
+        owner: if model.owner_user_id.is_some() { FoodOwner::User } else { FoodOwner::Global },
     }
 }

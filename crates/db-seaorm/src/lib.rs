@@ -12,8 +12,8 @@ use macrotrack_migrations::{Migrator, MigratorTrait};
 use macrotrack_ports::Unavailable;
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 
 mod connect;
@@ -85,58 +85,36 @@ impl SeaOrmRepository {
             options.map_sqlx_sqlite_opts(move |sqlite| {
                 let sqlite = sqlite.busy_timeout(SQLITE_BUSY_TIMEOUT).foreign_keys(true);
                 // WAL lets readers go on while one connection writes.
-                if in_memory {
-                    sqlite
-                } else {
-                    sqlite
-                        .create_if_missing(true)
-                        .journal_mode(SqliteJournalMode::Wal)
-                }
+                if in_memory { sqlite } else { sqlite.create_if_missing(true).journal_mode(SqliteJournalMode::Wal) }
             });
             if in_memory {
                 // The database lives as long as its one connection: never
                 // close it for idleness or age, and never open a second one
                 // (which would see another, empty database).
-                options
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None);
+                options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
             }
         } else if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(anyhow!(
-                "unsupported database URL {shown}: expected sqlite:... or postgres://..."
-            ));
+            return Err(anyhow!("unsupported database URL {shown}: expected sqlite:... or postgres://..."));
         }
-        let failed =
-            |reason: String| anyhow!("cannot connect to the database at {shown}: {reason}");
+        let failed = |reason: String| anyhow!("cannot connect to the database at {shown}: {reason}");
         if !url.starts_with("sqlite:") {
-            connect::probe_postgres(url, config.connect_timeout)
-                .await
-                .map_err(failed)?;
+            connect::probe_postgres(url, config.connect_timeout).await.map_err(failed)?;
         }
-        let db =
-            match tokio::time::timeout(config.connect_timeout, Database::connect(options)).await {
-                Ok(Ok(db)) => db,
-                Ok(Err(error)) => return Err(failed(connect::db_reason(&error, url))),
-                Err(_) => {
-                    return Err(failed(format!(
-                        "timed out after {:?}",
-                        config.connect_timeout
-                    )));
-                }
-            };
+        let db = match tokio::time::timeout(config.connect_timeout, Database::connect(options)).await {
+            Ok(Ok(db)) => db,
+            Ok(Err(error)) => return Err(failed(connect::db_reason(&error, url))),
+            Err(_) => {
+                return Err(failed(format!("timed out after {:?}", config.connect_timeout)));
+            }
+        };
         Ok(SeaOrmRepository { db })
     }
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.db, None).await.map_err(|error| {
-            anyhow!(
-                "cannot migrate the database: {}",
-                connect::one_line(&error.to_string())
-            )
-        })
+        Migrator::up(&self.db, None)
+            .await
+            .map_err(|error| anyhow!("cannot migrate the database: {}", connect::one_line(&error.to_string())))
     }
 
     /// Whether the database answers now (readiness).
@@ -166,10 +144,7 @@ impl SeaOrmRepository {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        self.db
-            .begin_with_options(options)
-            .await
-            .map_err(unavailable)
+        self.db.begin_with_options(options).await.map_err(unavailable)
     }
 }
 

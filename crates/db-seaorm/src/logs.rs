@@ -5,15 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Amount, Day, DayLogs, FoodId, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry,
-    RecipeId, Timestamp, UserId,
+    Amount, Day, DayLogs, FoodId, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, RecipeId, Timestamp, UserId,
 };
 use macrotrack_ports::{CreateLogsError, LogRepository, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::entities::{day_completion, food_use, log_entry};
 use crate::foods::visible_food;
@@ -55,10 +52,7 @@ impl LogRepository for SeaOrmRepository {
             .await
             .map_err(unavailable)?
             .is_some();
-        let entries = rows
-            .into_iter()
-            .map(to_entry)
-            .collect::<Result<Vec<_>, _>>()?;
+        let entries = rows.into_iter().map(to_entry).collect::<Result<Vec<_>, _>>()?;
         Ok(DayLogs::new(date, completed, entries))
     }
 }
@@ -114,11 +108,7 @@ async fn insert_batch(
             created_at: Set(now.instant()),
             updated_at: Set(now.instant()),
         };
-        let id = log_entry::Entity::insert(row)
-            .exec(txn)
-            .await
-            .map_err(unavailable)?
-            .last_insert_id;
+        let id = log_entry::Entity::insert(row).exec(txn).await.map_err(unavailable)?.last_insert_id;
         created.push(LogEntry {
             id: LogEntryId(id),
             date: entry.date,
@@ -142,45 +132,28 @@ async fn insert_batch(
         }
     }
     for (food, count) in uses {
-        add_uses(txn, user, food, count)
-            .await
-            .map_err(unavailable)?;
+        add_uses(txn, user, food, count).await.map_err(unavailable)?;
     }
     Ok(created)
 }
 
 /// `uses += count`, creating the row at `count`.
-async fn add_uses(
-    txn: &DatabaseTransaction,
-    user: UserId,
-    food: FoodId,
-    count: i32,
-) -> Result<(), sea_orm::DbErr> {
+async fn add_uses(txn: &DatabaseTransaction, user: UserId, food: FoodId, count: i32) -> Result<(), sea_orm::DbErr> {
     use food_use::Column;
-    let increment = Expr::col((food_use::Entity, Column::Uses))
-        .add(Expr::col((Alias::new("excluded"), Column::Uses)));
+    let increment = Expr::col((food_use::Entity, Column::Uses)).add(Expr::col((Alias::new("excluded"), Column::Uses)));
     let upsert = Query::insert()
         .into_table(food_use::Entity)
         .columns([Column::UserId, Column::FoodId, Column::Uses])
         .values_panic([user.0.into(), food.0.into(), count.into()])
-        .on_conflict(
-            OnConflict::columns([Column::UserId, Column::FoodId])
-                .value(Column::Uses, increment)
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::columns([Column::UserId, Column::FoodId]).value(Column::Uses, increment).to_owned())
         .to_owned();
     txn.execute(&upsert).await.map(|_| ())
 }
 
 fn to_entry(model: log_entry::Model) -> Result<LogEntry, Unavailable> {
-    let corrupt =
-        |what: String| Unavailable::new(anyhow::anyhow!("log entry {}: {what}", model.id));
-    let meal: Meal = model
-        .meal
-        .parse()
-        .map_err(|_| corrupt(format!("unknown meal {:?}", model.meal)))?;
-    let date =
-        Day::new(model.date).map_err(|_| corrupt(format!("date {} out of range", model.date)))?;
+    let corrupt = |what: String| Unavailable::new(anyhow::anyhow!("log entry {}: {what}", model.id));
+    let meal: Meal = model.meal.parse().map_err(|_| corrupt(format!("unknown meal {:?}", model.meal)))?;
+    let date = Day::new(model.date).map_err(|_| corrupt(format!("date {} out of range", model.date)))?;
     Ok(LogEntry {
         id: LogEntryId(model.id),
         date,

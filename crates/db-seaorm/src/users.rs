@@ -12,12 +12,7 @@ use crate::{SeaOrmRepository, unavailable};
 
 #[async_trait]
 impl UserRepository for SeaOrmRepository {
-    async fn create_user(
-        &self,
-        name: &str,
-        selector: &str,
-        secret_hash: [u8; 32],
-    ) -> Result<User, Unavailable> {
+    async fn create_user(&self, name: &str, selector: &str, secret_hash: [u8; 32]) -> Result<User, Unavailable> {
         let row = user::ActiveModel {
             id: NotSet,
             name: Set(name.to_owned()),
@@ -42,34 +37,19 @@ impl UserRepository for SeaOrmRepository {
         let Some(model) = found else { return Ok(None) };
         // Only a corrupted row can hold another length: the column is
         // written from a [u8; 32] alone.
-        let secret_hash = <[u8; 32]>::try_from(model.secret_hash.as_slice()).map_err(|_| {
-            Unavailable::new(anyhow::anyhow!(
-                "user {}: stored secret hash is not 32 bytes",
-                model.id
-            ))
-        })?;
-        Ok(Some(StoredCredential {
-            user: UserId(model.id),
-            secret_hash,
-        }))
+        let secret_hash = <[u8; 32]>::try_from(model.secret_hash.as_slice())
+            .map_err(|_| Unavailable::new(anyhow::anyhow!("user {}: stored secret hash is not 32 bytes", model.id)))?;
+        Ok(Some(StoredCredential { user: UserId(model.id), secret_hash }))
     }
 
     async fn user(&self, user: UserId) -> Result<Option<User>, Unavailable> {
-        let found = user::Entity::find_by_id(user.0)
-            .one(&self.db)
-            .await
-            .map_err(unavailable)?;
+        let found = user::Entity::find_by_id(user.0).one(&self.db).await.map_err(unavailable)?;
         Ok(found.map(to_user))
     }
 }
 
 fn to_user(model: user::Model) -> User {
-    let targets = match (
-        model.target_calories,
-        model.target_protein_g,
-        model.target_carbs_g,
-        model.target_fat_g,
-    ) {
+    let targets = match (model.target_calories, model.target_protein_g, model.target_carbs_g, model.target_fat_g) {
         (Some(calories), Some(protein_g), Some(carbs_g), Some(fat_g)) => Some(Macros {
             calories: Amount::from_hundredths(calories),
             protein_g: Amount::from_hundredths(protein_g),
@@ -78,9 +58,5 @@ fn to_user(model: user::Model) -> User {
         }),
         _ => None,
     };
-    User {
-        id: UserId(model.id),
-        name: model.name,
-        targets,
-    }
+    User { id: UserId(model.id), name: model.name, targets }
 }

@@ -61,7 +61,12 @@ impl NewFood {
         };
         let serving_size = input.serving_size.and_then(|v| errors.check("serving_size", SERVING_SIZE.amount(v)));
         let serving_unit = input.serving_unit.and_then(|v| errors.check("serving_unit", validation::text(&v, 1, 20)));
-        let macros = [("calories", input.calories), ("protein_g", input.protein_g), ("carbs_g", input.carbs_g), ("fat_g", input.fat_g)];
+        let macros = [
+            ("calories", input.calories),
+            ("protein_g", input.protein_g),
+            ("carbs_g", input.carbs_g),
+            ("fat_g", input.fat_g),
+        ];
         let mut values = [Amount::ZERO; 4];
         let mut all_present = true;
         for (slot, (field, value)) in values.iter_mut().zip(macros) {
@@ -75,7 +80,13 @@ impl NewFood {
         match (name, brand, serving_size, serving_unit) {
             (Some(name), Some(brand), Some(serving_size), Some(serving_unit)) if all_present && errors.is_empty() => {
                 let [calories, protein_g, carbs_g, fat_g] = values;
-                Ok(NewFood { name, brand, serving_size, serving_unit, per_serving: Macros { calories, protein_g, carbs_g, fat_g } })
+                Ok(NewFood {
+                    name,
+                    brand,
+                    serving_size,
+                    serving_unit,
+                    per_serving: Macros { calories, protein_g, carbs_g, fat_g },
+                })
             }
             _ => Err(errors),
         }

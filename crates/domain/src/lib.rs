@@ -23,7 +23,9 @@ pub use ids::*;
 pub use log::{DayLogs, LogEntry, LogEntryInput, LogEntryPatch, LogItem, NewLogEntry};
 pub use macros::Macros;
 pub use meal::Meal;
-pub use plan::{MealPlan, MealPlanInput, MealPlanItem, MealPlanItemInput, NewMealPlan, ScheduleDay, ScheduledMeal, ScheduledPlan};
+pub use plan::{
+    MealPlan, MealPlanInput, MealPlanItem, MealPlanItemInput, NewMealPlan, ScheduleDay, ScheduledMeal, ScheduledPlan,
+};
 pub use recipe::{Ingredient, NewRecipe, Recipe, RecipeInput};
 pub use streak::Streak;
 pub use summary::{FrequentFood, MAX_SUMMARY_DAYS, Summary, SummaryDay, check_frequent};

@@ -78,7 +78,8 @@ impl NewLogEntry {
                     None
                 }
             };
-            let servings = input.servings.and_then(|v| errors.check(format!("entries.{index}.servings"), SERVINGS.amount(v)));
+            let servings =
+                input.servings.and_then(|v| errors.check(format!("entries.{index}.servings"), SERVINGS.amount(v)));
             if let (Some(date), Some(meal), Some(item), Some(servings)) = (input.date, input.meal, item, servings) {
                 entries.push(NewLogEntry { date, meal, item, servings });
             }
@@ -96,7 +97,11 @@ pub struct LogEntryPatch {
 }
 
 impl LogEntryPatch {
-    pub fn parse(date: Option<Day>, meal: Option<Meal>, servings: Option<f64>) -> Result<LogEntryPatch, ValidationErrors> {
+    pub fn parse(
+        date: Option<Day>,
+        meal: Option<Meal>,
+        servings: Option<f64>,
+    ) -> Result<LogEntryPatch, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let servings = servings.and_then(|v| errors.check("servings", SERVINGS.amount(v)));
         if errors.is_empty() && date.is_none() && meal.is_none() && servings.is_none() {
@@ -170,7 +175,12 @@ mod tests {
         let logs = DayLogs::new(
             day("2026-11-24"),
             false,
-            vec![entry(3, Meal::Snack, 1), entry(2, Meal::Breakfast, 10), entry(1, Meal::Dinner, 100), entry(4, Meal::Breakfast, 1000)],
+            vec![
+                entry(3, Meal::Snack, 1),
+                entry(2, Meal::Breakfast, 10),
+                entry(1, Meal::Dinner, 100),
+                entry(4, Meal::Breakfast, 1000),
+            ],
         );
         let ids: Vec<i64> = logs.entries.iter().map(|e| e.id.0).collect();
         assert_eq!(ids, [2, 4, 1, 3]);
@@ -187,14 +197,21 @@ mod tests {
         let mut wrong_date = good.clone();
         wrong_date.date = day("2026-11-25");
         assert!(wrong_date.check().is_err());
-        let mut unordered = DayLogs::new(day("2026-11-24"), false, vec![entry(1, Meal::Lunch, 5), entry(2, Meal::Breakfast, 5)]);
+        let mut unordered =
+            DayLogs::new(day("2026-11-24"), false, vec![entry(1, Meal::Lunch, 5), entry(2, Meal::Breakfast, 5)]);
         unordered.entries.reverse();
         assert!(unordered.check().is_err());
     }
 
     #[test]
     fn batch_rules_name_each_entry() {
-        let ok = LogEntryInput { date: Some(day("2026-11-24")), meal: Some(Meal::Lunch), food_id: Some(1), recipe_id: None, servings: Some(1.0) };
+        let ok = LogEntryInput {
+            date: Some(day("2026-11-24")),
+            meal: Some(Meal::Lunch),
+            food_id: Some(1),
+            recipe_id: None,
+            servings: Some(1.0),
+        };
         assert_eq!(NewLogEntry::parse_batch(vec![ok.clone()], true).unwrap().len(), 1);
         let both = LogEntryInput { recipe_id: Some(2), ..ok.clone() };
         let neither = LogEntryInput { food_id: None, ..ok.clone() };

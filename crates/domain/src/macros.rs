@@ -3,8 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::validation::{CALORIES, GRAMS, ValidationErrors};
 use crate::Amount;
+use crate::validation::{CALORIES, GRAMS, ValidationErrors};
 
 /// Calories and grams of protein, carbohydrate and fat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -18,7 +18,13 @@ pub struct Macros {
 impl Macros {
     /// Validates raw numbers against the food bounds (also used for targets);
     /// `prefix` is prepended to field names (`"targets."`, or empty).
-    pub fn parse(prefix: &str, calories: f64, protein_g: f64, carbs_g: f64, fat_g: f64) -> Result<Macros, ValidationErrors> {
+    pub fn parse(
+        prefix: &str,
+        calories: f64,
+        protein_g: f64,
+        carbs_g: f64,
+        fat_g: f64,
+    ) -> Result<Macros, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let calories = errors.check(format!("{prefix}calories"), CALORIES.amount(calories));
         let protein_g = errors.check(format!("{prefix}protein_g"), GRAMS.amount(protein_g));
@@ -38,7 +44,12 @@ impl Macros {
     }
 
     pub fn map(self, f: impl Fn(Amount) -> Amount) -> Macros {
-        Macros { calories: f(self.calories), protein_g: f(self.protein_g), carbs_g: f(self.carbs_g), fat_g: f(self.fat_g) }
+        Macros {
+            calories: f(self.calories),
+            protein_g: f(self.protein_g),
+            carbs_g: f(self.carbs_g),
+            fat_g: f(self.fat_g),
+        }
     }
 
     pub fn zip(self, other: Macros, f: impl Fn(Amount, Amount) -> Amount) -> Macros {

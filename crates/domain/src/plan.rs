@@ -59,16 +59,24 @@ impl NewMealPlan {
         let mut items = Vec::new();
         let mut complete = true;
         match input.items {
-            Some(list) if list.is_empty() || list.len() > MAX_PLAN_ITEMS => errors.add("items", format!("must hold 1 to {MAX_PLAN_ITEMS} items")),
+            Some(list) if list.is_empty() || list.len() > MAX_PLAN_ITEMS => {
+                errors.add("items", format!("must hold 1 to {MAX_PLAN_ITEMS} items"))
+            }
             Some(list) => {
                 for (index, item) in list.into_iter().enumerate() {
                     let day = item.day.and_then(|d| {
                         let within = d >= 0 && days.is_none_or(|days| d < i64::from(days));
-                        errors.check(format!("items.{index}.day"), within.then_some(d as u32).ok_or_else(|| "must be in [0, days)".to_owned()))
+                        errors.check(
+                            format!("items.{index}.day"),
+                            within.then_some(d as u32).ok_or_else(|| "must be in [0, days)".to_owned()),
+                        )
                     });
-                    let servings = item.servings.and_then(|v| errors.check(format!("items.{index}.servings"), SERVINGS.amount(v)));
+                    let servings =
+                        item.servings.and_then(|v| errors.check(format!("items.{index}.servings"), SERVINGS.amount(v)));
                     match (day, item.meal, item.recipe_id, servings) {
-                        (Some(day), Some(meal), Some(recipe), Some(servings)) => items.push(MealPlanItem { day, meal, recipe_id: RecipeId(recipe), servings }),
+                        (Some(day), Some(meal), Some(recipe), Some(servings)) => {
+                            items.push(MealPlanItem { day, meal, recipe_id: RecipeId(recipe), servings })
+                        }
                         _ => complete = false,
                     }
                 }
@@ -154,13 +162,22 @@ mod tests {
 
     #[test]
     fn plan_rules() {
-        let ok = MealPlanInput { name: Some("Week".into()), days: Some(7), items: Some(vec![item(Some(0), 1.0), item(Some(6), 2.0)]) };
+        let ok = MealPlanInput {
+            name: Some("Week".into()),
+            days: Some(7),
+            items: Some(vec![item(Some(0), 1.0), item(Some(6), 2.0)]),
+        };
         assert_eq!(NewMealPlan::parse(ok).unwrap().items.len(), 2);
-        let bad = MealPlanInput { name: Some("Week".into()), days: Some(7), items: Some(vec![item(Some(7), 1.0), item(Some(-1), 1.0), item(Some(0), 0.0)]) };
+        let bad = MealPlanInput {
+            name: Some("Week".into()),
+            days: Some(7),
+            items: Some(vec![item(Some(7), 1.0), item(Some(-1), 1.0), item(Some(0), 0.0)]),
+        };
         let fields: Vec<_> = NewMealPlan::parse(bad).unwrap_err().errors().iter().map(|e| e.field.clone()).collect();
         assert_eq!(fields, ["items.0.day", "items.1.day", "items.2.servings"]);
         for days in [0, 367] {
-            let input = MealPlanInput { name: Some("x".into()), days: Some(days), items: Some(vec![item(Some(0), 1.0)]) };
+            let input =
+                MealPlanInput { name: Some("x".into()), days: Some(days), items: Some(vec![item(Some(0), 1.0)]) };
             assert_eq!(NewMealPlan::parse(input).unwrap_err().errors()[0].field, "days");
         }
     }

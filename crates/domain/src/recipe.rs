@@ -53,9 +53,12 @@ impl NewRecipe {
             }
             Some(list) => {
                 for (index, (food, servings)) in list.into_iter().enumerate() {
-                    let servings = servings.and_then(|v| errors.check(format!("ingredients.{index}.servings"), SERVINGS.amount(v)));
+                    let servings = servings
+                        .and_then(|v| errors.check(format!("ingredients.{index}.servings"), SERVINGS.amount(v)));
                     match (food, servings) {
-                        (Some(food), Some(servings)) => ingredients.push(Ingredient { food_id: FoodId(food), servings }),
+                        (Some(food), Some(servings)) => {
+                            ingredients.push(Ingredient { food_id: FoodId(food), servings })
+                        }
                         _ => complete = false,
                     }
                 }
@@ -63,7 +66,9 @@ impl NewRecipe {
             None => complete = false,
         }
         match (name, servings) {
-            (Some(name), Some(servings)) if complete && errors.is_empty() => Ok(NewRecipe { name, servings, ingredients }),
+            (Some(name), Some(servings)) if complete && errors.is_empty() => {
+                Ok(NewRecipe { name, servings, ingredients })
+            }
             _ => Err(errors),
         }
     }
@@ -118,7 +123,11 @@ mod tests {
         assert_eq!(fields, ["servings", "ingredients.1.servings"]);
         let empty = RecipeInput { name: Some("x".into()), servings: Some(1.0), ingredients: Some(vec![]) };
         assert_eq!(NewRecipe::parse(empty).unwrap_err().errors()[0].field, "ingredients");
-        let ok = RecipeInput { name: Some(" P ".into()), servings: Some(2.0), ingredients: Some(vec![(Some(1), Some(0.5))]) };
+        let ok = RecipeInput {
+            name: Some(" P ".into()),
+            servings: Some(2.0),
+            ingredients: Some(vec![(Some(1), Some(0.5))]),
+        };
         assert_eq!(NewRecipe::parse(ok).unwrap().name, "P");
     }
 }

@@ -24,7 +24,9 @@ pub const MAX_SUMMARY_DAYS: i64 = 92;
 
 impl Summary {
     pub fn check(&self) -> Result<(), String> {
-        if !self.days.is_sorted_by_key(|day| day.date) || self.days.iter().any(|day| day.date < self.from || day.date > self.to || day.entries == 0) {
+        if !self.days.is_sorted_by_key(|day| day.date)
+            || self.days.iter().any(|day| day.date < self.from || day.date > self.to || day.entries == 0)
+        {
             return Err("summary rows out of order, out of range or empty".into());
         }
         Ok(())
@@ -41,7 +43,9 @@ pub struct FrequentFood {
 /// Most uses first, ties by food id; only foods with at least one use.
 #[allow(clippy::ptr_arg)] // the engine's check-value signature is fn(&T) with T = Vec<_>
 pub fn check_frequent(foods: &Vec<FrequentFood>) -> Result<(), String> {
-    let ordered = foods.windows(2).all(|w| (std::cmp::Reverse(w[0].uses), w[0].food.id) < (std::cmp::Reverse(w[1].uses), w[1].food.id));
+    let ordered = foods
+        .windows(2)
+        .all(|w| (std::cmp::Reverse(w[0].uses), w[0].food.id) < (std::cmp::Reverse(w[1].uses), w[1].food.id));
     if !ordered || foods.iter().any(|f| f.uses == 0) {
         return Err("frequent foods out of order or unused".into());
     }

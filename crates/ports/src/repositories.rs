@@ -1,7 +1,7 @@
 //! Repository ports, one per role, with per-operation errors.
 
 use async_trait::async_trait;
-use macrotrack_domain::{DayLogs, Day, Food, FoodId, LogEntry, NewFood, NewLogEntry, Timestamp, User, UserId};
+use macrotrack_domain::{Day, DayLogs, Food, FoodId, LogEntry, NewFood, NewLogEntry, Timestamp, User, UserId};
 
 /// The database could not answer (down, timed out, broke a connection).
 /// Never carries input mistakes: those are typed per operation.
@@ -71,7 +71,12 @@ pub trait LogRepository: Send + Sync + 'static {
     /// entry's macros are the food's or recipe's per-serving macros ×
     /// servings (`Macros::times`) at this moment; each food entry adds a use
     /// to the user's count for that food. Returns the entries in input order.
-    async fn create_log_entries(&self, user: UserId, entries: &[NewLogEntry], now: Timestamp) -> Result<Vec<LogEntry>, CreateLogsError>;
+    async fn create_log_entries(
+        &self,
+        user: UserId,
+        entries: &[NewLogEntry],
+        now: Timestamp,
+    ) -> Result<Vec<LogEntry>, CreateLogsError>;
 
     /// MUST return the user's entries of `date` (ordered by meal then id)
     /// and whether the day is completed.

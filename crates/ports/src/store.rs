@@ -86,7 +86,14 @@ impl<S: CacheStore + ?Sized> CacheStore for std::sync::Arc<S> {
     async fn init_guards(&self, guards: &[String], fresh: &[u64], guard_ttl: Duration) -> Result<Vec<u64>, StoreError> {
         (**self).init_guards(guards, fresh, guard_ttl).await
     }
-    async fn store_if_current(&self, key: &str, value: Bytes, ttl: Duration, guards: &[String], expected: &[u64]) -> Result<StoreOutcome, StoreError> {
+    async fn store_if_current(
+        &self,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+        guards: &[String],
+        expected: &[u64],
+    ) -> Result<StoreOutcome, StoreError> {
         (**self).store_if_current(key, value, ttl, guards, expected).await
     }
     async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError> {

@@ -53,7 +53,9 @@ impl From<macrotrack_cache::ReadError<Unavailable>> for ReadError {
             macrotrack_cache::ReadError::Source(unavailable) => ReadError::Unavailable(unavailable),
             // The database returned data that breaks its own invariants:
             // nothing the client can fix, reported like an outage.
-            macrotrack_cache::ReadError::InvalidFresh(reason) => ReadError::Unavailable(Unavailable(anyhow::anyhow!("inconsistent data: {reason}"))),
+            macrotrack_cache::ReadError::InvalidFresh(reason) => {
+                ReadError::Unavailable(Unavailable(anyhow::anyhow!("inconsistent data: {reason}")))
+            }
         }
     }
 }

@@ -12,8 +12,13 @@ use std::sync::Arc;
 
 use macrotrack_cache::{Engine, Freshness, InvalidationReport, StoreStatus};
 use macrotrack_cache_keys::{EntryAddress, Tag, TagParseError, Target, Tier1Key};
-use macrotrack_domain::{Day, DayLogs, Food, FoodId, FoodInput, LogEntry, LogItem, NewFood, NewLogEntry, Timestamp, User, UserId, ValidationErrors};
-use macrotrack_ports::{CacheStore, Clock, CreateLogsError, FoodRepository, LogRepository, Unavailable, UserRepository};
+use macrotrack_domain::{
+    Day, DayLogs, Food, FoodId, FoodInput, LogEntry, LogItem, NewFood, NewLogEntry, Timestamp, User, UserId,
+    ValidationErrors,
+};
+use macrotrack_ports::{
+    CacheStore, Clock, CreateLogsError, FoodRepository, LogRepository, Unavailable, UserRepository,
+};
 
 pub use errors::{AuthError, GetError, ReadError, WriteError};
 pub use matrix::{Facts, ItemKind, Matrix, Operation};
@@ -53,7 +58,13 @@ pub struct Service<S> {
 
 impl<S> Clone for Service<S> {
     fn clone(&self) -> Self {
-        Service { repos: self.repos.clone(), cache: self.cache.clone(), clock: self.clock.clone(), policies: self.policies, matrix: self.matrix.clone() }
+        Service {
+            repos: self.repos.clone(),
+            cache: self.cache.clone(),
+            clock: self.clock.clone(),
+            policies: self.policies,
+            matrix: self.matrix.clone(),
+        }
     }
 }
 
@@ -90,7 +101,11 @@ impl<S: CacheStore> Service<S> {
         let targets: Vec<Target> = self.matrix.targets(operation, &facts).into_iter().collect();
         let report = self.cache.invalidate(&targets).await;
         if report.deferred > 0 {
-            tracing::warn!(?operation, deferred = report.deferred, "invalidations deferred until the cache store answers");
+            tracing::warn!(
+                ?operation,
+                deferred = report.deferred,
+                "invalidations deferred until the cache store answers"
+            );
         }
         report
     }
@@ -99,7 +114,8 @@ impl<S: CacheStore> Service<S> {
 
     /// Creates a user and returns their token, which is never stored.
     pub async fn create_user(&self, name: &str) -> Result<CreatedUser, WriteError> {
-        let name = macrotrack_domain::validation::name(name).map_err(|message| ValidationErrors::single("name", message))?;
+        let name =
+            macrotrack_domain::validation::name(name).map_err(|message| ValidationErrors::single("name", message))?;
         let issued = tokens::issue();
         let user = self.repos.users.create_user(&name, &issued.selector, issued.secret_hash).await?;
         Ok(CreatedUser { user, token: issued.token })
@@ -109,7 +125,11 @@ impl<S: CacheStore> Service<S> {
     pub async fn authenticate(&self, token: &str) -> Result<UserId, AuthError> {
         let (selector, secret) = tokens::split(token).ok_or(AuthError::Unauthenticated)?;
         let credential = self.repos.users.credential(selector).await?.ok_or(AuthError::Unauthenticated)?;
-        if tokens::matches(secret, &credential.secret_hash) { Ok(credential.user) } else { Err(AuthError::Unauthenticated) }
+        if tokens::matches(secret, &credential.secret_hash) {
+            Ok(credential.user)
+        } else {
+            Err(AuthError::Unauthenticated)
+        }
     }
 
     // ---- foods ------------------------------------------------------------
@@ -128,12 +148,22 @@ impl<S: CacheStore> Service<S> {
     // ---- log entries --------------------------------------------------------
 
     /// Logs a validated batch, all or nothing, then forgets every date it touched.
-    pub async fn create_log_entries(&self, user: UserId, entries: Vec<NewLogEntry>) -> Result<Vec<LogEntry>, WriteError> {
-        let created = self.repos.logs.create_log_entries(user, &entries, self.now()).await.map_err(|error| match error {
-            CreateLogsError::UnknownFood { index } => WriteError::Invalid(ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food")),
-            CreateLogsError::UnknownRecipe { index } => WriteError::Invalid(ValidationErrors::single(format!("entries.{index}.recipe_id"), "unknown recipe")),
-            CreateLogsError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
-        })?;
+    pub async fn create_log_entries(
+        &self,
+        user: UserId,
+        entries: Vec<NewLogEntry>,
+    ) -> Result<Vec<LogEntry>, WriteError> {
+        let created =
+            self.repos.logs.create_log_entries(user, &entries, self.now()).await.map_err(|error| match error {
+                CreateLogsError::UnknownFood { index } => {
+                    WriteError::Invalid(ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food"))
+                }
+                CreateLogsError::UnknownRecipe { index } => WriteError::Invalid(ValidationErrors::single(
+                    format!("entries.{index}.recipe_id"),
+                    "unknown recipe",
+                )),
+                CreateLogsError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
+            })?;
         let touched = entries.iter().map(|entry| (entry.date, item_kind(entry.item)));
         self.forget(Operation::CreateLogEntries, Facts::touched(user, touched)).await;
         Ok(created)
@@ -178,7 +208,9 @@ impl<S: CacheStore> Service<S> {
     /// Forced refresh of a user's day logs: read from the database and stored.
     pub async fn admin_refresh(&self, user: UserId, date: Day) -> Result<DayLogs, GetError> {
         self.repos.users.user(user).await?.ok_or(GetError::NotFound)?;
-        self.day_logs_with(user, date, Freshness::Force).await.map_err(|ReadError::Unavailable(error)| GetError::Unavailable(error))
+        self.day_logs_with(user, date, Freshness::Force)
+            .await
+            .map_err(|ReadError::Unavailable(error)| GetError::Unavailable(error))
     }
 
     /// Whether the database answers (`/readyz`): a real query.

@@ -96,11 +96,31 @@ use TagRule::*;
 
 /// The reconciled matrix of the cache contract.
 pub const MATRIX: &[Row] = &[
-    Row { operation: Operation::CreateLogEntries, keys: &[LogsOfTouchedDates], tags: &[IfFoodTouched(F::UserFood), Always(F::UserLogs), ScheduledOfRecipeDates] },
-    Row { operation: Operation::UpdateLogEntry, keys: &[LogsOfTouchedDates], tags: &[IfFoodTouched(F::UserFood), Always(F::UserLogs), ScheduledOfRecipeDates] },
-    Row { operation: Operation::DeleteLogEntry, keys: &[LogsOfTouchedDates], tags: &[IfFoodTouched(F::UserFood), Always(F::UserLogs), ScheduledOfRecipeDates] },
-    Row { operation: Operation::CompleteDay, keys: &[LogsOfDay], tags: &[Always(F::UserCompletion), Always(F::UserStreaks)] },
-    Row { operation: Operation::UndoDay, keys: &[LogsOfDay], tags: &[Always(F::UserCompletion), Always(F::UserStreaks)] },
+    Row {
+        operation: Operation::CreateLogEntries,
+        keys: &[LogsOfTouchedDates],
+        tags: &[IfFoodTouched(F::UserFood), Always(F::UserLogs), ScheduledOfRecipeDates],
+    },
+    Row {
+        operation: Operation::UpdateLogEntry,
+        keys: &[LogsOfTouchedDates],
+        tags: &[IfFoodTouched(F::UserFood), Always(F::UserLogs), ScheduledOfRecipeDates],
+    },
+    Row {
+        operation: Operation::DeleteLogEntry,
+        keys: &[LogsOfTouchedDates],
+        tags: &[IfFoodTouched(F::UserFood), Always(F::UserLogs), ScheduledOfRecipeDates],
+    },
+    Row {
+        operation: Operation::CompleteDay,
+        keys: &[LogsOfDay],
+        tags: &[Always(F::UserCompletion), Always(F::UserStreaks)],
+    },
+    Row {
+        operation: Operation::UndoDay,
+        keys: &[LogsOfDay],
+        tags: &[Always(F::UserCompletion), Always(F::UserStreaks)],
+    },
     Row { operation: Operation::CreateFood, keys: &[], tags: &[Always(F::UserFood)] },
     Row { operation: Operation::SetTargets, keys: &[], tags: &[Always(F::User)] },
     Row { operation: Operation::ScheduleMealPlan, keys: &[], tags: &[Always(F::UserScheduled)] },
@@ -152,7 +172,11 @@ impl TagRule {
                 }
             }
             ScheduledOfRecipeDates => out.extend(
-                facts.touched.iter().filter(|(_, kind)| *kind == ItemKind::Recipe).map(|(date, _)| Target::Tag(Tag::UserScheduledDate(user, *date))),
+                facts
+                    .touched
+                    .iter()
+                    .filter(|(_, kind)| *kind == ItemKind::Recipe)
+                    .map(|(date, _)| Target::Tag(Tag::UserScheduledDate(user, *date))),
             ),
             ScheduledOfDay => out.extend(facts.day.map(|day| Target::Tag(Tag::UserScheduledDate(user, day)))),
         }
@@ -220,13 +244,15 @@ impl Matrix {
         let mut mutants = Vec::new();
         for (index, row) in self.rows.iter().enumerate() {
             for skip in 0..row.keys.len() {
-                let keys: Vec<KeyRule> = row.keys.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, r)| *r).collect();
+                let keys: Vec<KeyRule> =
+                    row.keys.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, r)| *r).collect();
                 let mut rows = self.rows.clone();
                 rows[index].keys = Vec::leak(keys);
                 mutants.push((format!("{:?} without {:?}", row.operation, row.keys[skip]), Matrix { rows }));
             }
             for skip in 0..row.tags.len() {
-                let tags: Vec<TagRule> = row.tags.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, r)| *r).collect();
+                let tags: Vec<TagRule> =
+                    row.tags.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, r)| *r).collect();
                 let mut rows = self.rows.clone();
                 rows[index].tags = Vec::leak(tags);
                 mutants.push((format!("{:?} without {:?}", row.operation, row.tags[skip]), Matrix { rows }));
@@ -276,7 +302,10 @@ mod tests {
 
     #[test]
     fn batch_of_food_and_recipe_over_two_dates() {
-        let facts = Facts::touched(U, [(d("2026-11-24"), ItemKind::Food), (d("2026-11-25"), ItemKind::Recipe), (d("2026-11-24"), ItemKind::Food)]);
+        let facts = Facts::touched(
+            U,
+            [(d("2026-11-24"), ItemKind::Food), (d("2026-11-25"), ItemKind::Recipe), (d("2026-11-24"), ItemKind::Food)],
+        );
         let targets = rendered(Matrix::default().targets(Operation::CreateLogEntries, &facts));
         assert_eq!(
             targets,
@@ -301,8 +330,14 @@ mod tests {
     fn day_level_rows() {
         let m = Matrix::default();
         let day = Facts::day(U, d("2026-11-24"));
-        assert_eq!(rendered(m.targets(Operation::CompleteDay, &day)), ["macro:{user:7}:logs:2026-11-24", "user_7_completion", "user_7_streaks"]);
-        assert_eq!(rendered(m.targets(Operation::DeleteScheduledMeal, &day)), ["user_7_scheduled", "user_7_scheduled_2026-11-24"]);
+        assert_eq!(
+            rendered(m.targets(Operation::CompleteDay, &day)),
+            ["macro:{user:7}:logs:2026-11-24", "user_7_completion", "user_7_streaks"]
+        );
+        assert_eq!(
+            rendered(m.targets(Operation::DeleteScheduledMeal, &day)),
+            ["user_7_scheduled", "user_7_scheduled_2026-11-24"]
+        );
         assert_eq!(rendered(m.targets(Operation::DeleteUser, &Facts::user(U))), ["user_7", "every entry of user 7"]);
         assert_eq!(rendered(m.targets(Operation::CreateFood, &Facts::user(U))), ["user_7_food"]);
     }

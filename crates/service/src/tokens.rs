@@ -23,7 +23,9 @@ pub fn issue() -> IssuedToken {
 /// Splits a presented token into selector and secret; `None` if malformed.
 pub fn split(token: &str) -> Option<(&str, &str)> {
     let (selector, secret) = token.strip_prefix("mt_")?.split_once('_')?;
-    let well_formed = selector.len() == 16 && secret.len() == 64 && (selector.bytes().chain(secret.bytes())).all(|b| b.is_ascii_hexdigit());
+    let well_formed = selector.len() == 16
+        && secret.len() == 64
+        && (selector.bytes().chain(secret.bytes())).all(|b| b.is_ascii_hexdigit());
     well_formed.then_some((selector, secret))
 }
 
@@ -47,7 +49,14 @@ mod tests {
         assert!(matches(secret, &issued.secret_hash));
         assert!(!matches(secret, &issue().secret_hash));
         assert!(!issued.token.contains(&hex::encode(issued.secret_hash)), "the stored hash is not the token");
-        for bad in ["", "mt_", "mt_abc_def", "xx_0123456789abcdef_", &issued.token[..issued.token.len() - 1], &format!("{}g", &issued.token[..issued.token.len() - 1])] {
+        for bad in [
+            "",
+            "mt_",
+            "mt_abc_def",
+            "xx_0123456789abcdef_",
+            &issued.token[..issued.token.len() - 1],
+            &format!("{}g", &issued.token[..issued.token.len() - 1]),
+        ] {
             assert_eq!(split(bad), None, "{bad}");
         }
     }

@@ -5,8 +5,13 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use macrotrack_cache::{Engine, EngineConfig};
-use macrotrack_domain::{Amount, Day, FoodId, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, Timestamp, UserId};
-use macrotrack_ports::{CreateLogsError, MockCacheStore, MockFoodRepository, MockLogRepository, MockUserRepository, SystemClock, Unavailable};
+use macrotrack_domain::{
+    Amount, Day, FoodId, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, Timestamp, UserId,
+};
+use macrotrack_ports::{
+    CreateLogsError, MockCacheStore, MockFoodRepository, MockLogRepository, MockUserRepository, SystemClock,
+    Unavailable,
+};
 use macrotrack_service::{Policies, Repositories, Service, WriteError};
 
 const USER: UserId = UserId(42);
@@ -54,7 +59,11 @@ fn recording_store() -> (MockCacheStore, Arc<Mutex<BTreeSet<String>>>) {
 }
 
 fn service(logs: MockLogRepository, store: MockCacheStore) -> Service<MockCacheStore> {
-    let repos = Repositories { users: Arc::new(MockUserRepository::new()), foods: Arc::new(MockFoodRepository::new()), logs: Arc::new(logs) };
+    let repos = Repositories {
+        users: Arc::new(MockUserRepository::new()),
+        foods: Arc::new(MockFoodRepository::new()),
+        logs: Arc::new(logs),
+    };
     let engine = Engine::new(store, Arc::new(SystemClock), EngineConfig::default());
     Service::new(repos, engine, Arc::new(SystemClock), Policies::default())
 }
@@ -92,12 +101,19 @@ async fn failed_batch_forgets_nothing() {
     for failure in [0, 1] {
         let mut logs = MockLogRepository::new();
         logs.expect_create_log_entries().times(1).returning(move |_, _, _| {
-            Err(if failure == 0 { CreateLogsError::UnknownFood { index: 0 } } else { CreateLogsError::Unavailable(Unavailable::new(anyhow::anyhow!("down"))) })
+            Err(if failure == 0 {
+                CreateLogsError::UnknownFood { index: 0 }
+            } else {
+                CreateLogsError::Unavailable(Unavailable::new(anyhow::anyhow!("down")))
+            })
         });
         let mut store = MockCacheStore::new();
         store.expect_bump().never();
         let service = service(logs, store);
-        let error = service.create_log_entries(USER, vec![new_entry("2026-11-24", LogItem::Food(FoodId(9)))]).await.unwrap_err();
+        let error = service
+            .create_log_entries(USER, vec![new_entry("2026-11-24", LogItem::Food(FoodId(9)))])
+            .await
+            .unwrap_err();
         match (failure, error) {
             (0, WriteError::Invalid(errors)) => assert_eq!(errors.errors()[0].field, "entries.0.food_id"),
             (1, WriteError::Unavailable(_)) => {}

@@ -36,9 +36,7 @@ pub async fn connect(config: RedisConfig) -> Option<RedisStore> {
 
 /// A plain fred client, for SCRIPT FLUSH and looking at raw keys.
 pub async fn raw_client(url: &str) -> Client {
-    let client = Builder::from_config(Config::from_url(url).expect("url"))
-        .build()
-        .expect("client");
+    let client = Builder::from_config(Config::from_url(url).expect("url")).build().expect("client");
     client.init().await.expect("raw client connects");
     client
 }
@@ -48,9 +46,6 @@ pub fn keys(user: u64) -> (String, Vec<String>) {
     let scope = format!("macro:{{user:{user}}}");
     (
         format!("{scope}:logs:2026-11-24"),
-        vec![
-            format!("{scope}:gen:logs:2026-11-24"),
-            format!("{scope}:tag:user_{user}"),
-        ],
+        vec![format!("{scope}:gen:logs:2026-11-24"), format!("{scope}:tag:user_{user}")],
     )
 }

@@ -77,7 +77,9 @@ impl Source {
     }
 
     /// A fetch closure over this source, as the service builds them.
-    pub fn fetcher(self: &Arc<Self>) -> impl Fn() -> std::future::Ready<Result<Versioned, String>> + Send + Sync + 'static {
+    pub fn fetcher(
+        self: &Arc<Self>,
+    ) -> impl Fn() -> std::future::Ready<Result<Versioned, String>> + Send + Sync + 'static {
         let source = Arc::clone(self);
         move || {
             source.fetches.fetch_add(1, Ordering::SeqCst);

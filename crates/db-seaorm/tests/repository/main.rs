@@ -54,9 +54,7 @@ suite!(
 );
 
 async fn sqlite() -> SeaOrmRepository {
-    let repo = SeaOrmRepository::connect(&DbConfig::new("sqlite::memory:"))
-        .await
-        .unwrap();
+    let repo = SeaOrmRepository::connect(&DbConfig::new("sqlite::memory:")).await.unwrap();
     repo.migrate().await.unwrap();
     assert_eq!(repo.backend(), "sqlite");
     repo.ping().await.unwrap();
@@ -82,20 +80,12 @@ where
         Err(error) => return skip_or_fail("PostgreSQL", error),
     };
     let name = unique_name("macrotrack_db_test");
-    admin
-        .connection()
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
+    admin.connection().execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
 
     let prepared = async {
         let repo = SeaOrmRepository::connect(&DbConfig::new(with_database(&server, &name))).await?;
         repo.migrate().await?;
-        anyhow::ensure!(
-            repo.backend() == "postgres",
-            "backend is {}",
-            repo.backend()
-        );
+        anyhow::ensure!(repo.backend() == "postgres", "backend is {}", repo.backend());
         repo.ping().await?;
         anyhow::Ok(repo)
     };
@@ -107,11 +97,7 @@ where
         }
         Err(error) => Err(error),
     };
-    admin
-        .connection()
-        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .unwrap();
+    admin.connection().execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(error)) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
@@ -124,9 +110,6 @@ where
 fn with_database(url: &str, name: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap();
     let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-    let query = tail
-        .split_once('?')
-        .map(|(_, query)| format!("?{query}"))
-        .unwrap_or_default();
+    let query = tail.split_once('?').map(|(_, query)| format!("?{query}")).unwrap_or_default();
     format!("{scheme}://{authority}/{name}{query}")
 }

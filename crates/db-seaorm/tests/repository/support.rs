@@ -3,9 +3,7 @@
 use chrono::Utc;
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_db_seaorm::entities::{food, food_use};
-use macrotrack_domain::{
-    Amount, Day, FoodId, LogItem, Macros, Meal, NewFood, NewLogEntry, Timestamp, User, UserId,
-};
+use macrotrack_domain::{Amount, Day, FoodId, LogItem, Macros, Meal, NewFood, NewLogEntry, Timestamp, User, UserId};
 use macrotrack_ports::UserRepository;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -27,9 +25,7 @@ pub fn macros(calories: i64, protein_g: i64, carbs_g: i64, fat_g: i64) -> Macros
 }
 
 pub async fn user(repo: &SeaOrmRepository, name: &str) -> User {
-    repo.create_user(name, &format!("sel_{name}"), [name.len() as u8; 32])
-        .await
-        .unwrap()
+    repo.create_user(name, &format!("sel_{name}"), [name.len() as u8; 32]).await.unwrap()
 }
 
 /// 52.13 kcal, 3.33 g protein, 0.01 g carbs, 0 g fat per 60 g bar.
@@ -44,40 +40,20 @@ pub fn bar(name: &str) -> NewFood {
 }
 
 pub fn entry(date: &str, meal: Meal, item: LogItem, servings: i64) -> NewLogEntry {
-    NewLogEntry {
-        date: day(date),
-        meal,
-        item,
-        servings: hundredths(servings),
-    }
+    NewLogEntry { date: day(date), meal, item, servings: hundredths(servings) }
 }
 
 pub async fn global_foods(repo: &SeaOrmRepository) -> Vec<food::Model> {
-    food::Entity::find()
-        .filter(food::Column::OwnerUserId.is_null())
-        .all(repo.connection())
-        .await
-        .unwrap()
+    food::Entity::find().filter(food::Column::OwnerUserId.is_null()).all(repo.connection()).await.unwrap()
 }
 
 pub async fn global_food(repo: &SeaOrmRepository, name: &str) -> FoodId {
-    let found = global_foods(repo)
-        .await
-        .into_iter()
-        .find(|food| food.name == name);
-    FoodId(
-        found
-            .unwrap_or_else(|| panic!("no global food {name:?}"))
-            .id,
-    )
+    let found = global_foods(repo).await.into_iter().find(|food| food.name == name);
+    FoodId(found.unwrap_or_else(|| panic!("no global food {name:?}")).id)
 }
 
 pub async fn uses(repo: &SeaOrmRepository, user: UserId, food: FoodId) -> Option<i32> {
-    food_use::Entity::find_by_id((user.0, food.0))
-        .one(repo.connection())
-        .await
-        .unwrap()
-        .map(|row| row.uses)
+    food_use::Entity::find_by_id((user.0, food.0)).one(repo.connection()).await.unwrap().map(|row| row.uses)
 }
 
 pub fn now() -> Timestamp {
