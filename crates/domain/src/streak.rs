@@ -51,7 +51,8 @@ mod tests {
     #[test]
     fn streak_rules() {
         // (completed days, today, current, longest, last)
-        let cases: [(&[&str], &str, u32, u32, Option<&str>); 9] = [
+        type Case<'a> = (&'a [&'a str], &'a str, u32, u32, Option<&'a str>);
+        let cases: [Case; 9] = [
             (&[], "2026-11-24", 0, 0, None),
             (&["2026-11-24"], "2026-11-24", 1, 1, Some("2026-11-24")),
             (&["2026-11-23"], "2026-11-24", 1, 1, Some("2026-11-23")),
