@@ -19,7 +19,8 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 fn is_json(content_type: &str) -> bool {
     let mut parts = content_type.split(';');
     let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-    let json_type = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let json_type =
+        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
     let charset_ok = parts.all(|parameter| match parameter.split_once('=') {
         Some((name, value)) if name.trim().eq_ignore_ascii_case("charset") => {
             value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
@@ -33,9 +34,17 @@ fn is_json(content_type: &str) -> bool {
 pub async fn json_object(req: &HttpRequest, payload: web::Payload) -> Result<Map<String, Value>, Problem> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     if !content_type.is_some_and(is_json) {
-        return Err(Problem::new(actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be application/json"));
+        return Err(Problem::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be application/json",
+        ));
     }
-    let too_large = || Problem::new(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, format!("the body exceeds {} KiB", BODY_LIMIT / 1024));
+    let too_large = || {
+        Problem::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body exceeds {} KiB", BODY_LIMIT / 1024),
+        )
+    };
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
         return Err(too_large());
@@ -58,7 +67,11 @@ pub fn query_param(req: &HttpRequest, name: &str) -> Result<String, Problem> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|_| Problem::bad_request("the query string does not decode"))?
         .into_inner();
-    pairs.into_iter().find(|(key, _)| key == name).map(|(_, value)| value).ok_or_else(|| Problem::bad_parameter(name, "is required"))
+    pairs
+        .into_iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+        .ok_or_else(|| Problem::bad_parameter(name, "is required"))
 }
 
 /// A date in a query or path: 400 when it is not a real date, 422 when it
@@ -106,7 +119,13 @@ impl<'a> Fields<'a> {
         format!("{}{key}", self.prefix)
     }
 
-    fn required<T>(&self, key: &str, errors: &mut ValidationErrors, expected: &str, read: impl FnOnce(&'a Value) -> Option<T>) -> Option<T> {
+    fn required<T>(
+        &self,
+        key: &str,
+        errors: &mut ValidationErrors,
+        expected: &str,
+        read: impl FnOnce(&'a Value) -> Option<T>,
+    ) -> Option<T> {
         match self.object.get(key) {
             None => {
                 errors.add(self.path(key), "is required");
@@ -185,7 +204,12 @@ mod tests {
 
     #[test]
     fn json_content_types() {
-        for good in ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\"", "application/merge-patch+json"] {
+        for good in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON;charset=\"UTF-8\"",
+            "application/merge-patch+json",
+        ] {
             assert!(is_json(good), "{good}");
         }
         for bad in ["", "text/plain", "application/jsonx", "application/json; charset=latin1", "text/json"] {
@@ -211,7 +235,8 @@ mod tests {
         assert_eq!(fields.meal("meal", &mut errors), None);
         assert_eq!(fields.string("missing", &mut errors), None);
         let paths: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
-        let expected = ["name", "servings", "id", "brand", "date", "meal", "missing"].map(|key| format!("entries.2.{key}"));
+        let expected =
+            ["name", "servings", "id", "brand", "date", "meal", "missing"].map(|key| format!("entries.2.{key}"));
         assert_eq!(paths, expected);
     }
 }

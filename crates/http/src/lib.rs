@@ -53,7 +53,15 @@ impl HttpState {
 /// with request ids, and HTTP metrics. Used by the server and by tests.
 pub fn app(
     state: HttpState,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     App::new()
         .configure(configure(state))
         .wrap(ErrorHandlers::new().default_handler(observe::ensure_problem))
@@ -69,7 +77,9 @@ pub fn configure(state: HttpState) -> impl FnOnce(&mut web::ServiceConfig) {
         config
             .app_data(web::Data::new(state))
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
-            .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(|error, _| json_problem(&error).into()))
+            .app_data(
+                web::JsonConfig::default().limit(BODY_LIMIT).error_handler(|error, _| json_problem(&error).into()),
+            )
             .app_data(web::PathConfig::default().error_handler(|error, _| path_problem(&error).into()))
             .app_data(web::QueryConfig::default().error_handler(|error, _| query_problem(&error).into()))
             .service(endpoint("/healthz", "GET").route(web::get().to(ops::healthz)))
@@ -77,7 +87,9 @@ pub fn configure(state: HttpState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(endpoint("/metrics", "GET").route(web::get().to(ops::metrics)))
             .service(endpoint("/v1/foods", "POST").route(web::post().to(foods::create)))
             .service(endpoint("/v1/foods/{id}", "GET").route(web::get().to(foods::get)))
-            .service(endpoint("/v1/logs", "GET, POST").route(web::get().to(logs::day)).route(web::post().to(logs::create)));
+            .service(
+                endpoint("/v1/logs", "GET, POST").route(web::get().to(logs::day)).route(web::post().to(logs::create)),
+            );
         // Without an admin token the admin routes do not exist: 404, not 401.
         if admin_enabled {
             config
@@ -85,13 +97,16 @@ pub fn configure(state: HttpState) -> impl FnOnce(&mut web::ServiceConfig) {
                 .service(endpoint("/v1/admin/cache/invalidate", "POST").route(web::post().to(admin::invalidate)))
                 .service(endpoint("/v1/admin/cache/refresh", "POST").route(web::post().to(admin::refresh)));
         }
-        config.default_service(web::to(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route").error_response() }));
+        config.default_service(web::to(|| async {
+            Problem::new(StatusCode::NOT_FOUND, "no such route").error_response()
+        }));
     }
 }
 
 /// A resource whose other methods answer 405 with `Allow`.
 fn endpoint(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move || async move { Problem::method_not_allowed(allow).error_response() }))
+    web::resource(path)
+        .default_service(web::to(move || async move { Problem::method_not_allowed(allow).error_response() }))
 }
 
 fn json_problem(error: &JsonPayloadError) -> Problem {
@@ -99,7 +114,9 @@ fn json_problem(error: &JsonPayloadError) -> Problem {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             Problem::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body exceeds {} KiB", BODY_LIMIT / 1024))
         }
-        JsonPayloadError::ContentType => Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be application/json"),
+        JsonPayloadError::ContentType => {
+            Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be application/json")
+        }
         JsonPayloadError::Deserialize(error) if error.is_data() => {
             Problem::unprocessable(macrotrack_domain::ValidationErrors::single("body", error.to_string()))
         }

@@ -18,15 +18,27 @@ pub const REQUEST_DURATION: &str = "macrotrack_http_request_duration_seconds";
 
 /// A bounded label: clients may send any method name.
 fn method_label(method: &Method) -> &'static str {
-    const KNOWN: [Method; 9] =
-        [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS, Method::TRACE, Method::CONNECT];
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
     KNOWN.iter().find(|known| *known == method).map_or("other", Method::as_str)
 }
 
 /// Counts and times each request by route pattern (never the raw path, so
 /// ids do not explode the label set), logs its outcome inside the request
 /// span of `TracingLogger`, and echoes the request id.
-pub async fn record(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn record(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = method_label(req.method());
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());

@@ -65,7 +65,10 @@ impl Problem {
     }
 
     pub fn method_not_allowed(allow: &'static str) -> Self {
-        Problem { allow: Some(allow), ..Problem::new(StatusCode::METHOD_NOT_ALLOWED, format!("this resource answers {allow}")) }
+        Problem {
+            allow: Some(allow),
+            ..Problem::new(StatusCode::METHOD_NOT_ALLOWED, format!("this resource answers {allow}"))
+        }
     }
 
     pub fn unprocessable(errors: ValidationErrors) -> Self {
@@ -107,7 +110,8 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let with_errors = matches!(self.status, StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY) || !self.errors.is_empty();
+        let with_errors = matches!(self.status, StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY)
+            || !self.errors.is_empty();
         let body = Body {
             r#type: "about:blank",
             title: self.status.canonical_reason().unwrap_or("Error"),

@@ -16,7 +16,11 @@ struct CreatedUser {
     token: String,
 }
 
-pub async fn create_user(state: web::Data<HttpState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, Problem> {
+pub async fn create_user(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
     auth::admin(&state, &req)?;
     let body = input::json_object(&req, payload).await?;
     let mut errors = ValidationErrors::new();
@@ -30,7 +34,11 @@ struct Invalidated {
     invalidated: usize,
 }
 
-pub async fn invalidate(state: web::Data<HttpState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, Problem> {
+pub async fn invalidate(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
     auth::admin(&state, &req)?;
     let body = input::json_object(&req, payload).await?;
     let fields = Fields::new(&body);
@@ -49,19 +57,27 @@ pub async fn invalidate(state: web::Data<HttpState>, req: HttpRequest, payload: 
             })
             .collect()
     });
-    let (Some(user), Some(tags), true) = (user, tags, errors.is_empty()) else { return Err(Problem::unprocessable(errors)) };
+    let (Some(user), Some(tags), true) = (user, tags, errors.is_empty()) else {
+        return Err(Problem::unprocessable(errors));
+    };
     let invalidated = state.service.admin_invalidate(UserId(user), &tags).await?;
     Ok(HttpResponse::Ok().json(Invalidated { invalidated }))
 }
 
-pub async fn refresh(state: web::Data<HttpState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, Problem> {
+pub async fn refresh(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
     auth::admin(&state, &req)?;
     let body = input::json_object(&req, payload).await?;
     let fields = Fields::new(&body);
     let mut errors = ValidationErrors::new();
     let user = fields.id("user_id", &mut errors);
     let date = fields.day("date", &mut errors);
-    let (Some(user), Some(date)) = (user, date) else { return Err(Problem::unprocessable(errors)) };
+    let (Some(user), Some(date)) = (user, date) else {
+        return Err(Problem::unprocessable(errors));
+    };
     let logs = state.service.admin_refresh(UserId(user), date).await?;
     Ok(HttpResponse::Ok().json(logs))
 }

@@ -7,7 +7,11 @@ use crate::input::{self, Fields, Optional};
 use crate::problem::Problem;
 use crate::{HttpState, auth};
 
-pub async fn create(state: web::Data<HttpState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, Problem> {
+pub async fn create(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let body = input::json_object(&req, payload).await?;
     let fields = Fields::new(&body);

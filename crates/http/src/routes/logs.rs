@@ -37,7 +37,9 @@ fn entry(fields: &Fields<'_>, errors: &mut ValidationErrors) -> LogEntryInput {
 /// Every type and rule mistake of the batch, or the validated entries.
 fn parse(body: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<NewLogEntry>, ValidationErrors> {
     let mut errors = ValidationErrors::new();
-    let Some(items) = Fields::new(body).array("entries", &mut errors) else { return Err(errors) };
+    let Some(items) = Fields::new(body).array("entries", &mut errors) else {
+        return Err(errors);
+    };
     if items.is_empty() || items.len() > MAX_BATCH {
         // Checked before reading the entries so a huge batch is one error.
         errors.add("entries", format!("must hold 1 to {MAX_BATCH} entries"));
@@ -77,7 +79,11 @@ fn by_entry(errors: ValidationErrors) -> ValidationErrors {
     sorted
 }
 
-pub async fn create(state: web::Data<HttpState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, Problem> {
+pub async fn create(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let body = input::json_object(&req, payload).await?;
     let entries = parse(&body).map_err(Problem::unprocessable)?;
@@ -139,7 +145,8 @@ mod tests {
 
     #[test]
     fn a_valid_batch_parses() {
-        let Value::Object(body) = json!({"entries": [good_entry(), {"date": "2026-11-25", "meal": "snack", "recipe_id": 3, "food_id": null, "servings": 2.5}]}) else {
+        let Value::Object(body) = json!({"entries": [good_entry(), {"date": "2026-11-25", "meal": "snack", "recipe_id": 3, "food_id": null, "servings": 2.5}]})
+        else {
             unreachable!()
         };
         assert_eq!(parse(&body).unwrap().len(), 2);

@@ -1,0 +1,119 @@
+//! The command line: `serve` (the default), `migrate`, `user create`,
+//! `cache invalidate|refresh`. Every setting is also an environment variable.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use macrotrack_domain::{Day, UserId};
+use macrotrack_service::{GetError, WriteError};
+
+use crate::Settings;
+
+#[derive(Parser)]
+#[command(name = "macrotrack", version, about = "Nutrition macro tracking API with a two-tier cache.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+
+    /// Log filter (tracing syntax), e.g. `info` or `macrotrack_http=debug,info`.
+    #[arg(long, env = "MACROTRACK_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default without a subcommand).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Act on the shared cache store (needs REDIS_URL).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print their bearer token (shown only this once).
+    Create {
+        /// The user's name (1 to 200 characters).
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CacheCommand {
+    /// Invalidate rendered tags of one user, e.g. `user_42_food`.
+    Invalidate {
+        /// The user's id.
+        #[arg(long)]
+        user: i64,
+        /// A tag to invalidate; repeat or list several.
+        #[arg(long = "tag", required = true, num_args = 1..)]
+        tags: Vec<String>,
+    },
+    /// Re-read one day's logs of a user from the database into the cache
+    /// and print them.
+    Refresh {
+        /// The user's id.
+        #[arg(long)]
+        user: i64,
+        /// The day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+    },
+}
+
+/// Runs every command but `serve`, printing its result on stdout.
+pub async fn run_command(command: Command, settings: &Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => unreachable!("serve is run by main"),
+        Command::Migrate => {
+            let repository = crate::database(settings).await?;
+            println!("migrations applied ({})", repository.backend());
+        }
+        Command::User(UserCommand::Create { name }) => {
+            let service = crate::service(settings).await?;
+            let created = service.create_user(&name).await.map_err(write_error)?;
+            eprintln!("created user {} ({}); their bearer token, shown only now:", created.user.id, created.user.name);
+            println!("{}", created.token);
+        }
+        Command::Cache(command) => {
+            // The in-process cache lives inside the server: this process
+            // would only ever change its own, empty copy.
+            if settings.redis_url().is_none() {
+                bail!(
+                    "cache commands act on a shared store: set REDIS_URL (for the in-process cache, use the server's /v1/admin/cache routes)"
+                );
+            }
+            let service = crate::service(settings).await?;
+            match command {
+                CacheCommand::Invalidate { user, tags } => {
+                    let count = service.admin_invalidate(UserId(user), &tags).await.map_err(write_error)?;
+                    println!("invalidated {count} tag(s) of user {user}");
+                }
+                CacheCommand::Refresh { user, date } => {
+                    let day: Day = date.parse().with_context(|| format!("--date {date}"))?;
+                    let logs = service.admin_refresh(UserId(user), day).await.map_err(|error| match error {
+                        GetError::NotFound => anyhow::anyhow!("no user {user}"),
+                        GetError::Unavailable(error) => anyhow::Error::new(error),
+                    })?;
+                    println!("{}", serde_json::to_string_pretty(&logs)?);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_error(error: WriteError) -> anyhow::Error {
+    match error {
+        WriteError::Invalid(errors) => anyhow::anyhow!("invalid input: {errors}"),
+        WriteError::NotFound => anyhow::anyhow!("no such user"),
+        WriteError::Unavailable(error) => anyhow::Error::new(error),
+    }
+}

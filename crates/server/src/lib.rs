@@ -1,0 +1,122 @@
+//! The composition root: settings in, a running application out. The one
+//! place that knows the concrete adapters (SeaORM, Redis or in-process).
+
+pub mod cli;
+pub mod settings;
+mod telemetry;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use actix_web::dev::{Server, ServerHandle};
+use anyhow::Context;
+use macrotrack_cache::{Engine, EngineConfig, MemoryStore};
+use macrotrack_cache_fred::{RedisConfig, RedisStore};
+use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
+use macrotrack_http::{AppService, HttpState};
+use macrotrack_ports::{CacheStore, Clock, SystemClock};
+use macrotrack_service::{Policies, Repositories, Service};
+
+pub use settings::{CacheMode, Settings};
+pub use telemetry::{init_logging, metrics_render};
+
+/// How often invalidations that could not reach the store are retried.
+const RETRY_PENDING_EVERY: Duration = Duration::from_secs(1);
+
+/// Connects the database and applies its migrations.
+pub async fn database(settings: &Settings) -> anyhow::Result<SeaOrmRepository> {
+    let repository = SeaOrmRepository::connect(&DbConfig::new(settings.database_url.clone())).await?;
+    repository.migrate().await?;
+    Ok(repository)
+}
+
+/// The cache store the settings ask for: Redis when REDIS_URL is set,
+/// otherwise this process's memory.
+pub async fn cache_store(settings: &Settings) -> anyhow::Result<Arc<dyn CacheStore>> {
+    let Some(url) = settings.redis_url() else {
+        return Ok(Arc::new(MemoryStore::new(settings.cache_mib.saturating_mul(1024 * 1024))));
+    };
+    let config = RedisConfig {
+        key_prefix: settings.redis_key_prefix.clone(),
+        command_timeout: settings.redis_timeout(),
+        connect_timeout: settings.redis_connect_timeout(),
+        ..RedisConfig::new(url)
+    };
+    Ok(Arc::new(RedisStore::connect(config).await?))
+}
+
+/// The use cases wired to the configured adapters (also used by the CLI).
+pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
+    let repository = SeaOrmRepository::connect(&DbConfig::new(settings.database_url.clone())).await?;
+    // Every setting is checked before the database is changed.
+    let store = cache_store(settings).await?;
+    repository.migrate().await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let config = EngineConfig { enabled: settings.cache == CacheMode::On, ..EngineConfig::default() };
+    let engine = Engine::new(store, clock.clone(), config);
+    Ok(Service::new(Repositories::from_one(repository), engine, clock, Policies::default()))
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    state: HttpState,
+}
+
+/// Connects everything, binds `settings.bind` and prepares the server.
+/// Shared by `main` and the tests, so they run the same wiring.
+pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let address = listener.local_addr().context("cannot read the bound address")?;
+    let state = HttpState {
+        service: service(&settings).await?,
+        admin_token: settings.admin_token().map(str::to_owned),
+        metrics: metrics_render(),
+    };
+    let app_state = state.clone();
+    let server = HttpServer::new(move || macrotrack_http::app(app_state.clone()))
+        .listen(listener)
+        .with_context(|| format!("cannot listen on {address}"))?
+        .run();
+    Ok(Application { address, server, state })
+}
+
+impl Application {
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The handlers' state, for driving the same app in-process in tests.
+    pub fn state(&self) -> HttpState {
+        self.state.clone()
+    }
+
+    /// Stops the server (graceful) from another task.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C (actix drains in-flight requests),
+    /// retrying deferred cache invalidations meanwhile.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let engine = self.state.service.cache().clone();
+        let retry = async move {
+            let mut tick = tokio::time::interval(RETRY_PENDING_EVERY);
+            loop {
+                tick.tick().await;
+                engine.retry_pending().await;
+            }
+        };
+        tokio::select! {
+            result = self.server => result,
+            () = retry => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Typed settings: each one an environment variable and a flag, with help.
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// A SQLite file in the working directory, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://macrotrack.db?mode=rwc";
+
+/// Whether reads may be answered from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacheMode {
+    On,
+    /// Every read goes to the database; invalidations still reach a
+    /// configured store so other instances never go stale.
+    Off,
+}
+
+/// Everything `build` needs. Secrets are hidden from `--help` and from
+/// `Debug` (there is no `Debug`: the URLs may hold passwords).
+#[derive(Clone, Args)]
+pub struct Settings {
+    /// Address to listen on (host:port; port 0 picks a free port).
+    #[arg(long, env = "MACROTRACK_BIND", default_value = DEFAULT_BIND, global = true)]
+    pub bind: String,
+
+    /// Database: sqlite://PATH?mode=rwc or postgres://USER:PASSWORD@HOST:PORT/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
+    pub database_url: String,
+
+    /// Shared cache: redis://HOST:PORT[/DB], or a cluster as
+    /// redis-cluster://HOST:PORT,HOST:PORT. Unset: an in-process cache.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key, to share one Redis between deployments.
+    #[arg(long, env = "MACROTRACK_REDIS_KEY_PREFIX", default_value = "", global = true)]
+    pub redis_key_prefix: String,
+
+    /// Timeout of each Redis command in milliseconds; past it the read goes
+    /// to the database.
+    #[arg(long, env = "MACROTRACK_REDIS_TIMEOUT_MS", default_value_t = 250, global = true)]
+    pub redis_timeout_ms: u64,
+
+    /// Timeout of opening a Redis connection in milliseconds.
+    #[arg(long, env = "MACROTRACK_REDIS_CONNECT_TIMEOUT_MS", default_value_t = 1000, global = true)]
+    pub redis_connect_timeout_ms: u64,
+
+    /// `off` sends every read to the database.
+    #[arg(long, env = "MACROTRACK_CACHE", value_enum, default_value_t = CacheMode::On, global = true)]
+    pub cache: CacheMode,
+
+    /// Size of the in-process cache in MiB (when REDIS_URL is unset).
+    #[arg(long, env = "MACROTRACK_CACHE_MIB", default_value_t = 64, global = true)]
+    pub cache_mib: u64,
+
+    /// Bearer token of the /v1/admin routes. Unset: they answer 404.
+    #[arg(long, env = "MACROTRACK_ADMIN_TOKEN", hide_env_values = true, global = true)]
+    pub admin_token: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: DEFAULT_BIND.to_owned(),
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            redis_url: None,
+            redis_key_prefix: String::new(),
+            redis_timeout_ms: 250,
+            redis_connect_timeout_ms: 1000,
+            cache: CacheMode::On,
+            cache_mib: 64,
+            admin_token: None,
+        }
+    }
+}
+
+impl Settings {
+    /// REDIS_URL, with an empty value read as unset.
+    pub fn redis_url(&self) -> Option<&str> {
+        self.redis_url.as_deref().map(str::trim).filter(|url| !url.is_empty())
+    }
+
+    /// The admin token, with an empty value read as unset (an empty token
+    /// must never open the admin routes).
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref().filter(|token| !token.trim().is_empty())
+    }
+
+    pub fn redis_timeout(&self) -> Duration {
+        Duration::from_millis(self.redis_timeout_ms.max(1))
+    }
+
+    pub fn redis_connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.redis_connect_timeout_ms.max(1))
+    }
+
+    pub fn uses_default_database(&self) -> bool {
+        self.database_url == DEFAULT_DATABASE_URL
+    }
+}
