@@ -185,6 +185,11 @@ impl<S: CacheStore> Engine<S> {
         self.inner.breaker.is_open()
     }
 
+    /// Keys whose background refresh is running now.
+    pub fn refreshing(&self) -> usize {
+        lock(&self.inner.refreshing).len()
+    }
+
     pub fn stats(&self) -> StatsSnapshot {
         self.inner.stats.snapshot()
     }

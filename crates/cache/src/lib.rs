@@ -9,8 +9,10 @@ mod envelope;
 mod memory;
 mod outcome;
 
-#[cfg(any(test, feature = "conformance"))]
+#[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod model;
 
 pub use breaker::BreakerConfig;
 pub use engine::{Check, Engine, EngineConfig, Freshness, InvalidationReport, Policy, ReadError, StoreStatus};
