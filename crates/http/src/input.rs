@@ -89,6 +89,18 @@ pub fn id_param(req: &HttpRequest, name: &str) -> Result<i64, Problem> {
     text.parse().map_err(|_| Problem::bad_parameter(name, "must be an integer id"))
 }
 
+/// Type mistakes and the domain's rule errors in one order: by `rank` of
+/// the field, stable within a rank.
+pub fn ordered(errors: ValidationErrors, rank: impl Fn(&str) -> usize) -> ValidationErrors {
+    let mut list = errors.errors().to_vec();
+    list.sort_by_key(|error| rank(&error.field));
+    let mut sorted = ValidationErrors::new();
+    for error in list {
+        sorted.add(error.field, error.message);
+    }
+    sorted
+}
+
 /// What a body held under an optional key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Optional<T> {

@@ -7,6 +7,10 @@ use crate::input::{self, Fields, Optional};
 use crate::problem::Problem;
 use crate::{HttpState, auth};
 
+/// The fields of a food body, in the order errors are reported.
+const FIELDS: [&str; 8] =
+    ["name", "brand", "serving_size", "serving_unit", "calories", "protein_g", "carbs_g", "fat_g"];
+
 pub async fn create(
     state: web::Data<HttpState>,
     req: HttpRequest,
@@ -35,7 +39,8 @@ pub async fn create(
         if let Err(rules) = macrotrack_domain::NewFood::parse(food) {
             errors.extend(rules);
         }
-        return Err(Problem::unprocessable(errors));
+        let rank = |field: &str| FIELDS.iter().position(|known| *known == field).unwrap_or(FIELDS.len());
+        return Err(Problem::unprocessable(input::ordered(errors, rank)));
     }
     let created = state.service.create_food(user, food).await?;
     Ok(HttpResponse::Created().json(created))

@@ -67,16 +67,9 @@ fn parse(body: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<NewLog
     Err(by_entry(errors))
 }
 
-/// Groups the type mistakes and the domain's rule errors by entry.
+/// Groups the errors by entry: `entries` first, then `entries.N.*` by N.
 fn by_entry(errors: ValidationErrors) -> ValidationErrors {
-    let index = |field: &str| field.split('.').nth(1).and_then(|n| n.parse::<usize>().ok());
-    let mut list = errors.errors().to_vec();
-    list.sort_by_key(|error| index(&error.field));
-    let mut sorted = ValidationErrors::new();
-    for error in list {
-        sorted.add(error.field, error.message);
-    }
-    sorted
+    input::ordered(errors, |field| field.split('.').nth(1).and_then(|n| n.parse::<usize>().ok()).map_or(0, |n| n + 1))
 }
 
 pub async fn create(

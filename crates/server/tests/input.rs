@@ -1,0 +1,159 @@
+//! Every class of bad input gets its contract status and a problem body:
+//! 400, 404, 405, 413, 415 and 422 with every offending field named.
+
+mod common;
+
+use actix_web::http::Method;
+use common::TestApp;
+use serde_json::json;
+
+fn food() -> serde_json::Value {
+    json!({"name": "Rice", "serving_size": 100, "serving_unit": "g", "calories": 130, "protein_g": 2.7, "carbs_g": 28, "fat_g": 0.3})
+}
+
+#[actix_web::test]
+async fn body_classes_400_413_415() {
+    let app = TestApp::sqlite().await;
+    let client = app.client().await;
+    let (_, token) = client.user("ann").await;
+    let token = Some(token.as_str());
+    let json = Some("application/json");
+
+    for malformed in ["{", "{\"name\": }", "", "nul", "{\"a\":1}}", "\u{feff}{}"] {
+        assert!(
+            client.raw(Method::POST, "/v1/foods", token, json, malformed).await.problem(400).is_empty(),
+            "{malformed:?}"
+        );
+    }
+    for not_object in ["[1, 2]", "\"food\"", "42", "null", "true"] {
+        client.raw(Method::POST, "/v1/foods", token, json, not_object).await.problem(400);
+        client.raw(Method::POST, "/v1/logs", token, json, not_object).await.problem(400);
+    }
+    let body = food().to_string();
+    for wrong_type in
+        [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("application/json; charset=latin1")]
+    {
+        client.raw(Method::POST, "/v1/foods", token, wrong_type, body.clone()).await.problem(415);
+    }
+    for fine in ["application/json; charset=utf-8", "Application/JSON"] {
+        client.raw(Method::POST, "/v1/foods", token, Some(fine), body.clone()).await.ok(201);
+    }
+    let huge = json!({"name": "x".repeat(300 * 1024)}).to_string();
+    client.raw(Method::POST, "/v1/foods", token, json, huge.clone()).await.problem(413);
+    client.raw(Method::POST, "/v1/logs", token, json, huge).await.problem(413);
+    // Just under the limit is read (and then judged on its fields).
+    let near = json!({"name": "x".repeat(255 * 1024)}).to_string();
+    assert!(client.raw(Method::POST, "/v1/foods", token, json, near).await.problem(422).contains(&"name".to_owned()));
+}
+
+#[actix_web::test]
+async fn food_fields_422_names_every_offending_field() {
+    let app = TestApp::sqlite().await;
+    let client = app.client().await;
+    let (_, token) = client.user("ben").await;
+    let token = Some(token.as_str());
+    let bad = json!({"name": "  ", "brand": 5, "serving_size": "40", "calories": 10000.01, "protein_g": -0.01, "carbs_g": 1000, "fat_g": null});
+    assert_eq!(
+        client.post("/v1/foods", token, bad).await.problem(422),
+        ["name", "brand", "serving_size", "serving_unit", "calories", "protein_g", "fat_g"]
+    );
+    let mut bounds = food();
+    bounds["serving_size"] = json!(0);
+    bounds["serving_unit"] = json!("u".repeat(21));
+    bounds["brand"] = json!("");
+    assert_eq!(client.post("/v1/foods", token, bounds).await.problem(422), ["brand", "serving_size", "serving_unit"]);
+    assert_eq!(client.post("/v1/foods", token, json!({})).await.problem(422).len(), 7, "all required but brand");
+    let mut with_brand = food();
+    with_brand["brand"] = json!(" Acme ");
+    assert_eq!(client.post("/v1/foods", token, with_brand).await.ok(201)["brand"], "Acme");
+}
+
+#[actix_web::test]
+async fn log_batch_422_names_every_offending_field() {
+    let app = TestApp::sqlite().await;
+    let client = app.client().await;
+    let (_, token) = client.user("cat").await;
+    let token = Some(token.as_str());
+    let good = json!({"date": "2026-11-24", "meal": "lunch", "food_id": 1, "servings": 1});
+    let batch = json!({"entries": [
+        good,
+        {"date": "2026-11-24", "meal": "lunch", "food_id": 1, "recipe_id": 1, "servings": 1},
+        {"date": "2026-11-24", "meal": "lunch", "servings": 1},
+        {"date": "2026-11-24", "meal": "lunch", "food_id": 1, "servings": 100.004},
+        {"date": "2026-02-30", "meal": "elevenses", "food_id": "1", "servings": "1"},
+        {"date": "2201-01-01", "meal": "lunch", "food_id": 1, "servings": 0},
+        [],
+        {"meal": 3, "food_id": 1.5},
+    ]});
+    assert_eq!(
+        client.post("/v1/logs", token, batch).await.problem(422),
+        [
+            "entries.1",
+            "entries.2",
+            "entries.3.servings",
+            "entries.4.date",
+            "entries.4.meal",
+            "entries.4.food_id",
+            "entries.4.servings",
+            "entries.5.date",
+            "entries.5.servings",
+            "entries.6",
+            "entries.7.date",
+            "entries.7.meal",
+            "entries.7.food_id",
+            "entries.7.servings",
+        ]
+    );
+    assert_eq!(client.post("/v1/logs", token, json!({"entries": []})).await.problem(422), ["entries"]);
+    assert_eq!(client.post("/v1/logs", token, json!({"entries": vec![good; 101]})).await.problem(422), ["entries"]);
+    assert_eq!(client.post("/v1/logs", token, json!({"entry": []})).await.problem(422), ["entries"]);
+    let day = client.get("/v1/logs?date=2026-11-24", token).await.ok(200);
+    assert_eq!(day["entries"], json!([]), "nothing of a rejected batch was logged");
+}
+
+#[actix_web::test]
+async fn query_and_path_parameters_400_vs_422() {
+    let app = TestApp::sqlite().await;
+    let client = app.client().await;
+    let (_, token) = client.user("dan").await;
+    let token = Some(token.as_str());
+    for malformed in ["2026-02-30", "notadate", "2026-1-01", "", "2026-11-24%20", "%FF"] {
+        let answer = client.get(&format!("/v1/logs?date={malformed}"), token).await;
+        assert_eq!(answer.problem(400), ["date"], "{malformed:?}");
+    }
+    assert_eq!(client.get("/v1/logs", token).await.problem(400), ["date"]);
+    assert_eq!(client.get("/v1/logs?day=2026-11-24", token).await.problem(400), ["date"]);
+    for out_of_range in ["1899-12-31", "2201-01-01"] {
+        assert_eq!(client.get(&format!("/v1/logs?date={out_of_range}"), token).await.problem(422), ["date"]);
+    }
+    client.get("/v1/logs?date=2200-12-31", token).await.ok(200);
+    for bad_id in ["abc", "1.5", "99999999999999999999", "-", "%20"] {
+        assert_eq!(client.get(&format!("/v1/foods/{bad_id}"), token).await.problem(400), ["id"], "{bad_id}");
+    }
+    client.get("/v1/foods/-1", token).await.problem(404);
+}
+
+#[actix_web::test]
+async fn unknown_routes_404_and_wrong_methods_405() {
+    let app = TestApp::sqlite().await;
+    let client = app.client().await;
+    let (_, token) = client.user("eve").await;
+    for token in [None, Some(token.as_str())] {
+        for path in ["/", "/v1", "/v1/nothing", "/v1/foods/1/extra", "/v2/foods", "/v1/foods/"] {
+            client.get(path, token).await.problem(404);
+        }
+    }
+    for (method, path, allow) in [
+        (Method::DELETE, "/v1/foods", "POST"),
+        (Method::GET, "/v1/foods", "POST"),
+        (Method::PUT, "/v1/foods/1", "GET"),
+        (Method::PATCH, "/v1/logs", "GET, POST"),
+        (Method::POST, "/healthz", "GET"),
+        (Method::DELETE, "/metrics", "GET"),
+        (Method::GET, "/v1/admin/users", "POST"),
+    ] {
+        let answer = client.raw(method.clone(), path, None, None, "").await;
+        answer.problem(405);
+        assert_eq!(answer.header("allow"), Some(allow), "{method} {path}");
+    }
+}
