@@ -157,3 +157,54 @@ async fn unknown_routes_404_and_wrong_methods_405() {
         assert_eq!(answer.header("allow"), Some(allow), "{method} {path}");
     }
 }
+
+/// Any value in any field of a well-formed object is 201 or 422: never a
+/// 400 (the JSON is fine) and never a 5xx.
+#[actix_web::test]
+async fn any_value_in_any_field_is_201_or_422() {
+    let app = TestApp::sqlite().await;
+    let client = app.client().await;
+    let (_, token) = client.user("fuzz").await;
+    let token = Some(token.as_str());
+    let values = [
+        json!(null),
+        json!(true),
+        json!(""),
+        json!(" "),
+        json!("x"),
+        json!("2026-11-24"),
+        json!(-1),
+        json!(0),
+        json!(1.005),
+        json!(1e308),
+        json!(-1e-300),
+        json!(18_446_744_073_709_551_615u64),
+        json!(i64::MIN),
+        json!([]),
+        json!({}),
+        json!("\u{0}"),
+    ];
+    let log = json!({"date": "2026-11-24", "meal": "lunch", "food_id": 1, "servings": 1});
+    for (uri, template) in [("/v1/foods", food()), ("/v1/logs", json!({"entries": [log]}))] {
+        let fields: Vec<String> = if uri == "/v1/foods" {
+            template.as_object().unwrap().keys().cloned().collect()
+        } else {
+            log.as_object().unwrap().keys().map(|key| format!("entries.0.{key}")).collect()
+        };
+        for field in fields.iter().map(String::as_str).chain(["entries", "extra"]) {
+            for value in &values {
+                let mut body = template.clone();
+                let target = match field.strip_prefix("entries.0.") {
+                    Some(key) => &mut body["entries"][0][key],
+                    None => &mut body[field],
+                };
+                *target = value.clone();
+                let answer = client.post(uri, token, body.clone()).await;
+                assert!(matches!(answer.status.as_u16(), 201 | 422), "{uri} {body}: {} {}", answer.status, answer.text);
+                if answer.status == 422 {
+                    answer.problem(422);
+                }
+            }
+        }
+    }
+}

@@ -49,7 +49,11 @@ where
     admin.connection().execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
     let settings = Settings { database_url: with_database(&server, &name), ..settings };
     let outcome = actix_web::rt::spawn(scenario(settings)).await;
-    admin.connection().execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop database");
+    admin
+        .connection()
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop database");
     if let Err(error) = outcome {
         std::panic::resume_unwind(error.into_panic());
     }
@@ -81,6 +85,35 @@ async fn two_instances_sharing_redis_never_read_stale() {
         let seen = two.get("/v1/logs?date=2026-11-24", token).await.ok(200);
         assert_eq!(seen["entries"].as_array().unwrap().len(), 1, "the second instance read a stale day: {seen}");
         assert_eq!(seen, one.get("/v1/logs?date=2026-11-24", token).await.ok(200));
+    })
+    .await;
+}
+
+/// The database going away mid-flight: 503 problems without internals,
+/// readiness says so, and nothing panics.
+#[actix_web::test]
+async fn a_lost_database_is_503_without_internals() {
+    on_postgres_and_redis(|settings| async move {
+        let name = settings.database_url.rsplit('/').next().unwrap().to_owned();
+        let app = TestApp::with(settings, None).await;
+        let client = app.client().await;
+        let (_, token) = client.user("heidi").await;
+        let admin = SeaOrmRepository::connect(&DbConfig::new(postgres_url())).await.unwrap();
+        admin.connection().execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+
+        for answer in [
+            client.get("/v1/logs?date=2026-11-24", Some(&token)).await,
+            client.post("/v1/admin/users", Some(ADMIN), json!({"name": "ivan"})).await,
+        ] {
+            answer.problem(503);
+            for internal in [name.as_str(), "sqlx", "postgres", "database \"", "SQL"] {
+                assert!(!answer.text.contains(internal), "{internal} leaked: {}", answer.text);
+            }
+        }
+        let ready = client.get("/readyz", None).await;
+        assert_eq!(ready.status, 503);
+        assert_eq!(ready.json(), json!({"database": "down", "cache": "ok"}));
+        assert_eq!(client.get("/healthz", None).await.status, 200);
     })
     .await;
 }
