@@ -72,7 +72,12 @@ impl Problem {
     }
 
     pub fn unprocessable(errors: ValidationErrors) -> Self {
-        let detail = if errors.is_empty() { "the request breaks a rule".to_owned() } else { errors.to_string() };
+        // A short detail; `errors` carries every field however many there are.
+        let detail = match errors.errors().len() {
+            0 => "the request breaks a rule".to_owned(),
+            1..=3 => errors.to_string(),
+            many => format!("{many} fields break a rule; see errors"),
+        };
         Problem { errors: errors.errors().to_vec(), ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail) }
     }
 
