@@ -2,20 +2,23 @@
 //!
 //! - `docs [--check]`: renders docs/caching-matrix.md from the service's
 //!   invalidation matrix; `--check` fails when the file is out of date.
+//! - `bench`: runs the benchmarks and writes docs/benchmarks.md.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
+mod bench;
 mod docs;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("docs") => docs::run(&root(), args.iter().any(|a| a == "--check")),
+        Some("bench") => bench::run(&root()),
         _ => {
-            eprintln!("usage: cargo xtask docs [--check]");
+            eprintln!("usage: cargo xtask docs [--check] | bench");
             return ExitCode::from(2);
         }
     };
