@@ -1,0 +1,56 @@
+//! The README's walk-through, run verbatim (with the server's real address
+//! and admin token substituted) against a server built by `build()`, so the
+//! README cannot drift from the API.
+
+mod common;
+
+use std::process::Command;
+
+/// The shell blocks of the README.
+fn shell_blocks() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README.md");
+    readme
+        .split("```sh\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(block, _)| block.to_owned()))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_readme_walk_through_works() {
+    for tool in ["curl", "jq", "bash"] {
+        if Command::new(tool).arg("--version").output().is_err() {
+            macrotrack_testkit::skip_or_fail(tool, "not installed");
+            return;
+        }
+    }
+    let blocks = shell_blocks();
+    assert!(
+        blocks[0].contains("cargo run --release") && blocks[0].contains("cargo test --workspace"),
+        "the two commands open the README"
+    );
+    let walk =
+        blocks.iter().find(|block| block.starts_with("BASE=")).expect("a walk-through block starting with BASE=");
+    let (settings, dir) = common::sqlite_settings();
+    let application = macrotrack::build(settings).await.unwrap();
+    let port = application.port();
+    let handle = application.handle();
+    let server = actix_web::rt::spawn(application.run_until_stopped());
+    let script = walk
+        .replace("BASE=http://127.0.0.1:8080", &format!("BASE=http://127.0.0.1:{port}"))
+        .replace("ADMIN=let-me-in", &format!("ADMIN={}", common::ADMIN));
+    let output = actix_web::rt::task::spawn_blocking(move || {
+        Command::new("bash").arg("-c").arg(format!("set -euo pipefail\n{script}")).output().expect("bash runs")
+    })
+    .await
+    .unwrap();
+    handle.stop(true).await;
+    server.await.unwrap().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the walk-through failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    // 1.5 servings of 310.5 kcal, then the entry count after the second write.
+    assert!(stdout.contains("\"calories\": 465.75"), "{stdout}");
+    assert!(stdout.lines().any(|line| line.trim() == "2"), "the second entry is read at once:\n{stdout}");
+    assert!(stdout.contains("\"status\": 422") && stdout.contains("entries.0.servings"), "{stdout}");
+}
