@@ -66,6 +66,10 @@ fn bench_hits(c: &mut Criterion) {
     group.bench_function("tier1_in_process", |b| {
         b.to_async(&runtime).iter(|| memory.read(&address, POLICY, Freshness::Cached, DayLogs::check, fetch.clone()))
     });
+    group.bench_function("tier1_in_process_json", |b| {
+        b.to_async(&runtime)
+            .iter(|| memory.read_json(&address, POLICY, Freshness::Cached, DayLogs::check, fetch.clone()))
+    });
 
     // Redis: the engine's hit against a raw GET of the very same bytes.
     let mut config = RedisConfig::new(redis_url());
@@ -89,6 +93,10 @@ fn bench_hits(c: &mut Criterion) {
     });
     group.bench_function("tier1_redis", |b| {
         b.to_async(&runtime).iter(|| redis.read(&address, POLICY, Freshness::Cached, DayLogs::check, fetch.clone()))
+    });
+    group.bench_function("tier1_redis_json", |b| {
+        b.to_async(&runtime)
+            .iter(|| redis.read_json(&address, POLICY, Freshness::Cached, DayLogs::check, fetch.clone()))
     });
     group.finish();
 }

@@ -147,9 +147,30 @@ fn fingerprint<T: JsonSchema + 'static>() -> u64 {
     value
 }
 
+/// What the caller of the engine wants back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Value,
+    Json,
+}
+
+/// A value, its JSON, or both (a fetched value has both; a hit has the
+/// one that was wanted).
+#[derive(Debug, Clone)]
+struct Answer<T> {
+    value: Option<T>,
+    json: Option<Bytes>,
+}
+
+impl<T> Answer<T> {
+    fn value(value: T) -> Self {
+        Answer { value: Some(value), json: None }
+    }
+}
+
 enum Classified<T> {
-    Fresh(T),
-    Stale(T, Vec<u64>),
+    Fresh(Answer<T>),
+    Stale(Answer<T>, Vec<u64>),
     Invalid,
     Absent,
 }
@@ -240,18 +261,70 @@ impl<S: CacheStore> Engine<S> {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
+        let answer = self.answer(address, policy, freshness, check, fetch, Want::Value).await?;
+        match (answer.value, answer.json) {
+            (Some(value), _) => Ok(value),
+            // Unreachable in practice: a value is decoded whenever one is wanted.
+            (None, Some(json)) => serde_json::from_slice(&json).map_err(|e| ReadError::InvalidFresh(e.to_string())),
+            (None, None) => Err(ReadError::InvalidFresh("no value".into())),
+        }
+    }
+
+    /// Like `read`, but answers the value's JSON. A hit hands over the stored
+    /// bytes without decoding them (the envelope's checksum and schema
+    /// fingerprint stand for check-value, which the value passed when it was
+    /// stored), so a hit that goes straight to HTTP is never re-encoded.
+    pub async fn read_json<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        policy: Policy,
+        freshness: Freshness,
+        check: Check<T>,
+        fetch: F,
+    ) -> Result<Bytes, ReadError<E>>
+    where
+        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let answer = self.answer(address, policy, freshness, check, fetch, Want::Json).await?;
+        match (answer.json, answer.value) {
+            (Some(json), _) => Ok(json),
+            (None, Some(value)) => {
+                serde_json::to_vec(&value).map(Bytes::from).map_err(|e| ReadError::InvalidFresh(e.to_string()))
+            }
+            (None, None) => Err(ReadError::InvalidFresh("no value".into())),
+        }
+    }
+
+    async fn answer<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        policy: Policy,
+        freshness: Freshness,
+        check: Check<T>,
+        fetch: F,
+        want: Want,
+    ) -> Result<Answer<T>, ReadError<E>>
+    where
+        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
         if !self.inner.config.enabled {
-            return fetch_checked(&fetch, check).await;
+            return fetch_checked(&fetch, check).await.map(Answer::value);
         }
         if !self.store_usable(address.user).await {
             self.record(address, Outcome::Bypass);
-            return fetch_checked(&fetch, check).await;
+            return fetch_checked(&fetch, check).await.map(Answer::value);
         }
         if freshness == Freshness::Force {
             self.record(address, Outcome::Refresh);
             return match self.current_guards(address, None).await {
                 Some(guards) => self.fetch_and_store(address, policy, check, &fetch, &guards).await,
-                None => fetch_checked(&fetch, check).await,
+                None => fetch_checked(&fetch, check).await.map(Answer::value),
             };
         }
         let snapshot = match self.inner.store.read(&address.key, &address.guards).await {
@@ -262,18 +335,18 @@ impl<S: CacheStore> Engine<S> {
             Err(error) => {
                 self.store_failed(&error);
                 self.record(address, Outcome::Error);
-                return fetch_checked(&fetch, check).await;
+                return fetch_checked(&fetch, check).await.map(Answer::value);
             }
         };
-        match self.classify(&snapshot, check) {
-            Classified::Fresh(value) => {
+        match self.classify(&snapshot, check, want) {
+            Classified::Fresh(answer) => {
                 self.record(address, Outcome::Hit);
-                return Ok(value);
+                return Ok(answer);
             }
-            Classified::Stale(value, guards) => {
+            Classified::Stale(answer, guards) => {
                 self.record(address, Outcome::Stale);
                 self.spawn_refresh(address, policy, check, fetch, guards);
-                return Ok(value);
+                return Ok(answer);
             }
             Classified::Invalid => {
                 self.record(address, Outcome::Invalid);
@@ -285,7 +358,7 @@ impl<S: CacheStore> Engine<S> {
         }
         match self.current_guards(address, Some(snapshot.guards)).await {
             Some(guards) => self.single_flight(address, policy, check, fetch, guards).await,
-            None => fetch_checked(&fetch, check).await,
+            None => fetch_checked(&fetch, check).await.map(Answer::value),
         }
     }
 
@@ -293,8 +366,10 @@ impl<S: CacheStore> Engine<S> {
         &self,
         snapshot: &Snapshot,
         check: Check<T>,
+        want: Want,
     ) -> Classified<T> {
         let Some(bytes) = &snapshot.value else { return Classified::Absent };
+        // Decoding the envelope verifies the payload's checksum.
         let Some(envelope) = Envelope::decode(bytes) else { return Classified::Invalid };
         if envelope.fingerprint != fingerprint::<T>() {
             return Classified::Invalid;
@@ -309,11 +384,17 @@ impl<S: CacheStore> Engine<S> {
         if age >= envelope.ttl_ms.saturating_add(envelope.swr_ms) {
             return Classified::Absent;
         }
-        let Ok(value) = serde_json::from_slice::<T>(&envelope.payload) else { return Classified::Invalid };
-        if check(&value).is_err() {
-            return Classified::Invalid;
-        }
-        if age < envelope.ttl_ms { Classified::Fresh(value) } else { Classified::Stale(value, envelope.guards) }
+        let answer = match want {
+            Want::Json => Answer { value: None, json: Some(envelope.payload) },
+            Want::Value => {
+                let Ok(value) = serde_json::from_slice::<T>(&envelope.payload) else { return Classified::Invalid };
+                if check(&value).is_err() {
+                    return Classified::Invalid;
+                }
+                Answer { value: Some(value), json: None }
+            }
+        };
+        if age < envelope.ttl_ms { Classified::Fresh(answer) } else { Classified::Stale(answer, envelope.guards) }
     }
 
     /// The generations to fetch under: those of the snapshot when all are
@@ -342,7 +423,7 @@ impl<S: CacheStore> Engine<S> {
         check: Check<T>,
         fetch: F,
         guards: Vec<u64>,
-    ) -> Result<T, ReadError<E>>
+    ) -> Result<Answer<T>, ReadError<E>>
     where
         T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
         E: Send + 'static,
@@ -352,15 +433,16 @@ impl<S: CacheStore> Engine<S> {
         let key: FlightKey = (address.key.clone(), guards.clone());
         let (cell, erased) = {
             let mut flights = lock(&self.inner.flights);
-            let erased =
-                Arc::clone(flights.entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::<Option<T>>::new())));
-            match Arc::clone(&erased).downcast::<OnceCell<Option<T>>>() {
+            let erased = Arc::clone(
+                flights.entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::<Option<Answer<T>>>::new())),
+            );
+            match Arc::clone(&erased).downcast::<OnceCell<Option<Answer<T>>>>() {
                 Ok(cell) => (cell, erased),
                 // One key always holds one type; a mismatch means a bug elsewhere: do not share.
                 Err(_) => (Arc::new(OnceCell::new()), erased),
             }
         };
-        let mut own: Option<Result<T, ReadError<E>>> = None;
+        let mut own: Option<Result<Answer<T>, ReadError<E>>> = None;
         let shared = cell
             .get_or_init(|| async {
                 let result = self.fetch_and_store(address, policy, check, &fetch, &guards).await;
@@ -380,7 +462,7 @@ impl<S: CacheStore> Engine<S> {
             (Some(result), _) => result,
             (None, Some(value)) => Ok(value),
             // The leader failed: its error is its own; try on our own.
-            (None, None) => fetch_checked(&fetch, check).await,
+            (None, None) => fetch_checked(&fetch, check).await.map(Answer::value),
         }
     }
 
@@ -391,21 +473,22 @@ impl<S: CacheStore> Engine<S> {
         check: Check<T>,
         fetch: &F,
         guards: &[u64],
-    ) -> Result<T, ReadError<E>>
+    ) -> Result<Answer<T>, ReadError<E>>
     where
         T: Serialize + JsonSchema + 'static,
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
         let value = fetch_checked(fetch, check).await?;
-        let Ok(payload) = serde_json::to_vec(&value) else { return Ok(value) };
+        let Ok(payload) = serde_json::to_vec(&value) else { return Ok(Answer::value(value)) };
+        let payload = Bytes::from(payload);
         let envelope = Envelope {
             created_ms: self.now_ms(),
             ttl_ms: u64::try_from(policy.ttl.as_millis()).unwrap_or(u64::MAX),
             swr_ms: u64::try_from(policy.swr.as_millis()).unwrap_or(u64::MAX),
             fingerprint: fingerprint::<T>(),
             guards: guards.to_vec(),
-            payload: Bytes::from(payload),
+            payload: payload.clone(),
         };
         match self
             .inner
@@ -417,7 +500,7 @@ impl<S: CacheStore> Engine<S> {
             Ok(StoreOutcome::Rejected) => self.record(address, Outcome::RejectedStore),
             Err(error) => self.store_failed(&error),
         }
-        Ok(value)
+        Ok(Answer { value: Some(value), json: Some(payload) })
     }
 
     fn spawn_refresh<T, E, F, Fut>(

@@ -2,14 +2,16 @@
 //! value's JSON. Keeping the header binary makes hits cheap to classify
 //! without touching the JSON.
 //!
-//! Layout (little endian): magic `MTC1`, created (ms since epoch, i64),
-//! ttl (ms, u64), swr (ms, u64), schema fingerprint (u64), guard count (u8),
-//! each guard's generation (u64), then the JSON payload.
+//! Layout (little endian): magic `MTC2`, created (ms since epoch, i64),
+//! ttl (ms, u64), swr (ms, u64), schema fingerprint (u64), CRC-32 of the
+//! payload (u32), guard count (u8), each guard's generation (u64), then the
+//! JSON payload. The checksum lets a hit hand the stored JSON straight to
+//! HTTP without decoding it: damaged bytes never pass for a valid value.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-const MAGIC: &[u8; 4] = b"MTC1";
-const FIXED: usize = 4 + 8 + 8 + 8 + 8 + 1;
+const MAGIC: &[u8; 4] = b"MTC2";
+const FIXED: usize = 4 + 8 + 8 + 8 + 8 + 4 + 1;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
@@ -29,6 +31,7 @@ impl Envelope {
         out.put_u64_le(self.ttl_ms);
         out.put_u64_le(self.swr_ms);
         out.put_u64_le(self.fingerprint);
+        out.put_u32_le(crc32fast::hash(&self.payload));
         out.put_u8(u8::try_from(self.guards.len()).unwrap_or(u8::MAX));
         for guard in &self.guards {
             out.put_u64_le(*guard);
@@ -38,15 +41,20 @@ impl Envelope {
     }
 
     /// `None` when the bytes are not an envelope of this version (truncated,
-    /// corrupt, or written by something else): the entry is invalid.
+    /// corrupt, written by something else, or a payload that does not match
+    /// its checksum): the entry is invalid.
     pub fn decode(bytes: &Bytes) -> Option<Envelope> {
         if bytes.len() < FIXED || &bytes[..4] != MAGIC {
             return None;
         }
         let word = |at: usize| -> [u8; 8] { bytes[at..at + 8].try_into().unwrap_or_default() };
-        let count = usize::from(bytes[36]);
+        let count = usize::from(bytes[40]);
         let payload_at = FIXED + 8 * count;
         if bytes.len() < payload_at {
+            return None;
+        }
+        let checksum = u32::from_le_bytes(bytes[36..40].try_into().unwrap_or_default());
+        if crc32fast::hash(&bytes[payload_at..]) != checksum {
             return None;
         }
         Some(Envelope {
@@ -76,7 +84,11 @@ mod tests {
         };
         let bytes = envelope.encode();
         assert_eq!(Envelope::decode(&bytes), Some(envelope));
-        assert_eq!(Envelope::decode(&bytes.slice(..40)), None, "truncated inside the guards");
+        assert_eq!(Envelope::decode(&bytes.slice(..44)), None, "truncated inside the guards");
+        assert_eq!(Envelope::decode(&bytes.slice(..bytes.len() - 1)), None, "truncated payload");
+        let mut flipped = bytes.to_vec();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert_eq!(Envelope::decode(&Bytes::from(flipped)), None, "a flipped payload bit");
         assert_eq!(Envelope::decode(&Bytes::from_static(b"{\"a\":1}")), None, "plain JSON");
         let mut corrupt = bytes.to_vec();
         corrupt[0] = b'X';

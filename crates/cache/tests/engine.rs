@@ -382,3 +382,30 @@ async fn disabled_cache_reads_the_source_but_still_invalidates() {
         "the other instance is not stale"
     );
 }
+
+#[tokio::test]
+async fn json_reads_hand_over_the_stored_bytes_and_refuse_damaged_ones() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let address = logs_address("2026-11-24");
+    let source = Arc::new(Source::default());
+    source.set(8);
+    let first = engine.read_json(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert_eq!(&first[..], br#"{"version":8}"#);
+    let hit = engine.read_json(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert_eq!(hit, first);
+    assert_eq!((source.fetches(), engine.stats().hit), (1, 1));
+    // Flip one payload byte in the store: the checksum refuses it.
+    let snapshot = engine.store().read(&address.key, &address.guards).await.unwrap();
+    let mut damaged = snapshot.value.unwrap().to_vec();
+    let last = damaged.len() - 2;
+    damaged[last] = b'9';
+    let guards: Vec<u64> = snapshot.guards.into_iter().map(Option::unwrap).collect();
+    engine
+        .store()
+        .store_if_current(&address.key, Bytes::from(damaged), Duration::from_secs(60), &address.guards, &guards)
+        .await
+        .unwrap();
+    let replaced = engine.read_json(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert_eq!(&replaced[..], br#"{"version":8}"#, "never the damaged {{\"version\":9}}");
+    assert_eq!(engine.stats().invalid, 1);
+}
