@@ -8,6 +8,7 @@ use sea_orm_migration::prelude::*;
 pub use sea_orm_migration::MigratorTrait;
 
 mod m20261125_000001_core;
+mod m20261125_000002_recipes_plans;
 mod seed;
 
 /// Every migration of the schema, oldest first.
@@ -17,6 +18,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_core::Migration)]
+        vec![Box::new(m20261125_000001_core::Migration), Box::new(m20261125_000002_recipes_plans::Migration)]
     }
 }

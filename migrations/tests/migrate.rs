@@ -25,3 +25,66 @@ async fn up_down_up_on_sqlite() {
     Migrator::up(&db, None).await.unwrap();
     assert!(count(&db, "SELECT COUNT(*) FROM foods").await >= 30);
 }
+
+/// The second migration rebuilds log_entries on SQLite to add the recipe
+/// foreign key: rows survive, the AUTOINCREMENT counter carries over, the
+/// key holds, and food names are folded for search.
+#[tokio::test]
+async fn recipe_migration_keeps_log_entries_and_their_ids_on_sqlite() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    db.execute_unprepared("PRAGMA foreign_keys = ON").await.unwrap();
+    Migrator::up(&db, Some(1)).await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO users (name, token_selector, secret_hash, created_at)
+             VALUES ('alice', 'sel', x'00', '2026-11-25T00:00:00Z');
+         INSERT INTO foods (owner_user_id, name, serving_size, serving_unit, calories, protein_g, carbs_g, fat_g)
+             VALUES (1, 'ÄPFEL Crumble', 100, 'g', 1, 1, 1, 1);",
+    )
+    .await
+    .unwrap();
+    let insert = |id: i64| {
+        format!(
+            "INSERT INTO log_entries (id, user_id, date, meal, food_id, name, servings, calories, protein_g, carbs_g,
+                 fat_g, created_at, updated_at)
+             VALUES ({id}, 1, '2026-11-24', 'lunch', 1, 'Oats', 100, 1, 1, 1, 1, '2026-11-25T00:00:00Z',
+                 '2026-11-25T00:00:00Z')"
+        )
+    };
+    db.execute_unprepared(&insert(1)).await.unwrap();
+    db.execute_unprepared(&insert(2)).await.unwrap();
+    db.execute_unprepared("DELETE FROM log_entries WHERE id = 2").await.unwrap();
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM log_entries WHERE id = 1 AND name = 'Oats'").await, 1);
+    db.execute_unprepared(
+        "INSERT INTO log_entries (user_id, date, meal, food_id, name, servings, calories, protein_g, carbs_g, fat_g,
+             created_at, updated_at)
+         VALUES (1, '2026-11-24', 'lunch', 1, 'Oats', 100, 1, 1, 1, 1, '2026-11-25T00:00:00Z', '2026-11-25T00:00:00Z')",
+    )
+    .await
+    .unwrap();
+    assert_eq!(count(&db, "SELECT MAX(id) FROM log_entries").await, 3, "id 2 was handed out again");
+    let dangling = db.execute_unprepared("UPDATE log_entries SET food_id = NULL, recipe_id = 999 WHERE id = 1").await;
+    assert!(dangling.is_err(), "log_entries.recipe_id has no foreign key");
+    let folded = "SELECT COUNT(*) FROM foods WHERE name_folded = 'äpfel crumble'";
+    assert_eq!(count(&db, folded).await, 1);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM foods WHERE name_folded = LOWER(name)").await,
+        count_globals(&db).await
+    );
+    for index in ["log_entries_user_id_date_meal_recipe_id", "log_entries_food_id", "scheduled_meals_user_id_date"] {
+        let sql = format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = '{index}'");
+        assert_eq!(count(&db, &sql).await, 1, "{index}");
+    }
+
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM log_entries").await, 2);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'recipes'").await, 0);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'log_entries_user_id_date'").await, 1);
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM log_entries").await, 2);
+}
+
+async fn count_globals(db: &DatabaseConnection) -> i64 {
+    count(db, "SELECT COUNT(*) FROM foods WHERE owner_user_id IS NULL").await
+}

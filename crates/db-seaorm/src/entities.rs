@@ -38,6 +38,8 @@ pub mod food {
         /// `None`: a global food.
         pub owner_user_id: Option<i64>,
         pub name: String,
+        /// The name lowercased for case-insensitive search (see `foods.rs`).
+        pub name_folded: Option<String>,
         pub brand: Option<String>,
         pub serving_size: i64,
         pub serving_unit: String,
@@ -68,7 +70,16 @@ pub mod food_use {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(belongs_to = "super::food::Entity", from = "Column::FoodId", to = "super::food::Column::Id")]
+        Food,
+    }
+
+    impl Related<super::food::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Food.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -118,6 +129,147 @@ pub mod day_completion {
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod recipe {
+    use sea_orm::entity::prelude::*;
+
+    /// A user's recipe with its per-serving macros, fixed at creation.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "recipes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub owner_user_id: i64,
+        pub name: String,
+        pub servings: i64,
+        pub calories: i64,
+        pub protein_g: i64,
+        pub carbs_g: i64,
+        pub fat_g: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod recipe_ingredient {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "recipe_ingredients")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub recipe_id: i64,
+        /// 0-based order of the ingredient in the recipe.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position: i32,
+        pub food_id: i64,
+        pub servings: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod meal_plan {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "meal_plans")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub owner_user_id: i64,
+        pub name: String,
+        pub days: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod meal_plan_item {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "meal_plan_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub meal_plan_id: i64,
+        /// 0-based order of the item in the plan.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position: i32,
+        /// 0-based day of the plan.
+        pub day: i32,
+        pub meal: String,
+        pub recipe_id: i64,
+        pub servings: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod scheduled_plan {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "scheduled_plans")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        pub meal_plan_id: i64,
+        pub name: String,
+        pub start_date: Date,
+        /// Inclusive.
+        pub end_date: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod scheduled_meal {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "scheduled_meals")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub scheduled_plan_id: i64,
+        pub user_id: i64,
+        pub date: Date,
+        pub meal: String,
+        pub recipe_id: i64,
+        pub servings: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(belongs_to = "super::recipe::Entity", from = "Column::RecipeId", to = "super::recipe::Column::Id")]
+        Recipe,
+    }
+
+    impl Related<super::recipe::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Recipe.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -1,13 +1,17 @@
 //! `FoodRepository`: the global catalogue and each user's own foods.
 
 use async_trait::async_trait;
-use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, Macros, NewFood, UserId};
+use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FrequentFood, NewFood, UserId};
 use macrotrack_ports::{FoodRepository, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
-use crate::entities::food;
-use crate::{SeaOrmRepository, unavailable};
+use crate::entities::{food, food_use};
+use crate::{SeaOrmRepository, corrupt, macros, unavailable};
 
 #[async_trait]
 impl FoodRepository for SeaOrmRepository {
@@ -16,6 +20,7 @@ impl FoodRepository for SeaOrmRepository {
             id: NotSet,
             owner_user_id: Set(Some(owner.0)),
             name: Set(new.name.clone()),
+            name_folded: Set(Some(new.name.to_lowercase())),
             brand: Set(new.brand.clone()),
             serving_size: Set(new.serving_size.hundredths()),
             serving_unit: Set(new.serving_unit.clone()),
@@ -31,29 +36,86 @@ impl FoodRepository for SeaOrmRepository {
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable> {
         visible_food(&self.db, reader, id).await.map_err(unavailable)
     }
+
+    async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {
+        let mut select = food::Entity::find().filter(visible_to(reader));
+        if !query.is_empty() {
+            // Both sides lowercased by Rust (the stored side when the food
+            // was written), so non-ASCII letters fold alike on both backends;
+            // LOWER(name) covers a row written without its folded name.
+            let folded = Func::coalesce([
+                Expr::col(food::Column::NameFolded),
+                Expr::from(Func::lower(Expr::col(food::Column::Name))),
+            ]);
+            let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
+            select = select.filter(Expr::expr(folded).like(LikeExpr::new(pattern).escape(LIKE_ESCAPE)));
+        }
+        let select = match self.db.get_database_backend() {
+            // Byte order, as SQLite's default BINARY collation and Rust's
+            // `str` order, whatever the server's locale would say.
+            DbBackend::Postgres => select.order_by(Expr::cust(r#""foods"."name" COLLATE "C""#), Order::Asc),
+            _ => select.order_by_asc(food::Column::Name),
+        };
+        let rows =
+            select.order_by_asc(food::Column::Id).limit(u64::from(limit)).all(&self.db).await.map_err(unavailable)?;
+        Ok(rows.into_iter().map(to_food).collect())
+    }
+
+    async fn frequent_foods(&self, user: UserId, limit: u32) -> Result<Vec<FrequentFood>, Unavailable> {
+        let rows = food_use::Entity::find()
+            .find_also_related(food::Entity)
+            .filter(food_use::Column::UserId.eq(user.0))
+            .filter(food_use::Column::Uses.gt(0))
+            .order_by_desc(food_use::Column::Uses)
+            .order_by_asc(food_use::Column::FoodId)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(unavailable)?;
+        rows.into_iter()
+            .map(|(count, food)| {
+                // The foreign key keeps the food while a count names it.
+                let food = food.ok_or_else(|| corrupt(format!("food use of missing food {}", count.food_id)))?;
+                Ok(FrequentFood { food: to_food(food), uses: u32::try_from(count.uses).unwrap_or(0) })
+            })
+            .collect()
+    }
+}
+
+const LIKE_ESCAPE: char = '\\';
+
+/// `text` with LIKE's wildcards and the escape character escaped, so it
+/// matches literally.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            escaped.push(LIKE_ESCAPE);
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+fn visible_to(reader: UserId) -> Condition {
+    Condition::any().add(food::Column::OwnerUserId.is_null()).add(food::Column::OwnerUserId.eq(reader.0))
 }
 
 /// The food when it is global or owned by `reader`; on any connection, so
 /// a transaction can resolve the foods it logs.
 pub(crate) async fn visible_food(db: &impl ConnectionTrait, reader: UserId, id: FoodId) -> Result<Option<Food>, DbErr> {
-    let visible = Condition::any().add(food::Column::OwnerUserId.is_null()).add(food::Column::OwnerUserId.eq(reader.0));
-    let found = food::Entity::find_by_id(id.0).filter(visible).one(db).await?;
+    let found = food::Entity::find_by_id(id.0).filter(visible_to(reader)).one(db).await?;
     Ok(found.map(to_food))
 }
 
-fn to_food(model: food::Model) -> Food {
+pub(crate) fn to_food(model: food::Model) -> Food {
     Food {
         id: FoodId(model.id),
         name: model.name,
         brand: model.brand,
         serving_size: Amount::from_hundredths(model.serving_size),
         serving_unit: model.serving_unit,
-        per_serving: Macros {
-            calories: Amount::from_hundredths(model.calories),
-            protein_g: Amount::from_hundredths(model.protein_g),
-            carbs_g: Amount::from_hundredths(model.carbs_g),
-            fat_g: Amount::from_hundredths(model.fat_g),
-        },
+        per_serving: macros(model.calories, model.protein_g, model.carbs_g, model.fat_g),
         // Readers only ever see global foods and their own.
         owner: if model.owner_user_id.is_some() { FoodOwner::User } else { FoodOwner::Global },
     }

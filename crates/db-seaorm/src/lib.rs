@@ -8,6 +8,8 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::anyhow;
+use chrono::NaiveDate;
+use macrotrack_domain::{Amount, Day, Macros, Meal};
 use macrotrack_migrations::{Migrator, MigratorTrait};
 use macrotrack_ports::Unavailable;
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
@@ -16,10 +18,15 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
+mod completions;
 mod connect;
 pub mod entities;
 mod foods;
+mod log_changes;
 mod logs;
+mod plans;
+mod recipes;
+mod schedules;
 mod users;
 
 /// How long a SQLite writer waits for another one to finish before failing.
@@ -61,7 +68,7 @@ impl fmt::Debug for DbConfig {
     }
 }
 
-/// The user, food and log repositories on one connection pool.
+/// Every repository port on one connection pool.
 #[derive(Debug, Clone)]
 pub struct SeaOrmRepository {
     db: DatabaseConnection,
@@ -150,6 +157,44 @@ impl SeaOrmRepository {
 
 pub(crate) fn unavailable(error: DbErr) -> Unavailable {
     Unavailable::new(error)
+}
+
+/// A row no write of this crate could have produced (an unknown meal, a
+/// date out of range): the database is not answering what it was told.
+pub(crate) fn corrupt(what: impl fmt::Display) -> Unavailable {
+    Unavailable::new(anyhow!("corrupt row: {what}"))
+}
+
+/// Commits on success and rolls back on failure. A failed rollback loses
+/// nothing: the transaction never committed, and the connection drops it.
+pub(crate) async fn finish<T, E: From<Unavailable>>(txn: DatabaseTransaction, result: Result<T, E>) -> Result<T, E> {
+    match result {
+        Ok(value) => {
+            txn.commit().await.map_err(unavailable)?;
+            Ok(value)
+        }
+        Err(error) => {
+            let _ = txn.rollback().await;
+            Err(error)
+        }
+    }
+}
+
+pub(crate) fn macros(calories: i64, protein_g: i64, carbs_g: i64, fat_g: i64) -> Macros {
+    Macros {
+        calories: Amount::from_hundredths(calories),
+        protein_g: Amount::from_hundredths(protein_g),
+        carbs_g: Amount::from_hundredths(carbs_g),
+        fat_g: Amount::from_hundredths(fat_g),
+    }
+}
+
+pub(crate) fn to_day(date: NaiveDate, row: impl fmt::Display) -> Result<Day, Unavailable> {
+    Day::new(date).map_err(|_| corrupt(format!("{row}: date {date} out of range")))
+}
+
+pub(crate) fn to_meal(meal: &str, row: impl fmt::Display) -> Result<Meal, Unavailable> {
+    meal.parse().map_err(|_| corrupt(format!("{row}: unknown meal {meal:?}")))
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Amount, Day, DayLogs, FoodId, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, RecipeId, Timestamp, UserId,
+    Amount, Day, DayLogs, FoodId, LogEntry, LogEntryId, LogEntryPatch, LogItem, NewLogEntry, RecipeId, SummaryDay,
+    Timestamp, UserId,
 };
 use macrotrack_ports::{CreateLogsError, LogRepository, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -14,7 +15,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Qu
 
 use crate::entities::{day_completion, food_use, log_entry};
 use crate::foods::visible_food;
-use crate::{SeaOrmRepository, unavailable};
+use crate::recipes::own_recipe;
+use crate::{SeaOrmRepository, finish, log_changes, macros, to_day, to_meal, unavailable};
 
 #[async_trait]
 impl LogRepository for SeaOrmRepository {
@@ -24,19 +26,10 @@ impl LogRepository for SeaOrmRepository {
         entries: &[NewLogEntry],
         now: Timestamp,
     ) -> Result<Vec<LogEntry>, CreateLogsError> {
+        // All or nothing: any error rolls the whole batch back.
         let txn = self.begin_write().await?;
-        match insert_batch(&txn, user, entries, now).await {
-            Ok(created) => {
-                txn.commit().await.map_err(unavailable)?;
-                Ok(created)
-            }
-            Err(error) => {
-                // The batch is all or nothing; a failed rollback loses nothing
-                // either, since the transaction never committed.
-                let _ = txn.rollback().await;
-                Err(error)
-            }
-        }
+        let created = insert_batch(&txn, user, entries, now).await;
+        finish(txn, created).await
     }
 
     async fn day_logs(&self, user: UserId, date: Day) -> Result<DayLogs, Unavailable> {
@@ -55,6 +48,32 @@ impl LogRepository for SeaOrmRepository {
         let entries = rows.into_iter().map(to_entry).collect::<Result<Vec<_>, _>>()?;
         Ok(DayLogs::new(date, completed, entries))
     }
+
+    async fn log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<LogEntry>, Unavailable> {
+        log_changes::log_entry(&self.db, user, id).await
+    }
+
+    async fn update_log_entry(
+        &self,
+        user: UserId,
+        id: LogEntryId,
+        patch: LogEntryPatch,
+        now: Timestamp,
+    ) -> Result<Option<(LogEntry, LogEntry)>, Unavailable> {
+        let txn = self.begin_write().await?;
+        let updated = log_changes::update(&txn, user, id, patch, now).await;
+        finish(txn, updated).await
+    }
+
+    async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<LogEntry>, Unavailable> {
+        let txn = self.begin_write().await?;
+        let deleted = log_changes::delete(&txn, user, id).await;
+        finish(txn, deleted).await
+    }
+
+    async fn summary(&self, user: UserId, from: Day, to: Day) -> Result<Vec<SummaryDay>, Unavailable> {
+        log_changes::summary(&self.db, user, from, to).await
+    }
 }
 
 async fn insert_batch(
@@ -66,6 +85,7 @@ async fn insert_batch(
     // Resolve every item before writing, so nothing is written for a batch
     // that names an unknown item, and the first such index is reported.
     let mut foods = HashMap::new();
+    let mut recipes = HashMap::new();
     let mut snapshots = Vec::with_capacity(entries.len());
     for (index, entry) in entries.iter().enumerate() {
         let per_serving = match entry.item {
@@ -79,8 +99,16 @@ async fn insert_batch(
                 };
                 (food.name.clone(), food.per_serving)
             }
-            // Recipes arrive with a later migration; until then none exists.
-            LogItem::Recipe(_) => return Err(CreateLogsError::UnknownRecipe { index }),
+            LogItem::Recipe(id) => {
+                let recipe = match recipes.entry(id) {
+                    Entry::Occupied(known) => known.into_mut(),
+                    Entry::Vacant(slot) => {
+                        let recipe = own_recipe(txn, user, id).await.map_err(unavailable)?;
+                        slot.insert(recipe.ok_or(CreateLogsError::UnknownRecipe { index })?)
+                    }
+                };
+                (recipe.name.clone(), macros(recipe.calories, recipe.protein_g, recipe.carbs_g, recipe.fat_g))
+            }
         };
         snapshots.push(per_serving);
     }
@@ -150,24 +178,17 @@ async fn add_uses(txn: &DatabaseTransaction, user: UserId, food: FoodId, count: 
     txn.execute(&upsert).await.map(|_| ())
 }
 
-fn to_entry(model: log_entry::Model) -> Result<LogEntry, Unavailable> {
-    let corrupt = |what: String| Unavailable::new(anyhow::anyhow!("log entry {}: {what}", model.id));
-    let meal: Meal = model.meal.parse().map_err(|_| corrupt(format!("unknown meal {:?}", model.meal)))?;
-    let date = Day::new(model.date).map_err(|_| corrupt(format!("date {} out of range", model.date)))?;
+pub(crate) fn to_entry(model: log_entry::Model) -> Result<LogEntry, Unavailable> {
+    let row = format!("log entry {}", model.id);
     Ok(LogEntry {
         id: LogEntryId(model.id),
-        date,
-        meal,
+        date: to_day(model.date, &row)?,
+        meal: to_meal(&model.meal, &row)?,
         food_id: model.food_id.map(FoodId),
         recipe_id: model.recipe_id.map(RecipeId),
         name: model.name,
         servings: Amount::from_hundredths(model.servings),
-        macros: Macros {
-            calories: Amount::from_hundredths(model.calories),
-            protein_g: Amount::from_hundredths(model.protein_g),
-            carbs_g: Amount::from_hundredths(model.carbs_g),
-            fat_g: Amount::from_hundredths(model.fat_g),
-        },
+        macros: macros(model.calories, model.protein_g, model.carbs_g, model.fat_g),
         created_at: Timestamp::new(model.created_at),
         updated_at: Timestamp::new(model.updated_at),
     })

@@ -2,6 +2,7 @@
 //! arithmetic. Pure data and rules: no I/O, no async, no framework.
 
 mod amount;
+mod dashboard;
 mod day;
 mod food;
 mod ids;
@@ -17,6 +18,7 @@ mod user;
 pub mod validation;
 
 pub use amount::Amount;
+pub use dashboard::{Completion, DayDashboard};
 pub use day::{Day, DayError};
 pub use food::{Food, FoodInput, FoodOwner, NewFood};
 pub use ids::*;

@@ -1,7 +1,11 @@
 //! Repository ports, one per role, with per-operation errors.
 
 use async_trait::async_trait;
-use macrotrack_domain::{Day, DayLogs, Food, FoodId, LogEntry, NewFood, NewLogEntry, Timestamp, User, UserId};
+use macrotrack_domain::{
+    Day, DayLogs, Food, FoodId, FrequentFood, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan, MealPlanId, NewFood, NewLogEntry,
+    NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, SummaryDay, Timestamp, User,
+    UserId,
+};
 
 /// The database could not answer (down, timed out, broke a connection).
 /// Never carries input mistakes: those are typed per operation.
@@ -36,6 +40,14 @@ pub trait UserRepository: Send + Sync + 'static {
 
     /// MUST return the user with their targets, or `None` when absent.
     async fn user(&self, user: UserId) -> Result<Option<User>, Unavailable>;
+
+    /// MUST set the user's targets; `false` when the user does not exist.
+    async fn set_targets(&self, user: UserId, targets: Macros) -> Result<bool, Unavailable>;
+
+    /// MUST delete the user and everything of theirs (foods, recipes, log
+    /// entries, use counts, completions, plans, schedules) in one
+    /// transaction; `false` when the user did not exist.
+    async fn delete_user(&self, user: UserId) -> Result<bool, Unavailable>;
 }
 
 /// Stores the food catalogue: global foods and each user's own.
@@ -48,6 +60,38 @@ pub trait FoodRepository: Send + Sync + 'static {
     /// MUST return the food when it is global or owned by `reader`, and
     /// `None` otherwise (another user's food is as absent as a missing one).
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable>;
+
+    /// MUST return at most `limit` foods visible to `reader` (global or
+    /// own) whose name contains `query` case-insensitively (every visible
+    /// food when `query` is empty), ordered by name, then id.
+    async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable>;
+
+    /// MUST return at most `limit` foods the user logged at least once, with
+    /// their use counts, most uses first, ties by food id ascending.
+    async fn frequent_foods(&self, user: UserId, limit: u32) -> Result<Vec<FrequentFood>, Unavailable>;
+}
+
+/// Why a recipe was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateRecipeError {
+    /// The ingredient at `index` names a food missing or not visible to the user.
+    #[error("ingredient {index}: unknown food")]
+    UnknownFood { index: usize },
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Stores users' recipes.
+#[mockall::automock]
+#[async_trait]
+pub trait RecipeRepository: Send + Sync + 'static {
+    /// MUST create the recipe with its ingredients in their given order and
+    /// its per-serving macros computed by `Recipe::per_serving` from the
+    /// foods' current per-serving macros, in one transaction.
+    async fn create_recipe(&self, owner: UserId, recipe: &NewRecipe) -> Result<Recipe, CreateRecipeError>;
+
+    /// MUST return the recipe when `reader` owns it, else `None`.
+    async fn recipe(&self, reader: UserId, id: RecipeId) -> Result<Option<Recipe>, Unavailable>;
 }
 
 /// Why a batch of log entries was not created.
@@ -68,9 +112,10 @@ pub enum CreateLogsError {
 #[async_trait]
 pub trait LogRepository: Send + Sync + 'static {
     /// MUST insert every entry in one transaction, or none of them; each
-    /// entry's macros are the food's or recipe's per-serving macros ×
-    /// servings (`Macros::times`) at this moment; each food entry adds a use
-    /// to the user's count for that food. Returns the entries in input order.
+    /// entry's name and macros are the food's (global or own) or the
+    /// recipe's (own) name and per-serving macros × servings
+    /// (`Macros::times`) at this moment; each food entry adds a use to the
+    /// user's count for that food. Returns the entries in input order.
     async fn create_log_entries(
         &self,
         user: UserId,
@@ -81,4 +126,96 @@ pub trait LogRepository: Send + Sync + 'static {
     /// MUST return the user's entries of `date` (ordered by meal then id)
     /// and whether the day is completed.
     async fn day_logs(&self, user: UserId, date: Day) -> Result<DayLogs, Unavailable>;
+
+    /// MUST return the user's entry, or `None` (also for another user's).
+    async fn log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<LogEntry>, Unavailable>;
+
+    /// MUST apply the patch to the user's entry and recompute its macro
+    /// snapshot from the food's or recipe's current per-serving macros ×
+    /// the (new) servings, set `updated_at` to `now`, in one transaction.
+    /// Returns the entry before and after, or `None` when it is not theirs.
+    async fn update_log_entry(
+        &self,
+        user: UserId,
+        id: LogEntryId,
+        patch: LogEntryPatch,
+        now: Timestamp,
+    ) -> Result<Option<(LogEntry, LogEntry)>, Unavailable>;
+
+    /// MUST delete the user's entry and, for a food entry, take one use back
+    /// from the food's count, in one transaction. Returns the deleted entry.
+    async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<LogEntry>, Unavailable>;
+
+    /// MUST return, for each date in `from..=to` that has entries, the
+    /// round2 totals of its entries and their number, ordered by date.
+    async fn summary(&self, user: UserId, from: Day, to: Day) -> Result<Vec<SummaryDay>, Unavailable>;
+}
+
+/// Stores which days users completed.
+#[mockall::automock]
+#[async_trait]
+pub trait CompletionRepository: Send + Sync + 'static {
+    /// MUST mark the day completed (idempotent).
+    async fn complete_day(&self, user: UserId, date: Day) -> Result<(), Unavailable>;
+
+    /// MUST unmark the day (idempotent).
+    async fn undo_day(&self, user: UserId, date: Day) -> Result<(), Unavailable>;
+
+    /// MUST return every completed day of the user up to `until`, in any order.
+    async fn completed_days(&self, user: UserId, until: Day) -> Result<Vec<Day>, Unavailable>;
+}
+
+/// Why a meal plan was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreatePlanError {
+    /// The item at `index` names a recipe missing or not the user's.
+    #[error("item {index}: unknown recipe")]
+    UnknownRecipe { index: usize },
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Why a meal plan was not scheduled.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// The plan is missing or not the user's.
+    #[error("meal plan not found")]
+    NotFound,
+    /// Its days would pass the last supported date.
+    #[error("the schedule would end after 2200-12-31")]
+    OutOfRange,
+    /// Some of its days already belong to another scheduled plan of the user.
+    #[error("overlaps scheduled plan {0}")]
+    Overlaps(ScheduledPlanId),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Stores meal plans and their schedules.
+#[mockall::automock]
+#[async_trait]
+pub trait PlanRepository: Send + Sync + 'static {
+    /// MUST create the plan with its items in their given order; every
+    /// recipe must be the owner's.
+    async fn create_meal_plan(&self, owner: UserId, plan: &NewMealPlan) -> Result<MealPlan, CreatePlanError>;
+
+    /// MUST return the plan when `reader` owns it.
+    async fn meal_plan(&self, reader: UserId, id: MealPlanId) -> Result<Option<MealPlan>, Unavailable>;
+
+    /// MUST, in one transaction, refuse a schedule whose days
+    /// `start..=start+days-1` overlap another scheduled plan of the user,
+    /// and otherwise create the scheduled plan and one scheduled meal per
+    /// item on `start + item.day`.
+    async fn schedule_meal_plan(&self, user: UserId, plan: MealPlanId, start: Day) -> Result<ScheduledPlan, ScheduleError>;
+
+    /// MUST return the scheduled plan covering `date` (even with no meals
+    /// that day) and its meals of that date, each with `logged` true when
+    /// the user has a log entry on that date with the same meal and recipe.
+    async fn schedule_day(&self, user: UserId, date: Day) -> Result<ScheduleDay, Unavailable>;
+
+    /// MUST delete the user's scheduled meal; returns its date, or `None`.
+    async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<Option<Day>, Unavailable>;
+
+    /// MUST delete the user's scheduled plan with all its meals; returns it, or `None`.
+    async fn delete_scheduled_plan(&self, user: UserId, id: ScheduledPlanId) -> Result<Option<ScheduledPlan>, Unavailable>;
 }

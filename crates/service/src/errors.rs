@@ -1,6 +1,6 @@
-//! Errors of the use cases, one enum per operation family. Delivery maps
-//! them to status codes: `Invalid` 422, `NotFound` 404, `Unauthenticated`
-//! 401, `Unavailable` 503.
+//! Errors of the use cases, one enum per kind of operation. Delivery maps
+//! them to status codes: `Invalid` 422, `NotFound` 404, `Conflict` 409,
+//! `Unauthenticated` 401, `Unavailable` 503.
 
 use macrotrack_domain::ValidationErrors;
 use macrotrack_ports::Unavailable;
@@ -14,7 +14,7 @@ pub enum AuthError {
     Unavailable(#[from] Unavailable),
 }
 
-/// A read of one resource.
+/// A read of one resource by id.
 #[derive(Debug, thiserror::Error)]
 pub enum GetError {
     #[error("not found")]
@@ -23,13 +23,15 @@ pub enum GetError {
     Unavailable(#[from] Unavailable),
 }
 
-/// A mutation that validates its input against the data.
+/// A mutation.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("invalid input: {0}")]
     Invalid(ValidationErrors),
     #[error("not found")]
     NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -40,9 +42,12 @@ impl From<ValidationErrors> for WriteError {
     }
 }
 
-/// A read through the cache: only the source can fail it.
+/// A read through the cache: a query may break a rule; only the source can
+/// fail it otherwise (the cache never does).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    #[error("invalid query: {0}")]
+    Invalid(ValidationErrors),
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -56,6 +61,15 @@ impl From<macrotrack_cache::ReadError<Unavailable>> for ReadError {
             macrotrack_cache::ReadError::InvalidFresh(reason) => {
                 ReadError::Unavailable(Unavailable(anyhow::anyhow!("inconsistent data: {reason}")))
             }
+        }
+    }
+}
+
+impl From<ReadError> for GetError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::Unavailable(unavailable) => GetError::Unavailable(unavailable),
+            ReadError::Invalid(_) => GetError::NotFound,
         }
     }
 }

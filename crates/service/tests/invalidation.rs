@@ -1,16 +1,19 @@
-//! Use cases against mocked ports: what each mutation asks the cache store
-//! to forget, exactly, and that a failed write forgets nothing.
+//! Every mutation against mocked ports: the exact set of keys and tags it
+//! asks the cache store to forget (nothing missing, nothing extra), and that
+//! a failed write forgets nothing. Expected sets are written out by hand
+//! from the cache contract, independently of the matrix data.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use macrotrack_cache::{Engine, EngineConfig};
 use macrotrack_domain::{
-    Amount, Day, FoodId, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, Timestamp, UserId,
+    Amount, Day, FoodId, FoodInput, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId, NewLogEntry,
+    RecipeId, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
 };
 use macrotrack_ports::{
-    CreateLogsError, MockCacheStore, MockFoodRepository, MockLogRepository, MockUserRepository, SystemClock,
-    Unavailable,
+    CreateLogsError, MockCacheStore, MockCompletionRepository, MockFoodRepository, MockLogRepository, MockPlanRepository,
+    MockRecipeRepository, MockUserRepository, SystemClock, Unavailable,
 };
 use macrotrack_service::{Policies, Repositories, Service, WriteError};
 
@@ -24,100 +27,288 @@ fn new_entry(date: &str, item: LogItem) -> NewLogEntry {
     NewLogEntry { date: day(date), meal: Meal::Lunch, item, servings: Amount::from_hundredths(100) }
 }
 
-fn stored(entry: &NewLogEntry, id: i64) -> LogEntry {
+fn entry(id: i64, date: &str, item: LogItem) -> LogEntry {
     let now = Timestamp::new(chrono::Utc::now());
-    let (food_id, recipe_id) = match entry.item {
+    let (food_id, recipe_id) = match item {
         LogItem::Food(food) => (Some(food), None),
         LogItem::Recipe(recipe) => (None, Some(recipe)),
     };
     LogEntry {
         id: LogEntryId(id),
-        date: entry.date,
-        meal: entry.meal,
+        date: day(date),
+        meal: Meal::Lunch,
         food_id,
         recipe_id,
         name: "Oats".into(),
-        servings: entry.servings,
+        servings: Amount::from_hundredths(100),
         macros: Macros::default(),
         created_at: now,
         updated_at: now,
     }
 }
 
-/// A store that records every guard bumped and every key deleted.
-fn recording_store() -> (MockCacheStore, Arc<Mutex<BTreeSet<String>>>) {
-    let bumped = Arc::new(Mutex::new(BTreeSet::new()));
+#[derive(Default)]
+struct Mocks {
+    users: MockUserRepository,
+    foods: MockFoodRepository,
+    recipes: MockRecipeRepository,
+    logs: MockLogRepository,
+    completions: MockCompletionRepository,
+    plans: MockPlanRepository,
+}
+
+/// A service over the mocks and a store that records what is forgotten:
+/// guard keys bumped and entry keys deleted.
+fn service(mocks: Mocks) -> (Service<MockCacheStore>, Arc<Mutex<BTreeSet<String>>>) {
+    let forgotten = Arc::new(Mutex::new(BTreeSet::new()));
     let mut store = MockCacheStore::new();
-    let sink = bumped.clone();
+    let sink = forgotten.clone();
     store.expect_bump().returning(move |guards, delete, _| {
         let mut sink = sink.lock().unwrap();
         sink.extend(guards.iter().map(|(guard, _)| guard.clone()));
         sink.extend(delete.iter().map(|key| format!("delete {key}")));
         Ok(())
     });
-    (store, bumped)
-}
-
-fn service(logs: MockLogRepository, store: MockCacheStore) -> Service<MockCacheStore> {
     let repos = Repositories {
-        users: Arc::new(MockUserRepository::new()),
-        foods: Arc::new(MockFoodRepository::new()),
-        logs: Arc::new(logs),
+        users: Arc::new(mocks.users),
+        foods: Arc::new(mocks.foods),
+        recipes: Arc::new(mocks.recipes),
+        logs: Arc::new(mocks.logs),
+        completions: Arc::new(mocks.completions),
+        plans: Arc::new(mocks.plans),
     };
     let engine = Engine::new(store, Arc::new(SystemClock), EngineConfig::default());
-    Service::new(repos, engine, Arc::new(SystemClock), Policies::default())
+    (Service::new(repos, engine, Arc::new(SystemClock), Policies::default()), forgotten)
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+const LOGS_24: &str = "macro:{user:42}:gen:logs:2026-11-24";
+const LOGS_25: &str = "macro:{user:42}:gen:logs:2026-11-25";
+const DEL_24: &str = "delete macro:{user:42}:logs:2026-11-24";
+const DEL_25: &str = "delete macro:{user:42}:logs:2026-11-25";
+const FOOD: &str = "macro:{user:42}:tag:user_42_food";
+const LOGS: &str = "macro:{user:42}:tag:user_42_logs";
+const SCHED: &str = "macro:{user:42}:tag:user_42_scheduled";
+const SCHED_24: &str = "macro:{user:42}:tag:user_42_scheduled_2026-11-24";
+const SCHED_25: &str = "macro:{user:42}:tag:user_42_scheduled_2026-11-25";
+const STREAKS: &str = "macro:{user:42}:tag:user_42_streaks";
+const COMPLETION: &str = "macro:{user:42}:tag:user_42_completion";
+const USER_TAG: &str = "macro:{user:42}:tag:user_42";
+const EPOCH: &str = "macro:{user:42}:epoch";
+
+fn creating(mocks: &mut Mocks) {
+    mocks.logs.expect_create_log_entries().times(1).returning(|_, entries, _| {
+        Ok(entries.iter().enumerate().map(|(i, e)| entry(i as i64 + 1, &e.date.to_string(), e.item)).collect())
+    });
 }
 
 #[tokio::test]
-async fn batch_over_two_dates_forgets_exactly_its_matrix_row() {
-    let mut logs = MockLogRepository::new();
-    logs.expect_create_log_entries()
-        .times(1)
-        .returning(|_, entries, _| Ok(entries.iter().enumerate().map(|(i, e)| stored(e, i as i64 + 1)).collect()));
-    let (store, bumped) = recording_store();
-    let service = service(logs, store);
+async fn food_batch_over_two_dates() {
+    let mut mocks = Mocks::default();
+    creating(&mut mocks);
+    let (service, forgotten) = service(mocks);
     let batch = vec![
         new_entry("2026-11-24", LogItem::Food(FoodId(1))),
         new_entry("2026-11-25", LogItem::Food(FoodId(2))),
         new_entry("2026-11-24", LogItem::Food(FoodId(3))),
     ];
-    let created = service.create_log_entries(USER, batch).await.unwrap();
-    assert_eq!(created.len(), 3);
-    let expected: BTreeSet<String> = [
-        "macro:{user:42}:gen:logs:2026-11-24",
-        "macro:{user:42}:gen:logs:2026-11-25",
-        "delete macro:{user:42}:logs:2026-11-24",
-        "delete macro:{user:42}:logs:2026-11-25",
-        "macro:{user:42}:tag:user_42_food",
-        "macro:{user:42}:tag:user_42_logs",
-    ]
-    .map(String::from)
-    .into();
-    assert_eq!(*bumped.lock().unwrap(), expected);
+    service.create_log_entries(USER, batch).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FOOD, LOGS]));
 }
 
 #[tokio::test]
-async fn failed_batch_forgets_nothing() {
-    for failure in [0, 1] {
-        let mut logs = MockLogRepository::new();
-        logs.expect_create_log_entries().times(1).returning(move |_, _, _| {
-            Err(if failure == 0 {
-                CreateLogsError::UnknownFood { index: 0 }
-            } else {
-                CreateLogsError::Unavailable(Unavailable::new(anyhow::anyhow!("down")))
+async fn recipe_batch_forgets_the_schedule_of_its_dates_not_user_food() {
+    let mut mocks = Mocks::default();
+    creating(&mut mocks);
+    let (service, forgotten) = service(mocks);
+    let batch =
+        vec![new_entry("2026-11-24", LogItem::Recipe(RecipeId(1))), new_entry("2026-11-25", LogItem::Food(FoodId(2)))];
+    service.create_log_entries(USER, batch).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FOOD, LOGS, SCHED_24]));
+}
+
+#[tokio::test]
+async fn update_moving_a_recipe_entry_forgets_both_dates() {
+    let mut mocks = Mocks::default();
+    mocks.logs.expect_update_log_entry().times(1).returning(|_, id, _, _| {
+        Ok(Some((entry(id.0, "2026-11-24", LogItem::Recipe(RecipeId(1))), entry(id.0, "2026-11-25", LogItem::Recipe(RecipeId(1))))))
+    });
+    let (service, forgotten) = service(mocks);
+    let patch = LogEntryPatch { date: Some(day("2026-11-25")), ..LogEntryPatch::default() };
+    service.update_log_entry(USER, LogEntryId(5), patch).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, LOGS, SCHED_24, SCHED_25]));
+}
+
+#[tokio::test]
+async fn update_of_a_food_entry_in_place() {
+    let mut mocks = Mocks::default();
+    mocks.logs.expect_update_log_entry().times(1).returning(|_, id, _, _| {
+        Ok(Some((entry(id.0, "2026-11-24", LogItem::Food(FoodId(1))), entry(id.0, "2026-11-24", LogItem::Food(FoodId(1))))))
+    });
+    let (service, forgotten) = service(mocks);
+    let patch = LogEntryPatch { servings: Some(Amount::from_hundredths(250)), ..LogEntryPatch::default() };
+    service.update_log_entry(USER, LogEntryId(5), patch).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, FOOD, LOGS]));
+}
+
+#[tokio::test]
+async fn delete_of_a_food_entry() {
+    let mut mocks = Mocks::default();
+    mocks.logs.expect_delete_log_entry().times(1).returning(|_, id| Ok(Some(entry(id.0, "2026-11-24", LogItem::Food(FoodId(1))))));
+    let (service, forgotten) = service(mocks);
+    service.delete_log_entry(USER, LogEntryId(5)).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, FOOD, LOGS]));
+}
+
+#[tokio::test]
+async fn delete_of_a_recipe_entry() {
+    let mut mocks = Mocks::default();
+    mocks.logs.expect_delete_log_entry().times(1).returning(|_, id| Ok(Some(entry(id.0, "2026-11-24", LogItem::Recipe(RecipeId(1))))));
+    let (service, forgotten) = service(mocks);
+    service.delete_log_entry(USER, LogEntryId(5)).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, LOGS, SCHED_24]));
+}
+
+#[tokio::test]
+async fn complete_and_undo_a_day() {
+    for undo in [false, true] {
+        let mut mocks = Mocks::default();
+        mocks.completions.expect_complete_day().returning(|_, _| Ok(()));
+        mocks.completions.expect_undo_day().returning(|_, _| Ok(()));
+        let (service, forgotten) = service(mocks);
+        if undo {
+            service.undo_day(USER, day("2026-11-24")).await.unwrap();
+        } else {
+            service.complete_day(USER, day("2026-11-24")).await.unwrap();
+        }
+        assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, COMPLETION, STREAKS]), "undo: {undo}");
+    }
+}
+
+#[tokio::test]
+async fn create_food() {
+    let mut mocks = Mocks::default();
+    mocks.foods.expect_create_food().times(1).returning(|_, food| {
+        Ok(macrotrack_domain::Food {
+            id: FoodId(100),
+            name: food.name.clone(),
+            brand: None,
+            serving_size: food.serving_size,
+            serving_unit: food.serving_unit.clone(),
+            per_serving: food.per_serving,
+            owner: macrotrack_domain::FoodOwner::User,
+        })
+    });
+    let (service, forgotten) = service(mocks);
+    let input = FoodInput {
+        name: Some("Oats".into()),
+        brand: None,
+        serving_size: Some(40.0),
+        serving_unit: Some("g".into()),
+        calories: Some(150.0),
+        protein_g: Some(5.0),
+        carbs_g: Some(27.0),
+        fat_g: Some(3.0),
+    };
+    service.create_food(USER, input).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[FOOD]));
+}
+
+#[tokio::test]
+async fn set_targets() {
+    let mut mocks = Mocks::default();
+    mocks.users.expect_set_targets().times(1).returning(|_, _| Ok(true));
+    let (service, forgotten) = service(mocks);
+    service.set_targets(USER, Macros::default()).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[USER_TAG]));
+}
+
+fn scheduled_plan() -> ScheduledPlan {
+    ScheduledPlan {
+        id: ScheduledPlanId(3),
+        meal_plan_id: MealPlanId(2),
+        name: "Week".into(),
+        start_date: day("2026-11-24"),
+        end_date: day("2026-11-30"),
+    }
+}
+
+#[tokio::test]
+async fn schedule_a_meal_plan() {
+    let mut mocks = Mocks::default();
+    mocks.plans.expect_schedule_meal_plan().times(1).returning(|_, _, _| Ok(scheduled_plan()));
+    let (service, forgotten) = service(mocks);
+    service.schedule_meal_plan(USER, MealPlanId(2), day("2026-11-24")).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[SCHED]));
+}
+
+#[tokio::test]
+async fn delete_a_scheduled_meal() {
+    let mut mocks = Mocks::default();
+    mocks.plans.expect_delete_scheduled_meal().times(1).returning(|_, _| Ok(Some(day("2026-11-24"))));
+    let (service, forgotten) = service(mocks);
+    service.delete_scheduled_meal(USER, ScheduledMealId(9)).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[SCHED, SCHED_24]));
+}
+
+#[tokio::test]
+async fn delete_a_scheduled_plan() {
+    let mut mocks = Mocks::default();
+    mocks.plans.expect_delete_scheduled_plan().times(1).returning(|_, _| Ok(Some(scheduled_plan())));
+    let (service, forgotten) = service(mocks);
+    service.delete_scheduled_plan(USER, ScheduledPlanId(3)).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[SCHED]));
+}
+
+#[tokio::test]
+async fn delete_the_user() {
+    let mut mocks = Mocks::default();
+    mocks.users.expect_delete_user().times(1).returning(|_| Ok(true));
+    let (service, forgotten) = service(mocks);
+    service.delete_user(USER).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[EPOCH, USER_TAG]));
+}
+
+#[tokio::test]
+async fn failed_or_refused_writes_forget_nothing() {
+    for failure in 0..4 {
+        let mut mocks = Mocks::default();
+        mocks.logs.expect_create_log_entries().returning(move |_, _, _| {
+            Err(match failure {
+                0 => CreateLogsError::UnknownFood { index: 0 },
+                _ => CreateLogsError::Unavailable(Unavailable::new(anyhow::anyhow!("down"))),
             })
         });
+        mocks.logs.expect_delete_log_entry().returning(|_, _| Ok(None));
+        mocks.users.expect_set_targets().returning(|_, _| Ok(false));
         let mut store = MockCacheStore::new();
         store.expect_bump().never();
-        let service = service(logs, store);
-        let error = service
-            .create_log_entries(USER, vec![new_entry("2026-11-24", LogItem::Food(FoodId(9)))])
-            .await
-            .unwrap_err();
+        let repos = Repositories {
+            users: Arc::new(mocks.users),
+            foods: Arc::new(mocks.foods),
+            recipes: Arc::new(mocks.recipes),
+            logs: Arc::new(mocks.logs),
+            completions: Arc::new(mocks.completions),
+            plans: Arc::new(mocks.plans),
+        };
+        let service = Service::new(
+            repos,
+            Engine::new(store, Arc::new(SystemClock), EngineConfig::default()),
+            Arc::new(SystemClock),
+            Policies::default(),
+        );
+        let error = match failure {
+            0 | 1 => service.create_log_entries(USER, vec![new_entry("2026-11-24", LogItem::Food(FoodId(9)))]).await.unwrap_err(),
+            2 => service.delete_log_entry(USER, LogEntryId(1)).await.unwrap_err(),
+            _ => service.set_targets(USER, Macros::default()).await.unwrap_err(),
+        };
         match (failure, error) {
             (0, WriteError::Invalid(errors)) => assert_eq!(errors.errors()[0].field, "entries.0.food_id"),
-            (1, WriteError::Unavailable(_)) => {}
-            (_, other) => panic!("unexpected {other:?}"),
+            (1, WriteError::Unavailable(_)) | (2 | 3, WriteError::NotFound) => {}
+            (_, other) => panic!("case {failure}: unexpected {other:?}"),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Behaviours of the food catalogue.
 
 use macrotrack_db_seaorm::SeaOrmRepository;
-use macrotrack_domain::{Amount, FoodId, FoodOwner, NewFood};
-use macrotrack_ports::FoodRepository;
+use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FrequentFood, LogItem, Meal, NewFood, check_frequent};
+use macrotrack_ports::{FoodRepository, LogRepository};
 
 use crate::support::*;
 
@@ -45,4 +45,103 @@ pub async fn own_food_is_invisible_to_other_users(repo: &SeaOrmRepository) {
     assert_eq!(bobs.brand, None);
     assert_eq!(repo.food(alice.id, bobs.id).await.unwrap(), None);
     assert_eq!(repo.food(bob.id, bobs.id).await.unwrap(), Some(bobs));
+}
+
+fn names(foods: &[Food]) -> Vec<&str> {
+    foods.iter().map(|food| food.name.as_str()).collect()
+}
+
+pub async fn search_is_case_insensitive_over_visible_foods_by_name_then_id(repo: &SeaOrmRepository) {
+    let alice = user(repo, "alice").await;
+    let bob = user(repo, "bob").await;
+    let per = macros(100, 100, 100, 100);
+    let shake = own_food(repo, alice.id, "protein shake", per).await;
+    let bar = own_food(repo, alice.id, "Protein Bar", per).await;
+    let twin = own_food(repo, alice.id, "Protein Bar", per).await;
+    own_food(repo, bob.id, "Bob's PROTEIN", per).await;
+    own_food(repo, alice.id, "Äpfel Crumble", per).await;
+
+    // Byte order of names, so "P" before "p"; equal names by id.
+    let found = repo.search_foods(alice.id, "PROTEIN", 20).await.unwrap();
+    assert_eq!(found.iter().map(|food| food.id).collect::<Vec<_>>(), [bar.id, twin.id, shake.id]);
+    assert!(found.iter().all(|food| food.owner == FoodOwner::User));
+    assert_eq!(names(&repo.search_foods(alice.id, "in sh", 20).await.unwrap()), ["protein shake"]);
+    assert_eq!(names(&repo.search_foods(bob.id, "protein", 20).await.unwrap()), ["Bob's PROTEIN"]);
+    // Global foods, and letters beyond ASCII on both backends.
+    let oats = repo.search_foods(bob.id, "oATS", 20).await.unwrap();
+    assert_eq!((names(&oats), oats[0].owner), (vec!["Oats, rolled"], FoodOwner::Global));
+    for query in ["äpfel", "ÄPFEL", "Äpf"] {
+        assert_eq!(names(&repo.search_foods(alice.id, query, 20).await.unwrap()), ["Äpfel Crumble"], "{query}");
+    }
+    assert!(repo.search_foods(bob.id, "äpfel", 20).await.unwrap().is_empty());
+    assert!(repo.search_foods(alice.id, "no such food", 20).await.unwrap().is_empty());
+
+    // An empty query lists every visible food, ordered, up to the limit.
+    let all = repo.search_foods(alice.id, "", 100).await.unwrap();
+    assert_eq!(all.len(), global_foods(repo).await.len() + 4);
+    assert!(all.windows(2).all(|w| (&w[0].name, w[0].id) < (&w[1].name, w[1].id)), "{:?}", names(&all));
+    assert!(!names(&all).contains(&"Bob's PROTEIN"));
+    assert_eq!(repo.search_foods(alice.id, "", 3).await.unwrap(), all[..3]);
+    assert_eq!(repo.search_foods(alice.id, "protein", 1).await.unwrap(), std::slice::from_ref(&bar));
+}
+
+pub async fn search_matches_wildcards_literally(repo: &SeaOrmRepository) {
+    let alice = user(repo, "alice").await;
+    let per = macros(100, 100, 100, 100);
+    for name in ["100% Juice", "1000 Island", "snack_bar", "snackXbar", r"back\slash", "backslash"] {
+        own_food(repo, alice.id, name, per).await;
+    }
+    let visible = repo.search_foods(alice.id, "", 100).await.unwrap();
+    // (query, a name it must find, one it must not)
+    let cases = [
+        ("%", "100% Juice", "1000 Island"),
+        ("0%", "100% Juice", "1000 Island"),
+        ("_", "snack_bar", "snackXbar"),
+        ("k_b", "snack_bar", "snackXbar"),
+        (r"\", r"back\slash", "backslash"),
+        (r"k\s", r"back\slash", "backslash"),
+    ];
+    for (query, hit, miss) in cases {
+        let found = repo.search_foods(alice.id, query, 100).await.unwrap();
+        // The seeded catalogue has names with "%" too; every food found
+        // holds the query as written, and every such food is found.
+        let expected: Vec<&Food> = visible.iter().filter(|food| food.name.contains(query)).collect();
+        assert_eq!(found.iter().collect::<Vec<_>>(), expected, "{query}");
+        assert!(names(&found).contains(&hit) && !names(&found).contains(&miss), "{query}: {:?}", names(&found));
+    }
+}
+
+pub async fn frequent_foods_order_by_uses_then_id_and_forget_unused(repo: &SeaOrmRepository) {
+    let alice = user(repo, "alice").await;
+    let bob = user(repo, "bob").await;
+    let per = macros(100, 100, 100, 100);
+    let a = own_food(repo, alice.id, "A", per).await;
+    let b = own_food(repo, alice.id, "B", per).await;
+    let oats = repo.food(alice.id, global_food(repo, "Oats, rolled").await).await.unwrap().unwrap();
+    let date = "2026-11-24";
+    let mut logged = Vec::new();
+    // a and oats tie at 3 uses (a's id is lower), b has 1.
+    for (food, times) in [(&oats, 3), (&b, 1), (&a, 3)] {
+        for _ in 0..times {
+            let batch = [entry(date, Meal::Lunch, LogItem::Food(food.id), 100)];
+            logged.extend(repo.create_log_entries(alice.id, &batch, now()).await.unwrap());
+        }
+    }
+    let frequent = |foods: &[(&Food, u32)]| -> Vec<FrequentFood> {
+        foods.iter().map(|&(food, uses)| FrequentFood { food: food.clone(), uses }).collect()
+    };
+    let (first, second) = if a.id < oats.id { (&a, &oats) } else { (&oats, &a) };
+    let listed = repo.frequent_foods(alice.id, 20).await.unwrap();
+    assert_eq!(listed, frequent(&[(first, 3), (second, 3), (&b, 1)]));
+    assert_eq!(check_frequent(&listed), Ok(()));
+    assert_eq!(repo.frequent_foods(alice.id, 2).await.unwrap(), frequent(&[(first, 3), (second, 3)]));
+    assert!(repo.frequent_foods(bob.id, 20).await.unwrap().is_empty());
+
+    // Deleting entries takes uses back; b's last one makes it disappear.
+    let b_entry = logged.iter().find(|entry| entry.food_id == Some(b.id)).unwrap();
+    repo.delete_log_entry(alice.id, b_entry.id).await.unwrap().unwrap();
+    let a_entry = logged.iter().find(|entry| entry.food_id == Some(a.id)).unwrap();
+    repo.delete_log_entry(alice.id, a_entry.id).await.unwrap().unwrap();
+    assert_eq!(repo.frequent_foods(alice.id, 20).await.unwrap(), frequent(&[(&oats, 3), (&a, 2)]));
+    assert_eq!(uses(repo, alice.id, b.id).await.unwrap_or(0), 0);
 }

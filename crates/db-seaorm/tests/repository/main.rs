@@ -4,7 +4,10 @@
 //! fn taking the repository; `suite!` runs every one on both backends.
 
 mod foods;
+mod log_changes;
 mod logs;
+mod plans;
+mod recipes;
 mod support;
 mod users;
 
@@ -16,7 +19,10 @@ use macrotrack_testkit::{postgres_url, skip_or_fail, unique_name};
 use sea_orm::ConnectionTrait;
 
 use foods::*;
+use log_changes::*;
 use logs::*;
+use plans::*;
+use recipes::*;
 use users::*;
 
 macro_rules! suite {
@@ -51,7 +57,41 @@ suite!(
     user_ids_are_never_reused,
     new_user_has_no_targets_until_all_four_are_set,
     deleting_a_user_cascades_to_their_data,
+    targets_are_set_and_read_back,
+    delete_user_removes_everything_of_theirs_only,
+    search_is_case_insensitive_over_visible_foods_by_name_then_id,
+    search_matches_wildcards_literally,
+    frequent_foods_order_by_uses_then_id_and_forget_unused,
+    recipe_per_serving_is_computed_from_its_foods_and_read_back,
+    recipe_with_an_unknown_food_writes_nothing,
+    recipe_entries_snapshot_the_recipe_per_serving,
+    update_recomputes_the_snapshot_and_returns_before_and_after,
+    delete_removes_the_entry_and_takes_one_use_back,
+    summary_totals_each_day_with_entries_in_range,
+    completions_are_idempotent_and_read_up_to_a_day,
+    meal_plans_keep_their_items_and_own_recipes_only,
+    scheduling_places_each_item_on_its_date,
+    schedules_refuse_overlaps_the_last_date_and_others_plans,
+    concurrent_schedules_of_one_user_never_overlap,
+    logged_needs_an_entry_with_the_same_meal_and_recipe_that_day,
+    deleting_scheduled_meals_and_plans,
+    second_migration_rolls_back_and_reapplies,
 );
+
+/// SQLite in memory has one connection, so the suite's concurrent
+/// schedules take turns trivially; a file has a pool of writers that only
+/// BEGIN IMMEDIATE keeps apart.
+#[tokio::test]
+async fn concurrent_schedules_on_a_sqlite_file_never_overlap() {
+    let dir = std::env::temp_dir().join(unique_name("macrotrack_sqlite"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("macrotrack.db").display());
+    let repo = SeaOrmRepository::connect(&DbConfig::new(url)).await.unwrap();
+    repo.migrate().await.unwrap();
+    concurrent_schedules_of_one_user_never_overlap(&repo).await;
+    repo.connection().close_by_ref().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
 
 async fn sqlite() -> SeaOrmRepository {
     let repo = SeaOrmRepository::connect(&DbConfig::new("sqlite::memory:")).await.unwrap();

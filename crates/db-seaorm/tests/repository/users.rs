@@ -3,7 +3,9 @@
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_db_seaorm::entities::{food, food_use};
 use macrotrack_domain::{LogItem, Meal, UserId};
-use macrotrack_ports::{FoodRepository, LogRepository, StoredCredential, UserRepository};
+use macrotrack_ports::{
+    CompletionRepository, FoodRepository, LogRepository, PlanRepository, StoredCredential, UserRepository,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::support::*;
@@ -74,4 +76,78 @@ pub async fn deleting_a_user_cascades_to_their_data(repo: &SeaOrmRepository) {
     );
     assert_eq!(repo.day_logs(bob.id, day(date)).await.unwrap().entries.len(), 1);
     assert!(global_foods(repo).await.len() >= 30);
+}
+
+pub async fn targets_are_set_and_read_back(repo: &SeaOrmRepository) {
+    let alice = user(repo, "alice").await;
+    let bob = user(repo, "bob").await;
+    assert!(repo.set_targets(alice.id, macros(200000, 15050, 25000, 7001)).await.unwrap());
+    assert_eq!(repo.user(alice.id).await.unwrap().unwrap().targets, Some(macros(200000, 15050, 25000, 7001)));
+    // Overwriting, zeros included.
+    assert!(repo.set_targets(alice.id, macros(180000, 0, 1, 100000)).await.unwrap());
+    assert_eq!(repo.user(alice.id).await.unwrap().unwrap().targets, Some(macros(180000, 0, 1, 100000)));
+    assert_eq!(repo.user(bob.id).await.unwrap().unwrap().targets, None);
+    assert!(!repo.set_targets(UserId(bob.id.0 + 1000), macros(1, 1, 1, 1)).await.unwrap());
+}
+
+/// Every table holding a user's data, with the column naming the user.
+const USER_TABLES: [(&str, &str); 9] = [
+    ("foods", "owner_user_id"),
+    ("food_uses", "user_id"),
+    ("log_entries", "user_id"),
+    ("day_completions", "user_id"),
+    ("recipes", "owner_user_id"),
+    ("meal_plans", "owner_user_id"),
+    ("scheduled_plans", "user_id"),
+    ("scheduled_meals", "user_id"),
+    ("users", "id"),
+];
+
+/// Gives `who` one of everything: an own food, a recipe, food and recipe
+/// log entries (so use counts), a completion, a plan and its schedule.
+async fn everything(repo: &SeaOrmRepository, who: UserId) {
+    let porridge = porridge(repo, who).await;
+    let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
+    let date = "2026-11-24";
+    let batch = [entry(date, Meal::Lunch, oats, 100), entry(date, Meal::Dinner, LogItem::Recipe(porridge.id), 100)];
+    repo.create_log_entries(who, &batch, now()).await.unwrap();
+    repo.complete_day(who, day(date)).await.unwrap();
+    let plan =
+        plan(repo, who, 2, vec![item(0, Meal::Dinner, porridge.id, 100), item(1, Meal::Lunch, porridge.id, 50)]).await;
+    repo.schedule_meal_plan(who, plan.id, day(date)).await.unwrap();
+}
+
+pub async fn delete_user_removes_everything_of_theirs_only(repo: &SeaOrmRepository) {
+    // Alice is the newest user, so reusing her id would be the easy mistake.
+    let bob = user(repo, "bob").await;
+    let alice = user(repo, "alice").await;
+    everything(repo, alice.id).await;
+    everything(repo, bob.id).await;
+    let mut bobs = Vec::new();
+    for (table, column) in USER_TABLES {
+        assert!(count_where(repo, table, column, alice.id.0).await > 0, "alice has no {table}");
+        bobs.push(count_where(repo, table, column, bob.id.0).await);
+    }
+    let children = ["recipe_ingredients", "meal_plan_items"];
+    let bobs_children = [count_all(repo, children[0]).await / 2, count_all(repo, children[1]).await / 2];
+
+    assert!(repo.delete_user(alice.id).await.unwrap());
+    for (table, column) in USER_TABLES {
+        assert_eq!(count_where(repo, table, column, alice.id.0).await, 0, "alice's {table} remain");
+    }
+    for ((table, column), before) in USER_TABLES.into_iter().zip(bobs) {
+        assert_eq!(count_where(repo, table, column, bob.id.0).await, before, "bob's {table} changed");
+    }
+    // Ingredients and plan items go with their recipes and plans.
+    for (table, bobs) in children.into_iter().zip(bobs_children) {
+        assert_eq!(count_all(repo, table).await, bobs, "{table}");
+    }
+    assert_eq!(repo.user(alice.id).await.unwrap(), None);
+    assert_eq!(repo.credential("sel_alice").await.unwrap(), None);
+    assert!(global_foods(repo).await.len() >= 30);
+    assert_eq!(repo.schedule_day(bob.id, day("2026-11-24")).await.unwrap().meals.len(), 1);
+
+    assert!(!repo.delete_user(alice.id).await.unwrap());
+    let next = user(repo, "carol").await;
+    assert!(next.id > alice.id, "id {} was handed out again", next.id);
 }

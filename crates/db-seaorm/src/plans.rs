@@ -1,0 +1,137 @@
+//! `PlanRepository`: meal plans here, their schedules in `schedules.rs`.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use macrotrack_domain::{
+    Amount, Day, MealPlan, MealPlanId, MealPlanItem, NewMealPlan, RecipeId, ScheduleDay, ScheduledMealId,
+    ScheduledPlan, ScheduledPlanId, UserId,
+};
+use macrotrack_ports::{CreatePlanError, PlanRepository, ScheduleError, Unavailable};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::entities::{meal_plan, meal_plan_item, recipe};
+use crate::{SeaOrmRepository, corrupt, finish, schedules, to_meal, unavailable};
+
+#[async_trait]
+impl PlanRepository for SeaOrmRepository {
+    async fn create_meal_plan(&self, owner: UserId, plan: &NewMealPlan) -> Result<MealPlan, CreatePlanError> {
+        let txn = self.begin_write().await?;
+        let created = insert_plan(&txn, owner, plan).await;
+        finish(txn, created).await
+    }
+
+    async fn meal_plan(&self, reader: UserId, id: MealPlanId) -> Result<Option<MealPlan>, Unavailable> {
+        let Some(model) = own_plan(&self.db, reader, id).await.map_err(unavailable)? else { return Ok(None) };
+        let items = plan_items(&self.db, model.id).await?;
+        Ok(Some(MealPlan { id: MealPlanId(model.id), name: model.name, days: days(model.days, model.id)?, items }))
+    }
+
+    async fn schedule_meal_plan(
+        &self,
+        user: UserId,
+        plan: MealPlanId,
+        start: Day,
+    ) -> Result<ScheduledPlan, ScheduleError> {
+        let txn = self.begin_write().await?;
+        let scheduled = schedules::schedule(&txn, user, plan, start).await;
+        finish(txn, scheduled).await
+    }
+
+    async fn schedule_day(&self, user: UserId, date: Day) -> Result<ScheduleDay, Unavailable> {
+        schedules::day(&self.db, user, date).await
+    }
+
+    async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<Option<Day>, Unavailable> {
+        let txn = self.begin_write().await?;
+        let deleted = schedules::delete_meal(&txn, user, id).await;
+        finish(txn, deleted).await
+    }
+
+    async fn delete_scheduled_plan(
+        &self,
+        user: UserId,
+        id: ScheduledPlanId,
+    ) -> Result<Option<ScheduledPlan>, Unavailable> {
+        let txn = self.begin_write().await?;
+        let deleted = schedules::delete_plan(&txn, user, id).await;
+        finish(txn, deleted).await
+    }
+}
+
+pub(crate) async fn own_plan(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: MealPlanId,
+) -> Result<Option<meal_plan::Model>, DbErr> {
+    meal_plan::Entity::find_by_id(id.0).filter(meal_plan::Column::OwnerUserId.eq(owner.0)).one(db).await
+}
+
+/// The plan's items in the order they were given.
+pub(crate) async fn plan_items(db: &impl ConnectionTrait, plan: i64) -> Result<Vec<MealPlanItem>, Unavailable> {
+    let rows = meal_plan_item::Entity::find()
+        .filter(meal_plan_item::Column::MealPlanId.eq(plan))
+        .order_by_asc(meal_plan_item::Column::Position)
+        .all(db)
+        .await
+        .map_err(unavailable)?;
+    rows.into_iter()
+        .map(|row| {
+            let what = format!("meal plan {plan} item {}", row.position);
+            Ok(MealPlanItem {
+                day: u32::try_from(row.day).map_err(|_| corrupt(format!("{what}: day {}", row.day)))?,
+                meal: to_meal(&row.meal, &what)?,
+                recipe_id: RecipeId(row.recipe_id),
+                servings: Amount::from_hundredths(row.servings),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn days(days: i32, plan: i64) -> Result<u32, Unavailable> {
+    u32::try_from(days).map_err(|_| corrupt(format!("meal plan {plan}: {days} days")))
+}
+
+async fn insert_plan(db: &impl ConnectionTrait, owner: UserId, new: &NewMealPlan) -> Result<MealPlan, CreatePlanError> {
+    // One query for every recipe named; the first item naming a recipe
+    // that is missing or another user's is reported before any write.
+    let named: Vec<i64> = new.items.iter().map(|item| item.recipe_id.0).collect();
+    let owned: HashSet<i64> = recipe::Entity::find()
+        .select_only()
+        .column(recipe::Column::Id)
+        .filter(recipe::Column::Id.is_in(named))
+        .filter(recipe::Column::OwnerUserId.eq(owner.0))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(unavailable)?
+        .into_iter()
+        .collect();
+    if let Some(index) = new.items.iter().position(|item| !owned.contains(&item.recipe_id.0)) {
+        return Err(CreatePlanError::UnknownRecipe { index });
+    }
+    let days = i32::try_from(new.days).map_err(|_| Unavailable::new(anyhow::anyhow!("{} days", new.days)))?;
+
+    let row = meal_plan::ActiveModel {
+        id: NotSet,
+        owner_user_id: Set(owner.0),
+        name: Set(new.name.clone()),
+        days: Set(days),
+    };
+    let id = meal_plan::Entity::insert(row).exec(db).await.map_err(unavailable)?.last_insert_id;
+    let mut rows = Vec::with_capacity(new.items.len());
+    for (item, position) in new.items.iter().zip(0..) {
+        let day = i32::try_from(item.day).map_err(|_| Unavailable::new(anyhow::anyhow!("day {}", item.day)))?;
+        rows.push(meal_plan_item::ActiveModel {
+            meal_plan_id: Set(id),
+            position: Set(position),
+            day: Set(day),
+            meal: Set(item.meal.as_str().to_owned()),
+            recipe_id: Set(item.recipe_id.0),
+            servings: Set(item.servings.hundredths()),
+        });
+    }
+    meal_plan_item::Entity::insert_many(rows).exec_without_returning(db).await.map_err(unavailable)?;
+    Ok(MealPlan { id: MealPlanId(id), name: new.name.clone(), days: new.days, items: new.items.clone() })
+}

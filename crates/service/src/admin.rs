@@ -1,0 +1,36 @@
+//! Operator actions: forced invalidation and refresh.
+
+use macrotrack_cache::Freshness;
+use macrotrack_cache_keys::{Tag, TagParseError, Target};
+use macrotrack_domain::{Day, DayLogs, UserId, ValidationErrors};
+use macrotrack_ports::CacheStore;
+
+use crate::{GetError, Service, WriteError};
+
+impl<S: CacheStore> Service<S> {
+    /// Forced invalidation of rendered tags of one user; returns how many.
+    /// The one invalidation not chosen by the matrix: an operator's.
+    pub async fn admin_invalidate(&self, user: UserId, tags: &[String]) -> Result<usize, WriteError> {
+        let mut errors = ValidationErrors::new();
+        let mut targets = Vec::with_capacity(tags.len());
+        for (index, text) in tags.iter().enumerate() {
+            match Tag::parse_for(user, text) {
+                Ok(tag) => targets.push(Target::Tag(tag)),
+                Err(TagParseError::OtherUser) => errors.add(format!("tags.{index}"), "tag of another user"),
+                Err(TagParseError::UnknownFamily) => errors.add(format!("tags.{index}"), "unknown tag family"),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(WriteError::Invalid(errors));
+        }
+        self.repos.users.user(user).await?.ok_or(WriteError::NotFound)?;
+        self.cache.invalidate(&targets).await;
+        Ok(targets.len())
+    }
+
+    /// Forced refresh of a user's day logs: read from the database and stored.
+    pub async fn admin_refresh(&self, user: UserId, date: Day) -> Result<DayLogs, GetError> {
+        self.repos.users.user(user).await?.ok_or(GetError::NotFound)?;
+        Ok(self.day_logs_with(user, date, Freshness::Force).await?)
+    }
+}

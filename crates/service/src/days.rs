@@ -1,0 +1,64 @@
+//! Completing days, streaks, summaries and the day dashboard.
+
+use macrotrack_cache::Freshness;
+use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag};
+use macrotrack_domain::{
+    Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak, Summary, UserId, ValidationErrors,
+};
+use macrotrack_ports::CacheStore;
+
+use crate::{Facts, GetError, Operation, ReadError, Service, WriteError, no_check};
+
+impl<S: CacheStore> Service<S> {
+    /// Marks a day completed (idempotent).
+    pub async fn complete_day(&self, user: UserId, date: Day) -> Result<Completion, WriteError> {
+        self.repos.completions.complete_day(user, date).await?;
+        self.forget(Operation::CompleteDay, Facts::day(user, date)).await;
+        Ok(Completion { date, completed: true })
+    }
+
+    /// Undoes a day's completion (idempotent).
+    pub async fn undo_day(&self, user: UserId, date: Day) -> Result<Completion, WriteError> {
+        self.repos.completions.undo_day(user, date).await?;
+        self.forget(Operation::UndoDay, Facts::day(user, date)).await;
+        Ok(Completion { date, completed: false })
+    }
+
+    /// Streaks as of `today` (tier 2, tags `user`, `user_completion`, `user_streaks`).
+    pub async fn streak(&self, user: UserId, today: Day) -> Result<Streak, ReadError> {
+        let tags = [Tag::User(user), Tag::UserCompletion(user), Tag::UserStreaks(user)];
+        let address = EntryAddress::tier2(QueryKey::Streak { user, today }, &tags);
+        self.cached(address, self.policies.streak, Freshness::Cached, no_check, move |repos| async move {
+            Ok(Streak::compute(repos.completions.completed_days(user, today).await?, today))
+        })
+        .await
+    }
+
+    /// Daily totals of `from..=to`, at most 92 days (tier 2, tags `user`, `user_logs`).
+    pub async fn summary(&self, user: UserId, from: Day, to: Day) -> Result<Summary, ReadError> {
+        let mut errors = ValidationErrors::new();
+        if from > to {
+            errors.add("from", "must not be after to");
+        } else if from.days_until(to) >= MAX_SUMMARY_DAYS {
+            errors.add("to", format!("the range must cover at most {MAX_SUMMARY_DAYS} days"));
+        }
+        if !errors.is_empty() {
+            return Err(ReadError::Invalid(errors));
+        }
+        let address = EntryAddress::tier2(QueryKey::Summary { user, from, to }, &[Tag::User(user), Tag::UserLogs(user)]);
+        self.cached(address, self.policies.summary, Freshness::Cached, Summary::check, move |repos| async move {
+            Ok(Summary { from, to, days: repos.logs.summary(user, from, to).await? })
+        })
+        .await
+    }
+
+    /// The day screen, composed of the cached reads.
+    pub async fn dashboard(&self, user: UserId, date: Day, today: Day) -> Result<DayDashboard, GetError> {
+        let logs = self.day_logs(user, date).await?;
+        let me = self.me(user).await?;
+        let schedule = self.schedule_day(user, date).await?;
+        let streak = self.streak(user, today).await?;
+        let remaining = me.targets.map(|targets| targets.minus(logs.totals));
+        Ok(DayDashboard { date, logs, targets: me.targets, remaining, schedule, streak })
+    }
+}
