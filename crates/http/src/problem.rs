@@ -142,6 +142,7 @@ impl From<WriteError> for Problem {
         match error {
             WriteError::Invalid(errors) => Problem::unprocessable(errors),
             WriteError::NotFound => Problem::not_found(),
+            WriteError::Conflict(detail) => Problem::new(StatusCode::CONFLICT, detail),
             WriteError::Unavailable(cause) => Problem::unavailable(&cause),
         }
     }
@@ -159,6 +160,7 @@ impl From<GetError> for Problem {
 impl From<ReadError> for Problem {
     fn from(error: ReadError) -> Self {
         match error {
+            ReadError::Invalid(errors) => Problem::unprocessable(errors),
             ReadError::Unavailable(cause) => Problem::unavailable(&cause),
         }
     }

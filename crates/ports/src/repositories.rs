@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Day, DayLogs, Food, FoodId, FrequentFood, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan, MealPlanId, NewFood, NewLogEntry,
-    NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, SummaryDay, Timestamp, User,
-    UserId,
+    Day, DayLogs, Food, FoodId, FrequentFood, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan, MealPlanId,
+    NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId, ScheduledPlan,
+    ScheduledPlanId, SummaryDay, Timestamp, User, UserId,
 };
 
 /// The database could not answer (down, timed out, broke a connection).
@@ -206,7 +206,12 @@ pub trait PlanRepository: Send + Sync + 'static {
     /// `start..=start+days-1` overlap another scheduled plan of the user,
     /// and otherwise create the scheduled plan and one scheduled meal per
     /// item on `start + item.day`.
-    async fn schedule_meal_plan(&self, user: UserId, plan: MealPlanId, start: Day) -> Result<ScheduledPlan, ScheduleError>;
+    async fn schedule_meal_plan(
+        &self,
+        user: UserId,
+        plan: MealPlanId,
+        start: Day,
+    ) -> Result<ScheduledPlan, ScheduleError>;
 
     /// MUST return the scheduled plan covering `date` (even with no meals
     /// that day) and its meals of that date, each with `logged` true when
@@ -217,5 +222,9 @@ pub trait PlanRepository: Send + Sync + 'static {
     async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<Option<Day>, Unavailable>;
 
     /// MUST delete the user's scheduled plan with all its meals; returns it, or `None`.
-    async fn delete_scheduled_plan(&self, user: UserId, id: ScheduledPlanId) -> Result<Option<ScheduledPlan>, Unavailable>;
+    async fn delete_scheduled_plan(
+        &self,
+        user: UserId,
+        id: ScheduledPlanId,
+    ) -> Result<Option<ScheduledPlan>, Unavailable>;
 }

@@ -114,6 +114,7 @@ fn write_error(error: WriteError) -> anyhow::Error {
     match error {
         WriteError::Invalid(errors) => anyhow::anyhow!("invalid input: {errors}"),
         WriteError::NotFound => anyhow::anyhow!("no such user"),
+        WriteError::Conflict(detail) => anyhow::anyhow!("conflict: {detail}"),
         WriteError::Unavailable(error) => anyhow::Error::new(error),
     }
 }

@@ -2,9 +2,7 @@
 
 use macrotrack_cache::Freshness;
 use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag};
-use macrotrack_domain::{
-    Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak, Summary, UserId, ValidationErrors,
-};
+use macrotrack_domain::{Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak, Summary, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
 use crate::{Facts, GetError, Operation, ReadError, Service, WriteError, no_check};
@@ -45,7 +43,8 @@ impl<S: CacheStore> Service<S> {
         if !errors.is_empty() {
             return Err(ReadError::Invalid(errors));
         }
-        let address = EntryAddress::tier2(QueryKey::Summary { user, from, to }, &[Tag::User(user), Tag::UserLogs(user)]);
+        let address =
+            EntryAddress::tier2(QueryKey::Summary { user, from, to }, &[Tag::User(user), Tag::UserLogs(user)]);
         self.cached(address, self.policies.summary, Freshness::Cached, Summary::check, move |repos| async move {
             Ok(Summary { from, to, days: repos.logs.summary(user, from, to).await? })
         })

@@ -25,14 +25,17 @@ impl<S: CacheStore> Service<S> {
 
     /// Visible foods whose name contains `query`, case-insensitively.
     pub async fn search_foods(&self, user: UserId, query: &str, limit: Option<i64>) -> Result<Vec<Food>, ReadError> {
-        let limit = validation::limit(limit).map_err(|message| ReadError::Invalid(ValidationErrors::single("limit", message)))?;
+        let limit = validation::limit(limit)
+            .map_err(|message| ReadError::Invalid(ValidationErrors::single("limit", message)))?;
         Ok(self.repos.foods.search_foods(user, query.trim(), limit).await?)
     }
 
     /// The user's most logged foods (tier 2, tags `user`, `user_food`).
     pub async fn frequent_foods(&self, user: UserId, limit: Option<i64>) -> Result<Vec<FrequentFood>, ReadError> {
-        let limit = validation::limit(limit).map_err(|message| ReadError::Invalid(ValidationErrors::single("limit", message)))?;
-        let address = EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &[Tag::User(user), Tag::UserFood(user)]);
+        let limit = validation::limit(limit)
+            .map_err(|message| ReadError::Invalid(ValidationErrors::single("limit", message)))?;
+        let address =
+            EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &[Tag::User(user), Tag::UserFood(user)]);
         self.cached(address, self.policies.frequent_foods, Freshness::Cached, check_frequent, move |repos| async move {
             repos.foods.frequent_foods(user, limit).await
         })

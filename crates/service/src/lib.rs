@@ -21,8 +21,8 @@ use macrotrack_cache::{Check, Engine, Freshness, InvalidationReport, Policy, Sto
 use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::{Day, Timestamp, UserId};
 use macrotrack_ports::{
-    CacheStore, Clock, CompletionRepository, FoodRepository, LogRepository, PlanRepository, RecipeRepository, Unavailable,
-    UserRepository,
+    CacheStore, Clock, CompletionRepository, FoodRepository, LogRepository, PlanRepository, RecipeRepository,
+    Unavailable, UserRepository,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -113,7 +113,8 @@ impl<S: CacheStore> Service<S> {
 
     /// Today's date in UTC, the default `today` of streaks.
     pub fn today(&self) -> Day {
-        Day::new(self.clock.now().date_naive()).unwrap_or_else(|_| "2200-12-31".parse().unwrap_or_else(|_| unreachable!()))
+        Day::new(self.clock.now().date_naive())
+            .unwrap_or_else(|_| "2200-12-31".parse().unwrap_or_else(|_| unreachable!()))
     }
 
     /// Applies the matrix row of `operation`: the one way use cases forget.
@@ -121,7 +122,11 @@ impl<S: CacheStore> Service<S> {
         let targets: Vec<Target> = self.matrix.targets(operation, &facts).into_iter().collect();
         let report = self.cache.invalidate(&targets).await;
         if report.deferred > 0 {
-            tracing::warn!(?operation, deferred = report.deferred, "invalidations deferred until the cache store answers");
+            tracing::warn!(
+                ?operation,
+                deferred = report.deferred,
+                "invalidations deferred until the cache store answers"
+            );
         }
         report
     }

@@ -2,7 +2,9 @@
 
 use macrotrack_cache::Freshness;
 use macrotrack_cache_keys::{EntryAddress, Tier1Key};
-use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, LogItem, NewLogEntry, UserId, ValidationErrors};
+use macrotrack_domain::{
+    Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, LogItem, NewLogEntry, UserId, ValidationErrors,
+};
 use macrotrack_ports::{CacheStore, CreateLogsError};
 
 use crate::{Facts, ItemKind, Operation, ReadError, Service, WriteError};
@@ -20,23 +22,34 @@ fn entry_kind(entry: &LogEntry) -> ItemKind {
 
 impl<S: CacheStore> Service<S> {
     /// Logs a validated batch, all or nothing, then forgets what it touched.
-    pub async fn create_log_entries(&self, user: UserId, entries: Vec<NewLogEntry>) -> Result<Vec<LogEntry>, WriteError> {
-        let created = self.repos.logs.create_log_entries(user, &entries, self.now()).await.map_err(|error| match error {
-            CreateLogsError::UnknownFood { index } => {
-                WriteError::Invalid(ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food"))
-            }
-            CreateLogsError::UnknownRecipe { index } => {
-                WriteError::Invalid(ValidationErrors::single(format!("entries.{index}.recipe_id"), "unknown recipe"))
-            }
-            CreateLogsError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
-        })?;
+    pub async fn create_log_entries(
+        &self,
+        user: UserId,
+        entries: Vec<NewLogEntry>,
+    ) -> Result<Vec<LogEntry>, WriteError> {
+        let created =
+            self.repos.logs.create_log_entries(user, &entries, self.now()).await.map_err(|error| match error {
+                CreateLogsError::UnknownFood { index } => {
+                    WriteError::Invalid(ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food"))
+                }
+                CreateLogsError::UnknownRecipe { index } => WriteError::Invalid(ValidationErrors::single(
+                    format!("entries.{index}.recipe_id"),
+                    "unknown recipe",
+                )),
+                CreateLogsError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
+            })?;
         let touched = entries.iter().map(|entry| (entry.date, item_kind(entry.item)));
         self.forget(Operation::CreateLogEntries, Facts::touched(user, touched)).await;
         Ok(created)
     }
 
     /// Changes servings, meal or date; the snapshot is recomputed.
-    pub async fn update_log_entry(&self, user: UserId, id: LogEntryId, patch: LogEntryPatch) -> Result<LogEntry, WriteError> {
+    pub async fn update_log_entry(
+        &self,
+        user: UserId,
+        id: LogEntryId,
+        patch: LogEntryPatch,
+    ) -> Result<LogEntry, WriteError> {
         let (before, after) =
             self.repos.logs.update_log_entry(user, id, patch, self.now()).await?.ok_or(WriteError::NotFound)?;
         let kind = entry_kind(&before);
@@ -55,7 +68,12 @@ impl<S: CacheStore> Service<S> {
         self.day_logs_with(user, date, Freshness::Cached).await
     }
 
-    pub(crate) async fn day_logs_with(&self, user: UserId, date: Day, freshness: Freshness) -> Result<DayLogs, ReadError> {
+    pub(crate) async fn day_logs_with(
+        &self,
+        user: UserId,
+        date: Day,
+        freshness: Freshness,
+    ) -> Result<DayLogs, ReadError> {
         let address = EntryAddress::tier1(Tier1Key::DayLogs { user, date });
         self.cached(address, self.policies.day_logs, freshness, DayLogs::check, move |repos| async move {
             repos.logs.day_logs(user, date).await

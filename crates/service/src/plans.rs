@@ -3,8 +3,8 @@
 use macrotrack_cache::Freshness;
 use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag};
 use macrotrack_domain::{
-    Day, MealPlan, MealPlanId, MealPlanInput, NewMealPlan, ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, UserId,
-    ValidationErrors,
+    Day, MealPlan, MealPlanId, MealPlanInput, NewMealPlan, ScheduleDay, ScheduledMealId, ScheduledPlan,
+    ScheduledPlanId, UserId, ValidationErrors,
 };
 use macrotrack_ports::{CacheStore, CreatePlanError, ScheduleError};
 
@@ -26,7 +26,12 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// Places a plan on the calendar from `start`.
-    pub async fn schedule_meal_plan(&self, user: UserId, plan: MealPlanId, start: Day) -> Result<ScheduledPlan, WriteError> {
+    pub async fn schedule_meal_plan(
+        &self,
+        user: UserId,
+        plan: MealPlanId,
+        start: Day,
+    ) -> Result<ScheduledPlan, WriteError> {
         let scheduled = self.repos.plans.schedule_meal_plan(user, plan, start).await.map_err(|error| match error {
             ScheduleError::NotFound => WriteError::NotFound,
             ScheduleError::OutOfRange => {

@@ -17,7 +17,8 @@ pub struct CreatedUser {
 impl<S: CacheStore> Service<S> {
     /// Creates a user and returns their token, which is never stored.
     pub async fn create_user(&self, name: &str) -> Result<CreatedUser, WriteError> {
-        let name = macrotrack_domain::validation::name(name).map_err(|message| ValidationErrors::single("name", message))?;
+        let name =
+            macrotrack_domain::validation::name(name).map_err(|message| ValidationErrors::single("name", message))?;
         let issued = tokens::issue();
         let user = self.repos.users.create_user(&name, &issued.selector, issued.secret_hash).await?;
         Ok(CreatedUser { user, token: issued.token })
@@ -27,7 +28,11 @@ impl<S: CacheStore> Service<S> {
     pub async fn authenticate(&self, token: &str) -> Result<UserId, AuthError> {
         let (selector, secret) = tokens::split(token).ok_or(AuthError::Unauthenticated)?;
         let credential = self.repos.users.credential(selector).await?.ok_or(AuthError::Unauthenticated)?;
-        if tokens::matches(secret, &credential.secret_hash) { Ok(credential.user) } else { Err(AuthError::Unauthenticated) }
+        if tokens::matches(secret, &credential.secret_hash) {
+            Ok(credential.user)
+        } else {
+            Err(AuthError::Unauthenticated)
+        }
     }
 
     /// The user and their targets (tier 2, tag `user`).

@@ -178,7 +178,8 @@ mod postgres {
 
         pub async fn drop(self) {
             if let Ok(admin) = Database::connect(&self.server).await {
-                let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).await;
+                let _ =
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).await;
                 let _ = admin.close().await;
             }
         }

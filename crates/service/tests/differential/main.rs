@@ -22,9 +22,16 @@ const STEPS: usize = 3000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_equals_uncached_on_sqlite() {
     for seed in [1, 2] {
-        let mut walk = Walk::new(sqlite().await, MemoryStore::new(64 << 20), MemoryStore::new(1 << 20), Matrix::default(), seed).await;
+        let mut walk =
+            Walk::new(sqlite().await, MemoryStore::new(64 << 20), MemoryStore::new(1 << 20), Matrix::default(), seed)
+                .await;
         walk.run(STEPS).await.unwrap_or_else(|divergence| panic!("seed {seed}: {divergence}"));
-        assert!(walk.reads > STEPS / 3 && walk.mutations > STEPS / 3, "the walk did both ({} reads, {} mutations)", walk.reads, walk.mutations);
+        assert!(
+            walk.reads > STEPS / 3 && walk.mutations > STEPS / 3,
+            "the walk did both ({} reads, {} mutations)",
+            walk.reads,
+            walk.mutations
+        );
     }
 }
 
@@ -43,7 +50,8 @@ async fn cached_equals_uncached_on_postgres_and_redis() {
             return;
         }
     };
-    let mut walk = Walk::new(Repositories::from_one(repository), store, MemoryStore::new(1 << 20), Matrix::default(), 3).await;
+    let mut walk =
+        Walk::new(Repositories::from_one(repository), store, MemoryStore::new(1 << 20), Matrix::default(), 3).await;
     let outcome = walk.run(1500).await;
     database.drop().await;
     outcome.unwrap_or_else(|divergence| panic!("{divergence}"));
@@ -56,7 +64,9 @@ async fn every_matrix_rule_is_needed() {
     for (label, mutant) in Matrix::default().mutants() {
         let mut caught = false;
         for seed in 10..14 {
-            let mut walk = Walk::new(sqlite().await, MemoryStore::new(64 << 20), MemoryStore::new(1 << 20), mutant.clone(), seed).await;
+            let mut walk =
+                Walk::new(sqlite().await, MemoryStore::new(64 << 20), MemoryStore::new(1 << 20), mutant.clone(), seed)
+                    .await;
             if walk.run(STEPS).await.is_err() {
                 caught = true;
                 break;

@@ -5,13 +5,12 @@
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use macrotrack_cache::{Engine, EngineConfig};
 use macrotrack_domain::{
-    Day, FoodId, FoodInput, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId, MealPlanInput, MealPlanItemInput,
-    NewLogEntry, RecipeId, RecipeInput, ScheduledMealId, ScheduledPlanId, UserId,
+    Day, FoodId, FoodInput, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId, MealPlanInput,
+    MealPlanItemInput, NewLogEntry, RecipeId, RecipeInput, ScheduledMealId, ScheduledPlanId, UserId,
 };
 use macrotrack_ports::{CacheStore, Clock};
 use macrotrack_service::{Matrix, Policies, Repositories, Service};
@@ -35,9 +34,15 @@ struct Known {
     foods: Vec<FoodId>,
     recipes: Vec<RecipeId>,
     entries: Vec<LogEntryId>,
+    entry_dates: std::collections::HashMap<LogEntryId, Day>,
     plans: Vec<MealPlanId>,
     scheduled_plans: Vec<ScheduledPlanId>,
     scheduled_meals: Vec<ScheduledMealId>,
+    /// (date, meal, recipe) of scheduled meals seen in reads: logging one
+    /// of these flips its `logged` flag.
+    scheduled_slots: Vec<(Day, Meal, RecipeId)>,
+    /// Entries logged into a scheduled slot (their `logged` flag is true).
+    slot_entries: Vec<LogEntryId>,
 }
 
 pub struct Walk<S: CacheStore, P: CacheStore> {
@@ -57,6 +62,9 @@ fn day(offset: i64) -> Day {
     "2026-11-20".parse::<Day>().ok().and_then(|d| d.plus_days(offset)).unwrap_or_else(|| unreachable!())
 }
 
+/// The kinds of cached reads `read` knows.
+const READ_KINDS: usize = 7;
+
 /// A few days, so mutations and reads meet often.
 const DAYS: i64 = 6;
 
@@ -64,7 +72,8 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
     pub async fn new(repos: Repositories, cached_store: S, plain_store: P, matrix: Matrix, seed: u64) -> Self {
         let clock = Arc::new(WalkClock::default());
         let cached_engine = Engine::new(cached_store, clock.clone(), EngineConfig::default());
-        let plain_engine = Engine::new(plain_store, clock.clone(), EngineConfig { enabled: false, ..EngineConfig::default() });
+        let plain_engine =
+            Engine::new(plain_store, clock.clone(), EngineConfig { enabled: false, ..EngineConfig::default() });
         let cached = Service::new(repos.clone(), cached_engine, clock.clone(), Policies::default()).with_matrix(matrix);
         let plain = Service::new(repos, plain_engine, clock.clone(), Policies::default());
         let mut walk = Walk {
@@ -97,6 +106,12 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         (!items.is_empty()).then(|| items[self.rng.random_range(0..items.len())])
     }
 
+    /// An entry of user `who`, half of the time one logged into a scheduled slot.
+    fn pick_entry(&mut self, who: usize) -> Option<LogEntryId> {
+        let slotted = self.pick(&self.users[who].slot_entries.clone()).filter(|_| self.rng.random_bool(0.5));
+        slotted.or_else(|| self.pick(&self.users[who].entries.clone()))
+    }
+
     fn some_day(&mut self) -> Day {
         day(self.rng.random_range(0..DAYS))
     }
@@ -109,10 +124,20 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
     pub async fn run(&mut self, steps: usize) -> Result<(), String> {
         for step in 0..steps {
             let who = self.rng.random_range(0..self.users.len());
-            if self.rng.random_bool(0.55) {
-                self.read(who).await.map_err(|divergence| format!("step {step}: {divergence}"))?;
+            if self.rng.random_bool(0.5) {
+                let user = self.reader(who);
+                let date = self.some_day();
+                let kind = self.rng.random_range(0..READ_KINDS);
+                self.read(who, user, date, kind).await.map_err(|divergence| format!("step {step}: {divergence}"))?;
             } else {
-                self.mutate(who).await;
+                let (user, date) = self.mutate(who).await;
+                // Probe every read right after the write: what it changed is
+                // read before another write can hide a missing invalidation.
+                for kind in 0..READ_KINDS {
+                    self.read(who, user, date, kind)
+                        .await
+                        .map_err(|divergence| format!("step {step} (probe): {divergence}"))?;
+                }
             }
             if self.rng.random_bool(0.05) {
                 // Minutes pass: entries become stale (served while refreshed) or expire.
@@ -123,21 +148,28 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         Ok(())
     }
 
-    async fn read(&mut self, who: usize) -> Result<(), String> {
-        self.reads += 1;
-        let user = if !self.ghosts.is_empty() && self.rng.random_bool(0.1) {
+    /// A user to read: usually the walker, sometimes a deleted one.
+    fn reader(&mut self, who: usize) -> UserId {
+        if !self.ghosts.is_empty() && self.rng.random_bool(0.1) {
             self.pick(&self.ghosts.clone()).unwrap_or(UserId(0))
         } else {
             self.users[who].id.unwrap_or(UserId(0))
-        };
-        let date = self.some_day();
+        }
+    }
+
+    async fn read(&mut self, who: usize, user: UserId, date: Day, kind: usize) -> Result<(), String> {
+        self.reads += 1;
         let other = self.some_day();
-        match self.rng.random_range(0..7) {
+        match kind {
             0 => same("day logs", self.cached.day_logs(user, date).await, self.plain.day_logs(user, date).await),
             1 => same("me", self.cached.me(user).await, self.plain.me(user).await),
             2 => {
                 let limit = Some([1, 3, 20][self.rng.random_range(0..3)]);
-                same("frequent foods", self.cached.frequent_foods(user, limit).await, self.plain.frequent_foods(user, limit).await)
+                same(
+                    "frequent foods",
+                    self.cached.frequent_foods(user, limit).await,
+                    self.plain.frequent_foods(user, limit).await,
+                )
             }
             3 => {
                 let (from, to) = (date.min(other), date.max(other));
@@ -146,20 +178,27 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
             4 => same("streak", self.cached.streak(user, date).await, self.plain.streak(user, date).await),
             5 => {
                 let cached = self.cached.schedule_day(user, date).await;
-                if let Ok(schedule) = &cached {
-                    let meals: Vec<ScheduledMealId> = schedule.meals.iter().map(|meal| meal.id).collect();
-                    self.users[who].scheduled_meals.extend(meals);
+                if let (Ok(schedule), Some(known)) = (&cached, self.users.get_mut(who)) {
+                    known.scheduled_meals.extend(schedule.meals.iter().map(|meal| meal.id));
+                    known.scheduled_slots.extend(schedule.meals.iter().map(|meal| (date, meal.meal, meal.recipe_id)));
                 }
                 same("schedule", cached, self.plain.schedule_day(user, date).await)
             }
-            _ => same("dashboard", self.cached.dashboard(user, date, other).await, self.plain.dashboard(user, date, other).await),
+            _ => same(
+                "dashboard",
+                self.cached.dashboard(user, date, other).await,
+                self.plain.dashboard(user, date, other).await,
+            ),
         }
     }
 
-    async fn mutate(&mut self, who: usize) {
+    /// One random mutation by user `who`; returns the user and the date it
+    /// was about, for the probe that follows.
+    async fn mutate(&mut self, who: usize) -> (UserId, Day) {
         self.mutations += 1;
-        let Some(user) = self.users[who].id else { return };
         let date = self.some_day();
+        let Some(user) = self.users[who].id else { return (UserId(0), date) };
+        let mut about = date;
         let service = self.cached.clone();
         match self.rng.random_range(0..100) {
             0..=7 => {
@@ -181,8 +220,18 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
             8..=37 => {
                 let count = self.rng.random_range(1..4);
                 let mut batch = Vec::new();
+                let mut slotted = 0;
                 for _ in 0..count {
-                    let recipe = if self.rng.random_bool(0.35) { self.pick(&self.users[who].recipes.clone()) } else { None };
+                    let slot = self.pick(&self.users[who].scheduled_slots.clone());
+                    if let Some((slot_date, meal, recipe)) = slot.filter(|_| self.rng.random_bool(0.3)) {
+                        let servings = macrotrack_domain::Amount::from_hundredths(100);
+                        batch.push(NewLogEntry { date: slot_date, meal, item: LogItem::Recipe(recipe), servings });
+                        about = slot_date;
+                        slotted += 1;
+                        continue;
+                    }
+                    let recipe =
+                        if self.rng.random_bool(0.35) { self.pick(&self.users[who].recipes.clone()) } else { None };
                     let item = match recipe {
                         Some(recipe) => LogItem::Recipe(recipe),
                         None => {
@@ -192,28 +241,51 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                         }
                     };
                     let servings = macrotrack_domain::Amount::from_hundredths(self.rng.random_range(25..400));
-                    batch.push(NewLogEntry { date: self.some_day(), meal: self.some_meal(), item, servings });
+                    about = self.some_day();
+                    batch.push(NewLogEntry { date: about, meal: self.some_meal(), item, servings });
                 }
                 if let Ok(created) = service.create_log_entries(user, batch).await {
                     self.users[who].entries.extend(created.iter().map(|entry| entry.id));
+                    self.users[who].entry_dates.extend(created.iter().map(|entry| (entry.id, entry.date)));
+                    if slotted > 0 {
+                        let slot_entries =
+                            created.iter().filter(|entry| entry.recipe_id.is_some()).map(|entry| entry.id);
+                        self.users[who].slot_entries.extend(slot_entries);
+                    }
                 }
             }
             38..=49 => {
-                let Some(id) = self.pick(&self.users[who].entries.clone()) else { return };
-                let patch = match self.rng.random_range(0..3) {
+                let Some(id) = self.pick_entry(who) else { return (user, about) };
+                let slot = self.pick(&self.users[who].scheduled_slots.clone());
+                let patch = match self.rng.random_range(0..4) {
                     0 => LogEntryPatch { date: Some(date), ..LogEntryPatch::default() },
                     1 => LogEntryPatch { meal: Some(self.some_meal()), ..LogEntryPatch::default() },
+                    2 if slot.is_some() => {
+                        let (slot_date, meal, _) = slot.unwrap_or((date, Meal::Lunch, RecipeId(0)));
+                        about = slot_date;
+                        LogEntryPatch { date: Some(slot_date), meal: Some(meal), servings: None }
+                    }
                     _ => LogEntryPatch {
                         servings: Some(macrotrack_domain::Amount::from_hundredths(self.rng.random_range(10..500))),
                         ..LogEntryPatch::default()
                     },
                 };
-                let _ = service.update_log_entry(user, id, patch).await;
+                let before = self.users[who].entry_dates.get(&id).copied();
+                if let Ok(entry) = service.update_log_entry(user, id, patch).await {
+                    self.users[who].entry_dates.insert(entry.id, entry.date);
+                    // A moved slot entry un-logs its old slot: probe the old date.
+                    about = before.filter(|_| self.rng.random_bool(0.5)).unwrap_or(about);
+                    about = if self.rng.random_bool(0.5) { entry.date } else { about };
+                }
             }
             50..=57 => {
-                let Some(id) = self.pick(&self.users[who].entries.clone()) else { return };
+                let Some(id) = self.pick_entry(who) else { return (user, about) };
+                if let Some(entry_date) = self.users[who].entry_dates.get(&id) {
+                    about = *entry_date;
+                }
                 if service.delete_log_entry(user, id).await.is_ok() {
                     self.users[who].entries.retain(|entry| *entry != id);
+                    self.users[who].slot_entries.retain(|entry| *entry != id);
                 }
             }
             58..=65 => {
@@ -233,7 +305,8 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 let ingredients = (0..self.rng.random_range(1..3))
                     .map(|_| (self.pick(&foods).map(|food| food.0), Some(self.rng.random_range(1..30) as f64 / 10.0)))
                     .collect();
-                let input = RecipeInput { name: Some("stew".into()), servings: Some(2.0), ingredients: Some(ingredients) };
+                let input =
+                    RecipeInput { name: Some("stew".into()), servings: Some(2.0), ingredients: Some(ingredients) };
                 if let Ok(recipe) = service.create_recipe(user, input).await {
                     self.users[who].recipes.push(recipe.id);
                 }
@@ -241,7 +314,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
             80..=83 => {
                 let recipes = self.users[who].recipes.clone();
                 if recipes.is_empty() {
-                    return;
+                    return (user, about);
                 }
                 let days = self.rng.random_range(1..4);
                 let items = (0..self.rng.random_range(1..5))
@@ -258,18 +331,21 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 }
             }
             84..=89 => {
-                let Some(plan) = self.pick(&self.users[who].plans.clone()) else { return };
+                let Some(plan) = self.pick(&self.users[who].plans.clone()) else { return (user, about) };
                 if let Ok(scheduled) = service.schedule_meal_plan(user, plan, date).await {
                     self.users[who].scheduled_plans.push(scheduled.id);
                 }
             }
             90..=94 => {
-                let Some(meal) = self.pick(&self.users[who].scheduled_meals.clone()) else { return };
+                let Some(meal) = self.pick(&self.users[who].scheduled_meals.clone()) else { return (user, about) };
                 let _ = service.delete_scheduled_meal(user, meal).await;
+                if let Some(slot) = self.pick(&self.users[who].scheduled_slots.clone()) {
+                    about = slot.0;
+                }
                 self.users[who].scheduled_meals.retain(|known| *known != meal);
             }
             95..=97 => {
-                let Some(plan) = self.pick(&self.users[who].scheduled_plans.clone()) else { return };
+                let Some(plan) = self.pick(&self.users[who].scheduled_plans.clone()) else { return (user, about) };
                 let _ = service.delete_scheduled_plan(user, plan).await;
                 self.users[who].scheduled_plans.retain(|known| *known != plan);
             }
@@ -280,6 +356,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 }
             }
         }
+        (user, about)
     }
 }
 
@@ -290,9 +367,4 @@ fn same<T: PartialEq + Debug, E: Debug>(read: &str, cached: Result<T, E>, plain:
         (Err(a), Err(b)) if std::mem::discriminant(a) == std::mem::discriminant(b) => Ok(()),
         _ => Err(format!("{read}: cached {cached:?} but database says {plain:?}")),
     }
-}
-
-/// Lets background refreshes run between steps.
-pub async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1)).await;
 }
