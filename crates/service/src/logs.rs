@@ -1,5 +1,6 @@
 //! Log entries and the day's logs (tier 1).
 
+use bytes::Bytes;
 use macrotrack_cache::Freshness;
 use macrotrack_cache_keys::{EntryAddress, Tier1Key};
 use macrotrack_domain::{
@@ -66,6 +67,18 @@ impl<S: CacheStore> Service<S> {
     /// A day's entries and totals (tier 1).
     pub async fn day_logs(&self, user: UserId, date: Day) -> Result<DayLogs, ReadError> {
         self.day_logs_with(user, date, Freshness::Cached).await
+    }
+
+    /// The same day's logs as JSON: a cache hit hands over the stored bytes
+    /// without decoding or re-encoding them (the hot read path of the API).
+    pub async fn day_logs_json(&self, user: UserId, date: Day) -> Result<Bytes, ReadError> {
+        let address = EntryAddress::tier1(Tier1Key::DayLogs { user, date });
+        let logs = self.repos.logs.clone();
+        let fetch = move || {
+            let logs = logs.clone();
+            async move { logs.day_logs(user, date).await }
+        };
+        Ok(self.cache.read_json(&address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch).await?)
     }
 
     pub(crate) async fn day_logs_with(

@@ -63,7 +63,7 @@ fn day(offset: i64) -> Day {
 }
 
 /// The kinds of cached reads `read` knows.
-const READ_KINDS: usize = 7;
+const READ_KINDS: usize = 8;
 
 /// A few days, so mutations and reads meet often.
 const DAYS: i64 = 6;
