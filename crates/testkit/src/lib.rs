@@ -128,6 +128,68 @@ impl Drop for RedisServer {
     }
 }
 
+/// A Redis Cluster of `masters` nodes (no replicas) started by a test on
+/// free loopback ports; stopped when dropped.
+pub struct RedisCluster {
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// `None` (after `skip_or_fail`) when redis-server or redis-cli is
+    /// missing or the cluster does not form within 20 s.
+    pub fn start(masters: usize) -> Option<RedisCluster> {
+        let mut nodes = Vec::with_capacity(masters);
+        for _ in 0..masters {
+            nodes.push(RedisServer::start(&["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])?);
+        }
+        let addresses: Vec<String> = nodes.iter().map(|node| format!("127.0.0.1:{}", node.port)).collect();
+        let created = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output();
+        match created {
+            Ok(output) if output.status.success() => {}
+            Ok(output) => {
+                skip_or_fail("redis-cli --cluster create", String::from_utf8_lossy(&output.stderr));
+                return None;
+            }
+            Err(error) => {
+                skip_or_fail("redis-cli", error);
+                return None;
+            }
+        }
+        let cluster = RedisCluster { nodes };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if cluster.nodes.iter().all(|node| node.cluster_ok()) {
+                return Some(cluster);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        skip_or_fail("Redis Cluster", "the cluster did not reach state ok within 20 s");
+        None
+    }
+
+    /// `redis-cluster://127.0.0.1:p1,127.0.0.1:p2,...`
+    pub fn url(&self) -> String {
+        let nodes: Vec<String> = self.nodes.iter().map(|node| format!("127.0.0.1:{}", node.port)).collect();
+        format!("redis-cluster://{}", nodes.join(","))
+    }
+}
+
+impl RedisServer {
+    fn cluster_ok(&self) -> bool {
+        let output = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "cluster", "info"])
+            .output();
+        output.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("cluster_state:ok"))
+    }
+}
+
 #[cfg(feature = "postgres")]
 pub use postgres::FreshDatabase;
 

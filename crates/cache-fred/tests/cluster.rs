@@ -1,0 +1,56 @@
+//! The store and the engine on a 3-master Redis Cluster started by the
+//! test: every key of a user shares the `{user:ID}` hash tag, so each
+//! script touches one slot, whichever node owns it.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use macrotrack_cache::model::{ENTRIES, Op, TARGETS, check_against_model, stale_set_race};
+use macrotrack_cache_fred::RedisStore;
+use macrotrack_testkit::RedisCluster;
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+
+#[test]
+fn the_engine_runs_on_a_redis_cluster() {
+    let Some(cluster) = RedisCluster::start(3) else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let store: RedisStore =
+        runtime.block_on(common::connect(common::config(&cluster.url()))).expect("connects to the cluster");
+    // The store's own rules, on users spread over all three masters.
+    runtime.block_on(macrotrack_cache::conformance::run_all(&store));
+    for scope in (100..160).step_by(2) {
+        runtime.block_on(stale_set_race(store.clone(), scope)).unwrap();
+    }
+    let op = prop_oneof![
+        5 => (0..ENTRIES).prop_map(Op::Read),
+        2 => (0..TARGETS).prop_map(Op::Write),
+        1 => (0..TARGETS).prop_map(Op::Invalidate),
+        2 => (0u32..40).prop_map(Op::Advance),
+    ];
+    let scope = Arc::new(AtomicUsize::new(2000));
+    let mut runner = TestRunner::new(ProptestConfig { cases: 20, ..ProptestConfig::default() });
+    runner
+        .run(&proptest::collection::vec(op, 1..60), |ops| {
+            let scope = scope.fetch_add(2, Ordering::SeqCst) as i64;
+            let outcome = runtime.block_on(check_against_model(store.clone(), scope, &ops));
+            prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+            Ok(())
+        })
+        .unwrap();
+    // Users were spread: more than one master holds keys of this test.
+    let holding = cluster
+        .nodes
+        .iter()
+        .filter(|node| {
+            let output = std::process::Command::new("redis-cli")
+                .args(["-p", &node.port.to_string(), "dbsize"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&output.stdout).trim().parse::<u64>().unwrap_or(0) > 0
+        })
+        .count();
+    assert!(holding >= 2, "keys landed on {holding} master(s)");
+}
