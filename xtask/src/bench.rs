@@ -22,7 +22,66 @@ const RATIOS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-pub fn run(root: &Path) -> anyhow::Result<()> {
+/// `parts`: "engine", "http" or both. The doc is written when both ran.
+pub fn run(root: &Path, parts: &[&str]) -> anyhow::Result<()> {
+    let engine = if parts.contains(&"engine") { Some(engine_section(root)?) } else { None };
+    let http = if parts.contains(&"http") { Some(http_section(root)?) } else { None };
+    let (Some(engine), Some(http)) = (engine, http) else {
+        println!("bench: partial run; docs/benchmarks.md is written by a full `cargo xtask bench`");
+        return Ok(());
+    };
+    let mut doc = String::from(
+        "<!-- Written by `cargo xtask bench`; the figures are from the run described below. -->\n\n# Benchmarks\n\n",
+    );
+    doc.push_str(&format!("Run on {} ({}), load generator and servers on the same machine.\n\n", today(), machine()));
+    doc.push_str(&http);
+    doc.push_str(&engine);
+    doc.push_str(PROFILE);
+    crate::write_or_check(&root.join("docs/benchmarks.md"), &doc, false)
+}
+
+fn http_section(root: &Path) -> anyhow::Result<String> {
+    let measures = crate::load::run(root, &target_dir(root))?;
+    let find = |needle: &str| measures.iter().find(|m| m.label.contains(needle)).map(|m| m.requests_per_second);
+    let mut out = String::from("## HTTP (wrk, 2 threads, 64 connections, 10 s per row)\n\n");
+    out.push_str("| load | req/s | p50 | p99 | errors |\n|---|---|---|---|---|\n");
+    for m in &measures {
+        out.push_str(&format!(
+            "| {} | {:.0} | {:.2} ms | {:.2} ms | {} |\n",
+            m.label, m.requests_per_second, m.p50_ms, m.p99_ms, m.errors
+        ));
+    }
+    out.push_str("\n| ratio | measured | goal |\n|---|---|---|\n");
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
+        _ => "n/a".to_owned(),
+    };
+    let baseline = find("baseline");
+    let of = |backend: &str, load: &str| {
+        measures.iter().find(|m| m.label.starts_with(backend) && m.label.contains(load)).map(|m| m.requests_per_second)
+    };
+    for backend in ["embedded", "PostgreSQL"] {
+        let (logs, logs_off) = (of(backend, "logs, warm"), of(backend, "logs, cache off"));
+        let (dash, dash_off) = (of(backend, "days/{date}, warm"), of(backend, "days/{date}, cache off"));
+        if logs.is_none() {
+            continue;
+        }
+        out.push_str(&format!(
+            "| {backend}: warm GET /v1/logs vs the baseline | {} | ≥ 0.5× |\n",
+            ratio(logs, baseline)
+        ));
+        out.push_str(&format!("| {backend}: warm GET /v1/logs vs cache off | {} | - |\n", ratio(logs, logs_off)));
+        out.push_str(&format!("| {backend}: warm dashboard vs cache off | {} | ≥ 5× |\n", ratio(dash, dash_off)));
+        out.push_str(&format!(
+            "| {backend}: warm GET /v1/logs vs the seed's stack (~17 000 req/s, Node + fastify + cachified + Redis) | {} | ≥ 5× |\n",
+            ratio(logs, Some(17_000.0))
+        ));
+    }
+    out.push('\n');
+    Ok(out)
+}
+
+fn engine_section(root: &Path) -> anyhow::Result<String> {
     println!("bench: running criterion (release build; the first run compiles for a few minutes)");
     let status = Command::new(env!("CARGO"))
         .args(["bench", "-p", "macrotrack-cache-fred", "--bench", "engine"])
@@ -39,11 +98,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         let json: serde_json::Value = serde_json::from_str(&text)?;
         json["mean"]["point_estimate"].as_f64().context("no mean in estimates.json")
     };
-    let mut doc = String::from(
-        "<!-- Written by `cargo xtask bench`; the figures are from the run described below. -->\n\n# Benchmarks\n\n",
-    );
-    doc.push_str(&format!("Run on {} ({}).\n\n", today(), machine()));
-    doc.push_str("## Cache engine (criterion, `crates/cache-fred/benches/engine.rs`)\n\n");
+    let mut doc = String::from("## Cache engine (criterion, `crates/cache-fred/benches/engine.rs`)\n\n");
     doc.push_str("| bench | mean |\n|---|---|\n");
     for id in [
         "hit/tier1_in_process",
@@ -63,8 +118,10 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
         doc.push_str(&format!("| {label} | {ratio:.2}× | {goal} |\n"));
     }
     doc.push_str(NOTES);
-    crate::write_or_check(&root.join("docs/benchmarks.md"), &doc, false)
+    Ok(doc)
 }
+
+const PROFILE: &str = "";
 
 const NOTES: &str = "
 How to read these: a tier-1 hit on Redis is one MGET of the entry and its two

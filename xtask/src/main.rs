@@ -11,14 +11,22 @@ use anyhow::{Context, bail};
 
 mod bench;
 mod docs;
+mod load;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("docs") => docs::run(&root(), args.iter().any(|a| a == "--check")),
-        Some("bench") => bench::run(&root()),
+        Some("bench") => {
+            let parts: Vec<&str> = match args.get(1).map(String::as_str) {
+                Some("--engine") => vec!["engine"],
+                Some("--http") => vec!["http"],
+                _ => vec!["engine", "http"],
+            };
+            bench::run(&root(), &parts)
+        }
         _ => {
-            eprintln!("usage: cargo xtask docs [--check] | bench");
+            eprintln!("usage: cargo xtask docs [--check] | bench [--engine | --http]");
             return ExitCode::from(2);
         }
     };
