@@ -20,7 +20,7 @@ use fred::clients::{Pool, WithOptions};
 use fred::error::{Error, ErrorKind};
 use fred::interfaces::{ClientLike, KeysInterface};
 use fred::types::config::{Options, ReconnectPolicy, UnresponsiveConfig};
-use fred::types::{Builder, Value};
+use fred::types::{Builder, Expiration, SetOptions, Value};
 use macrotrack_ports::{CacheStore, Snapshot, StoreError, StoreOutcome};
 
 use crate::scripts::Scripts;
@@ -267,6 +267,18 @@ impl CacheStore for RedisStore {
             .collect();
         self.inner.scripts.bump.run(&self.inner.client, keys, args).await.map_err(store_error)?;
         Ok(())
+    }
+
+    async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError> {
+        // SET NX PX answers OK when it set the key and nil when it was taken.
+        let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
+        let answer: Value = self
+            .inner
+            .client
+            .set(self.key(key), token.to_string(), Some(Expiration::PX(millis)), Some(SetOptions::NX), false)
+            .await
+            .map_err(store_error)?;
+        Ok(!answer.is_null())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

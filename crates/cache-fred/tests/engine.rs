@@ -72,3 +72,49 @@ async fn paused_redis_serves_the_source_and_opens_the_breaker() {
     // Two timeouts of 100 ms and eight skipped calls: far below ten timeouts.
     assert!(elapsed < Duration::from_millis(900), "ten reads took {elapsed:?}");
 }
+
+/// 1000 concurrent cold reads of one key split over two instances (two
+/// engines, each with its own single-flight, on one Redis) cost one fetch:
+/// the instance that loses the lease waits for the other's value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stampede_over_two_instances_fetches_once() {
+    // Two connections with one key prefix: two instances of one deployment.
+    let config = common::config(&macrotrack_testkit::redis_url());
+    let Some(first) = common::connect(config.clone()).await else { return };
+    let Some(second) = common::connect(config).await else { return };
+    let lease = macrotrack_cache::LeaseConfig {
+        hold: Duration::from_secs(2),
+        wait: Duration::from_secs(2),
+        poll: Duration::from_millis(5),
+    };
+    let engine_config = EngineConfig { lease: Some(lease), ..EngineConfig::default() };
+    let instances = [
+        Engine::new(first, Arc::new(SystemClock), engine_config),
+        Engine::new(second, Arc::new(SystemClock), engine_config),
+    ];
+    let address = EntryAddress::tier1(Tier1Key::DayLogs { user: UserId(77), date: "2026-11-24".parse().unwrap() });
+    let policy = Policy { ttl: Duration::from_secs(60), swr: Duration::from_secs(60) };
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Barrier::new(1000));
+    let mut readers = Vec::new();
+    for reader in 0..1000 {
+        let (engine, address, fetches, gate) =
+            (instances[reader % 2].clone(), address.clone(), fetches.clone(), gate.clone());
+        readers.push(tokio::spawn(async move {
+            gate.wait().await;
+            let fetch = move || {
+                let fetches = fetches.clone();
+                async move {
+                    fetches.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    Ok::<i64, String>(31)
+                }
+            };
+            engine.read(&address, policy, Freshness::Cached, |_| Ok(()), fetch).await.unwrap()
+        }));
+    }
+    for reader in readers {
+        assert_eq!(reader.await.unwrap(), 31);
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 1, "one fetch for both instances");
+}

@@ -261,16 +261,20 @@ pub struct EntryAddress {
     pub key: String,
     /// Guard keys whose generations the entry records; all of one user.
     pub guards: Vec<String>,
+    /// Where instances agree which one fetches a cold entry (a short lease).
+    pub lease: String,
 }
 
 impl EntryAddress {
     /// A tier-1 entry, guarded by its own generation and its user's epoch.
     pub fn tier1(key: Tier1Key) -> Self {
+        let rendered = key.render();
         EntryAddress {
             user: key.user(),
             tier: Tier::One,
             family: key.family(),
-            key: key.render(),
+            lease: format!("{rendered}:lease"),
+            key: rendered,
             guards: vec![key.guard(), epoch_guard(key.user())],
         }
     }
@@ -282,7 +286,15 @@ impl EntryAddress {
         let mut guards = Vec::with_capacity(tags.len() + 1);
         guards.push(epoch_guard(query.user()));
         guards.extend(tags.iter().map(|tag| tag.guard()));
-        EntryAddress { user: query.user(), tier: Tier::Two, family: query.family(), key: query.render(), guards }
+        let key = query.render();
+        EntryAddress {
+            user: query.user(),
+            tier: Tier::Two,
+            family: query.family(),
+            lease: format!("{key}:lease"),
+            key,
+            guards,
+        }
     }
 }
 
@@ -370,6 +382,7 @@ mod tests {
         let address = EntryAddress::tier1(key);
         assert_eq!(address.guards, ["macro:{user:42}:gen:logs:2026-11-24", "macro:{user:42}:epoch"]);
         assert_eq!(address.family, "logs");
+        assert_eq!(address.lease, "macro:{user:42}:logs:2026-11-24:lease");
     }
 
     #[test]

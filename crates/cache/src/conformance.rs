@@ -23,6 +23,17 @@ pub async fn run_all<S: CacheStore>(store: &S) {
     bump_deletes_and_changes_generations(store).await;
     large_generations_are_exact(store).await;
     delete_removes(store).await;
+    leases_are_exclusive_until_they_expire(store).await;
+}
+
+pub async fn leases_are_exclusive_until_they_expire<S: CacheStore>(store: &S) {
+    let (key, _) = keys(7);
+    let lease = format!("{key}:lease");
+    let hold = Duration::from_millis(100);
+    assert!(store.lease(&lease, 1, hold).await.expect("lease"), "the first caller gets it");
+    assert!(!store.lease(&lease, 2, hold).await.expect("lease"), "the second does not");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(store.lease(&lease, 3, hold).await.expect("lease"), "free again once it expired");
 }
 
 pub async fn absent_reads_empty<S: CacheStore>(store: &S) {

@@ -58,6 +58,25 @@ pub enum ReadError<E> {
     InvalidFresh(String),
 }
 
+/// How instances sharing a store agree which one fetches a cold entry, so a
+/// stampede over several instances costs one fetch, not one per instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseConfig {
+    /// How long a lease holds; past it another instance may fetch.
+    pub hold: Duration,
+    /// How long an instance that lost the lease waits for the value before
+    /// fetching on its own.
+    pub wait: Duration,
+    /// How often it looks for the value meanwhile.
+    pub poll: Duration,
+}
+
+impl Default for LeaseConfig {
+    fn default() -> Self {
+        LeaseConfig { hold: Duration::from_secs(2), wait: Duration::from_millis(500), poll: Duration::from_millis(5) }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct EngineConfig {
     /// `false` (MACROTRACK_CACHE=off): reads go to the source; invalidations
@@ -66,11 +85,18 @@ pub struct EngineConfig {
     /// How long a generation lives without being written.
     pub guard_ttl: Duration,
     pub breaker: BreakerConfig,
+    /// Cross-instance single-flight; `None` for a store of one process.
+    pub lease: Option<LeaseConfig>,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { enabled: true, guard_ttl: Duration::from_secs(7 * 24 * 3600), breaker: BreakerConfig::default() }
+        EngineConfig {
+            enabled: true,
+            guard_ttl: Duration::from_secs(7 * 24 * 3600),
+            breaker: BreakerConfig::default(),
+            lease: None,
+        }
     }
 }
 
@@ -152,6 +178,8 @@ fn fingerprint<T: JsonSchema + 'static>() -> u64 {
 enum Want {
     Value,
     Json,
+    /// Both, for a value shared with the other callers of a flight.
+    Both,
 }
 
 /// A value, its JSON, or both (a fetched value has both; a hit has the
@@ -386,12 +414,13 @@ impl<S: CacheStore> Engine<S> {
         }
         let answer = match want {
             Want::Json => Answer { value: None, json: Some(envelope.payload) },
-            Want::Value => {
+            Want::Value | Want::Both => {
                 let Ok(value) = serde_json::from_slice::<T>(&envelope.payload) else { return Classified::Invalid };
                 if check(&value).is_err() {
                     return Classified::Invalid;
                 }
-                Answer { value: Some(value), json: None }
+                let json = (want == Want::Both).then_some(envelope.payload);
+                Answer { value: Some(value), json }
             }
         };
         if age < envelope.ttl_ms { Classified::Fresh(answer) } else { Classified::Stale(answer, envelope.guards) }
@@ -445,7 +474,7 @@ impl<S: CacheStore> Engine<S> {
         let mut own: Option<Result<Answer<T>, ReadError<E>>> = None;
         let shared = cell
             .get_or_init(|| async {
-                let result = self.fetch_and_store(address, policy, check, &fetch, &guards).await;
+                let result = self.lead(address, policy, check, &fetch, &guards).await;
                 let shared = result.as_ref().ok().cloned();
                 own = Some(result);
                 shared
@@ -464,6 +493,59 @@ impl<S: CacheStore> Engine<S> {
             // The leader failed: its error is its own; try on our own.
             (None, None) => fetch_checked(&fetch, check).await.map(Answer::value),
         }
+    }
+
+    /// The fetch of a flight's leader: with a lease configured, only one
+    /// instance fetches; the others wait (bounded) for the value it stores.
+    async fn lead<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        policy: Policy,
+        check: Check<T>,
+        fetch: &F,
+        guards: &[u64],
+    ) -> Result<Answer<T>, ReadError<E>>
+    where
+        T: Serialize + DeserializeOwned + JsonSchema + 'static,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        if let Some(lease) = self.inner.config.lease {
+            // A store error here is no reason to wait: fetch.
+            if let Ok(false) = self.inner.store.lease(&address.lease, rand::random(), lease.hold).await
+                && let Some(answer) = self.await_other(address, check, guards, lease).await
+            {
+                return Ok(answer);
+            }
+        }
+        self.fetch_and_store(address, policy, check, fetch, guards).await
+    }
+
+    /// Polls for the value another instance is fetching under the same
+    /// generations; `None` when it does not come in time or they change.
+    async fn await_other<T>(
+        &self,
+        address: &EntryAddress,
+        check: Check<T>,
+        guards: &[u64],
+        lease: LeaseConfig,
+    ) -> Option<Answer<T>>
+    where
+        T: DeserializeOwned + JsonSchema + 'static,
+    {
+        let started = std::time::Instant::now();
+        while started.elapsed() < lease.wait {
+            tokio::time::sleep(lease.poll).await;
+            let snapshot = self.inner.store.read(&address.key, &address.guards).await.ok()?;
+            if !snapshot.guards.iter().zip(guards).all(|(now, then)| *now == Some(*then)) {
+                return None; // invalidated meanwhile: what the other fetched is old
+            }
+            match self.classify(&snapshot, check, Want::Both) {
+                Classified::Fresh(answer) | Classified::Stale(answer, _) => return Some(answer),
+                Classified::Invalid | Classified::Absent => {}
+            }
+        }
+        None
     }
 
     async fn fetch_and_store<T, E, F, Fut>(

@@ -15,6 +15,8 @@ pub mod conformance;
 pub mod model;
 
 pub use breaker::BreakerConfig;
-pub use engine::{Check, Engine, EngineConfig, Freshness, InvalidationReport, Policy, ReadError, StoreStatus};
+pub use engine::{
+    Check, Engine, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus,
+};
 pub use memory::MemoryStore;
 pub use outcome::{Outcome, StatsSnapshot};

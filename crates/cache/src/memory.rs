@@ -128,6 +128,11 @@ impl CacheStore for MemoryStore {
         Ok(())
     }
 
+    async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError> {
+        let entry = self.guards.entry_by_ref(key).or_insert((token, ttl)).await;
+        Ok(entry.is_fresh())
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.values.invalidate(key).await;
         Ok(())

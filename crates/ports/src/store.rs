@@ -68,6 +68,10 @@ pub trait CacheStore: Send + Sync + 'static {
     /// older generation succeeds.
     async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError>;
 
+    /// MUST set `key` to `token` for `ttl` only if it is absent, and answer
+    /// whether this call set it (a short lease: which instance fetches).
+    async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError>;
+
     /// MUST delete `key` if present (an entry found invalid).
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 
@@ -98,6 +102,9 @@ impl<S: CacheStore + ?Sized> CacheStore for std::sync::Arc<S> {
     }
     async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError> {
         (**self).bump(guards, delete, guard_ttl).await
+    }
+    async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError> {
+        (**self).lease(key, token, ttl).await
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         (**self).delete(key).await

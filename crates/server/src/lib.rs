@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
 use anyhow::Context;
-use macrotrack_cache::{Engine, EngineConfig, MemoryStore};
+use macrotrack_cache::{Engine, EngineConfig, LeaseConfig, MemoryStore};
 use macrotrack_cache_fred::{RedisConfig, RedisStore};
 use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
 use macrotrack_http::{AppService, HttpState};
@@ -54,7 +54,9 @@ pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
     let store = cache_store(settings).await?;
     repository.migrate().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let config = EngineConfig { enabled: settings.cache == CacheMode::On, ..EngineConfig::default() };
+    // A shared store may serve several instances: agree on who fetches a cold entry.
+    let lease = settings.redis_url().map(|_| LeaseConfig::default());
+    let config = EngineConfig { enabled: settings.cache == CacheMode::On, lease, ..EngineConfig::default() };
     let engine = Engine::new(store, clock.clone(), config);
     Ok(Service::new(Repositories::from_one(repository), engine, clock, Policies::default()))
 }
