@@ -61,26 +61,73 @@ pub async fn json_object(req: &HttpRequest, payload: web::Payload) -> Result<Map
     }
 }
 
+/// The query string's pairs; 400 when it does not decode.
+fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, Problem> {
+    Ok(web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|_| Problem::bad_request("the query string does not decode"))?
+        .into_inner())
+}
+
+/// The first value of query parameter `name`, if present; 400 when the
+/// query string does not decode.
+pub fn optional_query_param(req: &HttpRequest, name: &str) -> Result<Option<String>, Problem> {
+    Ok(query_pairs(req)?.into_iter().find(|(key, _)| key == name).map(|(_, value)| value))
+}
+
 /// The first value of query parameter `name`; 400 when the query string
 /// does not decode or the parameter is absent.
 pub fn query_param(req: &HttpRequest, name: &str) -> Result<String, Problem> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map_err(|_| Problem::bad_request("the query string does not decode"))?
-        .into_inner();
-    pairs
-        .into_iter()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value)
-        .ok_or_else(|| Problem::bad_parameter(name, "is required"))
+    optional_query_param(req, name)?.ok_or_else(|| Problem::bad_parameter(name, "is required"))
+}
+
+/// `limit`: absent is `None` (the service's default); 400 when it is not an
+/// integer. Its range is the service's rule (422).
+pub fn limit_param(req: &HttpRequest) -> Result<Option<i64>, Problem> {
+    optional_query_param(req, "limit")?
+        .map(|text| text.parse::<i64>().map_err(|_| Problem::bad_parameter("limit", "must be an integer")))
+        .transpose()
 }
 
 /// A date in a query or path: 400 when it is not a real date, 422 when it
 /// is one outside the supported range.
 pub fn day_param(name: &str, text: &str) -> Result<Day, Problem> {
-    text.parse::<Day>().map_err(|error| match error {
-        DayError::Malformed => Problem::bad_parameter(name, error.to_string()),
-        DayError::OutOfRange => Problem::unprocessable(ValidationErrors::single(name, error.to_string())),
-    })
+    let [day] = day_params([(name, text)])?;
+    Ok(day)
+}
+
+/// Several dates at once, so every offending one is named: 400 when any is
+/// not a real date (naming those), else 422 when any is out of range.
+pub fn day_params<const N: usize>(params: [(&str, &str); N]) -> Result<[Day; N], Problem> {
+    let mut malformed = ValidationErrors::new();
+    let mut out_of_range = ValidationErrors::new();
+    let parsed = params.map(|(name, text)| {
+        text.parse::<Day>()
+            .map_err(|error| match error {
+                DayError::Malformed => malformed.add(name, error.to_string()),
+                DayError::OutOfRange => out_of_range.add(name, error.to_string()),
+            })
+            .ok()
+    });
+    if !malformed.is_empty() {
+        return Err(Problem::bad_parameters(malformed));
+    }
+    if !out_of_range.is_empty() {
+        return Err(Problem::unprocessable(out_of_range));
+    }
+    Ok(parsed.map(|day| day.unwrap_or_else(|| unreachable!("every failure was recorded"))))
+}
+
+/// The date of path segment `name`.
+pub fn path_day(req: &HttpRequest, name: &str) -> Result<Day, Problem> {
+    day_param(name, req.match_info().get(name).unwrap_or_default())
+}
+
+/// A date of query parameter `name`, or `default` when it is absent.
+pub fn optional_query_day(req: &HttpRequest, name: &str, default: impl FnOnce() -> Day) -> Result<Day, Problem> {
+    match optional_query_param(req, name)? {
+        Some(text) => day_param(name, &text),
+        None => Ok(default()),
+    }
 }
 
 /// An id in a path: 400 when it is not an i64.
@@ -101,6 +148,25 @@ pub fn ordered(errors: ValidationErrors, rank: impl Fn(&str) -> usize) -> Valida
     sorted
 }
 
+/// The rank of `field` in a body of top-level fields `top` (one of them a
+/// list) whose items have fields `item`: the top-level fields in order, then
+/// the list's items by index, each item's own fields in order
+/// (`items.3`, `items.3.day`, `items.3.meal`, ...).
+pub fn list_rank(field: &str, top: &[&str], item: &[&str]) -> usize {
+    if let Some(position) = top.iter().position(|known| *known == field) {
+        return position;
+    }
+    let mut parts = field.splitn(3, '.').skip(1);
+    let Some(index) = parts.next().and_then(|n| n.parse::<usize>().ok()) else {
+        return usize::MAX;
+    };
+    let within = match parts.next() {
+        None => 0,
+        Some(key) => item.iter().position(|known| *known == key).map_or(item.len() + 1, |p| p + 1),
+    };
+    top.len().saturating_add(index.saturating_mul(item.len() + 2)).saturating_add(within)
+}
+
 /// What a body held under an optional key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Optional<T> {
@@ -108,6 +174,16 @@ pub enum Optional<T> {
     Valid(T),
     /// Present with the wrong type; already reported.
     Invalid,
+}
+
+impl<T> Optional<T> {
+    /// The valid value; absent and invalid (already reported) are `None`.
+    pub fn valid(self) -> Option<T> {
+        match self {
+            Optional::Valid(value) => Some(value),
+            Optional::Absent | Optional::Invalid => None,
+        }
+    }
 }
 
 /// Typed access to the fields of one JSON object; every type mistake is
@@ -165,6 +241,11 @@ impl<'a> Fields<'a> {
         self.required(key, errors, "an integer id", Value::as_i64)
     }
 
+    /// A whole number (not an id: a count or an index).
+    pub fn integer(&self, key: &str, errors: &mut ValidationErrors) -> Option<i64> {
+        self.required(key, errors, "an integer", Value::as_i64)
+    }
+
     pub fn array(&self, key: &str, errors: &mut ValidationErrors) -> Option<&'a Vec<Value>> {
         self.required(key, errors, "an array", Value::as_array)
     }
@@ -195,18 +276,41 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// An id that may be absent; null reads as absent.
-    pub fn optional_id(&self, key: &str, errors: &mut ValidationErrors) -> Optional<i64> {
+    /// A field that may be absent; null reads as absent. `read` gives the
+    /// value or the message of its mistake.
+    fn optional<T>(
+        &self,
+        key: &str,
+        errors: &mut ValidationErrors,
+        read: impl FnOnce(&'a Value) -> Result<T, String>,
+    ) -> Optional<T> {
         match self.object.get(key) {
             None | Some(Value::Null) => Optional::Absent,
-            Some(value) => match value.as_i64() {
-                Some(id) => Optional::Valid(id),
-                None => {
-                    errors.add(self.path(key), "must be an integer id");
+            Some(value) => match read(value) {
+                Ok(value) => Optional::Valid(value),
+                Err(message) => {
+                    errors.add(self.path(key), message);
                     Optional::Invalid
                 }
             },
         }
+    }
+
+    pub fn optional_number(&self, key: &str, errors: &mut ValidationErrors) -> Optional<f64> {
+        self.optional(key, errors, |value| value.as_f64().ok_or_else(|| "must be a number".to_owned()))
+    }
+
+    /// A string the domain parses, or absent.
+    pub fn optional_parsed<T: FromStr<Err: ToString>>(&self, key: &str, errors: &mut ValidationErrors) -> Optional<T> {
+        self.optional(key, errors, |value| {
+            let text = value.as_str().ok_or_else(|| "must be a string".to_owned())?;
+            text.parse::<T>().map_err(|error| error.to_string())
+        })
+    }
+
+    /// An id that may be absent; null reads as absent.
+    pub fn optional_id(&self, key: &str, errors: &mut ValidationErrors) -> Optional<i64> {
+        self.optional(key, errors, |value| value.as_i64().ok_or_else(|| "must be an integer id".to_owned()))
     }
 }
 

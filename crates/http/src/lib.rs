@@ -5,6 +5,7 @@
 mod auth;
 mod input;
 mod observe;
+mod openapi;
 mod problem;
 mod routes;
 
@@ -22,9 +23,10 @@ use tracing_actix_web::TracingLogger;
 
 pub use input::BODY_LIMIT;
 pub use observe::{REQUEST_DURATION, REQUESTS_TOTAL};
+pub use openapi::document as openapi_document;
 pub use problem::{PROBLEM_JSON, Problem};
 
-use routes::{admin, foods, logs, ops};
+use routes::Access;
 
 /// The service as the delivery sees it: the cache store is chosen at run
 /// time (in-process or Redis).
@@ -69,8 +71,15 @@ pub fn app(
         .wrap(TracingLogger::default())
 }
 
-/// Registers the routes of this slice, the 404 and 405 problem answers and
-/// problem bodies for actix's own extractor errors.
+/// Every (method, path template) the route table holds, admin routes
+/// included, in registration order.
+pub fn route_list() -> Vec<(String, &'static str)> {
+    routes::table().iter().map(|route| (route.method.to_string(), route.path)).collect()
+}
+
+/// Registers every route of the table (the admin ones only with an admin
+/// token), the 404 and 405 problem answers and problem bodies for actix's
+/// own extractor errors.
 pub fn configure(state: HttpState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
         let admin_enabled = state.admin_token.is_some();
@@ -81,21 +90,24 @@ pub fn configure(state: HttpState) -> impl FnOnce(&mut web::ServiceConfig) {
                 web::JsonConfig::default().limit(BODY_LIMIT).error_handler(|error, _| json_problem(&error).into()),
             )
             .app_data(web::PathConfig::default().error_handler(|error, _| path_problem(&error).into()))
-            .app_data(web::QueryConfig::default().error_handler(|error, _| query_problem(&error).into()))
-            .service(endpoint("/healthz", "GET").route(web::get().to(ops::healthz)))
-            .service(endpoint("/readyz", "GET").route(web::get().to(ops::readyz)))
-            .service(endpoint("/metrics", "GET").route(web::get().to(ops::metrics)))
-            .service(endpoint("/v1/foods", "POST").route(web::post().to(foods::create)))
-            .service(endpoint("/v1/foods/{id}", "GET").route(web::get().to(foods::get)))
-            .service(
-                endpoint("/v1/logs", "GET, POST").route(web::get().to(logs::day)).route(web::post().to(logs::create)),
-            );
+            .app_data(web::QueryConfig::default().error_handler(|error, _| query_problem(&error).into()));
         // Without an admin token the admin routes do not exist: 404, not 401.
-        if admin_enabled {
-            config
-                .service(endpoint("/v1/admin/users", "POST").route(web::post().to(admin::create_user)))
-                .service(endpoint("/v1/admin/cache/invalidate", "POST").route(web::post().to(admin::invalidate)))
-                .service(endpoint("/v1/admin/cache/refresh", "POST").route(web::post().to(admin::refresh)));
+        let table: Vec<routes::Route> =
+            routes::table().into_iter().filter(|route| admin_enabled || route.access != Access::Admin).collect();
+        let mut paths: Vec<&str> = Vec::new();
+        for route in &table {
+            if !paths.contains(&route.path) {
+                paths.push(route.path);
+            }
+        }
+        for path in paths {
+            let on_path: Vec<&routes::Route> = table.iter().filter(|route| route.path == path).collect();
+            let mut methods: Vec<&str> = on_path.iter().map(|route| route.method.as_str()).collect();
+            methods.sort_unstable();
+            let resource = on_path
+                .iter()
+                .fold(endpoint(path, methods.join(", ")), |resource, route| resource.route(route.handler()));
+            config.service(resource);
         }
         config.default_service(web::to(|| async {
             Problem::new(StatusCode::NOT_FOUND, "no such route").error_response()
@@ -104,9 +116,11 @@ pub fn configure(state: HttpState) -> impl FnOnce(&mut web::ServiceConfig) {
 }
 
 /// A resource whose other methods answer 405 with `Allow`.
-fn endpoint(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path)
-        .default_service(web::to(move || async move { Problem::method_not_allowed(allow).error_response() }))
+fn endpoint(path: &str, allow: String) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || {
+        let allow = allow.clone();
+        async move { Problem::method_not_allowed(allow).error_response() }
+    }))
 }
 
 fn json_problem(error: &JsonPayloadError) -> Problem {

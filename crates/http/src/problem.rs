@@ -7,6 +7,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use macrotrack_domain::{FieldError, ValidationErrors};
 use macrotrack_service::{AuthError, GetError, ReadError, WriteError};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -18,7 +19,7 @@ pub struct Problem {
     status: StatusCode,
     detail: String,
     errors: Vec<FieldError>,
-    allow: Option<&'static str>,
+    allow: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -50,10 +51,12 @@ impl Problem {
 
     /// 400 naming the query or path parameter that does not parse.
     pub fn bad_parameter(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        let mut problem = Problem::bad_request(format!("{field}: {message}"));
-        problem.errors.push(FieldError { field: field.to_owned(), message });
-        problem
+        Problem::bad_parameters(ValidationErrors::single(field, message))
+    }
+
+    /// 400 naming every query or path parameter that does not parse.
+    pub fn bad_parameters(errors: ValidationErrors) -> Self {
+        Problem { errors: errors.errors().to_vec(), ..Problem::bad_request(errors.to_string()) }
     }
 
     pub fn unauthorized() -> Self {
@@ -64,11 +67,10 @@ impl Problem {
         Problem::new(StatusCode::NOT_FOUND, "no such resource")
     }
 
-    pub fn method_not_allowed(allow: &'static str) -> Self {
-        Problem {
-            allow: Some(allow),
-            ..Problem::new(StatusCode::METHOD_NOT_ALLOWED, format!("this resource answers {allow}"))
-        }
+    pub fn method_not_allowed(allow: impl Into<String>) -> Self {
+        let allow = allow.into();
+        let detail = format!("this resource answers {allow}");
+        Problem { allow: Some(allow), ..Problem::new(StatusCode::METHOD_NOT_ALLOWED, detail) }
     }
 
     pub fn unprocessable(errors: ValidationErrors) -> Self {
@@ -126,8 +128,8 @@ impl ResponseError for Problem {
         };
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if let Some(allow) = self.allow {
-            response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+        if let Some(allow) = self.allow.as_deref().and_then(|allow| HeaderValue::from_str(allow).ok()) {
+            response.insert_header((header::ALLOW, allow));
         }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
@@ -135,6 +137,31 @@ impl ResponseError for Problem {
         // Serializing plain strings and numbers cannot fail.
         response.body(serde_json::to_vec(&body).unwrap_or_default())
     }
+}
+
+/// An error answer (RFC 9457 problem details, `application/problem+json`).
+#[derive(JsonSchema)]
+#[schemars(rename = "Problem")]
+#[allow(dead_code)] // documentation only: `Body` is what is written
+pub struct ProblemDoc {
+    /// Always `about:blank`: the status says what happened.
+    r#type: String,
+    title: String,
+    #[schemars(range(min = 400, max = 599))]
+    status: u16,
+    detail: String,
+    /// Present (possibly empty) on 400 and 422: every offending field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldErrorDoc>,
+}
+
+/// One broken rule on one field, named by its dotted path (`entries.3.servings`).
+#[derive(JsonSchema)]
+#[schemars(rename = "FieldError")]
+#[allow(dead_code)]
+pub struct FieldErrorDoc {
+    field: String,
+    message: String,
 }
 
 impl From<WriteError> for Problem {

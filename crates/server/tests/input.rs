@@ -144,10 +144,18 @@ async fn unknown_routes_404_and_wrong_methods_405() {
         }
     }
     for (method, path, allow) in [
-        (Method::DELETE, "/v1/foods", "POST"),
-        (Method::GET, "/v1/foods", "POST"),
+        (Method::DELETE, "/v1/foods", "GET, POST"),
         (Method::PUT, "/v1/foods/1", "GET"),
+        (Method::PUT, "/v1/foods/frequent", "GET"),
         (Method::PATCH, "/v1/logs", "GET, POST"),
+        (Method::GET, "/v1/logs/1", "DELETE, PATCH"),
+        (Method::POST, "/v1/me", "DELETE, GET"),
+        (Method::GET, "/v1/me/targets", "PUT"),
+        (Method::GET, "/v1/days/2026-11-24/completion", "DELETE, PUT"),
+        (Method::POST, "/v1/days/2026-11-24", "GET"),
+        (Method::GET, "/v1/meal-plans/1/schedule", "POST"),
+        (Method::GET, "/v1/scheduled-plans/1", "DELETE"),
+        (Method::POST, "/openapi.json", "GET"),
         (Method::POST, "/healthz", "GET"),
         (Method::DELETE, "/metrics", "GET"),
         (Method::GET, "/v1/admin/users", "POST"),

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{UserId, ValidationErrors};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -9,8 +10,17 @@ use crate::input::{self, Fields};
 use crate::problem::Problem;
 use crate::{HttpState, auth};
 
-#[derive(Serialize)]
-struct CreatedUser {
+/// A user to create.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct CreateUserRequest {
+    /// 1 to 200 characters after trimming.
+    #[schemars(length(min = 1, max = 200))]
+    name: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct CreatedUser {
     id: UserId,
     name: String,
     token: String,
@@ -29,8 +39,25 @@ pub async fn create_user(
     Ok(HttpResponse::Created().json(CreatedUser { id: created.user.id, name: created.user.name, token: created.token }))
 }
 
-#[derive(Serialize)]
-struct Invalidated {
+/// Tags of one user to invalidate.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct InvalidateRequest {
+    user_id: i64,
+    /// Rendered tags of that user, e.g. `user_42`, `user_42_food`, `user_42_scheduled_2026-11-24`.
+    tags: Vec<String>,
+}
+
+/// A day of one user to re-read into the cache.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct RefreshRequest {
+    user_id: i64,
+    date: macrotrack_domain::Day,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Invalidated {
     invalidated: usize,
 }
 

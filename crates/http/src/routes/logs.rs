@@ -1,17 +1,59 @@
-//! `POST /v1/logs` (a batch, all or nothing), `GET /v1/logs?date=`.
+//! `POST /v1/logs` (a batch, all or nothing), `GET /v1/logs?date=`,
+//! `PATCH /v1/logs/{id}`, `DELETE /v1/logs/{id}`.
 
+use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::validation::MAX_BATCH;
-use macrotrack_domain::{LogEntryInput, NewLogEntry, ValidationErrors};
+use macrotrack_domain::{Day, LogEntry, LogEntryId, LogEntryInput, LogEntryPatch, Meal, NewLogEntry, ValidationErrors};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::input::{self, Fields, Optional};
 use crate::problem::Problem;
 use crate::{HttpState, auth};
 
-#[derive(Serialize)]
-struct Created {
-    entries: Vec<macrotrack_domain::LogEntry>,
+/// The logged entries.
+#[derive(Serialize, JsonSchema)]
+pub struct CreatedLogs {
+    /// In the order of the request.
+    entries: Vec<LogEntry>,
+}
+
+/// A batch of 1 to 100 entries, logged all or nothing.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct CreateLogsRequest {
+    #[schemars(length(min = 1, max = 100))]
+    entries: Vec<LogEntryRequest>,
+}
+
+/// One entry: exactly one of `food_id` and `recipe_id`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct LogEntryRequest {
+    date: Day,
+    meal: Meal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    food_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recipe_id: Option<i64>,
+    /// In (0, 100].
+    #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
+    servings: f64,
+}
+
+/// A change to a log entry: at least one field (null reads as absent).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct UpdateLogRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    date: Option<Day>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    meal: Option<Meal>,
+    /// In (0, 100].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
+    servings: Option<f64>,
 }
 
 /// An optional id. One present with the wrong type counts as present for
@@ -81,14 +123,61 @@ pub async fn create(
     let body = input::json_object(&req, payload).await?;
     let entries = parse(&body).map_err(Problem::unprocessable)?;
     let entries = state.service.create_log_entries(user, entries).await?;
-    Ok(HttpResponse::Created().json(Created { entries }))
+    Ok(HttpResponse::Created().json(CreatedLogs { entries }))
 }
 
+/// The hot path: a cache hit's stored JSON is the body as it is.
 pub async fn day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let date = input::day_param("date", &input::query_param(&req, "date")?)?;
-    let logs = state.service.day_logs(user, date).await?;
-    Ok(HttpResponse::Ok().json(logs))
+    let json = state.service.day_logs_json(user, date).await?;
+    Ok(HttpResponse::Ok().insert_header(ContentType::json()).body(json))
+}
+
+/// The patch's type mistakes and rule breaks, or the patch. No field to
+/// change is one error on the body itself (field `""`).
+fn patch(body: &serde_json::Map<String, serde_json::Value>) -> Result<LogEntryPatch, ValidationErrors> {
+    let fields = Fields::new(body);
+    let mut errors = ValidationErrors::new();
+    let date = fields.optional_parsed::<Day>("date", &mut errors);
+    let meal = fields.optional_parsed::<Meal>("meal", &mut errors);
+    let servings = fields.optional_number("servings", &mut errors);
+    let mistyped = [date == Optional::Invalid, meal == Optional::Invalid, servings == Optional::Invalid];
+    let (date, meal, servings) = (date.valid(), meal.valid(), servings.valid());
+    match LogEntryPatch::parse(date, meal, servings) {
+        Ok(patch) if errors.is_empty() => Ok(patch),
+        Ok(_) => Err(errors),
+        Err(rules) => {
+            // "No field" is not news when a field was there with a mistake.
+            let present = mistyped.contains(&true);
+            for rule in rules.errors() {
+                if !(present && rule.field.is_empty()) {
+                    errors.add(rule.field.clone(), rule.message.clone());
+                }
+            }
+            let rank = |field: &str| ["", "date", "meal", "servings"].iter().position(|known| *known == field);
+            Err(input::ordered(errors, |field| rank(field).unwrap_or(4)))
+        }
+    }
+}
+
+pub async fn update(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let id = input::id_param(&req, "id")?;
+    let body = input::json_object(&req, payload).await?;
+    let patch = patch(&body).map_err(Problem::unprocessable)?;
+    Ok(HttpResponse::Ok().json(state.service.update_log_entry(user, LogEntryId(id), patch).await?))
+}
+
+pub async fn delete(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let id = input::id_param(&req, "id")?;
+    state.service.delete_log_entry(user, LogEntryId(id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[cfg(test)]
@@ -134,6 +223,26 @@ mod tests {
 
     fn good_entry() -> Value {
         json!({"date": "2026-11-24", "meal": "lunch", "food_id": 1, "servings": 1})
+    }
+
+    fn patch_fields(body: Value) -> Vec<String> {
+        let Value::Object(body) = body else { unreachable!() };
+        patch(&body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
+    }
+
+    #[test]
+    fn patch_rules() {
+        assert_eq!(patch_fields(json!({})), [""]);
+        assert_eq!(patch_fields(json!({"date": null, "meal": null, "servings": null, "other": 1})), [""]);
+        assert_eq!(patch_fields(json!({"servings": 0})), ["servings"]);
+        assert_eq!(patch_fields(json!({"meal": "brunch"})), ["meal"]);
+        assert_eq!(
+            patch_fields(json!({"servings": "2", "meal": 1, "date": "2026-02-30"})),
+            ["date", "meal", "servings"]
+        );
+        assert_eq!(patch_fields(json!({"date": "2201-01-01", "servings": 100.01})), ["date", "servings"]);
+        let Value::Object(body) = json!({"meal": "snack", "date": null}) else { unreachable!() };
+        assert_eq!(patch(&body).unwrap().meal, Some(Meal::Snack));
     }
 
     #[test]

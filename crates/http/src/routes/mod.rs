@@ -1,6 +1,413 @@
-//! The routes of the contract, one module per resource family.
+//! The route table: the one list of every route of the API. `configure`
+//! registers the handlers from it and `openapi` writes the document from it,
+//! so a served route is always documented and a documented one served.
 
 pub mod admin;
+pub mod days;
 pub mod foods;
 pub mod logs;
+pub mod me;
 pub mod ops;
+pub mod plans;
+pub mod recipes;
+
+use actix_web::http::Method;
+use actix_web::web;
+use macrotrack_domain::{
+    Completion, DayDashboard, DayLogs, Food, FrequentFood, LogEntry, Macros, MealPlan, Recipe, ScheduleDay,
+    ScheduledPlan, Streak, Summary, User,
+};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+
+/// Writes the schema of one type into a generator (a `$ref` to it).
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// A user's bearer token.
+    User,
+    /// The admin token; without one configured the route is not served (404).
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+}
+
+/// What a parameter holds, which decides its schema and its failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An i64 id: 400 when it does not parse.
+    Id,
+    /// `YYYY-MM-DD`: 400 when it is not a real date, 422 out of range.
+    Date,
+    /// 1..=100, default 20: 400 when not an integer, 422 out of range.
+    Limit,
+    /// Free text.
+    Text,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub location: Location,
+    pub kind: Kind,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+/// The body of an answer.
+#[derive(Clone, Copy)]
+pub enum Content {
+    Json(SchemaFn),
+    /// Prometheus exposition text.
+    Text,
+    Empty,
+}
+
+/// One method on one path: its handler and everything the document says.
+pub struct Route {
+    pub method: Method,
+    /// actix and OpenAPI share the `{name}` template syntax.
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    pub params: Vec<Param>,
+    /// The JSON body the route reads, if any.
+    pub body: Option<SchemaFn>,
+    /// The answers that are not problems (usually one success).
+    pub answers: Vec<(u16, &'static str, Content)>,
+    /// Problem statuses beyond those implied by access, body and parameters.
+    pub also: Vec<u16>,
+    handler: fn() -> actix_web::Route,
+}
+
+impl Route {
+    fn new(
+        method: Method,
+        path: &'static str,
+        operation_id: &'static str,
+        summary: &'static str,
+        handler: fn() -> actix_web::Route,
+    ) -> Route {
+        Route {
+            method,
+            path,
+            operation_id,
+            summary,
+            access: Access::User,
+            params: path_params(path),
+            body: None,
+            answers: Vec::new(),
+            also: Vec::new(),
+            handler,
+        }
+    }
+
+    fn access(mut self, access: Access) -> Self {
+        self.access = access;
+        self
+    }
+
+    fn query(mut self, name: &'static str, kind: Kind, required: bool, description: &'static str) -> Self {
+        self.params.push(Param { name, location: Location::Query, kind, required, description });
+        self
+    }
+
+    fn limit(self) -> Self {
+        self.query("limit", Kind::Limit, false, "How many at most: 1 to 100 (default 20).")
+    }
+
+    fn body<T: JsonSchema>(mut self) -> Self {
+        self.body = Some(schema::<T>);
+        self
+    }
+
+    fn answers<T: JsonSchema>(mut self, status: u16, description: &'static str) -> Self {
+        self.answers.push((status, description, Content::Json(schema::<T>)));
+        self
+    }
+
+    fn answers_text(mut self, status: u16, description: &'static str) -> Self {
+        self.answers.push((status, description, Content::Text));
+        self
+    }
+
+    fn no_content(mut self, description: &'static str) -> Self {
+        self.answers.push((204, description, Content::Empty));
+        self
+    }
+
+    fn also(mut self, statuses: &[u16]) -> Self {
+        self.also.extend_from_slice(statuses);
+        self
+    }
+
+    /// The actix route: the handler behind a guard of this method.
+    pub fn handler(&self) -> actix_web::Route {
+        (self.handler)().method(self.method.clone())
+    }
+
+    /// Every problem status this route can answer, ascending.
+    pub fn problem_statuses(&self) -> Vec<u16> {
+        let mut statuses = self.also.clone();
+        match self.access {
+            Access::Public => {}
+            Access::User => statuses.extend([401, 503]),
+            Access::Admin => statuses.extend([401, 404, 503]),
+        }
+        if self.body.is_some() {
+            statuses.extend([400, 413, 415, 422]);
+        }
+        for param in &self.params {
+            statuses.push(400);
+            if matches!(param.kind, Kind::Date | Kind::Limit) {
+                statuses.push(422);
+            }
+        }
+        statuses.retain(|status| !self.answers.iter().any(|(answer, _, _)| answer == status));
+        statuses.sort_unstable();
+        statuses.dedup();
+        statuses
+    }
+}
+
+/// The `{name}` segments of a path: ids, except `{date}`.
+fn path_params(path: &'static str) -> Vec<Param> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            let (kind, description) = if name == "date" {
+                (Kind::Date, "A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31.")
+            } else {
+                (Kind::Id, "An id (i64).")
+            };
+            Param { name, location: Location::Path, kind, required: true, description }
+        })
+        .collect()
+}
+
+/// Every route, in registration order: a literal path comes before a
+/// templated one that would capture it (`/v1/foods/frequent` before
+/// `/v1/foods/{id}`).
+pub fn table() -> Vec<Route> {
+    use Method as M;
+    vec![
+        // Operations.
+        Route::new(M::GET, "/healthz", "healthz", "Whether the process serves", || web::route().to(ops::healthz))
+            .access(Access::Public)
+            .answers::<ops::Health>(200, "The process serves."),
+        Route::new(M::GET, "/readyz", "readyz", "Whether the database answers; reports the cache store", || {
+            web::route().to(ops::readyz)
+        })
+        .access(Access::Public)
+        .answers::<ops::Readiness>(200, "The database answers.")
+        .answers::<ops::Readiness>(503, "The database does not answer."),
+        Route::new(M::GET, "/metrics", "metrics", "Prometheus metrics", || web::route().to(ops::metrics))
+            .access(Access::Public)
+            .answers_text(200, "Prometheus text exposition.")
+            .also(&[404]),
+        Route::new(M::GET, "/openapi.json", "openapi", "This document", || web::route().to(ops::openapi))
+            .access(Access::Public)
+            .answers::<ops::OpenApiDocument>(200, "The OpenAPI 3.1 document of every route."),
+        // Admin.
+        Route::new(M::POST, "/v1/admin/users", "createUser", "Creates a user and returns their token once", || {
+            web::route().to(admin::create_user)
+        })
+        .access(Access::Admin)
+        .body::<admin::CreateUserRequest>()
+        .answers::<admin::CreatedUser>(201, "The user and their bearer token (shown only now)."),
+        Route::new(
+            M::POST,
+            "/v1/admin/cache/invalidate",
+            "invalidateCache",
+            "Invalidates rendered tags of a user",
+            || web::route().to(admin::invalidate),
+        )
+        .access(Access::Admin)
+        .body::<admin::InvalidateRequest>()
+        .answers::<admin::Invalidated>(200, "How many tags were invalidated."),
+        Route::new(
+            M::POST,
+            "/v1/admin/cache/refresh",
+            "refreshCache",
+            "Re-reads a user's day logs into the cache",
+            || web::route().to(admin::refresh),
+        )
+        .access(Access::Admin)
+        .body::<admin::RefreshRequest>()
+        .answers::<DayLogs>(200, "The day's logs, freshly read and stored."),
+        // The user.
+        Route::new(M::GET, "/v1/me", "getMe", "The user and their targets", || web::route().to(me::get))
+            .answers::<User>(200, "The user.")
+            .also(&[404]),
+        Route::new(M::PUT, "/v1/me/targets", "setTargets", "Sets the user's daily targets", || {
+            web::route().to(me::set_targets)
+        })
+        .body::<me::TargetsRequest>()
+        .answers::<Macros>(200, "The targets as stored (rounded).")
+        .also(&[404]),
+        Route::new(M::DELETE, "/v1/me", "deleteMe", "Deletes the user and all their data", || {
+            web::route().to(me::delete)
+        })
+        .no_content("Everything of the user is gone, cached copies included.")
+        .also(&[404]),
+        // Foods.
+        Route::new(M::GET, "/v1/foods", "searchFoods", "Visible foods whose name contains the query", || {
+            web::route().to(foods::search)
+        })
+        .query("query", Kind::Text, false, "Case-insensitive part of the name; absent or empty: every food.")
+        .limit()
+        .answers::<Vec<Food>>(200, "Foods ordered by name, then id."),
+        Route::new(M::POST, "/v1/foods", "createFood", "Creates a food of the user", || web::route().to(foods::create))
+            .body::<foods::CreateFoodRequest>()
+            .answers::<Food>(201, "The food (macros per serving)."),
+        Route::new(M::GET, "/v1/foods/frequent", "frequentFoods", "The user's most logged foods", || {
+            web::route().to(foods::frequent)
+        })
+        .limit()
+        .answers::<Vec<FrequentFood>>(200, "Most uses first, ties by food id."),
+        Route::new(M::GET, "/v1/foods/{id}", "getFood", "A global food or one of the user's own", || {
+            web::route().to(foods::get)
+        })
+        .answers::<Food>(200, "The food.")
+        .also(&[404]),
+        // Recipes.
+        Route::new(M::POST, "/v1/recipes", "createRecipe", "Creates a recipe of foods", || {
+            web::route().to(recipes::create)
+        })
+        .body::<recipes::CreateRecipeRequest>()
+        .answers::<Recipe>(201, "The recipe with its per-serving macros."),
+        Route::new(M::GET, "/v1/recipes/{id}", "getRecipe", "One of the user's recipes", || {
+            web::route().to(recipes::get)
+        })
+        .answers::<Recipe>(200, "The recipe.")
+        .also(&[404]),
+        // Logs.
+        Route::new(M::GET, "/v1/logs", "dayLogs", "A day's log entries and totals", || web::route().to(logs::day))
+            .query("date", Kind::Date, true, "The day, YYYY-MM-DD.")
+            .answers::<DayLogs>(200, "Entries ordered by meal, then id."),
+        Route::new(M::POST, "/v1/logs", "createLogs", "Logs a batch of entries, all or nothing", || {
+            web::route().to(logs::create)
+        })
+        .body::<logs::CreateLogsRequest>()
+        .answers::<logs::CreatedLogs>(201, "The entries, in the order of the request."),
+        Route::new(M::PATCH, "/v1/logs/{id}", "updateLog", "Changes an entry's date, meal or servings", || {
+            web::route().to(logs::update)
+        })
+        .body::<logs::UpdateLogRequest>()
+        .answers::<LogEntry>(200, "The entry with its macros recomputed.")
+        .also(&[404]),
+        Route::new(M::DELETE, "/v1/logs/{id}", "deleteLog", "Deletes an entry", || web::route().to(logs::delete))
+            .no_content("The entry is gone.")
+            .also(&[404]),
+        // Days.
+        Route::new(M::PUT, "/v1/days/{date}/completion", "completeDay", "Marks a day completed (idempotent)", || {
+            web::route().to(days::complete)
+        })
+        .answers::<Completion>(200, "The day is completed."),
+        Route::new(
+            M::DELETE,
+            "/v1/days/{date}/completion",
+            "undoDay",
+            "Undoes a day's completion (idempotent)",
+            || web::route().to(days::undo),
+        )
+        .answers::<Completion>(200, "The day is not completed."),
+        Route::new(M::GET, "/v1/streaks", "streaks", "Completed-day streaks", || web::route().to(days::streak))
+            .query("today", Kind::Date, false, "The day streaks are counted to (default: the server's UTC date).")
+            .answers::<Streak>(200, "The streaks."),
+        Route::new(M::GET, "/v1/summary", "summary", "Daily totals over at most 92 days", || {
+            web::route().to(days::summary)
+        })
+        .query("from", Kind::Date, true, "The first day, YYYY-MM-DD.")
+        .query("to", Kind::Date, true, "The last day (inclusive), at most 91 days after from.")
+        .answers::<Summary>(200, "One row per day that has entries, ordered by date."),
+        Route::new(M::GET, "/v1/days/{date}", "dashboard", "Everything a day screen shows", || {
+            web::route().to(days::dashboard)
+        })
+        .query("today", Kind::Date, false, "The day streaks are counted to (default: the server's UTC date).")
+        .answers::<DayDashboard>(200, "Logs, targets, what remains, the schedule and the streak.")
+        .also(&[404]),
+        // Meal plans and the schedule.
+        Route::new(M::POST, "/v1/meal-plans", "createMealPlan", "Creates a meal plan of recipes", || {
+            web::route().to(plans::create)
+        })
+        .body::<plans::CreateMealPlanRequest>()
+        .answers::<MealPlan>(201, "The plan."),
+        Route::new(M::GET, "/v1/meal-plans/{id}", "getMealPlan", "One of the user's meal plans", || {
+            web::route().to(plans::get)
+        })
+        .answers::<MealPlan>(200, "The plan.")
+        .also(&[404]),
+        Route::new(
+            M::POST,
+            "/v1/meal-plans/{id}/schedule",
+            "scheduleMealPlan",
+            "Places a plan on the calendar",
+            || web::route().to(plans::schedule),
+        )
+        .body::<plans::ScheduleRequest>()
+        .answers::<ScheduledPlan>(201, "The scheduled plan.")
+        .also(&[404, 409]),
+        Route::new(M::GET, "/v1/schedule", "scheduleDay", "What is scheduled on a day", || {
+            web::route().to(plans::schedule_day)
+        })
+        .query("date", Kind::Date, true, "The day, YYYY-MM-DD.")
+        .answers::<ScheduleDay>(200, "The covering plan and the day's meals."),
+        Route::new(M::DELETE, "/v1/scheduled-meals/{id}", "deleteScheduledMeal", "Deletes one scheduled meal", || {
+            web::route().to(plans::delete_meal)
+        })
+        .no_content("The meal is gone from the schedule.")
+        .also(&[404]),
+        Route::new(M::DELETE, "/v1/scheduled-plans/{id}", "deleteScheduledPlan", "Deletes a scheduled plan", || {
+            web::route().to(plans::delete_plan)
+        })
+        .no_content("The plan and its meals are gone from the schedule.")
+        .also(&[404]),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether actix's template `pattern` would match the literal `path`.
+    fn captures(pattern: &str, path: &str) -> bool {
+        let (a, b): (Vec<_>, Vec<_>) = (pattern.split('/').collect(), path.split('/').collect());
+        a.len() == b.len() && a.iter().zip(&b).all(|(p, s)| p == s || (p.starts_with('{') && !s.starts_with('{')))
+    }
+
+    #[test]
+    fn no_route_is_shadowed_by_an_earlier_template() {
+        let table = table();
+        for (i, later) in table.iter().enumerate() {
+            for earlier in &table[..i] {
+                if earlier.path != later.path {
+                    assert!(!captures(earlier.path, later.path), "{} shadows {}", earlier.path, later.path);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_method_and_path_once_each_operation_id_once() {
+        let table = table();
+        for (i, route) in table.iter().enumerate() {
+            for other in &table[i + 1..] {
+                assert!(!(route.method == other.method && route.path == other.path), "{} {}", route.method, route.path);
+                assert_ne!(route.operation_id, other.operation_id);
+            }
+            assert!(!route.answers.is_empty(), "{} {} answers nothing", route.method, route.path);
+        }
+    }
+}

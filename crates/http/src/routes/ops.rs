@@ -1,19 +1,33 @@
-//! Operations: `/healthz`, `/readyz`, `/metrics`. No authentication.
+//! Operations: `/healthz`, `/readyz`, `/metrics`, `/openapi.json`. No
+//! authentication.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 
 use crate::HttpState;
 use crate::problem::Problem;
 
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+#[derive(Serialize, JsonSchema)]
+pub struct Health {
+    /// Always `ok`.
+    status: &'static str,
 }
 
-#[derive(Serialize)]
-struct Readiness {
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// Whether the database and the cache store answer.
+#[derive(Serialize, JsonSchema)]
+pub struct Readiness {
+    #[schemars(extend("enum" = ["ok", "down"]))]
     database: &'static str,
+    #[schemars(extend("enum" = ["ok", "down", "in-process", "off"]))]
     cache: &'static str,
 }
 
@@ -34,4 +48,29 @@ pub async fn metrics(state: web::Data<HttpState>) -> Result<HttpResponse, Proble
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8")))
         .body(render()))
+}
+
+/// The schema of `/openapi.json`'s answer (its own meta-schema is OpenAPI's).
+pub struct OpenApiDocument;
+
+impl JsonSchema for OpenApiDocument {
+    fn schema_name() -> Cow<'static, str> {
+        "OpenApiDocument".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "required": ["openapi", "info", "paths"],
+            "properties": { "openapi": { "const": "3.1.0" } }
+        })
+    }
+}
+
+/// Built once: the route table does not change while the process runs.
+static DOCUMENT: LazyLock<Vec<u8>> =
+    LazyLock::new(|| serde_json::to_vec(&crate::openapi::document()).unwrap_or_default());
+
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(DOCUMENT.as_slice())
 }

@@ -1,0 +1,182 @@
+//! The OpenAPI 3.1 document, written from the route table (`routes::table`)
+//! with the schemas of the wire types (schemars, JSON Schema 2020-12, which
+//! OpenAPI 3.1 uses as it is) under `#/components/schemas`.
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use crate::problem::ProblemDoc;
+use crate::routes::{self, Access, Content, Kind, Location, Param, Route};
+
+/// Where the definitions live; every `$ref` points there.
+const COMPONENTS: &str = "/components/schemas";
+
+/// What each problem status means on this API.
+fn problem_description(status: u16) -> &'static str {
+    match status {
+        400 => "The body is not a JSON object, or a query or path parameter is missing or does not parse.",
+        401 => "The bearer token is missing or unknown.",
+        404 => "No such resource (another user's is missing too).",
+        409 => "The plan's days overlap another scheduled plan of the user.",
+        413 => "The body exceeds 256 KiB.",
+        415 => "The content type is not JSON.",
+        422 => "A well-formed request that breaks a rule; errors[] names every offending field.",
+        503 => "A backing service is unavailable; try again later.",
+        _ => "An error.",
+    }
+}
+
+fn param_schema(kind: Kind) -> Value {
+    match kind {
+        Kind::Id => json!({ "type": "integer", "format": "int64" }),
+        Kind::Date => json!({ "type": "string", "format": "date" }),
+        Kind::Limit => json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
+        Kind::Text => json!({ "type": "string" }),
+    }
+}
+
+fn parameter(param: &Param) -> Value {
+    json!({
+        "name": param.name,
+        "in": match param.location { Location::Path => "path", Location::Query => "query" },
+        "required": param.required,
+        "description": param.description,
+        "schema": param_schema(param.kind),
+    })
+}
+
+fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: &Value) -> Value {
+    let mut responses = Map::new();
+    for (status, description, content) in &route.answers {
+        let mut response = json!({ "description": description });
+        match content {
+            Content::Json(schema) => {
+                response["content"] = json!({ "application/json": { "schema": schema(generator) } });
+            }
+            Content::Text => {
+                response["content"] = json!({ "text/plain": { "schema": { "type": "string" } } });
+            }
+            Content::Empty => {}
+        }
+        responses.insert(status.to_string(), response);
+    }
+    for status in route.problem_statuses() {
+        let response = json!({
+            "description": problem_description(status),
+            "content": { crate::PROBLEM_JSON: { "schema": problem } },
+        });
+        responses.insert(status.to_string(), response);
+    }
+    let security = match route.access {
+        Access::Public => json!([]),
+        Access::User => json!([{ "userToken": [] }]),
+        Access::Admin => json!([{ "adminToken": [] }]),
+    };
+    let mut operation = json!({
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "security": security,
+        "responses": responses,
+    });
+    if !route.params.is_empty() {
+        operation["parameters"] = route.params.iter().map(parameter).collect();
+    }
+    if let Some(body) = route.body {
+        operation["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": body(generator) } } });
+    }
+    operation
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|settings| {
+            settings.definitions_path = COMPONENTS.into();
+            settings.meta_schema = None;
+        })
+        .for_serialize()
+        .into_generator();
+    let problem = generator.subschema_for::<ProblemDoc>().to_value();
+    let mut paths = Map::new();
+    for route in routes::table() {
+        let operation = operation(&route, &mut generator, &problem);
+        let item = paths.entry(route.path).or_insert_with(|| json!({}));
+        item[route.method.as_str().to_ascii_lowercase()] = operation;
+    }
+    let schemas = generator.take_definitions(true);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Macrotrack",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Nutrition macro tracking. Errors are application/problem+json (RFC 9457). \
+                A resource of another user answers 404 exactly as a missing one does.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "userToken": { "type": "http", "scheme": "bearer", "description": "A user's token." },
+                "adminToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "MACROTRACK_ADMIN_TOKEN; without it the admin routes answer 404.",
+                },
+            },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `$ref` in `value`.
+    fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.push(target);
+                }
+                map.values().for_each(|value| refs(value, found));
+            }
+            Value::Array(items) => items.iter().for_each(|value| refs(value, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_ref_resolves_under_components() {
+        let document = document();
+        assert_eq!(document["openapi"], "3.1.0");
+        let mut found = Vec::new();
+        refs(&document, &mut found);
+        assert!(found.len() > 20, "{found:?}");
+        for target in found {
+            let pointer = target.strip_prefix('#').expect("a local reference");
+            assert!(pointer.starts_with(COMPONENTS), "{target}");
+            assert!(document.pointer(pointer).is_some(), "{target} does not resolve");
+        }
+    }
+
+    #[test]
+    fn every_route_is_documented_with_its_statuses() {
+        let document = document();
+        for route in routes::table() {
+            let method = route.method.as_str().to_ascii_lowercase();
+            let operation = &document["paths"][route.path][&method];
+            assert!(operation.is_object(), "{method} {}", route.path);
+            let responses = operation["responses"].as_object().unwrap();
+            for (status, _, _) in &route.answers {
+                assert!(responses.contains_key(&status.to_string()));
+            }
+            if route.access == Access::User {
+                assert!(responses.contains_key("401"), "{method} {}", route.path);
+            }
+            for param in route.params.iter().filter(|param| param.location == Location::Path) {
+                assert!(route.path.contains(&format!("{{{}}}", param.name)));
+            }
+        }
+    }
+}

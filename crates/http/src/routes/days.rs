@@ -1,0 +1,52 @@
+//! `PUT|DELETE /v1/days/{date}/completion`, `GET /v1/streaks?today=`,
+//! `GET /v1/summary?from=&to=`, `GET /v1/days/{date}?today=`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::input;
+use crate::problem::Problem;
+use crate::{HttpState, auth};
+
+pub async fn complete(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let date = input::path_day(&req, "date")?;
+    Ok(HttpResponse::Ok().json(state.service.complete_day(user, date).await?))
+}
+
+pub async fn undo(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let date = input::path_day(&req, "date")?;
+    Ok(HttpResponse::Ok().json(state.service.undo_day(user, date).await?))
+}
+
+pub async fn streak(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let today = input::optional_query_day(&req, "today", || state.service.today())?;
+    Ok(HttpResponse::Ok().json(state.service.streak(user, today).await?))
+}
+
+pub async fn summary(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let from = input::optional_query_param(&req, "from")?;
+    let to = input::optional_query_param(&req, "to")?;
+    let [from, to] = match (from, to) {
+        (Some(from), Some(to)) => input::day_params([("from", &from), ("to", &to)])?,
+        (from, to) => {
+            let mut missing = macrotrack_domain::ValidationErrors::new();
+            for (name, value) in [("from", from), ("to", to)] {
+                if value.is_none() {
+                    missing.add(name, "is required");
+                }
+            }
+            return Err(Problem::bad_parameters(missing));
+        }
+    };
+    Ok(HttpResponse::Ok().json(state.service.summary(user, from, to).await?))
+}
+
+pub async fn dashboard(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let date = input::path_day(&req, "date")?;
+    let today = input::optional_query_day(&req, "today", || state.service.today())?;
+    Ok(HttpResponse::Ok().json(state.service.dashboard(user, date, today).await?))
+}

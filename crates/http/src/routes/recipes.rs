@@ -1,0 +1,154 @@
+//! `POST /v1/recipes`, `GET /v1/recipes/{id}`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use macrotrack_domain::{Amount, NewRecipe, RecipeId, RecipeInput, ValidationErrors};
+use schemars::JsonSchema;
+use serde_json::{Map, Value};
+
+use crate::input::{self, Fields};
+use crate::problem::Problem;
+use crate::{HttpState, auth};
+
+/// A recipe to create from foods.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct CreateRecipeRequest {
+    /// 1 to 200 characters after trimming.
+    #[schemars(length(min = 1, max = 200))]
+    name: String,
+    /// How many servings the ingredients make: in (0, 100].
+    #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
+    servings: f64,
+    /// 1 to 50 ingredients, kept in this order.
+    #[schemars(length(min = 1, max = 50))]
+    ingredients: Vec<IngredientRequest>,
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct IngredientRequest {
+    /// A global food or one of the user's own.
+    food_id: i64,
+    /// Servings of the food: in (0, 100].
+    #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
+    servings: f64,
+}
+
+/// The order errors are reported in: the top-level fields, then each
+/// item's by index, in field order.
+fn rank(field: &str) -> usize {
+    input::list_rank(field, &["name", "servings", "ingredients"], &["food_id", "servings"])
+}
+
+/// Every type and rule mistake of the body, or the validated recipe input.
+fn parse(body: &Map<String, Value>) -> Result<RecipeInput, ValidationErrors> {
+    let fields = Fields::new(body);
+    let mut errors = ValidationErrors::new();
+    let name = fields.string("name", &mut errors);
+    let servings = fields.number("servings", &mut errors);
+    // The recipe's servings divide its macros: a value inside (0, 100] that
+    // rounds to 0.00 would divide by zero (the domain's bound lets it through).
+    if servings.is_some_and(|value| value > 0.0 && Amount::round_from(value) == Some(Amount::ZERO)) {
+        errors.add("servings", "must be at least 0.01 after rounding to two decimals");
+    }
+    let mut item_errors = ValidationErrors::new();
+    let ingredients = fields.array("ingredients", &mut errors).map(|items| {
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| match item.as_object() {
+                Some(object) => {
+                    let fields = Fields::nested(object, &format!("ingredients.{index}"));
+                    (fields.id("food_id", &mut item_errors), fields.number("servings", &mut item_errors))
+                }
+                None => {
+                    item_errors.add(format!("ingredients.{index}"), "must be an object");
+                    (None, None)
+                }
+            })
+            .collect::<Vec<_>>()
+    });
+    let input = RecipeInput { name, servings, ingredients };
+    let rules = match NewRecipe::parse(input.clone()) {
+        Ok(_) if errors.is_empty() && item_errors.is_empty() => return Ok(input),
+        Ok(_) => ValidationErrors::new(),
+        Err(rules) => rules,
+    };
+    // A list of the wrong length is one error, not one per item.
+    if !rules.errors().iter().any(|error| error.field == "ingredients") {
+        errors.extend(item_errors);
+    }
+    errors.extend(rules);
+    Err(input::ordered(errors, rank))
+}
+
+pub async fn create(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let body = input::json_object(&req, payload).await?;
+    let recipe = parse(&body).map_err(Problem::unprocessable)?;
+    Ok(HttpResponse::Created().json(state.service.create_recipe(user, recipe).await?))
+}
+
+pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let id = input::id_param(&req, "id")?;
+    Ok(HttpResponse::Ok().json(state.service.recipe(user, RecipeId(id)).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields_of(body: Value) -> Vec<String> {
+        let Value::Object(body) = body else { unreachable!() };
+        parse(&body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
+    }
+
+    #[test]
+    fn every_offending_field_is_named_in_order() {
+        let body = json!({"name": " ", "servings": 0, "ingredients": [
+            {"food_id": 1, "servings": 1},
+            {"food_id": "1", "servings": 100.01},
+            3,
+            {"servings": "x"},
+        ]});
+        assert_eq!(
+            fields_of(body),
+            [
+                "name",
+                "servings",
+                "ingredients.1.food_id",
+                "ingredients.1.servings",
+                "ingredients.2",
+                "ingredients.3.food_id",
+                "ingredients.3.servings"
+            ]
+        );
+        assert_eq!(fields_of(json!({})), ["name", "servings", "ingredients"]);
+        // Found by schemathesis: 5e-324 is in (0, 100] but rounds to 0.00,
+        // the divisor of the per-serving macros.
+        for tiny in [5e-324, 0.001, 0.0049] {
+            let body = json!({"name": "x", "servings": tiny, "ingredients": [{"food_id": 1, "servings": 1}]});
+            assert_eq!(fields_of(body), ["servings"], "{tiny}");
+        }
+        assert_eq!(fields_of(json!({"name": "x", "servings": 1, "ingredients": []})), ["ingredients"]);
+        let many = vec![json!(7); 51];
+        assert_eq!(fields_of(json!({"name": "x", "servings": 1, "ingredients": many})), ["ingredients"]);
+    }
+
+    #[test]
+    fn a_valid_recipe_parses() {
+        let Value::Object(body) =
+            json!({"name": "Porridge", "servings": 2, "ingredients": [{"food_id": 1, "servings": 0.5}]})
+        else {
+            unreachable!()
+        };
+        assert!(parse(&body).is_ok());
+    }
+}
