@@ -89,6 +89,22 @@ async fn two_instances_sharing_redis_never_read_stale() {
     .await;
 }
 
+/// Every kind of mutation through one instance, each read at once through
+/// the other (both read and cached it before): targets, foods, logs and
+/// their edits, recipes, plans and schedules, completions, user deletion.
+#[actix_web::test]
+async fn every_mutation_on_one_instance_is_read_at_once_on_the_other() {
+    on_postgres_and_redis(|settings| async move {
+        let first = TestApp::with(settings.clone(), None).await;
+        let second = TestApp::with(settings, None).await;
+        let (one, two) = (first.client().await, second.client().await);
+        common::tour::tour(&one, &two).await;
+        // And the other way round, with a new user.
+        common::tour::tour(&two, &one).await;
+    })
+    .await;
+}
+
 /// The database going away mid-flight: 503 problems without internals,
 /// readiness says so, and nothing panics.
 #[actix_web::test]

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod tour;
+
 use std::path::PathBuf;
 
 use actix_http::Request;
@@ -140,6 +142,53 @@ where
     /// A request with a JSON body (`application/json`).
     pub async fn post(&self, uri: &str, token: Option<&str>, body: Value) -> Answer {
         self.send(with_token(TestRequest::post().uri(uri), token).set_json(body)).await
+    }
+
+    /// Any method with a JSON body (`application/json`).
+    pub async fn json(&self, method: Method, uri: &str, token: Option<&str>, body: Value) -> Answer {
+        self.send(with_token(TestRequest::default().method(method).uri(uri), token).set_json(body)).await
+    }
+
+    pub async fn put(&self, uri: &str, token: Option<&str>, body: Value) -> Answer {
+        self.json(Method::PUT, uri, token, body).await
+    }
+
+    pub async fn patch(&self, uri: &str, token: Option<&str>, body: Value) -> Answer {
+        self.json(Method::PATCH, uri, token, body).await
+    }
+
+    /// Any method without a body.
+    pub async fn bare(&self, method: Method, uri: &str, token: Option<&str>) -> Answer {
+        self.send(with_token(TestRequest::default().method(method).uri(uri), token)).await
+    }
+
+    pub async fn delete(&self, uri: &str, token: Option<&str>) -> Answer {
+        self.bare(Method::DELETE, uri, token).await
+    }
+
+    /// Asserts 204 with an empty body.
+    pub async fn deleted(&self, uri: &str, token: Option<&str>) {
+        let answer = self.delete(uri, token).await;
+        assert_eq!(answer.status.as_u16(), 204, "DELETE {uri}: {}", answer.text);
+        assert!(answer.text.is_empty(), "{}", answer.text);
+    }
+
+    /// A food of the user's own; its id.
+    pub async fn food(&self, token: Option<&str>, name: &str, calories: f64) -> i64 {
+        let body = serde_json::json!({"name": name, "serving_size": 100, "serving_unit": "g", "calories": calories, "protein_g": 10, "carbs_g": 20, "fat_g": 5});
+        self.post("/v1/foods", token, body).await.ok(201)["id"].as_i64().expect("id")
+    }
+
+    /// A recipe of one serving from `food` × 1; its id.
+    pub async fn recipe(&self, token: Option<&str>, name: &str, food: i64) -> i64 {
+        let body = serde_json::json!({"name": name, "servings": 1, "ingredients": [{"food_id": food, "servings": 1}]});
+        self.post("/v1/recipes", token, body).await.ok(201)["id"].as_i64().expect("id")
+    }
+
+    /// A plan of `days` days with `recipe` at lunch on day 0; its id.
+    pub async fn plan(&self, token: Option<&str>, days: i64, recipe: i64) -> i64 {
+        let body = serde_json::json!({"name": "Plan", "days": days, "items": [{"day": 0, "meal": "lunch", "recipe_id": recipe, "servings": 1}]});
+        self.post("/v1/meal-plans", token, body).await.ok(201)["id"].as_i64().expect("id")
     }
 
     /// A request with a raw body and the given content type (if any).
