@@ -134,7 +134,7 @@ Tag invalidation sets one generation whatever the number of entries under
 the tag, so its cost does not grow with them.
 ";
 
-fn target_dir(root: &Path) -> PathBuf {
+pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-const USERS: usize = 100;
+pub(crate) const USERS: usize = 100;
 const DAYS: usize = 30;
 const ENTRIES_PER_DAY: usize = 6;
 const ADMIN: &str = "bench-admin-token";
@@ -26,10 +26,12 @@ pub struct Measure {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub errors: u64,
+    /// wrk's own lines about failures, when there were any.
+    pub error_detail: String,
 }
 
 /// A server process, stopped when dropped.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -38,11 +40,11 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn wait_until_serving(port: u16) -> anyhow::Result<()> {
+pub(crate) fn wait_until_serving(port: u16) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
@@ -58,7 +60,7 @@ fn wait_until_serving(port: u16) -> anyhow::Result<()> {
     bail!("nothing serves on port {port} after 30 s")
 }
 
-fn curl(args: &[&str]) -> anyhow::Result<String> {
+pub(crate) fn curl(args: &[&str]) -> anyhow::Result<String> {
     let output = Command::new("curl").arg("-sf").args(args).output().context("running curl")?;
     if !output.status.success() {
         bail!("curl {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr));
@@ -81,11 +83,11 @@ fn dates() -> Vec<String> {
 }
 
 /// Creates the users and logs their days; returns their tokens.
-fn seed(base: &str) -> anyhow::Result<Vec<String>> {
-    println!("bench: seeding {USERS} users × {DAYS} days × {ENTRIES_PER_DAY} entries");
-    let mut tokens = Vec::with_capacity(USERS);
+pub(crate) fn seed(base: &str, users: usize) -> anyhow::Result<Vec<String>> {
+    println!("bench: seeding {users} users × {DAYS} days × {ENTRIES_PER_DAY} entries");
+    let mut tokens = Vec::with_capacity(users);
     let admin = format!("Authorization: Bearer {ADMIN}");
-    for user in 0..USERS {
+    for user in 0..users {
         let created = curl(&[
             "-X",
             "POST",
@@ -129,7 +131,7 @@ fn seed(base: &str) -> anyhow::Result<Vec<String>> {
 
 /// A wrk script spreading requests over every user and date; `writes` is
 /// the share of `POST /v1/logs` in the mix.
-fn script(dir: &Path, name: &str, tokens: &[String], path: &str, writes: f64) -> anyhow::Result<PathBuf> {
+pub(crate) fn script(dir: &Path, name: &str, tokens: &[String], path: &str, writes: f64) -> anyhow::Result<PathBuf> {
     let tokens: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
     let dates: Vec<String> = dates().iter().map(|d| format!("\"{d}\"")).collect();
     let lua = format!(
@@ -156,9 +158,9 @@ end
     Ok(file)
 }
 
-fn wrk(label: &str, url: &str, script: Option<&Path>, seconds: u32) -> anyhow::Result<Measure> {
+pub(crate) fn wrk(label: &str, url: &str, script: Option<&Path>, seconds: u32) -> anyhow::Result<Measure> {
     let mut command = Command::new("wrk");
-    command.args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{seconds}s"), "--latency"]);
+    command.args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{seconds}s"), "--latency", "--timeout", "10s"]);
     if let Some(script) = script {
         command.arg("-s").arg(script);
     }
@@ -193,6 +195,12 @@ fn wrk(label: &str, url: &str, script: Option<&Path>, seconds: u32) -> anyhow::R
         p50_ms: latency_ms("50%").unwrap_or(f64::NAN),
         p99_ms: latency_ms("99%").unwrap_or(f64::NAN),
         errors: non_2xx + socket_errors,
+        error_detail: text
+            .lines()
+            .filter(|line| line.contains("Non-2xx") || line.contains("Socket errors"))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join("; "),
     };
     println!(
         "bench: {label}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
@@ -202,13 +210,13 @@ fn wrk(label: &str, url: &str, script: Option<&Path>, seconds: u32) -> anyhow::R
 }
 
 /// Where a server keeps its data, and how it caches.
-struct Backend {
-    name: &'static str,
-    database_url: String,
-    redis_url: Option<String>,
+pub(crate) struct Backend {
+    pub(crate) name: &'static str,
+    pub(crate) database_url: String,
+    pub(crate) redis_url: Option<String>,
 }
 
-fn start_server(binary: &Path, backend: &Backend, cache_on: bool, port: u16) -> anyhow::Result<Server> {
+pub(crate) fn start_server(binary: &Path, backend: &Backend, cache_on: bool, port: u16) -> anyhow::Result<Server> {
     let mut command = Command::new(binary);
     command
         .env("MACROTRACK_BIND", format!("127.0.0.1:{port}"))
@@ -217,8 +225,10 @@ fn start_server(binary: &Path, backend: &Backend, cache_on: bool, port: u16) -> 
         .env("MACROTRACK_ADMIN_TOKEN", ADMIN)
         .env("MACROTRACK_LOG", "warn")
         .env_remove("REDIS_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(Stdio::null());
+    // Warnings and errors of the server go to a log beside its data, if any.
+    let log = std::env::temp_dir().join(format!("macrotrack-bench-{port}.log"));
+    command.stderr(std::fs::File::create(&log).map(Stdio::from).unwrap_or_else(|_| Stdio::null()));
     if let Some(redis) = &backend.redis_url {
         command.env("REDIS_URL", redis).env("MACROTRACK_REDIS_KEY_PREFIX", format!("bench{}:", std::process::id()));
     }
@@ -272,7 +282,7 @@ pub fn run(root: &Path, target: &Path) -> anyhow::Result<Vec<Measure>> {
         let port = free_port()?;
         let server = start_server(&binary, backend, true, port)?;
         let base = format!("http://127.0.0.1:{port}");
-        let tokens = seed(&base)?;
+        let tokens = seed(&base, USERS)?;
         if index == 0 {
             let sample = curl(&[
                 &format!("{base}/v1/logs?date=2026-10-01"),
@@ -333,7 +343,7 @@ fn baseline(target: &Path, body_size: usize) -> anyhow::Result<Measure> {
 }
 
 /// A fresh PostgreSQL database for the run, through psql, and how to drop it.
-fn postgres_database(work: &Path) -> anyhow::Result<(String, impl FnOnce())> {
+pub(crate) fn postgres_database(work: &Path) -> anyhow::Result<(String, impl FnOnce())> {
     let server = std::env::var("DATABASE_URL")
         .ok()
         .filter(|url| url.starts_with("postgres"))

@@ -3,6 +3,7 @@
 //! - `docs [--check]`: renders docs/caching-matrix.md from the service's
 //!   invalidation matrix; `--check` fails when the file is out of date.
 //! - `bench`: runs the benchmarks and writes docs/benchmarks.md.
+//! - `soak --minutes N`: a mixed load for N minutes; fails on errors or growing memory.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use anyhow::{Context, bail};
 mod bench;
 mod docs;
 mod load;
+mod soak;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,8 +27,13 @@ fn main() -> ExitCode {
             };
             bench::run(&root(), &parts)
         }
+        Some("soak") => {
+            let minutes =
+                args.iter().position(|a| a == "--minutes").and_then(|i| args.get(i + 1)).and_then(|m| m.parse().ok());
+            soak::run(&root(), &bench::target_dir(&root()), minutes.unwrap_or(10), args.iter().any(|a| a == "--debug"))
+        }
         _ => {
-            eprintln!("usage: cargo xtask docs [--check] | bench [--engine | --http]");
+            eprintln!("usage: cargo xtask docs [--check] | bench [--engine | --http] | soak [--minutes N] [--debug]");
             return ExitCode::from(2);
         }
     };
