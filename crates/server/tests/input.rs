@@ -5,7 +5,7 @@ mod common;
 
 use actix_web::http::Method;
 use common::TestApp;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn food() -> serde_json::Value {
     json!({"name": "Rice", "serving_size": 100, "serving_unit": "g", "calories": 130, "protein_g": 2.7, "carbs_g": 28, "fat_g": 0.3})
@@ -211,6 +211,91 @@ async fn any_value_in_any_field_is_201_or_422() {
                 assert!(matches!(answer.status.as_u16(), 201 | 422), "{uri} {body}: {} {}", answer.status, answer.text);
                 if answer.status == 422 {
                     answer.problem(422);
+                }
+            }
+        }
+    }
+}
+
+/// The same for every other body: any value in any field (top-level or in a
+/// list's item) is answered with its success, 409 or 422; never 400 or 5xx.
+#[actix_web::test]
+async fn any_value_in_any_field_of_every_other_body_is_never_400_or_5xx() {
+    let app = TestApp::sqlite().await;
+    let client = app.client().await;
+    let (_, token) = client.user("fuzz2").await;
+    let t = Some(token.as_str());
+    let recipe = client.recipe(t, "Fuzz soup", 1).await;
+    let plan = client.plan(t, 1, recipe).await;
+    let batch = json!({"entries": [{"date": "2026-11-24", "meal": "lunch", "food_id": 1, "servings": 1}]});
+    let log = client.post("/v1/logs", t, batch).await.ok(201)["entries"][0]["id"].as_i64().unwrap();
+    let values = [
+        json!(null),
+        json!(false),
+        json!(""),
+        json!("lunch"),
+        json!("2026-11-24"),
+        json!("2200-12-31"),
+        json!(-1),
+        json!(0),
+        json!(0.004),
+        json!(1),
+        json!(365),
+        json!(1e308),
+        json!(18_446_744_073_709_551_615u64),
+        json!(i64::MAX),
+        json!([]),
+        json!([1]),
+        json!({}),
+    ];
+    let routes = [
+        (
+            Method::PUT,
+            "/v1/me/targets".to_owned(),
+            json!({"calories": 1, "protein_g": 1, "carbs_g": 1, "fat_g": 1}),
+            200,
+        ),
+        (
+            Method::POST,
+            "/v1/recipes".to_owned(),
+            json!({"name": "r", "servings": 1, "ingredients": [{"food_id": 1, "servings": 1}]}),
+            201,
+        ),
+        (
+            Method::POST,
+            "/v1/meal-plans".to_owned(),
+            json!({"name": "p", "days": 1, "items": [{"day": 0, "meal": "lunch", "recipe_id": recipe, "servings": 1}]}),
+            201,
+        ),
+        (Method::POST, format!("/v1/meal-plans/{plan}/schedule"), json!({"start_date": "2026-11-24"}), 201),
+        (Method::PATCH, format!("/v1/logs/{log}"), json!({"date": "2026-11-24", "meal": "lunch", "servings": 1}), 200),
+    ];
+    for (method, uri, template, success) in routes {
+        // JSON pointers of every field, an item's fields included, and one unknown.
+        let mut pointers = vec!["/extra".to_owned()];
+        for (key, value) in template.as_object().unwrap() {
+            pointers.push(format!("/{key}"));
+            if let Some(item) = value.get(0).and_then(Value::as_object) {
+                pointers.push(format!("/{key}/0"));
+                pointers.extend(item.keys().map(|field| format!("/{key}/0/{field}")));
+            }
+        }
+        for pointer in &pointers {
+            for value in &values {
+                let mut body = template.clone();
+                match body.pointer_mut(pointer) {
+                    Some(slot) => *slot = value.clone(),
+                    None => body["extra"] = value.clone(),
+                }
+                let answer = client.json(method.clone(), &uri, t, body.clone()).await;
+                let status = answer.status.as_u16();
+                assert!(
+                    status == success || status == 409 || status == 422,
+                    "{method} {uri} {body}: {status} {}",
+                    answer.text
+                );
+                if status != success {
+                    answer.problem(status);
                 }
             }
         }

@@ -53,4 +53,8 @@ async fn the_readme_walk_through_works() {
     assert!(stdout.contains("\"calories\": 465.75"), "{stdout}");
     assert!(stdout.lines().any(|line| line.trim() == "2"), "the second entry is read at once:\n{stdout}");
     assert!(stdout.contains("\"status\": 422") && stdout.contains("entries.0.servings"), "{stdout}");
+    // The completed day on the day screen, and the document's routes.
+    assert!(stdout.contains(r#"{"completed":true,"totals":"#), "{stdout}");
+    assert!(stdout.contains(r#""streak":{"current":1,"longest":1,"last_completed":"2026-11-24"}"#), "{stdout}");
+    assert!(stdout.lines().any(|line| line == "/v1/days/{date}/completion"), "{stdout}");
 }
