@@ -144,6 +144,8 @@ async fn scheduling_conflicts_the_calendar_end_and_the_schedule_of_a_day() {
     let uri = format!("/v1/meal-plans/{plan}/schedule");
     client.raw(Method::POST, &uri, t, Some("text/plain"), "{}").await.problem(415);
     client.raw(Method::POST, &uri, t, Some("application/json"), "[]").await.problem(400);
+    let huge = json!({"start_date": "2030-01-01", "pad": "x".repeat(300 * 1024)}).to_string();
+    client.raw(Method::POST, &uri, t, Some("application/json"), huge).await.problem(413);
 
     for malformed in ["notadate", "2026-02-30", ""] {
         assert_eq!(client.get(&format!("/v1/schedule?date={malformed}"), t).await.problem(400), ["date"]);
