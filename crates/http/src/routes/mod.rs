@@ -1,6 +1,10 @@
 //! The route table: the one list of every route of the API. `configure`
 //! registers the handlers from it and `openapi` writes the document from it,
 //! so a served route is always documented and a documented one served.
+//!
+//! Bodies are read by hand (`input::Fields`, so every mistake is named);
+//! each route module also has `#[derive(JsonSchema)]` request structs that
+//! mirror what its reader accepts, used only for the document.
 
 pub mod admin;
 pub mod days;
