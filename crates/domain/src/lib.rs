@@ -26,9 +26,10 @@ pub use log::{DayLogs, LogEntry, LogEntryInput, LogEntryPatch, LogItem, NewLogEn
 pub use macros::Macros;
 pub use meal::Meal;
 pub use plan::{
-    MealPlan, MealPlanInput, MealPlanItem, MealPlanItemInput, NewMealPlan, ScheduleDay, ScheduledMeal, ScheduledPlan,
+    MAX_PLAN_DAYS, MAX_PLAN_ITEMS, MealPlan, MealPlanInput, MealPlanItem, MealPlanItemInput, NewMealPlan, ScheduleDay,
+    ScheduledMeal, ScheduledPlan,
 };
-pub use recipe::{Ingredient, NewRecipe, Recipe, RecipeInput};
+pub use recipe::{Ingredient, MAX_INGREDIENTS, NewRecipe, Recipe, RecipeInput};
 pub use streak::Streak;
 pub use summary::{FrequentFood, MAX_SUMMARY_DAYS, Summary, SummaryDay, check_frequent};
 pub use time::Timestamp;

@@ -96,7 +96,13 @@ impl Bound {
             let open = if self.min_exclusive { "(" } else { "[" };
             return Err(format!("must be in {open}{}, {}]", self.min, self.max));
         }
-        Amount::round_from(value).ok_or_else(|| "must be a finite number".to_owned())
+        let rounded = Amount::round_from(value).ok_or_else(|| "must be a finite number".to_owned())?;
+        // An open minimum must hold for the stored (rounded) value too: 0.001
+        // servings would be stored as 0.00 and divide by zero downstream.
+        if self.min_exclusive && rounded.to_f64() <= self.min {
+            return Err(format!("must be more than {} once rounded to two decimals", self.min));
+        }
+        Ok(rounded)
     }
 }
 
@@ -135,9 +141,10 @@ mod tests {
 
     #[test]
     fn bounds_apply_before_rounding() {
-        let cases: [(Bound, f64, Option<i64>); 10] = [
+        let cases: [(Bound, f64, Option<i64>); 11] = [
             (SERVINGS, 0.0, None),
-            (SERVINGS, 0.001, Some(0)),
+            (SERVINGS, 0.001, None),
+            (SERVINGS, 0.005, Some(1)),
             (SERVINGS, 100.0, Some(10000)),
             (SERVINGS, 100.004, None),
             (SERVINGS, -1.0, None),
