@@ -20,6 +20,14 @@ use macrotrack_ports::{CacheStore, OutboxId, Unavailable};
 
 use crate::Service;
 
+/// The drain, as rendered into docs/caching-matrix.md.
+pub(crate) const SAFETY_RULE: &str = "Every operation above except creating a food also writes a `cache_outbox` \
+row for its user in its own transaction, deleted once its targets were applied. A row that stays (the store was \
+down, or the process died between the commit and the invalidation) is drained by bumping that user's epoch, which \
+forgets every tier-1 and tier-2 entry of the user in O(1), and then deleted: at start-up before serving, and by \
+every instance's drainer for rows older than the grace (`Service::drain_outbox`, crates/service/src/outbox.rs). \
+This rule depends on no row above; see [reliability.md](reliability.md).";
+
 /// Rows asked for per query.
 const BATCH: u32 = 256;
 /// Queries per drain, so one call ends even while rows keep coming.
