@@ -9,6 +9,7 @@ pub use sea_orm_migration::MigratorTrait;
 
 mod m20261125_000001_core;
 mod m20261125_000002_recipes_plans;
+mod m20261201_000003_cache_outbox;
 mod seed;
 
 /// Every migration of the schema, oldest first.
@@ -18,6 +19,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_core::Migration), Box::new(m20261125_000002_recipes_plans::Migration)]
+        vec![
+            Box::new(m20261125_000001_core::Migration),
+            Box::new(m20261125_000002_recipes_plans::Migration),
+            Box::new(m20261201_000003_cache_outbox::Migration),
+        ]
     }
 }

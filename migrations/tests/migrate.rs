@@ -77,12 +77,33 @@ async fn recipe_migration_keeps_log_entries_and_their_ids_on_sqlite() {
         assert_eq!(count(&db, &sql).await, 1, "{index}");
     }
 
-    Migrator::down(&db, Some(1)).await.unwrap();
+    // Two steps: the outbox migration, then the second one.
+    Migrator::down(&db, Some(2)).await.unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM log_entries").await, 2);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'recipes'").await, 0);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'log_entries_user_id_date'").await, 1);
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM log_entries").await, 2);
+}
+
+/// The outbox has no foreign key (a deleted user's row outlives the user),
+/// an index on created_at, and goes away on its own when rolled back.
+#[tokio::test]
+async fn outbox_migration_adds_a_table_without_foreign_keys() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    db.execute_unprepared("PRAGMA foreign_keys = ON").await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    db.execute_unprepared("INSERT INTO cache_outbox (user_id, created_at) VALUES (424242, '2026-12-01T00:00:00Z')")
+        .await
+        .expect("a row for a user that does not exist");
+    let index = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'cache_outbox_created_at'";
+    assert_eq!(count(&db, index).await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_foreign_key_list('cache_outbox')").await, 0);
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'cache_outbox'").await, 0);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'recipes'").await, 1);
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM cache_outbox").await, 0);
 }
 
 async fn count_globals(db: &DatabaseConnection) -> i64 {

@@ -656,6 +656,21 @@ impl<S: CacheStore> Engine<S> {
         report
     }
 
+    /// Marks `targets` as not applied without trying the store: until a
+    /// retry applies them, reads of their users go to the source. For
+    /// invalidations known from outside this process (the outbox of a
+    /// previous process, read at start-up while the store is down).
+    pub fn distrust(&self, targets: &[Target]) {
+        if targets.is_empty() {
+            return;
+        }
+        let mut pending = lock(&self.inner.pending);
+        for target in targets {
+            pending.entry(target.user()).or_default().insert(*target);
+        }
+        self.inner.has_pending.store(true, Ordering::Release);
+    }
+
     /// One atomic bump of one user's targets.
     async fn apply(&self, targets: &BTreeSet<Target>) -> bool {
         if !self.inner.breaker.allow(self.inner.clock.now()) {

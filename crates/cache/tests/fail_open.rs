@@ -175,3 +175,43 @@ async fn failed_invalidation_is_kept_and_the_user_reads_the_source_until_applied
     assert_eq!(bumps.lock().unwrap().as_slice(), [vec![target.guard()]]);
     assert_eq!(engine.stats().failed_invalidations, 1);
 }
+
+/// Users distrusted from outside (a previous process's outbox) bypass the
+/// store, even though it holds a matching entry, until the bump is applied.
+#[tokio::test]
+async fn distrusted_users_read_the_source_until_their_epoch_is_bumped() {
+    let clock = Arc::new(TestClock::default());
+    let engine = memory_engine(clock);
+    let address = logs_address("2026-11-24");
+    let source = Arc::new(Source::default());
+    source.set(1);
+    engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    // The database changed behind the cache's back (the writer died).
+    source.set(2);
+    assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 1);
+
+    engine.distrust(&[Target::AllOfUser(USER)]);
+    assert!(engine.pending().contains_key(&USER));
+    // The next read retries the pending bump first (the store works), so it
+    // is applied and the stale entry is gone.
+    assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 2);
+    assert!(engine.pending().is_empty());
+    engine.distrust(&[]);
+    assert!(engine.pending().is_empty());
+}
+
+#[tokio::test]
+async fn distrusted_users_bypass_a_store_that_cannot_take_the_bump() {
+    let mut store = MockCacheStore::new();
+    store.expect_bump().returning(|_, _, _| Err(StoreError::Unavailable("down".into())));
+    store.expect_read().never();
+    let engine = engine_over(store, Arc::new(TestClock::default()), config());
+    engine.distrust(&[Target::AllOfUser(USER)]);
+    let source = Arc::new(Source::default());
+    source.set(3);
+    let address = logs_address("2026-11-24");
+    for _ in 0..3 {
+        assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 3);
+    }
+    assert_eq!(engine.stats().bypass, 3);
+}

@@ -2,16 +2,16 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{Day, UserId};
-use macrotrack_ports::{CompletionRepository, Unavailable};
+use macrotrack_ports::{Committed, CompletionRepository, Unavailable};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::entities::day_completion;
-use crate::{SeaOrmRepository, to_day, unavailable};
+use crate::{SeaOrmRepository, finish, outbox, to_day, unavailable};
 
 #[async_trait]
 impl CompletionRepository for SeaOrmRepository {
-    async fn complete_day(&self, user: UserId, date: Day) -> Result<(), Unavailable> {
+    async fn complete_day(&self, user: UserId, date: Day) -> Result<Committed<()>, Unavailable> {
         use day_completion::Column;
         // Insert-or-ignore: completing twice, even concurrently, is one row.
         let insert = Query::insert()
@@ -20,12 +20,23 @@ impl CompletionRepository for SeaOrmRepository {
             .values_panic([user.0.into(), date.date().into()])
             .on_conflict(OnConflict::columns([Column::UserId, Column::Date]).do_nothing().to_owned())
             .to_owned();
-        self.db.execute(&insert).await.map(|_| ()).map_err(unavailable)
+        let txn = self.begin_write().await?;
+        let done = async {
+            txn.execute(&insert).await.map_err(unavailable)?;
+            Ok(Committed::new((), outbox::record(&txn, user).await?))
+        }
+        .await;
+        finish(txn, done).await
     }
 
-    async fn undo_day(&self, user: UserId, date: Day) -> Result<(), Unavailable> {
-        day_completion::Entity::delete_by_id((user.0, date.date())).exec(&self.db).await.map_err(unavailable)?;
-        Ok(())
+    async fn undo_day(&self, user: UserId, date: Day) -> Result<Committed<()>, Unavailable> {
+        let txn = self.begin_write().await?;
+        let done = async {
+            day_completion::Entity::delete_by_id((user.0, date.date())).exec(&txn).await.map_err(unavailable)?;
+            Ok(Committed::new((), outbox::record(&txn, user).await?))
+        }
+        .await;
+        finish(txn, done).await
     }
 
     async fn completed_days(&self, user: UserId, until: Day) -> Result<Vec<Day>, Unavailable> {

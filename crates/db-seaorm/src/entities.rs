@@ -273,3 +273,23 @@ pub mod scheduled_meal {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod cache_outbox {
+    use sea_orm::entity::prelude::*;
+
+    /// A committed mutation whose cache invalidation may not be applied yet.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cache_outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// No foreign key: a deleted user's row must outlive the user.
+        pub user_id: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -24,6 +24,7 @@ pub mod entities;
 mod foods;
 mod log_changes;
 mod logs;
+mod outbox;
 mod plans;
 mod recipes;
 mod schedules;

@@ -8,7 +8,7 @@ use macrotrack_domain::{
     Amount, Day, DayLogs, FoodId, LogEntry, LogEntryId, LogEntryPatch, LogItem, NewLogEntry, RecipeId, SummaryDay,
     Timestamp, UserId,
 };
-use macrotrack_ports::{CreateLogsError, LogRepository, Unavailable};
+use macrotrack_ports::{Committed, CreateLogsError, LogRepository, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Qu
 use crate::entities::{day_completion, food_use, log_entry};
 use crate::foods::visible_food;
 use crate::recipes::own_recipe;
-use crate::{SeaOrmRepository, finish, log_changes, macros, to_day, to_meal, unavailable};
+use crate::{SeaOrmRepository, finish, log_changes, macros, outbox, to_day, to_meal, unavailable};
 
 #[async_trait]
 impl LogRepository for SeaOrmRepository {
@@ -25,10 +25,14 @@ impl LogRepository for SeaOrmRepository {
         user: UserId,
         entries: &[NewLogEntry],
         now: Timestamp,
-    ) -> Result<Vec<LogEntry>, CreateLogsError> {
-        // All or nothing: any error rolls the whole batch back.
+    ) -> Result<Committed<Vec<LogEntry>>, CreateLogsError> {
+        // All or nothing: any error rolls the whole batch back, its outbox row too.
         let txn = self.begin_write().await?;
-        let created = insert_batch(&txn, user, entries, now).await;
+        let created = async {
+            let created = insert_batch(&txn, user, entries, now).await?;
+            Ok(Committed::new(created, outbox::record(&txn, user).await?))
+        }
+        .await;
         finish(txn, created).await
     }
 
@@ -59,20 +63,45 @@ impl LogRepository for SeaOrmRepository {
         id: LogEntryId,
         patch: LogEntryPatch,
         now: Timestamp,
-    ) -> Result<Option<(LogEntry, LogEntry)>, Unavailable> {
+    ) -> Result<Option<Committed<(LogEntry, LogEntry)>>, Unavailable> {
         let txn = self.begin_write().await?;
-        let updated = log_changes::update(&txn, user, id, patch, now).await;
+        let updated = async {
+            let updated = log_changes::update(&txn, user, id, patch, now).await?;
+            outbox::record_some(&txn, user, updated).await
+        }
+        .await;
         finish(txn, updated).await
     }
 
-    async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<LogEntry>, Unavailable> {
+    async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<Committed<LogEntry>>, Unavailable> {
         let txn = self.begin_write().await?;
-        let deleted = log_changes::delete(&txn, user, id).await;
+        let deleted = async {
+            let deleted = log_changes::delete(&txn, user, id).await?;
+            outbox::record_some(&txn, user, deleted).await
+        }
+        .await;
         finish(txn, deleted).await
     }
 
     async fn summary(&self, user: UserId, from: Day, to: Day) -> Result<Vec<SummaryDay>, Unavailable> {
         log_changes::summary(&self.db, user, from, to).await
+    }
+}
+
+impl SeaOrmRepository {
+    /// `create_log_entries` without its outbox row: for the benchmark that
+    /// measures what the outbox costs, never for serving (a crash after
+    /// the commit would lose the batch's invalidation).
+    #[doc(hidden)]
+    pub async fn create_log_entries_without_outbox(
+        &self,
+        user: UserId,
+        entries: &[NewLogEntry],
+        now: Timestamp,
+    ) -> Result<Vec<LogEntry>, CreateLogsError> {
+        let txn = self.begin_write().await?;
+        let created = insert_batch(&txn, user, entries, now).await;
+        finish(txn, created).await
     }
 }
 

@@ -7,12 +7,12 @@ use macrotrack_domain::{
     Amount, Day, MealPlan, MealPlanId, MealPlanItem, NewMealPlan, RecipeId, ScheduleDay, ScheduledMealId,
     ScheduledPlan, ScheduledPlanId, UserId,
 };
-use macrotrack_ports::{CreatePlanError, PlanRepository, ScheduleError, Unavailable};
+use macrotrack_ports::{Committed, CreatePlanError, PlanRepository, ScheduleError, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entities::{meal_plan, meal_plan_item, recipe};
-use crate::{SeaOrmRepository, corrupt, finish, schedules, to_meal, unavailable};
+use crate::{SeaOrmRepository, corrupt, finish, outbox, schedules, to_meal, unavailable};
 
 #[async_trait]
 impl PlanRepository for SeaOrmRepository {
@@ -33,9 +33,13 @@ impl PlanRepository for SeaOrmRepository {
         user: UserId,
         plan: MealPlanId,
         start: Day,
-    ) -> Result<ScheduledPlan, ScheduleError> {
+    ) -> Result<Committed<ScheduledPlan>, ScheduleError> {
         let txn = self.begin_write().await?;
-        let scheduled = schedules::schedule(&txn, user, plan, start).await;
+        let scheduled = async {
+            let scheduled = schedules::schedule(&txn, user, plan, start).await?;
+            Ok(Committed::new(scheduled, outbox::record(&txn, user).await?))
+        }
+        .await;
         finish(txn, scheduled).await
     }
 
@@ -43,9 +47,17 @@ impl PlanRepository for SeaOrmRepository {
         schedules::day(&self.db, user, date).await
     }
 
-    async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<Option<Day>, Unavailable> {
+    async fn delete_scheduled_meal(
+        &self,
+        user: UserId,
+        id: ScheduledMealId,
+    ) -> Result<Option<Committed<Day>>, Unavailable> {
         let txn = self.begin_write().await?;
-        let deleted = schedules::delete_meal(&txn, user, id).await;
+        let deleted = async {
+            let deleted = schedules::delete_meal(&txn, user, id).await?;
+            outbox::record_some(&txn, user, deleted).await
+        }
+        .await;
         finish(txn, deleted).await
     }
 
@@ -53,9 +65,13 @@ impl PlanRepository for SeaOrmRepository {
         &self,
         user: UserId,
         id: ScheduledPlanId,
-    ) -> Result<Option<ScheduledPlan>, Unavailable> {
+    ) -> Result<Option<Committed<ScheduledPlan>>, Unavailable> {
         let txn = self.begin_write().await?;
-        let deleted = schedules::delete_plan(&txn, user, id).await;
+        let deleted = async {
+            let deleted = schedules::delete_plan(&txn, user, id).await?;
+            outbox::record_some(&txn, user, deleted).await
+        }
+        .await;
         finish(txn, deleted).await
     }
 }

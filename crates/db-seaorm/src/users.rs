@@ -3,13 +3,13 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use macrotrack_domain::{Amount, Macros, Timestamp, User, UserId};
-use macrotrack_ports::{StoredCredential, Unavailable, UserRepository};
+use macrotrack_ports::{Committed, StoredCredential, Unavailable, UserRepository};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entities::user;
-use crate::{SeaOrmRepository, finish, unavailable};
+use crate::{SeaOrmRepository, finish, outbox, unavailable};
 
 #[async_trait]
 impl UserRepository for SeaOrmRepository {
@@ -48,27 +48,37 @@ impl UserRepository for SeaOrmRepository {
         Ok(found.map(to_user))
     }
 
-    async fn set_targets(&self, user: UserId, targets: Macros) -> Result<bool, Unavailable> {
-        let updated = user::Entity::update_many()
-            .col_expr(user::Column::TargetCalories, Expr::value(targets.calories.hundredths()))
-            .col_expr(user::Column::TargetProteinG, Expr::value(targets.protein_g.hundredths()))
-            .col_expr(user::Column::TargetCarbsG, Expr::value(targets.carbs_g.hundredths()))
-            .col_expr(user::Column::TargetFatG, Expr::value(targets.fat_g.hundredths()))
-            .filter(user::Column::Id.eq(user.0))
-            .exec(&self.db)
-            .await
-            .map_err(unavailable)?;
-        Ok(updated.rows_affected > 0)
+    async fn set_targets(&self, user: UserId, targets: Macros) -> Result<Option<Committed<()>>, Unavailable> {
+        let txn = self.begin_write().await?;
+        let updated = async {
+            let updated = user::Entity::update_many()
+                .col_expr(user::Column::TargetCalories, Expr::value(targets.calories.hundredths()))
+                .col_expr(user::Column::TargetProteinG, Expr::value(targets.protein_g.hundredths()))
+                .col_expr(user::Column::TargetCarbsG, Expr::value(targets.carbs_g.hundredths()))
+                .col_expr(user::Column::TargetFatG, Expr::value(targets.fat_g.hundredths()))
+                .filter(user::Column::Id.eq(user.0))
+                .exec(&txn)
+                .await
+                .map_err(unavailable)?;
+            outbox::record_some(&txn, user, (updated.rows_affected > 0).then_some(())).await
+        }
+        .await;
+        finish(txn, updated).await
     }
 
-    async fn delete_user(&self, user: UserId) -> Result<bool, Unavailable> {
+    async fn delete_user(&self, user: UserId) -> Result<Option<Committed<()>>, Unavailable> {
         // Every table of a user's data cascades from users (foods, recipes
         // and plans through their owner, the rest through user_id), so one
         // statement removes it all; the foreign keys without a cascade are
         // checked when both sides are gone (see the second migration).
+        // The outbox row has no foreign key, so it survives the user.
         let txn = self.begin_write().await?;
-        let deleted = user::Entity::delete_by_id(user.0).exec(&txn).await.map_err(unavailable);
-        finish(txn, deleted.map(|result| result.rows_affected > 0)).await
+        let deleted = async {
+            let deleted = user::Entity::delete_by_id(user.0).exec(&txn).await.map_err(unavailable)?;
+            outbox::record_some(&txn, user, (deleted.rows_affected > 0).then_some(())).await
+        }
+        .await;
+        finish(txn, deleted).await
     }
 }
 

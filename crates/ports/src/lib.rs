@@ -2,10 +2,16 @@
 //! cache store and a clock. Each trait is named by the role it plays, each
 //! method says what an implementation MUST do, and each is mockable with
 //! mockall (`MockUserRepository`, `MockCacheStore`, ...).
+//!
+//! Every mutation the invalidation matrix covers writes one row to the
+//! cache outbox in its own transaction and returns its id with its value
+//! (`Committed`), so an invalidation that is never applied is not lost.
 
+mod outbox;
 mod repositories;
 mod store;
 
+pub use outbox::*;
 pub use repositories::*;
 pub use store::*;
 

@@ -7,6 +7,8 @@ use macrotrack_domain::{
     ScheduledPlanId, SummaryDay, Timestamp, User, UserId,
 };
 
+use crate::Committed;
+
 /// The database could not answer (down, timed out, broke a connection).
 /// Never carries input mistakes: those are typed per operation.
 #[derive(Debug, thiserror::Error)]
@@ -41,13 +43,15 @@ pub trait UserRepository: Send + Sync + 'static {
     /// MUST return the user with their targets, or `None` when absent.
     async fn user(&self, user: UserId) -> Result<Option<User>, Unavailable>;
 
-    /// MUST set the user's targets; `false` when the user does not exist.
-    async fn set_targets(&self, user: UserId, targets: Macros) -> Result<bool, Unavailable>;
+    /// MUST set the user's targets and write an outbox row for the user in
+    /// the same transaction; `None` (and no row) when the user does not exist.
+    async fn set_targets(&self, user: UserId, targets: Macros) -> Result<Option<Committed<()>>, Unavailable>;
 
     /// MUST delete the user and everything of theirs (foods, recipes, log
     /// entries, use counts, completions, plans, schedules) in one
-    /// transaction; `false` when the user did not exist.
-    async fn delete_user(&self, user: UserId) -> Result<bool, Unavailable>;
+    /// transaction, writing an outbox row for the user in it (the row
+    /// outlives the user); `None` (and no row) when the user did not exist.
+    async fn delete_user(&self, user: UserId) -> Result<Option<Committed<()>>, Unavailable>;
 }
 
 /// Stores the food catalogue: global foods and each user's own.
@@ -115,13 +119,14 @@ pub trait LogRepository: Send + Sync + 'static {
     /// entry's name and macros are the food's (global or own) or the
     /// recipe's (own) name and per-serving macros × servings
     /// (`Macros::times`) at this moment; each food entry adds a use to the
-    /// user's count for that food. Returns the entries in input order.
+    /// user's count for that food; and one outbox row for the user. Returns
+    /// the entries in input order.
     async fn create_log_entries(
         &self,
         user: UserId,
         entries: &[NewLogEntry],
         now: Timestamp,
-    ) -> Result<Vec<LogEntry>, CreateLogsError>;
+    ) -> Result<Committed<Vec<LogEntry>>, CreateLogsError>;
 
     /// MUST return the user's entries of `date` (ordered by meal then id)
     /// and whether the day is completed.
@@ -132,19 +137,21 @@ pub trait LogRepository: Send + Sync + 'static {
 
     /// MUST apply the patch to the user's entry and recompute its macro
     /// snapshot from the food's or recipe's current per-serving macros ×
-    /// the (new) servings, set `updated_at` to `now`, in one transaction.
-    /// Returns the entry before and after, or `None` when it is not theirs.
+    /// the (new) servings, set `updated_at` to `now`, and write an outbox
+    /// row, in one transaction. Returns the entry before and after, or
+    /// `None` (and no row) when it is not theirs.
     async fn update_log_entry(
         &self,
         user: UserId,
         id: LogEntryId,
         patch: LogEntryPatch,
         now: Timestamp,
-    ) -> Result<Option<(LogEntry, LogEntry)>, Unavailable>;
+    ) -> Result<Option<Committed<(LogEntry, LogEntry)>>, Unavailable>;
 
     /// MUST delete the user's entry and, for a food entry, take one use back
-    /// from the food's count, in one transaction. Returns the deleted entry.
-    async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<LogEntry>, Unavailable>;
+    /// from the food's count, and write an outbox row, in one transaction.
+    /// Returns the deleted entry, or `None` (and no row).
+    async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<Committed<LogEntry>>, Unavailable>;
 
     /// MUST return, for each date in `from..=to` that has entries, the
     /// round2 totals of its entries and their number, ordered by date.
@@ -155,11 +162,13 @@ pub trait LogRepository: Send + Sync + 'static {
 #[mockall::automock]
 #[async_trait]
 pub trait CompletionRepository: Send + Sync + 'static {
-    /// MUST mark the day completed (idempotent).
-    async fn complete_day(&self, user: UserId, date: Day) -> Result<(), Unavailable>;
+    /// MUST mark the day completed (idempotent) and write an outbox row, in
+    /// one transaction.
+    async fn complete_day(&self, user: UserId, date: Day) -> Result<Committed<()>, Unavailable>;
 
-    /// MUST unmark the day (idempotent).
-    async fn undo_day(&self, user: UserId, date: Day) -> Result<(), Unavailable>;
+    /// MUST unmark the day (idempotent) and write an outbox row, in one
+    /// transaction.
+    async fn undo_day(&self, user: UserId, date: Day) -> Result<Committed<()>, Unavailable>;
 
     /// MUST return every completed day of the user up to `until`, in any order.
     async fn completed_days(&self, user: UserId, until: Day) -> Result<Vec<Day>, Unavailable>;
@@ -204,27 +213,33 @@ pub trait PlanRepository: Send + Sync + 'static {
 
     /// MUST, in one transaction, refuse a schedule whose days
     /// `start..=start+days-1` overlap another scheduled plan of the user,
-    /// and otherwise create the scheduled plan and one scheduled meal per
-    /// item on `start + item.day`.
+    /// and otherwise create the scheduled plan, one scheduled meal per item
+    /// on `start + item.day`, and an outbox row.
     async fn schedule_meal_plan(
         &self,
         user: UserId,
         plan: MealPlanId,
         start: Day,
-    ) -> Result<ScheduledPlan, ScheduleError>;
+    ) -> Result<Committed<ScheduledPlan>, ScheduleError>;
 
     /// MUST return the scheduled plan covering `date` (even with no meals
     /// that day) and its meals of that date, each with `logged` true when
     /// the user has a log entry on that date with the same meal and recipe.
     async fn schedule_day(&self, user: UserId, date: Day) -> Result<ScheduleDay, Unavailable>;
 
-    /// MUST delete the user's scheduled meal; returns its date, or `None`.
-    async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<Option<Day>, Unavailable>;
+    /// MUST delete the user's scheduled meal and write an outbox row, in one
+    /// transaction; returns its date, or `None` (and no row).
+    async fn delete_scheduled_meal(
+        &self,
+        user: UserId,
+        id: ScheduledMealId,
+    ) -> Result<Option<Committed<Day>>, Unavailable>;
 
-    /// MUST delete the user's scheduled plan with all its meals; returns it, or `None`.
+    /// MUST delete the user's scheduled plan with all its meals and write an
+    /// outbox row, in one transaction; returns it, or `None` (and no row).
     async fn delete_scheduled_plan(
         &self,
         user: UserId,
         id: ScheduledPlanId,
-    ) -> Result<Option<ScheduledPlan>, Unavailable>;
+    ) -> Result<Option<Committed<ScheduledPlan>>, Unavailable>;
 }

@@ -22,9 +22,6 @@ use macrotrack_service::{Policies, Repositories, Service};
 pub use settings::{CacheMode, Settings};
 pub use telemetry::{init_logging, metrics_render};
 
-/// How often invalidations that could not reach the store are retried.
-const RETRY_PENDING_EVERY: Duration = Duration::from_secs(1);
-
 /// Connects the database and applies its migrations.
 pub async fn database(settings: &Settings) -> anyhow::Result<SeaOrmRepository> {
     let repository = SeaOrmRepository::connect(&DbConfig::new(settings.database_url.clone())).await?;
@@ -66,6 +63,8 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     state: HttpState,
+    /// Poll interval and grace of the outbox drainer.
+    outbox: (Duration, Duration),
 }
 
 /// Connects everything, binds `settings.bind` and prepares the server.
@@ -73,17 +72,22 @@ pub struct Application {
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
     let address = listener.local_addr().context("cannot read the bound address")?;
-    let state = HttpState {
-        service: service(&settings).await?,
-        admin_token: settings.admin_token().map(str::to_owned),
-        metrics: metrics_render(),
-    };
+    let service = service(&settings).await?;
+    // Before serving: a previous process may have died between a commit and
+    // its invalidation; forget those users (or, with the store down, keep
+    // them away from it until their epoch is bumped).
+    let recovered = service.recover_outbox().await.context("cannot drain the cache outbox")?;
+    if recovered != Default::default() {
+        tracing::info!(?recovered, "drained the cache outbox at start-up");
+    }
+    let state =
+        HttpState { service, admin_token: settings.admin_token().map(str::to_owned), metrics: metrics_render() };
     let app_state = state.clone();
     let server = HttpServer::new(move || macrotrack_http::app(app_state.clone()))
         .listen(listener)
         .with_context(|| format!("cannot listen on {address}"))?
         .run();
-    Ok(Application { address, server, state })
+    Ok(Application { address, server, state, outbox: (settings.outbox_poll(), settings.outbox_grace()) })
 }
 
 impl Application {
@@ -106,19 +110,14 @@ impl Application {
     }
 
     /// Serves until SIGTERM or Ctrl-C (actix drains in-flight requests),
-    /// retrying deferred cache invalidations meanwhile.
+    /// meanwhile retrying deferred cache invalidations and draining the
+    /// cache outbox (MACROTRACK_OUTBOX_POLL_MS, MACROTRACK_OUTBOX_GRACE_MS).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let engine = self.state.service.cache().clone();
-        let retry = async move {
-            let mut tick = tokio::time::interval(RETRY_PENDING_EVERY);
-            loop {
-                tick.tick().await;
-                engine.retry_pending().await;
-            }
-        };
+        let service = self.state.service.clone();
+        let (poll, grace) = self.outbox;
         tokio::select! {
             result = self.server => result,
-            () = retry => Ok(()),
+            () = service.drain_every(poll, grace) => Ok(()),
         }
     }
 }

@@ -55,6 +55,16 @@ pub struct Settings {
     #[arg(long, env = "MACROTRACK_CACHE_MIB", default_value_t = 64, global = true)]
     pub cache_mib: u64,
 
+    /// How often, in milliseconds, the cache outbox is drained (and
+    /// deferred invalidations retried).
+    #[arg(long, env = "MACROTRACK_OUTBOX_POLL_MS", default_value_t = 500, global = true)]
+    pub outbox_poll_ms: u64,
+
+    /// Age in milliseconds an outbox row must reach before a drain forgets
+    /// its user, so a mutation applying its own invalidation is left alone.
+    #[arg(long, env = "MACROTRACK_OUTBOX_GRACE_MS", default_value_t = 1000, global = true)]
+    pub outbox_grace_ms: u64,
+
     /// Bearer token of the /v1/admin routes. Unset: they answer 404.
     #[arg(long, env = "MACROTRACK_ADMIN_TOKEN", hide_env_values = true, global = true)]
     pub admin_token: Option<String>,
@@ -71,6 +81,8 @@ impl Default for Settings {
             redis_connect_timeout_ms: 1000,
             cache: CacheMode::On,
             cache_mib: 64,
+            outbox_poll_ms: 500,
+            outbox_grace_ms: 1000,
             admin_token: None,
         }
     }
@@ -94,6 +106,14 @@ impl Settings {
 
     pub fn redis_connect_timeout(&self) -> Duration {
         Duration::from_millis(self.redis_connect_timeout_ms.max(1))
+    }
+
+    pub fn outbox_poll(&self) -> Duration {
+        Duration::from_millis(self.outbox_poll_ms.max(1))
+    }
+
+    pub fn outbox_grace(&self) -> Duration {
+        Duration::from_millis(self.outbox_grace_ms)
     }
 
     pub fn uses_default_database(&self) -> bool {

@@ -2,6 +2,10 @@
 //! cache forgets: each mutation describes what it changed (`Facts`) and
 //! applies the matrix (`matrix::MATRIX`) after its transaction commits.
 //! Reads go through the cache engine with the policies of `Policies`.
+//!
+//! One safety rule stands outside the matrix (`outbox.rs`): a mutation's
+//! outbox row that was not marked done means its invalidation may be lost,
+//! and whoever drains it forgets everything of that user.
 
 mod admin;
 mod days;
@@ -9,6 +13,7 @@ mod errors;
 mod foods;
 mod logs;
 pub mod matrix;
+mod outbox;
 mod plans;
 mod policies;
 mod tokens;
@@ -21,8 +26,8 @@ use macrotrack_cache::{Check, Engine, Freshness, InvalidationReport, Policy, Sto
 use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::{Day, Timestamp, UserId};
 use macrotrack_ports::{
-    CacheStore, Clock, CompletionRepository, FoodRepository, LogRepository, PlanRepository, RecipeRepository,
-    Unavailable, UserRepository,
+    CacheStore, Clock, CompletionRepository, FoodRepository, LogRepository, OutboxId, OutboxRepository, PlanRepository,
+    RecipeRepository, Unavailable, UserRepository,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -30,6 +35,7 @@ use serde::de::DeserializeOwned;
 
 pub use errors::{AuthError, GetError, ReadError, WriteError};
 pub use matrix::{Facts, ItemKind, Matrix, Operation};
+pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
 pub use users::CreatedUser;
 
@@ -42,13 +48,20 @@ pub struct Repositories {
     pub logs: Arc<dyn LogRepository>,
     pub completions: Arc<dyn CompletionRepository>,
     pub plans: Arc<dyn PlanRepository>,
+    pub outbox: Arc<dyn OutboxRepository>,
 }
 
 impl Repositories {
     /// All roles played by one adapter (the SeaORM repository).
     pub fn from_one<R>(repository: R) -> Self
     where
-        R: UserRepository + FoodRepository + RecipeRepository + LogRepository + CompletionRepository + PlanRepository,
+        R: UserRepository
+            + FoodRepository
+            + RecipeRepository
+            + LogRepository
+            + CompletionRepository
+            + PlanRepository
+            + OutboxRepository,
     {
         let shared = Arc::new(repository);
         Repositories {
@@ -57,7 +70,8 @@ impl Repositories {
             recipes: shared.clone(),
             logs: shared.clone(),
             completions: shared.clone(),
-            plans: shared,
+            plans: shared.clone(),
+            outbox: shared,
         }
     }
 }
@@ -69,6 +83,7 @@ pub struct Service<S> {
     clock: Arc<dyn Clock>,
     policies: Policies,
     matrix: Matrix,
+    fault: Fault,
 }
 
 impl<S> Clone for Service<S> {
@@ -79,13 +94,14 @@ impl<S> Clone for Service<S> {
             clock: self.clock.clone(),
             policies: self.policies,
             matrix: self.matrix.clone(),
+            fault: self.fault,
         }
     }
 }
 
 impl<S: CacheStore> Service<S> {
     pub fn new(repos: Repositories, cache: Engine<S>, clock: Arc<dyn Clock>, policies: Policies) -> Self {
-        Service { repos, cache, clock, policies, matrix: Matrix::default() }
+        Service { repos, cache, clock, policies, matrix: Matrix::default(), fault: Fault::None }
     }
 
     /// Replaces the invalidation matrix (tests prove each rule is needed).
@@ -117,16 +133,30 @@ impl<S: CacheStore> Service<S> {
             .unwrap_or_else(|_| "2200-12-31".parse().unwrap_or_else(|_| unreachable!()))
     }
 
-    /// Applies the matrix row of `operation`: the one way use cases forget.
-    async fn forget(&self, operation: Operation, facts: Facts) -> InvalidationReport {
+    /// Applies the matrix row of `operation` after its commit: the one way
+    /// use cases forget. The mutation's outbox row is marked done only when
+    /// every target was applied; otherwise it stays for the drain
+    /// (`drain_outbox`), which survives this process.
+    async fn forget(&self, operation: Operation, facts: Facts, outbox: Option<OutboxId>) -> InvalidationReport {
+        if self.fault == Fault::SkipInvalidation {
+            return InvalidationReport::default();
+        }
         let targets: Vec<Target> = self.matrix.targets(operation, &facts).into_iter().collect();
         let report = self.cache.invalidate(&targets).await;
         if report.deferred > 0 {
             tracing::warn!(
                 ?operation,
                 deferred = report.deferred,
-                "invalidations deferred until the cache store answers"
+                ?outbox,
+                "invalidations deferred until the cache store answers; the outbox row stays"
             );
+        } else if let Some(outbox) = outbox
+            && let Err(error) = self.repos.outbox.done(outbox).await
+        {
+            // The mutation committed and the cache forgot it: only the
+            // bookkeeping failed. The row stays, and a drain forgets the
+            // user once more, which is wasteful but never stale.
+            tracing::warn!(%error, %outbox, "could not mark an outbox row done");
         }
         report
     }

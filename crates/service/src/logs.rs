@@ -40,8 +40,8 @@ impl<S: CacheStore> Service<S> {
                 CreateLogsError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
             })?;
         let touched = entries.iter().map(|entry| (entry.date, item_kind(entry.item)));
-        self.forget(Operation::CreateLogEntries, Facts::touched(user, touched)).await;
-        Ok(created)
+        self.forget(Operation::CreateLogEntries, Facts::touched(user, touched), Some(created.outbox)).await;
+        Ok(created.value)
     }
 
     /// Changes servings, meal or date; the snapshot is recomputed.
@@ -51,16 +51,19 @@ impl<S: CacheStore> Service<S> {
         id: LogEntryId,
         patch: LogEntryPatch,
     ) -> Result<LogEntry, WriteError> {
-        let (before, after) =
+        let updated =
             self.repos.logs.update_log_entry(user, id, patch, self.now()).await?.ok_or(WriteError::NotFound)?;
+        let (before, after) = updated.value;
         let kind = entry_kind(&before);
-        self.forget(Operation::UpdateLogEntry, Facts::touched(user, [(before.date, kind), (after.date, kind)])).await;
+        let facts = Facts::touched(user, [(before.date, kind), (after.date, kind)]);
+        self.forget(Operation::UpdateLogEntry, facts, Some(updated.outbox)).await;
         Ok(after)
     }
 
     pub async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<(), WriteError> {
         let deleted = self.repos.logs.delete_log_entry(user, id).await?.ok_or(WriteError::NotFound)?;
-        self.forget(Operation::DeleteLogEntry, Facts::touched(user, [(deleted.date, entry_kind(&deleted))])).await;
+        let facts = Facts::touched(user, [(deleted.value.date, entry_kind(&deleted.value))]);
+        self.forget(Operation::DeleteLogEntry, facts, Some(deleted.outbox)).await;
         Ok(())
     }
 

@@ -288,6 +288,9 @@ impl Matrix {
         for (operation, item, why) in LEFT_OUT {
             out.push_str(&format!("| {} | {item} | {why} |\n", operation.describe()));
         }
+        out.push_str("\n## Outside the matrix\n\n");
+        out.push_str(crate::outbox::SAFETY_RULE);
+        out.push('\n');
         out
     }
 

@@ -42,8 +42,8 @@ impl<S: CacheStore> Service<S> {
             }
             ScheduleError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
         })?;
-        self.forget(Operation::ScheduleMealPlan, Facts::user(user)).await;
-        Ok(scheduled)
+        self.forget(Operation::ScheduleMealPlan, Facts::user(user), Some(scheduled.outbox)).await;
+        Ok(scheduled.value)
     }
 
     /// What is scheduled on `date` (tier 2, tags `user`, `user_scheduled`, `user_scheduled_DATE`).
@@ -57,14 +57,14 @@ impl<S: CacheStore> Service<S> {
     }
 
     pub async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<(), WriteError> {
-        let date = self.repos.plans.delete_scheduled_meal(user, id).await?.ok_or(WriteError::NotFound)?;
-        self.forget(Operation::DeleteScheduledMeal, Facts::day(user, date)).await;
+        let deleted = self.repos.plans.delete_scheduled_meal(user, id).await?.ok_or(WriteError::NotFound)?;
+        self.forget(Operation::DeleteScheduledMeal, Facts::day(user, deleted.value), Some(deleted.outbox)).await;
         Ok(())
     }
 
     pub async fn delete_scheduled_plan(&self, user: UserId, id: ScheduledPlanId) -> Result<(), WriteError> {
-        self.repos.plans.delete_scheduled_plan(user, id).await?.ok_or(WriteError::NotFound)?;
-        self.forget(Operation::DeleteScheduledPlan, Facts::user(user)).await;
+        let deleted = self.repos.plans.delete_scheduled_plan(user, id).await?.ok_or(WriteError::NotFound)?;
+        self.forget(Operation::DeleteScheduledPlan, Facts::user(user), Some(deleted.outbox)).await;
         Ok(())
     }
 }

@@ -48,19 +48,15 @@ impl<S: CacheStore> Service<S> {
     }
 
     pub async fn set_targets(&self, user: UserId, targets: Macros) -> Result<Macros, WriteError> {
-        if !self.repos.users.set_targets(user, targets).await? {
-            return Err(WriteError::NotFound);
-        }
-        self.forget(Operation::SetTargets, Facts::user(user)).await;
+        let committed = self.repos.users.set_targets(user, targets).await?.ok_or(WriteError::NotFound)?;
+        self.forget(Operation::SetTargets, Facts::user(user), Some(committed.outbox)).await;
         Ok(targets)
     }
 
     /// Deletes the user, all their data and every cached copy of it.
     pub async fn delete_user(&self, user: UserId) -> Result<(), WriteError> {
-        if !self.repos.users.delete_user(user).await? {
-            return Err(WriteError::NotFound);
-        }
-        self.forget(Operation::DeleteUser, Facts::user(user)).await;
+        let committed = self.repos.users.delete_user(user).await?.ok_or(WriteError::NotFound)?;
+        self.forget(Operation::DeleteUser, Facts::user(user), Some(committed.outbox)).await;
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! Every mutation against mocked ports: the exact set of keys and tags it
 //! asks the cache store to forget (nothing missing, nothing extra), and that
 //! a failed write forgets nothing. Expected sets are written out by hand
-//! from the cache contract, independently of the matrix data.
+//! from the cache contract, independently of the matrix data. (What happens
+//! to each mutation's outbox row is in `outbox.rs`.)
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -12,12 +13,18 @@ use macrotrack_domain::{
     NewLogEntry, RecipeId, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
 };
 use macrotrack_ports::{
-    CreateLogsError, MockCacheStore, MockCompletionRepository, MockFoodRepository, MockLogRepository,
-    MockPlanRepository, MockRecipeRepository, MockUserRepository, SystemClock, Unavailable,
+    Committed, CreateLogsError, MockCacheStore, MockCompletionRepository, MockFoodRepository, MockLogRepository,
+    MockOutboxRepository, MockPlanRepository, MockRecipeRepository, MockUserRepository, OutboxId, SystemClock,
+    Unavailable,
 };
 use macrotrack_service::{Policies, Repositories, Service, WriteError};
 
 const USER: UserId = UserId(42);
+
+/// The outbox row every mocked mutation reports.
+fn committed<T>(value: T) -> Committed<T> {
+    Committed::new(value, OutboxId(7))
+}
 
 fn day(text: &str) -> Day {
     text.parse().unwrap()
@@ -55,11 +62,13 @@ struct Mocks {
     logs: MockLogRepository,
     completions: MockCompletionRepository,
     plans: MockPlanRepository,
+    outbox: MockOutboxRepository,
 }
 
 /// A service over the mocks and a store that records what is forgotten:
 /// guard keys bumped and entry keys deleted.
-fn service(mocks: Mocks) -> (Service<MockCacheStore>, Arc<Mutex<BTreeSet<String>>>) {
+fn service(mut mocks: Mocks) -> (Service<MockCacheStore>, Arc<Mutex<BTreeSet<String>>>) {
+    mocks.outbox.expect_done().returning(|_| Ok(()));
     let forgotten = Arc::new(Mutex::new(BTreeSet::new()));
     let mut store = MockCacheStore::new();
     let sink = forgotten.clone();
@@ -76,6 +85,7 @@ fn service(mocks: Mocks) -> (Service<MockCacheStore>, Arc<Mutex<BTreeSet<String>
         logs: Arc::new(mocks.logs),
         completions: Arc::new(mocks.completions),
         plans: Arc::new(mocks.plans),
+        outbox: Arc::new(mocks.outbox),
     };
     let engine = Engine::new(store, Arc::new(SystemClock), EngineConfig::default());
     (Service::new(repos, engine, Arc::new(SystemClock), Policies::default()), forgotten)
@@ -100,7 +110,9 @@ const EPOCH: &str = "macro:{user:42}:epoch";
 
 fn creating(mocks: &mut Mocks) {
     mocks.logs.expect_create_log_entries().times(1).returning(|_, entries, _| {
-        Ok(entries.iter().enumerate().map(|(i, e)| entry(i as i64 + 1, &e.date.to_string(), e.item)).collect())
+        Ok(committed(
+            entries.iter().enumerate().map(|(i, e)| entry(i as i64 + 1, &e.date.to_string(), e.item)).collect(),
+        ))
     });
 }
 
@@ -133,10 +145,10 @@ async fn recipe_batch_forgets_the_schedule_of_its_dates_not_user_food() {
 async fn update_moving_a_recipe_entry_forgets_both_dates() {
     let mut mocks = Mocks::default();
     mocks.logs.expect_update_log_entry().times(1).returning(|_, id, _, _| {
-        Ok(Some((
+        Ok(Some(committed((
             entry(id.0, "2026-11-24", LogItem::Recipe(RecipeId(1))),
             entry(id.0, "2026-11-25", LogItem::Recipe(RecipeId(1))),
-        )))
+        ))))
     });
     let (service, forgotten) = service(mocks);
     let patch = LogEntryPatch { date: Some(day("2026-11-25")), ..LogEntryPatch::default() };
@@ -148,10 +160,10 @@ async fn update_moving_a_recipe_entry_forgets_both_dates() {
 async fn update_of_a_food_entry_in_place() {
     let mut mocks = Mocks::default();
     mocks.logs.expect_update_log_entry().times(1).returning(|_, id, _, _| {
-        Ok(Some((
+        Ok(Some(committed((
             entry(id.0, "2026-11-24", LogItem::Food(FoodId(1))),
             entry(id.0, "2026-11-24", LogItem::Food(FoodId(1))),
-        )))
+        ))))
     });
     let (service, forgotten) = service(mocks);
     let patch = LogEntryPatch { servings: Some(Amount::from_hundredths(250)), ..LogEntryPatch::default() };
@@ -167,7 +179,7 @@ async fn delete_of_a_food_entry() {
         .logs
         .expect_delete_log_entry()
         .times(1)
-        .returning(|_, id| Ok(Some(entry(id.0, "2026-11-24", LogItem::Food(FoodId(1))))));
+        .returning(|_, id| Ok(Some(committed(entry(id.0, "2026-11-24", LogItem::Food(FoodId(1)))))));
     let (service, forgotten) = service(mocks);
     service.delete_log_entry(USER, LogEntryId(5)).await.unwrap();
     assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, FOOD, LOGS]));
@@ -180,7 +192,7 @@ async fn delete_of_a_recipe_entry() {
         .logs
         .expect_delete_log_entry()
         .times(1)
-        .returning(|_, id| Ok(Some(entry(id.0, "2026-11-24", LogItem::Recipe(RecipeId(1))))));
+        .returning(|_, id| Ok(Some(committed(entry(id.0, "2026-11-24", LogItem::Recipe(RecipeId(1)))))));
     let (service, forgotten) = service(mocks);
     service.delete_log_entry(USER, LogEntryId(5)).await.unwrap();
     assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, LOGS, SCHED_24]));
@@ -190,8 +202,8 @@ async fn delete_of_a_recipe_entry() {
 async fn complete_and_undo_a_day() {
     for undo in [false, true] {
         let mut mocks = Mocks::default();
-        mocks.completions.expect_complete_day().returning(|_, _| Ok(()));
-        mocks.completions.expect_undo_day().returning(|_, _| Ok(()));
+        mocks.completions.expect_complete_day().returning(|_, _| Ok(committed(())));
+        mocks.completions.expect_undo_day().returning(|_, _| Ok(committed(())));
         let (service, forgotten) = service(mocks);
         if undo {
             service.undo_day(USER, day("2026-11-24")).await.unwrap();
@@ -234,7 +246,7 @@ async fn create_food() {
 #[tokio::test]
 async fn set_targets() {
     let mut mocks = Mocks::default();
-    mocks.users.expect_set_targets().times(1).returning(|_, _| Ok(true));
+    mocks.users.expect_set_targets().times(1).returning(|_, _| Ok(Some(committed(()))));
     let (service, forgotten) = service(mocks);
     service.set_targets(USER, Macros::default()).await.unwrap();
     assert_eq!(*forgotten.lock().unwrap(), set(&[USER_TAG]));
@@ -253,7 +265,7 @@ fn scheduled_plan() -> ScheduledPlan {
 #[tokio::test]
 async fn schedule_a_meal_plan() {
     let mut mocks = Mocks::default();
-    mocks.plans.expect_schedule_meal_plan().times(1).returning(|_, _, _| Ok(scheduled_plan()));
+    mocks.plans.expect_schedule_meal_plan().times(1).returning(|_, _, _| Ok(committed(scheduled_plan())));
     let (service, forgotten) = service(mocks);
     service.schedule_meal_plan(USER, MealPlanId(2), day("2026-11-24")).await.unwrap();
     assert_eq!(*forgotten.lock().unwrap(), set(&[SCHED]));
@@ -262,7 +274,7 @@ async fn schedule_a_meal_plan() {
 #[tokio::test]
 async fn delete_a_scheduled_meal() {
     let mut mocks = Mocks::default();
-    mocks.plans.expect_delete_scheduled_meal().times(1).returning(|_, _| Ok(Some(day("2026-11-24"))));
+    mocks.plans.expect_delete_scheduled_meal().times(1).returning(|_, _| Ok(Some(committed(day("2026-11-24")))));
     let (service, forgotten) = service(mocks);
     service.delete_scheduled_meal(USER, ScheduledMealId(9)).await.unwrap();
     assert_eq!(*forgotten.lock().unwrap(), set(&[SCHED_24]));
@@ -271,7 +283,7 @@ async fn delete_a_scheduled_meal() {
 #[tokio::test]
 async fn delete_a_scheduled_plan() {
     let mut mocks = Mocks::default();
-    mocks.plans.expect_delete_scheduled_plan().times(1).returning(|_, _| Ok(Some(scheduled_plan())));
+    mocks.plans.expect_delete_scheduled_plan().times(1).returning(|_, _| Ok(Some(committed(scheduled_plan()))));
     let (service, forgotten) = service(mocks);
     service.delete_scheduled_plan(USER, ScheduledPlanId(3)).await.unwrap();
     assert_eq!(*forgotten.lock().unwrap(), set(&[SCHED]));
@@ -280,7 +292,7 @@ async fn delete_a_scheduled_plan() {
 #[tokio::test]
 async fn delete_the_user() {
     let mut mocks = Mocks::default();
-    mocks.users.expect_delete_user().times(1).returning(|_| Ok(true));
+    mocks.users.expect_delete_user().times(1).returning(|_| Ok(Some(committed(()))));
     let (service, forgotten) = service(mocks);
     service.delete_user(USER).await.unwrap();
     assert_eq!(*forgotten.lock().unwrap(), set(&[EPOCH]));
@@ -297,7 +309,8 @@ async fn failed_or_refused_writes_forget_nothing() {
             })
         });
         mocks.logs.expect_delete_log_entry().returning(|_, _| Ok(None));
-        mocks.users.expect_set_targets().returning(|_, _| Ok(false));
+        mocks.users.expect_set_targets().returning(|_, _| Ok(None));
+        mocks.outbox.expect_done().never();
         let mut store = MockCacheStore::new();
         store.expect_bump().never();
         let repos = Repositories {
@@ -307,6 +320,7 @@ async fn failed_or_refused_writes_forget_nothing() {
             logs: Arc::new(mocks.logs),
             completions: Arc::new(mocks.completions),
             plans: Arc::new(mocks.plans),
+            outbox: Arc::new(mocks.outbox),
         };
         let service = Service::new(
             repos,

@@ -67,6 +67,29 @@ pub struct RedisServer {
     child: Child,
     pub port: u16,
     dir: PathBuf,
+    args: Vec<String>,
+}
+
+fn spawn_redis(port: u16, dir: &std::path::Path, extra_args: &[String]) -> std::io::Result<Child> {
+    Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .args(extra_args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+}
+
+fn listening_within(port: u16, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
 
 impl RedisServer {
@@ -76,31 +99,30 @@ impl RedisServer {
         let port = free_port();
         let dir = std::env::temp_dir().join(unique_name("macrotrack_redis"));
         std::fs::create_dir_all(&dir).ok()?;
-        let spawned = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .args(extra_args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
+        let args: Vec<String> = extra_args.iter().map(|arg| (*arg).to_owned()).collect();
+        let child = match spawn_redis(port, &dir, &args) {
             Ok(child) => child,
             Err(error) => {
                 skip_or_fail("redis-server binary", error);
                 return None;
             }
         };
-        let server = RedisServer { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let server = RedisServer { child, port, dir, args };
+        if listening_within(port, Duration::from_secs(10)) {
+            return Some(server);
         }
         skip_or_fail("redis-server", "did not start listening within 10 s");
         None
+    }
+
+    /// Kills the server (if it still runs) and starts a new, empty one on
+    /// the same port. Panics when it does not listen within 10 s (another
+    /// process may have taken the port meanwhile).
+    pub fn restart_empty(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn_redis(self.port, &self.dir, &self.args).expect("redis-server ran before");
+        assert!(listening_within(self.port, Duration::from_secs(10)), "redis-server did not listen again");
     }
 
     pub fn url(&self) -> String {

@@ -124,7 +124,7 @@ pub async fn frequent_foods_order_by_uses_then_id_and_forget_unused(repo: &SeaOr
     for (food, times) in [(&oats, 3), (&b, 1), (&a, 3)] {
         for _ in 0..times {
             let batch = [entry(date, Meal::Lunch, LogItem::Food(food.id), 100)];
-            logged.extend(repo.create_log_entries(alice.id, &batch, now()).await.unwrap());
+            logged.extend(repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value);
         }
     }
     let frequent = |foods: &[(&Food, u32)]| -> Vec<FrequentFood> {

@@ -21,7 +21,7 @@ pub async fn recipe_entries_snapshot_the_recipe_per_serving(repo: &SeaOrmReposit
         entry(date, Meal::Breakfast, LogItem::Recipe(porridge.id), 150),
         entry(date, Meal::Breakfast, LogItem::Food(oats), 100),
     ];
-    let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap();
+    let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value;
     let logged = &created[0];
     assert_eq!((logged.recipe_id, logged.food_id, logged.name.as_str()), (Some(porridge.id), None, "Porridge"));
     // 99.83 × 1.5 = 149.745 → 149.75; 5.65 × 1.5 = 8.475 → 8.48; 15.22 × 1.5 = 22.83; 1.98 × 1.5 = 2.97
@@ -51,7 +51,7 @@ pub async fn update_recomputes_the_snapshot_and_returns_before_and_after(repo: &
         entry("2026-11-24", Meal::Lunch, LogItem::Food(bar.id), 100),
         entry("2026-11-24", Meal::Dinner, LogItem::Recipe(porridge.id), 100),
     ];
-    let created = repo.create_log_entries(alice.id, &batch, logged_at).await.unwrap();
+    let created = repo.create_log_entries(alice.id, &batch, logged_at).await.unwrap().value;
     let (food_entry, recipe_entry) = (&created[0], &created[1]);
 
     // The food's macros changed since logging: the snapshot follows them.
@@ -60,7 +60,8 @@ pub async fn update_recomputes_the_snapshot_and_returns_before_and_after(repo: &
     let edited_at = Timestamp::new(logged_at.instant() + Duration::seconds(5));
     let patch =
         LogEntryPatch { date: Some(day("2026-11-25")), meal: Some(Meal::Snack), servings: Some(hundredths(250)) };
-    let (before, after) = repo.update_log_entry(alice.id, food_entry.id, patch, edited_at).await.unwrap().unwrap();
+    let (before, after) =
+        repo.update_log_entry(alice.id, food_entry.id, patch, edited_at).await.unwrap().unwrap().value;
     assert_eq!(&before, food_entry);
     assert_eq!((after.date, after.meal, after.servings), (day("2026-11-25"), Meal::Snack, hundredths(250)));
     assert_eq!(after.macros, macros(25000, 3, 3, 0)); // 100 × 2.5; 0.01 × 2.5 = 0.025 → 0.03
@@ -74,11 +75,11 @@ pub async fn update_recomputes_the_snapshot_and_returns_before_and_after(repo: &
     let sql = format!("UPDATE foods SET calories = 200 WHERE id = {}", bar.id);
     repo.connection().execute_unprepared(&sql).await.unwrap();
     let patch = LogEntryPatch { meal: Some(Meal::Breakfast), ..LogEntryPatch::default() };
-    let (_, again) = repo.update_log_entry(alice.id, food_entry.id, patch, edited_at).await.unwrap().unwrap();
+    let (_, again) = repo.update_log_entry(alice.id, food_entry.id, patch, edited_at).await.unwrap().unwrap().value;
     assert_eq!((again.servings, again.macros.calories, again.date), (hundredths(250), hundredths(500), after.date));
 
     let patch = LogEntryPatch { servings: Some(hundredths(50)), ..LogEntryPatch::default() };
-    let (_, half) = repo.update_log_entry(alice.id, recipe_entry.id, patch, edited_at).await.unwrap().unwrap();
+    let (_, half) = repo.update_log_entry(alice.id, recipe_entry.id, patch, edited_at).await.unwrap().unwrap().value;
     // 99.83 × 0.5 = 49.915 → 49.92; 5.65 × 0.5 = 2.825 → 2.83; 15.22 × 0.5 = 7.61; 1.98 × 0.5 = 0.99
     assert_eq!((half.macros, half.name.as_str()), (macros(4992, 283, 761, 99), "Porridge"));
 
@@ -103,17 +104,26 @@ pub async fn delete_removes_the_entry_and_takes_one_use_back(repo: &SeaOrmReposi
         entry(date, Meal::Snack, LogItem::Food(bar.id), 200),
         entry(date, Meal::Dinner, LogItem::Recipe(porridge.id), 100),
     ];
-    let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap();
+    let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value;
     assert_eq!(uses(repo, alice.id, bar.id).await, Some(2));
 
     assert_eq!(repo.delete_log_entry(bob.id, created[0].id).await.unwrap(), None);
-    assert_eq!(repo.delete_log_entry(alice.id, created[0].id).await.unwrap(), Some(created[0].clone()));
+    assert_eq!(
+        repo.delete_log_entry(alice.id, created[0].id).await.unwrap().map(|c| c.value),
+        Some(created[0].clone())
+    );
     assert_eq!(repo.delete_log_entry(alice.id, created[0].id).await.unwrap(), None);
     assert_eq!(repo.log_entry(alice.id, created[0].id).await.unwrap(), None);
     assert_eq!(uses(repo, alice.id, bar.id).await, Some(1));
-    assert_eq!(repo.delete_log_entry(alice.id, created[2].id).await.unwrap(), Some(created[2].clone()));
+    assert_eq!(
+        repo.delete_log_entry(alice.id, created[2].id).await.unwrap().map(|c| c.value),
+        Some(created[2].clone())
+    );
     assert_eq!(uses(repo, alice.id, bar.id).await, Some(1));
-    assert_eq!(repo.delete_log_entry(alice.id, created[1].id).await.unwrap(), Some(created[1].clone()));
+    assert_eq!(
+        repo.delete_log_entry(alice.id, created[1].id).await.unwrap().map(|c| c.value),
+        Some(created[1].clone())
+    );
     assert_eq!(uses(repo, alice.id, bar.id).await.unwrap_or(0), 0);
     assert!(repo.frequent_foods(alice.id, 20).await.unwrap().is_empty());
     assert!(repo.day_logs(alice.id, day(date)).await.unwrap().entries.is_empty());
@@ -134,7 +144,7 @@ pub async fn summary_totals_each_day_with_entries_in_range(repo: &SeaOrmReposito
         entry("2026-11-23", Meal::Lunch, oats, 100),
         entry("2026-11-27", Meal::Lunch, oats, 100),
     ];
-    let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap();
+    let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value;
     repo.create_log_entries(bob.id, &[entry("2026-11-24", Meal::Lunch, oats, 100)], now()).await.unwrap();
 
     let summary = repo.summary(alice.id, day("2026-11-24"), day("2026-11-26")).await.unwrap();

@@ -20,7 +20,7 @@ pub async fn batch_snapshots_macros_in_input_order_and_counts_uses(repo: &SeaOrm
         entry("2026-11-24", Meal::Breakfast, LogItem::Food(oats), 200),
         entry("2026-11-25", Meal::Snack, LogItem::Food(bar.id), 100),
     ];
-    let created = repo.create_log_entries(alice.id, &batch, now).await.unwrap();
+    let created = repo.create_log_entries(alice.id, &batch, now).await.unwrap().value;
 
     assert_eq!(created.len(), 3);
     for (entry, input) in created.iter().zip(&batch) {
@@ -118,7 +118,7 @@ pub async fn day_logs_order_by_meal_then_id_and_filter_by_user_and_date(repo: &S
         vec![entry(d, Meal::Breakfast, bar, 100), entry(next, Meal::Lunch, oats, 100)],
         vec![entry(d, Meal::Breakfast, oats, 50), entry(d, Meal::Snack, bar, 200)],
     ] {
-        written.extend(repo.create_log_entries(alice.id, &batch, now()).await.unwrap());
+        written.extend(repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value);
     }
     repo.create_log_entries(bob.id, &[entry(d, Meal::Breakfast, oats, 100)], now()).await.unwrap();
 

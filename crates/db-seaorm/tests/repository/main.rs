@@ -6,6 +6,7 @@
 mod foods;
 mod log_changes;
 mod logs;
+mod outbox;
 mod plans;
 mod recipes;
 mod support;
@@ -21,6 +22,7 @@ use sea_orm::ConnectionTrait;
 use foods::*;
 use log_changes::*;
 use logs::*;
+use outbox::*;
 use plans::*;
 use recipes::*;
 use users::*;
@@ -76,6 +78,8 @@ suite!(
     logged_needs_an_entry_with_the_same_meal_and_recipe_that_day,
     deleting_scheduled_meals_and_plans,
     second_migration_rolls_back_and_reapplies,
+    every_covered_mutation_writes_one_row_in_its_transaction,
+    pending_rows_come_by_age_and_go_when_done,
 );
 
 /// SQLite in memory has one connection, so the suite's concurrent

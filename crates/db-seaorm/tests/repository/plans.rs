@@ -50,7 +50,7 @@ pub async fn scheduling_places_each_item_on_its_date(repo: &SeaOrmRepository) {
         item(2, Meal::Lunch, porridge.id, 50),
     ];
     let plan = plan(repo, alice.id, 4, items).await;
-    let scheduled = repo.schedule_meal_plan(alice.id, plan.id, day("2026-12-30")).await.unwrap();
+    let scheduled = repo.schedule_meal_plan(alice.id, plan.id, day("2026-12-30")).await.unwrap().value;
     let expected = ScheduledPlan {
         id: scheduled.id,
         meal_plan_id: plan.id,
@@ -87,14 +87,14 @@ pub async fn schedules_refuse_overlaps_the_last_date_and_others_plans(repo: &Sea
     let bob = user(repo, "bob").await;
     let porridge = porridge(repo, alice.id).await;
     let three = plan(repo, alice.id, 3, vec![item(1, Meal::Lunch, porridge.id, 100)]).await;
-    let first = repo.schedule_meal_plan(alice.id, three.id, day("2026-12-01")).await.unwrap();
+    let first = repo.schedule_meal_plan(alice.id, three.id, day("2026-12-01")).await.unwrap().value;
     assert_eq!(first.end_date, day("2026-12-03"));
     for start in ["2026-12-03", "2026-11-29", "2026-12-01", "2026-12-02"] {
         let error = repo.schedule_meal_plan(alice.id, three.id, day(start)).await.unwrap_err();
         assert!(matches!(error, ScheduleError::Overlaps(id) if id == first.id), "{start}: {error:?}");
     }
     // Adjacent on either side is fine, and the overlap names the plan hit.
-    let after = repo.schedule_meal_plan(alice.id, three.id, day("2026-12-04")).await.unwrap();
+    let after = repo.schedule_meal_plan(alice.id, three.id, day("2026-12-04")).await.unwrap().value;
     repo.schedule_meal_plan(alice.id, three.id, day("2026-11-28")).await.unwrap();
     let error = repo.schedule_meal_plan(alice.id, three.id, day("2026-12-06")).await.unwrap_err();
     assert!(matches!(error, ScheduleError::Overlaps(id) if id == after.id), "{error:?}");
@@ -106,7 +106,7 @@ pub async fn schedules_refuse_overlaps_the_last_date_and_others_plans(repo: &Sea
     let two = plan(repo, alice.id, 2, vec![item(0, Meal::Lunch, porridge.id, 100)]).await;
     let error = repo.schedule_meal_plan(alice.id, two.id, day("2200-12-31")).await.unwrap_err();
     assert!(matches!(error, ScheduleError::OutOfRange), "{error:?}");
-    let last = repo.schedule_meal_plan(alice.id, one.id, day("2200-12-31")).await.unwrap();
+    let last = repo.schedule_meal_plan(alice.id, one.id, day("2200-12-31")).await.unwrap().value;
     assert_eq!((last.start_date, last.end_date), (day("2200-12-31"), day("2200-12-31")));
 
     // Another user's plan is as missing as a missing one; their calendars
@@ -187,12 +187,12 @@ pub async fn deleting_scheduled_meals_and_plans(repo: &SeaOrmRepository) {
     let porridge = porridge(repo, alice.id).await;
     let items = vec![item(0, Meal::Lunch, porridge.id, 100), item(1, Meal::Lunch, porridge.id, 100)];
     let plan = plan(repo, alice.id, 2, items).await;
-    let scheduled = repo.schedule_meal_plan(alice.id, plan.id, day("2026-11-24")).await.unwrap();
+    let scheduled = repo.schedule_meal_plan(alice.id, plan.id, day("2026-11-24")).await.unwrap().value;
     let meal = repo.schedule_day(alice.id, day("2026-11-25")).await.unwrap().meals[0].id;
 
     assert_eq!(repo.delete_scheduled_meal(bob.id, meal).await.unwrap(), None);
     assert_eq!(repo.delete_scheduled_meal(alice.id, ScheduledMealId(meal.0 + 1000)).await.unwrap(), None);
-    assert_eq!(repo.delete_scheduled_meal(alice.id, meal).await.unwrap(), Some(day("2026-11-25")));
+    assert_eq!(repo.delete_scheduled_meal(alice.id, meal).await.unwrap().map(|c| c.value), Some(day("2026-11-25")));
     assert_eq!(repo.delete_scheduled_meal(alice.id, meal).await.unwrap(), None);
     let emptied = repo.schedule_day(alice.id, day("2026-11-25")).await.unwrap();
     assert_eq!((emptied.plan.as_ref(), emptied.meals.len()), (Some(&scheduled), 0));
@@ -200,7 +200,10 @@ pub async fn deleting_scheduled_meals_and_plans(repo: &SeaOrmRepository) {
 
     assert_eq!(repo.delete_scheduled_plan(bob.id, scheduled.id).await.unwrap(), None);
     assert_eq!(repo.delete_scheduled_plan(alice.id, ScheduledPlanId(scheduled.id.0 + 1000)).await.unwrap(), None);
-    assert_eq!(repo.delete_scheduled_plan(alice.id, scheduled.id).await.unwrap(), Some(scheduled.clone()));
+    assert_eq!(
+        repo.delete_scheduled_plan(alice.id, scheduled.id).await.unwrap().map(|c| c.value),
+        Some(scheduled.clone())
+    );
     assert_eq!(repo.delete_scheduled_plan(alice.id, scheduled.id).await.unwrap(), None);
     assert!(nothing_on(repo, alice.id, day("2026-11-24")).await);
     assert_eq!(count_all(repo, "scheduled_meals").await, 0);
@@ -226,19 +229,20 @@ pub async fn second_migration_rolls_back_and_reapplies(repo: &SeaOrmRepository) 
         entry("2026-11-24", Meal::Lunch, oats, 100),
         entry("2026-11-24", Meal::Lunch, LogItem::Recipe(porridge.id), 100),
     ];
-    let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap();
+    let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value;
     // The recipe key holds on both backends.
     let dangling = format!("UPDATE log_entries SET food_id = NULL, recipe_id = 999999 WHERE id = {}", created[0].id);
     assert!(repo.connection().execute_unprepared(&dangling).await.is_err());
 
-    Migrator::down(repo.connection(), Some(1)).await.unwrap();
+    // Two steps: the outbox migration, then the second one.
+    Migrator::down(repo.connection(), Some(2)).await.unwrap();
     assert!(repo.connection().execute_unprepared("SELECT COUNT(*) FROM recipes").await.is_err());
     assert_eq!(repo.day_logs(alice.id, day("2026-11-24")).await.unwrap().entries, [created[0].clone()]);
 
     repo.migrate().await.unwrap();
     let again = recipe(repo, alice.id, "Again", 100, &[(porridge.ingredients[0].food_id, 100)]).await;
     let batch = [entry("2026-11-25", Meal::Lunch, LogItem::Recipe(again.id), 100)];
-    let logged = repo.create_log_entries(alice.id, &batch, now()).await.unwrap();
+    let logged = repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value;
     assert!(logged[0].id > created[1].id, "a log entry id was handed out again");
     assert_eq!(repo.search_foods(alice.id, "OATS", 100).await.unwrap().len(), 2); // global and own
 }

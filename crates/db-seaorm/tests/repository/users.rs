@@ -81,13 +81,13 @@ pub async fn deleting_a_user_cascades_to_their_data(repo: &SeaOrmRepository) {
 pub async fn targets_are_set_and_read_back(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
-    assert!(repo.set_targets(alice.id, macros(200000, 15050, 25000, 7001)).await.unwrap());
+    assert!(repo.set_targets(alice.id, macros(200000, 15050, 25000, 7001)).await.unwrap().is_some());
     assert_eq!(repo.user(alice.id).await.unwrap().unwrap().targets, Some(macros(200000, 15050, 25000, 7001)));
     // Overwriting, zeros included.
-    assert!(repo.set_targets(alice.id, macros(180000, 0, 1, 100000)).await.unwrap());
+    assert!(repo.set_targets(alice.id, macros(180000, 0, 1, 100000)).await.unwrap().is_some());
     assert_eq!(repo.user(alice.id).await.unwrap().unwrap().targets, Some(macros(180000, 0, 1, 100000)));
     assert_eq!(repo.user(bob.id).await.unwrap().unwrap().targets, None);
-    assert!(!repo.set_targets(UserId(bob.id.0 + 1000), macros(1, 1, 1, 1)).await.unwrap());
+    assert!(repo.set_targets(UserId(bob.id.0 + 1000), macros(1, 1, 1, 1)).await.unwrap().is_none());
 }
 
 /// Every table holding a user's data, with the column naming the user.
@@ -131,7 +131,7 @@ pub async fn delete_user_removes_everything_of_theirs_only(repo: &SeaOrmReposito
     let children = ["recipe_ingredients", "meal_plan_items"];
     let bobs_children = [count_all(repo, children[0]).await / 2, count_all(repo, children[1]).await / 2];
 
-    assert!(repo.delete_user(alice.id).await.unwrap());
+    assert!(repo.delete_user(alice.id).await.unwrap().is_some());
     for (table, column) in USER_TABLES {
         assert_eq!(count_where(repo, table, column, alice.id.0).await, 0, "alice's {table} remain");
     }
@@ -147,7 +147,7 @@ pub async fn delete_user_removes_everything_of_theirs_only(repo: &SeaOrmReposito
     assert!(global_foods(repo).await.len() >= 30);
     assert_eq!(repo.schedule_day(bob.id, day("2026-11-24")).await.unwrap().meals.len(), 1);
 
-    assert!(!repo.delete_user(alice.id).await.unwrap());
+    assert!(repo.delete_user(alice.id).await.unwrap().is_none());
     let next = user(repo, "carol").await;
     assert!(next.id > alice.id, "id {} was handed out again", next.id);
 }

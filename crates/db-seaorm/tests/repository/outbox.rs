@@ -1,0 +1,113 @@
+//! The cache outbox: every covered mutation writes exactly one row for its
+//! user in its own transaction; refused or failed ones write none; rows
+//! come back by age and go when done.
+
+use std::time::Duration;
+
+use macrotrack_db_seaorm::SeaOrmRepository;
+use macrotrack_db_seaorm::entities::cache_outbox;
+use macrotrack_domain::{LogEntryId, LogEntryPatch, LogItem, Meal, ScheduledMealId, ScheduledPlanId, UserId};
+use macrotrack_ports::{
+    CompletionRepository, CreateLogsError, FoodRepository, LogRepository, OutboxId, OutboxRepository, PlanRepository,
+    UserRepository,
+};
+use sea_orm::{EntityTrait, QueryOrder};
+
+use crate::support::*;
+
+async fn rows(repo: &SeaOrmRepository) -> Vec<(OutboxId, UserId)> {
+    let all = cache_outbox::Entity::find().order_by_asc(cache_outbox::Column::Id).all(repo.connection()).await;
+    all.unwrap().into_iter().map(|row| (OutboxId(row.id), UserId(row.user_id))).collect()
+}
+
+/// The newest row must be `id`, about `user`.
+async fn one_row(repo: &SeaOrmRepository, user: UserId, what: &str, id: OutboxId) {
+    let all = rows(repo).await;
+    assert_eq!(all.last(), Some(&(id, user)), "{what}: {all:?}");
+}
+
+pub async fn every_covered_mutation_writes_one_row_in_its_transaction(repo: &SeaOrmRepository) {
+    let alice = user(repo, "alice").await;
+    let bob = user(repo, "bob").await;
+    let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
+    let porridge = porridge(repo, alice.id).await;
+    // Foods, recipes and plans change no cached read: no row.
+    let _ = repo.create_food(alice.id, &bar("Bar")).await.unwrap();
+    let plan = plan(repo, alice.id, 2, vec![item(1, Meal::Lunch, porridge.id, 100)]).await;
+    assert!(rows(repo).await.is_empty());
+
+    let mut expected = 0;
+    let mut check = async |what: &str, id: OutboxId| {
+        expected += 1;
+        one_row(repo, alice.id, what, id).await;
+        assert_eq!(rows(repo).await.len(), expected, "{what}: one row per mutation");
+    };
+    let created = repo.create_log_entries(alice.id, &[entry("2026-11-24", Meal::Lunch, oats, 100)], now()).await;
+    let created = created.unwrap();
+    check("create", created.outbox).await;
+    let entry_id = created.value[0].id;
+    let patch = LogEntryPatch { servings: Some(hundredths(200)), ..LogEntryPatch::default() };
+    check("update", repo.update_log_entry(alice.id, entry_id, patch, now()).await.unwrap().unwrap().outbox).await;
+    check("delete", repo.delete_log_entry(alice.id, entry_id).await.unwrap().unwrap().outbox).await;
+    check("complete", repo.complete_day(alice.id, day("2026-11-24")).await.unwrap().outbox).await;
+    check("complete again", repo.complete_day(alice.id, day("2026-11-24")).await.unwrap().outbox).await;
+    check("undo", repo.undo_day(alice.id, day("2026-11-24")).await.unwrap().outbox).await;
+    check("targets", repo.set_targets(alice.id, macros(1, 2, 3, 4)).await.unwrap().unwrap().outbox).await;
+    let scheduled = repo.schedule_meal_plan(alice.id, plan.id, day("2026-11-24")).await.unwrap();
+    check("schedule", scheduled.outbox).await;
+    let meal = repo.schedule_day(alice.id, day("2026-11-25")).await.unwrap().meals[0].id;
+    check("delete meal", repo.delete_scheduled_meal(alice.id, meal).await.unwrap().unwrap().outbox).await;
+    let plan_id = scheduled.value.id;
+    check("delete plan", repo.delete_scheduled_plan(alice.id, plan_id).await.unwrap().unwrap().outbox).await;
+
+    // Refused and failed mutations roll their row back with them.
+    let before = rows(repo).await;
+    let unknown = LogItem::Food(macrotrack_domain::FoodId(999_999));
+    let batch = [entry("2026-11-24", Meal::Lunch, oats, 100), entry("2026-11-24", Meal::Lunch, unknown, 100)];
+    let refused = repo.create_log_entries(alice.id, &batch, now()).await;
+    assert!(matches!(refused, Err(CreateLogsError::UnknownFood { index: 1 })), "{refused:?}");
+    assert_eq!(repo.update_log_entry(bob.id, entry_id, patch, now()).await.unwrap(), None);
+    assert_eq!(repo.delete_log_entry(alice.id, LogEntryId(entry_id.0 + 1000)).await.unwrap(), None);
+    assert_eq!(repo.set_targets(UserId(bob.id.0 + 1000), macros(1, 1, 1, 1)).await.unwrap(), None);
+    assert_eq!(repo.delete_user(UserId(bob.id.0 + 1000)).await.unwrap(), None);
+    assert_eq!(repo.delete_scheduled_meal(bob.id, ScheduledMealId(meal.0)).await.unwrap(), None);
+    assert_eq!(repo.delete_scheduled_plan(alice.id, ScheduledPlanId(plan_id.0)).await.unwrap(), None);
+    assert!(repo.schedule_meal_plan(bob.id, plan.id, day("2026-11-24")).await.is_err());
+    assert_eq!(rows(repo).await, before, "no row without a change");
+
+    // Deleting the user writes a row that outlives the user.
+    let deleted = repo.delete_user(alice.id).await.unwrap().unwrap();
+    assert_eq!(rows(repo).await.last(), Some(&(deleted.outbox, alice.id)));
+    assert_eq!(repo.user(alice.id).await.unwrap(), None);
+}
+
+pub async fn pending_rows_come_by_age_and_go_when_done(repo: &SeaOrmRepository) {
+    let alice = user(repo, "alice").await;
+    let bob = user(repo, "bob").await;
+    assert!(repo.pending(Duration::ZERO, 10).await.unwrap().is_empty());
+    assert!(repo.pending_users().await.unwrap().is_empty());
+    let first = repo.complete_day(bob.id, day("2026-11-24")).await.unwrap().outbox;
+    let second = repo.complete_day(alice.id, day("2026-11-24")).await.unwrap().outbox;
+    let third = repo.complete_day(bob.id, day("2026-11-25")).await.unwrap().outbox;
+    // Sub-second ages compare correctly (SQLite keeps timestamps as text).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let young = repo.complete_day(alice.id, day("2026-11-25")).await.unwrap().outbox;
+
+    let all = vec![(first, bob.id), (second, alice.id), (third, bob.id), (young, alice.id)];
+    assert_eq!(repo.pending(Duration::ZERO, 10).await.unwrap(), all, "oldest first");
+    assert_eq!(repo.pending(Duration::ZERO, 2).await.unwrap(), all[..2]);
+    assert_eq!(repo.pending(Duration::from_millis(200), 10).await.unwrap(), all[..3], "the young row waits");
+    assert!(repo.pending(Duration::from_secs(3600), 10).await.unwrap().is_empty());
+    let mut users = vec![alice.id, bob.id];
+    users.sort();
+    assert_eq!(repo.pending_users().await.unwrap(), users);
+
+    repo.done(first).await.unwrap();
+    repo.done(first).await.expect("a row already done is not an error");
+    repo.done(third).await.unwrap();
+    assert_eq!(repo.pending(Duration::ZERO, 10).await.unwrap(), [(second, alice.id), (young, alice.id)]);
+    assert_eq!(repo.pending_users().await.unwrap(), [alice.id]);
+    repo.done(second).await.unwrap();
+    repo.done(young).await.unwrap();
+    assert!(repo.pending_users().await.unwrap().is_empty());
+}

@@ -1,0 +1,57 @@
+//! The cache outbox: a durable note, written in a mutation's own
+//! transaction, that one user's cached data may be out of date until the
+//! invalidation of that mutation has been applied.
+//!
+//! The service applies the invalidation after the commit and then marks the
+//! row done (deletes it). A row that stays (the store was down, or the
+//! process died in between) is drained later by bumping the user's epoch,
+//! which forgets every entry of that user in O(1).
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use macrotrack_domain::UserId;
+
+use crate::Unavailable;
+
+/// The id of one outbox row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OutboxId(pub i64);
+
+impl fmt::Display for OutboxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a mutation returns once its transaction has committed: its value
+/// and the outbox row it wrote in that same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed<T> {
+    pub value: T,
+    pub outbox: OutboxId,
+}
+
+impl<T> Committed<T> {
+    pub fn new(value: T, outbox: OutboxId) -> Self {
+        Committed { value, outbox }
+    }
+}
+
+/// Reads and clears the cache outbox.
+#[mockall::automock]
+#[async_trait]
+pub trait OutboxRepository: Send + Sync + 'static {
+    /// MUST delete the row `id`; deleting a row that is already gone is not
+    /// an error (another instance may have drained it).
+    async fn done(&self, id: OutboxId) -> Result<(), Unavailable>;
+
+    /// MUST return at most `limit` rows created at least `older_than` ago,
+    /// oldest first, with the user each is about.
+    async fn pending(&self, older_than: Duration, limit: u32) -> Result<Vec<(OutboxId, UserId)>, Unavailable>;
+
+    /// MUST return every user that has at least one row, whatever its age,
+    /// each once.
+    async fn pending_users(&self) -> Result<Vec<UserId>, Unavailable>;
+}

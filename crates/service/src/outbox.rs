@@ -1,0 +1,150 @@
+//! The safety rule outside the matrix: draining the cache outbox.
+//!
+//! Every mutation the matrix covers writes an outbox row for its user in its
+//! own transaction; `forget` deletes the row once the matrix's targets were
+//! applied. A row that stays means "this user may have an invalidation that
+//! was never applied" (the store was down, or the process died between the
+//! commit and the invalidation). Which targets were lost is not recorded, so
+//! the drain forgets everything of that user: it bumps the user's epoch
+//! (`Target::AllOfUser`, O(1) for both tiers), then deletes the row. This
+//! costs one cold cache per affected user after a fault, never a stale read.
+//! It is the only invalidation besides the matrix and the operator's
+//! (`admin_invalidate`), and it does not depend on any matrix row.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use macrotrack_cache_keys::Target;
+use macrotrack_domain::UserId;
+use macrotrack_ports::{CacheStore, OutboxId, Unavailable};
+
+use crate::Service;
+
+/// The drain, as rendered into docs/caching-matrix.md.
+pub(crate) const SAFETY_RULE: &str = "Every operation above except creating a food also writes a `cache_outbox` \
+row for its user in its own transaction, deleted once its targets were applied. A row that stays (the store was \
+down, or the process died between the commit and the invalidation) is drained by bumping that user's epoch, which \
+forgets every tier-1 and tier-2 entry of the user in O(1), and then deleted: at start-up before serving, and by \
+every instance's drainer for rows older than the grace (`Service::drain_outbox`, crates/service/src/outbox.rs). \
+This rule depends on no row above; see [reliability.md](reliability.md).";
+
+/// Rows asked for per query.
+const BATCH: u32 = 256;
+/// Queries per drain, so one call ends even while rows keep coming.
+const MAX_BATCHES: usize = 16;
+
+/// A failure injected on purpose. For tests only: the server never sets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Mutations commit (outbox row included) and then skip the
+    /// invalidation and the row's deletion, exactly as if the process had
+    /// died between the commit and the invalidation.
+    SkipInvalidation,
+}
+
+/// What one drain did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DrainReport {
+    /// Rows deleted after their user's epoch was bumped.
+    pub rows: usize,
+    /// Users whose epoch was bumped.
+    pub users: usize,
+    /// Users whose epoch could not be bumped (the store is unusable): this
+    /// instance reads them from the database until it is applied.
+    pub distrusted: usize,
+}
+
+impl<S: CacheStore> Service<S> {
+    /// Injects `fault` (tests only; see [`Fault`]).
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.fault = fault;
+        self
+    }
+
+    /// Forgets every user with an outbox row older than `grace` and deletes
+    /// those rows. The grace keeps a drain from bumping rows whose mutation
+    /// is still applying its own invalidation (harmless, but wasteful).
+    /// When the store is unusable, the rows stay and their users are
+    /// distrusted (read from the database here) until it answers again.
+    pub async fn drain_outbox(&self, grace: Duration) -> Result<DrainReport, Unavailable> {
+        let mut report = DrainReport::default();
+        for _ in 0..MAX_BATCHES {
+            let rows = self.repos.outbox.pending(grace, BATCH).await?;
+            let mut by_user: BTreeMap<UserId, Vec<OutboxId>> = BTreeMap::new();
+            for (id, user) in &rows {
+                by_user.entry(*user).or_default().push(*id);
+            }
+            let mut users = by_user.into_iter();
+            while let Some((user, ids)) = users.next() {
+                if self.cache.invalidate(&[Target::AllOfUser(user)]).await.deferred > 0 {
+                    // The store is unusable: the engine keeps this user's
+                    // bump pending; keep the others of the batch away from
+                    // the store too until their bump is applied.
+                    let rest: Vec<Target> = users.map(|(user, _)| Target::AllOfUser(user)).collect();
+                    self.cache.distrust(&rest);
+                    report.distrusted += 1 + rest.len();
+                    return Ok(report);
+                }
+                report.users += 1;
+                for id in ids {
+                    self.repos.outbox.done(id).await?;
+                    report.rows += 1;
+                }
+            }
+            if rows.len() < BATCH as usize {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Start-up: drains every row, whatever its age (a previous process
+    /// may have died after its commits). When the store is unusable, every
+    /// user with a row is distrusted instead, so this instance never serves
+    /// them from the cache before their epoch has been bumped.
+    pub async fn recover_outbox(&self) -> Result<DrainReport, Unavailable> {
+        let mut report = self.drain_outbox(Duration::ZERO).await?;
+        if report.distrusted > 0 {
+            let users = self.repos.outbox.pending_users().await?;
+            let targets: Vec<Target> = users.iter().map(|user| Target::AllOfUser(*user)).collect();
+            self.cache.distrust(&targets);
+            report.distrusted = report.distrusted.max(users.len());
+        }
+        Ok(report)
+    }
+
+    /// Runs forever: every `poll`, retries the invalidations this process
+    /// deferred, then drains outbox rows older than `grace` (those of every
+    /// instance). Spawn it next to the server.
+    pub async fn drain_every(&self, poll: Duration, grace: Duration) {
+        let mut tick = tokio::time::interval(poll.max(Duration::from_millis(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.cache.retry_pending().await;
+            match self.drain_outbox(grace).await {
+                Ok(report) if report.users > 0 || report.distrusted > 0 => {
+                    tracing::info!(?report, "drained the cache outbox");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "cannot read the cache outbox; retrying"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use macrotrack_domain::UserId;
+
+    use crate::{Facts, Matrix, Operation};
+
+    /// `create_food` writes no outbox row; that is safe only while its
+    /// matrix row forgets nothing.
+    #[test]
+    fn creating_a_food_forgets_nothing_so_needs_no_outbox_row() {
+        assert!(Matrix::default().targets(Operation::CreateFood, &Facts::user(UserId(1))).is_empty());
+    }
+}

@@ -1,0 +1,295 @@
+//! The outbox against mocked ports: a mutation's row is marked done exactly
+//! when its invalidation was applied, left when it was deferred, and never
+//! touched by a write that failed; the drain bumps the epoch of each user
+//! with a row and deletes the row only once the bump was applied.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use macrotrack_cache::{Engine, EngineConfig};
+use macrotrack_cache_keys::Target;
+use macrotrack_domain::{
+    Amount, Day, FoodId, FoodInput, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId,
+    NewLogEntry, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
+};
+use macrotrack_ports::{
+    Committed, CreateLogsError, MockCacheStore, MockCompletionRepository, MockFoodRepository, MockLogRepository,
+    MockOutboxRepository, MockPlanRepository, MockRecipeRepository, MockUserRepository, OutboxId, StoreError,
+    SystemClock, Unavailable,
+};
+use macrotrack_service::{DrainReport, Fault, Policies, Repositories, Service, WriteError};
+
+const USER: UserId = UserId(42);
+const ROW: OutboxId = OutboxId(7);
+
+fn day(text: &str) -> Day {
+    text.parse().unwrap()
+}
+
+fn committed<T>(value: T) -> Committed<T> {
+    Committed::new(value, ROW)
+}
+
+fn log_entry(id: i64) -> LogEntry {
+    let now = Timestamp::new(chrono::Utc::now());
+    LogEntry {
+        id: LogEntryId(id),
+        date: day("2026-11-24"),
+        meal: Meal::Lunch,
+        food_id: Some(FoodId(1)),
+        recipe_id: None,
+        name: "Oats".into(),
+        servings: Amount::from_hundredths(100),
+        macros: Macros::default(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn scheduled_plan() -> ScheduledPlan {
+    ScheduledPlan {
+        id: ScheduledPlanId(3),
+        meal_plan_id: MealPlanId(2),
+        name: "Week".into(),
+        start_date: day("2026-11-24"),
+        end_date: day("2026-11-30"),
+    }
+}
+
+/// Repositories whose every covered mutation commits with row `ROW`, and
+/// whose outbox is `outbox`.
+fn committing(outbox: MockOutboxRepository) -> Repositories {
+    let mut users = MockUserRepository::new();
+    users.expect_set_targets().returning(|_, _| Ok(Some(committed(()))));
+    users.expect_delete_user().returning(|_| Ok(Some(committed(()))));
+    let mut logs = MockLogRepository::new();
+    logs.expect_create_log_entries().returning(|_, _, _| Ok(committed(vec![log_entry(1)])));
+    logs.expect_update_log_entry().returning(|_, id, _, _| Ok(Some(committed((log_entry(id.0), log_entry(id.0))))));
+    logs.expect_delete_log_entry().returning(|_, id| Ok(Some(committed(log_entry(id.0)))));
+    let mut completions = MockCompletionRepository::new();
+    completions.expect_complete_day().returning(|_, _| Ok(committed(())));
+    completions.expect_undo_day().returning(|_, _| Ok(committed(())));
+    let mut plans = MockPlanRepository::new();
+    plans.expect_schedule_meal_plan().returning(|_, _, _| Ok(committed(scheduled_plan())));
+    plans.expect_delete_scheduled_meal().returning(|_, _| Ok(Some(committed(day("2026-11-24")))));
+    plans.expect_delete_scheduled_plan().returning(|_, _| Ok(Some(committed(scheduled_plan()))));
+    Repositories {
+        users: Arc::new(users),
+        foods: Arc::new(MockFoodRepository::new()),
+        recipes: Arc::new(MockRecipeRepository::new()),
+        logs: Arc::new(logs),
+        completions: Arc::new(completions),
+        plans: Arc::new(plans),
+        outbox: Arc::new(outbox),
+    }
+}
+
+/// A store whose bumps succeed (`up`) or fail, counting them.
+fn store(up: bool, bumps: Arc<Mutex<Vec<Vec<String>>>>) -> MockCacheStore {
+    let mut store = MockCacheStore::new();
+    store.expect_bump().returning(move |guards, _, _| {
+        bumps.lock().unwrap().push(guards.iter().map(|(guard, _)| guard.clone()).collect());
+        if up { Ok(()) } else { Err(StoreError::Unavailable("down".into())) }
+    });
+    store
+}
+
+fn service(repos: Repositories, store: MockCacheStore) -> Service<MockCacheStore> {
+    let engine = Engine::new(store, Arc::new(SystemClock), EngineConfig::default());
+    Service::new(repos, engine, Arc::new(SystemClock), Policies::default())
+}
+
+const MUTATIONS: usize = 10;
+
+/// Runs covered mutation number `which` (0..MUTATIONS).
+async fn mutate(service: &Service<MockCacheStore>, which: usize) -> Result<(), WriteError> {
+    let date = day("2026-11-24");
+    let batch = vec![NewLogEntry {
+        date,
+        meal: Meal::Lunch,
+        item: LogItem::Food(FoodId(1)),
+        servings: Amount::from_hundredths(100),
+    }];
+    match which {
+        0 => service.create_log_entries(USER, batch).await.map(drop),
+        1 => service.update_log_entry(USER, LogEntryId(5), LogEntryPatch::default()).await.map(drop),
+        2 => service.delete_log_entry(USER, LogEntryId(5)).await,
+        3 => service.complete_day(USER, date).await.map(drop),
+        4 => service.undo_day(USER, date).await.map(drop),
+        5 => service.set_targets(USER, Macros::default()).await.map(drop),
+        6 => service.schedule_meal_plan(USER, MealPlanId(2), date).await.map(drop),
+        7 => service.delete_scheduled_meal(USER, ScheduledMealId(9)).await,
+        8 => service.delete_scheduled_plan(USER, ScheduledPlanId(3)).await,
+        _ => service.delete_user(USER).await,
+    }
+}
+
+#[tokio::test]
+async fn the_row_is_done_exactly_when_the_invalidation_was_applied() {
+    for which in 0..MUTATIONS {
+        let mut outbox = MockOutboxRepository::new();
+        outbox.expect_done().withf(|id| *id == ROW).times(1).returning(|_| Ok(()));
+        let bumps = Arc::default();
+        let service = service(committing(outbox), store(true, Arc::clone(&bumps)));
+        mutate(&service, which).await.unwrap();
+        assert_eq!(bumps.lock().unwrap().len(), 1, "mutation {which}: one atomic bump");
+        assert!(service.cache().pending().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn the_row_stays_when_the_invalidation_was_deferred() {
+    for which in 0..MUTATIONS {
+        let mut outbox = MockOutboxRepository::new();
+        outbox.expect_done().never();
+        let bumps = Arc::default();
+        let service = service(committing(outbox), store(false, Arc::clone(&bumps)));
+        mutate(&service, which).await.expect("the write succeeds with the store down");
+        assert!(!bumps.lock().unwrap().is_empty(), "mutation {which}: the bump was tried");
+        assert!(service.cache().pending().contains_key(&USER), "mutation {which}: the user is distrusted");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_write_touches_neither_the_outbox_nor_the_store() {
+    let mut users = MockUserRepository::new();
+    users.expect_set_targets().returning(|_, _| Err(Unavailable::new(anyhow::anyhow!("down"))));
+    users.expect_delete_user().returning(|_| Ok(None));
+    let mut logs = MockLogRepository::new();
+    logs.expect_create_log_entries()
+        .returning(|_, _, _| Err(CreateLogsError::Unavailable(Unavailable::new(anyhow::anyhow!("rolled back")))));
+    logs.expect_update_log_entry().returning(|_, _, _, _| Ok(None));
+    logs.expect_delete_log_entry().returning(|_, _| Err(Unavailable::new(anyhow::anyhow!("down"))));
+    let mut completions = MockCompletionRepository::new();
+    completions.expect_complete_day().returning(|_, _| Err(Unavailable::new(anyhow::anyhow!("down"))));
+    completions.expect_undo_day().returning(|_, _| Err(Unavailable::new(anyhow::anyhow!("down"))));
+    let mut plans = MockPlanRepository::new();
+    plans.expect_schedule_meal_plan().returning(|_, _, _| Err(macrotrack_ports::ScheduleError::NotFound));
+    plans.expect_delete_scheduled_meal().returning(|_, _| Ok(None));
+    plans.expect_delete_scheduled_plan().returning(|_, _| Ok(None));
+    let mut outbox = MockOutboxRepository::new();
+    outbox.expect_done().never();
+    outbox.expect_pending().never();
+    let repos = Repositories {
+        users: Arc::new(users),
+        foods: Arc::new(MockFoodRepository::new()),
+        recipes: Arc::new(MockRecipeRepository::new()),
+        logs: Arc::new(logs),
+        completions: Arc::new(completions),
+        plans: Arc::new(plans),
+        outbox: Arc::new(outbox),
+    };
+    let mut store = MockCacheStore::new();
+    store.expect_bump().never();
+    let service = service(repos, store);
+    for which in 0..MUTATIONS {
+        let error = mutate(&service, which).await.unwrap_err();
+        assert!(matches!(error, WriteError::Unavailable(_) | WriteError::NotFound), "{which}: {error:?}");
+    }
+}
+
+#[tokio::test]
+async fn creating_a_food_has_no_row_and_nothing_to_forget() {
+    let mut foods = MockFoodRepository::new();
+    foods.expect_create_food().times(1).returning(|_, food| {
+        Ok(macrotrack_domain::Food {
+            id: FoodId(100),
+            name: food.name.clone(),
+            brand: None,
+            serving_size: food.serving_size,
+            serving_unit: food.serving_unit.clone(),
+            per_serving: food.per_serving,
+            owner: macrotrack_domain::FoodOwner::User,
+        })
+    });
+    let mut outbox = MockOutboxRepository::new();
+    outbox.expect_done().never();
+    let repos = Repositories { foods: Arc::new(foods), ..committing(outbox) };
+    let mut store = MockCacheStore::new();
+    store.expect_bump().never();
+    let input = FoodInput {
+        name: Some("Oats".into()),
+        brand: None,
+        serving_size: Some(40.0),
+        serving_unit: Some("g".into()),
+        calories: Some(150.0),
+        protein_g: Some(5.0),
+        carbs_g: Some(27.0),
+        fat_g: Some(3.0),
+    };
+    service(repos, store).create_food(USER, input).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_row_that_cannot_be_marked_done_does_not_fail_the_write() {
+    let mut outbox = MockOutboxRepository::new();
+    outbox.expect_done().times(1).returning(|_| Err(Unavailable::new(anyhow::anyhow!("connection lost"))));
+    let service = service(committing(outbox), store(true, Arc::default()));
+    service.complete_day(USER, day("2026-11-24")).await.expect("committed and forgotten: a success");
+}
+
+#[tokio::test]
+async fn the_fault_knob_skips_the_invalidation_and_leaves_the_row() {
+    let mut outbox = MockOutboxRepository::new();
+    outbox.expect_done().never();
+    let mut store = MockCacheStore::new();
+    store.expect_bump().never();
+    let service = service(committing(outbox), store).with_fault(Fault::SkipInvalidation);
+    for which in 0..MUTATIONS {
+        mutate(&service, which).await.unwrap();
+    }
+    assert!(service.cache().pending().is_empty(), "as if the process had died: nothing remembered");
+}
+
+const EPOCH_42: &str = "macro:{user:42}:epoch";
+const EPOCH_43: &str = "macro:{user:43}:epoch";
+
+#[tokio::test]
+async fn the_drain_bumps_each_users_epoch_once_then_deletes_their_rows() {
+    let mut outbox = MockOutboxRepository::new();
+    outbox
+        .expect_pending()
+        .withf(|grace, _| *grace == Duration::from_secs(1))
+        .times(1)
+        .returning(|_, _| Ok(vec![(OutboxId(1), USER), (OutboxId(2), UserId(43)), (OutboxId(3), USER)]));
+    let done = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&done);
+    outbox.expect_done().times(3).returning(move |id| {
+        sink.lock().unwrap().push(id.0);
+        Ok(())
+    });
+    let bumps = Arc::default();
+    let service = service(committing(outbox), store(true, Arc::clone(&bumps)));
+    let report = service.drain_outbox(Duration::from_secs(1)).await.unwrap();
+    assert_eq!(report, DrainReport { rows: 3, users: 2, distrusted: 0 });
+    assert_eq!(*bumps.lock().unwrap(), vec![vec![EPOCH_42.to_owned()], vec![EPOCH_43.to_owned()]]);
+    let mut done = done.lock().unwrap().clone();
+    done.sort();
+    assert_eq!(done, [1, 2, 3]);
+}
+
+#[tokio::test]
+async fn with_the_store_down_the_drain_keeps_the_rows_and_distrusts_their_users() {
+    let mut outbox = MockOutboxRepository::new();
+    outbox.expect_pending().returning(|_, _| Ok(vec![(OutboxId(1), USER), (OutboxId(2), UserId(43))]));
+    outbox.expect_done().never();
+    outbox.expect_pending_users().times(1).returning(|| Ok(vec![USER, UserId(43), UserId(44)]));
+    let service = service(committing(outbox), store(false, Arc::default()));
+    let report = service.recover_outbox().await.unwrap();
+    assert_eq!(report, DrainReport { rows: 0, users: 0, distrusted: 3 });
+    let pending = service.cache().pending();
+    for user in [USER, UserId(43), UserId(44)] {
+        assert!(pending.get(&user).is_some_and(|targets| targets.contains(&Target::AllOfUser(user))), "{user}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_outbox_costs_one_query() {
+    let mut outbox = MockOutboxRepository::new();
+    outbox.expect_pending().times(1).returning(|_, _| Ok(Vec::new()));
+    outbox.expect_pending_users().never();
+    let mut store = MockCacheStore::new();
+    store.expect_bump().never();
+    let report = service(committing(outbox), store).recover_outbox().await.unwrap();
+    assert_eq!(report, DrainReport::default());
+}
