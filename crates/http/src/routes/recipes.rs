@@ -1,7 +1,7 @@
 //! `POST /v1/recipes`, `GET /v1/recipes/{id}`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use macrotrack_domain::{Amount, NewRecipe, RecipeId, RecipeInput, ValidationErrors};
+use macrotrack_domain::{NewRecipe, RecipeId, RecipeInput, ValidationErrors};
 use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
@@ -46,11 +46,6 @@ fn parse(body: &Map<String, Value>) -> Result<RecipeInput, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let name = fields.string("name", &mut errors);
     let servings = fields.number("servings", &mut errors);
-    // The recipe's servings divide its macros: a value inside (0, 100] that
-    // rounds to 0.00 would divide by zero (the domain's bound lets it through).
-    if servings.is_some_and(|value| value > 0.0 && Amount::round_from(value) == Some(Amount::ZERO)) {
-        errors.add("servings", "must be at least 0.01 after rounding to two decimals");
-    }
     let mut item_errors = ValidationErrors::new();
     let ingredients = fields.array("ingredients", &mut errors).map(|items| {
         items
@@ -132,7 +127,7 @@ mod tests {
         );
         assert_eq!(fields_of(json!({})), ["name", "servings", "ingredients"]);
         // Found by schemathesis: 5e-324 is in (0, 100] but rounds to 0.00,
-        // the divisor of the per-serving macros.
+        // the divisor of the per-serving macros; the domain's bound refuses it.
         for tiny in [5e-324, 0.001, 0.0049] {
             let body = json!({"name": "x", "servings": tiny, "ingredients": [{"food_id": 1, "servings": 1}]});
             assert_eq!(fields_of(body), ["servings"], "{tiny}");
