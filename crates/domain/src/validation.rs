@@ -114,6 +114,10 @@ pub const MAX_BATCH: usize = 100;
 
 /// Trims `text` and checks its length in Unicode scalar values.
 pub fn text(text: &str, min: usize, max: usize) -> Result<String, String> {
+    // PostgreSQL refuses NUL in text, and no name needs control characters.
+    if text.chars().any(char::is_control) {
+        return Err("must not contain control characters".to_owned());
+    }
     let trimmed = text.trim();
     let length = trimmed.chars().count();
     if length < min || length > max {
@@ -168,6 +172,8 @@ mod tests {
         assert!(name(&"é".repeat(200)).is_ok());
         assert!(name(&"é".repeat(201)).is_err());
         assert!(name(&"🍎".repeat(200)).is_ok());
+        assert!(name("nul\u{0}byte").is_err());
+        assert!(name("tab\tname").is_err());
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod postgres;
+
 pub mod tour;
 
 use std::path::PathBuf;
