@@ -207,17 +207,38 @@ impl fmt::Display for Tag {
 /// A tier-2 query and its parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QueryKey {
-    Me { user: UserId },
-    FrequentFoods { user: UserId, limit: u32 },
-    Summary { user: UserId, from: Day, to: Day },
-    Streak { user: UserId, today: Day },
-    Schedule { user: UserId, date: Day },
+    /// A user's stored credential, by the selector of their token.
+    Credential {
+        user: UserId,
+        selector: u64,
+    },
+    Me {
+        user: UserId,
+    },
+    FrequentFoods {
+        user: UserId,
+        limit: u32,
+    },
+    Summary {
+        user: UserId,
+        from: Day,
+        to: Day,
+    },
+    Streak {
+        user: UserId,
+        today: Day,
+    },
+    Schedule {
+        user: UserId,
+        date: Day,
+    },
 }
 
 impl QueryKey {
     pub fn user(self) -> UserId {
         match self {
             QueryKey::Me { user }
+            | QueryKey::Credential { user, .. }
             | QueryKey::FrequentFoods { user, .. }
             | QueryKey::Summary { user, .. }
             | QueryKey::Streak { user, .. }
@@ -227,6 +248,7 @@ impl QueryKey {
 
     pub fn family(self) -> &'static str {
         match self {
+            QueryKey::Credential { .. } => "credential",
             QueryKey::Me { .. } => "me",
             QueryKey::FrequentFoods { .. } => "frequent_foods",
             QueryKey::Summary { .. } => "summary",
@@ -238,6 +260,7 @@ impl QueryKey {
     pub fn render(self) -> String {
         let scope = scope(self.user());
         match self {
+            QueryKey::Credential { selector, .. } => format!("{scope}:q:credential:{selector:016x}"),
             QueryKey::Me { .. } => format!("{scope}:q:me"),
             QueryKey::FrequentFoods { limit, .. } => format!("{scope}:q:frequent_foods:{limit}"),
             QueryKey::Summary { from, to, .. } => format!("{scope}:q:summary:{from}:{to}"),
@@ -407,6 +430,7 @@ mod tests {
     fn golden_query_keys() {
         let cases = [
             (QueryKey::Me { user: U }, "macro:{user:42}:q:me"),
+            (QueryKey::Credential { user: U, selector: 0xab }, "macro:{user:42}:q:credential:00000000000000ab"),
             (QueryKey::FrequentFoods { user: U, limit: 20 }, "macro:{user:42}:q:frequent_foods:20"),
             (
                 QueryKey::Summary { user: U, from: date("2026-11-01"), to: date("2026-11-30") },

@@ -10,6 +10,8 @@ const HOUR: Duration = Duration::from_secs(3600);
 /// ttl and swr of each cached read (the cache contract's table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policies {
+    /// A user's stored credential, read on every request.
+    pub credential: Policy,
     pub day_logs: Policy,
     pub me: Policy,
     pub frequent_foods: Policy,
@@ -22,6 +24,7 @@ impl Default for Policies {
     fn default() -> Self {
         let tier2 = Policy { ttl: HOUR, swr: 4 * HOUR };
         Policies {
+            credential: Policy { ttl: HOUR, swr: Duration::ZERO },
             day_logs: Policy { ttl: 5 * MINUTE, swr: 15 * MINUTE },
             me: tier2,
             frequent_foods: tier2,

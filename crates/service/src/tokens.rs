@@ -1,14 +1,24 @@
-//! User tokens: `mt_<selector>_<secret>`. The selector finds the row; only
-//! the SHA-256 of the secret is stored, compared in constant time.
+//! User tokens: `mt_<user id>_<selector>_<secret>`. The selector finds the
+//! row; only the SHA-256 of the secret is stored, compared in constant time.
+//! The user id lets the credential be cached under its user's keys, so
+//! deleting the user (an epoch bump) forgets it everywhere.
 
+use macrotrack_domain::UserId;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+/// A new credential; the token is known once the user's id is.
 pub struct IssuedToken {
-    pub token: String,
     pub selector: String,
+    pub secret: String,
     pub secret_hash: [u8; 32],
+}
+
+impl IssuedToken {
+    pub fn token(&self, user: UserId) -> String {
+        format!("mt_{user}_{}_{}", self.selector, self.secret)
+    }
 }
 
 pub fn issue() -> IssuedToken {
@@ -17,16 +27,26 @@ pub fn issue() -> IssuedToken {
     rand::rng().fill_bytes(&mut selector);
     rand::rng().fill_bytes(&mut secret);
     let (selector, secret) = (hex::encode(selector), hex::encode(secret));
-    IssuedToken { token: format!("mt_{selector}_{secret}"), secret_hash: hash(&secret), selector }
+    IssuedToken { secret_hash: hash(&secret), selector, secret }
 }
 
-/// Splits a presented token into selector and secret; `None` if malformed.
-pub fn split(token: &str) -> Option<(&str, &str)> {
-    let (selector, secret) = token.strip_prefix("mt_")?.split_once('_')?;
+/// A presented token's parts.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Presented<'a> {
+    pub user: UserId,
+    pub selector: &'a str,
+    pub secret: &'a str,
+}
+
+/// Splits a presented token; `None` if malformed.
+pub fn split(token: &str) -> Option<Presented<'_>> {
+    let mut parts = token.strip_prefix("mt_")?.splitn(3, '_');
+    let (user, selector, secret) = (parts.next()?, parts.next()?, parts.next()?);
+    let user: i64 = user.parse().ok().filter(|id: &i64| *id > 0 && id.to_string() == user)?;
     let well_formed = selector.len() == 16
         && secret.len() == 64
         && (selector.bytes().chain(secret.bytes())).all(|b| b.is_ascii_hexdigit());
-    well_formed.then_some((selector, secret))
+    well_formed.then_some(Presented { user: UserId(user), selector, secret })
 }
 
 pub fn hash(secret: &str) -> [u8; 32] {
@@ -44,18 +64,25 @@ mod tests {
     #[test]
     fn issued_tokens_split_and_match_only_their_hash() {
         let issued = issue();
-        let (selector, secret) = split(&issued.token).unwrap();
-        assert_eq!(selector, issued.selector);
-        assert!(matches(secret, &issued.secret_hash));
-        assert!(!matches(secret, &issue().secret_hash));
-        assert!(!issued.token.contains(&hex::encode(issued.secret_hash)), "the stored hash is not the token");
+        let token = issued.token(UserId(42));
+        let presented = split(&token).unwrap();
+        assert_eq!((presented.user, presented.selector), (UserId(42), issued.selector.as_str()));
+        assert!(matches(presented.secret, &issued.secret_hash));
+        assert!(!matches(presented.secret, &issue().secret_hash));
+        assert!(!token.contains(&hex::encode(issued.secret_hash)), "the stored hash is not the token");
+        let token = issued.token(UserId(7));
+        let rest = &token["mt_7_".len()..];
         for bad in [
             "",
             "mt_",
             "mt_abc_def",
             "xx_0123456789abcdef_",
-            &issued.token[..issued.token.len() - 1],
-            &format!("{}g", &issued.token[..issued.token.len() - 1]),
+            &token[..token.len() - 1],
+            &format!("{}g", &token[..token.len() - 1]),
+            &format!("mt_{rest}"),
+            &format!("mt_07_{rest}"),
+            &format!("mt_0_{rest}"),
+            &format!("mt_-7_{rest}"),
         ] {
             assert_eq!(split(bad), None, "{bad}");
         }

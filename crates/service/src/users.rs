@@ -7,6 +7,13 @@ use macrotrack_ports::CacheStore;
 
 use crate::{AuthError, Facts, GetError, Operation, Service, WriteError, no_check, tokens};
 
+/// A user's credential as cached: the secret's SHA-256, never the secret.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+struct CachedCredential {
+    user: UserId,
+    secret_hash: String,
+}
+
 /// A newly created user and the only copy of their token.
 #[derive(Debug, Clone)]
 pub struct CreatedUser {
@@ -21,15 +28,45 @@ impl<S: CacheStore> Service<S> {
             macrotrack_domain::validation::name(name).map_err(|message| ValidationErrors::single("name", message))?;
         let issued = tokens::issue();
         let user = self.repos.users.create_user(&name, &issued.selector, issued.secret_hash).await?;
-        Ok(CreatedUser { user, token: issued.token })
+        Ok(CreatedUser { token: issued.token(user.id), user })
     }
 
     /// The user a bearer token belongs to.
+    /// Every request asks this, so the credential is cached (tier 2, under
+    /// the user's epoch: deleting the user forgets it on every instance).
+    /// Unknown selectors are not cached, so guessing fills no cache.
     pub async fn authenticate(&self, token: &str) -> Result<UserId, AuthError> {
-        let (selector, secret) = tokens::split(token).ok_or(AuthError::Unauthenticated)?;
-        let credential = self.repos.users.credential(selector).await?.ok_or(AuthError::Unauthenticated)?;
-        if tokens::matches(secret, &credential.secret_hash) {
-            Ok(credential.user)
+        let presented = tokens::split(token).ok_or(AuthError::Unauthenticated)?;
+        let selector = u64::from_str_radix(presented.selector, 16).map_err(|_| AuthError::Unauthenticated)?;
+        let user = presented.user;
+        let address = EntryAddress::tier2(QueryKey::Credential { user, selector }, &[]);
+        let wanted = presented.selector.to_owned();
+        let fetch = {
+            let users = self.repos.users.clone();
+            move || {
+                let (users, wanted) = (users.clone(), wanted.clone());
+                async move {
+                    match users.credential(&wanted).await {
+                        Ok(Some(found)) if found.user == user => {
+                            Ok(CachedCredential { user: found.user, secret_hash: hex::encode(found.secret_hash) })
+                        }
+                        Ok(_) => Err(AuthError::Unauthenticated),
+                        Err(unavailable) => Err(AuthError::Unavailable(unavailable)),
+                    }
+                }
+            }
+        };
+        let credential =
+            self.cache.read(&address, self.policies.credential, Freshness::Cached, no_check, fetch).await.map_err(
+                |error| match error {
+                    macrotrack_cache::ReadError::Source(error) => error,
+                    macrotrack_cache::ReadError::InvalidFresh(_) => AuthError::Unauthenticated,
+                },
+            )?;
+        let mut stored = [0u8; 32];
+        hex::decode_to_slice(&credential.secret_hash, &mut stored).map_err(|_| AuthError::Unauthenticated)?;
+        if credential.user == user && tokens::matches(presented.secret, &stored) {
+            Ok(user)
         } else {
             Err(AuthError::Unauthenticated)
         }
