@@ -298,6 +298,29 @@ pub fn run(root: &Path, target: &Path) -> anyhow::Result<Vec<Measure>> {
         wrk("warm-up", &base, Some(&logs), 3)?;
         wrk("warm-up", &base, Some(&dashboard), 3)?;
         measures.push(wrk(&format!("{}: GET /v1/logs, warm", backend.name), &base, Some(&logs), SECONDS)?);
+        if index == 0 {
+            // Where the time goes: no work at all, and authentication alone
+            // (an unknown selector is never cached: one database query).
+            measures.push(wrk(
+                "embedded: GET /healthz (no auth, no database)",
+                &format!("{base}/healthz"),
+                None,
+                SECONDS,
+            )?);
+            let unknown = script(
+                &work,
+                "unknown",
+                &[format!("mt_1_{}_{}", "f".repeat(16), "0".repeat(64))],
+                "/v1/logs?date=DATE",
+                0.0,
+            )?;
+            measures.push(wrk(
+                "embedded: GET /v1/logs, unknown token (401 after one credential query)",
+                &base,
+                Some(&unknown),
+                SECONDS,
+            )?);
+        }
         measures.push(wrk(
             &format!("{}: GET /v1/days/{{date}}, warm", backend.name),
             &base,

@@ -215,6 +215,33 @@ impl CacheStore for RedisStore {
         Ok(Snapshot { value, guards })
     }
 
+    async fn read_many(&self, reads: &[(String, Vec<String>)]) -> Result<Vec<Snapshot>, StoreError> {
+        let flat = reads
+            .iter()
+            .flat_map(|(key, guards)| std::iter::once(key.as_str()).chain(guards.iter().map(String::as_str)));
+        let keys: Vec<String> = self.keys(flat).collect();
+        let expected = keys.len();
+        if expected < 2 {
+            // MGET of one key may come back unwrapped: the single read handles it.
+            return match reads.first() {
+                Some((key, guards)) => Ok(vec![self.read(key, guards).await?]),
+                None => Ok(Vec::new()),
+            };
+        }
+        let reply: Value = self.inner.client.mget(keys).await.map_err(store_error)?;
+        let mut values = match reply {
+            Value::Array(values) if values.len() == expected => values.into_iter(),
+            other => return Err(unexpected("MGET", &other)),
+        };
+        let mut snapshots = Vec::with_capacity(reads.len());
+        for (_, guards) in reads {
+            let value = values.next().and_then(Value::into_bytes);
+            let guards = values.by_ref().take(guards.len()).map(|v| parse_generation(&v)).collect();
+            snapshots.push(Snapshot { value, guards });
+        }
+        Ok(snapshots)
+    }
+
     async fn init_guards(&self, guards: &[String], fresh: &[u64], guard_ttl: Duration) -> Result<Vec<u64>, StoreError> {
         same_length("init_guards", guards.len(), fresh.len())?;
         if guards.is_empty() {

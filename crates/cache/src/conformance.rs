@@ -24,6 +24,22 @@ pub async fn run_all<S: CacheStore>(store: &S) {
     large_generations_are_exact(store).await;
     delete_removes(store).await;
     leases_are_exclusive_until_they_expire(store).await;
+    read_many_answers_as_reads_do(store).await;
+}
+
+pub async fn read_many_answers_as_reads_do<S: CacheStore>(store: &S) {
+    let (key, guards) = keys(8);
+    let taken = store.init_guards(&guards, &[3, 4], TTL).await.expect("init");
+    store.store_if_current(&key, Bytes::from_static(b"eight"), TTL, &guards, &taken).await.expect("store");
+    // Another entry of the same user: one call reads one user's keys (one slot).
+    let (absent_key, absent_guards) = ("conf:{user:8}:other".to_owned(), vec!["conf:{user:8}:gen:other".to_owned()]);
+    let reads = vec![(key.clone(), guards.clone()), (absent_key.clone(), absent_guards.clone()), (key.clone(), vec![])];
+    let many = store.read_many(&reads).await.expect("read_many");
+    assert_eq!(many.len(), 3);
+    assert_eq!(many[0], store.read(&key, &guards).await.expect("read"));
+    assert_eq!(many[1], store.read(&absent_key, &absent_guards).await.expect("read"));
+    assert_eq!(many[2].value.as_deref(), Some(&b"eight"[..]));
+    assert!(many[2].guards.is_empty());
 }
 
 pub async fn leases_are_exclusive_until_they_expire<S: CacheStore>(store: &S) {

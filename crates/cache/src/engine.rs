@@ -155,6 +155,11 @@ struct Inner<S> {
     retrying: tokio::sync::Mutex<()>,
 }
 
+tokio::task_local! {
+    /// Snapshots read ahead by `Engine::prefetch`, each used by one read.
+    static PREFETCHED: Mutex<HashMap<String, Snapshot>>;
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -274,6 +279,31 @@ impl<S: CacheStore> Engine<S> {
         self.inner.breaker.failure(self.inner.clock.now());
     }
 
+    /// Runs `body` with the entries at `addresses` (all of one user) read
+    /// ahead in one store round trip: each read of one of them inside `body`
+    /// starts from that snapshot instead of its own round trip. Freshness,
+    /// guards and check-value apply as for any read; a failed read-ahead
+    /// just leaves the reads to fetch their own.
+    pub async fn prefetch<R>(&self, addresses: &[&EntryAddress], body: impl Future<Output = R>) -> R {
+        let usable = self.inner.config.enabled
+            && !addresses.is_empty()
+            && !self.inner.has_pending.load(Ordering::Acquire)
+            && self.inner.breaker.allow(self.inner.clock.now());
+        let mut snapshots = HashMap::new();
+        if usable {
+            let reads: Vec<(String, Vec<String>)> =
+                addresses.iter().map(|a| (a.key.clone(), a.guards.clone())).collect();
+            match self.inner.store.read_many(&reads).await {
+                Ok(found) => {
+                    self.inner.breaker.success();
+                    snapshots.extend(reads.into_iter().map(|(key, _)| key).zip(found));
+                }
+                Err(error) => self.store_failed(&error),
+            }
+        }
+        PREFETCHED.scope(Mutex::new(snapshots), body).await
+    }
+
     /// Reads through the cache: the value at `address`, or `fetch`'s.
     pub async fn read<T, E, F, Fut>(
         &self,
@@ -355,7 +385,12 @@ impl<S: CacheStore> Engine<S> {
                 None => fetch_checked(&fetch, check).await.map(Answer::value),
             };
         }
-        let snapshot = match self.inner.store.read(&address.key, &address.guards).await {
+        let prefetched = PREFETCHED.try_with(|map| lock(map).remove(&address.key)).ok().flatten();
+        let read = match prefetched {
+            Some(snapshot) => Ok(snapshot),
+            None => self.inner.store.read(&address.key, &address.guards).await,
+        };
+        let snapshot = match read {
             Ok(snapshot) => {
                 self.inner.breaker.success();
                 snapshot

@@ -215,3 +215,27 @@ async fn distrusted_users_bypass_a_store_that_cannot_take_the_bump() {
     }
     assert_eq!(engine.stats().bypass, 3);
 }
+
+#[tokio::test]
+async fn a_prefetch_reads_several_entries_in_one_round_trip() {
+    let (first, second) = (logs_address("2026-11-24"), me_address());
+    let mut store = MockCacheStore::new();
+    store.expect_read_many().times(1).returning(|reads| {
+        assert_eq!(reads.len(), 2, "both entries in one call");
+        Ok(reads.iter().map(|(_, guards)| Snapshot { value: None, guards: vec![Some(1); guards.len()] }).collect())
+    });
+    // Each read starts from its prefetched snapshot, not a round trip of its own.
+    store.expect_read().never();
+    store.expect_store_if_current().times(2).returning(|_, _, _, _, _| Ok(StoreOutcome::Stored));
+    let engine = engine_over(store, Arc::new(TestClock::default()), config());
+    let source = Arc::new(Source::default());
+    let (a, b) = engine
+        .prefetch(&[&first, &second], async {
+            let a = engine.read(&first, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+            let b = engine.read(&second, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+            (a, b)
+        })
+        .await;
+    assert_eq!((a.version, b.version, source.fetches()), (0, 0, 2));
+    assert_eq!(engine.stats().miss, 2);
+}

@@ -47,6 +47,17 @@ pub trait CacheStore: Send + Sync + 'static {
     /// guard, read atomically (one round trip in a remote store).
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError>;
 
+    /// MUST return one snapshot per `(key, guards)` pair, in order, as `read`
+    /// would; a remote store reads them all in one round trip (the pairs of
+    /// one call belong to one user and share a slot).
+    async fn read_many(&self, reads: &[(String, Vec<String>)]) -> Result<Vec<Snapshot>, StoreError> {
+        let mut snapshots = Vec::with_capacity(reads.len());
+        for (key, guards) in reads {
+            snapshots.push(self.read(key, guards).await?);
+        }
+        Ok(snapshots)
+    }
+
     /// MUST set each absent guard to the matching `fresh` value, leave
     /// present ones unchanged, and return every guard's generation. Guards
     /// expire after `guard_ttl` without a write.
@@ -86,6 +97,9 @@ impl<S: CacheStore + ?Sized> CacheStore for std::sync::Arc<S> {
     }
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {
         (**self).read(key, guards).await
+    }
+    async fn read_many(&self, reads: &[(String, Vec<String>)]) -> Result<Vec<Snapshot>, StoreError> {
+        (**self).read_many(reads).await
     }
     async fn init_guards(&self, guards: &[String], fresh: &[u64], guard_ttl: Duration) -> Result<Vec<u64>, StoreError> {
         (**self).init_guards(guards, fresh, guard_ttl).await

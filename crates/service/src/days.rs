@@ -1,10 +1,11 @@
 //! Completing days, streaks, summaries and the day dashboard.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag};
+use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Tier1Key};
 use macrotrack_domain::{Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak, Summary, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
+use crate::plans::schedule_tags;
 use crate::{Facts, GetError, Operation, ReadError, Service, WriteError, no_check};
 
 impl<S: CacheStore> Service<S> {
@@ -24,8 +25,7 @@ impl<S: CacheStore> Service<S> {
 
     /// Streaks as of `today` (tier 2, tags `user`, `user_completion`, `user_streaks`).
     pub async fn streak(&self, user: UserId, today: Day) -> Result<Streak, ReadError> {
-        let tags = [Tag::User(user), Tag::UserCompletion(user), Tag::UserStreaks(user)];
-        let address = EntryAddress::tier2(QueryKey::Streak { user, today }, &tags);
+        let address = EntryAddress::tier2(QueryKey::Streak { user, today }, &streak_tags(user));
         self.cached(address, self.policies.streak, Freshness::Cached, no_check, move |repos| async move {
             Ok(Streak::compute(repos.completions.completed_days(user, today).await?, today))
         })
@@ -52,12 +52,28 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// The day screen, composed of the cached reads.
+    /// Its four entries are read ahead in one store round trip.
     pub async fn dashboard(&self, user: UserId, date: Day, today: Day) -> Result<DayDashboard, GetError> {
-        let logs = self.day_logs(user, date).await?;
-        let me = self.me(user).await?;
-        let schedule = self.schedule_day(user, date).await?;
-        let streak = self.streak(user, today).await?;
-        let remaining = me.targets.map(|targets| targets.minus(logs.totals));
-        Ok(DayDashboard { date, logs, targets: me.targets, remaining, schedule, streak })
+        let addresses = [
+            EntryAddress::tier1(Tier1Key::DayLogs { user, date }),
+            EntryAddress::tier2(QueryKey::Me { user }, &[Tag::User(user)]),
+            EntryAddress::tier2(QueryKey::Schedule { user, date }, &schedule_tags(user, date)),
+            EntryAddress::tier2(QueryKey::Streak { user, today }, &streak_tags(user)),
+        ];
+        let read_ahead: Vec<&EntryAddress> = addresses.iter().collect();
+        let compose = async {
+            let logs = self.day_logs(user, date).await?;
+            let me = self.me(user).await?;
+            let schedule = self.schedule_day(user, date).await?;
+            let streak = self.streak(user, today).await?;
+            let remaining = me.targets.map(|targets| targets.minus(logs.totals));
+            Ok(DayDashboard { date, logs, targets: me.targets, remaining, schedule, streak })
+        };
+        self.cache.prefetch(&read_ahead, compose).await
     }
+}
+
+/// The tags of the streak read (the cache contract's table).
+pub(crate) fn streak_tags(user: UserId) -> [Tag; 3] {
+    [Tag::User(user), Tag::UserCompletion(user), Tag::UserStreaks(user)]
 }

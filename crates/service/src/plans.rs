@@ -48,8 +48,7 @@ impl<S: CacheStore> Service<S> {
 
     /// What is scheduled on `date` (tier 2, tags `user`, `user_scheduled`, `user_scheduled_DATE`).
     pub async fn schedule_day(&self, user: UserId, date: Day) -> Result<ScheduleDay, ReadError> {
-        let tags = [Tag::User(user), Tag::UserScheduled(user), Tag::UserScheduledDate(user, date)];
-        let address = EntryAddress::tier2(QueryKey::Schedule { user, date }, &tags);
+        let address = EntryAddress::tier2(QueryKey::Schedule { user, date }, &schedule_tags(user, date));
         self.cached(address, self.policies.schedule, Freshness::Cached, ScheduleDay::check, move |repos| async move {
             repos.plans.schedule_day(user, date).await
         })
@@ -67,4 +66,9 @@ impl<S: CacheStore> Service<S> {
         self.forget(Operation::DeleteScheduledPlan, Facts::user(user), Some(deleted.outbox)).await;
         Ok(())
     }
+}
+
+/// The tags of the schedule read (the cache contract's table).
+pub(crate) fn schedule_tags(user: UserId, date: Day) -> [Tag; 3] {
+    [Tag::User(user), Tag::UserScheduled(user), Tag::UserScheduledDate(user, date)]
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use macrotrack_cache::{Engine, EngineConfig, MemoryStore};
 use macrotrack_domain::{User, UserId};
 use macrotrack_ports::{
-    Committed, MockCompletionRepository, MockFoodRepository, MockLogRepository, MockOutboxRepository, MockPlanRepository,
-    MockRecipeRepository, MockUserRepository, OutboxId, StoredCredential, SystemClock,
+    Committed, MockCompletionRepository, MockFoodRepository, MockLogRepository, MockOutboxRepository,
+    MockPlanRepository, MockRecipeRepository, MockUserRepository, OutboxId, StoredCredential, SystemClock,
 };
 use macrotrack_service::{AuthError, Policies, Repositories, Service};
 use sha2::{Digest, Sha256};
@@ -18,7 +18,9 @@ async fn credentials_are_cached_until_the_user_is_deleted() {
     let secret = "ab".repeat(32);
     let secret_hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
     let mut users = MockUserRepository::new();
-    users.expect_create_user().returning(|name, _, _| Ok(User { id: UserId(42), name: name.to_owned(), targets: None }));
+    users
+        .expect_create_user()
+        .returning(|name, _, _| Ok(User { id: UserId(42), name: name.to_owned(), targets: None }));
     // The known selector is read from the database three times in all: for
     // user 42 before the deletion, for user 43 (another key, refused), and
     // for user 42 after the deletion. Unknown selectors: every time.
