@@ -78,3 +78,22 @@ async fn every_matrix_rule_is_needed() {
     }
     assert!(survivors.is_empty(), "rules whose removal no walk noticed:\n{}", survivors.join("\n"));
 }
+
+/// The same walk on PostgreSQL and a 3-master Redis Cluster started by the
+/// test: each user's keys live in one slot, users spread over the masters.
+#[test]
+fn cached_equals_uncached_on_postgres_and_a_redis_cluster() {
+    let Some(cluster) = macrotrack_testkit::RedisCluster::start(3) else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let Some(database) = macrotrack_testkit::FreshDatabase::create("differential_cluster").await else { return };
+        let repository = SeaOrmRepository::connect(&DbConfig::new(database.url.clone())).await.expect("postgres");
+        repository.migrate().await.expect("migrate");
+        let store = RedisStore::connect(RedisConfig::new(cluster.url())).await.expect("the cluster answers");
+        let mut walk =
+            Walk::new(Repositories::from_one(repository), store, MemoryStore::new(1 << 20), Matrix::default(), 4).await;
+        let outcome = walk.run(1000).await;
+        database.drop().await;
+        outcome.unwrap_or_else(|divergence| panic!("{divergence}"));
+    });
+}
