@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
-use std::time::Duration;
 
 use bytes::Bytes;
 use macrotrack_cache_keys::{EntryAddress, Target};
@@ -23,117 +22,16 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
-use crate::breaker::{Breaker, BreakerConfig};
+use crate::breaker::Breaker;
+use crate::config::{Check, EngineConfig, Freshness, LeaseConfig, Policy, ReadError, StoreStatus};
 use crate::envelope::Envelope;
 use crate::outcome::{Outcome, Stats, StatsSnapshot};
-
-/// How long an entry is fresh (`ttl`) and then servable while refreshed (`swr`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
-    pub ttl: Duration,
-    pub swr: Duration,
-}
-
-/// Whether a read may be answered from the cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
-    Cached,
-    /// Fetch from the source, store and return, whatever is cached. Never
-    /// joins a fetch that started before it.
-    Force,
-}
-
-/// Validates a value (check-value): cached copies that fail are replaced,
-/// fresh values that fail are an error.
-pub type Check<T> = fn(&T) -> Result<(), String>;
-
-/// Why a read failed. The cache itself never fails a read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError<E> {
-    #[error(transparent)]
-    Source(E),
-    /// The source returned a value that breaks its own invariants; it was
-    /// not stored.
-    #[error("fetched value failed validation: {0}")]
-    InvalidFresh(String),
-}
-
-/// How instances sharing a store agree which one fetches a cold entry, so a
-/// stampede over several instances costs one fetch, not one per instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LeaseConfig {
-    /// How long a lease holds; past it another instance may fetch.
-    pub hold: Duration,
-    /// How long an instance that lost the lease waits for the value before
-    /// fetching on its own.
-    pub wait: Duration,
-    /// How often it looks for the value meanwhile.
-    pub poll: Duration,
-}
-
-impl Default for LeaseConfig {
-    fn default() -> Self {
-        LeaseConfig { hold: Duration::from_secs(2), wait: Duration::from_millis(500), poll: Duration::from_millis(5) }
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct EngineConfig {
-    /// `false` (MACROTRACK_CACHE=off): reads go to the source; invalidations
-    /// are still applied so other instances never go stale.
-    pub enabled: bool,
-    /// How long a generation lives without being written.
-    pub guard_ttl: Duration,
-    pub breaker: BreakerConfig,
-    /// Cross-instance single-flight; `None` for a store of one process.
-    pub lease: Option<LeaseConfig>,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        EngineConfig {
-            enabled: true,
-            guard_ttl: Duration::from_secs(7 * 24 * 3600),
-            breaker: BreakerConfig::default(),
-            lease: None,
-        }
-    }
-}
-
-/// What `/readyz` says about the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreStatus {
-    Ok,
-    Down,
-    InProcess,
-    Off,
-}
-
-impl StoreStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            StoreStatus::Ok => "ok",
-            StoreStatus::Down => "down",
-            StoreStatus::InProcess => "in-process",
-            StoreStatus::Off => "off",
-        }
-    }
-}
-
-/// What an invalidation call did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct InvalidationReport {
-    pub applied: usize,
-    /// Not applied now (store down or breaker open): kept and retried; the
-    /// users concerned read from the source until it is applied.
-    pub deferred: usize,
-}
 
 type FlightKey = (String, Vec<u64>);
 
 /// The two-tier cache engine over a store `S`. Cheap to clone.
 pub struct Engine<S> {
-    inner: Arc<Inner<S>>,
+    pub(crate) inner: Arc<Inner<S>>,
 }
 
 impl<S> Clone for Engine<S> {
@@ -142,17 +40,17 @@ impl<S> Clone for Engine<S> {
     }
 }
 
-struct Inner<S> {
-    store: S,
-    clock: Arc<dyn Clock>,
-    config: EngineConfig,
-    breaker: Breaker,
-    stats: Stats,
-    flights: Mutex<HashMap<FlightKey, Arc<dyn Any + Send + Sync>>>,
-    refreshing: Mutex<HashSet<String>>,
-    pending: Mutex<BTreeMap<UserId, BTreeSet<Target>>>,
-    has_pending: AtomicBool,
-    retrying: tokio::sync::Mutex<()>,
+pub(crate) struct Inner<S> {
+    pub(crate) store: S,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: EngineConfig,
+    pub(crate) breaker: Breaker,
+    pub(crate) stats: Stats,
+    pub(crate) flights: Mutex<HashMap<FlightKey, Arc<dyn Any + Send + Sync>>>,
+    pub(crate) refreshing: Mutex<HashSet<String>>,
+    pub(crate) pending: Mutex<BTreeMap<UserId, BTreeSet<Target>>>,
+    pub(crate) has_pending: AtomicBool,
+    pub(crate) retrying: tokio::sync::Mutex<()>,
 }
 
 tokio::task_local! {
@@ -160,7 +58,7 @@ tokio::task_local! {
     static PREFETCHED: Mutex<HashMap<String, Snapshot>>;
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -274,7 +172,7 @@ impl<S: CacheStore> Engine<S> {
         self.inner.stats.record(address.tier.label(), address.family, outcome);
     }
 
-    fn store_failed(&self, error: &StoreError) {
+    pub(crate) fn store_failed(&self, error: &StoreError) {
         tracing::warn!(%error, "cache store failed; serving from the source");
         self.inner.breaker.failure(self.inner.clock.now());
     }
@@ -652,100 +550,6 @@ impl<S: CacheStore> Engine<S> {
             }
             drop(slot);
         });
-    }
-
-    /// Whether reads of `user` may use the store now: no invalidation of
-    /// theirs is waiting, and the breaker lets calls through.
-    async fn store_usable(&self, user: UserId) -> bool {
-        if self.inner.has_pending.load(Ordering::Acquire) {
-            self.retry_pending().await;
-            if lock(&self.inner.pending).contains_key(&user) {
-                return false;
-            }
-        }
-        self.inner.breaker.allow(self.inner.clock.now())
-    }
-
-    /// Makes the store forget `targets`. Never fails: what cannot be applied
-    /// now is kept, retried before later calls, and the users concerned read
-    /// from the source meanwhile.
-    pub async fn invalidate(&self, targets: &[Target]) -> InvalidationReport {
-        if self.inner.has_pending.load(Ordering::Acquire) {
-            self.retry_pending().await;
-        }
-        let mut by_user: BTreeMap<UserId, BTreeSet<Target>> = BTreeMap::new();
-        for target in targets {
-            by_user.entry(target.user()).or_default().insert(*target);
-        }
-        let mut report = InvalidationReport::default();
-        for (user, targets) in by_user {
-            if self.apply(&targets).await {
-                report.applied += targets.len();
-            } else {
-                report.deferred += targets.len();
-                self.inner.stats.invalidation_failed(targets.len() as u64);
-                lock(&self.inner.pending).entry(user).or_default().extend(targets);
-                self.inner.has_pending.store(true, Ordering::Release);
-            }
-        }
-        report
-    }
-
-    /// Marks `targets` as not applied without trying the store: until a
-    /// retry applies them, reads of their users go to the source. For
-    /// invalidations known from outside this process (the outbox of a
-    /// previous process, read at start-up while the store is down).
-    pub fn distrust(&self, targets: &[Target]) {
-        if targets.is_empty() {
-            return;
-        }
-        let mut pending = lock(&self.inner.pending);
-        for target in targets {
-            pending.entry(target.user()).or_default().insert(*target);
-        }
-        self.inner.has_pending.store(true, Ordering::Release);
-    }
-
-    /// One atomic bump of one user's targets.
-    async fn apply(&self, targets: &BTreeSet<Target>) -> bool {
-        if !self.inner.breaker.allow(self.inner.clock.now()) {
-            return false;
-        }
-        let guards: Vec<(String, u64)> = targets.iter().map(|t| (t.guard(), rand::random())).collect();
-        let delete: Vec<String> = targets.iter().filter_map(|t| t.entry()).collect();
-        match self.inner.store.bump(&guards, &delete, self.inner.config.guard_ttl).await {
-            Ok(()) => {
-                self.inner.breaker.success();
-                for target in targets {
-                    self.inner.stats.invalidated(target.tier().label(), target.family());
-                }
-                true
-            }
-            Err(error) => {
-                self.store_failed(&error);
-                false
-            }
-        }
-    }
-
-    /// Applies waiting invalidations; one caller at a time, the others go on.
-    pub async fn retry_pending(&self) {
-        let Ok(_retrying) = self.inner.retrying.try_lock() else { return };
-        let waiting = lock(&self.inner.pending).clone();
-        for (user, targets) in waiting {
-            if !self.apply(&targets).await {
-                break; // the store is still unusable
-            }
-            let mut pending = lock(&self.inner.pending);
-            if let Some(left) = pending.get_mut(&user) {
-                left.retain(|target| !targets.contains(target));
-                if left.is_empty() {
-                    pending.remove(&user);
-                }
-            }
-        }
-        let pending = lock(&self.inner.pending);
-        self.inner.has_pending.store(!pending.is_empty(), Ordering::Release);
     }
 }
 

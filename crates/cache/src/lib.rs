@@ -4,8 +4,10 @@
 //! See docs/caching.md for the states, the races and how each is closed.
 
 mod breaker;
+mod config;
 mod engine;
 mod envelope;
+mod invalidation;
 mod memory;
 mod outcome;
 
@@ -15,8 +17,7 @@ pub mod conformance;
 pub mod model;
 
 pub use breaker::BreakerConfig;
-pub use engine::{
-    Check, Engine, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus,
-};
+pub use config::{Check, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus};
+pub use engine::Engine;
 pub use memory::MemoryStore;
 pub use outcome::{Outcome, StatsSnapshot};
