@@ -80,10 +80,19 @@ async fn every_matrix_rule_is_needed() {
 }
 
 /// The same walk on PostgreSQL and a 3-master Redis Cluster started by the
-/// test: each user's keys live in one slot, users spread over the masters.
+/// test: each user's keys live in one slot, users spread over the masters;
+/// meanwhile 3000 slots migrate from one master to another (MOVED and ASK
+/// redirections, TRYAGAIN on scripts): no read may be stale.
 #[test]
-fn cached_equals_uncached_on_postgres_and_a_redis_cluster() {
+fn cached_equals_uncached_on_postgres_and_a_redis_cluster_while_slots_migrate() {
     let Some(cluster) = macrotrack_testkit::RedisCluster::start(3) else { return };
+    let node_id = |port: u16| {
+        let output =
+            std::process::Command::new("redis-cli").args(["-p", &port.to_string(), "cluster", "myid"]).output();
+        String::from_utf8_lossy(&output.expect("redis-cli").stdout).trim().to_owned()
+    };
+    let (from, to) = (node_id(cluster.nodes[0].port), node_id(cluster.nodes[1].port));
+    let entry = format!("127.0.0.1:{}", cluster.nodes[0].port);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
         let Some(database) = macrotrack_testkit::FreshDatabase::create("differential_cluster").await else { return };
@@ -92,8 +101,17 @@ fn cached_equals_uncached_on_postgres_and_a_redis_cluster() {
         let store = RedisStore::connect(RedisConfig::new(cluster.url())).await.expect("the cluster answers");
         let mut walk =
             Walk::new(Repositories::from_one(repository), store, MemoryStore::new(1 << 20), Matrix::default(), 4).await;
-        let outcome = walk.run(1000).await;
+        let reshard = std::thread::spawn(move || {
+            std::process::Command::new("redis-cli")
+                .args(["--cluster", "reshard", &entry, "--cluster-from", &from, "--cluster-to", &to])
+                .args(["--cluster-slots", "3000", "--cluster-yes", "--cluster-pipeline", "10"])
+                .output()
+                .expect("redis-cli reshard runs")
+        });
+        let outcome = walk.run(1500).await;
+        let resharded = reshard.join().expect("the reshard thread");
         database.drop().await;
         outcome.unwrap_or_else(|divergence| panic!("{divergence}"));
+        assert!(resharded.status.success(), "reshard failed: {}", String::from_utf8_lossy(&resharded.stderr));
     });
 }
