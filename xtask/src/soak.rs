@@ -37,6 +37,7 @@ pub fn run(root: &Path, target: &Path, minutes: u32, debug: bool) -> anyhow::Res
     // 80% day reads, 10% dashboards folded into reads via a second script, 10% writes.
     let mixed = script(&work, "soak", &tokens, "/v1/logs?date=DATE", 0.1)?;
     let mut rss_per_minute = Vec::new();
+    let mut rows = Vec::new();
     let mut total_requests = 0.0;
     let mut total_errors = 0;
     println!("soak: {minutes} minute(s), mixed 90% reads / 10% writes over {SOAK_USERS} users");
@@ -47,6 +48,14 @@ pub fn run(root: &Path, target: &Path, minutes: u32, debug: bool) -> anyhow::Res
         total_requests += measure.requests_per_second * 60.0;
         total_errors += measure.errors;
         rss_per_minute.push(rss);
+        rows.push(format!(
+            "| {minute} | {:.0} | {:.0} | {} | {:.2} | {:.2} | {rss:.1} |",
+            measure.requests_per_second,
+            measure.requests_per_second * 60.0,
+            measure.errors,
+            measure.p50_ms,
+            measure.p99_ms
+        ));
         if measure.errors > 0 {
             println!("soak: wrk says: {}", measure.error_detail);
             let log = std::env::temp_dir().join(format!("macrotrack-bench-{port}.log"));
@@ -66,6 +75,9 @@ pub fn run(root: &Path, target: &Path, minutes: u32, debug: bool) -> anyhow::Res
     drop(server);
     let _ = std::fs::remove_dir_all(&work);
     println!("soak: {total_requests:.0} requests, {total_errors} errors");
+    if !debug && minutes >= 10 {
+        record(root, minutes, &rows, total_requests, total_errors)?;
+    }
     if total_errors > 0 {
         bail!("{total_errors} requests failed");
     }
@@ -76,6 +88,34 @@ pub fn run(root: &Path, target: &Path, minutes: u32, debug: bool) -> anyhow::Res
     {
         bail!("resident memory grew from {first:.1} MiB to {last:.1} MiB");
     }
+    Ok(())
+}
+
+const BEGIN: &str = "<!-- soak:begin (written by `cargo xtask soak --minutes 10`) -->";
+const END: &str = "<!-- soak:end -->";
+
+/// Writes a release soak of 10 minutes or more into docs/reliability.md,
+/// between its markers, so the figures there are the last real run's.
+fn record(root: &Path, minutes: u32, rows: &[String], requests: f64, errors: u64) -> anyhow::Result<()> {
+    let path = root.join("docs/reliability.md");
+    let doc = std::fs::read_to_string(&path)?;
+    let (Some(start), Some(end)) = (doc.find(BEGIN), doc.find(END)) else {
+        bail!("docs/reliability.md has no soak markers");
+    };
+    let when = Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())?;
+    let section = format!(
+        "{BEGIN}\nRelease server on the embedded default, {minutes} minutes of wrk (2 threads, 64 connections) \
+         over {SOAK_USERS} users, 90% `GET /v1/logs` and 10% `POST /v1/logs`, run on {when}: \
+         {requests:.0} requests, {errors} failed.\n\n\
+         | minute | req/s | requests | errors | p50 ms | p99 ms | RSS MiB |\n|---|---|---|---|---|---|---|\n{}\n",
+        rows.join("\n")
+    );
+    let updated = format!("{}{section}{}", &doc[..start], &doc[end..]);
+    std::fs::write(&path, updated).context("writing docs/reliability.md")?;
+    println!("soak: wrote the figures into {}", path.display());
     Ok(())
 }
 
