@@ -138,6 +138,23 @@ pub fn id_param(req: &HttpRequest, name: &str) -> Result<i64, Problem> {
 
 /// Type mistakes and the domain's rule errors in one order: by `rank` of
 /// the field, stable within a rank.
+/// The errors of a body holding a list: its fields' type errors, its
+/// items' (`item_errors`) and the domain's `rules`, ordered by `rank`. A
+/// list of the wrong length is one error on `list`, not one per item.
+pub fn with_list_errors(
+    mut errors: ValidationErrors,
+    item_errors: ValidationErrors,
+    rules: ValidationErrors,
+    list: &str,
+    rank: impl Fn(&str) -> usize,
+) -> ValidationErrors {
+    if !rules.errors().iter().any(|error| error.field == list) {
+        errors.extend(item_errors);
+    }
+    errors.extend(rules);
+    ordered(errors, rank)
+}
+
 pub fn ordered(errors: ValidationErrors, rank: impl Fn(&str) -> usize) -> ValidationErrors {
     let mut list = errors.errors().to_vec();
     list.sort_by_key(|error| rank(&error.field));

@@ -69,12 +69,7 @@ fn parse(body: &Map<String, Value>) -> Result<RecipeInput, ValidationErrors> {
         Ok(_) => ValidationErrors::new(),
         Err(rules) => rules,
     };
-    // A list of the wrong length is one error, not one per item.
-    if !rules.errors().iter().any(|error| error.field == "ingredients") {
-        errors.extend(item_errors);
-    }
-    errors.extend(rules);
-    Err(input::ordered(errors, rank))
+    Err(input::with_list_errors(errors, item_errors, rules, "ingredients", rank))
 }
 
 pub async fn create(
