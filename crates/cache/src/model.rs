@@ -169,10 +169,10 @@ pub async fn stale_set_race<S: CacheStore>(store: S, scope: i64) -> Result<(), S
             let value = source.load(Ordering::SeqCst);
             async move {
                 let taken = gate.lock().map(|mut slot| slot.take()).ok().flatten();
-                let (fetched, resume) = taken.ok_or("fetched twice")?;
+                let (fetched, resume) = taken.ok_or_else(|| "fetched twice".to_owned())?;
                 let _ = fetched.send(());
-                resume.await.map_err(|_| "never resumed")?;
-                Ok::<i64, &'static str>(value)
+                resume.await.map_err(|_| "never resumed".to_owned())?;
+                Ok::<i64, String>(value)
             }
         }
     };
