@@ -132,6 +132,39 @@ pub(crate) fn seed(base: &str, users: usize) -> anyhow::Result<Vec<String>> {
 /// A wrk script spreading requests over every user and date; `writes` is
 /// the share of `POST /v1/logs` in the mix.
 pub(crate) fn script(dir: &Path, name: &str, tokens: &[String], path: &str, writes: f64) -> anyhow::Result<PathBuf> {
+    script_with(dir, name, tokens, path, writes, Writes::LogEntry)
+}
+
+/// What the writes of a script do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writes {
+    /// `POST /v1/logs` of one entry: the data grows.
+    LogEntry,
+    /// `PUT` or `DELETE /v1/days/{date}/completion`: invalidates a day and
+    /// the streaks, and the data stays the same size (for the soak).
+    Completion,
+}
+
+pub(crate) fn script_with(
+    dir: &Path,
+    name: &str,
+    tokens: &[String],
+    path: &str,
+    writes: f64,
+    write: Writes,
+) -> anyhow::Result<PathBuf> {
+    let write_request = match write {
+        Writes::LogEntry => {
+            r#"headers["Content-Type"] = "application/json"
+    local body = '{"entries":[{"date":"' .. date .. '","meal":"snack","food_id":1,"servings":1}]}'
+    return wrk.format("POST", "/v1/logs", headers, body)"#
+        }
+        Writes::Completion => {
+            r#"local method = "PUT"
+    if math.random() < 0.5 then method = "DELETE" end
+    return wrk.format(method, "/v1/days/" .. date .. "/completion", headers)"#
+        }
+    };
     let tokens: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
     let dates: Vec<String> = dates().iter().map(|d| format!("\"{d}\"")).collect();
     let lua = format!(
@@ -142,9 +175,7 @@ request = function()
   local date = dates[math.random(#dates)]
   local headers = {{ ["Authorization"] = "Bearer " .. token }}
   if math.random() < {writes} then
-    headers["Content-Type"] = "application/json"
-    local body = '{{"entries":[{{"date":"' .. date .. '","meal":"snack","food_id":1,"servings":1}}]}}'
-    return wrk.format("POST", "/v1/logs", headers, body)
+    {write_request}
   end
   local path = string.gsub("{path}", "DATE", date)
   return wrk.format("GET", path, headers)

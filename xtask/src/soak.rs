@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::load::{Backend, free_port, script, seed, start_server, wrk};
+use crate::load::{Backend, Writes, free_port, script_with, seed, start_server, wrk};
 
 const SOAK_USERS: usize = 30;
 
@@ -34,13 +34,14 @@ pub fn run(root: &Path, target: &Path, minutes: u32, debug: bool) -> anyhow::Res
     let server = start_server(&target.join(profile).join("macrotrack"), &backend, true, port)?;
     let base = format!("http://127.0.0.1:{port}");
     let tokens = seed(&base, SOAK_USERS)?;
-    // 80% day reads, 10% dashboards folded into reads via a second script, 10% writes.
-    let mixed = script(&work, "soak", &tokens, "/v1/logs?date=DATE", 0.1)?;
+    // 90% day reads, 10% writes that invalidate (completing and undoing
+    // days) without growing the data, so memory can be judged flat.
+    let mixed = script_with(&work, "soak", &tokens, "/v1/logs?date=DATE", 0.1, Writes::Completion)?;
     let mut rss_per_minute = Vec::new();
     let mut rows = Vec::new();
     let mut total_requests = 0.0;
     let mut total_errors = 0;
-    println!("soak: {minutes} minute(s), mixed 90% reads / 10% writes over {SOAK_USERS} users");
+    println!("soak: {minutes} minute(s), 90% GET /v1/logs, 10% completing or undoing a day, over {SOAK_USERS} users");
     println!("soak: minute | req/s | requests | errors | p50 ms | p99 ms | RSS MiB");
     for minute in 1..=minutes {
         let measure = wrk(&format!("minute {minute}"), &base, Some(&mixed), 60)?;
@@ -108,7 +109,7 @@ fn record(root: &Path, minutes: u32, rows: &[String], requests: f64, errors: u64
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())?;
     let section = format!(
         "{BEGIN}\nRelease server on the embedded default, {minutes} minutes of wrk (2 threads, 64 connections) \
-         over {SOAK_USERS} users, 90% `GET /v1/logs` and 10% `POST /v1/logs`, run on {when}: \
+         over {SOAK_USERS} users, 90% `GET /v1/logs` and 10% `PUT`/`DELETE /v1/days/{{date}}/completion` (writes that invalidate without growing the data), run on {when}: \
          {requests:.0} requests, {errors} failed.\n\n\
          | minute | req/s | requests | errors | p50 ms | p99 ms | RSS MiB |\n|---|---|---|---|---|---|---|\n{}\n",
         rows.join("\n")
