@@ -37,6 +37,7 @@ fn recorder() -> Option<&'static PrometheusHandle> {
             match installed {
                 Ok(handle) => {
                     describe();
+                    spawn_upkeep(handle.clone());
                     Some(handle)
                 }
                 Err(error) => {
@@ -46,6 +47,21 @@ fn recorder() -> Option<&'static PrometheusHandle> {
             }
         })
         .as_ref()
+}
+
+/// Histograms keep raw samples until upkeep folds them into their buckets;
+/// without a scrape nothing did, and memory grew with every request (found
+/// by the soak: +15 MiB a minute at 12 000 req/s). Upkeep runs every 5 s.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            handle.run_upkeep();
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "metrics upkeep thread not started");
+    }
 }
 
 fn describe() {
