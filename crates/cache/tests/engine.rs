@@ -13,7 +13,7 @@ use macrotrack_cache_keys::{Tag, Target};
 use macrotrack_domain::UserId;
 use macrotrack_ports::CacheStore;
 use support::*;
-use tokio::sync::{Barrier, Notify, oneshot};
+use tokio::sync::{Barrier, Notify};
 
 #[tokio::test]
 async fn miss_then_hit_then_invalidated() {
@@ -166,22 +166,8 @@ pub async fn stale_set_race_is_closed<S: CacheStore + Clone>(store: S) {
     let address = logs_address("2026-11-24");
     let source = Arc::new(Source::default());
     source.set(1);
-    let (fetched_tx, fetched_rx) = oneshot::channel::<()>();
-    let (resume_tx, resume_rx) = oneshot::channel::<()>();
-    let paused = {
-        let slot = Arc::new(std::sync::Mutex::new(Some((fetched_tx, resume_rx))));
-        let source = source.clone();
-        move || {
-            let slot = slot.clone();
-            let version = source.version.load(Ordering::SeqCst);
-            async move {
-                let (fetched, resume) = slot.lock().unwrap().take().expect("fetched once");
-                fetched.send(()).unwrap();
-                resume.await.unwrap();
-                Ok::<_, String>(Versioned { version })
-            }
-        }
-    };
+    // The reader fetches v1 (the source's version now), then pauses.
+    let (paused, fetched_rx, resume_tx) = paused_fetch(source.version.load(Ordering::SeqCst));
     let reader = {
         let (engine, address) = (engine.clone(), address.clone());
         tokio::spawn(async move { engine.read(&address, POLICY, Freshness::Cached, check, paused).await })
@@ -207,20 +193,7 @@ async fn force_fresh_never_joins_an_older_flight() {
     let address = logs_address("2026-11-24");
     let source = Arc::new(Source::default());
     source.set(1);
-    let (started_tx, started_rx) = oneshot::channel::<()>();
-    let (resume_tx, resume_rx) = oneshot::channel::<()>();
-    let slow = {
-        let slot = Arc::new(std::sync::Mutex::new(Some((started_tx, resume_rx))));
-        move || {
-            let slot = slot.clone();
-            async move {
-                let (started, resume) = slot.lock().unwrap().take().unwrap();
-                started.send(()).unwrap();
-                resume.await.unwrap();
-                Ok::<_, String>(Versioned { version: 1 })
-            }
-        }
-    };
+    let (slow, started_rx, resume_tx) = paused_fetch(1);
     let old = {
         let (engine, address) = (engine.clone(), address.clone());
         tokio::spawn(async move { engine.read(&address, POLICY, Freshness::Cached, check, slow).await })
@@ -238,20 +211,7 @@ async fn force_fresh_never_joins_an_older_flight() {
 async fn reader_after_invalidation_does_not_join_the_older_flight() {
     let engine = memory_engine(Arc::new(TestClock::default()));
     let address = logs_address("2026-11-24");
-    let (started_tx, started_rx) = oneshot::channel::<()>();
-    let (resume_tx, resume_rx) = oneshot::channel::<()>();
-    let slow = {
-        let slot = Arc::new(std::sync::Mutex::new(Some((started_tx, resume_rx))));
-        move || {
-            let slot = slot.clone();
-            async move {
-                let (started, resume) = slot.lock().unwrap().take().unwrap();
-                started.send(()).unwrap();
-                resume.await.unwrap();
-                Ok::<_, String>(Versioned { version: 1 })
-            }
-        }
-    };
+    let (slow, started_rx, resume_tx) = paused_fetch(1);
     let old = {
         let (engine, address) = (engine.clone(), address.clone());
         tokio::spawn(async move { engine.read(&address, POLICY, Freshness::Cached, check, slow).await })

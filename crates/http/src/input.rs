@@ -267,6 +267,29 @@ impl<'a> Fields<'a> {
         self.required(key, errors, "an array", Value::as_array)
     }
 
+    /// Reads each item of `items` (the list at `list`) with `read`; an item
+    /// that is not an object is an error on its path and gives `placeholder`,
+    /// so the indexes of the items after it stay aligned.
+    pub fn objects<T>(
+        items: &[Value],
+        list: &str,
+        errors: &mut ValidationErrors,
+        placeholder: impl Fn() -> T,
+        mut read: impl FnMut(&Fields<'_>, &mut ValidationErrors) -> T,
+    ) -> Vec<T> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| match item.as_object() {
+                Some(object) => read(&Fields::nested(object, &format!("{list}.{index}")), errors),
+                None => {
+                    errors.add(format!("{list}.{index}"), "must be an object");
+                    placeholder()
+                }
+            })
+            .collect()
+    }
+
     /// A string the domain parses (`Day`, `Meal`): its message is reported.
     pub fn parsed<T: FromStr<Err: ToString>>(&self, key: &str, errors: &mut ValidationErrors) -> Option<T> {
         let text = self.string(key, errors)?;

@@ -95,3 +95,31 @@ pub fn memory_engine(clock: Arc<TestClock>) -> Engine<MemoryStore> {
 pub fn engine_over<S: CacheStore>(store: S, clock: Arc<TestClock>, config: EngineConfig) -> Engine<S> {
     Engine::new(store, clock, config)
 }
+
+/// A boxed fetch of a `Versioned`.
+pub type BoxedFetch = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Versioned, String>> + Send>>;
+
+/// A fetch that answers `version` once, but first says it started and waits
+/// to be resumed: a reader paused between its fetch and its store. Returns
+/// the fetch, the "started" signal and the "resume" trigger.
+pub fn paused_fetch(
+    version: i64,
+) -> (
+    impl Fn() -> BoxedFetch + Send + Sync + 'static,
+    tokio::sync::oneshot::Receiver<()>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let (resume_tx, resume_rx) = tokio::sync::oneshot::channel::<()>();
+    let slot = Arc::new(std::sync::Mutex::new(Some((started_tx, resume_rx))));
+    let fetch = move || -> BoxedFetch {
+        let slot = slot.clone();
+        Box::pin(async move {
+            let (started, resume) = slot.lock().unwrap().take().expect("fetched once");
+            started.send(()).unwrap();
+            resume.await.unwrap();
+            Ok(Versioned { version })
+        })
+    };
+    (fetch, started_rx, resume_tx)
+}

@@ -87,19 +87,9 @@ fn parse(body: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<NewLog
         errors.add("entries", format!("must hold 1 to {MAX_BATCH} entries"));
         return Err(errors);
     }
-    let inputs = items
-        .iter()
-        .enumerate()
-        .map(|(index, item)| match item.as_object() {
-            Some(object) => entry(&Fields::nested(object, &format!("entries.{index}")), &mut errors),
-            None => {
-                errors.add(format!("entries.{index}"), "must be an object");
-                // A placeholder the domain finds nothing more to say about,
-                // keeping the indexes of the entries after it aligned.
-                LogEntryInput { food_id: Some(0), ..LogEntryInput::default() }
-            }
-        })
-        .collect();
+    // A non-object entry's placeholder is one the domain finds nothing more to say about.
+    let placeholder = || LogEntryInput { food_id: Some(0), ..LogEntryInput::default() };
+    let inputs = Fields::objects(items, "entries", &mut errors, placeholder, entry);
     let complete = errors.is_empty();
     let rules = match NewLogEntry::parse_batch(inputs, complete) {
         Ok(entries) => return Ok(entries),

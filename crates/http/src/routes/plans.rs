@@ -73,19 +73,9 @@ fn parse(body: &Map<String, Value>) -> Result<MealPlanInput, ValidationErrors> {
     let name = fields.string("name", &mut errors);
     let days = fields.integer("days", &mut errors);
     let mut item_errors = ValidationErrors::new();
-    let items = fields.array("items", &mut errors).map(|items| {
-        items
-            .iter()
-            .enumerate()
-            .map(|(index, value)| match value.as_object() {
-                Some(object) => item(&Fields::nested(object, &format!("items.{index}")), &mut item_errors),
-                None => {
-                    item_errors.add(format!("items.{index}"), "must be an object");
-                    MealPlanItemInput::default()
-                }
-            })
-            .collect::<Vec<_>>()
-    });
+    let items = fields
+        .array("items", &mut errors)
+        .map(|items| Fields::objects(items, "items", &mut item_errors, MealPlanItemInput::default, item));
     let input = MealPlanInput { name, days, items };
     let rules = match NewMealPlan::parse(input.clone()) {
         Ok(_) if errors.is_empty() && item_errors.is_empty() => return Ok(input),

@@ -48,20 +48,13 @@ fn parse(body: &Map<String, Value>) -> Result<RecipeInput, ValidationErrors> {
     let servings = fields.number("servings", &mut errors);
     let mut item_errors = ValidationErrors::new();
     let ingredients = fields.array("ingredients", &mut errors).map(|items| {
-        items
-            .iter()
-            .enumerate()
-            .map(|(index, item)| match item.as_object() {
-                Some(object) => {
-                    let fields = Fields::nested(object, &format!("ingredients.{index}"));
-                    (fields.id("food_id", &mut item_errors), fields.number("servings", &mut item_errors))
-                }
-                None => {
-                    item_errors.add(format!("ingredients.{index}"), "must be an object");
-                    (None, None)
-                }
-            })
-            .collect::<Vec<_>>()
+        Fields::objects(
+            items,
+            "ingredients",
+            &mut item_errors,
+            || (None, None),
+            |fields, errors| (fields.id("food_id", errors), fields.number("servings", errors)),
+        )
     });
     let input = RecipeInput { name, servings, ingredients };
     let rules = match NewRecipe::parse(input.clone()) {
