@@ -1,9 +1,10 @@
 //! What the cache outbox adds to the write path: `create_log_entries` (one
-//! entry) with its outbox row inserted in the transaction and deleted after
-//! (`done`), against the same batch without the row, on SQLite (a WAL file
-//! and in memory). `insert_only` leaves the row, to split the two costs.
-//! Run: `cargo bench -p macrotrack-db-seaorm --bench outbox`; the figures
-//! are recorded in docs/reliability.md.
+//! entry) with its outbox row inserted in the transaction, against the same
+//! batch without the row, on SQLite (a WAL file and in memory). The row is
+//! deleted after the commit either by its own statement (`delete_each`, the
+//! first design) or in batches of 256 as the service does (`delete_batched`);
+//! `insert_only` leaves the row, to split the costs. Run by `cargo xtask
+//! reliability`, which writes the figures into docs/reliability.md.
 
 use std::time::Duration;
 
@@ -39,10 +40,24 @@ fn bench_outbox(c: &mut Criterion) {
                 repo.create_log_entries_without_outbox(user, &batch, now()).await.unwrap();
             })
         });
-        group.bench_function(format!("{label}/with_outbox"), |b| {
+        group.bench_function(format!("{label}/delete_each"), |b| {
             b.to_async(&runtime).iter(|| async {
                 let committed = repo.create_log_entries(user, &batch, now()).await.unwrap();
-                repo.done(committed.outbox).await.unwrap();
+                repo.done(&[committed.outbox]).await.unwrap();
+            })
+        });
+        let queue = std::sync::Mutex::new(Vec::new());
+        group.bench_function(format!("{label}/delete_batched"), |b| {
+            b.to_async(&runtime).iter(|| async {
+                let committed = repo.create_log_entries(user, &batch, now()).await.unwrap();
+                let full = {
+                    let mut queue = queue.lock().unwrap();
+                    queue.push(committed.outbox);
+                    (queue.len() >= 256).then(|| std::mem::take(&mut *queue))
+                };
+                if let Some(ids) = full {
+                    repo.done(&ids).await.unwrap();
+                }
             })
         });
         group.bench_function(format!("{label}/insert_only"), |b| {

@@ -13,6 +13,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use crate::entities::cache_outbox;
 use crate::{SeaOrmRepository, unavailable};
 
+/// Ids per DELETE statement (SQLite allows 32 766 bound values).
+const DELETE_CHUNK: usize = 1000;
+
 /// Writes the user's outbox row; call inside the mutation's transaction so
 /// the row exists exactly when the mutation committed.
 pub(crate) async fn record(db: &impl ConnectionTrait, user: UserId) -> Result<OutboxId, Unavailable> {
@@ -39,8 +42,15 @@ pub(crate) async fn record_some<T>(
 
 #[async_trait]
 impl OutboxRepository for SeaOrmRepository {
-    async fn done(&self, id: OutboxId) -> Result<(), Unavailable> {
-        cache_outbox::Entity::delete_by_id(id.0).exec(&self.db).await.map_err(unavailable)?;
+    async fn done(&self, ids: &[OutboxId]) -> Result<(), Unavailable> {
+        // Bounded chunks keep each statement under the backends' bind limits.
+        for chunk in ids.chunks(DELETE_CHUNK) {
+            cache_outbox::Entity::delete_many()
+                .filter(cache_outbox::Column::Id.is_in(chunk.iter().map(|id| id.0)))
+                .exec(&self.db)
+                .await
+                .map_err(unavailable)?;
+        }
         Ok(())
     }
 

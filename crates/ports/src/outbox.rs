@@ -43,9 +43,9 @@ impl<T> Committed<T> {
 #[mockall::automock]
 #[async_trait]
 pub trait OutboxRepository: Send + Sync + 'static {
-    /// MUST delete the row `id`; deleting a row that is already gone is not
-    /// an error (another instance may have drained it).
-    async fn done(&self, id: OutboxId) -> Result<(), Unavailable>;
+    /// MUST delete the rows `ids`, in one statement; deleting a row that is
+    /// already gone is not an error (another instance may have drained it).
+    async fn done(&self, ids: &[OutboxId]) -> Result<(), Unavailable>;
 
     /// MUST return at most `limit` rows created at least `older_than` ago,
     /// oldest first, with the user each is about.

@@ -115,9 +115,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let service = self.state.service.clone();
         let (poll, grace) = self.outbox;
-        tokio::select! {
+        let served = tokio::select! {
             result = self.server => result,
             () = service.drain_every(poll, grace) => Ok(()),
-        }
+        };
+        // Rows applied since the last tick; left behind, the next start-up
+        // would forget their users once more.
+        service.flush_applied_outbox_rows().await;
+        served
     }
 }

@@ -62,6 +62,8 @@ pub struct Settings {
 
     /// Age in milliseconds an outbox row must reach before a drain forgets
     /// its user, so a mutation applying its own invalidation is left alone.
+    /// Keep it above the poll: an instance deletes the rows it applied on
+    /// its next poll, and an older row costs its user a needless cold cache.
     #[arg(long, env = "MACROTRACK_OUTBOX_GRACE_MS", default_value_t = 1000, global = true)]
     pub outbox_grace_ms: u64,
 

@@ -35,6 +35,7 @@ use serde::de::DeserializeOwned;
 
 pub use errors::{AuthError, GetError, ReadError, WriteError};
 pub use matrix::{Facts, ItemKind, Matrix, Operation};
+use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
 pub use users::CreatedUser;
@@ -84,6 +85,7 @@ pub struct Service<S> {
     policies: Policies,
     matrix: Matrix,
     fault: Fault,
+    applied: Arc<AppliedRows>,
 }
 
 impl<S> Clone for Service<S> {
@@ -95,13 +97,15 @@ impl<S> Clone for Service<S> {
             policies: self.policies,
             matrix: self.matrix.clone(),
             fault: self.fault,
+            applied: self.applied.clone(),
         }
     }
 }
 
 impl<S: CacheStore> Service<S> {
     pub fn new(repos: Repositories, cache: Engine<S>, clock: Arc<dyn Clock>, policies: Policies) -> Self {
-        Service { repos, cache, clock, policies, matrix: Matrix::default(), fault: Fault::None }
+        let applied = Arc::default();
+        Service { repos, cache, clock, policies, matrix: Matrix::default(), fault: Fault::None, applied }
     }
 
     /// Replaces the invalidation matrix (tests prove each rule is needed).
@@ -134,8 +138,8 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// Applies the matrix row of `operation` after its commit: the one way
-    /// use cases forget. The mutation's outbox row is marked done only when
-    /// every target was applied; otherwise it stays for the drain
+    /// use cases forget. The mutation's outbox row is queued for deletion
+    /// only when every target was applied; otherwise it stays for the drain
     /// (`drain_outbox`), which survives this process.
     async fn forget(&self, operation: Operation, facts: Facts, outbox: Option<OutboxId>) -> InvalidationReport {
         if self.fault == Fault::SkipInvalidation {
@@ -151,12 +155,9 @@ impl<S: CacheStore> Service<S> {
                 "invalidations deferred until the cache store answers; the outbox row stays"
             );
         } else if let Some(outbox) = outbox
-            && let Err(error) = self.repos.outbox.done(outbox).await
+            && self.applied.push(outbox)
         {
-            // The mutation committed and the cache forgot it: only the
-            // bookkeeping failed. The row stays, and a drain forgets the
-            // user once more, which is wasteful but never stale.
-            tracing::warn!(%error, %outbox, "could not mark an outbox row done");
+            self.flush_applied_outbox_rows().await;
         }
         report
     }

@@ -1,8 +1,12 @@
 //! The safety rule outside the matrix: draining the cache outbox.
 //!
 //! Every mutation the matrix covers writes an outbox row for its user in its
-//! own transaction; `forget` deletes the row once the matrix's targets were
-//! applied. A row that stays means "this user may have an invalidation that
+//! own transaction; once the matrix's targets were applied, `forget` queues
+//! the row for deletion, and the queue is deleted in one statement on the
+//! drainer's next tick (or when it reaches `FLUSH_AT` rows). A row applied but
+//! not yet deleted is harmless: if a drain saw it first it would bump the
+//! user once more, and the drain only takes rows older than the grace, which
+//! is longer than the poll. A row that stays means "this user may have an invalidation that
 //! was never applied" (the store was down, or the process died between the
 //! commit and the invalidation). Which targets were lost is not recorded, so
 //! the drain forgets everything of that user: it bumps the user's epoch
@@ -12,6 +16,7 @@
 //! (`admin_invalidate`), and it does not depend on any matrix row.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use macrotrack_cache_keys::Target;
@@ -32,6 +37,27 @@ This rule depends on no row above; see [reliability.md](reliability.md).";
 const BATCH: u32 = 256;
 /// Queries per drain, so one call ends even while rows keep coming.
 const MAX_BATCHES: usize = 16;
+
+/// Applied rows queued before one DELETE takes them all.
+const FLUSH_AT: usize = 256;
+
+/// Outbox rows whose invalidation was applied, waiting for their DELETE.
+/// Batching takes a second write transaction off every mutation's path.
+#[derive(Debug, Default)]
+pub(crate) struct AppliedRows(Mutex<Vec<OutboxId>>);
+
+impl AppliedRows {
+    /// Queues `id`; returns whether the queue is long enough to flush now.
+    pub(crate) fn push(&self, id: OutboxId) -> bool {
+        let mut queue = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.push(id);
+        queue.len() >= FLUSH_AT
+    }
+
+    fn take(&self) -> Vec<OutboxId> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
 
 /// A failure injected on purpose. For tests only: the server never sets one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,6 +89,25 @@ impl<S: CacheStore> Service<S> {
         self
     }
 
+    /// Deletes, in one statement, the outbox rows whose invalidation this
+    /// instance applied since the last flush; returns how many. The drainer
+    /// calls it every poll and the server once more at shutdown. On a
+    /// database error the rows stay and a later drain forgets their users
+    /// once more: wasteful, never stale.
+    pub async fn flush_applied_outbox_rows(&self) -> usize {
+        let ids = self.applied.take();
+        if ids.is_empty() {
+            return 0;
+        }
+        match self.repos.outbox.done(&ids).await {
+            Ok(()) => ids.len(),
+            Err(error) => {
+                tracing::warn!(%error, rows = ids.len(), "could not delete applied outbox rows; a drain will");
+                0
+            }
+        }
+    }
+
     /// Forgets every user with an outbox row older than `grace` and deletes
     /// those rows. The grace keeps a drain from bumping rows whose mutation
     /// is still applying its own invalidation (harmless, but wasteful).
@@ -77,6 +122,7 @@ impl<S: CacheStore> Service<S> {
                 by_user.entry(*user).or_default().push(*id);
             }
             let mut users = by_user.into_iter();
+            let mut bumped = Vec::with_capacity(rows.len());
             while let Some((user, ids)) = users.next() {
                 if self.cache.invalidate(&[Target::AllOfUser(user)]).await.deferred > 0 {
                     // The store is unusable: the engine keeps this user's
@@ -85,15 +131,17 @@ impl<S: CacheStore> Service<S> {
                     let rest: Vec<Target> = users.map(|(user, _)| Target::AllOfUser(user)).collect();
                     self.cache.distrust(&rest);
                     report.distrusted += 1 + rest.len();
-                    return Ok(report);
+                    break;
                 }
                 report.users += 1;
-                for id in ids {
-                    self.repos.outbox.done(id).await?;
-                    report.rows += 1;
-                }
+                bumped.extend(ids);
             }
-            if rows.len() < BATCH as usize {
+            // Only the rows of users whose bump was applied.
+            if !bumped.is_empty() {
+                self.repos.outbox.done(&bumped).await?;
+            }
+            report.rows += bumped.len();
+            if report.distrusted > 0 || rows.len() < BATCH as usize {
                 break;
             }
         }
@@ -116,7 +164,7 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// Runs forever: every `poll`, retries the invalidations this process
-    /// deferred, then drains outbox rows older than `grace` (those of every
+    /// deferred, deletes the rows it applied, then drains outbox rows older than `grace` (those of every
     /// instance). Spawn it next to the server.
     pub async fn drain_every(&self, poll: Duration, grace: Duration) {
         let mut tick = tokio::time::interval(poll.max(Duration::from_millis(1)));
@@ -124,6 +172,7 @@ impl<S: CacheStore> Service<S> {
         loop {
             tick.tick().await;
             self.cache.retry_pending().await;
+            self.flush_applied_outbox_rows().await;
             match self.drain_outbox(grace).await {
                 Ok(report) if report.users > 0 || report.distrusted > 0 => {
                     tracing::info!(?report, "drained the cache outbox");

@@ -3,6 +3,7 @@
 //! touched by a write that failed; the drain bumps the epoch of each user
 //! with a row and deletes the row only once the bump was applied.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -125,16 +126,42 @@ async fn mutate(service: &Service<MockCacheStore>, which: usize) -> Result<(), W
 }
 
 #[tokio::test]
-async fn the_row_is_done_exactly_when_the_invalidation_was_applied() {
+async fn the_row_is_deleted_on_the_next_flush_exactly_when_the_invalidation_was_applied() {
     for which in 0..MUTATIONS {
         let mut outbox = MockOutboxRepository::new();
-        outbox.expect_done().withf(|id| *id == ROW).times(1).returning(|_| Ok(()));
+        let deletes = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&deletes);
+        outbox.expect_done().withf(|ids| ids == [ROW]).times(1).returning(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
         let bumps = Arc::default();
         let service = service(committing(outbox), store(true, Arc::clone(&bumps)));
         mutate(&service, which).await.unwrap();
         assert_eq!(bumps.lock().unwrap().len(), 1, "mutation {which}: one atomic bump");
         assert!(service.cache().pending().is_empty());
+        assert_eq!(deletes.load(Ordering::SeqCst), 0, "mutation {which}: no second statement on the write path");
+        assert_eq!(service.flush_applied_outbox_rows().await, 1, "mutation {which}");
+        assert_eq!(service.flush_applied_outbox_rows().await, 0, "mutation {which}: deleted once");
     }
+}
+
+#[tokio::test]
+async fn applied_rows_are_deleted_in_one_statement_per_256() {
+    let mut outbox = MockOutboxRepository::new();
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&batches);
+    outbox.expect_done().returning(move |ids| {
+        sink.lock().unwrap().push(ids.len());
+        Ok(())
+    });
+    let service = service(committing(outbox), store(true, Arc::default()));
+    for _ in 0..300 {
+        mutate(&service, 3).await.unwrap();
+    }
+    assert_eq!(*batches.lock().unwrap(), [256], "the 256th write flushed the queue inline");
+    assert_eq!(service.flush_applied_outbox_rows().await, 44);
+    assert_eq!(*batches.lock().unwrap(), [256, 44]);
 }
 
 #[tokio::test]
@@ -145,6 +172,7 @@ async fn the_row_stays_when_the_invalidation_was_deferred() {
         let bumps = Arc::default();
         let service = service(committing(outbox), store(false, Arc::clone(&bumps)));
         mutate(&service, which).await.expect("the write succeeds with the store down");
+        assert_eq!(service.flush_applied_outbox_rows().await, 0, "mutation {which}: nothing to delete");
         assert!(!bumps.lock().unwrap().is_empty(), "mutation {which}: the bump was tried");
         assert!(service.cache().pending().contains_key(&USER), "mutation {which}: the user is distrusted");
     }
@@ -221,11 +249,13 @@ async fn creating_a_food_has_no_row_and_nothing_to_forget() {
 }
 
 #[tokio::test]
-async fn a_row_that_cannot_be_marked_done_does_not_fail_the_write() {
+async fn rows_that_cannot_be_deleted_are_left_to_the_drain() {
     let mut outbox = MockOutboxRepository::new();
     outbox.expect_done().times(1).returning(|_| Err(Unavailable::new(anyhow::anyhow!("connection lost"))));
     let service = service(committing(outbox), store(true, Arc::default()));
     service.complete_day(USER, day("2026-11-24")).await.expect("committed and forgotten: a success");
+    assert_eq!(service.flush_applied_outbox_rows().await, 0, "not deleted");
+    assert_eq!(service.flush_applied_outbox_rows().await, 0, "not retried: the rows stay for a drain");
 }
 
 #[tokio::test]
@@ -238,6 +268,7 @@ async fn the_fault_knob_skips_the_invalidation_and_leaves_the_row() {
     for which in 0..MUTATIONS {
         mutate(&service, which).await.unwrap();
     }
+    assert_eq!(service.flush_applied_outbox_rows().await, 0);
     assert!(service.cache().pending().is_empty(), "as if the process had died: nothing remembered");
 }
 
@@ -254,8 +285,8 @@ async fn the_drain_bumps_each_users_epoch_once_then_deletes_their_rows() {
         .returning(|_, _| Ok(vec![(OutboxId(1), USER), (OutboxId(2), UserId(43)), (OutboxId(3), USER)]));
     let done = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&done);
-    outbox.expect_done().times(3).returning(move |id| {
-        sink.lock().unwrap().push(id.0);
+    outbox.expect_done().times(1).returning(move |ids| {
+        sink.lock().unwrap().extend(ids.iter().map(|id| id.0));
         Ok(())
     });
     let bumps = Arc::default();
@@ -263,9 +294,7 @@ async fn the_drain_bumps_each_users_epoch_once_then_deletes_their_rows() {
     let report = service.drain_outbox(Duration::from_secs(1)).await.unwrap();
     assert_eq!(report, DrainReport { rows: 3, users: 2, distrusted: 0 });
     assert_eq!(*bumps.lock().unwrap(), vec![vec![EPOCH_42.to_owned()], vec![EPOCH_43.to_owned()]]);
-    let mut done = done.lock().unwrap().clone();
-    done.sort();
-    assert_eq!(done, [1, 2, 3]);
+    assert_eq!(*done.lock().unwrap(), [1, 3, 2], "one DELETE, by user");
 }
 
 #[tokio::test]

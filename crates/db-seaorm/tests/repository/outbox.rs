@@ -102,12 +102,20 @@ pub async fn pending_rows_come_by_age_and_go_when_done(repo: &SeaOrmRepository) 
     users.sort();
     assert_eq!(repo.pending_users().await.unwrap(), users);
 
-    repo.done(first).await.unwrap();
-    repo.done(first).await.expect("a row already done is not an error");
-    repo.done(third).await.unwrap();
+    repo.done(&[first, third]).await.unwrap();
+    repo.done(&[first]).await.expect("a row already done is not an error");
+    repo.done(&[]).await.expect("nothing to delete is not an error");
     assert_eq!(repo.pending(Duration::ZERO, 10).await.unwrap(), [(second, alice.id), (young, alice.id)]);
     assert_eq!(repo.pending_users().await.unwrap(), [alice.id]);
-    repo.done(second).await.unwrap();
-    repo.done(young).await.unwrap();
+    repo.done(&[second, young]).await.unwrap();
     assert!(repo.pending_users().await.unwrap().is_empty());
+
+    // More ids than one statement takes: every chunk is deleted.
+    let mut many = Vec::new();
+    for offset in 0..1100 {
+        let date = day("2026-01-01").plus_days(offset % 300).unwrap();
+        many.push(repo.complete_day(bob.id, date).await.unwrap().outbox);
+    }
+    repo.done(&many).await.unwrap();
+    assert!(repo.pending_users().await.unwrap().is_empty(), "all 1100 rows deleted");
 }
