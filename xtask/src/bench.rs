@@ -97,13 +97,7 @@ fn engine_section(root: &Path) -> anyhow::Result<String> {
     if !status.success() {
         bail!("cargo bench failed");
     }
-    let criterion = target_dir(root).join("criterion");
-    let mean = |id: &str| -> anyhow::Result<f64> {
-        let path = criterion.join(id).join("new/estimates.json");
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let json: serde_json::Value = serde_json::from_str(&text)?;
-        json["mean"]["point_estimate"].as_f64().context("no mean in estimates.json")
-    };
+    let mean = |id: &str| criterion_mean(root, id);
     let mut doc = String::from("## Cache engine (criterion, `crates/cache-fred/benches/engine.rs`)\n\n");
     doc.push_str("| bench | mean |\n|---|---|\n");
     for id in [
@@ -154,16 +148,25 @@ Tag invalidation sets one generation whatever the number of entries under
 the tag, so its cost does not grow with them.
 ";
 
+/// The mean, in nanoseconds, of criterion's last run of bench `id`
+/// (`group/function`).
+pub fn criterion_mean(root: &Path, id: &str) -> anyhow::Result<f64> {
+    let path = target_dir(root).join("criterion").join(id).join("new/estimates.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)?;
+    json["mean"]["point_estimate"].as_f64().context("no mean in estimates.json")
+}
+
 pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
 }
 
-fn today() -> String {
+pub fn today() -> String {
     let output = Command::new("date").args(["-u", "+%Y-%m-%d"]).output();
     output.ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
 }
 
-fn machine() -> String {
+pub fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model =
         cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']));
@@ -177,6 +180,6 @@ fn machine() -> String {
     format!("{}, {cores} cores, {} GiB", model.unwrap_or("unknown CPU"), memory_kb / 1024 / 1024)
 }
 
-fn human(nanos: f64) -> String {
+pub fn human(nanos: f64) -> String {
     if nanos >= 1e6 { format!("{:.2} ms", nanos / 1e6) } else { format!("{:.2} µs", nanos / 1e3) }
 }

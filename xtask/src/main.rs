@@ -4,6 +4,8 @@
 //!   invalidation matrix; `--check` fails when the file is out of date.
 //! - `bench`: runs the benchmarks and writes docs/benchmarks.md.
 //! - `soak --minutes N`: a mixed load for N minutes; fails on errors or growing memory.
+//! - `reliability`: runs the fault tests and the outbox bench and writes
+//!   their figures into docs/reliability.md.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,6 +15,7 @@ use anyhow::{Context, bail};
 mod bench;
 mod docs;
 mod load;
+mod reliability;
 mod soak;
 
 fn main() -> ExitCode {
@@ -27,13 +30,16 @@ fn main() -> ExitCode {
             };
             bench::run(&root(), &parts)
         }
+        Some("reliability") => reliability::run(&root()),
         Some("soak") => {
             let minutes =
                 args.iter().position(|a| a == "--minutes").and_then(|i| args.get(i + 1)).and_then(|m| m.parse().ok());
             soak::run(&root(), &bench::target_dir(&root()), minutes.unwrap_or(10), args.iter().any(|a| a == "--debug"))
         }
         _ => {
-            eprintln!("usage: cargo xtask docs [--check] | bench [--engine | --http] | soak [--minutes N] [--debug]");
+            eprintln!(
+                "usage: cargo xtask docs [--check] | bench [--engine | --http] | soak [--minutes N] [--debug] | reliability"
+            );
             return ExitCode::from(2);
         }
     };
@@ -48,6 +54,19 @@ fn main() -> ExitCode {
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Replaces what stands between the lines `begin` and `end` of the file at
+/// `path` with `section`, so a generated part of a hand-written doc stays
+/// the last real run's.
+pub fn replace_between(path: &Path, begin: &str, end: &str, section: &str) -> anyhow::Result<()> {
+    let doc = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let (Some(start), Some(stop)) = (doc.find(begin), doc.find(end)) else {
+        bail!("{} has no `{begin}` ... `{end}` markers", path.display());
+    };
+    let body = section.trim_end();
+    let updated = format!("{}{begin}\n{body}\n{}", &doc[..start], &doc[stop..]);
+    std::fs::write(path, updated).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Writes `content` to `path`, or with `check` fails if they differ.

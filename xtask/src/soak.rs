@@ -98,25 +98,16 @@ const END: &str = "<!-- soak:end -->";
 /// Writes a release soak of 10 minutes or more into docs/reliability.md,
 /// between its markers, so the figures there are the last real run's.
 fn record(root: &Path, minutes: u32, rows: &[String], requests: f64, errors: u64) -> anyhow::Result<()> {
-    let path = root.join("docs/reliability.md");
-    let doc = std::fs::read_to_string(&path)?;
-    let (Some(start), Some(end)) = (doc.find(BEGIN), doc.find(END)) else {
-        bail!("docs/reliability.md has no soak markers");
-    };
-    let when = Command::new("date")
-        .args(["-u", "+%Y-%m-%d"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())?;
+    let when = crate::bench::today();
     let section = format!(
-        "{BEGIN}\nRelease server on the embedded default, {minutes} minutes of wrk (2 threads, 64 connections) \
+        "Release server on the embedded default, {minutes} minutes of wrk (2 threads, 64 connections) \
          over {SOAK_USERS} users, 90% `GET /v1/logs` and 10% `PUT`/`DELETE /v1/days/{{date}}/completion` (writes that invalidate without growing the data), run on {when}: \
          {requests:.0} requests, {errors} failed.\n\n\
          | minute | req/s | requests | errors | p50 ms | p99 ms | RSS MiB |\n|---|---|---|---|---|---|---|\n{}\n",
         rows.join("\n")
     );
-    let updated = format!("{}{section}{}", &doc[..start], &doc[end..]);
-    std::fs::write(&path, updated).context("writing docs/reliability.md")?;
-    println!("soak: wrote the figures into {}", path.display());
+    crate::replace_between(&root.join("docs/reliability.md"), BEGIN, END, &section)?;
+    println!("soak: wrote the figures into docs/reliability.md");
     Ok(())
 }
 

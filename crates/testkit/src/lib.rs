@@ -6,6 +6,10 @@
 //! with a printed reason, unless `MACROTRACK_REQUIRE_SERVICES=1`, where they
 //! fail instead (CI sets it).
 
+mod report;
+
+pub use report::{REPORT_ENV, report};
+
 use std::fmt::Display;
 use std::net::TcpListener;
 use std::path::PathBuf;

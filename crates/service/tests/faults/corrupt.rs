@@ -6,7 +6,7 @@ use bytes::Bytes;
 use fred::prelude::{Builder, ClientLike, Config, KeysInterface};
 use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Tier1Key};
 use macrotrack_service::Repositories;
-use macrotrack_testkit::{RedisServer, unique_name};
+use macrotrack_testkit::{RedisServer, report, unique_name};
 
 use crate::support::*;
 
@@ -49,7 +49,7 @@ async fn damaged_entries_are_never_served_and_are_replaced() {
 
     let logs_key = format!("{prefix}{}", EntryAddress::tier1(Tier1Key::DayLogs { user, date: day(0) }).key);
     let me_key = format!("{prefix}{}", EntryAddress::tier2(QueryKey::Me { user }, &[Tag::User(user)]).key);
-    let mut served = 0;
+    let mut written = 0;
     for key in [&logs_key, &me_key] {
         let good: Bytes = raw.get::<Option<Bytes>, _>(key).await.unwrap().expect("the entry is stored");
         for (what, bad) in damaged(&good) {
@@ -82,10 +82,20 @@ async fn damaged_entries_are_never_served_and_are_replaced() {
                     assert_eq!(cached.day_logs(user, day(0)).await.unwrap(), truth_logs);
                 }
                 assert_eq!(cached.cache().stats().hit, after.hit + 1, "{what}: a hit after the replacement");
-                served += 1;
+                written += 1;
             }
         }
     }
-    println!("damaged entries: {served} written, {served} counted invalid and replaced, 0 served");
+    let counted = cached.cache().stats().invalid;
+    report(
+        "corrupt::damaged_entries_are_never_served_and_are_replaced",
+        "A raw fred client overwrites the real keys (test prefix) of a tier-1 entry (day logs, read both decoded \
+         and as raw JSON) and a tier-2 entry (`me`) with: a flipped payload byte, the first half, another schema's \
+         fingerprint, plain JSON.",
+        &format!(
+            "{written} damaged entries written, {counted} counted `invalid`, {written} replaced by a valid envelope \
+             (then a hit), **0 served**"
+        ),
+    );
     let _ = raw.quit().await;
 }

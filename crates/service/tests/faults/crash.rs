@@ -7,7 +7,7 @@ use std::time::Duration;
 use macrotrack_domain::Macros;
 use macrotrack_ports::OutboxRepository;
 use macrotrack_service::{Fault, Repositories};
-use macrotrack_testkit::{RedisServer, unique_name};
+use macrotrack_testkit::{RedisServer, report, unique_name};
 
 use crate::support::*;
 
@@ -44,13 +44,26 @@ async fn a_crash_after_the_commit_is_repaired_by_the_next_start_up_drain() {
 
     // Process B drains at start-up: its first reads are the committed data.
     let b = cached(Repositories::from_one(file.connect().await), redis_store(&redis.url(), &prefix).await);
-    let report = b.recover_outbox().await.unwrap();
-    assert_eq!((report.rows, report.users, report.distrusted), (2, 1, 0));
+    let drained = b.recover_outbox().await.unwrap();
+    assert_eq!((drained.rows, drained.users, drained.distrusted), (2, 1, 0));
     let fresh = b.day_logs(user, day(0)).await.unwrap();
     assert_eq!(fresh, plain.day_logs(user, day(0)).await.unwrap());
     assert_eq!(fresh.entries.len(), 2);
     assert_eq!(b.me(user).await.unwrap().targets, Some(targets));
     assert!(outbox.pending_users().await.unwrap().is_empty(), "drained rows are gone");
+    report(
+        "crash::a_crash_after_the_commit_is_repaired_by_the_next_start_up_drain",
+        "SQLite file + Redis. Process A caches a day's logs and `me`, then writes a log entry and targets with the \
+         fault knob (committed, rows kept, invalidation skipped) and is dropped. A second process without the drain \
+         reads. Process B runs the start-up drain, then reads.",
+        &format!(
+            "without the drain: the old logs and old targets are served (asserted, so the test can fail); B drained \
+             {} rows for {} user; **B's first reads are the committed data** ({} entries); outbox empty",
+            drained.rows,
+            drained.users,
+            fresh.entries.len()
+        ),
+    );
 }
 
 /// The next process starts while the store cannot take the bump: the users
@@ -87,8 +100,8 @@ async fn with_the_store_down_at_start_up_the_users_with_rows_are_distrusted() {
         assert_eq!(b.day_logs(user, day(0)).await.unwrap(), plain.day_logs(user, day(0)).await.unwrap());
     }
     assert!(b.cache().breaker_open());
-    let report = b.recover_outbox().await.unwrap();
-    assert_eq!((report.rows, report.distrusted), (0, 1), "{report:?}");
+    let drained = b.recover_outbox().await.unwrap();
+    assert_eq!((drained.rows, drained.distrusted), (0, 1), "{drained:?}");
     assert!(b.cache().pending().contains_key(&user));
     redis.signal("CONT");
     eventually("the store answers again", Duration::from_secs(10), async || {
@@ -112,4 +125,14 @@ async fn with_the_store_down_at_start_up_the_users_with_rows_are_distrusted() {
     assert_eq!(b.day_logs(user, day(0)).await.unwrap(), first);
     assert_eq!(b.day_logs(user, day(0)).await.unwrap(), first);
     assert!(b.cache().stats().hit > hits, "B uses the cache again");
+    report(
+        "crash::with_the_store_down_at_start_up_the_users_with_rows_are_distrusted",
+        "As above, but Redis is paused (SIGSTOP) when B starts: B's breaker is open, so the drain's bump is not even \
+         sent. Redis then resumes with the old entries.",
+        &format!(
+            "B distrusts {} user; a process without distrust serves the old logs (asserted); **B's first read is the \
+             committed data**; B applies the bump once its breaker allows, then serves hits again",
+            drained.distrusted
+        ),
+    );
 }

@@ -5,7 +5,7 @@
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_ports::{CacheStore, OutboxRepository};
 use macrotrack_service::{Repositories, Service, WriteError};
-use macrotrack_testkit::{FreshDatabase, RedisServer, unique_name};
+use macrotrack_testkit::{FreshDatabase, RedisServer, report, unique_name};
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::support::*;
@@ -18,14 +18,14 @@ async fn count(repository: &SeaOrmRepository, sql: &str) -> i64 {
 
 /// Runs a batch while `inject` makes one of its statements fail, checks
 /// that nothing changed, removes the fault with `heal`, and checks that the
-/// same batch then succeeds and is seen.
+/// same batch then succeeds and is seen. Returns the figures for the report.
 async fn fails_cleanly<S: CacheStore>(
     what: &str,
     cached: &Service<S>,
     repository: &SeaOrmRepository,
     inject: &str,
     heal: &str,
-) {
+) -> String {
     let user = cached.create_user("failing").await.unwrap().user.id;
     let food = some_food(cached, user).await;
     cached.create_log_entries(user, vec![food_entry(day(0), food)]).await.unwrap();
@@ -61,6 +61,12 @@ async fn fails_cleanly<S: CacheStore>(
     assert_eq!(cached.day_logs(user, day(0)).await.unwrap().entries.len(), 2, "{what}: the write is seen");
     assert_eq!(cached.flush_applied_outbox_rows().await, 1, "{what}: the applied row is queued for deletion");
     assert!(repository.pending_users().await.unwrap().is_empty(), "{what}: and deleted");
+    format!(
+        "{what}: `Unavailable` (a 503 problem over HTTP), {} log entries written, 0 outbox rows, {} invalidations, \
+         the cached entry still a hit; the same batch then succeeds and is seen",
+        count(repository, "SELECT COUNT(*) FROM log_entries").await - entries - 2,
+        after.invalidations - stats.invalidations
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +77,7 @@ async fn a_statement_failing_inside_the_batch_on_sqlite() {
     let repository = file.connect().await;
     let cached = cached(Repositories::from_one(repository.clone()), redis_store(&redis.url(), "sqlite:").await);
     // After the log entries are inserted: the food use count...
-    fails_cleanly(
+    let food_uses = fails_cleanly(
         "food uses",
         &cached,
         &repository,
@@ -80,7 +86,7 @@ async fn a_statement_failing_inside_the_batch_on_sqlite() {
     )
     .await;
     // ...and the very last statement, the outbox row itself.
-    fails_cleanly(
+    let outbox_row = fails_cleanly(
         "outbox row",
         &cached,
         &repository,
@@ -88,6 +94,12 @@ async fn a_statement_failing_inside_the_batch_on_sqlite() {
         "DROP TRIGGER fail",
     )
     .await;
+    report(
+        "db_failure::a_statement_failing_inside_the_batch_on_sqlite",
+        "A trigger created by the test aborts the batch's food-use upsert (after its log entries were inserted), \
+         then, in a second round, the outbox insert itself.",
+        &format!("{food_uses}. {outbox_row}"),
+    );
 }
 
 /// PostgreSQL: the transaction's own connection is terminated by the
@@ -109,7 +121,7 @@ async fn the_connection_terminated_mid_transaction_on_postgres() {
         )
         .await
         .unwrap();
-    fails_cleanly(
+    let terminated = fails_cleanly(
         "terminated",
         &cached,
         &repository,
@@ -117,6 +129,12 @@ async fn the_connection_terminated_mid_transaction_on_postgres() {
         "DROP TRIGGER die ON food_uses",
     )
     .await;
+    report(
+        "db_failure::the_connection_terminated_mid_transaction_on_postgres",
+        "A fresh PostgreSQL database. A trigger calls `pg_terminate_backend(pg_backend_pid())` inside the batch: \
+         the server kills the transaction's own connection, as when it restarts or an operator ends the session.",
+        &format!("{terminated}; the pool replaced the dead connection"),
+    );
     drop((cached, repository));
     database.drop().await;
 }

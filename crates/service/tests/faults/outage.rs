@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use macrotrack_service::Repositories;
-use macrotrack_testkit::{RedisServer, unique_name};
+use macrotrack_testkit::{RedisServer, report, unique_name};
 
 use crate::support::*;
 
@@ -69,8 +69,31 @@ async fn redis_killed_under_load_and_restarted_empty() {
         cached.cache().pending().is_empty() && cached.cache().stats().hit > hits
     })
     .await;
+    let serving_again = started.elapsed();
     assert_eq!(tally.get().1 + tally.get().2, 0, "no failure or stale read after the restart either");
     drainer.abort();
+    report(
+        "outage::redis_killed_under_load_and_restarted_empty",
+        &format!(
+            "SQLite file + a redis-server of the test's own. {USERS} writers (one user each: write, then compare day \
+             logs, frequent foods and summary with an uncached service on the same database) and {READERS} readers \
+             for {:.1} s; Redis SIGKILLed at {:.1} s and restarted empty on the same port at {:.1} s; the drainer runs \
+             (poll {POLL:?}, grace {GRACE:?}).",
+            (until - started).as_secs_f64(),
+            killed.as_secs_f64(),
+            restarted.as_secs_f64()
+        ),
+        &format!(
+            "{requests} requests, {} writes ({during} while Redis was down); **{failures} failed, {stale} stale**; \
+             {} reads went around the dead store (`error` {}, `bypass` {}); hits again and nothing pending {:.1} s \
+             after the restart",
+            writes.len(),
+            stats.error + stats.bypass,
+            stats.error,
+            stats.bypass,
+            (serving_again - restarted).as_secs_f64()
+        ),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,8 +159,25 @@ async fn redis_paused_longer_than_the_command_timeout_then_resumed_with_its_old_
             check_reads(&cached, &plain, *user, day(offset), &after).await;
         }
     }
-    let (requests, failures, stale) = after.get();
-    println!("after the resume: {requests} reads, {failures} failed, {stale} stale");
-    assert_eq!((failures, stale), (0, 0));
+    let (after_requests, after_failures, after_stale) = after.get();
+    println!("after the resume: {after_requests} reads, {after_failures} failed, {after_stale} stale");
+    assert_eq!((after_failures, after_stale), (0, 0));
     drainer.abort();
+    report(
+        "outage::redis_paused_longer_than_the_command_timeout_then_resumed_with_its_old_data",
+        &format!(
+            "Same load for {:.1} s, every read of every user warmed first; Redis SIGSTOPped at {:.1} s for {:.1} s \
+             (past the 100 ms command timeout and the 1 s unresponsive limit), then SIGCONTed with every pre-pause \
+             entry still in it. After one retry and drain tick, every read of every user and date is compared with \
+             the database.",
+            (until - started).as_secs_f64(),
+            paused.as_secs_f64(),
+            (resumed - paused).as_secs_f64()
+        ),
+        &format!(
+            "{requests} requests, {} writes ({during} during the pause); **{failures} failed, {stale} stale**; after \
+             the resume {after_requests} reads, **{after_stale} stale**",
+            writes.len()
+        ),
+    );
 }

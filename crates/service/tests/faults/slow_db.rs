@@ -13,7 +13,7 @@ use macrotrack_domain::{
 };
 use macrotrack_ports::{Committed, CreateLogsError, LogRepository, Unavailable};
 use macrotrack_service::Repositories;
-use macrotrack_testkit::{RedisServer, unique_name};
+use macrotrack_testkit::{RedisServer, report, unique_name};
 
 use crate::support::*;
 
@@ -114,8 +114,18 @@ async fn one_fetch_for_a_cold_stampede_and_one_refresh_for_a_stale_one() {
     eventually("the refresh ends", Duration::from_secs(5), async || cached.cache().refreshing() == 0).await;
     assert_eq!(slow.fetches.load(Ordering::SeqCst), 2, "exactly one background refresh");
     assert_eq!(cached.day_logs(user, day(0)).await.unwrap().entries.len(), 2, "the refreshed value is served");
-    println!(
-        "slow database ({FETCH_TAKES:?} per fetch): {READERS} cold readers -> 1 fetch, slowest answer {slowest:?}; \
-         {READERS} stale readers -> 1 refresh, slowest answer {slowest_stale:?}"
+    report(
+        "slow_db::one_fetch_for_a_cold_stampede_and_one_refresh_for_a_stale_one",
+        &format!(
+            "The day's logs take {:.0} s to fetch. {READERS} concurrent readers of the cold key; then the database \
+             changes behind the cache and the clock moves past the ttl; {READERS} readers again.",
+            FETCH_TAKES.as_secs_f64()
+        ),
+        &format!(
+            "Cold: **1 fetch** for {READERS} misses, slowest answer {:.3} s. Stale: all {READERS} served the stale \
+             value, slowest answer {:.1} ms, **exactly 1 background refresh**, after which the new value is served",
+            slowest.as_secs_f64(),
+            slowest_stale.as_secs_f64() * 1000.0
+        ),
     );
 }
