@@ -7,6 +7,7 @@ mod corrupt;
 mod crash;
 mod cross_instance;
 mod db_failure;
+mod failover;
 mod outage;
 mod slow_db;
 mod support;
