@@ -19,7 +19,6 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, ResponseError, web};
 use macrotrack_ports::CacheStore;
 use macrotrack_service::Service;
-use tracing_actix_web::TracingLogger;
 
 pub use input::BODY_LIMIT;
 pub use observe::{REQUEST_DURATION, REQUESTS_TOTAL};
@@ -68,7 +67,6 @@ pub fn app(
         .configure(configure(state))
         .wrap(ErrorHandlers::new().default_handler(observe::ensure_problem))
         .wrap(from_fn(observe::record))
-        .wrap(TracingLogger::default())
 }
 
 /// Every (method, path template) the route table holds, admin routes
@@ -116,8 +114,8 @@ pub fn configure(state: HttpState) -> impl FnOnce(&mut web::ServiceConfig) {
 }
 
 /// A resource whose other methods answer 405 with `Allow`.
-fn endpoint(path: &str, allow: String) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move || {
+fn endpoint(path: &'static str, allow: String) -> actix_web::Resource {
+    web::resource(path).app_data(observe::RouteMetrics::new(path)).default_service(web::to(move || {
         let allow = allow.clone();
         async move { Problem::method_not_allowed(allow).error_response() }
     }))
