@@ -445,7 +445,7 @@ impl<S: CacheStore> Engine<S> {
     {
         if let Some(lease) = self.inner.config.lease {
             // A store error here is no reason to wait: fetch.
-            if let Ok(false) = self.inner.store.lease(&address.lease, rand::random(), lease.hold).await
+            if let Ok(false) = self.inner.store.lease(&address.lease(), rand::random(), lease.hold).await
                 && let Some(answer) = self.await_other(address, check, guards, lease).await
             {
                 return Ok(answer);

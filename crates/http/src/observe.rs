@@ -85,10 +85,17 @@ fn requests_counter(route: &'static str, method: &'static str, status: StatusCod
 /// (tracing-actix-web's asked the kernel for each one: a system call per
 /// request in profiles.)
 fn request_id() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bits: u128 = rand::rng().random();
     let bits = (bits & !(0xf << 76) & !(0b11 << 62)) | (0x4 << 76) | (0b10 << 62);
-    let hex = format!("{bits:032x}");
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    let mut id = String::with_capacity(36);
+    for nibble in 0..32 {
+        if matches!(nibble, 8 | 12 | 16 | 20) {
+            id.push('-');
+        }
+        id.push(char::from(HEX[((bits >> (124 - 4 * nibble)) & 0xf) as usize]));
+    }
+    id
 }
 
 /// Counts and times each request by route pattern (never the raw path, so
@@ -156,4 +163,25 @@ pub fn ensure_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<Erro
         replacement.headers_mut().insert(header::ALLOW, allow);
     }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, replacement).map_into_right_body()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_random_uuid_v4_strings() {
+        let ids: Vec<String> = (0..200).map(|_| request_id()).collect();
+        for id in &ids {
+            let groups: Vec<&str> = id.split('-').collect();
+            assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{id}");
+            assert!(id.bytes().all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
+            assert!(groups[2].starts_with('4'), "version 4: {id}");
+            assert!(matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "RFC 4122 variant: {id}");
+        }
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len());
+    }
 }
