@@ -268,8 +268,9 @@ pub(crate) fn start_server(binary: &Path, backend: &Backend, cache_on: bool, por
     Ok(server)
 }
 
-/// Runs every load of the benchmark; returns the measures in order.
-pub fn run(root: &Path, target: &Path) -> anyhow::Result<Vec<Measure>> {
+/// Runs every load of the benchmark; returns the measures in order and the
+/// profile of the hot read.
+pub fn run(root: &Path, target: &Path) -> anyhow::Result<(Vec<Measure>, String)> {
     println!("bench: building the release server and the baseline");
     let status = Command::new(env!("CARGO"))
         .args([
@@ -293,6 +294,7 @@ pub fn run(root: &Path, target: &Path) -> anyhow::Result<Vec<Measure>> {
     let work = std::env::temp_dir().join(format!("macrotrack-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let mut measures = Vec::new();
+    let mut profile = String::new();
 
     let mut backends = vec![Backend {
         name: "embedded (SQLite + in-process)",
@@ -314,15 +316,15 @@ pub fn run(root: &Path, target: &Path) -> anyhow::Result<Vec<Measure>> {
         let server = start_server(&binary, backend, true, port)?;
         let base = format!("http://127.0.0.1:{port}");
         let tokens = seed(&base, USERS)?;
+        let logs = script(&work, "logs", &tokens, "/v1/logs?date=DATE", 0.0)?;
         if index == 0 {
             let sample = curl(&[
                 &format!("{base}/v1/logs?date=2026-10-01"),
                 "-H",
                 &format!("Authorization: Bearer {}", tokens[0]),
             ])?;
-            measures.push(baseline(target, sample.len())?);
+            measures.extend(baseline(target, sample.len(), &logs)?);
         }
-        let logs = script(&work, "logs", &tokens, "/v1/logs?date=DATE", 0.0)?;
         let dashboard = script(&work, "dashboard", &tokens, "/v1/days/DATE?today=2026-10-30", 0.0)?;
         let mixed = script(&work, "mixed", &tokens, "/v1/logs?date=DATE", 0.1)?;
         // Warm every key once, then measure.
@@ -330,6 +332,9 @@ pub fn run(root: &Path, target: &Path) -> anyhow::Result<Vec<Measure>> {
         wrk("warm-up", &base, Some(&dashboard), 3)?;
         measures.push(wrk(&format!("{}: GET /v1/logs, warm", backend.name), &base, Some(&logs), SECONDS)?);
         if index == 0 {
+            profile = crate::profile::hot_read(server.0.id(), &work, target, 5, || {
+                let _ = wrk("profiling the warm read", &base, Some(&logs), 7);
+            });
             // Where the time goes: no work at all, and authentication alone
             // (an unknown selector is never cached: one database query).
             measures.push(wrk(
@@ -375,10 +380,13 @@ pub fn run(root: &Path, target: &Path) -> anyhow::Result<Vec<Measure>> {
         drop();
     }
     let _ = std::fs::remove_dir_all(&work);
-    Ok(measures)
+    Ok((measures, profile))
 }
 
-fn baseline(target: &Path, body_size: usize) -> anyhow::Result<Measure> {
+/// The baseline twice: plain wrk on one path, and wrk running the same
+/// script as the warm reads (its Lua per request takes a share of the same
+/// two cores, so only that row compares like with like).
+fn baseline(target: &Path, body_size: usize, reads: &Path) -> anyhow::Result<Vec<Measure>> {
     let port = free_port()?;
     let child = Command::new(target.join("release/examples/baseline"))
         .args([format!("127.0.0.1:{port}"), body_size.to_string()])
@@ -387,13 +395,17 @@ fn baseline(target: &Path, body_size: usize) -> anyhow::Result<Measure> {
         .context("starting the baseline")?;
     let _server = Server(child);
     wait_until_serving(port)?;
-    wrk("baseline: actix-web, fixed JSON body", &format!("http://127.0.0.1:{port}/"), None, 3)?;
-    wrk(
-        &format!("baseline: actix-web, fixed {body_size}-byte JSON body"),
-        &format!("http://127.0.0.1:{port}/"),
-        None,
-        SECONDS,
-    )
+    let base = format!("http://127.0.0.1:{port}");
+    wrk("baseline: actix-web, fixed JSON body", &base, None, 3)?;
+    Ok(vec![
+        wrk(&format!("baseline: actix-web, fixed {body_size}-byte JSON body, one path"), &base, None, SECONDS)?,
+        wrk(
+            &format!("baseline: actix-web, fixed {body_size}-byte JSON body, the reads' wrk script"),
+            &base,
+            Some(reads),
+            SECONDS,
+        )?,
+    ])
 }
 
 /// A fresh PostgreSQL database for the run, through psql, and how to drop it.

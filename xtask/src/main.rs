@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 mod bench;
 mod docs;
 mod load;
+mod profile;
 mod reliability;
 mod soak;
 

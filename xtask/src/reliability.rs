@@ -17,6 +17,9 @@ const FAULTS_END: &str = "<!-- faults:end -->";
 const WRITE_PATH_BEGIN: &str = "<!-- write-path:begin (written by `cargo xtask reliability`) -->";
 const WRITE_PATH_END: &str = "<!-- write-path:end -->";
 
+/// The test targets whose tests report: (package, test target).
+const SUITES: &[(&str, &str)] = &[("macrotrack-service", "faults"), ("macrotrack", "processes")];
+
 /// The outbox bench's variants, in the table's column order.
 const VARIANTS: &[(&str, &str)] = &[
     ("without_outbox", "without outbox"),
@@ -38,16 +41,18 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
 fn faults_section(root: &Path) -> anyhow::Result<String> {
     let report = target_dir(root).join("reliability-report.jsonl");
     let _ = std::fs::remove_file(&report);
-    println!("reliability: running the fault tests one at a time (about two minutes; each prints its figures)");
-    let status = Command::new(env!("CARGO"))
-        .args(["test", "-p", "macrotrack-service", "--test", "faults", "--", "--test-threads=1", "--nocapture"])
-        .env("MACROTRACK_REPORT", &report)
-        .env("MACROTRACK_REQUIRE_SERVICES", "1")
-        .current_dir(root)
-        .status()
-        .context("running cargo test")?;
-    if !status.success() {
-        bail!("a fault test failed; docs/reliability.md is left as it was");
+    for (package, target) in SUITES {
+        println!("reliability: running `{package}` test `{target}` one test at a time (each prints its figures)");
+        let status = Command::new(env!("CARGO"))
+            .args(["test", "-p", package, "--test", target, "--", "--test-threads=1", "--nocapture"])
+            .env("MACROTRACK_REPORT", &report)
+            .env("MACROTRACK_REQUIRE_SERVICES", "1")
+            .current_dir(root)
+            .status()
+            .context("running cargo test")?;
+        if !status.success() {
+            bail!("a test of {package} {target} failed; docs/reliability.md is left as it was");
+        }
     }
     let text = std::fs::read_to_string(&report).with_context(|| format!("reading {}", report.display()))?;
     let mut rows = Vec::new();
@@ -60,8 +65,9 @@ fn faults_section(root: &Path) -> anyhow::Result<String> {
         bail!("the fault tests reported nothing");
     }
     Ok(format!(
-        "Run on {} ({}) by `cargo xtask reliability`: `cargo test -p macrotrack-service --test faults` (debug \
-         build, one test at a time), {} tests, all passed.\n\n| test | what was tried | figures |\n|---|---|---|\n{}\n",
+        "Run on {} ({}) by `cargo xtask reliability`: `cargo test -p macrotrack-service --test faults` and \
+         `cargo test -p macrotrack --test processes` (debug build, one test at a time), {} tests, all \
+         passed.\n\n| test | what was tried | figures |\n|---|---|---|\n{}\n",
         today(),
         machine(),
         rows.len(),

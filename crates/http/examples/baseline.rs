@@ -1,7 +1,8 @@
 //! The benchmark's baseline: an actix-web route answering a fixed JSON body
 //! of a given size, with the server's worker count. It measures what this
 //! machine's stack can serve at best, so `cargo xtask bench` can report our
-//! routes as ratios of it.
+//! routes as ratios of it. Every path answers, so the benchmark can send it
+//! the same scripted requests (paths, tokens) as our routes.
 //!
 //! Usage: `baseline ADDRESS BODY_BYTES`
 
@@ -17,13 +18,10 @@ async fn main() -> std::io::Result<()> {
     println!("baseline listening on {address} with a {}-byte body", body.len());
     HttpServer::new(move || {
         let body = body.clone();
-        App::new().route(
-            "/",
-            web::get().to(move || {
-                let body = body.clone();
-                async move { HttpResponse::Ok().content_type("application/json").body(body) }
-            }),
-        )
+        App::new().default_service(web::to(move || {
+            let body = body.clone();
+            async move { HttpResponse::Ok().content_type("application/json").body(body) }
+        }))
     })
     .bind(address)?
     .run()

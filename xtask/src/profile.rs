@@ -1,0 +1,184 @@
+//! Where the hot read's time goes: `perf record` (cpu-clock samples with
+//! DWARF call graphs) on the release server while wrk runs the warm
+//! `GET /v1/logs` load, folded here into the shares the benchmark doc shows.
+//! The folded stacks stay in the target directory for a flamegraph tool.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+
+/// Frames whose inclusive share the doc reports: (what it is, a substring
+/// of the symbol).
+const FRAMES: &[(&str, &str)] = &[
+    ("the request in our middleware (span, metrics, request id) and below", "macrotrack_http::observe::record"),
+    ("the `GET /v1/logs` handler", "macrotrack_http::routes::logs::day"),
+    ("authentication (token, cached credential, hash check)", "macrotrack_http::auth::user"),
+    ("the day's logs from the cache (`day_logs_json`)", "day_logs_json"),
+    ("cache store reads (moka)", "MemoryStore as macrotrack_ports::store::CacheStore>::read"),
+    ("metrics handles and recording", "metrics"),
+];
+
+/// Samples the server `pid` for `seconds` while `load` runs; returns the
+/// doc's section, or why there is none.
+pub fn hot_read(pid: u32, work: &Path, target: &Path, seconds: u32, load: impl FnOnce()) -> String {
+    match sample(pid, work, target, seconds, load) {
+        Ok(section) => section,
+        Err(error) => {
+            println!("bench: no profile: {error:#}");
+            format!("No profile in this run: {error:#}.\n")
+        }
+    }
+}
+
+fn sample(pid: u32, work: &Path, target: &Path, seconds: u32, load: impl FnOnce()) -> anyhow::Result<String> {
+    let data = work.join("perf.data");
+    let mut perf = Command::new("perf")
+        .args(["record", "-F", "999", "-e", "cpu-clock", "--call-graph", "dwarf,16384", "-p", &pid.to_string()])
+        .arg("-o")
+        .arg(&data)
+        .args(["--", "sleep", &seconds.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting perf (Debian's linux-perf)")?;
+    load();
+    if !perf.wait()?.success() {
+        bail!("perf record failed (is perf_event_paranoid too strict?)");
+    }
+    let script = Command::new("perf")
+        .args(["script", "-F", "ip,sym,dso", "-i"])
+        .arg(&data)
+        .stderr(Stdio::null())
+        .output()
+        .context("running perf script")?;
+    let stacks = parse(&String::from_utf8_lossy(&script.stdout));
+    if stacks.is_empty() {
+        bail!("perf recorded no samples");
+    }
+    let folded: String = stacks.iter().map(|stack| format!("{};\n", stack.frames.join(";"))).collect();
+    let _ = std::fs::write(target.join("hot-read.folded"), folded);
+    Ok(render(&stacks))
+}
+
+struct Stack {
+    /// Root first.
+    frames: Vec<String>,
+    /// The binary or library of the leaf frame.
+    leaf_dso: String,
+}
+
+/// `perf script` prints one block per sample, leaf frame first, each line
+/// `ADDRESS SYMBOL (DSO)`.
+fn parse(script: &str) -> Vec<Stack> {
+    let mut stacks = Vec::new();
+    for block in script.split("\n\n") {
+        let mut frames = Vec::new();
+        let mut leaf_dso = None;
+        for line in block.lines().map(str::trim).filter(|line| !line.is_empty()) {
+            let Some((_, rest)) = line.split_once(' ') else { continue };
+            let (symbol, dso) = match rest.rsplit_once(" (") {
+                Some((symbol, dso)) => (symbol, dso.trim_end_matches(')')),
+                None => (rest, ""),
+            };
+            leaf_dso.get_or_insert_with(|| dso_label(dso));
+            frames.push(symbol.replace(';', ":"));
+        }
+        if let Some(leaf_dso) = leaf_dso {
+            frames.reverse();
+            stacks.push(Stack { frames, leaf_dso });
+        }
+    }
+    stacks
+}
+
+fn dso_label(dso: &str) -> String {
+    let name = dso.rsplit('/').next().unwrap_or(dso);
+    match name {
+        "[kernel.kallsyms]" => "the kernel (TCP on loopback, scheduling)".into(),
+        "macrotrack" => "the server's own code (actix, tokio, moka, ours)".into(),
+        _ if name.starts_with("libc") => "libc (allocation, memcpy)".into(),
+        "" | "[unknown]" => "unknown".into(),
+        other => other.into(),
+    }
+}
+
+fn render(stacks: &[Stack]) -> String {
+    let total = stacks.len() as f64;
+    let share = |count: usize| format!("{:.1}%", 100.0 * count as f64 / total);
+    let mut out = format!(
+        "`perf record -e cpu-clock --call-graph dwarf` on the embedded server during the warm `GET /v1/logs` \
+         load, {} samples. By where the sampled instruction was:\n\n| where | share |\n|---|---|\n",
+        stacks.len()
+    );
+    let mut by_dso: BTreeMap<&str, usize> = BTreeMap::new();
+    for stack in stacks {
+        *by_dso.entry(&stack.leaf_dso).or_default() += 1;
+    }
+    let mut by_dso: Vec<_> = by_dso.into_iter().collect();
+    by_dso.sort_by(|a, b| b.1.cmp(&a.1));
+    for (dso, count) in by_dso {
+        out.push_str(&format!("| {dso} | {} |\n", share(count)));
+    }
+    out.push_str("\nInclusive shares (a sample counts for a frame when the frame is on its stack):\n\n");
+    out.push_str("| frame | share |\n|---|---|\n");
+    for (label, needle) in FRAMES {
+        let count = stacks.iter().filter(|stack| stack.frames.iter().any(|frame| frame.contains(needle))).count();
+        out.push_str(&format!("| {label} | {} |\n", share(count)));
+    }
+    out.push_str("\nThe leaf functions with the most samples:\n\n| function | share |\n|---|---|\n");
+    let mut leaves: BTreeMap<String, usize> = BTreeMap::new();
+    for stack in stacks {
+        if let Some(leaf) = stack.frames.last() {
+            *leaves.entry(shorten(leaf)).or_default() += 1;
+        }
+    }
+    let mut leaves: Vec<_> = leaves.into_iter().collect();
+    leaves.sort_by(|a, b| b.1.cmp(&a.1));
+    for (leaf, count) in leaves.into_iter().take(12) {
+        out.push_str(&format!("| `{leaf}` | {} |\n", share(count)));
+    }
+    out
+}
+
+/// A symbol without its generic arguments and hash suffix, for a table cell.
+fn shorten(symbol: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in symbol.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out.split("+0x").next().unwrap_or(&out).to_owned();
+    out.replace('|', "\\|").chars().take(90).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perf_script_blocks_become_root_first_stacks() {
+        let script = "\
+\tffffffff81000000 _raw_spin_unlock ([kernel.kallsyms])\n\
+\t55d0 macrotrack_http::auth::user::{{closure}} (/x/release/macrotrack)\n\
+\t55d1 main (/x/release/macrotrack)\n\
+\n\
+\t7f00 malloc (/usr/lib/x86_64-linux-gnu/libc.so.6)\n\
+\t55d2 macrotrack_http::routes::logs::day::{{closure}} (/x/release/macrotrack)\n";
+        let stacks = parse(script);
+        assert_eq!(stacks.len(), 2);
+        assert_eq!(stacks[0].frames, ["main", "macrotrack_http::auth::user::{{closure}}", "_raw_spin_unlock"]);
+        assert!(stacks[0].leaf_dso.starts_with("the kernel"));
+        assert!(stacks[1].leaf_dso.starts_with("libc"));
+        let doc = render(&stacks);
+        assert!(doc.contains("| authentication (token, cached credential, hash check) | 50.0% |"), "{doc}");
+        assert!(doc.contains("| the `GET /v1/logs` handler | 50.0% |"), "{doc}");
+        assert_eq!(shorten("core::ptr::drop_in_place<alloc::string::String>+0x12"), "core::ptr::drop_in_place");
+    }
+}
