@@ -28,6 +28,8 @@ async fn a_crash_after_the_commit_is_repaired_by_the_next_start_up_drain() {
     let old_me = a.me(user).await.unwrap();
     assert_eq!(a.day_logs(user, day(0)).await.unwrap(), old_logs);
     assert_eq!(a.cache().stats().hit, 1, "the day's logs are cached");
+    // A's drainer tick: the row of the write A applied is deleted.
+    assert_eq!(a.flush_applied_outbox_rows().await, 1);
     let dying = a.clone().with_fault(Fault::SkipInvalidation);
     dying.create_log_entries(user, vec![food_entry(day(0), food)]).await.unwrap();
     let targets = Macros { calories: macrotrack_domain::Amount::from_hundredths(200_000), ..Macros::default() };
