@@ -181,8 +181,16 @@ impl<S: CacheStore> Engine<S> {
     /// ahead in one store round trip: each read of one of them inside `body`
     /// starts from that snapshot instead of its own round trip. Freshness,
     /// guards and check-value apply as for any read; a failed read-ahead
-    /// just leaves the reads to fetch their own.
+    /// just leaves the reads to fetch their own. Inside another prefetch,
+    /// only the entries the outer one did not read are read, and they join
+    /// its snapshots (so a use case that reads ahead can run inside a caller
+    /// that already read ahead for it, still in one round trip).
     pub async fn prefetch<R>(&self, addresses: &[&EntryAddress], body: impl Future<Output = R>) -> R {
+        let outer: Option<Vec<String>> = PREFETCHED.try_with(|map| lock(map).keys().cloned().collect()).ok();
+        let addresses: Vec<&EntryAddress> = match &outer {
+            Some(read) => addresses.iter().copied().filter(|a| !read.contains(&a.key)).collect(),
+            None => addresses.to_vec(),
+        };
         let usable = self.inner.config.enabled
             && !addresses.is_empty()
             && !self.inner.has_pending.load(Ordering::Acquire)
@@ -198,6 +206,10 @@ impl<S: CacheStore> Engine<S> {
                 }
                 Err(error) => self.store_failed(&error),
             }
+        }
+        if outer.is_some() {
+            let _ = PREFETCHED.try_with(|map| lock(map).extend(snapshots));
+            return body.await;
         }
         PREFETCHED.scope(Mutex::new(snapshots), body).await
     }

@@ -239,3 +239,33 @@ async fn a_prefetch_reads_several_entries_in_one_round_trip() {
     assert_eq!((a.version, b.version, source.fetches()), (0, 0, 2));
     assert_eq!(engine.stats().miss, 2);
 }
+
+#[tokio::test]
+async fn a_prefetch_inside_another_reads_only_what_the_outer_one_did_not() {
+    let (first, second) = (logs_address("2026-11-24"), me_address());
+    let mut store = MockCacheStore::new();
+    let mut calls = mockall::Sequence::new();
+    for expected in [first.key.clone(), second.key.clone()] {
+        store.expect_read_many().times(1).in_sequence(&mut calls).returning(move |reads| {
+            let keys: Vec<&String> = reads.iter().map(|(key, _)| key).collect();
+            assert_eq!(keys, [&expected], "one new entry per round trip");
+            Ok(reads.iter().map(|(_, guards)| Snapshot { value: None, guards: vec![Some(1); guards.len()] }).collect())
+        });
+    }
+    store.expect_read().never();
+    store.expect_store_if_current().times(2).returning(|_, _, _, _, _| Ok(StoreOutcome::Stored));
+    let engine = engine_over(store, Arc::new(TestClock::default()), config());
+    let source = Arc::new(Source::default());
+    let (a, b) = engine
+        .prefetch(&[&first], async {
+            engine
+                .prefetch(&[&first, &second], async {
+                    let a = engine.read(&first, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+                    let b = engine.read(&second, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+                    (a, b)
+                })
+                .await
+        })
+        .await;
+    assert_eq!((a.version, b.version, source.fetches()), (0, 0, 2));
+}

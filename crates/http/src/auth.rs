@@ -4,6 +4,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use macrotrack_domain::UserId;
+use macrotrack_service::ReadAhead;
 use subtle::ConstantTimeEq;
 
 use crate::HttpState;
@@ -21,6 +22,19 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
 pub async fn user(state: &HttpState, req: &HttpRequest) -> Result<UserId, Problem> {
     let token = bearer(req).ok_or_else(Problem::unauthorized)?;
     Ok(state.service.authenticate(token).await?)
+}
+
+/// Runs `body` as the request's user, with `ahead` read in the same store
+/// round trip as the token's credential. The token is checked before
+/// `body` runs, so its 401 still comes before any other error of `body`.
+pub async fn as_user<T>(
+    state: &HttpState,
+    req: &HttpRequest,
+    ahead: &[ReadAhead],
+    body: impl AsyncFnOnce(UserId) -> Result<T, Problem>,
+) -> Result<T, Problem> {
+    let token = bearer(req).ok_or_else(Problem::unauthorized)?;
+    state.service.authenticated(token, ahead, body).await?
 }
 
 /// Succeeds only for the configured admin token, compared in constant time.

@@ -54,12 +54,7 @@ impl<S: CacheStore> Service<S> {
     /// The day screen, composed of the cached reads.
     /// Its four entries are read ahead in one store round trip.
     pub async fn dashboard(&self, user: UserId, date: Day, today: Day) -> Result<DayDashboard, GetError> {
-        let addresses = [
-            EntryAddress::tier1(Tier1Key::DayLogs { user, date }),
-            EntryAddress::tier2(QueryKey::Me { user }, &[Tag::User(user)]),
-            EntryAddress::tier2(QueryKey::Schedule { user, date }, &schedule_tags(user, date)),
-            EntryAddress::tier2(QueryKey::Streak { user, today }, &streak_tags(user)),
-        ];
+        let addresses = dashboard_addresses(user, date, today);
         let read_ahead: Vec<&EntryAddress> = addresses.iter().collect();
         let compose = async {
             let logs = self.day_logs(user, date).await?;
@@ -71,6 +66,16 @@ impl<S: CacheStore> Service<S> {
         };
         self.cache.prefetch(&read_ahead, compose).await
     }
+}
+
+/// The entries the day screen composes.
+pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [EntryAddress; 4] {
+    [
+        EntryAddress::tier1(Tier1Key::DayLogs { user, date }),
+        EntryAddress::tier2(QueryKey::Me { user }, &[Tag::User(user)]),
+        EntryAddress::tier2(QueryKey::Schedule { user, date }, &schedule_tags(user, date)),
+        EntryAddress::tier2(QueryKey::Streak { user, today }, &streak_tags(user)),
+    ]
 }
 
 /// The tags of the streak read (the cache contract's table).

@@ -38,7 +38,7 @@ pub use matrix::{Facts, ItemKind, Matrix, Operation};
 use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
-pub use users::CreatedUser;
+pub use users::{CreatedUser, ReadAhead};
 
 /// The repositories the use cases need, each behind its port.
 #[derive(Clone)]

@@ -1,8 +1,8 @@
 //! Users, authentication and targets.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag};
-use macrotrack_domain::{Macros, User, UserId, ValidationErrors};
+use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Tier1Key};
+use macrotrack_domain::{Day, Macros, User, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
 use crate::{AuthError, Facts, GetError, Operation, Service, WriteError, no_check, tokens};
@@ -12,6 +12,34 @@ use crate::{AuthError, Facts, GetError, Operation, Service, WriteError, no_check
 struct CachedCredential {
     user: UserId,
     secret_hash: String,
+}
+
+/// Reads a request will make once its token is checked, read ahead in the
+/// same store round trip as the token's credential (`Service::authenticated`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadAhead {
+    /// `day_logs` / `day_logs_json` of that date.
+    DayLogs(Day),
+    /// `dashboard` of that date and today.
+    Dashboard { date: Day, today: Day },
+}
+
+impl ReadAhead {
+    fn addresses(self, user: UserId) -> Vec<EntryAddress> {
+        match self {
+            ReadAhead::DayLogs(date) => vec![EntryAddress::tier1(Tier1Key::DayLogs { user, date })],
+            ReadAhead::Dashboard { date, today } => crate::days::dashboard_addresses(user, date, today).to_vec(),
+        }
+    }
+}
+
+/// The user id and selector a token claims, and where its credential is
+/// cached; `None` for a malformed token.
+fn claimed(token: &str) -> Option<(tokens::Presented<'_>, EntryAddress)> {
+    let presented = tokens::split(token)?;
+    let selector = u64::from_str_radix(presented.selector, 16).ok()?;
+    let address = EntryAddress::tier2(QueryKey::Credential { user: presented.user, selector }, &[]);
+    Some((presented, address))
 }
 
 /// A newly created user and the only copy of their token.
@@ -36,10 +64,8 @@ impl<S: CacheStore> Service<S> {
     /// the user's epoch: deleting the user forgets it on every instance).
     /// Unknown selectors are not cached, so guessing fills no cache.
     pub async fn authenticate(&self, token: &str) -> Result<UserId, AuthError> {
-        let presented = tokens::split(token).ok_or(AuthError::Unauthenticated)?;
-        let selector = u64::from_str_radix(presented.selector, 16).map_err(|_| AuthError::Unauthenticated)?;
+        let (presented, address) = claimed(token).ok_or(AuthError::Unauthenticated)?;
         let user = presented.user;
-        let address = EntryAddress::tier2(QueryKey::Credential { user, selector }, &[]);
         let wanted = presented.selector.to_owned();
         let fetch = {
             let users = self.repos.users.clone();
@@ -70,6 +96,31 @@ impl<S: CacheStore> Service<S> {
         } else {
             Err(AuthError::Unauthenticated)
         }
+    }
+
+    /// Authenticates `token`, then runs `body` as its user. The credential
+    /// and the entries of `ahead` (of the user the token claims) are read in
+    /// one store round trip, so a warm `GET /v1/logs` costs one in all.
+    /// Nothing read ahead is answered unless the token checks out: a token
+    /// claiming another user's id only warms a snapshot that is dropped.
+    pub async fn authenticated<R>(
+        &self,
+        token: &str,
+        ahead: &[ReadAhead],
+        body: impl AsyncFnOnce(UserId) -> R,
+    ) -> Result<R, AuthError> {
+        let (presented, credential) = claimed(token).ok_or(AuthError::Unauthenticated)?;
+        let mut addresses = vec![credential];
+        for read in ahead {
+            addresses.extend(read.addresses(presented.user));
+        }
+        let read_ahead: Vec<&EntryAddress> = addresses.iter().collect();
+        self.cache
+            .prefetch(&read_ahead, async {
+                let user = self.authenticate(token).await?;
+                Ok(body(user).await)
+            })
+            .await
     }
 
     /// The user and their targets (tier 2, tag `user`).

@@ -2,6 +2,7 @@
 //! `GET /v1/summary?from=&to=`, `GET /v1/days/{date}?today=`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use macrotrack_service::ReadAhead;
 
 use crate::input;
 use crate::problem::Problem;
@@ -44,9 +45,17 @@ pub async fn summary(state: web::Data<HttpState>, req: HttpRequest) -> Result<Ht
     Ok(HttpResponse::Ok().json(state.service.summary(user, from, to).await?))
 }
 
+/// The day screen: its four entries are read ahead with the credential
+/// (one store round trip) when the date and today parse.
 pub async fn dashboard(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let date = input::path_day(&req, "date")?;
-    let today = input::optional_query_day(&req, "today", || state.service.today())?;
-    Ok(HttpResponse::Ok().json(state.service.dashboard(user, date, today).await?))
+    let date = input::path_day(&req, "date");
+    let today = input::optional_query_day(&req, "today", || state.service.today());
+    let ahead: Vec<ReadAhead> = match (&date, &today) {
+        (Ok(date), Ok(today)) => vec![ReadAhead::Dashboard { date: *date, today: *today }],
+        _ => Vec::new(),
+    };
+    auth::as_user(&state, &req, &ahead, async |user| {
+        Ok(HttpResponse::Ok().json(state.service.dashboard(user, date?, today?).await?))
+    })
+    .await
 }

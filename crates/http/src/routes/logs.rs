@@ -5,6 +5,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::validation::MAX_BATCH;
 use macrotrack_domain::{Day, LogEntry, LogEntryId, LogEntryInput, LogEntryPatch, Meal, NewLogEntry, ValidationErrors};
+use macrotrack_service::ReadAhead;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -117,11 +118,16 @@ pub async fn create(
 }
 
 /// The hot path: a cache hit's stored JSON is the body as it is.
+/// The hot read: a valid date is read ahead with the credential (one store
+/// round trip); a bad one is reported after the token is checked.
 pub async fn day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let date = input::day_param("date", &input::query_param(&req, "date")?)?;
-    let json = state.service.day_logs_json(user, date).await?;
-    Ok(HttpResponse::Ok().insert_header(ContentType::json()).body(json))
+    let date = input::query_param(&req, "date").and_then(|text| input::day_param("date", &text));
+    let ahead: Vec<ReadAhead> = date.iter().map(|date| ReadAhead::DayLogs(*date)).collect();
+    auth::as_user(&state, &req, &ahead, async |user| {
+        let json = state.service.day_logs_json(user, date?).await?;
+        Ok(HttpResponse::Ok().insert_header(ContentType::json()).body(json))
+    })
+    .await
 }
 
 /// The patch's type mistakes and rule breaks, or the patch. No field to
