@@ -132,8 +132,9 @@ const PROFILE: &str = "
 
 The hot read is `GET /v1/logs` on a warm key: authentication (the token's
 credential is itself a cache entry, guarded by the user's epoch, so a warm
-read makes no database query) and the day's logs, each one in-process cache
-read of the entry and its guards, the JSON handed on as stored. The rows
+read makes no database query) and the day's logs, the JSON handed on as
+stored. Both entries and their guards are read in one store round trip
+(`Service::authenticated` reads the day's entry ahead with the credential). The rows
 above split its cost: `GET /healthz` is the HTTP stack with our middleware
 and nothing else; an unknown token is authentication plus one database
 query. The profile below was taken in this run (`cargo xtask bench` runs

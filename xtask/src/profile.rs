@@ -15,9 +15,19 @@ use anyhow::{Context, bail};
 /// async blocks that the compiler may inline into actix's frames, where no
 /// symbol names them, so they are not listed.)
 const FRAMES: &[(&str, &str)] = &[
-    ("authentication (token, cached credential, hash check)", "macrotrack_http::auth::user"),
-    ("the day's logs from the cache (`day_logs_json`)", "macrotrack_service::logs::"),
-    ("cache store reads (moka)", "macrotrack_cache::memory::MemoryStore as macrotrack_ports::store::CacheStore>::read"),
+    (
+        "the read ahead: credential and day entry in one store call (`Engine::prefetch`)",
+        "macrotrack_cache::engine::Engine<S>::prefetch",
+    ),
+    (
+        "the store's reads (moka lookups of entries and guards)",
+        "macrotrack_cache::memory::MemoryStore as macrotrack_ports::store::CacheStore>::read",
+    ),
+    (
+        "checking the token against its credential (`authenticate`)",
+        "macrotrack_service::users::<impl macrotrack_service::Service<S>>::authenticate::",
+    ),
+    ("the day's logs from their snapshot (`day_logs_json`)", "macrotrack_service::logs::"),
     ("metrics (handles, counters, histograms)", "metrics"),
 ];
 
@@ -175,7 +185,7 @@ mod tests {
         let script = "\
 \tffffffff81000000 _raw_spin_unlock ([kernel.kallsyms])\n\
 \t55cf core::ptr::drop_in_place<macrotrack_service::logs::day_logs_json> (inlined)\n\
-\t55d0 macrotrack_http::auth::user::{{closure}} (/x/release/macrotrack)\n\
+\t55d0 macrotrack_service::users::<impl macrotrack_service::Service<S>>::authenticate::{{closure}} (/x/release/macrotrack)\n\
 \t55d1 main (/x/release/macrotrack)\n\
 \n\
 \t7f00 malloc (/usr/lib/x86_64-linux-gnu/libc.so.6)\n\
@@ -185,13 +195,14 @@ mod tests {
 \t55d4 macrotrack_cache::engine::read (/x/release/macrotrack)\n";
         let stacks = parse(script);
         assert_eq!(stacks.len(), 3);
-        assert_eq!(stacks[0].frames[..2], ["main", "macrotrack_http::auth::user::{{closure}}"]);
+        let checking = "macrotrack_service::users::<impl macrotrack_service::Service<S>>::authenticate::{{closure}}";
+        assert_eq!(stacks[0].frames[..2], ["main", checking]);
         assert!(stacks[0].leaf_dso.starts_with("the kernel"));
         assert!(stacks[1].leaf_dso.starts_with("libc"));
         assert!(stacks[2].leaf_dso.starts_with("the server's own code"), "an inlined leaf is in its binary");
         let doc = render(&stacks);
-        assert!(doc.contains("| authentication (token, cached credential, hash check) | 33.3% |"), "{doc}");
-        let logs = "| the day's logs from the cache (`day_logs_json`) | 33.3% |";
+        assert!(doc.contains("| checking the token against its credential (`authenticate`) | 33.3% |"), "{doc}");
+        let logs = "| the day's logs from their snapshot (`day_logs_json`) | 33.3% |";
         assert!(doc.contains(logs), "generic arguments do not count: {doc}");
         assert_eq!(shorten("core::ptr::drop_in_place<alloc::string::String>+0x12"), "core::ptr::drop_in_place");
     }
