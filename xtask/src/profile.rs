@@ -11,16 +11,12 @@ use anyhow::{Context, bail};
 
 /// Frames whose inclusive share the doc reports: (what it is, how the
 /// symbol starts). Prefixes, not substrings: generic arguments of actix's
-/// frames name our functions too. (The handler and the middleware are
-/// async blocks that the compiler may inline into actix's frames, where no
-/// symbol names them, so they are not listed.)
+/// frames name our functions too. (The handler, the middleware and the
+/// read ahead are async blocks the compiler may inline into other frames,
+/// where no symbol names them, so they are not listed.)
 const FRAMES: &[(&str, &str)] = &[
     (
-        "the read ahead: credential and day entry in one store call (`Engine::prefetch`)",
-        "macrotrack_cache::engine::Engine<S>::prefetch",
-    ),
-    (
-        "the store's reads (moka lookups of entries and guards)",
+        "the store's reads, credential and day entry in one call (moka lookups of entries and guards)",
         "macrotrack_cache::memory::MemoryStore as macrotrack_ports::store::CacheStore>::read",
     ),
     (
