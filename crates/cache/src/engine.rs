@@ -282,17 +282,17 @@ impl<S: CacheStore> Engine<S> {
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
         if !self.inner.config.enabled {
-            return fetch_checked(&fetch, check).await.map(Answer::value);
+            return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
         }
         if !self.store_usable(address.user).await {
             self.record(address, Outcome::Bypass);
-            return fetch_checked(&fetch, check).await.map(Answer::value);
+            return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
         }
         if freshness == Freshness::Force {
             self.record(address, Outcome::Refresh);
             return match self.current_guards(address, None).await {
                 Some(guards) => self.fetch_and_store(address, policy, check, &fetch, &guards).await,
-                None => fetch_checked(&fetch, check).await.map(Answer::value),
+                None => self.fetch_checked(address, &fetch, check).await.map(Answer::value),
             };
         }
         let prefetched = PREFETCHED.try_with(|map| lock(map).remove(&address.key)).ok().flatten();
@@ -308,7 +308,7 @@ impl<S: CacheStore> Engine<S> {
             Err(error) => {
                 self.store_failed(&error);
                 self.record(address, Outcome::Error);
-                return fetch_checked(&fetch, check).await.map(Answer::value);
+                return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
             }
         };
         match self.classify(&snapshot, check, want) {
@@ -331,7 +331,7 @@ impl<S: CacheStore> Engine<S> {
         }
         match self.current_guards(address, Some(snapshot.guards)).await {
             Some(guards) => self.single_flight(address, policy, check, fetch, guards).await,
-            None => fetch_checked(&fetch, check).await.map(Answer::value),
+            None => self.fetch_checked(address, &fetch, check).await.map(Answer::value),
         }
     }
 
@@ -436,7 +436,7 @@ impl<S: CacheStore> Engine<S> {
             (Some(result), _) => result,
             (None, Some(value)) => Ok(value),
             // The leader failed: its error is its own; try on our own.
-            (None, None) => fetch_checked(&fetch, check).await.map(Answer::value),
+            (None, None) => self.fetch_checked(address, &fetch, check).await.map(Answer::value),
         }
     }
 
@@ -493,6 +493,25 @@ impl<S: CacheStore> Engine<S> {
         None
     }
 
+    /// Every read of the source goes through here, so each is counted
+    /// (`macrotrack_cache_fetches_total`: the database load the cache lets
+    /// through), then checked.
+    async fn fetch_checked<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        fetch: &F,
+        check: Check<T>,
+    ) -> Result<T, ReadError<E>>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.inner.stats.fetched(address.tier.label(), address.family);
+        let value = fetch().await.map_err(ReadError::Source)?;
+        check(&value).map_err(ReadError::InvalidFresh)?;
+        Ok(value)
+    }
+
     async fn fetch_and_store<T, E, F, Fut>(
         &self,
         address: &EntryAddress,
@@ -506,7 +525,7 @@ impl<S: CacheStore> Engine<S> {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let value = fetch_checked(fetch, check).await?;
+        let value = self.fetch_checked(address, fetch, check).await?;
         let Ok(payload) = serde_json::to_vec(&value) else { return Ok(Answer::value(value)) };
         let payload = Bytes::from(payload);
         let envelope = Envelope {
@@ -563,14 +582,4 @@ impl<S: CacheStore> Engine<S> {
             drop(slot);
         });
     }
-}
-
-async fn fetch_checked<T, E, F, Fut>(fetch: &F, check: Check<T>) -> Result<T, ReadError<E>>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
-    let value = fetch().await.map_err(ReadError::Source)?;
-    check(&value).map_err(ReadError::InvalidFresh)?;
-    Ok(value)
 }

@@ -63,6 +63,7 @@ pub struct Stats {
     counts: [AtomicU64; 8],
     invalidations: AtomicU64,
     failed_invalidations: AtomicU64,
+    fetches: AtomicU64,
     /// Metric handles by label set, made on first use (after the server
     /// installed its recorder): the `counter!` macro's registry lookup was a
     /// visible share of a cache hit in profiles.
@@ -82,6 +83,8 @@ pub struct StatsSnapshot {
     pub rejected_store: u64,
     pub invalidations: u64,
     pub failed_invalidations: u64,
+    /// Reads of the source (the database), whatever the outcome.
+    pub fetches: u64,
 }
 
 impl Stats {
@@ -97,6 +100,11 @@ impl Stats {
             })
             .clone();
         counter.increment(1);
+    }
+
+    pub(crate) fn fetched(&self, tier: &'static str, family: &'static str) {
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("macrotrack_cache_fetches_total", "tier" => tier, "family" => family).increment(1);
     }
 
     pub(crate) fn invalidated(&self, tier: &'static str, family: &'static str) {
@@ -122,6 +130,7 @@ impl Stats {
             rejected_store: c(Outcome::RejectedStore),
             invalidations: self.invalidations.load(Ordering::Relaxed),
             failed_invalidations: self.failed_invalidations.load(Ordering::Relaxed),
+            fetches: self.fetches.load(Ordering::Relaxed),
         }
     }
 }

@@ -269,3 +269,21 @@ async fn a_prefetch_inside_another_reads_only_what_the_outer_one_did_not() {
         .await;
     assert_eq!((a.version, b.version, source.fetches()), (0, 0, 2));
 }
+
+#[tokio::test]
+async fn every_read_of_the_source_is_counted_as_a_fetch() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let source = Arc::new(Source::default());
+    let address = logs_address("2026-11-24");
+    for _ in 0..3 {
+        engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    }
+    assert_eq!((engine.stats().fetches, source.fetches()), (1, 1), "one miss, then hits");
+    engine.read(&address, POLICY, Freshness::Force, check, source.fetcher()).await.unwrap();
+    assert_eq!((engine.stats().fetches, source.fetches()), (2, 2), "force-fresh fetches");
+    engine.distrust(&[Target::AllOfUser(USER)]);
+    // Whether the read bypasses the store or first applies the pending
+    // bump and misses, the source is read once more, and counted.
+    engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert_eq!((engine.stats().fetches, source.fetches()), (3, 3));
+}

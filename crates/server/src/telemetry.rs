@@ -76,6 +76,10 @@ fn describe() {
         "macrotrack_cache_invalidations_total",
         "Cache invalidations applied by tier and key family."
     );
+    metrics::describe_counter!(
+        "macrotrack_cache_fetches_total",
+        "Reads of the database made by cached reads (misses, refreshes, bypasses), by tier and key family."
+    );
 }
 
 /// What `/metrics` serves.
