@@ -186,11 +186,10 @@ impl<S: CacheStore> Engine<S> {
     /// its snapshots (so a use case that reads ahead can run inside a caller
     /// that already read ahead for it, still in one round trip).
     pub async fn prefetch<R>(&self, addresses: &[&EntryAddress], body: impl Future<Output = R>) -> R {
-        let outer: Option<Vec<String>> = PREFETCHED.try_with(|map| lock(map).keys().cloned().collect()).ok();
-        let addresses: Vec<&EntryAddress> = match &outer {
-            Some(read) => addresses.iter().copied().filter(|a| !read.contains(&a.key)).collect(),
-            None => addresses.to_vec(),
-        };
+        let nested = PREFETCHED.try_with(|_| ()).is_ok();
+        let read_by_outer =
+            |a: &EntryAddress| PREFETCHED.try_with(|map| lock(map).contains_key(&a.key)).unwrap_or(false);
+        let addresses: Vec<&EntryAddress> = addresses.iter().copied().filter(|a| !read_by_outer(a)).collect();
         let usable = self.inner.config.enabled
             && !addresses.is_empty()
             && !self.inner.has_pending.load(Ordering::Acquire)
@@ -207,7 +206,7 @@ impl<S: CacheStore> Engine<S> {
                 Err(error) => self.store_failed(&error),
             }
         }
-        if outer.is_some() {
+        if nested {
             let _ = PREFETCHED.try_with(|map| lock(map).extend(snapshots));
             return body.await;
         }

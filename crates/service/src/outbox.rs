@@ -3,10 +3,12 @@
 //! Every mutation the matrix covers writes an outbox row for its user in its
 //! own transaction; once the matrix's targets were applied, `forget` queues
 //! the row for deletion, and the queue is deleted in one statement on the
-//! drainer's next tick (or when it reaches `FLUSH_AT` rows). A row applied but
-//! not yet deleted is harmless: if a drain saw it first it would bump the
-//! user once more, and the drain only takes rows older than the grace, which
-//! is longer than the poll. A row that stays means "this user may have an invalidation that
+//! drainer's next tick (or when it reaches `FLUSH_AT` rows). A row applied
+//! but not yet deleted is harmless: if a drain saw it first it would bump
+//! the user once more, and the drain only takes rows older than the grace,
+//! which is longer than the poll.
+//!
+//! A row that stays means "this user may have an invalidation that
 //! was never applied" (the store was down, or the process died between the
 //! commit and the invalidation). Which targets were lost is not recorded, so
 //! the drain forgets everything of that user: it bumps the user's epoch
@@ -164,8 +166,8 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// Runs forever: every `poll`, retries the invalidations this process
-    /// deferred, deletes the rows it applied, then drains outbox rows older than `grace` (those of every
-    /// instance). Spawn it next to the server.
+    /// deferred, deletes the rows it applied, then drains outbox rows older
+    /// than `grace` (those of every instance). Spawn it next to the server.
     pub async fn drain_every(&self, poll: Duration, grace: Duration) {
         let mut tick = tokio::time::interval(poll.max(Duration::from_millis(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

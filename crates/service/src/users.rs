@@ -65,6 +65,12 @@ impl<S: CacheStore> Service<S> {
     /// Unknown selectors are not cached, so guessing fills no cache.
     pub async fn authenticate(&self, token: &str) -> Result<UserId, AuthError> {
         let (presented, address) = claimed(token).ok_or(AuthError::Unauthenticated)?;
+        self.check_claim(presented, &address).await
+    }
+
+    /// Checks a parsed token against its credential, read through the cache
+    /// at `address` (where `claimed` put it).
+    async fn check_claim(&self, presented: tokens::Presented<'_>, address: &EntryAddress) -> Result<UserId, AuthError> {
         let user = presented.user;
         let wanted = presented.selector.to_owned();
         let fetch = {
@@ -83,7 +89,7 @@ impl<S: CacheStore> Service<S> {
             }
         };
         let credential =
-            self.cache.read(&address, self.policies.credential, Freshness::Cached, no_check, fetch).await.map_err(
+            self.cache.read(address, self.policies.credential, Freshness::Cached, no_check, fetch).await.map_err(
                 |error| match error {
                     macrotrack_cache::ReadError::Source(error) => error,
                     macrotrack_cache::ReadError::InvalidFresh(_) => AuthError::Unauthenticated,
@@ -110,14 +116,12 @@ impl<S: CacheStore> Service<S> {
         body: impl AsyncFnOnce(UserId) -> R,
     ) -> Result<R, AuthError> {
         let (presented, credential) = claimed(token).ok_or(AuthError::Unauthenticated)?;
-        let mut addresses = vec![credential];
-        for read in ahead {
-            addresses.extend(read.addresses(presented.user));
-        }
-        let read_ahead: Vec<&EntryAddress> = addresses.iter().collect();
+        let entries: Vec<EntryAddress> = ahead.iter().flat_map(|read| read.addresses(presented.user)).collect();
+        let read_ahead: Vec<&EntryAddress> = std::iter::once(&credential).chain(&entries).collect();
         self.cache
             .prefetch(&read_ahead, async {
-                let user = self.authenticate(token).await?;
+                // The token was parsed once, above: not again on the hot path.
+                let user = self.check_claim(presented, &credential).await?;
                 Ok(body(user).await)
             })
             .await
