@@ -64,6 +64,12 @@ pub struct EngineConfig {
     pub breaker: BreakerConfig,
     /// Cross-instance single-flight; `None` for a store of one process.
     pub lease: Option<LeaseConfig>,
+    /// How long this instance remembers the generations it set, and takes a
+    /// store that answers others as behind its own writes (a Redis Cluster
+    /// node that missed a bump around a failover): those targets are bumped
+    /// again and the user's reads go to the source meanwhile. `None` for a
+    /// store of one process, which is never behind.
+    pub own_bumps_window: Option<Duration>,
 }
 
 impl Default for EngineConfig {
@@ -73,6 +79,7 @@ impl Default for EngineConfig {
             guard_ttl: Duration::from_secs(7 * 24 * 3600),
             breaker: BreakerConfig::default(),
             lease: None,
+            own_bumps_window: None,
         }
     }
 }

@@ -25,7 +25,9 @@ use tokio::sync::OnceCell;
 use crate::breaker::Breaker;
 use crate::config::{Check, EngineConfig, Freshness, LeaseConfig, Policy, ReadError, StoreStatus};
 use crate::envelope::Envelope;
+use crate::generation::Generations;
 use crate::outcome::{Outcome, Stats, StatsSnapshot};
+use crate::own_bumps::OwnBumps;
 
 type FlightKey = (String, Vec<u64>);
 
@@ -51,11 +53,14 @@ pub(crate) struct Inner<S> {
     pub(crate) pending: Mutex<BTreeMap<UserId, BTreeSet<Target>>>,
     pub(crate) has_pending: AtomicBool,
     pub(crate) retrying: tokio::sync::Mutex<()>,
+    pub(crate) own_bumps: Option<OwnBumps>,
+    pub(crate) generations: Generations,
 }
 
 tokio::task_local! {
-    /// Snapshots read ahead by `Engine::prefetch`, each used by one read.
-    static PREFETCHED: Mutex<HashMap<String, Snapshot>>;
+    /// Snapshots read ahead by `Engine::prefetch`, each used by one read,
+    /// with the own-bumps mark taken before they were read.
+    static PREFETCHED: Mutex<HashMap<String, (Snapshot, u64)>>;
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -120,6 +125,10 @@ impl<S: CacheStore> Engine<S> {
                 pending: Mutex::default(),
                 has_pending: AtomicBool::new(false),
                 retrying: tokio::sync::Mutex::new(()),
+                own_bumps: config
+                    .own_bumps_window
+                    .map(|window| OwnBumps::new(i64::try_from(window.as_millis()).unwrap_or(i64::MAX))),
+                generations: Generations::default(),
             }),
         }
     }
@@ -164,7 +173,7 @@ impl<S: CacheStore> Engine<S> {
         }
     }
 
-    fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         self.inner.clock.now().timestamp_millis()
     }
 
@@ -198,10 +207,11 @@ impl<S: CacheStore> Engine<S> {
         if usable {
             let reads: Vec<(String, Vec<String>)> =
                 addresses.iter().map(|a| (a.key.clone(), a.guards.clone())).collect();
+            let mark = self.own_bumps_mark();
             match self.inner.store.read_many(&reads).await {
                 Ok(found) => {
                     self.inner.breaker.success();
-                    snapshots.extend(reads.into_iter().map(|(key, _)| key).zip(found));
+                    snapshots.extend(reads.into_iter().map(|(key, _)| key).zip(found.into_iter().map(|s| (s, mark))));
                 }
                 Err(error) => self.store_failed(&error),
             }
@@ -295,9 +305,12 @@ impl<S: CacheStore> Engine<S> {
             };
         }
         let prefetched = PREFETCHED.try_with(|map| lock(map).remove(&address.key)).ok().flatten();
-        let read = match prefetched {
-            Some(snapshot) => Ok(snapshot),
-            None => self.inner.store.read(&address.key, &address.guards).await,
+        let (read, mark) = match prefetched {
+            Some((snapshot, mark)) => (Ok(snapshot), mark),
+            None => {
+                let mark = self.own_bumps_mark();
+                (self.inner.store.read(&address.key, &address.guards).await, mark)
+            }
         };
         let snapshot = match read {
             Ok(snapshot) => {
@@ -310,6 +323,10 @@ impl<S: CacheStore> Engine<S> {
                 return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
             }
         };
+        if !self.agrees_with_own_bumps(address, &snapshot.guards, mark) {
+            self.record(address, Outcome::Bypass);
+            return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
+        }
         match self.classify(&snapshot, check, want) {
             Classified::Fresh(answer) => {
                 self.record(address, Outcome::Hit);
@@ -376,7 +393,7 @@ impl<S: CacheStore> Engine<S> {
         if let Some(all) = known.and_then(|guards| guards.into_iter().collect::<Option<Vec<u64>>>()) {
             return Some(all);
         }
-        let fresh: Vec<u64> = address.guards.iter().map(|_| rand::random()).collect();
+        let fresh: Vec<u64> = address.guards.iter().map(|_| self.inner.generations.next(self.now_ms())).collect();
         match self.inner.store.init_guards(&address.guards, &fresh, self.inner.config.guard_ttl).await {
             Ok(guards) => Some(guards),
             Err(error) => {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 
-use macrotrack_cache_keys::Target;
+use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::UserId;
 use macrotrack_ports::CacheStore;
 
@@ -64,16 +64,46 @@ impl<S: CacheStore> Engine<S> {
         self.inner.has_pending.store(true, Ordering::Release);
     }
 
+    /// Taken before a store read: which of this instance's bumps had been
+    /// acknowledged by then (see `agrees_with_own_bumps`).
+    pub(crate) fn own_bumps_mark(&self) -> u64 {
+        self.inner.own_bumps.as_ref().map_or(0, |own| own.mark())
+    }
+
+    /// Whether the store answered `address`'s guards (`seen`, read after
+    /// `mark` was taken) as this instance last set them, when it did so
+    /// within the configured window and before the read. If not, the store
+    /// is behind this instance's own writes: those targets become pending
+    /// (bumped again by the next retry, their user's reads go to the source
+    /// meanwhile).
+    pub(crate) fn agrees_with_own_bumps(&self, address: &EntryAddress, seen: &[Option<u64>], mark: u64) -> bool {
+        let Some(own) = &self.inner.own_bumps else { return true };
+        let behind = own.contradicted(&address.guards, seen, mark, self.now_ms());
+        if behind.is_empty() {
+            return true;
+        }
+        tracing::warn!(user = %address.user, targets = behind.len(), "the store is behind this instance's own invalidations; bumping them again");
+        self.inner.stats.store_behind(behind.len() as u64);
+        self.distrust(&behind);
+        false
+    }
+
     /// One atomic bump of one user's targets.
     async fn apply(&self, targets: &BTreeSet<Target>) -> bool {
         if !self.inner.breaker.allow(self.inner.clock.now()) {
             return false;
         }
-        let guards: Vec<(String, u64)> = targets.iter().map(|t| (t.guard(), rand::random())).collect();
+        let now_ms = self.now_ms();
+        let guards: Vec<(String, u64)> =
+            targets.iter().map(|t| (t.guard(), self.inner.generations.next(now_ms))).collect();
         let delete: Vec<String> = targets.iter().filter_map(|t| t.entry()).collect();
         match self.inner.store.bump(&guards, &delete, self.inner.config.guard_ttl).await {
             Ok(()) => {
                 self.inner.breaker.success();
+                if let Some(own) = &self.inner.own_bumps {
+                    let targets: Vec<Target> = targets.iter().copied().collect();
+                    own.remember(&targets, &guards, now_ms);
+                }
                 for target in targets {
                     self.inner.stats.invalidated(target.tier().label(), target.family());
                 }

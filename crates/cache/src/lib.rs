@@ -7,9 +7,11 @@ mod breaker;
 mod config;
 mod engine;
 mod envelope;
+mod generation;
 mod invalidation;
 mod memory;
 mod outcome;
+mod own_bumps;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

@@ -63,6 +63,7 @@ pub struct Stats {
     counts: [AtomicU64; 8],
     invalidations: AtomicU64,
     failed_invalidations: AtomicU64,
+    store_behind: AtomicU64,
     fetches: AtomicU64,
     /// Metric handles by label set, made on first use (after the server
     /// installed its recorder): the `counter!` macro's registry lookup was a
@@ -83,6 +84,9 @@ pub struct StatsSnapshot {
     pub rejected_store: u64,
     pub invalidations: u64,
     pub failed_invalidations: u64,
+    /// Targets the store answered with another generation than this
+    /// instance had set within its window (then bumped again).
+    pub store_behind: u64,
     /// Reads of the source (the database), whatever the outcome.
     pub fetches: u64,
 }
@@ -117,6 +121,11 @@ impl Stats {
         metrics::counter!("macrotrack_cache_invalidation_failures_total").increment(count);
     }
 
+    pub(crate) fn store_behind(&self, targets: u64) {
+        self.store_behind.fetch_add(targets, Ordering::Relaxed);
+        metrics::counter!("macrotrack_cache_store_behind_total").increment(targets);
+    }
+
     pub fn snapshot(&self) -> StatsSnapshot {
         let c = |o: Outcome| self.counts[o as usize].load(Ordering::Relaxed);
         StatsSnapshot {
@@ -130,6 +139,7 @@ impl Stats {
             rejected_store: c(Outcome::RejectedStore),
             invalidations: self.invalidations.load(Ordering::Relaxed),
             failed_invalidations: self.failed_invalidations.load(Ordering::Relaxed),
+            store_behind: self.store_behind.load(Ordering::Relaxed),
             fetches: self.fetches.load(Ordering::Relaxed),
         }
     }

@@ -53,7 +53,12 @@ pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // A shared store may serve several instances: agree on who fetches a cold entry.
     let lease = settings.redis_url().map(|_| LeaseConfig::default());
-    let config = EngineConfig { enabled: settings.cache == CacheMode::On, lease, ..EngineConfig::default() };
+    let config = EngineConfig {
+        enabled: settings.cache == CacheMode::On,
+        lease,
+        own_bumps_window: settings.own_bumps_window(),
+        ..EngineConfig::default()
+    };
     let engine = Engine::new(store, clock.clone(), config);
     Ok(Service::new(Repositories::from_one(repository), engine, clock, Policies::default()))
 }

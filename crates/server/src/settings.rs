@@ -67,6 +67,14 @@ pub struct Settings {
     #[arg(long, env = "MACROTRACK_OUTBOX_GRACE_MS", default_value_t = 1000, global = true)]
     pub outbox_grace_ms: u64,
 
+    /// With Redis: how long, in milliseconds, an instance remembers the
+    /// generations it bumped and refuses entries from a node that answers
+    /// older ones (a Redis Cluster node that missed the bump around a
+    /// failover). Cover the cluster's failover time (about twice
+    /// cluster-node-timeout); 0 turns the check off.
+    #[arg(long, env = "MACROTRACK_OWN_BUMPS_WINDOW_MS", default_value_t = 30_000, global = true)]
+    pub own_bumps_window_ms: u64,
+
     /// Bearer token of the /v1/admin routes. Unset: they answer 404.
     #[arg(long, env = "MACROTRACK_ADMIN_TOKEN", hide_env_values = true, global = true)]
     pub admin_token: Option<String>,
@@ -85,6 +93,7 @@ impl Default for Settings {
             cache_mib: 64,
             outbox_poll_ms: 500,
             outbox_grace_ms: 1000,
+            own_bumps_window_ms: 30_000,
             admin_token: None,
         }
     }
@@ -116,6 +125,13 @@ impl Settings {
 
     pub fn outbox_grace(&self) -> Duration {
         Duration::from_millis(self.outbox_grace_ms)
+    }
+
+    /// `None` for the in-process store (one process is never behind itself)
+    /// or when turned off.
+    pub fn own_bumps_window(&self) -> Option<Duration> {
+        let window = Duration::from_millis(self.own_bumps_window_ms);
+        (self.redis_url().is_some() && !window.is_zero()).then_some(window)
     }
 
     pub fn uses_default_database(&self) -> bool {

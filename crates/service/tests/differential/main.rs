@@ -55,6 +55,7 @@ async fn cached_equals_uncached_on_postgres_and_redis() {
     let outcome = walk.run(1500).await;
     database.drop().await;
     outcome.unwrap_or_else(|divergence| panic!("{divergence}"));
+    assert_eq!(walk.store_behind(), 0, "one Redis is never behind the bumps it acknowledged");
 }
 
 /// Removing any one rule of the matrix must let the walk find a stale read.
@@ -112,6 +113,7 @@ fn cached_equals_uncached_on_postgres_and_a_redis_cluster_while_slots_migrate() 
         let resharded = reshard.join().expect("the reshard thread");
         database.drop().await;
         outcome.unwrap_or_else(|divergence| panic!("{divergence}"));
+        assert_eq!(walk.store_behind(), 0, "a slot that moves takes its generations along");
         assert!(resharded.status.success(), "reshard failed: {}", String::from_utf8_lossy(&resharded.stderr));
     });
 }

@@ -5,6 +5,7 @@
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use macrotrack_cache::{Engine, EngineConfig};
@@ -71,7 +72,10 @@ const DAYS: i64 = 6;
 impl<S: CacheStore, P: CacheStore> Walk<S, P> {
     pub async fn new(repos: Repositories, cached_store: S, plain_store: P, matrix: Matrix, seed: u64) -> Self {
         let clock = Arc::new(WalkClock::default());
-        let cached_engine = Engine::new(cached_store, clock.clone(), EngineConfig::default());
+        // As the server configures a shared store: a store behind the walk's
+        // own bumps would show in `store_behind`.
+        let config = EngineConfig { own_bumps_window: Some(Duration::from_secs(30)), ..EngineConfig::default() };
+        let cached_engine = Engine::new(cached_store, clock.clone(), config);
         let plain_engine =
             Engine::new(plain_store, clock.clone(), EngineConfig { enabled: false, ..EngineConfig::default() });
         let cached = Service::new(repos.clone(), cached_engine, clock.clone(), Policies::default()).with_matrix(matrix);
@@ -121,6 +125,11 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
     }
 
     /// Runs `steps` random steps; the first divergence ends the walk.
+    /// Guards the cached store answered older than the walk had set them.
+    pub fn store_behind(&self) -> u64 {
+        self.cached.cache().stats().store_behind
+    }
+
     pub async fn run(&mut self, steps: usize) -> Result<(), String> {
         for step in 0..steps {
             let who = self.rng.random_range(0..self.users.len());
