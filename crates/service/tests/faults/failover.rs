@@ -72,7 +72,10 @@ async fn a_coordinated_failover_under_load() {
     let figures = figures(&run);
     println!("coordinated failover: {figures}; cache {:?}", run.stats);
     assert_eq!(run.moved.1 + run.stayed.1, 0, "every call returned Ok");
-    // No acknowledged write is lost, so this is the standalone guarantee.
+    // No acknowledged write is lost, but the old master answers reads until
+    // it hears of its demotion, possibly after a bump reached the new one:
+    // the writer's own-bumps window reads around it (once in about 30 runs
+    // before the window existed, a read after a write was stale here).
     assert_eq!(run.moved.2 + run.stayed.2, 0, "every read after a write equals the database");
     assert!(run.swapped, "the roles swapped");
     assert_eq!((run.sweep.1, run.sweep.2), (0, 0), "after the failover every read equals the database");
@@ -95,12 +98,11 @@ async fn a_master_killed_under_load_fails_over_automatically() {
     let figures = figures(&run);
     println!("master killed: {figures}; cache {:?}", run.stats);
     assert_eq!(run.moved.1 + run.stayed.1, 0, "every call returned Ok");
-    // The surviving masters lost nothing: their users get the standalone guarantee.
-    assert_eq!(run.stayed.2, 0, "no stale read of users on the surviving masters");
-    // The killed master's users are not asserted on during the load: a bump
-    // acknowledged just before the kill may not have been replicated, and then
-    // its old entries match again (measured and reported instead; here the
-    // writers' deferred invalidations during the outage also re-bump it).
+    // A bump acknowledged just before the kill may not have reached the
+    // replica, whose old generations then match its old entries again; the
+    // writing instance remembers what it set and refuses such a store (its
+    // reads go to the database and the bump is made again).
+    assert_eq!(run.moved.2 + run.stayed.2, 0, "every read after a write equals the database");
     assert!(run.writes_during > 0, "the failing master's users wrote while it was down");
     assert!(run.stats.failed_invalidations > 0, "invalidations for the dead master were deferred");
     assert!(run.swapped, "the replica took over the dead master's slots");
@@ -126,7 +128,8 @@ fn figures(run: &Run) -> String {
     format!(
         "{requests} requests, {} writes ({} by the failing master's users while it failed over), {} failed, \
          {} stale ({} of the {} users on the failing master, {} of the {} others); replica master after {:.2} s, \
-         agreed cluster-wide after {:.2} s; {} reads around the store (error or bypass), {} invalidations deferred; \
+         agreed cluster-wide after {:.2} s; {} reads around the store (error or bypass), {} invalidations deferred, \
+         {} generations found behind this instance's own bumps (bumped again); \
          {} hits after the failover; final sweep {} reads, {} stale",
         run.writes,
         run.writes_during,
@@ -140,6 +143,7 @@ fn figures(run: &Run) -> String {
         run.settled_after.as_secs_f64(),
         run.stats.error + run.stats.bypass,
         run.stats.failed_invalidations,
+        run.stats.store_behind,
         run.hits_after,
         run.sweep.0,
         run.sweep.2,

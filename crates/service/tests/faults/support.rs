@@ -68,10 +68,12 @@ pub async fn redis_store(url: &str, prefix: &str) -> RedisStore {
 }
 
 /// The engine's defaults, with a breaker that probes again after 500 ms
-/// (5 s by default) so recovery fits in a test.
+/// (5 s by default) so recovery fits in a test, and the server's window
+/// against a store behind this instance's own bumps (failovers).
 pub fn engine_config() -> EngineConfig {
     EngineConfig {
         breaker: BreakerConfig { failure_threshold: 3, open_for: Duration::from_millis(500) },
+        own_bumps_window: Some(Duration::from_secs(30)),
         ..EngineConfig::default()
     }
 }
