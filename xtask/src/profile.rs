@@ -16,14 +16,18 @@ use anyhow::{Context, bail};
 /// where no symbol names them, so they are not listed.)
 const FRAMES: &[(&str, &str)] = &[
     (
-        "the store's reads, credential and day entry in one call (moka lookups of entries and guards)",
+        "the store's reads, credential and day entry in one call (lookups of entries and guards)",
         "macrotrack_cache::memory::MemoryStore as macrotrack_ports::store::CacheStore>::read",
     ),
     (
-        "checking the token against its credential (`authenticate`)",
-        "macrotrack_service::users::<impl macrotrack_service::Service<S>>::authenticate::",
+        "checking the token against its credential (`check_claim`)",
+        "macrotrack_service::users::<impl macrotrack_service::Service<S>>::check_claim::",
     ),
-    ("the day's logs from their snapshot (`day_logs_json`)", "macrotrack_service::logs::"),
+    (
+        "the day's logs through the engine (`read_json`: guards, envelope, checksum)",
+        "macrotrack_cache::engine::Engine<S>::read_json",
+    ),
+    ("cache keys and addresses (`macrotrack_cache_keys`)", "macrotrack_cache_keys::"),
     ("metrics (handles, counters, histograms)", "metrics"),
 ];
 
@@ -111,7 +115,7 @@ fn dso_label(dso: &str) -> String {
     let name = dso.rsplit('/').next().unwrap_or(dso);
     match name {
         "[kernel.kallsyms]" => "the kernel (TCP on loopback, scheduling)".into(),
-        "macrotrack" => "the server's own code (actix, tokio, moka, ours)".into(),
+        "macrotrack" => "the server's own code (actix, tokio, quick_cache, ours)".into(),
         _ if name.starts_with("libc") => "libc (allocation, memcpy)".into(),
         "" | "[unknown]" => "unknown".into(),
         other => other.into(),
@@ -180,25 +184,25 @@ mod tests {
     fn perf_script_blocks_become_root_first_stacks() {
         let script = "\
 \tffffffff81000000 _raw_spin_unlock ([kernel.kallsyms])\n\
-\t55cf core::ptr::drop_in_place<macrotrack_service::logs::day_logs_json> (inlined)\n\
-\t55d0 macrotrack_service::users::<impl macrotrack_service::Service<S>>::authenticate::{{closure}} (/x/release/macrotrack)\n\
+\t55cf core::ptr::drop_in_place<macrotrack_cache::engine::Engine<S>::read_json> (inlined)\n\
+\t55d0 macrotrack_service::users::<impl macrotrack_service::Service<S>>::check_claim::{{closure}} (/x/release/macrotrack)\n\
 \t55d1 main (/x/release/macrotrack)\n\
 \n\
 \t7f00 malloc (/usr/lib/x86_64-linux-gnu/libc.so.6)\n\
-\t55d2 macrotrack_service::logs::day_logs_json::{{closure}} (/x/release/macrotrack)\n\
+\t55d2 macrotrack_cache::engine::Engine<S>::read_json::{{closure}} (/x/release/macrotrack)\n\
 \n\
-\t55d3 moka::get (inlined)\n\
+\t55d3 quick_cache::get (inlined)\n\
 \t55d4 macrotrack_cache::engine::read (/x/release/macrotrack)\n";
         let stacks = parse(script);
         assert_eq!(stacks.len(), 3);
-        let checking = "macrotrack_service::users::<impl macrotrack_service::Service<S>>::authenticate::{{closure}}";
+        let checking = "macrotrack_service::users::<impl macrotrack_service::Service<S>>::check_claim::{{closure}}";
         assert_eq!(stacks[0].frames[..2], ["main", checking]);
         assert!(stacks[0].leaf_dso.starts_with("the kernel"));
         assert!(stacks[1].leaf_dso.starts_with("libc"));
         assert!(stacks[2].leaf_dso.starts_with("the server's own code"), "an inlined leaf is in its binary");
         let doc = render(&stacks);
-        assert!(doc.contains("| checking the token against its credential (`authenticate`) | 33.3% |"), "{doc}");
-        let logs = "| the day's logs from their snapshot (`day_logs_json`) | 33.3% |";
+        assert!(doc.contains("| checking the token against its credential (`check_claim`) | 33.3% |"), "{doc}");
+        let logs = "| the day's logs through the engine (`read_json`: guards, envelope, checksum) | 33.3% |";
         assert!(doc.contains(logs), "generic arguments do not count: {doc}");
         assert_eq!(shorten("core::ptr::drop_in_place<alloc::string::String>+0x12"), "core::ptr::drop_in_place");
     }

@@ -25,6 +25,20 @@ pub async fn run_all<S: CacheStore>(store: &S) {
     delete_removes(store).await;
     leases_are_exclusive_until_they_expire(store).await;
     read_many_answers_as_reads_do(store).await;
+    entries_and_guards_expire_after_their_ttl(store).await;
+}
+
+pub async fn entries_and_guards_expire_after_their_ttl<S: CacheStore>(store: &S) {
+    let (key, guards) = keys(9);
+    let short = Duration::from_millis(100);
+    let taken = store.init_guards(&guards, &[5, 6], short).await.expect("init");
+    store.store_if_current(&key, Bytes::from_static(b"nine"), short, &guards, &taken).await.expect("store");
+    let before = store.read(&key, &guards).await.expect("read");
+    assert_eq!((before.value.as_deref(), before.guards), (Some(&b"nine"[..]), vec![Some(5), Some(6)]));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let after = store.read(&key, &guards).await.expect("read");
+    assert_eq!((after.value, after.guards), (None, vec![None, None]), "gone after their ttl");
+    assert_eq!(store.init_guards(&guards, &[7, 8], TTL).await.expect("init"), vec![7, 8], "expired guards are absent");
 }
 
 pub async fn read_many_answers_as_reads_do<S: CacheStore>(store: &S) {

@@ -1,57 +1,65 @@
-//! The in-process store: moka caches bounded by configuration, with the
-//! port's atomicity given by a lock per user (the in-process analogue of a
-//! Redis Cluster slot).
+//! The in-process store: quick_cache caches bounded by configuration, with
+//! the port's atomicity given by a lock per user (the in-process analogue of
+//! a Redis Cluster slot).
+//!
+//! quick_cache rather than moka: a hit reads an entry and two or three
+//! guards, and moka's per-read bookkeeping (its read log and timer wheel)
+//! was the largest share of the warm read in profiles. quick_cache has no
+//! time to live, so each value carries its deadline and an expired one reads
+//! as absent; it is replaced by the next write or evicted by size.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use macrotrack_ports::{CacheStore, Snapshot, StoreError, StoreOutcome};
-use moka::Expiry;
-use moka::future::Cache;
+use quick_cache::sync::Cache;
+use quick_cache::{UnitWeighter, Weighter};
 use tokio::sync::Mutex;
 
 const STRIPES: usize = 64;
+/// Guards (and leases) kept at most; one lost is re-created with a new
+/// generation, which only costs its entries a miss.
+const GUARDS: u64 = 1_000_000;
+/// What an entry costs beyond its key and bytes (deadline, table slot).
+const ENTRY_OVERHEAD: u64 = 48;
 
-/// Entries and guards expire after the duration stored beside them.
-struct PerEntryTtl;
+/// Entries weigh their key and bytes, so the capacity is in bytes.
+#[derive(Clone)]
+struct ByBytes;
 
-impl<V> Expiry<String, (V, Duration)> for PerEntryTtl {
-    fn expire_after_create(&self, _: &String, value: &(V, Duration), _: Instant) -> Option<Duration> {
-        Some(value.1)
-    }
-    fn expire_after_update(
-        &self,
-        _: &String,
-        value: &(V, Duration),
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(value.1)
+impl Weighter<String, (Bytes, Instant)> for ByBytes {
+    fn weight(&self, key: &String, value: &(Bytes, Instant)) -> u64 {
+        (key.len() + value.0.len()) as u64 + ENTRY_OVERHEAD
     }
 }
 
 /// A `CacheStore` in this process's memory: the embedded default.
 #[derive(Clone)]
 pub struct MemoryStore {
-    values: Cache<String, (Bytes, Duration)>,
-    guards: Cache<String, (u64, Duration)>,
-    stripes: std::sync::Arc<[Mutex<()>; STRIPES]>,
+    values: Arc<Cache<String, (Bytes, Instant), ByBytes>>,
+    guards: Arc<Cache<String, (u64, Instant), UnitWeighter>>,
+    stripes: Arc<[Mutex<()>; STRIPES]>,
+}
+
+/// Now plus `ttl`, or far ahead when that overflows.
+fn deadline(ttl: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(ttl).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 impl MemoryStore {
-    /// A store holding at most `capacity_bytes` of entries (keys and values).
+    /// A store holding at most about `capacity_bytes` of entries (keys and values).
     pub fn new(capacity_bytes: u64) -> Self {
-        let values = Cache::builder()
-            .max_capacity(capacity_bytes)
-            .weigher(|key: &String, value: &(Bytes, Duration)| {
-                u32::try_from(key.len() + value.0.len()).unwrap_or(u32::MAX)
-            })
-            .expire_after(PerEntryTtl)
-            .build();
-        let guards = Cache::builder().max_capacity(1_000_000).expire_after(PerEntryTtl).build();
-        MemoryStore { values, guards, stripes: std::sync::Arc::new(std::array::from_fn(|_| Mutex::new(()))) }
+        let estimated_entries = usize::try_from(capacity_bytes / 2048).unwrap_or(usize::MAX).clamp(16, 1 << 20);
+        MemoryStore {
+            values: Arc::new(Cache::with_weighter(estimated_entries, capacity_bytes, ByBytes)),
+            // Sized for a start, not for the bound: the table grows as needed.
+            guards: Arc::new(Cache::with_weighter(16_384, GUARDS, UnitWeighter)),
+            stripes: Arc::new(std::array::from_fn(|_| Mutex::new(()))),
+        }
     }
 
     /// The lock of the key's hash tag (`{user:42}`), so one user's keys are
@@ -66,12 +74,12 @@ impl MemoryStore {
         &self.stripes[(hasher.finish() as usize) % STRIPES]
     }
 
-    async fn current(&self, guards: &[String]) -> Vec<Option<u64>> {
-        let mut values = Vec::with_capacity(guards.len());
-        for guard in guards {
-            values.push(self.guards.get(guard).await.map(|(generation, _)| generation));
-        }
-        values
+    fn guard(&self, key: &str, now: Instant) -> Option<u64> {
+        self.guards.get(key).filter(|(_, until)| *until > now).map(|(generation, _)| generation)
+    }
+
+    fn current(&self, guards: &[String], now: Instant) -> Vec<Option<u64>> {
+        guards.iter().map(|guard| self.guard(guard, now)).collect()
     }
 }
 
@@ -84,17 +92,22 @@ impl CacheStore for MemoryStore {
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {
         // No lock: a bump between the two reads makes the entry's recorded
         // generations differ from the ones returned, which reads as a miss.
-        let value = self.values.get(key).await.map(|(bytes, _)| bytes);
-        Ok(Snapshot { value, guards: self.current(guards).await })
+        let now = Instant::now();
+        let value = self.values.get(key).filter(|(_, until)| *until > now).map(|(bytes, _)| bytes);
+        Ok(Snapshot { value, guards: self.current(guards, now) })
     }
 
     async fn init_guards(&self, guards: &[String], fresh: &[u64], guard_ttl: Duration) -> Result<Vec<u64>, StoreError> {
         let Some(first) = guards.first() else { return Ok(Vec::new()) };
         let _lock = self.stripe(first).lock().await;
+        let now = Instant::now();
         let mut values = Vec::with_capacity(guards.len());
         for (guard, fresh) in guards.iter().zip(fresh) {
-            let entry = self.guards.entry_by_ref(guard).or_insert((*fresh, guard_ttl)).await;
-            values.push(entry.into_value().0);
+            let current = self.guard(guard, now).unwrap_or_else(|| {
+                self.guards.insert(guard.clone(), (*fresh, deadline(guard_ttl)));
+                *fresh
+            });
+            values.push(current);
         }
         Ok(values)
     }
@@ -108,11 +121,11 @@ impl CacheStore for MemoryStore {
         expected: &[u64],
     ) -> Result<StoreOutcome, StoreError> {
         let _lock = self.stripe(key).lock().await;
-        let current = self.current(guards).await;
+        let current = self.current(guards, Instant::now());
         if current.len() != expected.len() || current.iter().zip(expected).any(|(now, then)| *now != Some(*then)) {
             return Ok(StoreOutcome::Rejected);
         }
-        self.values.insert(key.to_owned(), (value, ttl)).await;
+        self.values.insert(key.to_owned(), (value, deadline(ttl)));
         Ok(StoreOutcome::Stored)
     }
 
@@ -120,25 +133,54 @@ impl CacheStore for MemoryStore {
         let Some(first) = guards.first().map(|(key, _)| key).or(delete.first()) else { return Ok(()) };
         let _lock = self.stripe(first).lock().await;
         for (guard, generation) in guards {
-            self.guards.insert(guard.clone(), (*generation, guard_ttl)).await;
+            self.guards.insert(guard.clone(), (*generation, deadline(guard_ttl)));
         }
         for key in delete {
-            self.values.invalidate(key).await;
+            self.values.remove(key.as_str());
         }
         Ok(())
     }
 
     async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError> {
-        let entry = self.guards.entry_by_ref(key).or_insert((token, ttl)).await;
-        Ok(entry.is_fresh())
+        let _lock = self.stripe(key).lock().await;
+        if self.guard(key, Instant::now()).is_some() {
+            return Ok(false);
+        }
+        self.guards.insert(key.to_owned(), (token, deadline(ttl)));
+        Ok(true)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.values.invalidate(key).await;
+        self.values.remove(key);
         Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use macrotrack_ports::{CacheStore, StoreOutcome};
+
+    use super::MemoryStore;
+
+    #[tokio::test]
+    async fn entries_are_bounded_by_bytes() {
+        let capacity = 64 << 10;
+        let store = MemoryStore::new(capacity);
+        let ttl = Duration::from_secs(60);
+        for n in 0..1_000 {
+            let key = format!("m:{{user:{n}}}:logs");
+            let stored = store.store_if_current(&key, Bytes::from(vec![b'x'; 1024]), ttl, &[], &[]).await;
+            assert_eq!(stored.expect("store"), StoreOutcome::Stored);
+        }
+        assert!(store.values.weight() <= capacity, "{} bytes held", store.values.weight());
+        let last = store.read("m:{user:999}:logs", &[]).await.expect("read");
+        assert!(last.value.is_some(), "the newest entry stays");
     }
 }
