@@ -65,10 +65,10 @@ pub struct EngineConfig {
     /// Cross-instance single-flight; `None` for a store of one process.
     pub lease: Option<LeaseConfig>,
     /// How long this instance remembers the generations it set, and takes a
-    /// store that answers others as behind its own writes (a Redis Cluster
-    /// node that missed a bump around a failover): those targets are bumped
-    /// again and the user's reads go to the source meanwhile. `None` for a
-    /// store of one process, which is never behind.
+    /// store that answers older ones as behind its own writes (a Redis
+    /// Cluster node that missed a bump around a failover): those targets are
+    /// bumped again and the user's reads go to the source meanwhile. `None`
+    /// for a store of one process, which is never behind.
     pub own_bumps_window: Option<Duration>,
 }
 

@@ -84,8 +84,8 @@ pub struct StatsSnapshot {
     pub rejected_store: u64,
     pub invalidations: u64,
     pub failed_invalidations: u64,
-    /// Targets the store answered with another generation than this
-    /// instance had set within its window (then bumped again).
+    /// Targets the store answered with an older generation (or none) than
+    /// this instance had set within its window (then bumped again).
     pub store_behind: u64,
     /// Reads of the source (the database), whatever the outcome.
     pub fetches: u64,
