@@ -39,6 +39,7 @@ pub async fn cache_store(settings: &Settings) -> anyhow::Result<Arc<dyn CacheSto
         key_prefix: settings.redis_key_prefix.clone(),
         command_timeout: settings.redis_timeout(),
         connect_timeout: settings.redis_connect_timeout(),
+        pool_size: settings.redis_pool_size.max(1),
         ..RedisConfig::new(url)
     };
     Ok(Arc::new(RedisStore::connect(config).await?))

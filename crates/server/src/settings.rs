@@ -47,6 +47,10 @@ pub struct Settings {
     #[arg(long, env = "MACROTRACK_REDIS_CONNECT_TIMEOUT_MS", default_value_t = 1000, global = true)]
     pub redis_connect_timeout_ms: u64,
 
+    /// Redis connections (fred clients, each pipelining its commands).
+    #[arg(long, env = "MACROTRACK_REDIS_POOL_SIZE", default_value_t = 4, global = true)]
+    pub redis_pool_size: usize,
+
     /// `off` sends every read to the database.
     #[arg(long, env = "MACROTRACK_CACHE", value_enum, default_value_t = CacheMode::On, global = true)]
     pub cache: CacheMode,
@@ -89,6 +93,7 @@ impl Default for Settings {
             redis_key_prefix: String::new(),
             redis_timeout_ms: 250,
             redis_connect_timeout_ms: 1000,
+            redis_pool_size: 4,
             cache: CacheMode::On,
             cache_mib: 64,
             outbox_poll_ms: 500,
