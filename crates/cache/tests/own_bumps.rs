@@ -51,6 +51,11 @@ fn store_over(node: &Arc<Mutex<Node>>) -> MockCacheStore {
         Ok(Snapshot { value: node.entry.clone(), guards: node.guards.clone() })
     });
     let n = Arc::clone(node);
+    store.expect_read_many().returning(move |reads| {
+        let node = n.lock().unwrap();
+        Ok(reads.iter().map(|_| Snapshot { value: node.entry.clone(), guards: node.guards.clone() }).collect())
+    });
+    let n = Arc::clone(node);
     store.expect_init_guards().returning(move |_, fresh, _| {
         let mut node = n.lock().unwrap();
         node.guards = vec![Some(fresh[0]), Some(EPOCH)];
@@ -87,9 +92,11 @@ async fn read(engine: &macrotrack_cache::Engine<MockCacheStore>, source: &Arc<So
 
 /// Caches version 1, then writes version 2 and bumps; the bump is
 /// acknowledged but the node answering reads still has the old generation
-/// and entry. Returns the answer to the read after the write.
+/// and entry. Returns the answer to the read after the write, made on its
+/// own or (`ahead`) from a snapshot read ahead by `Engine::prefetch`.
 async fn read_after_a_lost_bump(
     window: Option<Duration>,
+    ahead: bool,
 ) -> (i64, Arc<Mutex<Node>>, macrotrack_cache::Engine<MockCacheStore>) {
     let node = Arc::new(Mutex::new(Node::default()));
     let config = EngineConfig { own_bumps_window: window, ..EngineConfig::default() };
@@ -101,19 +108,33 @@ async fn read_after_a_lost_bump(
     source.set(2);
     let report = engine.invalidate(&[Target::day_logs(USER, day(DATE))]).await;
     assert_eq!(report.applied, 1, "the store acknowledged the bump");
-    (read(&engine, &source).await, node, engine)
+    let version = if ahead {
+        engine.prefetch(&[&logs_address(DATE)], read(&engine, &source)).await
+    } else {
+        read(&engine, &source).await
+    };
+    (version, node, engine)
 }
 
 #[tokio::test]
 async fn without_the_window_the_old_entry_is_served() {
     // What the window prevents: the old generation matches the old entry.
-    let (version, _, _) = read_after_a_lost_bump(None).await;
+    let (version, _, _) = read_after_a_lost_bump(None, false).await;
     assert_eq!(version, 1);
 }
 
 #[tokio::test]
+async fn a_snapshot_read_ahead_behind_the_own_bump_is_not_served_either() {
+    let (version, _, engine) = read_after_a_lost_bump(Some(Duration::from_secs(10)), true).await;
+    assert_eq!(version, 2);
+    assert_eq!(engine.stats().store_behind, 1);
+    let (version, _, _) = read_after_a_lost_bump(None, true).await;
+    assert_eq!(version, 1, "what the window prevents on this path");
+}
+
+#[tokio::test]
 async fn a_store_behind_the_own_bump_is_not_served_and_the_bump_is_made_again() {
-    let (version, node, engine) = read_after_a_lost_bump(Some(Duration::from_secs(10))).await;
+    let (version, node, engine) = read_after_a_lost_bump(Some(Duration::from_secs(10)), false).await;
     assert_eq!(version, 2, "the read after the write saw it");
     let stats = engine.stats();
     assert_eq!((stats.store_behind, stats.bypass), (1, 1));
