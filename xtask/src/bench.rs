@@ -149,7 +149,7 @@ static routes are tried before dynamic ones); a `getrandom` system call for
 each request id (now the thread's generator); the metrics registry lookup
 for each counter (now handles resolved once); chrono's format-string
 parser and an intermediate string in every cache key; moka's per-read
-bookkeeping in the in-process store (its read log and timer wheel: the
+bookkeeping in the in-process store (its read log and LRU deques: the
 store's reads were 19.9% of the read with moka, 7.5% with quick_cache, and
 a criterion JSON hit went from 1.36 to 0.68 µs).
 

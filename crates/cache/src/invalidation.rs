@@ -78,7 +78,7 @@ impl<S: CacheStore> Engine<S> {
     /// meanwhile).
     pub(crate) fn agrees_with_own_bumps(&self, address: &EntryAddress, seen: &[Option<u64>], mark: u64) -> bool {
         let Some(own) = &self.inner.own_bumps else { return true };
-        let behind = own.contradicted(&address.guards, seen, mark, self.now_ms());
+        let behind = own.contradicted(&address.guards, seen, mark, || self.now_ms());
         if behind.is_empty() {
             return true;
         }
@@ -103,8 +103,7 @@ impl<S: CacheStore> Engine<S> {
             Ok(()) => {
                 self.inner.breaker.success();
                 if let Some(own) = &self.inner.own_bumps {
-                    let targets: Vec<Target> = targets.iter().copied().collect();
-                    own.remember(&targets, &guards, now_ms);
+                    own.remember(targets.iter().copied(), &guards, now_ms);
                 }
                 for target in targets {
                     self.inner.stats.invalidated(target.tier().label(), target.family());

@@ -3,8 +3,9 @@
 //! a Redis Cluster slot).
 //!
 //! quick_cache rather than moka: a hit reads an entry and two or three
-//! guards, and moka's per-read bookkeeping (its read log and timer wheel)
-//! was the largest share of the warm read in profiles. quick_cache has no
+//! guards, and with moka's per-read bookkeeping (its read log and LRU
+//! deques) the store's reads were 19.9% of the warm read in the bench's
+//! profile, 6.6% with quick_cache. quick_cache has no
 //! time to live, so each value carries its deadline and an expired one reads
 //! as absent; it is replaced by the next write or evicted by size.
 

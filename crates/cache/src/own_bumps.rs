@@ -1,5 +1,5 @@
 //! The generations this instance set lately, so that a store answering
-//! other ones is caught being behind this instance's own writes.
+//! older ones is caught being behind this instance's own writes.
 //!
 //! A Redis Cluster can answer a read from a node that does not have an
 //! acknowledged bump: an old master that has not yet heard it was failed
@@ -18,19 +18,17 @@
 //! bumps of one guard cost each other one needless bump, never a stale read.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
 
 use macrotrack_cache_keys::Target;
 
-use crate::engine::lock;
-
 pub(crate) struct OwnBumps {
     window_ms: i64,
-    by_guard: Mutex<Remembered>,
-    /// Lets reads skip the lock while nothing is remembered.
-    any: AtomicBool,
+    /// Read on every store read (shared), written on every bump.
+    by_guard: RwLock<Remembered>,
     /// Bumps acknowledged so far; each remembered guard keeps its number.
+    /// Zero means nothing is remembered, so reads skip the lock.
     acknowledged: AtomicU64,
 }
 
@@ -54,7 +52,7 @@ struct OwnBump {
 
 impl OwnBumps {
     pub(crate) fn new(window_ms: i64) -> Self {
-        OwnBumps { window_ms, by_guard: Mutex::default(), any: AtomicBool::new(false), acknowledged: AtomicU64::new(0) }
+        OwnBumps { window_ms, by_guard: RwLock::default(), acknowledged: AtomicU64::new(0) }
     }
 
     /// To take before a store read and pass to `contradicted` with its answer.
@@ -64,38 +62,43 @@ impl OwnBumps {
 
     /// Records that the store acknowledged `guards` (key, new generation)
     /// of `targets`, in the same order.
-    pub(crate) fn remember(&self, targets: &[Target], guards: &[(String, u64)], now_ms: i64) {
+    pub(crate) fn remember(&self, targets: impl IntoIterator<Item = Target>, guards: &[(String, u64)], now_ms: i64) {
         let until_ms = now_ms.saturating_add(self.window_ms);
-        let mut remembered = lock(&self.by_guard);
+        let mut remembered = self.by_guard.write().unwrap_or_else(PoisonError::into_inner);
         // Numbered under the lock, so a read marked after this bump finds it.
         let acknowledged = self.acknowledged.fetch_add(1, Ordering::AcqRel) + 1;
-        for (target, (key, generation)) in targets.iter().zip(guards) {
-            let bump = OwnBump { generation: *generation, target: *target, acknowledged, until_ms };
+        for (target, (key, generation)) in targets.into_iter().zip(guards) {
+            let bump = OwnBump { generation: *generation, target, acknowledged, until_ms };
             remembered.guards.insert(key.clone(), bump);
         }
         if remembered.guards.len() > 2 * remembered.swept_at + 1024 {
             remembered.guards.retain(|_, bump| bump.until_ms > now_ms);
             remembered.swept_at = remembered.guards.len();
         }
-        self.any.store(true, Ordering::Release);
     }
 
     /// The targets whose generation the store answered older than (or
     /// without) the one this instance set within the window, acknowledged
     /// before `mark` was taken (`seen[i]` is the store's generation of
-    /// `keys[i]`). Empty when the store is not behind.
-    pub(crate) fn contradicted(&self, keys: &[String], seen: &[Option<u64>], mark: u64, now_ms: i64) -> Vec<Target> {
-        if !self.any.load(Ordering::Acquire) {
-            return Vec::new();
+    /// `keys[i]`). Empty when the store is not behind. The clock is read
+    /// only when a remembered guard is found.
+    pub(crate) fn contradicted(
+        &self,
+        keys: &[String],
+        seen: &[Option<u64>],
+        mark: u64,
+        now_ms: impl Fn() -> i64,
+    ) -> Vec<Target> {
+        if mark == 0 {
+            return Vec::new(); // nothing was acknowledged before the read
         }
-        let remembered = lock(&self.by_guard);
+        let remembered = self.by_guard.read().unwrap_or_else(PoisonError::into_inner);
         keys.iter()
             .zip(seen)
             .filter_map(|(key, seen)| {
                 let bump = remembered.guards.get(key)?;
-                let held = bump.acknowledged <= mark && bump.until_ms > now_ms;
                 let behind = seen.is_none_or(|seen| seen < bump.generation);
-                (held && behind).then_some(bump.target)
+                (behind && bump.acknowledged <= mark && bump.until_ms > now_ms()).then_some(bump.target)
             })
             .collect()
     }
@@ -116,14 +119,14 @@ mod tests {
     fn a_store_behind_the_last_own_bump_is_caught_within_the_window_only() {
         let bumps = OwnBumps::new(1_000);
         let key = target().guard();
-        bumps.remember(&[target()], &[(key.clone(), 42)], 10_000);
+        bumps.remember([target()], &[(key.clone(), 42)], 10_000);
         let keys = [key];
         let mark = bumps.mark();
-        assert_eq!(bumps.contradicted(&keys, &[Some(41)], mark, 10_500), vec![target()], "an older generation");
-        assert_eq!(bumps.contradicted(&keys, &[None], mark, 10_500), vec![target()], "a lost guard");
-        assert!(bumps.contradicted(&keys, &[Some(42)], mark, 10_500).is_empty(), "the store agrees");
-        assert!(bumps.contradicted(&keys, &[Some(43)], mark, 10_500).is_empty(), "the store moved on");
-        assert!(bumps.contradicted(&keys, &[Some(41)], mark, 11_000).is_empty(), "the window is over");
+        assert_eq!(bumps.contradicted(&keys, &[Some(41)], mark, || 10_500), vec![target()], "an older generation");
+        assert_eq!(bumps.contradicted(&keys, &[None], mark, || 10_500), vec![target()], "a lost guard");
+        assert!(bumps.contradicted(&keys, &[Some(42)], mark, || 10_500).is_empty(), "the store agrees");
+        assert!(bumps.contradicted(&keys, &[Some(43)], mark, || 10_500).is_empty(), "the store moved on");
+        assert!(bumps.contradicted(&keys, &[Some(41)], mark, || 11_000).is_empty(), "the window is over");
     }
 
     #[test]
@@ -131,25 +134,30 @@ mod tests {
         let bumps = OwnBumps::new(1_000);
         let key = target().guard();
         let before = bumps.mark();
-        bumps.remember(&[target()], &[(key.clone(), 42)], 0);
+        bumps.remember([target()], &[(key.clone(), 42)], 0);
         let keys = [key];
-        assert!(bumps.contradicted(&keys, &[Some(41)], before, 0).is_empty(), "the read raced the bump");
-        assert_eq!(bumps.contradicted(&keys, &[Some(41)], bumps.mark(), 0), vec![target()], "a read after it");
+        assert!(bumps.contradicted(&keys, &[Some(41)], before, || 0).is_empty(), "the read raced the bump");
+        assert_eq!(bumps.contradicted(&keys, &[Some(41)], bumps.mark(), || 0), vec![target()], "a read after it");
     }
 
     #[test]
     fn only_remembered_guards_are_compared_and_expired_ones_are_swept() {
         let bumps = OwnBumps::new(1_000);
-        let other = "not-remembered".to_owned();
-        assert!(bumps.contradicted(std::slice::from_ref(&other), &[Some(1)], bumps.mark(), 0).is_empty());
         for n in 0..2_000u64 {
-            bumps.remember(&[target()], &[(format!("guard-{n}"), n)], 0);
+            bumps.remember([target()], &[(format!("guard-{n}"), n)], 0);
         }
+        let other = "not-remembered".to_owned();
+        assert!(bumps.contradicted(std::slice::from_ref(&other), &[Some(1)], bumps.mark(), || 0).is_empty());
+        let remembered = "guard-1999".to_owned();
+        assert_eq!(
+            bumps.contradicted(std::slice::from_ref(&remembered), &[Some(1)], bumps.mark(), || 0),
+            vec![target()]
+        );
         // Past the window, the next bump sweeps what expired.
         for n in 0..1_100u64 {
-            bumps.remember(&[target()], &[(format!("later-{n}"), n)], 5_000);
+            bumps.remember([target()], &[(format!("later-{n}"), n)], 5_000);
         }
-        let size = super::lock(&bumps.by_guard).guards.len();
+        let size = bumps.by_guard.read().unwrap().guards.len();
         assert!(size <= 1_100, "expired guards were swept: {size} left");
     }
 }
