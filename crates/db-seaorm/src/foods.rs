@@ -29,7 +29,7 @@ impl FoodRepository for SeaOrmRepository {
             carbs_g: Set(new.per_serving.carbs_g.hundredths()),
             fat_g: Set(new.per_serving.fat_g.hundredths()),
         };
-        let model = row.insert(&self.db).await.map_err(unavailable)?;
+        let model = row.insert(&self.writer).await.map_err(unavailable)?;
         Ok(to_food(model))
     }
 

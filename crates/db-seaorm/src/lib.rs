@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use macrotrack_domain::{Amount, Day, Macros, Meal};
 use macrotrack_migrations::{Migrator, MigratorTrait};
 use macrotrack_ports::Unavailable;
-use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
@@ -69,10 +69,15 @@ impl fmt::Debug for DbConfig {
     }
 }
 
-/// Every repository port on one connection pool.
+/// Every repository port on one connection pool for reads and one for
+/// writes: on SQLite (a file) the writer pool holds one connection, so
+/// writers queue in this process, in order, instead of sleeping in SQLite's
+/// busy handler while they contend for its one write lock. On PostgreSQL
+/// and on SQLite in memory both are the same pool.
 #[derive(Debug, Clone)]
 pub struct SeaOrmRepository {
     db: DatabaseConnection,
+    writer: DatabaseConnection,
 }
 
 impl SeaOrmRepository {
@@ -88,12 +93,22 @@ impl SeaOrmRepository {
             .connect_timeout(config.connect_timeout)
             .acquire_timeout(config.acquire_timeout)
             .sqlx_logging(false);
-        if url.starts_with("sqlite:") {
-            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let sqlite = url.starts_with("sqlite:");
+        let in_memory = sqlite && (url.contains(":memory:") || url.contains("mode=memory"));
+        if sqlite {
             options.map_sqlx_sqlite_opts(move |sqlite| {
                 let sqlite = sqlite.busy_timeout(SQLITE_BUSY_TIMEOUT).foreign_keys(true);
-                // WAL lets readers go on while one connection writes.
-                if in_memory { sqlite } else { sqlite.create_if_missing(true).journal_mode(SqliteJournalMode::Wal) }
+                // WAL lets readers go on while one connection writes; under
+                // WAL, NORMAL syncs at checkpoints, not at every commit (a
+                // power cut may lose the last commits, a crash loses none).
+                if in_memory {
+                    sqlite
+                } else {
+                    sqlite
+                        .create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                }
             });
             if in_memory {
                 // The database lives as long as its one connection: never
@@ -105,22 +120,32 @@ impl SeaOrmRepository {
             return Err(anyhow!("unsupported database URL {shown}: expected sqlite:... or postgres://..."));
         }
         let failed = |reason: String| anyhow!("cannot connect to the database at {shown}: {reason}");
-        if !url.starts_with("sqlite:") {
+        if !sqlite {
             connect::probe_postgres(url, config.connect_timeout).await.map_err(failed)?;
         }
-        let db = match tokio::time::timeout(config.connect_timeout, Database::connect(options)).await {
-            Ok(Ok(db)) => db,
-            Ok(Err(error)) => return Err(failed(connect::db_reason(&error, url))),
-            Err(_) => {
-                return Err(failed(format!("timed out after {:?}", config.connect_timeout)));
+        let open = |options: ConnectOptions| async move {
+            match tokio::time::timeout(config.connect_timeout, Database::connect(options)).await {
+                Ok(Ok(db)) => Ok(db),
+                Ok(Err(error)) => Err(failed(connect::db_reason(&error, url))),
+                Err(_) => Err(failed(format!("timed out after {:?}", config.connect_timeout))),
             }
         };
-        Ok(SeaOrmRepository { db })
+        if !sqlite || in_memory {
+            let db = open(options).await?;
+            return Ok(SeaOrmRepository { writer: db.clone(), db });
+        }
+        // The one writer connection is opened first: it creates the file
+        // and switches it to WAL before any reader opens it.
+        let mut writer_options = options.clone();
+        writer_options.max_connections(1).min_connections(1);
+        let writer = open(writer_options).await?;
+        let db = open(options).await?;
+        Ok(SeaOrmRepository { db, writer })
     }
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.db, None)
+        Migrator::up(&self.writer, None)
             .await
             .map_err(|error| anyhow!("cannot migrate the database: {}", connect::one_line(&error.to_string())))
     }
@@ -140,19 +165,22 @@ impl SeaOrmRepository {
         }
     }
 
+    /// The writer connection (for tests that change the schema or rows
+    /// behind the repository's back).
     pub fn connection(&self) -> &sea_orm::DatabaseConnection {
-        &self.db
+        &self.writer
     }
 
-    /// A write transaction. On SQLite it takes the write lock up front
-    /// (IMMEDIATE), so two writers wait on busy_timeout instead of one
-    /// failing when it upgrades a read lock.
+    /// A write transaction, on the writer pool. On SQLite it takes the write
+    /// lock up front (IMMEDIATE), so it never has to upgrade a read lock (and
+    /// fail) halfway; with one writer connection it never waits for another
+    /// writer of this process, only for another process (busy_timeout).
     async fn begin_write(&self) -> Result<DatabaseTransaction, Unavailable> {
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        self.db.begin_with_options(options).await.map_err(unavailable)
+        self.writer.begin_with_options(options).await.map_err(unavailable)
     }
 }
 

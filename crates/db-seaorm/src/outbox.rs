@@ -47,7 +47,7 @@ impl OutboxRepository for SeaOrmRepository {
         for chunk in ids.chunks(DELETE_CHUNK) {
             cache_outbox::Entity::delete_many()
                 .filter(cache_outbox::Column::Id.is_in(chunk.iter().map(|id| id.0)))
-                .exec(&self.db)
+                .exec(&self.writer)
                 .await
                 .map_err(unavailable)?;
         }

@@ -25,7 +25,7 @@ impl UserRepository for SeaOrmRepository {
             target_fat_g: Set(None),
             created_at: Set(Timestamp::new(Utc::now()).instant()),
         };
-        let model = row.insert(&self.db).await.map_err(unavailable)?;
+        let model = row.insert(&self.writer).await.map_err(unavailable)?;
         Ok(to_user(model))
     }
 
