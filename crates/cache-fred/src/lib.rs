@@ -6,6 +6,7 @@
 //! the connection is down: the engine would rather go to the database than
 //! wait for a reconnection.
 
+mod connection;
 mod scripts;
 mod url;
 
@@ -13,17 +14,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use async_trait::async_trait;
 use bytes::Bytes;
-use fred::clients::{Pool, WithOptions};
 use fred::error::{Error, ErrorKind};
 use fred::interfaces::{ClientLike, KeysInterface};
-use fred::types::config::{Options, ReconnectPolicy, UnresponsiveConfig};
-use fred::types::{Builder, Expiration, SetOptions, Value};
-use macrotrack_ports::{CacheStore, Snapshot, StoreError, StoreOutcome};
+use fred::types::{ClusterHash, CustomCommand, Value};
+use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreOutcome};
 
-use crate::scripts::Scripts;
+use crate::connection::{Connected, Slot};
 
 /// How to reach Redis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +37,10 @@ pub struct RedisConfig {
     pub command_timeout: Duration,
     /// Applied to opening a connection and to its handshake.
     pub connect_timeout: Duration,
+    /// In a Redis Cluster whose every master has a replica: how long a bump
+    /// waits (WAIT) for one to acknowledge it before it is reported
+    /// `NotReplicated`. `None`: never wait. Kept below the command timeout.
+    pub replica_wait: Option<Duration>,
 }
 
 impl RedisConfig {
@@ -49,92 +51,82 @@ impl RedisConfig {
             pool_size: 4,
             command_timeout: Duration::from_millis(250),
             connect_timeout: Duration::from_secs(1),
+            replica_wait: Some(Duration::from_millis(100)),
         }
     }
 }
 
 /// The cache store on Redis. Cheap to clone; clones share the connections.
+/// Until its connection is open (see `open`), every call fails at once with
+/// `StoreError::Unavailable`, which the engine treats as Redis being down.
 #[derive(Clone)]
 pub struct RedisStore {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    client: WithOptions<Pool>,
-    prefix: String,
-    scripts: Scripts,
+    connection: Arc<Slot>,
+    prefix: Arc<str>,
 }
 
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStore").field("key_prefix", &self.inner.prefix).finish_non_exhaustive()
+        f.debug_struct("RedisStore")
+            .field("key_prefix", &self.prefix)
+            .field("connected", &self.connection.get().is_some())
+            .field("replica_wait", &self.connection.get().and_then(Connected::replica_wait))
+            .finish_non_exhaustive()
     }
 }
 
 /// Longest ttl sent to Redis (about 35 years): larger ones overflow its clock.
 const MAX_TTL_MS: u128 = 1 << 40;
-/// Reconnection backoff: 100 ms doubling up to this, forever.
-const MAX_RECONNECT_DELAY_MS: u32 = 1_500;
 
 impl RedisStore {
     /// Connects (fails with one clear line when the URL is unparsable or the
     /// server does not answer within `connect_timeout`); loads the scripts once.
     pub async fn connect(config: RedisConfig) -> anyhow::Result<Self> {
-        let shown = url::redact(&config.url);
-        if config.key_prefix.contains(['{', '}']) {
-            bail!("the Redis key prefix must not contain '{{' or '}}': it would replace the keys' hash tags");
-        }
-        if config.command_timeout.is_zero() || config.connect_timeout.is_zero() {
-            bail!("the Redis command and connect timeouts must be above zero");
-        }
-        let mut fred_config =
-            url::parse(&config.url).map_err(|error| anyhow::anyhow!("invalid Redis URL {shown}: {error}"))?;
-        // Report a failed first connection instead of retrying it forever.
-        fred_config.fail_fast = true;
+        let fred_config = connection::validate(&config)?;
+        let connected = connection::connect(&config, fred_config).await?;
+        let slot = connection::new_slot();
+        let _ = slot.set(connected);
+        connection::watch_replicas(Arc::downgrade(&slot));
+        Ok(RedisStore { connection: slot, prefix: config.key_prefix.into() })
+    }
 
-        let unresponsive_after = (config.command_timeout * 4).max(Duration::from_secs(1));
-        let pool = Builder::from_config(fred_config)
-            .with_connection_config(|connection| {
-                connection.connection_timeout = config.connect_timeout;
-                connection.internal_command_timeout = config.connect_timeout;
-                // A connection that stops answering (half-open TCP, a frozen
-                // server) is dropped and reopened instead of timing out forever.
-                connection.unresponsive =
-                    UnresponsiveConfig { max_timeout: Some(unresponsive_after), interval: unresponsive_after / 4 };
-                connection.tcp.nodelay = Some(true);
-            })
-            .with_performance_config(|performance| performance.default_command_timeout = config.command_timeout)
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, MAX_RECONNECT_DELAY_MS, 2))
-            .build_pool(config.pool_size.max(1))
-            .with_context(|| format!("invalid Redis configuration for {shown}"))?;
-
-        // fred bounds each step by connect_timeout; the outer bound covers the
-        // steps together (a cluster connects to several nodes).
-        let limit = config.connect_timeout * 3;
-        let failure = match tokio::time::timeout(limit, pool.init()).await {
-            Ok(Ok(_connection_task)) => None,
-            Ok(Err(error)) => Some(one_line(&error)),
-            Err(_) => Some(format!("no answer within {limit:?}")),
-        };
-        if let Some(failure) = failure {
-            close(pool, config.connect_timeout).await;
-            bail!("cannot connect to Redis at {shown}: {failure}");
-        }
-
-        let options = Options { timeout: Some(config.command_timeout), fail_fast: true, ..Options::default() };
-        let client = pool.with_options(&options);
-        let scripts = match Scripts::load(&client).await {
-            Ok(scripts) => scripts,
-            Err(error) => {
-                close(pool, config.connect_timeout).await;
-                bail!("cannot load the cache scripts into Redis at {shown}: {}", one_line(&error));
+    /// Like `connect`, but a Redis that does not answer is no reason to
+    /// fail: the store is returned unconnected (every call fails fast, so
+    /// the cache is bypassed) and connects in the background, retrying
+    /// every second until Redis answers. A bad configuration still fails.
+    pub async fn open(config: RedisConfig) -> anyhow::Result<Self> {
+        let fred_config = connection::validate(&config)?;
+        let slot = connection::new_slot();
+        match connection::connect(&config, fred_config.clone()).await {
+            Ok(connected) => {
+                let _ = slot.set(connected);
+                connection::watch_replicas(Arc::downgrade(&slot));
             }
-        };
-        Ok(RedisStore { inner: Arc::new(Inner { client, prefix: config.key_prefix, scripts }) })
+            Err(error) => {
+                tracing::warn!(%error, "serving from the database alone; connecting to Redis in the background");
+                connection::connect_in_background(config.clone(), fred_config, Arc::downgrade(&slot));
+            }
+        }
+        Ok(RedisStore { connection: slot, prefix: config.key_prefix.into() })
+    }
+
+    /// Whether the connection is open (it may still be reconnecting).
+    pub fn is_connected(&self) -> bool {
+        self.connection.get().is_some()
+    }
+
+    /// Whether bumps wait for a replica now (a cluster whose every master
+    /// has one, looked at every few seconds).
+    pub fn waits_for_replicas(&self) -> bool {
+        self.connection.get().and_then(Connected::replica_wait).is_some()
+    }
+
+    fn connected(&self) -> Result<&Connected, StoreError> {
+        self.connection.get().ok_or_else(|| StoreError::Unavailable("not connected to Redis yet".into()))
     }
 
     fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.inner.prefix)
+        format!("{}{key}", self.prefix)
     }
 
     fn keys<'a>(&self, keys: impl IntoIterator<Item = &'a str>) -> impl Iterator<Item = String> {
@@ -142,23 +134,8 @@ impl RedisStore {
     }
 }
 
-/// Stops the pool's connection and reconnection tasks, waiting a bounded time.
-async fn close(pool: Pool, within: Duration) {
-    let _ = tokio::time::timeout(within, pool.quit()).await;
-}
-
-impl Drop for Inner {
-    /// The pool reconnects forever in the background; the last clone of a
-    /// store stops it.
-    fn drop(&mut self) {
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(close(Pool::clone(&self.client), Duration::from_secs(1)));
-        }
-    }
-}
-
 fn one_line(error: &Error) -> String {
-    format!("{:?}: {}", error.kind(), error.details()).replace('\n', " ")
+    connection::one_line(error)
 }
 
 fn store_error(error: Error) -> StoreError {
@@ -201,7 +178,7 @@ impl CacheStore for RedisStore {
 
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {
         let keys: Vec<String> = self.keys(std::iter::once(key).chain(guards.iter().map(String::as_str))).collect();
-        let reply: Value = self.inner.client.mget(keys).await.map_err(store_error)?;
+        let reply: Value = self.connected()?.client.mget(keys).await.map_err(store_error)?;
         let mut values = match reply {
             Value::Array(values) if values.len() == guards.len() + 1 => values.into_iter(),
             // MGET of one key may come back unwrapped.
@@ -228,7 +205,7 @@ impl CacheStore for RedisStore {
                 None => Ok(Vec::new()),
             };
         }
-        let reply: Value = self.inner.client.mget(keys).await.map_err(store_error)?;
+        let reply: Value = self.connected()?.client.mget(keys).await.map_err(store_error)?;
         let mut values = match reply {
             Value::Array(values) if values.len() == expected => values.into_iter(),
             other => return Err(unexpected("MGET", &other)),
@@ -247,9 +224,10 @@ impl CacheStore for RedisStore {
         if guards.is_empty() {
             return Ok(Vec::new());
         }
+        let connected = self.connected()?;
         let keys = self.keys(guards.iter().map(String::as_str)).collect();
         let args = std::iter::once(millis(guard_ttl)).chain(fresh.iter().copied().map(generation)).collect();
-        let reply = self.inner.scripts.init_guards.run(&self.inner.client, keys, args).await.map_err(store_error)?;
+        let reply = connected.scripts.init_guards.run(&connected.client, keys, args).await.map_err(store_error)?;
         match reply {
             Value::Array(values) if values.len() == guards.len() => {
                 values.iter().map(|v| parse_generation(v).ok_or_else(|| unexpected("init_guards", v))).collect()
@@ -262,20 +240,25 @@ impl CacheStore for RedisStore {
         }
     }
 
-    async fn store_if_current(
+    async fn store_if_current<'lease>(
         &self,
         key: &str,
         value: Bytes,
         ttl: Duration,
         guards: &[String],
         expected: &[u64],
+        lease: Option<&'lease Lease>,
     ) -> Result<StoreOutcome, StoreError> {
         same_length("store_if_current", guards.len(), expected.len())?;
-        let keys = self.keys(std::iter::once(key).chain(guards.iter().map(String::as_str))).collect();
-        let args =
-            [Value::Bytes(value), millis(ttl)].into_iter().chain(expected.iter().copied().map(generation)).collect();
-        let reply =
-            self.inner.scripts.store_if_current.run(&self.inner.client, keys, args).await.map_err(store_error)?;
+        let connected = self.connected()?;
+        let lease_key = lease.map(|lease| lease.key.as_str());
+        let keys = self.keys(std::iter::once(key).chain(guards.iter().map(String::as_str)).chain(lease_key)).collect();
+        let args = [Value::Bytes(value), millis(ttl), Value::from(guards.len().to_string())]
+            .into_iter()
+            .chain(expected.iter().copied().map(generation))
+            .chain(lease.map(|lease| Value::from(lease.token.to_string())))
+            .collect();
+        let reply = connected.scripts.store_if_current.run(&connected.client, keys, args).await.map_err(store_error)?;
         match reply.as_i64() {
             Some(1) => Ok(StoreOutcome::Stored),
             Some(0) => Ok(StoreOutcome::Rejected),
@@ -283,38 +266,78 @@ impl CacheStore for RedisStore {
         }
     }
 
-    async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError> {
+    async fn bump(
+        &self,
+        guards: &[(String, u64)],
+        delete: &[String],
+        guard_ttl: Duration,
+    ) -> Result<BumpOutcome, StoreError> {
         if guards.is_empty() && delete.is_empty() {
-            return Ok(());
+            return Ok(BumpOutcome::Durable);
         }
-        let keys = self.keys(guards.iter().map(|(k, _)| k.as_str()).chain(delete.iter().map(String::as_str))).collect();
+        let connected = self.connected()?;
+        let keys: Vec<String> =
+            self.keys(guards.iter().map(|(k, _)| k.as_str()).chain(delete.iter().map(String::as_str))).collect();
         let args = [millis(guard_ttl), Value::from(guards.len().to_string())]
             .into_iter()
             .chain(guards.iter().map(|(_, g)| generation(*g)))
             .collect();
-        self.inner.scripts.bump.run(&self.inner.client, keys, args).await.map_err(store_error)?;
+        let Some(wait) = connected.replica_wait() else {
+            connected.scripts.bump.run(&connected.client, keys, args).await.map_err(store_error)?;
+            return Ok(BumpOutcome::Durable);
+        };
+        // WAIT counts the writes of its own connection: the bump and the
+        // WAIT go through one client, to the node owning the keys' slot.
+        let client = connected.pool.next().with_options(&connected.options);
+        let slot = ClusterHash::from(keys[0].as_str());
+        connected.scripts.bump.run(&client, keys, args).await.map_err(store_error)?;
+        let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX).max(1);
+        let acknowledged: Value = client
+            .custom(CustomCommand::new_static("WAIT", slot, false), vec![Value::from(1), Value::from(wait_ms)])
+            .await
+            .map_err(store_error)?;
+        Ok(if acknowledged.as_i64().unwrap_or(0) >= 1 { BumpOutcome::Durable } else { BumpOutcome::NotReplicated })
+    }
+
+    async fn lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        key: &str,
+        guards: &[String],
+    ) -> Result<(bool, Snapshot), StoreError> {
+        let connected = self.connected()?;
+        let keys = self.keys([lease.key.as_str(), key].into_iter().chain(guards.iter().map(String::as_str))).collect();
+        let args = vec![Value::from(lease.token.to_string()), millis(ttl)];
+        let reply = connected.scripts.lease.run(&connected.client, keys, args).await.map_err(store_error)?;
+        // Absent keys come back as nil (GET gives Lua false, sent as nil).
+        let Value::Array(values) = reply else { return Err(unexpected("lease", &reply)) };
+        let mut values = values.into_iter();
+        let taken = match values.next().and_then(|taken| taken.as_i64()) {
+            Some(taken) => taken == 1,
+            None => return Err(StoreError::Unavailable("unexpected reply to lease".into())),
+        };
+        let value = values.next().and_then(Value::into_bytes);
+        let mut found: Vec<Option<u64>> = values.map(|v| parse_generation(&v)).collect();
+        found.resize(guards.len(), None);
+        Ok((taken, Snapshot { value, guards: found }))
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
+        let connected = self.connected()?;
+        let keys = vec![self.key(&lease.key)];
+        let args = vec![Value::from(lease.token.to_string())];
+        connected.scripts.release.run(&connected.client, keys, args).await.map_err(store_error)?;
         Ok(())
     }
 
-    async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError> {
-        // SET NX PX answers OK when it set the key and nil when it was taken.
-        let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
-        let answer: Value = self
-            .inner
-            .client
-            .set(self.key(key), token.to_string(), Some(Expiration::PX(millis)), Some(SetOptions::NX), false)
-            .await
-            .map_err(store_error)?;
-        Ok(!answer.is_null())
-    }
-
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let _: Value = self.inner.client.del(self.key(key)).await.map_err(store_error)?;
+        let _: Value = self.connected()?.client.del(self.key(key)).await.map_err(store_error)?;
         Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let _: Value = self.inner.client.ping(None).await.map_err(store_error)?;
+        let _: Value = self.connected()?.client.ping(None).await.map_err(store_error)?;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //! Generations travel and compare as decimal strings: Lua numbers are
 //! doubles, which cannot tell 2^53 from 2^53 + 1.
 
-use fred::clients::{Pool, WithOptions};
+use fred::clients::Pool;
 use fred::error::Error;
 use fred::interfaces::{ClientLike, LuaInterface};
 use fred::types::{ClusterHash, CustomCommand, Value};
@@ -24,16 +24,54 @@ end
 return out
 ";
 
-/// KEYS[1]: entry; KEYS[2..]: guards. ARGV[1]: value; ARGV[2]: ttl in ms;
-/// ARGV[1 + i]: expected generation of KEYS[i]. Returns 1 when stored.
+/// KEYS[1]: entry; KEYS[2..n+1]: guards; KEYS[n+2], if present: the lease
+/// of the fetch. ARGV[1]: value; ARGV[2]: ttl in ms; ARGV[3]: n;
+/// ARGV[3 + i]: expected generation of guard i; ARGV[4 + n]: the lease's
+/// token. Ends the lease if it still holds the token, stored or not; then
+/// stores if every guard holds its expected generation, and makes each guard
+/// live at least as long as the entry. Returns 1 when stored.
 const STORE_IF_CURRENT: &str = r"
-for i = 2, #KEYS do
-  if redis.call('GET', KEYS[i]) ~= ARGV[i + 1] then
+local n = tonumber(ARGV[3])
+if #KEYS > n + 1 and redis.call('GET', KEYS[n + 2]) == ARGV[4 + n] then
+  redis.call('DEL', KEYS[n + 2])
+end
+for i = 1, n do
+  if redis.call('GET', KEYS[i + 1]) ~= ARGV[3 + i] then
     return 0
+  end
+end
+local ttl = tonumber(ARGV[2])
+for i = 1, n do
+  local left = redis.call('PTTL', KEYS[i + 1])
+  if left >= 0 and left < ttl then
+    redis.call('PEXPIRE', KEYS[i + 1], ttl)
   end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
+";
+
+/// KEYS[1]: a lease; KEYS[2]: its entry; KEYS[3..]: the entry's guards.
+/// ARGV[1]: the token of the fetch asking; ARGV[2]: ttl in ms. Takes the
+/// lease if it is free and reads the entry and its guards, in one step:
+/// `{taken (1 or 0), entry, guard...}`; GET of an absent key is Lua false,
+/// which goes back as nil without ending the array.
+const LEASE: &str = r"
+local taken = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+local out = {taken, redis.call('GET', KEYS[2])}
+for i = 3, #KEYS do
+  out[i] = redis.call('GET', KEYS[i])
+end
+return out
+";
+
+/// KEYS[1]: a lease. ARGV[1]: the token of the fetch ending it. Deletes it
+/// only while it holds that token (another fetch may hold it since).
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
 ";
 
 /// KEYS[1..n]: guards, then keys to delete. ARGV[1]: ttl in ms; ARGV[2]: n;
@@ -61,6 +99,8 @@ pub(crate) struct Scripts {
     pub(crate) init_guards: Script,
     pub(crate) store_if_current: Script,
     pub(crate) bump: Script,
+    pub(crate) release: Script,
+    pub(crate) lease: Script,
 }
 
 impl Scripts {
@@ -71,6 +111,8 @@ impl Scripts {
             init_guards: Script::load(client, INIT_GUARDS).await?,
             store_if_current: Script::load(client, STORE_IF_CURRENT).await?,
             bump: Script::load(client, BUMP).await?,
+            release: Script::load(client, RELEASE).await?,
+            lease: Script::load(client, LEASE).await?,
         })
     }
 }
@@ -87,9 +129,9 @@ impl Script {
     ///
     /// Sent as custom commands because fred's `WithOptions` (which carries
     /// the timeout and fail-fast options) lacks the Lua interface.
-    pub(crate) async fn run(
+    pub(crate) async fn run<C: ClientLike>(
         &self,
-        client: &WithOptions<Pool>,
+        client: &C,
         keys: Vec<String>,
         args: Vec<Value>,
     ) -> Result<Value, Error> {
@@ -105,8 +147,8 @@ impl Script {
 
 /// `EVAL|EVALSHA script numkeys keys... args...`, routed by the first key's
 /// slot (argument 2), which every key of one call shares.
-async fn call(
-    client: &WithOptions<Pool>,
+async fn call<C: ClientLike>(
+    client: &C,
     command: &'static str,
     script: &str,
     keys: &[String],

@@ -83,8 +83,8 @@ async fn a_stampede_over_two_instances_fetches_once() {
     let Some(first) = common::connect(config.clone()).await else { return };
     let Some(second) = common::connect(config).await else { return };
     let lease = macrotrack_cache::LeaseConfig {
-        hold: Duration::from_secs(2),
-        wait: Duration::from_secs(2),
+        min_hold: Duration::from_millis(50),
+        max_hold: Duration::from_secs(2),
         poll: Duration::from_millis(5),
     };
     let engine_config = EngineConfig { lease: Some(lease), ..EngineConfig::default() };

@@ -65,7 +65,7 @@ async fn a_paused_server_times_out_quickly_and_serves_again_when_continued() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     for _ in 0..3 {
         let started = Instant::now();
-        assert_store_error(store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken).await);
+        assert_store_error(store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken, None).await);
         assert_store_error(store.ping().await);
         assert!(started.elapsed() < FAIL_WITHIN * 2, "took {:?}", started.elapsed());
     }
@@ -74,7 +74,7 @@ async fn a_paused_server_times_out_quickly_and_serves_again_when_continued() {
     until_reads_work(&store, &key).await;
     // A timed-out store may still have run once the server woke; it was
     // conditional, so storing again is what matters here.
-    let outcome = store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken).await.unwrap();
+    let outcome = store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken, None).await.unwrap();
     assert_eq!(outcome, StoreOutcome::Stored);
     assert_eq!(store.read(&key, &guards).await.unwrap().value, Some(Bytes::from_static(b"v")));
 }
@@ -156,6 +156,37 @@ async fn a_killed_and_restarted_server_is_reconnected_and_its_scripts_reloaded()
     assert_eq!(store.read(&key, &guards).await.unwrap().guards, vec![None, None]);
     let taken = store.init_guards(&guards, &[3, 4], TTL).await.unwrap();
     assert_eq!(taken, vec![3, 4]);
-    let outcome = store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken).await.unwrap();
+    let outcome = store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken, None).await.unwrap();
     assert_eq!(outcome, StoreOutcome::Stored);
+}
+
+#[tokio::test]
+async fn a_store_opened_while_redis_is_down_serves_errors_then_connects_when_redis_answers() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let port = macrotrack_testkit::free_port();
+    let mut config = common::config(&format!("redis://127.0.0.1:{port}"));
+    config.connect_timeout = Duration::from_millis(200);
+    let store = RedisStore::open(config).await.expect("a Redis that does not answer is no reason to fail");
+    assert!(!store.is_connected());
+    let (key, guards) = keys(3);
+    let started = Instant::now();
+    assert_store_error(store.read(&key, &guards).await);
+    assert_store_error(store.bump(&[(guards[0].clone(), 1)], &[], TTL).await);
+    assert!(started.elapsed() < FAIL_WITHIN, "calls fail fast while unconnected: {:?}", started.elapsed());
+
+    let Some(_server) = RedisServer::start_on(port, &[]) else { return };
+    until_reads_work(&store, &key).await;
+    assert!(store.is_connected());
+    let taken = store.init_guards(&guards, &[5, 6], TTL).await.unwrap();
+    let stored = store.store_if_current(&key, Bytes::from_static(b"v"), TTL, &guards, &taken, None).await.unwrap();
+    assert_eq!(stored, StoreOutcome::Stored, "the scripts were loaded when it connected");
+}
+
+#[tokio::test]
+async fn a_bad_configuration_still_fails_open_at_once() {
+    let mut config = common::config("http://127.0.0.1:1");
+    assert!(RedisStore::open(config.clone()).await.is_err(), "an unparsable URL");
+    config.url = "redis://127.0.0.1:1".into();
+    config.key_prefix = "{oops}".into();
+    assert!(RedisStore::open(config).await.is_err(), "a prefix with a hash tag");
 }

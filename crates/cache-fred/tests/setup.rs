@@ -21,7 +21,7 @@ async fn the_prefix_isolates_two_stores_and_keeps_the_hash_tag() {
     };
     let (key, guards) = keys(10);
     let taken = a.init_guards(&guards, &[1, 2], TTL).await.unwrap();
-    assert_eq!(a.store_if_current(&key, V1, TTL, &guards, &taken).await.unwrap(), StoreOutcome::Stored);
+    assert_eq!(a.store_if_current(&key, V1, TTL, &guards, &taken, None).await.unwrap(), StoreOutcome::Stored);
     assert_eq!(b.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![None, None] });
     assert_eq!(b.init_guards(&guards, &[3, 4], TTL).await.unwrap(), vec![3, 4]);
     b.bump(&[(guards[0].clone(), 5)], std::slice::from_ref(&key), TTL).await.unwrap();
@@ -40,7 +40,10 @@ async fn mismatched_guard_and_generation_counts_are_errors_not_panics() {
     let Some(store) = store().await else { return };
     let (key, guards) = keys(11);
     assert!(matches!(store.init_guards(&guards, &[1], TTL).await, Err(StoreError::Unavailable(_))));
-    assert!(matches!(store.store_if_current(&key, V1, TTL, &guards, &[1]).await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(
+        store.store_if_current(&key, V1, TTL, &guards, &[1], None).await,
+        Err(StoreError::Unavailable(_))
+    ));
 }
 
 /// SCRIPT FLUSH runs on a private server so other suites keep their scripts.
@@ -57,7 +60,7 @@ async fn flushed_scripts_are_reloaded() {
 
     let raw = common::raw_client(&server.url()).await;
     raw.script_flush(false).await.unwrap();
-    assert_eq!(store.store_if_current(&key, V1, TTL, &guards, &taken).await.unwrap(), StoreOutcome::Stored);
+    assert_eq!(store.store_if_current(&key, V1, TTL, &guards, &taken, None).await.unwrap(), StoreOutcome::Stored);
     raw.script_flush(false).await.unwrap();
     assert_eq!(store.init_guards(&guards, &[8, 9], TTL).await.unwrap(), taken);
     raw.script_flush(false).await.unwrap();

@@ -39,23 +39,23 @@ async fn a_store_after_a_bump_is_rejected_and_leaves_no_value() {
     let Some(store) = store().await else { return };
     let (key, guards) = keys(3);
     let taken = store.init_guards(&guards, &[1, 2], TTL).await.unwrap();
-    assert_eq!(store.store_if_current(&key, V1, TTL, &guards, &taken).await.unwrap(), StoreOutcome::Stored);
+    assert_eq!(store.store_if_current(&key, V1, TTL, &guards, &taken, None).await.unwrap(), StoreOutcome::Stored);
     assert_eq!(store.read(&key, &guards).await.unwrap().value, Some(V1));
 
     // A reader took `taken`, then a writer invalidated: the reader's late
     // store of its older value must be refused.
     store.bump(&[(guards[1].clone(), 99)], std::slice::from_ref(&key), TTL).await.unwrap();
-    let late = store.store_if_current(&key, Bytes::from_static(b"stale"), TTL, &guards, &taken).await.unwrap();
+    let late = store.store_if_current(&key, Bytes::from_static(b"stale"), TTL, &guards, &taken, None).await.unwrap();
     assert_eq!(late, StoreOutcome::Rejected);
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![Some(1), Some(99)] });
 
     // A fresh value stored under the new generations survives a stale store.
     let fresh = Bytes::from_static(b"fresh");
     assert_eq!(
-        store.store_if_current(&key, fresh.clone(), TTL, &guards, &[1, 99]).await.unwrap(),
+        store.store_if_current(&key, fresh.clone(), TTL, &guards, &[1, 99], None).await.unwrap(),
         StoreOutcome::Stored
     );
-    let late = store.store_if_current(&key, Bytes::from_static(b"stale"), TTL, &guards, &taken).await.unwrap();
+    let late = store.store_if_current(&key, Bytes::from_static(b"stale"), TTL, &guards, &taken, None).await.unwrap();
     assert_eq!(late, StoreOutcome::Rejected);
     assert_eq!(store.read(&key, &guards).await.unwrap().value, Some(fresh));
 }
@@ -64,7 +64,7 @@ async fn a_store_after_a_bump_is_rejected_and_leaves_no_value() {
 async fn a_store_against_an_absent_guard_is_rejected() {
     let Some(store) = store().await else { return };
     let (key, guards) = keys(4);
-    let outcome = store.store_if_current(&key, V1, TTL, &guards, &[1, 2]).await.unwrap();
+    let outcome = store.store_if_current(&key, V1, TTL, &guards, &[1, 2], None).await.unwrap();
     assert_eq!(outcome, StoreOutcome::Rejected);
     assert_eq!(store.read(&key, &[]).await.unwrap().value, None);
 }
@@ -77,7 +77,7 @@ async fn bump_deletes_every_listed_key_and_sets_every_guard() {
     let untouched = "macro:{user:5}:logs:2026-11-26".to_owned();
     let taken = store.init_guards(&guards, &[5, 6], TTL).await.unwrap();
     for k in [&key, &other, &untouched] {
-        assert_eq!(store.store_if_current(k, V1, TTL, &guards, &taken).await.unwrap(), StoreOutcome::Stored);
+        assert_eq!(store.store_if_current(k, V1, TTL, &guards, &taken, None).await.unwrap(), StoreOutcome::Stored);
     }
     store.bump(&[(guards[0].clone(), 55), (guards[1].clone(), 66)], &[key.clone(), other.clone()], TTL).await.unwrap();
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![Some(55), Some(66)] });
@@ -94,7 +94,7 @@ async fn delete_removes_only_its_key() {
     let Some(store) = store().await else { return };
     let (key, guards) = keys(6);
     let taken = store.init_guards(&guards, &[1, 1], TTL).await.unwrap();
-    store.store_if_current(&key, V1, TTL, &guards, &taken).await.unwrap();
+    store.store_if_current(&key, V1, TTL, &guards, &taken, None).await.unwrap();
     store.delete(&key).await.unwrap();
     store.delete(&key).await.unwrap();
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![Some(1), Some(1)] });
@@ -106,14 +106,14 @@ async fn entries_and_guards_expire_after_their_ttl() {
     let (key, guards) = keys(7);
     let short = Duration::from_millis(50);
     let taken = store.init_guards(&guards, &[1, 2], short).await.unwrap();
-    assert_eq!(store.store_if_current(&key, V1, short, &guards, &taken).await.unwrap(), StoreOutcome::Stored);
+    assert_eq!(store.store_if_current(&key, V1, short, &guards, &taken, None).await.unwrap(), StoreOutcome::Stored);
     assert_eq!(store.read(&key, &guards).await.unwrap().value, Some(V1));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![None, None] });
 
     // A bump's guards expire too; a zero ttl is not refused (Redis would).
     store.bump(&[(guards[0].clone(), 3)], &[], short).await.unwrap();
-    store.store_if_current(&key, V1, Duration::ZERO, &[], &[]).await.unwrap();
+    store.store_if_current(&key, V1, Duration::ZERO, &[], &[], None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![None, None] });
 }
@@ -127,11 +127,11 @@ async fn generations_above_2_pow_53_round_trip_and_compare_exactly() {
     let fresh = store.init_guards(&guards, &[base + 1, u64::MAX], TTL).await.unwrap();
     assert_eq!(fresh, vec![base + 1, u64::MAX]);
     assert_eq!(store.read(&key, &guards).await.unwrap().guards, vec![Some(base + 1), Some(u64::MAX)]);
-    let near = store.store_if_current(&key, V1, TTL, &guards, &[base, u64::MAX]).await.unwrap();
+    let near = store.store_if_current(&key, V1, TTL, &guards, &[base, u64::MAX], None).await.unwrap();
     assert_eq!(near, StoreOutcome::Rejected);
-    let near = store.store_if_current(&key, V1, TTL, &guards, &[base + 1, u64::MAX - 1]).await.unwrap();
+    let near = store.store_if_current(&key, V1, TTL, &guards, &[base + 1, u64::MAX - 1], None).await.unwrap();
     assert_eq!(near, StoreOutcome::Rejected);
-    let exact = store.store_if_current(&key, V1, TTL, &guards, &[base + 1, u64::MAX]).await.unwrap();
+    let exact = store.store_if_current(&key, V1, TTL, &guards, &[base + 1, u64::MAX], None).await.unwrap();
     assert_eq!(exact, StoreOutcome::Stored);
     store.bump(&[(guards[0].clone(), base + 3)], &[], TTL).await.unwrap();
     assert_eq!(store.read(&key, &guards).await.unwrap().guards, vec![Some(base + 3), Some(u64::MAX)]);

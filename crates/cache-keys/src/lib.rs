@@ -227,10 +227,12 @@ pub enum QueryKey {
         user: UserId,
         limit: u32,
     },
-    Summary {
+    /// One calendar month of a user's daily totals (any day of it names
+    /// it): summaries of any range are composed of months, so the keys a
+    /// user can make grow with the months asked for, not with the ranges.
+    SummaryMonth {
         user: UserId,
-        from: Day,
-        to: Day,
+        month: Day,
     },
     Streak {
         user: UserId,
@@ -248,7 +250,7 @@ impl QueryKey {
             QueryKey::Me { user }
             | QueryKey::Credential { user, .. }
             | QueryKey::FrequentFoods { user, .. }
-            | QueryKey::Summary { user, .. }
+            | QueryKey::SummaryMonth { user, .. }
             | QueryKey::Streak { user, .. }
             | QueryKey::Schedule { user, .. } => user,
         }
@@ -259,7 +261,7 @@ impl QueryKey {
             QueryKey::Credential { .. } => "credential",
             QueryKey::Me { .. } => "me",
             QueryKey::FrequentFoods { .. } => "frequent_foods",
-            QueryKey::Summary { .. } => "summary",
+            QueryKey::SummaryMonth { .. } => "summary",
             QueryKey::Streak { .. } => "streak",
             QueryKey::Schedule { .. } => "schedule",
         }
@@ -271,7 +273,14 @@ impl QueryKey {
             QueryKey::Credential { selector, .. } => format!("{scope}:q:credential:{selector:016x}"),
             QueryKey::Me { .. } => format!("{scope}:q:me"),
             QueryKey::FrequentFoods { limit, .. } => format!("{scope}:q:frequent_foods:{limit}"),
-            QueryKey::Summary { from, to, .. } => format!("{scope}:q:summary:{from}:{to}"),
+            QueryKey::SummaryMonth { month, .. } => {
+                let first = month.month().0.date();
+                format!(
+                    "{scope}:q:summary:{:04}-{:02}",
+                    chrono::Datelike::year(&first),
+                    chrono::Datelike::month(&first)
+                )
+            }
             QueryKey::Streak { today, .. } => format!("{scope}:q:streak:{today}"),
             QueryKey::Schedule { date, .. } => format!("{scope}:q:schedule:{date}"),
         }
@@ -295,10 +304,16 @@ pub struct EntryAddress {
 }
 
 impl EntryAddress {
-    /// Where instances agree which one fetches a cold entry (a short
-    /// lease). Made on a miss only.
-    pub fn lease(&self) -> String {
-        format!("{}:lease", self.key)
+    /// Where instances agree which one fetches this entry under
+    /// `generations` (a short lease). The generations are part of the key,
+    /// so a lease taken before an invalidation never holds back a fetch
+    /// after it. Made on a miss only.
+    pub fn lease(&self, generations: &[u64]) -> String {
+        // FNV-1a over the generations: the same on every instance.
+        let digest = generations
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, generation| (hash ^ generation).wrapping_mul(0x0100_0000_01b3));
+        format!("{}:lease:{digest:016x}", self.key)
     }
 
     /// A tier-1 entry, guarded by its own generation and its user's epoch.
@@ -409,7 +424,9 @@ mod tests {
         let address = EntryAddress::tier1(key);
         assert_eq!(address.guards, ["macro:{user:42}:gen:logs:2026-11-24", "macro:{user:42}:epoch"]);
         assert_eq!(address.family, "logs");
-        assert_eq!(address.lease(), "macro:{user:42}:logs:2026-11-24:lease");
+        assert_eq!(address.lease(&[1, 2]), "macro:{user:42}:logs:2026-11-24:lease:082f2407b4e8902a");
+        assert_ne!(address.lease(&[1, 2]), address.lease(&[1, 3]), "other generations, another lease");
+        assert_ne!(address.lease(&[1, 2]), address.lease(&[2, 1]));
     }
 
     #[test]
@@ -436,10 +453,7 @@ mod tests {
             (QueryKey::Me { user: U }, "macro:{user:42}:q:me"),
             (QueryKey::Credential { user: U, selector: 0xab }, "macro:{user:42}:q:credential:00000000000000ab"),
             (QueryKey::FrequentFoods { user: U, limit: 20 }, "macro:{user:42}:q:frequent_foods:20"),
-            (
-                QueryKey::Summary { user: U, from: date("2026-11-01"), to: date("2026-11-30") },
-                "macro:{user:42}:q:summary:2026-11-01:2026-11-30",
-            ),
+            (QueryKey::SummaryMonth { user: U, month: date("2026-11-17") }, "macro:{user:42}:q:summary:2026-11"),
             (QueryKey::Streak { user: U, today: date("2026-11-24") }, "macro:{user:42}:q:streak:2026-11-24"),
             (QueryKey::Schedule { user: U, date: date("2026-11-24") }, "macro:{user:42}:q:schedule:2026-11-24"),
         ];

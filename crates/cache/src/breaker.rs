@@ -29,8 +29,13 @@ enum State {
     Open {
         until: DateTime<Utc>,
     },
-    /// One caller is probing the store; others skip it meanwhile.
-    HalfOpen,
+    /// One caller is probing the store since `since`; others skip it
+    /// meanwhile. A probe whose answer never came back (a path that made
+    /// no store call after asking) is given up after `open_for`, and the
+    /// next caller probes instead, so the breaker cannot stay half-open.
+    HalfOpen {
+        since: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug)]
@@ -50,10 +55,14 @@ impl Breaker {
         match *state {
             State::Closed { .. } => true,
             State::Open { until } if now >= until => {
-                *state = State::HalfOpen;
+                *state = State::HalfOpen { since: now };
                 true
             }
-            State::Open { .. } | State::HalfOpen => false,
+            State::HalfOpen { since } if now >= since + self.config.open_for => {
+                *state = State::HalfOpen { since: now };
+                true
+            }
+            State::Open { .. } | State::HalfOpen { .. } => false,
         }
     }
 
@@ -96,5 +105,19 @@ mod tests {
         assert!(breaker.allow(t0 + Duration::from_secs(10)));
         breaker.success();
         assert!(breaker.allow(t0 + Duration::from_secs(10)) && !breaker.is_open());
+    }
+
+    #[test]
+    fn a_probe_that_never_answers_is_given_up_and_another_one_probes() {
+        let breaker = Breaker::new(BreakerConfig { failure_threshold: 1, open_for: Duration::from_secs(5) });
+        let t0 = DateTime::UNIX_EPOCH;
+        breaker.failure(t0);
+        assert!(breaker.allow(t0 + Duration::from_secs(5)), "the probe");
+        // Its caller recorded nothing (no store call followed).
+        assert!(!breaker.allow(t0 + Duration::from_secs(9)), "still probing");
+        assert!(breaker.allow(t0 + Duration::from_secs(10)), "given up: a new probe");
+        assert!(!breaker.allow(t0 + Duration::from_secs(10)));
+        breaker.success();
+        assert!(!breaker.is_open());
     }
 }

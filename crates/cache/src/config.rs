@@ -18,6 +18,23 @@ pub enum Freshness {
     /// Fetch from the source, store and return, whatever is cached. Never
     /// joins a fetch that started before it.
     Force,
+    /// Fetch from the source and leave the store alone: for parameters the
+    /// cache does not keep (so a client cannot make it hold a key per
+    /// value it invents). Counted as `bypass`.
+    Bypass,
+}
+
+/// What a miss may write to the store before its fetch has answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Absent guards are created and a lease taken before the fetch (the
+    /// stampede protection): for keys of data that exists.
+    Eager,
+    /// Nothing is written until the source has answered a value: for keys
+    /// a client names and the source may not know (a token's credential),
+    /// so that one naming nothing leaves no entry, guard or lease behind.
+    /// No lease: concurrent misses still share one fetch per instance.
+    Confirmed,
 }
 
 /// Validates a value (check-value): cached copies that fail are replaced,
@@ -37,20 +54,33 @@ pub enum ReadError<E> {
 
 /// How instances sharing a store agree which one fetches a cold entry, so a
 /// stampede over several instances costs one fetch, not one per instance.
+///
+/// A lease belongs to one fetch under one set of generations and ends when
+/// that fetch stores or fails. An instance that lost it waits while it is
+/// held, and stops as soon as the value is there, the generations move or
+/// the lease ends. The lease is held for a multiple of the fetch time
+/// measured lately (between `min_hold` and `max_hold`), so a leader that
+/// died holds the others back about as long as a fetch takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeaseConfig {
-    /// How long a lease holds; past it another instance may fetch.
-    pub hold: Duration,
-    /// How long an instance that lost the lease waits for the value before
-    /// fetching on its own.
-    pub wait: Duration,
-    /// How often it looks for the value meanwhile.
+    /// The shortest a lease is held for (fetch times of a few ms would
+    /// otherwise make it shorter than one scheduling hiccup under load).
+    pub min_hold: Duration,
+    /// The longest a lease is held for, and the hold before any fetch of
+    /// its family was measured.
+    pub max_hold: Duration,
+    /// How often a waiting instance looks for the value, at most (it polls
+    /// faster when fetches are faster).
     pub poll: Duration,
 }
 
 impl Default for LeaseConfig {
     fn default() -> Self {
-        LeaseConfig { hold: Duration::from_secs(2), wait: Duration::from_millis(500), poll: Duration::from_millis(5) }
+        LeaseConfig {
+            min_hold: Duration::from_millis(50),
+            max_hold: Duration::from_secs(2),
+            poll: Duration::from_millis(5),
+        }
     }
 }
 
@@ -59,7 +89,10 @@ pub struct EngineConfig {
     /// `false` (MACROTRACK_CACHE=off): reads go to the source; invalidations
     /// are still applied so other instances never go stale.
     pub enabled: bool,
-    /// How long a generation lives without being written.
+    /// How long a generation lives after it was bumped or created. It
+    /// need not outlive the entries it guards (a missing guard reads as a
+    /// miss, and every store makes its guards live as long as the entry):
+    /// the longest entry lifetime (ttl + swr) is enough.
     pub guard_ttl: Duration,
     pub breaker: BreakerConfig,
     /// Cross-instance single-flight; `None` for a store of one process.
@@ -76,7 +109,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             enabled: true,
-            guard_ttl: Duration::from_secs(7 * 24 * 3600),
+            guard_ttl: Duration::from_secs(5 * 3600),
             breaker: BreakerConfig::default(),
             lease: None,
             own_bumps_window: None,
@@ -111,4 +144,15 @@ pub struct InvalidationReport {
     /// Not applied now (store down or breaker open): kept and retried; the
     /// users concerned read from the source until it is applied.
     pub deferred: usize,
+    /// Applied, but no replica acknowledged them in time: a failover could
+    /// still lose them for other instances, so whatever made them durable
+    /// elsewhere (the outbox row) must stay until a later bump is durable.
+    pub unreplicated: usize,
+}
+
+impl InvalidationReport {
+    /// Whether every target was applied and will survive a failover.
+    pub fn durable(&self) -> bool {
+        self.deferred == 0 && self.unreplicated == 0
+    }
 }

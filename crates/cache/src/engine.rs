@@ -5,31 +5,37 @@
 //! generations before it fetches; the store keeps the fetched value only if
 //! they are unchanged (closing the stale-set race), and a cached entry is
 //! served only while they are unchanged (making invalidation O(1)).
+//!
+//! This file holds the read path up to a miss; `flight.rs` what a miss
+//! does (single-flight, leases, fetch and store), `invalidation.rs` the
+//! bumps and the pending set.
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
 
 use bytes::Bytes;
 use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::UserId;
-use macrotrack_ports::{CacheStore, Clock, Snapshot, StoreError, StoreOutcome};
+use macrotrack_ports::{CacheStore, Clock, Snapshot, StoreError};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
 
 use crate::breaker::Breaker;
-use crate::config::{Check, EngineConfig, Freshness, LeaseConfig, Policy, ReadError, StoreStatus};
+use crate::config::{Admission, Check, EngineConfig, Freshness, Policy, ReadError, StoreStatus};
 use crate::envelope::Envelope;
+use crate::flight::{FetchTimes, Flights, Plan};
 use crate::generation::Generations;
 use crate::outcome::{Outcome, Stats, StatsSnapshot};
 use crate::own_bumps::OwnBumps;
 
-type FlightKey = (String, Vec<u64>);
+/// Envelopes whose JSON this instance has run check-value on, so the JSON
+/// hot path checks each stored value once, not on every hit.
+const VERIFIED_ENVELOPES: usize = 65_536;
 
 /// The two-tier cache engine over a store `S`. Cheap to clone.
 pub struct Engine<S> {
@@ -48,13 +54,18 @@ pub(crate) struct Inner<S> {
     pub(crate) config: EngineConfig,
     pub(crate) breaker: Breaker,
     pub(crate) stats: Stats,
-    pub(crate) flights: Mutex<HashMap<FlightKey, Arc<dyn Any + Send + Sync>>>,
+    pub(crate) flights: Flights,
+    pub(crate) fetch_times: FetchTimes,
     pub(crate) refreshing: Mutex<HashSet<String>>,
-    pub(crate) pending: Mutex<BTreeMap<UserId, BTreeSet<Target>>>,
+    /// Invalidations not applied yet, per user, each with the number of its
+    /// latest deferral (so a retry clears only what it applied).
+    pub(crate) pending: Mutex<BTreeMap<UserId, BTreeMap<Target, u64>>>,
+    pub(crate) deferrals: AtomicU64,
     pub(crate) has_pending: AtomicBool,
     pub(crate) retrying: tokio::sync::Mutex<()>,
     pub(crate) own_bumps: Option<OwnBumps>,
     pub(crate) generations: Generations,
+    verified: quick_cache::sync::Cache<u64, ()>,
 }
 
 tokio::task_local! {
@@ -69,7 +80,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The fingerprint of `T`'s JSON schema: entries written by a build whose
 /// type differs are invalid by construction.
-fn fingerprint<T: JsonSchema + 'static>() -> u64 {
+pub(crate) fn fingerprint<T: JsonSchema + 'static>() -> u64 {
     static KNOWN: LazyLock<RwLock<HashMap<TypeId, u64>>> = LazyLock::new(Default::default);
     if let Some(known) = KNOWN.read().unwrap_or_else(|e| e.into_inner()).get(&TypeId::of::<T>()) {
         return *known;
@@ -83,7 +94,7 @@ fn fingerprint<T: JsonSchema + 'static>() -> u64 {
 
 /// What the caller of the engine wants back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Want {
+pub(crate) enum Want {
     Value,
     Json,
     /// Both, for a value shared with the other callers of a flight.
@@ -93,18 +104,18 @@ enum Want {
 /// A value, its JSON, or both (a fetched value has both; a hit has the
 /// one that was wanted).
 #[derive(Debug, Clone)]
-struct Answer<T> {
-    value: Option<T>,
-    json: Option<Bytes>,
+pub(crate) struct Answer<T> {
+    pub(crate) value: Option<T>,
+    pub(crate) json: Option<Bytes>,
 }
 
 impl<T> Answer<T> {
-    fn value(value: T) -> Self {
+    pub(crate) fn value(value: T) -> Self {
         Answer { value: Some(value), json: None }
     }
 }
 
-enum Classified<T> {
+pub(crate) enum Classified<T> {
     Fresh(Answer<T>),
     Stale(Answer<T>, Vec<u64>),
     Invalid,
@@ -120,15 +131,18 @@ impl<S: CacheStore> Engine<S> {
                 breaker: Breaker::new(config.breaker),
                 config,
                 stats: Stats::default(),
-                flights: Mutex::default(),
+                flights: Flights::default(),
+                fetch_times: FetchTimes::default(),
                 refreshing: Mutex::default(),
                 pending: Mutex::default(),
+                deferrals: AtomicU64::new(0),
                 has_pending: AtomicBool::new(false),
                 retrying: tokio::sync::Mutex::new(()),
                 own_bumps: config
                     .own_bumps_window
                     .map(|window| OwnBumps::new(i64::try_from(window.as_millis()).unwrap_or(i64::MAX))),
                 generations: Generations::default(),
+                verified: quick_cache::sync::Cache::new(VERIFIED_ENVELOPES),
             }),
         }
     }
@@ -157,7 +171,8 @@ impl<S: CacheStore> Engine<S> {
 
     /// Invalidations waiting to be applied, per user.
     pub fn pending(&self) -> BTreeMap<UserId, BTreeSet<Target>> {
-        lock(&self.inner.pending).clone()
+        let pending = lock(&self.inner.pending);
+        pending.iter().map(|(user, targets)| (*user, targets.keys().copied().collect())).collect()
     }
 
     pub async fn store_status(&self) -> StoreStatus {
@@ -177,13 +192,29 @@ impl<S: CacheStore> Engine<S> {
         self.inner.clock.now().timestamp_millis()
     }
 
-    fn record(&self, address: &EntryAddress, outcome: Outcome) {
+    pub(crate) fn record(&self, address: &EntryAddress, outcome: Outcome) {
         self.inner.stats.record(address.tier.label(), address.family, outcome);
     }
 
     pub(crate) fn store_failed(&self, error: &StoreError) {
         tracing::warn!(%error, "cache store failed; serving from the source");
         self.inner.breaker.failure(self.inner.clock.now());
+    }
+
+    /// Every store call's answer goes through here, so the breaker hears
+    /// the outcome of every call (a half-open breaker's probe included),
+    /// whichever path made it. Errors become `None`.
+    pub(crate) fn answered<T>(&self, result: Result<T, StoreError>) -> Option<T> {
+        match result {
+            Ok(value) => {
+                self.inner.breaker.success();
+                Some(value)
+            }
+            Err(error) => {
+                self.store_failed(&error);
+                None
+            }
+        }
     }
 
     /// Runs `body` with the entries at `addresses` (all of one user) read
@@ -208,12 +239,8 @@ impl<S: CacheStore> Engine<S> {
             let reads: Vec<(String, Vec<String>)> =
                 addresses.iter().map(|a| (a.key.clone(), a.guards.clone())).collect();
             let mark = self.own_bumps_mark();
-            match self.inner.store.read_many(&reads).await {
-                Ok(found) => {
-                    self.inner.breaker.success();
-                    snapshots.extend(reads.into_iter().map(|(key, _)| key).zip(found.into_iter().map(|s| (s, mark))));
-                }
-                Err(error) => self.store_failed(&error),
+            if let Some(found) = self.answered(self.inner.store.read_many(&reads).await) {
+                snapshots.extend(reads.into_iter().map(|(key, _)| key).zip(found.into_iter().map(|s| (s, mark))));
             }
         }
         if nested {
@@ -238,19 +265,36 @@ impl<S: CacheStore> Engine<S> {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let answer = self.answer(address, policy, freshness, check, fetch, Want::Value).await?;
-        match (answer.value, answer.json) {
-            (Some(value), _) => Ok(value),
-            // Unreachable in practice: a value is decoded whenever one is wanted.
-            (None, Some(json)) => serde_json::from_slice(&json).map_err(|e| ReadError::InvalidFresh(e.to_string())),
-            (None, None) => Err(ReadError::InvalidFresh("no value".into())),
-        }
+        let answer = self.answer(address, policy, freshness, Admission::Eager, check, fetch, Want::Value).await?;
+        into_value(answer)
+    }
+
+    /// Like `read`, for a key a client names and the source may not know
+    /// (a token's credential): a miss writes nothing to the store until
+    /// the source has answered a value (`Admission::Confirmed`), so a key
+    /// naming nothing leaves no entry, guard or lease behind.
+    pub async fn read_confirmed<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        policy: Policy,
+        check: Check<T>,
+        fetch: F,
+    ) -> Result<T, ReadError<E>>
+    where
+        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let answer =
+            self.answer(address, policy, Freshness::Cached, Admission::Confirmed, check, fetch, Want::Value).await?;
+        into_value(answer)
     }
 
     /// Like `read`, but answers the value's JSON. A hit hands over the stored
-    /// bytes without decoding them (the envelope's checksum and schema
-    /// fingerprint stand for check-value, which the value passed when it was
-    /// stored), so a hit that goes straight to HTTP is never re-encoded.
+    /// bytes without re-encoding them; check-value still runs on every
+    /// stored value before it is served, once per stored value per instance
+    /// (the verified envelopes are remembered by key, age and checksum).
     pub async fn read_json<T, E, F, Fut>(
         &self,
         address: &EntryAddress,
@@ -265,7 +309,7 @@ impl<S: CacheStore> Engine<S> {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let answer = self.answer(address, policy, freshness, check, fetch, Want::Json).await?;
+        let answer = self.answer(address, policy, freshness, Admission::Eager, check, fetch, Want::Json).await?;
         match (answer.json, answer.value) {
             (Some(json), _) => Ok(json),
             (None, Some(value)) => {
@@ -275,11 +319,13 @@ impl<S: CacheStore> Engine<S> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)] // the one internal entry of the three public reads
     async fn answer<T, E, F, Fut>(
         &self,
         address: &EntryAddress,
         policy: Policy,
         freshness: Freshness,
+        admission: Admission,
         check: Check<T>,
         fetch: F,
         want: Want,
@@ -293,41 +339,34 @@ impl<S: CacheStore> Engine<S> {
         if !self.inner.config.enabled {
             return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
         }
-        if !self.store_usable(address.user).await {
+        if freshness == Freshness::Bypass || !self.store_usable(address.user).await {
             self.record(address, Outcome::Bypass);
             return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
         }
         if freshness == Freshness::Force {
             self.record(address, Outcome::Refresh);
             return match self.current_guards(address, None).await {
-                Some(guards) => self.fetch_and_store(address, policy, check, &fetch, &guards).await,
+                Some(guards) => self.fetch_and_store(address, policy, check, &fetch, &guards, None).await,
                 None => self.fetch_checked(address, &fetch, check).await.map(Answer::value),
             };
         }
         let prefetched = PREFETCHED.try_with(|map| lock(map).remove(&address.key)).ok().flatten();
         let (read, mark) = match prefetched {
-            Some((snapshot, mark)) => (Ok(snapshot), mark),
+            Some((snapshot, mark)) => (Some(snapshot), mark),
             None => {
                 let mark = self.own_bumps_mark();
-                (self.inner.store.read(&address.key, &address.guards).await, mark)
+                (self.answered(self.inner.store.read(&address.key, &address.guards).await), mark)
             }
         };
-        let snapshot = match read {
-            Ok(snapshot) => {
-                self.inner.breaker.success();
-                snapshot
-            }
-            Err(error) => {
-                self.store_failed(&error);
-                self.record(address, Outcome::Error);
-                return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
-            }
+        let Some(snapshot) = read else {
+            self.record(address, Outcome::Error);
+            return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
         };
         if !self.agrees_with_own_bumps(address, &snapshot.guards, mark) {
             self.record(address, Outcome::Bypass);
             return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
         }
-        match self.classify(&snapshot, check, want) {
+        match self.classify(address, &snapshot, check, want) {
             Classified::Fresh(answer) => {
                 self.record(address, Outcome::Hit);
                 return Ok(answer);
@@ -339,20 +378,33 @@ impl<S: CacheStore> Engine<S> {
             }
             Classified::Invalid => {
                 self.record(address, Outcome::Invalid);
-                if let Err(error) = self.inner.store.delete(&address.key).await {
-                    self.store_failed(&error);
-                }
+                self.answered(self.inner.store.delete(&address.key).await);
             }
             Classified::Absent => self.record(address, Outcome::Miss),
         }
-        match self.current_guards(address, Some(snapshot.guards)).await {
-            Some(guards) => self.single_flight(address, policy, check, fetch, guards).await,
-            None => self.fetch_checked(address, &fetch, check).await.map(Answer::value),
-        }
+        let known: Option<Vec<u64>> = snapshot.guards.iter().copied().collect();
+        let plan = match (admission, known) {
+            (_, Some(guards)) => Plan::Store { guards, leased: admission == Admission::Eager },
+            (Admission::Eager, None) => match self.current_guards(address, Some(snapshot.guards)).await {
+                Some(guards) => Plan::Store { guards, leased: true },
+                None => return self.fetch_checked(address, &fetch, check).await.map(Answer::value),
+            },
+            // Guards are made only once the source knows the key: fetch
+            // first (shared by concurrent callers), then read as usual.
+            (Admission::Confirmed, None) => {
+                self.single_flight(address, policy, check, &fetch, Plan::FetchOnly).await?;
+                match self.current_guards(address, None).await {
+                    Some(guards) => Plan::Store { guards, leased: false },
+                    None => return self.fetch_checked(address, &fetch, check).await.map(Answer::value),
+                }
+            }
+        };
+        self.single_flight(address, policy, check, &fetch, plan).await
     }
 
-    fn classify<T: DeserializeOwned + JsonSchema + 'static>(
+    pub(crate) fn classify<T: DeserializeOwned + JsonSchema + 'static>(
         &self,
+        address: &EntryAddress,
         snapshot: &Snapshot,
         check: Check<T>,
         want: Want,
@@ -365,7 +417,7 @@ impl<S: CacheStore> Engine<S> {
         }
         let current: Option<Vec<u64>> = snapshot.guards.iter().copied().collect();
         if current.as_ref() != Some(&envelope.guards) {
-            // Invalidated since it was stored: an ordinary miss.
+            // Invalidated since it was stored, or a guard expired: a miss.
             return Classified::Absent;
         }
         // Clocks of two instances may disagree a little: never a negative age.
@@ -374,12 +426,14 @@ impl<S: CacheStore> Engine<S> {
             return Classified::Absent;
         }
         let answer = match want {
-            Want::Json => Answer { value: None, json: Some(envelope.payload) },
-            Want::Value | Want::Both => {
-                let Ok(value) = serde_json::from_slice::<T>(&envelope.payload) else { return Classified::Invalid };
-                if check(&value).is_err() {
+            Want::Json => {
+                if !self.checked_before(address, &envelope, check) {
                     return Classified::Invalid;
                 }
+                Answer { value: None, json: Some(envelope.payload) }
+            }
+            Want::Value | Want::Both => {
+                let Some(value) = decode_checked(&envelope.payload, check) else { return Classified::Invalid };
                 let json = (want == Want::Both).then_some(envelope.payload);
                 Answer { value: Some(value), json }
             }
@@ -387,215 +441,56 @@ impl<S: CacheStore> Engine<S> {
         if age < envelope.ttl_ms { Classified::Fresh(answer) } else { Classified::Stale(answer, envelope.guards) }
     }
 
+    /// Whether `envelope`'s value passes check-value, decoding it only the
+    /// first time this instance sees that stored value: what identifies
+    /// one is its key, when it was made and the checksum of its JSON.
+    fn checked_before<T: DeserializeOwned>(
+        &self,
+        address: &EntryAddress,
+        envelope: &Envelope,
+        check: Check<T>,
+    ) -> bool {
+        let mut identity = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&(&address.key, envelope.created_ms, envelope.checksum), &mut identity);
+        let identity = std::hash::Hasher::finish(&identity);
+        if self.inner.verified.get(&identity).is_some() {
+            return true;
+        }
+        let passed = decode_checked(&envelope.payload, check).is_some();
+        if passed {
+            self.inner.verified.insert(identity, ());
+        }
+        passed
+    }
+
     /// The generations to fetch under: those of the snapshot when all are
     /// present, else initialised in the store. `None` when the store failed.
-    async fn current_guards(&self, address: &EntryAddress, known: Option<Vec<Option<u64>>>) -> Option<Vec<u64>> {
+    pub(crate) async fn current_guards(
+        &self,
+        address: &EntryAddress,
+        known: Option<Vec<Option<u64>>>,
+    ) -> Option<Vec<u64>> {
         if let Some(all) = known.and_then(|guards| guards.into_iter().collect::<Option<Vec<u64>>>()) {
             return Some(all);
         }
         let fresh: Vec<u64> = address.guards.iter().map(|_| self.inner.generations.next(self.now_ms())).collect();
-        match self.inner.store.init_guards(&address.guards, &fresh, self.inner.config.guard_ttl).await {
-            Ok(guards) => Some(guards),
-            Err(error) => {
-                self.store_failed(&error);
-                None
-            }
-        }
+        self.answered(self.inner.store.init_guards(&address.guards, &fresh, self.inner.config.guard_ttl).await)
     }
+}
 
-    /// Concurrent misses of one key under the same generations share one
-    /// fetch. A reader that saw newer generations (after an invalidation)
-    /// never joins an older flight.
-    async fn single_flight<T, E, F, Fut>(
-        &self,
-        address: &EntryAddress,
-        policy: Policy,
-        check: Check<T>,
-        fetch: F,
-        guards: Vec<u64>,
-    ) -> Result<Answer<T>, ReadError<E>>
-    where
-        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
-        E: Send + 'static,
-        F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-    {
-        let key: FlightKey = (address.key.clone(), guards.clone());
-        let (cell, erased) = {
-            let mut flights = lock(&self.inner.flights);
-            let erased = Arc::clone(
-                flights.entry(key.clone()).or_insert_with(|| Arc::new(OnceCell::<Option<Answer<T>>>::new())),
-            );
-            match Arc::clone(&erased).downcast::<OnceCell<Option<Answer<T>>>>() {
-                Ok(cell) => (cell, erased),
-                // One key always holds one type; a mismatch means a bug elsewhere: do not share.
-                Err(_) => (Arc::new(OnceCell::new()), erased),
-            }
-        };
-        let mut own: Option<Result<Answer<T>, ReadError<E>>> = None;
-        let shared = cell
-            .get_or_init(|| async {
-                let result = self.lead(address, policy, check, &fetch, &guards).await;
-                let shared = result.as_ref().ok().cloned();
-                own = Some(result);
-                shared
-            })
-            .await
-            .clone();
-        {
-            let mut flights = lock(&self.inner.flights);
-            if flights.get(&key).is_some_and(|current| Arc::ptr_eq(current, &erased)) {
-                flights.remove(&key);
-            }
-        }
-        match (own, shared) {
-            (Some(result), _) => result,
-            (None, Some(value)) => Ok(value),
-            // The leader failed: its error is its own; try on our own.
-            (None, None) => self.fetch_checked(address, &fetch, check).await.map(Answer::value),
-        }
-    }
+/// The value in `payload`, if it decodes and passes check-value.
+fn decode_checked<T: DeserializeOwned>(payload: &[u8], check: Check<T>) -> Option<T> {
+    serde_json::from_slice::<T>(payload).ok().filter(|value| check(value).is_ok())
+}
 
-    /// The fetch of a flight's leader: with a lease configured, only one
-    /// instance fetches; the others wait (bounded) for the value it stores.
-    async fn lead<T, E, F, Fut>(
-        &self,
-        address: &EntryAddress,
-        policy: Policy,
-        check: Check<T>,
-        fetch: &F,
-        guards: &[u64],
-    ) -> Result<Answer<T>, ReadError<E>>
-    where
-        T: Serialize + DeserializeOwned + JsonSchema + 'static,
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-    {
-        if let Some(lease) = self.inner.config.lease {
-            // A store error here is no reason to wait: fetch.
-            if let Ok(false) = self.inner.store.lease(&address.lease(), rand::random(), lease.hold).await
-                && let Some(answer) = self.await_other(address, check, guards, lease).await
-            {
-                return Ok(answer);
-            }
-        }
-        self.fetch_and_store(address, policy, check, fetch, guards).await
-    }
-
-    /// Polls for the value another instance is fetching under the same
-    /// generations; `None` when it does not come in time or they change.
-    async fn await_other<T>(
-        &self,
-        address: &EntryAddress,
-        check: Check<T>,
-        guards: &[u64],
-        lease: LeaseConfig,
-    ) -> Option<Answer<T>>
-    where
-        T: DeserializeOwned + JsonSchema + 'static,
-    {
-        let started = std::time::Instant::now();
-        while started.elapsed() < lease.wait {
-            tokio::time::sleep(lease.poll).await;
-            let snapshot = self.inner.store.read(&address.key, &address.guards).await.ok()?;
-            if !snapshot.guards.iter().zip(guards).all(|(now, then)| *now == Some(*then)) {
-                return None; // invalidated meanwhile: what the other fetched is old
-            }
-            match self.classify(&snapshot, check, Want::Both) {
-                Classified::Fresh(answer) | Classified::Stale(answer, _) => return Some(answer),
-                Classified::Invalid | Classified::Absent => {}
-            }
-        }
-        None
-    }
-
-    /// Every read of the source goes through here, so each is counted
-    /// (`macrotrack_cache_fetches_total`: the database load the cache lets
-    /// through), then checked.
-    async fn fetch_checked<T, E, F, Fut>(
-        &self,
-        address: &EntryAddress,
-        fetch: &F,
-        check: Check<T>,
-    ) -> Result<T, ReadError<E>>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-    {
-        self.inner.stats.fetched(address.tier.label(), address.family);
-        let value = fetch().await.map_err(ReadError::Source)?;
-        check(&value).map_err(ReadError::InvalidFresh)?;
-        Ok(value)
-    }
-
-    async fn fetch_and_store<T, E, F, Fut>(
-        &self,
-        address: &EntryAddress,
-        policy: Policy,
-        check: Check<T>,
-        fetch: &F,
-        guards: &[u64],
-    ) -> Result<Answer<T>, ReadError<E>>
-    where
-        T: Serialize + JsonSchema + 'static,
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-    {
-        let value = self.fetch_checked(address, fetch, check).await?;
-        let Ok(payload) = serde_json::to_vec(&value) else { return Ok(Answer::value(value)) };
-        let payload = Bytes::from(payload);
-        let envelope = Envelope {
-            created_ms: self.now_ms(),
-            ttl_ms: u64::try_from(policy.ttl.as_millis()).unwrap_or(u64::MAX),
-            swr_ms: u64::try_from(policy.swr.as_millis()).unwrap_or(u64::MAX),
-            fingerprint: fingerprint::<T>(),
-            guards: guards.to_vec(),
-            payload: payload.clone(),
-        };
-        match self
-            .inner
-            .store
-            .store_if_current(&address.key, envelope.encode(), policy.ttl + policy.swr, &address.guards, guards)
-            .await
-        {
-            Ok(StoreOutcome::Stored) => self.inner.breaker.success(),
-            Ok(StoreOutcome::Rejected) => self.record(address, Outcome::RejectedStore),
-            Err(error) => self.store_failed(&error),
-        }
-        Ok(Answer { value: Some(value), json: Some(payload) })
-    }
-
-    fn spawn_refresh<T, E, F, Fut>(
-        &self,
-        address: &EntryAddress,
-        policy: Policy,
-        check: Check<T>,
-        fetch: F,
-        guards: Vec<u64>,
-    ) where
-        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
-        E: Send + 'static,
-        F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-    {
-        if !lock(&self.inner.refreshing).insert(address.key.clone()) {
-            return; // one background refresh per key at a time
-        }
-        /// Frees the key's refresh slot even if the refresh panics.
-        struct Slot<S>(Engine<S>, String);
-        impl<S> Drop for Slot<S> {
-            fn drop(&mut self) {
-                lock(&self.0.inner.refreshing).remove(&self.1);
-            }
-        }
-        let slot = Slot(self.clone(), address.key.clone());
-        let address = address.clone();
-        tokio::spawn(async move {
-            let engine = &slot.0;
-            if engine.fetch_and_store(&address, policy, check, &fetch, &guards).await.is_err() {
-                tracing::warn!(key = %address.key, "background refresh failed; the stale entry stays until it expires");
-            }
-            drop(slot);
-        });
+fn into_value<T, E>(answer: Answer<T>) -> Result<T, ReadError<E>>
+where
+    T: DeserializeOwned,
+{
+    match (answer.value, answer.json) {
+        (Some(value), _) => Ok(value),
+        // Unreachable in practice: a value is decoded whenever one is wanted.
+        (None, Some(json)) => serde_json::from_slice(&json).map_err(|e| ReadError::InvalidFresh(e.to_string())),
+        (None, None) => Err(ReadError::InvalidFresh("no value".into())),
     }
 }

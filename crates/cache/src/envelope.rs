@@ -21,9 +21,16 @@ pub struct Envelope {
     pub fingerprint: u64,
     pub guards: Vec<u64>,
     pub payload: Bytes,
+    /// CRC-32 of `payload`: computed once by `new`, read back by `decode`.
+    pub checksum: u32,
 }
 
 impl Envelope {
+    pub fn new(created_ms: i64, ttl_ms: u64, swr_ms: u64, fingerprint: u64, guards: Vec<u64>, payload: Bytes) -> Self {
+        let checksum = crc32fast::hash(&payload);
+        Envelope { created_ms, ttl_ms, swr_ms, fingerprint, guards, payload, checksum }
+    }
+
     pub fn encode(&self) -> Bytes {
         let mut out = BytesMut::with_capacity(FIXED + 8 * self.guards.len() + self.payload.len());
         out.put_slice(MAGIC);
@@ -31,7 +38,7 @@ impl Envelope {
         out.put_u64_le(self.ttl_ms);
         out.put_u64_le(self.swr_ms);
         out.put_u64_le(self.fingerprint);
-        out.put_u32_le(crc32fast::hash(&self.payload));
+        out.put_u32_le(self.checksum);
         out.put_u8(u8::try_from(self.guards.len()).unwrap_or(u8::MAX));
         for guard in &self.guards {
             out.put_u64_le(*guard);
@@ -64,6 +71,7 @@ impl Envelope {
             fingerprint: u64::from_le_bytes(word(28)),
             guards: (0..count).map(|i| u64::from_le_bytes(word(FIXED + 8 * i))).collect(),
             payload: bytes.slice(payload_at..),
+            checksum,
         })
     }
 }
@@ -74,14 +82,14 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_damage() {
-        let envelope = Envelope {
-            created_ms: 1_764_000_000_000,
-            ttl_ms: 300_000,
-            swr_ms: 900_000,
-            fingerprint: u64::MAX - 7,
-            guards: vec![1, u64::MAX],
-            payload: Bytes::from_static(b"{\"a\":1}"),
-        };
+        let envelope = Envelope::new(
+            1_764_000_000_000,
+            300_000,
+            900_000,
+            u64::MAX - 7,
+            vec![1, u64::MAX],
+            Bytes::from_static(b"{\"a\":1}"),
+        );
         let bytes = envelope.encode();
         assert_eq!(Envelope::decode(&bytes), Some(envelope));
         assert_eq!(Envelope::decode(&bytes.slice(..44)), None, "truncated inside the guards");

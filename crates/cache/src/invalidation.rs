@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::UserId;
-use macrotrack_ports::CacheStore;
+use macrotrack_ports::{BumpOutcome, CacheStore};
 
 use crate::config::InvalidationReport;
 use crate::engine::{Engine, lock};
@@ -37,16 +37,31 @@ impl<S: CacheStore> Engine<S> {
         }
         let mut report = InvalidationReport::default();
         for (user, targets) in by_user {
-            if self.apply(&targets).await {
-                report.applied += targets.len();
-            } else {
-                report.deferred += targets.len();
-                self.inner.stats.invalidation_failed(targets.len() as u64);
-                lock(&self.inner.pending).entry(user).or_default().extend(targets);
-                self.inner.has_pending.store(true, Ordering::Release);
+            match self.apply(&targets).await {
+                Applied::Durable => report.applied += targets.len(),
+                Applied::NotReplicated => {
+                    report.applied += targets.len();
+                    report.unreplicated += targets.len();
+                }
+                Applied::Failed => {
+                    report.deferred += targets.len();
+                    self.inner.stats.invalidation_failed(targets.len() as u64);
+                    self.defer(user, targets);
+                }
             }
         }
         report
+    }
+
+    /// Keeps `targets` of `user` pending, each under a new deferral number:
+    /// a retry that read an older one leaves it.
+    fn defer(&self, user: UserId, targets: impl IntoIterator<Item = Target>) {
+        let mut pending = lock(&self.inner.pending);
+        let entry = pending.entry(user).or_default();
+        for target in targets {
+            entry.insert(target, self.inner.deferrals.fetch_add(1, Ordering::Relaxed));
+        }
+        self.inner.has_pending.store(true, Ordering::Release);
     }
 
     /// Marks `targets` as not applied without trying the store: until a
@@ -54,14 +69,13 @@ impl<S: CacheStore> Engine<S> {
     /// invalidations known from outside this process (the outbox of a
     /// previous process, read at start-up while the store is down).
     pub fn distrust(&self, targets: &[Target]) {
-        if targets.is_empty() {
-            return;
-        }
-        let mut pending = lock(&self.inner.pending);
+        let mut by_user: BTreeMap<UserId, Vec<Target>> = BTreeMap::new();
         for target in targets {
-            pending.entry(target.user()).or_default().insert(*target);
+            by_user.entry(target.user()).or_default().push(*target);
         }
-        self.inner.has_pending.store(true, Ordering::Release);
+        for (user, targets) in by_user {
+            self.defer(user, targets);
+        }
     }
 
     /// Taken before a store read: which of this instance's bumps had been
@@ -91,43 +105,47 @@ impl<S: CacheStore> Engine<S> {
     }
 
     /// One atomic bump of one user's targets.
-    async fn apply(&self, targets: &BTreeSet<Target>) -> bool {
+    async fn apply(&self, targets: &BTreeSet<Target>) -> Applied {
         if !self.inner.breaker.allow(self.inner.clock.now()) {
-            return false;
+            return Applied::Failed;
         }
         let now_ms = self.now_ms();
         let guards: Vec<(String, u64)> =
             targets.iter().map(|t| (t.guard(), self.inner.generations.next(now_ms))).collect();
         let delete: Vec<String> = targets.iter().filter_map(|t| t.entry()).collect();
-        match self.inner.store.bump(&guards, &delete, self.inner.config.guard_ttl).await {
-            Ok(()) => {
-                self.inner.breaker.success();
-                if let Some(own) = &self.inner.own_bumps {
-                    own.remember(targets.iter().copied(), &guards, now_ms);
-                }
-                for target in targets {
-                    self.inner.stats.invalidated(target.tier().label(), target.family());
-                }
-                true
-            }
-            Err(error) => {
-                self.store_failed(&error);
-                false
+        let Some(outcome) = self.answered(self.inner.store.bump(&guards, &delete, self.inner.config.guard_ttl).await)
+        else {
+            return Applied::Failed;
+        };
+        if let Some(own) = &self.inner.own_bumps {
+            own.remember(targets.iter().copied(), &guards, now_ms);
+        }
+        for target in targets {
+            self.inner.stats.invalidated(target.tier().label(), target.family());
+        }
+        match outcome {
+            BumpOutcome::Durable => Applied::Durable,
+            BumpOutcome::NotReplicated => {
+                tracing::warn!(targets = targets.len(), "no Redis replica acknowledged a bump in time");
+                Applied::NotReplicated
             }
         }
     }
 
     /// Applies waiting invalidations; one caller at a time, the others go on.
+    /// Only the deferrals it read are cleared: one made while its bump was
+    /// in flight (a newer write whose own bump failed) stays pending.
     pub async fn retry_pending(&self) {
         let Ok(_retrying) = self.inner.retrying.try_lock() else { return };
         let waiting = lock(&self.inner.pending).clone();
-        for (user, targets) in waiting {
-            if !self.apply(&targets).await {
+        for (user, deferred) in waiting {
+            let targets: BTreeSet<Target> = deferred.keys().copied().collect();
+            if self.apply(&targets).await == Applied::Failed {
                 break; // the store is still unusable
             }
             let mut pending = lock(&self.inner.pending);
             if let Some(left) = pending.get_mut(&user) {
-                left.retain(|target| !targets.contains(target));
+                left.retain(|target, number| deferred.get(target) != Some(number));
                 if left.is_empty() {
                     pending.remove(&user);
                 }
@@ -136,4 +154,14 @@ impl<S: CacheStore> Engine<S> {
         let pending = lock(&self.inner.pending);
         self.inner.has_pending.store(!pending.is_empty(), Ordering::Release);
     }
+}
+
+/// What one bump came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    Durable,
+    /// Applied on the master only (see `BumpOutcome::NotReplicated`).
+    NotReplicated,
+    /// Not applied: the store failed or the breaker is open.
+    Failed,
 }

@@ -7,6 +7,7 @@ mod breaker;
 mod config;
 mod engine;
 mod envelope;
+mod flight;
 mod generation;
 mod invalidation;
 mod memory;
@@ -17,9 +18,13 @@ mod own_bumps;
 pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod model;
+#[cfg(feature = "conformance")]
+pub mod observed;
 
 pub use breaker::BreakerConfig;
-pub use config::{Check, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus};
+pub use config::{
+    Admission, Check, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus,
+};
 pub use engine::Engine;
 pub use memory::MemoryStore;
 pub use outcome::{Outcome, StatsSnapshot};

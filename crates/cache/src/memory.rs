@@ -11,14 +11,16 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use macrotrack_ports::{CacheStore, Snapshot, StoreError, StoreOutcome};
+use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreOutcome};
 use quick_cache::sync::Cache;
 use quick_cache::{UnitWeighter, Weighter};
 use tokio::sync::Mutex;
+// tokio's clock, so tests that pause time also move expiry.
+use tokio::time::Instant;
 
 const STRIPES: usize = 64;
 /// Guards (and leases) kept at most; one lost is re-created with a new
@@ -63,6 +65,16 @@ impl MemoryStore {
         }
     }
 
+    /// How many keys the store holds (entries, guards and leases), expired
+    /// ones included until they are replaced or evicted.
+    pub fn len(&self) -> usize {
+        self.values.len() + self.guards.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The lock of the key's hash tag (`{user:42}`), so one user's keys are
     /// changed atomically with respect to each other.
     fn stripe(&self, key: &str) -> &Mutex<()> {
@@ -81,6 +93,13 @@ impl MemoryStore {
 
     fn current(&self, guards: &[String], now: Instant) -> Vec<Option<u64>> {
         guards.iter().map(|guard| self.guard(guard, now)).collect()
+    }
+
+    /// Removes the lease if it still holds its token; call under its stripe.
+    fn release_held(&self, lease: &Lease, now: Instant) {
+        if self.guard(&lease.key, now) == Some(lease.token) {
+            self.guards.remove(lease.key.as_str());
+        }
     }
 }
 
@@ -113,25 +132,44 @@ impl CacheStore for MemoryStore {
         Ok(values)
     }
 
-    async fn store_if_current(
+    async fn store_if_current<'lease>(
         &self,
         key: &str,
         value: Bytes,
         ttl: Duration,
         guards: &[String],
         expected: &[u64],
+        lease: Option<&'lease Lease>,
     ) -> Result<StoreOutcome, StoreError> {
         let _lock = self.stripe(key).lock().await;
-        let current = self.current(guards, Instant::now());
+        let now = Instant::now();
+        if let Some(lease) = lease {
+            self.release_held(lease, now);
+        }
+        let current = self.current(guards, now);
         if current.len() != expected.len() || current.iter().zip(expected).any(|(now, then)| *now != Some(*then)) {
             return Ok(StoreOutcome::Rejected);
         }
-        self.values.insert(key.to_owned(), (value, deadline(ttl)));
+        let until = deadline(ttl);
+        // Guards live at least as long as the entry recorded under them.
+        for (guard, generation) in guards.iter().zip(expected) {
+            if self.guards.get(guard).is_some_and(|(_, guard_until)| guard_until < until) {
+                self.guards.insert(guard.clone(), (*generation, until));
+            }
+        }
+        self.values.insert(key.to_owned(), (value, until));
         Ok(StoreOutcome::Stored)
     }
 
-    async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError> {
-        let Some(first) = guards.first().map(|(key, _)| key).or(delete.first()) else { return Ok(()) };
+    async fn bump(
+        &self,
+        guards: &[(String, u64)],
+        delete: &[String],
+        guard_ttl: Duration,
+    ) -> Result<BumpOutcome, StoreError> {
+        let Some(first) = guards.first().map(|(key, _)| key).or(delete.first()) else {
+            return Ok(BumpOutcome::Durable);
+        };
         let _lock = self.stripe(first).lock().await;
         for (guard, generation) in guards {
             self.guards.insert(guard.clone(), (*generation, deadline(guard_ttl)));
@@ -139,16 +177,31 @@ impl CacheStore for MemoryStore {
         for key in delete {
             self.values.remove(key.as_str());
         }
-        Ok(())
+        // One process: nothing to replicate.
+        Ok(BumpOutcome::Durable)
     }
 
-    async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError> {
-        let _lock = self.stripe(key).lock().await;
-        if self.guard(key, Instant::now()).is_some() {
-            return Ok(false);
+    async fn lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        key: &str,
+        guards: &[String],
+    ) -> Result<(bool, Snapshot), StoreError> {
+        let _lock = self.stripe(&lease.key).lock().await;
+        let now = Instant::now();
+        let taken = self.guard(&lease.key, now).is_none();
+        if taken {
+            self.guards.insert(lease.key.clone(), (lease.token, deadline(ttl)));
         }
-        self.guards.insert(key.to_owned(), (token, deadline(ttl)));
-        Ok(true)
+        let value = self.values.get(key).filter(|(_, until)| *until > now).map(|(bytes, _)| bytes);
+        Ok((taken, Snapshot { value, guards: self.current(guards, now) }))
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
+        let _lock = self.stripe(&lease.key).lock().await;
+        self.release_held(lease, Instant::now());
+        Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
@@ -177,7 +230,7 @@ mod tests {
         let ttl = Duration::from_secs(60);
         for n in 0..1_000 {
             let key = format!("m:{{user:{n}}}:logs");
-            let stored = store.store_if_current(&key, Bytes::from(vec![b'x'; 1024]), ttl, &[], &[]).await;
+            let stored = store.store_if_current(&key, Bytes::from(vec![b'x'; 1024]), ttl, &[], &[], None).await;
             assert_eq!(stored.expect("store"), StoreOutcome::Stored);
         }
         assert!(store.values.weight() <= capacity, "{} bytes held", store.values.weight());

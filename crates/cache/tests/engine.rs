@@ -288,7 +288,7 @@ async fn invalid_entries_are_replaced() {
     for bytes in garbage {
         engine
             .store()
-            .store_if_current(&address.key, bytes, Duration::from_secs(60), &address.guards, &guards)
+            .store_if_current(&address.key, bytes, Duration::from_secs(60), &address.guards, &guards, None)
             .await
             .unwrap();
         assert_eq!(engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap().version, 3);
@@ -362,7 +362,7 @@ async fn json_reads_hand_over_the_stored_bytes_and_refuse_damaged_ones() {
     let guards: Vec<u64> = snapshot.guards.into_iter().map(Option::unwrap).collect();
     engine
         .store()
-        .store_if_current(&address.key, Bytes::from(damaged), Duration::from_secs(60), &address.guards, &guards)
+        .store_if_current(&address.key, Bytes::from(damaged), Duration::from_secs(60), &address.guards, &guards, None)
         .await
         .unwrap();
     let replaced = engine.read_json(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use macrotrack_cache::{BreakerConfig, EngineConfig, Freshness};
 use macrotrack_cache_keys::Target;
-use macrotrack_ports::{MockCacheStore, Snapshot, StoreError, StoreOutcome};
+use macrotrack_ports::{BumpOutcome, MockCacheStore, Snapshot, StoreError, StoreOutcome};
 use mockall::predicate::*;
 use support::*;
 
@@ -43,9 +43,9 @@ async fn a_hit_costs_one_store_read_and_nothing_else() {
         let stored = stored.clone();
         store
             .expect_store_if_current()
-            .withf(|_, _, ttl, _, expected| *ttl == Duration::from_secs(1200) && expected == [11, 22])
+            .withf(|_, _, ttl, _, expected, _| *ttl == Duration::from_secs(1200) && expected == [11, 22])
             .times(1)
-            .returning(move |_, value, _, _, _| {
+            .returning(move |_, value, _, _, _, _| {
                 *stored.lock().unwrap() = Some(value);
                 Ok(StoreOutcome::Stored)
             });
@@ -100,7 +100,7 @@ async fn breaker_probes_again_after_its_time() {
             }
         });
     }
-    store.expect_store_if_current().returning(|_, _, _, _, _| Ok(StoreOutcome::Stored));
+    store.expect_store_if_current().returning(|_, _, _, _, _, _| Ok(StoreOutcome::Stored));
     let clock = Arc::new(TestClock::default());
     let engine = engine_over(store, clock.clone(), config());
     let source = Arc::new(Source::default());
@@ -125,7 +125,7 @@ async fn failed_invalidation_is_kept_and_the_user_reads_the_source_until_applied
         store.expect_bump().returning(move |guards, _, _| {
             if up.load(Ordering::SeqCst) {
                 bumps.lock().unwrap().push(guards.iter().map(|(g, _)| g.clone()).collect());
-                Ok(())
+                Ok(BumpOutcome::Durable)
             } else {
                 Err(StoreError::Unavailable("down".into()))
             }
@@ -140,7 +140,7 @@ async fn failed_invalidation_is_kept_and_the_user_reads_the_source_until_applied
             Ok(Snapshot { value: None, guards: vec![Some(1), Some(2)] })
         });
     }
-    store.expect_store_if_current().returning(|_, _, _, _, _| Ok(StoreOutcome::Stored));
+    store.expect_store_if_current().returning(|_, _, _, _, _, _| Ok(StoreOutcome::Stored));
     let clock = Arc::new(TestClock::default());
     let engine = engine_over(
         store,
@@ -226,7 +226,7 @@ async fn a_prefetch_reads_several_entries_in_one_round_trip() {
     });
     // Each read starts from its prefetched snapshot, not a round trip of its own.
     store.expect_read().never();
-    store.expect_store_if_current().times(2).returning(|_, _, _, _, _| Ok(StoreOutcome::Stored));
+    store.expect_store_if_current().times(2).returning(|_, _, _, _, _, _| Ok(StoreOutcome::Stored));
     let engine = engine_over(store, Arc::new(TestClock::default()), config());
     let source = Arc::new(Source::default());
     let (a, b) = engine
@@ -253,7 +253,7 @@ async fn a_prefetch_inside_another_reads_only_what_the_outer_one_did_not() {
         });
     }
     store.expect_read().never();
-    store.expect_store_if_current().times(2).returning(|_, _, _, _, _| Ok(StoreOutcome::Stored));
+    store.expect_store_if_current().times(2).returning(|_, _, _, _, _, _| Ok(StoreOutcome::Stored));
     let engine = engine_over(store, Arc::new(TestClock::default()), config());
     let source = Arc::new(Source::default());
     let (a, b) = engine

@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use macrotrack_cache::{EngineConfig, Freshness};
 use macrotrack_cache_keys::Target;
-use macrotrack_ports::{MockCacheStore, Snapshot, StoreOutcome};
+use macrotrack_ports::{BumpOutcome, MockCacheStore, Snapshot, StoreOutcome};
 use support::*;
 
 const DATE: &str = "2026-11-24";
@@ -62,7 +62,7 @@ fn store_over(node: &Arc<Mutex<Node>>) -> MockCacheStore {
         Ok(vec![fresh[0], EPOCH])
     });
     let n = Arc::clone(node);
-    store.expect_store_if_current().returning(move |_, value, _, _, expected| {
+    store.expect_store_if_current().returning(move |_, value, _, _, expected, _| {
         let mut node = n.lock().unwrap();
         node.conditional_stores += 1;
         if node.guards.iter().copied().eq(expected.iter().copied().map(Some)) {
@@ -81,7 +81,7 @@ fn store_over(node: &Arc<Mutex<Node>>) -> MockCacheStore {
             node.guards[0] = Some(generation);
             node.entry = None;
         }
-        Ok(())
+        Ok(BumpOutcome::Durable)
     });
     store
 }

@@ -44,6 +44,29 @@ impl Day {
     pub fn days_until(self, later: Day) -> i64 {
         (later.0 - self.0).num_days()
     }
+
+    /// The first and the last day of this day's calendar month (every
+    /// month of the range lies wholly inside it).
+    pub fn month(self) -> (Day, Day) {
+        let first = self.0.with_day(1).unwrap_or(self.0);
+        let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(Self::MAX);
+        let last = next.pred_opt().filter(|last| *last <= Self::MAX).unwrap_or(Self::MAX);
+        (Day(first), Day(last))
+    }
+
+    /// The calendar months that `self..=last` touches, in order, each as
+    /// its first and last day.
+    pub fn months_until(self, last: Day) -> Vec<(Day, Day)> {
+        let mut months = Vec::new();
+        let mut day = self;
+        while day <= last {
+            let month = day.month();
+            months.push(month);
+            let Some(next) = month.1.plus_days(1) else { break };
+            day = next;
+        }
+        months
+    }
 }
 
 impl FromStr for Day {
@@ -101,6 +124,19 @@ impl JsonSchema for Day {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn months_are_whole_calendar_months() {
+        let day = |text: &str| text.parse::<Day>().unwrap();
+        assert_eq!(day("2024-02-15").month(), (day("2024-02-01"), day("2024-02-29")), "a leap February");
+        assert_eq!(day("2026-12-31").month(), (day("2026-12-01"), day("2026-12-31")));
+        assert_eq!(day("2200-12-25").month(), (day("2200-12-01"), day("2200-12-31")), "the last month");
+        let months = day("2026-10-30").months_until(day("2027-01-02"));
+        let firsts: Vec<String> = months.iter().map(|(first, _)| first.to_string()).collect();
+        assert_eq!(firsts, ["2026-10-01", "2026-11-01", "2026-12-01", "2027-01-01"]);
+        assert_eq!(day("2200-12-30").months_until(day("2200-12-31")).len(), 1);
+        assert!(day("2026-10-02").months_until(day("2026-10-01")).is_empty());
+    }
+
     use super::*;
 
     #[test]

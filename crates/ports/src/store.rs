@@ -27,6 +27,26 @@ pub struct Snapshot {
     pub guards: Vec<Option<u64>>,
 }
 
+/// A lease on fetching one entry under one set of generations: the key
+/// (rendered by cache-keys from the entry and those generations) and the
+/// token of the fetch that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub key: String,
+    pub token: u64,
+}
+
+/// What an applied bump is known to survive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BumpOutcome {
+    /// Applied, and on a replica too where the store has replicas to wait
+    /// for: a failover cannot lose it.
+    Durable,
+    /// Applied by the master, but no replica acknowledged it within the
+    /// bounded wait: a failover now could lose it for other instances.
+    NotReplicated,
+}
+
 /// What a conditional store did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreOutcome {
@@ -64,24 +84,49 @@ pub trait CacheStore: Send + Sync + 'static {
     async fn init_guards(&self, guards: &[String], fresh: &[u64], guard_ttl: Duration) -> Result<Vec<u64>, StoreError>;
 
     /// MUST store `value` at `key` for `ttl` only if every guard still holds
-    /// the matching `expected` generation, atomically with that check.
-    async fn store_if_current(
+    /// the matching `expected` generation, atomically with that check; and
+    /// MUST make every guard live at least `ttl` from now (a guard is never
+    /// meant to expire before the entries recorded under it). With `lease`,
+    /// MUST also end that lease if it still holds its token, whether the
+    /// value was stored or rejected, in the same atomic step.
+    async fn store_if_current<'lease>(
         &self,
         key: &str,
         value: Bytes,
         ttl: Duration,
         guards: &[String],
         expected: &[u64],
+        lease: Option<&'lease Lease>,
     ) -> Result<StoreOutcome, StoreError>;
 
     /// MUST set every guard to its new generation and delete every key in
     /// `delete`, atomically: once it returns, no `store_if_current` with an
-    /// older generation succeeds.
-    async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError>;
+    /// older generation succeeds. A store with replicas MUST wait (bounded)
+    /// for one to acknowledge it, and answer `NotReplicated` when none did.
+    async fn bump(
+        &self,
+        guards: &[(String, u64)],
+        delete: &[String],
+        guard_ttl: Duration,
+    ) -> Result<BumpOutcome, StoreError>;
 
-    /// MUST set `key` to `token` for `ttl` only if it is absent, and answer
-    /// whether this call set it (a short lease: which instance fetches).
-    async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError>;
+    /// MUST set `lease.key` to `lease.token` for `ttl` only if it is absent
+    /// (a short lease: which instance fetches) and, in the same atomic step,
+    /// read `key` and `guards` as `read` does: answers whether this call took
+    /// the lease, and what the entry holds then (another instance may have
+    /// stored it since this one found it missing). `read` MUST answer a
+    /// lease key like a guard: its token while held.
+    async fn lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        key: &str,
+        guards: &[String],
+    ) -> Result<(bool, Snapshot), StoreError>;
+
+    /// MUST delete the lease if it still holds `lease.token` (a fetch that
+    /// failed ends its own lease, never one another fetch took since).
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError>;
 
     /// MUST delete `key` if present (an entry found invalid).
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
@@ -104,21 +149,36 @@ impl<S: CacheStore + ?Sized> CacheStore for std::sync::Arc<S> {
     async fn init_guards(&self, guards: &[String], fresh: &[u64], guard_ttl: Duration) -> Result<Vec<u64>, StoreError> {
         (**self).init_guards(guards, fresh, guard_ttl).await
     }
-    async fn store_if_current(
+    async fn store_if_current<'lease>(
         &self,
         key: &str,
         value: Bytes,
         ttl: Duration,
         guards: &[String],
         expected: &[u64],
+        lease: Option<&'lease Lease>,
     ) -> Result<StoreOutcome, StoreError> {
-        (**self).store_if_current(key, value, ttl, guards, expected).await
+        (**self).store_if_current(key, value, ttl, guards, expected, lease).await
     }
-    async fn bump(&self, guards: &[(String, u64)], delete: &[String], guard_ttl: Duration) -> Result<(), StoreError> {
+    async fn bump(
+        &self,
+        guards: &[(String, u64)],
+        delete: &[String],
+        guard_ttl: Duration,
+    ) -> Result<BumpOutcome, StoreError> {
         (**self).bump(guards, delete, guard_ttl).await
     }
-    async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError> {
-        (**self).lease(key, token, ttl).await
+    async fn lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        key: &str,
+        guards: &[String],
+    ) -> Result<(bool, Snapshot), StoreError> {
+        (**self).lease(lease, ttl, key, guards).await
+    }
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
+        (**self).release(lease).await
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         (**self).delete(key).await

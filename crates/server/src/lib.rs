@@ -30,7 +30,10 @@ pub async fn database(settings: &Settings) -> anyhow::Result<SeaOrmRepository> {
 }
 
 /// The cache store the settings ask for: Redis when REDIS_URL is set,
-/// otherwise this process's memory.
+/// otherwise this process's memory. A Redis that does not answer is no
+/// reason not to start: the service runs on its database alone (reads
+/// bypass the cache, invalidations wait in the outbox) and connects in the
+/// background. A bad Redis setting still stops the start.
 pub async fn cache_store(settings: &Settings) -> anyhow::Result<Arc<dyn CacheStore>> {
     let Some(url) = settings.redis_url() else {
         return Ok(Arc::new(MemoryStore::new(settings.cache_mib.saturating_mul(1024 * 1024))));
@@ -40,9 +43,10 @@ pub async fn cache_store(settings: &Settings) -> anyhow::Result<Arc<dyn CacheSto
         command_timeout: settings.redis_timeout(),
         connect_timeout: settings.redis_connect_timeout(),
         pool_size: settings.redis_pool_size.max(1),
+        replica_wait: settings.redis_replica_wait(),
         ..RedisConfig::new(url)
     };
-    Ok(Arc::new(RedisStore::connect(config).await?))
+    Ok(Arc::new(RedisStore::open(config).await?))
 }
 
 /// The use cases wired to the configured adapters (also used by the CLI).
@@ -54,14 +58,17 @@ pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // A shared store may serve several instances: agree on who fetches a cold entry.
     let lease = settings.redis_url().map(|_| LeaseConfig::default());
+    let policies = Policies::default();
     let config = EngineConfig {
         enabled: settings.cache == CacheMode::On,
+        // A guard need not outlive the longest-lived entry it guards.
+        guard_ttl: policies.longest_lifetime(),
         lease,
         own_bumps_window: settings.own_bumps_window(),
         ..EngineConfig::default()
     };
     let engine = Engine::new(store, clock.clone(), config);
-    Ok(Service::new(Repositories::from_one(repository), engine, clock, Policies::default()))
+    Ok(Service::new(Repositories::from_one(repository), engine, clock, policies))
 }
 
 /// A bound, not yet running server.

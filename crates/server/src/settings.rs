@@ -51,6 +51,13 @@ pub struct Settings {
     #[arg(long, env = "MACROTRACK_REDIS_POOL_SIZE", default_value_t = 4, global = true)]
     pub redis_pool_size: usize,
 
+    /// In a Redis Cluster whose every master has a replica: how long, in
+    /// milliseconds, each invalidation waits for a replica to acknowledge it
+    /// (WAIT). Unacknowledged, the write's outbox row stays and the drain
+    /// bumps again, so a failover right after cannot lose it. 0: never wait.
+    #[arg(long, env = "MACROTRACK_REDIS_REPLICA_WAIT_MS", default_value_t = 100, global = true)]
+    pub redis_replica_wait_ms: u64,
+
     /// `off` sends every read to the database.
     #[arg(long, env = "MACROTRACK_CACHE", value_enum, default_value_t = CacheMode::On, global = true)]
     pub cache: CacheMode,
@@ -94,6 +101,7 @@ impl Default for Settings {
             redis_timeout_ms: 250,
             redis_connect_timeout_ms: 1000,
             redis_pool_size: 4,
+            redis_replica_wait_ms: 100,
             cache: CacheMode::On,
             cache_mib: 64,
             outbox_poll_ms: 500,
@@ -122,6 +130,13 @@ impl Settings {
 
     pub fn redis_connect_timeout(&self) -> Duration {
         Duration::from_millis(self.redis_connect_timeout_ms.max(1))
+    }
+
+    /// `None` when turned off; below the command timeout, so a WAIT never
+    /// outlasts the command that carries it.
+    pub fn redis_replica_wait(&self) -> Option<Duration> {
+        let wait = Duration::from_millis(self.redis_replica_wait_ms).min(self.redis_timeout() / 2);
+        (!wait.is_zero()).then_some(wait)
     }
 
     pub fn outbox_poll(&self) -> Duration {

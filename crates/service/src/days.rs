@@ -6,7 +6,7 @@ use macrotrack_domain::{Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak,
 use macrotrack_ports::CacheStore;
 
 use crate::plans::schedule_tags;
-use crate::{Facts, GetError, Operation, ReadError, Service, WriteError, no_check};
+use crate::{Facts, GetError, Operation, ReadError, Repositories, Service, WriteError, no_check};
 
 impl<S: CacheStore> Service<S> {
     /// Marks a day completed (idempotent).
@@ -24,15 +24,23 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// Streaks as of `today` (tier 2, tags `user`, `user_completion`, `user_streaks`).
+    /// Cached only for a `today` within a day of the server's (every time
+    /// zone's today is), so a client cannot make the cache hold one entry
+    /// per date it invents; other dates are read from the database.
     pub async fn streak(&self, user: UserId, today: Day) -> Result<Streak, ReadError> {
         let address = EntryAddress::tier2(QueryKey::Streak { user, today }, &streak_tags(user));
-        self.cached(address, self.policies.streak, Freshness::Cached, no_check, move |repos| async move {
+        let near_today = self.today().days_until(today).abs() <= 1;
+        let freshness = if near_today { Freshness::Cached } else { Freshness::Bypass };
+        self.cached(address, self.policies.streak, freshness, no_check, move |repos| async move {
             Ok(Streak::compute(repos.completions.completed_days(user, today).await?, today))
         })
         .await
     }
 
-    /// Daily totals of `from..=to`, at most 92 days (tier 2, tags `user`, `user_logs`).
+    /// Daily totals of `from..=to`, at most 92 days (tier 2, tags `user`,
+    /// `user_logs`), composed of the calendar months the range touches:
+    /// each month is one cached entry, read together in one round trip, so
+    /// the entries a user can make grow with months, not with ranges.
     pub async fn summary(&self, user: UserId, from: Day, to: Day) -> Result<Summary, ReadError> {
         let mut errors = ValidationErrors::new();
         if from > to {
@@ -43,12 +51,23 @@ impl<S: CacheStore> Service<S> {
         if !errors.is_empty() {
             return Err(ReadError::Invalid(errors));
         }
-        let address =
-            EntryAddress::tier2(QueryKey::Summary { user, from, to }, &[Tag::User(user), Tag::UserLogs(user)]);
-        self.cached(address, self.policies.summary, Freshness::Cached, Summary::check, move |repos| async move {
-            Ok(Summary { from, to, days: repos.logs.summary(user, from, to).await? })
-        })
-        .await
+        let months = from.months_until(to);
+        let addresses: Vec<EntryAddress> =
+            months.iter().map(|(first, _)| summary_month_address(user, *first)).collect();
+        let read_ahead: Vec<&EntryAddress> = addresses.iter().collect();
+        let compose = async {
+            let mut days = Vec::new();
+            for (&(first, last), address) in months.iter().zip(&addresses) {
+                let fetch = move |repos: Repositories| async move {
+                    Ok(Summary { from: first, to: last, days: repos.logs.summary(user, first, last).await? })
+                };
+                let month =
+                    self.cached(address.clone(), self.policies.summary, Freshness::Cached, Summary::check, fetch);
+                days.extend(month.await?.days.into_iter().filter(|day| (from..=to).contains(&day.date)));
+            }
+            Ok(Summary { from, to, days })
+        };
+        self.cache.prefetch(&read_ahead, compose).await
     }
 
     /// The day screen, composed of the cached reads.
@@ -76,6 +95,11 @@ pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [Entry
         EntryAddress::tier2(QueryKey::Schedule { user, date }, &schedule_tags(user, date)),
         EntryAddress::tier2(QueryKey::Streak { user, today }, &streak_tags(user)),
     ]
+}
+
+/// Where one calendar month of a user's summary is cached.
+pub(crate) fn summary_month_address(user: UserId, month: Day) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::SummaryMonth { user, month }, &[Tag::User(user), Tag::UserLogs(user)])
 }
 
 /// The tags of the streak read (the cache contract's table).

@@ -139,7 +139,8 @@ impl<S: CacheStore> Service<S> {
 
     /// Applies the matrix row of `operation` after its commit: the one way
     /// use cases forget. The mutation's outbox row is queued for deletion
-    /// only when every target was applied; otherwise it stays for the drain
+    /// only when every target was applied and will survive a failover (a
+    /// replica acknowledged it); otherwise it stays for the drain
     /// (`drain_outbox`), which survives this process.
     async fn forget(&self, operation: Operation, facts: Facts, outbox: Option<OutboxId>) -> InvalidationReport {
         if self.fault == Fault::SkipInvalidation {
@@ -147,12 +148,13 @@ impl<S: CacheStore> Service<S> {
         }
         let targets: Vec<Target> = self.matrix.targets(operation, &facts).into_iter().collect();
         let report = self.cache.invalidate(&targets).await;
-        if report.deferred > 0 {
+        if !report.durable() {
             tracing::warn!(
                 ?operation,
                 deferred = report.deferred,
+                unreplicated = report.unreplicated,
                 ?outbox,
-                "invalidations deferred until the cache store answers; the outbox row stays"
+                "invalidations deferred or not yet on a replica; the outbox row stays for the drain"
             );
         } else if let Some(outbox) = outbox
             && self.applied.push(outbox)

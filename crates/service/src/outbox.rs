@@ -82,6 +82,9 @@ pub struct DrainReport {
     /// Users whose epoch could not be bumped (the store is unusable): this
     /// instance reads them from the database until it is applied.
     pub distrusted: usize,
+    /// Users whose bump no replica acknowledged in time: their rows stay,
+    /// and the next drain bumps them again.
+    pub unreplicated: usize,
 }
 
 impl<S: CacheStore> Service<S> {
@@ -125,8 +128,10 @@ impl<S: CacheStore> Service<S> {
             }
             let mut users = by_user.into_iter();
             let mut bumped = Vec::with_capacity(rows.len());
+            let mut unreplicated = 0;
             while let Some((user, ids)) = users.next() {
-                if self.cache.invalidate(&[Target::AllOfUser(user)]).await.deferred > 0 {
+                let bumped_user = self.cache.invalidate(&[Target::AllOfUser(user)]).await;
+                if bumped_user.deferred > 0 {
                     // The store is unusable: the engine keeps this user's
                     // bump pending; keep the others of the batch away from
                     // the store too until their bump is applied.
@@ -136,14 +141,22 @@ impl<S: CacheStore> Service<S> {
                     break;
                 }
                 report.users += 1;
+                if bumped_user.unreplicated > 0 {
+                    // Applied on the master only: keep the rows, and bump
+                    // again on the next drain, until a replica has it.
+                    unreplicated += 1;
+                    continue;
+                }
                 bumped.extend(ids);
             }
+            report.unreplicated += unreplicated;
             // Only the rows of users whose bump was applied.
             if !bumped.is_empty() {
                 self.repos.outbox.done(&bumped).await?;
             }
             report.rows += bumped.len();
-            if report.distrusted > 0 || rows.len() < BATCH as usize {
+            // Kept rows would come back in the next query: stop there.
+            if report.distrusted > 0 || unreplicated > 0 || rows.len() < BATCH as usize {
                 break;
             }
         }
@@ -176,7 +189,7 @@ impl<S: CacheStore> Service<S> {
             self.cache.retry_pending().await;
             self.flush_applied_outbox_rows().await;
             match self.drain_outbox(grace).await {
-                Ok(report) if report.users > 0 || report.distrusted > 0 => {
+                Ok(report) if report.users > 0 || report.distrusted > 0 || report.unreplicated > 0 => {
                     tracing::info!(?report, "drained the cache outbox");
                 }
                 Ok(_) => {}

@@ -20,6 +20,18 @@ pub struct Policies {
     pub schedule: Policy,
 }
 
+impl Policies {
+    /// The longest any entry lives (ttl + swr): what a guard needs to live,
+    /// at most, after it was last bumped or created.
+    pub fn longest_lifetime(&self) -> Duration {
+        [self.credential, self.day_logs, self.me, self.frequent_foods, self.summary, self.streak, self.schedule]
+            .iter()
+            .map(|policy| policy.ttl + policy.swr)
+            .max()
+            .unwrap_or_default()
+    }
+}
+
 impl Default for Policies {
     fn default() -> Self {
         let tier2 = Policy { ttl: HOUR, swr: 4 * HOUR };

@@ -62,7 +62,8 @@ impl<S: CacheStore> Service<S> {
     /// The user a bearer token belongs to.
     /// Every request asks this, so the credential is cached (tier 2, under
     /// the user's epoch: deleting the user forgets it on every instance).
-    /// Unknown selectors are not cached, so guessing fills no cache.
+    /// A token naming no credential (an unknown user or selector) leaves no
+    /// entry, guard or lease, so guessing fills no cache.
     pub async fn authenticate(&self, token: &str) -> Result<UserId, AuthError> {
         let (presented, address) = claimed(token).ok_or(AuthError::Unauthenticated)?;
         self.check_claim(presented, &address).await
@@ -88,13 +89,14 @@ impl<S: CacheStore> Service<S> {
                 }
             }
         };
+        // Confirmed: a token naming no credential leaves nothing in the store.
         let credential =
-            self.cache.read(address, self.policies.credential, Freshness::Cached, no_check, fetch).await.map_err(
-                |error| match error {
+            self.cache.read_confirmed(address, self.policies.credential, no_check, fetch).await.map_err(|error| {
+                match error {
                     macrotrack_cache::ReadError::Source(error) => error,
                     macrotrack_cache::ReadError::InvalidFresh(_) => AuthError::Unauthenticated,
-                },
-            )?;
+                }
+            })?;
         let mut stored = [0u8; 32];
         hex::decode_to_slice(&credential.secret_hash, &mut stored).map_err(|_| AuthError::Unauthenticated)?;
         if credential.user == user && tokens::matches(presented.secret, &stored) {

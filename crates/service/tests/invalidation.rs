@@ -13,9 +13,9 @@ use macrotrack_domain::{
     NewLogEntry, RecipeId, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
 };
 use macrotrack_ports::{
-    Committed, CreateLogsError, MockCacheStore, MockCompletionRepository, MockFoodRepository, MockLogRepository,
-    MockOutboxRepository, MockPlanRepository, MockRecipeRepository, MockUserRepository, OutboxId, SystemClock,
-    Unavailable,
+    BumpOutcome, Committed, CreateLogsError, MockCacheStore, MockCompletionRepository, MockFoodRepository,
+    MockLogRepository, MockOutboxRepository, MockPlanRepository, MockRecipeRepository, MockUserRepository, OutboxId,
+    SystemClock, Unavailable,
 };
 use macrotrack_service::{Policies, Repositories, Service, WriteError};
 
@@ -76,7 +76,7 @@ fn service(mut mocks: Mocks) -> (Service<MockCacheStore>, Arc<Mutex<BTreeSet<Str
         let mut sink = sink.lock().unwrap();
         sink.extend(guards.iter().map(|(guard, _)| guard.clone()));
         sink.extend(delete.iter().map(|key| format!("delete {key}")));
-        Ok(())
+        Ok(BumpOutcome::Durable)
     });
     let repos = Repositories {
         users: Arc::new(mocks.users),

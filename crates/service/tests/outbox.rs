@@ -14,9 +14,9 @@ use macrotrack_domain::{
     NewLogEntry, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
 };
 use macrotrack_ports::{
-    Committed, CreateLogsError, MockCacheStore, MockCompletionRepository, MockFoodRepository, MockLogRepository,
-    MockOutboxRepository, MockPlanRepository, MockRecipeRepository, MockUserRepository, OutboxId, StoreError,
-    SystemClock, Unavailable,
+    BumpOutcome, Committed, CreateLogsError, MockCacheStore, MockCompletionRepository, MockFoodRepository,
+    MockLogRepository, MockOutboxRepository, MockPlanRepository, MockRecipeRepository, MockUserRepository, OutboxId,
+    StoreError, SystemClock, Unavailable,
 };
 use macrotrack_service::{DrainReport, Fault, Policies, Repositories, Service, WriteError};
 
@@ -90,7 +90,7 @@ fn store(up: bool, bumps: Arc<Mutex<Vec<Vec<String>>>>) -> MockCacheStore {
     let mut store = MockCacheStore::new();
     store.expect_bump().returning(move |guards, _, _| {
         bumps.lock().unwrap().push(guards.iter().map(|(guard, _)| guard.clone()).collect());
-        if up { Ok(()) } else { Err(StoreError::Unavailable("down".into())) }
+        if up { Ok(BumpOutcome::Durable) } else { Err(StoreError::Unavailable("down".into())) }
     });
     store
 }
@@ -292,7 +292,7 @@ async fn the_drain_bumps_each_users_epoch_once_then_deletes_their_rows() {
     let bumps = Arc::default();
     let service = service(committing(outbox), store(true, Arc::clone(&bumps)));
     let report = service.drain_outbox(Duration::from_secs(1)).await.unwrap();
-    assert_eq!(report, DrainReport { rows: 3, users: 2, distrusted: 0 });
+    assert_eq!(report, DrainReport { rows: 3, users: 2, distrusted: 0, unreplicated: 0 });
     assert_eq!(*bumps.lock().unwrap(), vec![vec![EPOCH_42.to_owned()], vec![EPOCH_43.to_owned()]]);
     assert_eq!(*done.lock().unwrap(), [1, 3, 2], "one DELETE, by user");
 }
@@ -305,7 +305,7 @@ async fn with_the_store_down_the_drain_keeps_the_rows_and_distrusts_their_users(
     outbox.expect_pending_users().times(1).returning(|| Ok(vec![USER, UserId(43), UserId(44)]));
     let service = service(committing(outbox), store(false, Arc::default()));
     let report = service.recover_outbox().await.unwrap();
-    assert_eq!(report, DrainReport { rows: 0, users: 0, distrusted: 3 });
+    assert_eq!(report, DrainReport { rows: 0, users: 0, distrusted: 3, unreplicated: 0 });
     let pending = service.cache().pending();
     for user in [USER, UserId(43), UserId(44)] {
         assert!(pending.get(&user).is_some_and(|targets| targets.contains(&Target::AllOfUser(user))), "{user}");

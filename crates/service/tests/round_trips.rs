@@ -5,72 +5,19 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use async_trait::async_trait;
-use bytes::Bytes;
+use macrotrack_cache::observed::Observed;
 use macrotrack_cache::{Engine, EngineConfig, MemoryStore};
 use macrotrack_cache_fred::{RedisConfig, RedisStore};
 use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
 use macrotrack_domain::{Amount, Day, LogItem, Meal, NewLogEntry};
-use macrotrack_ports::{CacheStore, Clock, Snapshot, StoreError, StoreOutcome, SystemClock};
+use macrotrack_ports::{CacheStore, Clock, SystemClock};
 use macrotrack_service::{AuthError, Policies, ReadAhead, Repositories, Service};
 use macrotrack_testkit::{redis_url, skip_or_fail, unique_name};
 
-/// A store that counts the round trips of reads and delegates everything.
-struct Counting<S> {
-    inner: S,
-    reads: AtomicUsize,
-}
-
-impl<S> Counting<S> {
-    fn new(inner: S) -> Arc<Self> {
-        Arc::new(Counting { inner, reads: AtomicUsize::new(0) })
-    }
-
-    fn take(&self) -> usize {
-        self.reads.swap(0, Ordering::SeqCst)
-    }
-}
-
-#[async_trait]
-impl<S: CacheStore> CacheStore for Counting<S> {
-    fn kind(&self) -> &'static str {
-        self.inner.kind()
-    }
-    async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.read(key, guards).await
-    }
-    async fn read_many(&self, reads: &[(String, Vec<String>)]) -> Result<Vec<Snapshot>, StoreError> {
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.read_many(reads).await
-    }
-    async fn init_guards(&self, guards: &[String], fresh: &[u64], ttl: Duration) -> Result<Vec<u64>, StoreError> {
-        self.inner.init_guards(guards, fresh, ttl).await
-    }
-    async fn store_if_current(
-        &self,
-        key: &str,
-        value: Bytes,
-        ttl: Duration,
-        guards: &[String],
-        expected: &[u64],
-    ) -> Result<StoreOutcome, StoreError> {
-        self.inner.store_if_current(key, value, ttl, guards, expected).await
-    }
-    async fn bump(&self, guards: &[(String, u64)], delete: &[String], ttl: Duration) -> Result<(), StoreError> {
-        self.inner.bump(guards, delete, ttl).await
-    }
-    async fn lease(&self, key: &str, token: u64, ttl: Duration) -> Result<bool, StoreError> {
-        self.inner.lease(key, token, ttl).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.delete(key).await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
-    }
+/// The store's read round trips since the last call.
+fn reads<S: CacheStore>(store: &Observed<S>) -> usize {
+    store.take(&["read", "read_many"])
 }
 
 fn service<S: CacheStore>(repos: Repositories, store: S, enabled: bool) -> Service<S> {
@@ -85,7 +32,7 @@ async fn repositories() -> Repositories {
     Repositories::from_one(repository)
 }
 
-async fn one_round_trip_per_hot_read<S: CacheStore>(store: Arc<Counting<S>>) {
+async fn one_round_trip_per_hot_read<S: CacheStore>(store: Arc<Observed<S>>) {
     let repos = repositories().await;
     let cached = service(repos.clone(), store.clone(), true);
     let plain = service(repos, MemoryStore::new(1 << 20), false);
@@ -101,25 +48,25 @@ async fn one_round_trip_per_hot_read<S: CacheStore>(store: Arc<Counting<S>>) {
 
     // Cold: misses fetch and store; then every entry is warm.
     assert_eq!(cached.authenticated(&token, &[ReadAhead::DayLogs(date)], logs).await.unwrap(), truth);
-    store.take();
+    reads(&store);
     for _ in 0..3 {
         let answer = cached.authenticated(&token, &[ReadAhead::DayLogs(date)], logs).await.unwrap();
         assert_eq!(answer, truth);
-        assert_eq!(store.take(), 1, "credential and day logs in one round trip");
+        assert_eq!(reads(&store), 1, "credential and day logs in one round trip");
     }
     // Without reading ahead, the same request costs two.
     let user_again = cached.authenticate(&token).await.unwrap();
     assert_eq!(cached.day_logs_json(user_again, date).await.unwrap(), truth);
-    assert_eq!(store.take(), 2, "the comparison: one round trip per read");
+    assert_eq!(reads(&store), 2, "the comparison: one round trip per read");
 
     // The dashboard reads ahead inside: still one round trip with the credential.
     let today = date;
     let screen = async |as_user| cached.dashboard(as_user, date, today).await.unwrap();
     let dashboard = ReadAhead::Dashboard { date, today };
     let first = cached.authenticated(&token, &[dashboard], screen).await.unwrap();
-    store.take();
+    reads(&store);
     assert_eq!(cached.authenticated(&token, &[dashboard], screen).await.unwrap(), first);
-    assert_eq!(store.take(), 1, "credential and the four entries of the day screen in one round trip");
+    assert_eq!(reads(&store), 1, "credential and the four entries of the day screen in one round trip");
     assert_eq!(first, plain.dashboard(user, date, today).await.unwrap());
 
     // A token with the right user id and selector but a wrong secret: the
@@ -135,12 +82,12 @@ async fn one_round_trip_per_hot_read<S: CacheStore>(store: Arc<Counting<S>>) {
     assert_eq!(ran.load(Ordering::SeqCst), 0);
     // A malformed token reads nothing at all.
     assert!(matches!(cached.authenticated("nonsense", &[], async |_| ()).await, Err(AuthError::Unauthenticated)));
-    assert_eq!(store.take(), 1, "only the forged token's read ahead");
+    assert_eq!(reads(&store), 1, "only the forged token's read ahead");
 }
 
 #[tokio::test]
 async fn hot_reads_cost_one_round_trip_in_process() {
-    one_round_trip_per_hot_read(Counting::new(MemoryStore::new(1 << 24))).await;
+    one_round_trip_per_hot_read(Observed::new(MemoryStore::new(1 << 24))).await;
 }
 
 #[tokio::test]
@@ -151,5 +98,5 @@ async fn hot_reads_cost_one_round_trip_on_redis() {
         Ok(store) => store,
         Err(error) => return skip_or_fail("Redis", error),
     };
-    one_round_trip_per_hot_read(Counting::new(store)).await;
+    one_round_trip_per_hot_read(Observed::new(store)).await;
 }

@@ -100,7 +100,11 @@ impl RedisServer {
     /// Starts `redis-server` with no persistence; `None` (after
     /// `skip_or_fail`) when the binary is missing or it does not answer.
     pub fn start(extra_args: &[&str]) -> Option<RedisServer> {
-        let port = free_port();
+        RedisServer::start_on(free_port(), extra_args)
+    }
+
+    /// As `start`, on `port` (a test that first needs Redis absent there).
+    pub fn start_on(port: u16, extra_args: &[&str]) -> Option<RedisServer> {
         let dir = std::env::temp_dir().join(unique_name("macrotrack_redis"));
         std::fs::create_dir_all(&dir).ok()?;
         let args: Vec<String> = extra_args.iter().map(|arg| (*arg).to_owned()).collect();

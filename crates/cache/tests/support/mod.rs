@@ -123,3 +123,6 @@ pub fn paused_fetch(
     };
     (fetch, started_rx, resume_tx)
 }
+
+#[allow(unused_imports)] // each test binary uses a different part
+pub use macrotrack_cache::observed::{BumpStep, Observed};

@@ -18,13 +18,15 @@ use macrotrack_service::{Matrix, Policies, Repositories, Service};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// A clock the walk moves forward, so entries go stale and expire.
+/// A clock the walk moves forward, so entries go stale and expire. It
+/// starts amid the walk's days (2026-11-22), so reads whose caching depends
+/// on being near today (streaks) are cached for some of them.
 #[derive(Default)]
 pub struct WalkClock(AtomicI64);
 
 impl Clock for WalkClock {
     fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(1_764_000_000_000 + self.0.load(Ordering::SeqCst)).unwrap_or_default()
+        DateTime::from_timestamp_millis(1_795_305_600_000 + self.0.load(Ordering::SeqCst)).unwrap_or_default()
     }
 }
 
