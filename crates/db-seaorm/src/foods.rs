@@ -108,6 +108,17 @@ pub(crate) async fn visible_food(db: &impl ConnectionTrait, reader: UserId, id: 
     Ok(found.map(to_food))
 }
 
+/// The name and per-serving macros of each of `ids` that is global or owned
+/// by `reader`, in one query.
+pub(crate) async fn visible_foods(
+    db: &impl ConnectionTrait,
+    reader: UserId,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, (String, macrotrack_domain::Macros)>, DbErr> {
+    let found = food::Entity::find().filter(food::Column::Id.is_in(ids)).filter(visible_to(reader)).all(db).await?;
+    Ok(found.into_iter().map(|f| (f.id, (f.name, macros(f.calories, f.protein_g, f.carbs_g, f.fat_g)))).collect())
+}
+
 pub(crate) fn to_food(model: food::Model) -> Food {
     Food {
         id: FoodId(model.id),

@@ -1,22 +1,19 @@
 //! `LogRepository`: what users ate, with macros snapshotted at logging time.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
+use chrono::Utc;
 use macrotrack_domain::{
-    Amount, Day, DayLogs, FoodId, LogEntry, LogEntryId, LogEntryPatch, LogItem, NewLogEntry, RecipeId, SummaryDay,
-    Timestamp, UserId,
+    Amount, Day, DayLogs, FoodId, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, NewLogEntry, RecipeId,
+    SummaryDay, Timestamp, UserId,
 };
-use macrotrack_ports::{Committed, CreateLogsError, LogRepository, Unavailable};
-use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use macrotrack_ports::{Committed, CreateLogsError, LogRepository, OutboxId, Unavailable};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement, Value};
 
-use crate::entities::{day_completion, food_use, log_entry};
-use crate::foods::visible_food;
-use crate::recipes::own_recipe;
-use crate::{SeaOrmRepository, finish, log_changes, macros, outbox, to_day, to_meal, unavailable};
+use crate::entities::{log_entry, recipe};
+use crate::foods::visible_foods;
+use crate::{SeaOrmRepository, corrupt, finish, log_changes, macros, outbox, to_day, to_meal, unavailable};
 
 #[async_trait]
 impl LogRepository for SeaOrmRepository {
@@ -26,30 +23,34 @@ impl LogRepository for SeaOrmRepository {
         entries: &[NewLogEntry],
         now: Timestamp,
     ) -> Result<Committed<Vec<LogEntry>>, CreateLogsError> {
-        // All or nothing: any error rolls the whole batch back, its outbox row too.
-        let txn = self.begin_write().await?;
-        let created = async {
-            let created = insert_batch(&txn, user, entries, now).await?;
-            Ok(Committed::new(created, outbox::record(&txn, user).await?))
-        }
-        .await;
-        finish(txn, created).await
+        let batch = resolve(&self.db, user, entries, now).await?;
+        let (created, outbox) = self.insert_batch(user, batch, true, now).await?;
+        Ok(Committed::new(created, outbox.ok_or_else(|| corrupt("no outbox id came back"))?))
     }
 
     async fn day_logs(&self, user: UserId, date: Day) -> Result<DayLogs, Unavailable> {
-        let rows = log_entry::Entity::find()
-            .filter(log_entry::Column::UserId.eq(user.0))
-            .filter(log_entry::Column::Date.eq(date.date()))
-            .order_by_asc(log_entry::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(unavailable)?;
-        let completed = day_completion::Entity::find_by_id((user.0, date.date()))
-            .one(&self.db)
-            .await
-            .map_err(unavailable)?
-            .is_some();
-        let entries = rows.into_iter().map(to_entry).collect::<Result<Vec<_>, _>>()?;
+        // One query (one round trip, one connection): the day's entries,
+        // each with whether the day is completed, or one row of NULL entry
+        // columns when it has none.
+        let backend = self.db.get_database_backend();
+        let (u, d) = if backend == DbBackend::Postgres { ("$1", "$2") } else { ("?1", "?2") };
+        let sql = format!(
+            "SELECT log_entries.*, EXISTS (SELECT 1 FROM day_completions WHERE user_id = {u} AND date = {d}) \
+             AS day_completed FROM (SELECT 1) AS one \
+             LEFT JOIN log_entries ON log_entries.user_id = {u} AND log_entries.date = {d} ORDER BY log_entries.id"
+        );
+        let statement = Statement::from_sql_and_values(backend, sql, [user.0.into(), date.date().into()]);
+        let rows = self.db.query_all_raw(statement).await.map_err(unavailable)?;
+        let completed = match rows.first() {
+            Some(row) => row.try_get::<bool>("", "day_completed").map_err(unavailable)?,
+            None => return Err(corrupt("the day's query answered no row")),
+        };
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if let Some(model) = log_entry::Model::from_query_result_optional(row, "").map_err(unavailable)? {
+                entries.push(to_entry(model)?);
+            }
+        }
         Ok(DayLogs::new(date, completed, entries))
     }
 
@@ -99,112 +100,208 @@ impl SeaOrmRepository {
         entries: &[NewLogEntry],
         now: Timestamp,
     ) -> Result<Vec<LogEntry>, CreateLogsError> {
-        let txn = self.begin_write().await?;
-        let created = insert_batch(&txn, user, entries, now).await;
-        finish(txn, created).await
+        let batch = resolve(&self.db, user, entries, now).await?;
+        Ok(self.insert_batch(user, batch, false, now).await?.0)
+    }
+
+    /// Writes a resolved batch, its food uses and (`with_outbox`) its outbox
+    /// row, all or nothing, in as few round trips as the backend allows:
+    /// on PostgreSQL one statement (its CTEs commit together), on SQLite one
+    /// call of three statements inside the writer's transaction. Answers the
+    /// entries with their ids, and the outbox row's id.
+    async fn insert_batch(
+        &self,
+        user: UserId,
+        batch: Vec<LogEntry>,
+        with_outbox: bool,
+        now: Timestamp,
+    ) -> Result<(Vec<LogEntry>, Option<OutboxId>), Unavailable> {
+        let backend = self.writer.get_database_backend();
+        let statement = batch_statement(backend, user, &batch, with_outbox, now);
+        let rows = if backend == DbBackend::Postgres {
+            self.writer.query_all_raw(statement).await.map_err(unavailable)?
+        } else {
+            self.write_rows(statement).await?
+        };
+        let first = |row: &sea_orm::QueryResult| row.try_get_by_index::<i64>(0).map_err(unavailable);
+        let mut ids: Vec<i64> = rows.iter().map(first).collect::<Result<_, _>>()?;
+        let outbox = match (with_outbox, backend) {
+            (false, _) => None,
+            // Every row carries the outbox id beside the entry's.
+            (true, DbBackend::Postgres) => {
+                rows.first().map(|row| row.try_get_by_index::<i64>(1)).transpose().map_err(unavailable)?
+            }
+            // The outbox's RETURNING comes last, as a row of its own.
+            (true, _) => ids.pop(),
+        };
+        if ids.len() != batch.len() {
+            return Err(corrupt(format!("{} ids came back for {} entries", ids.len(), batch.len())));
+        }
+        // Ids grow with the order of VALUES.
+        ids.sort_unstable();
+        let created = batch.into_iter().zip(ids).map(|(entry, id)| LogEntry { id: LogEntryId(id), ..entry }).collect();
+        Ok((created, outbox.map(OutboxId)))
     }
 }
 
-async fn insert_batch(
-    txn: &DatabaseTransaction,
+/// The batch as it will be stored: every item resolved (global foods and
+/// the user's own, the user's recipes) in one query per kind on the read
+/// pool, before anything is written, so nothing is written for a batch that
+/// names an unknown item and the first such index is reported. Outside the
+/// write: a food or recipe goes away only with its user (the foreign keys
+/// then fail the write), and an edit racing the write is either side of it.
+async fn resolve(
+    db: &impl ConnectionTrait,
     user: UserId,
     entries: &[NewLogEntry],
     now: Timestamp,
 ) -> Result<Vec<LogEntry>, CreateLogsError> {
-    // Resolve every item before writing, so nothing is written for a batch
-    // that names an unknown item, and the first such index is reported.
-    let mut foods = HashMap::new();
-    let mut recipes = HashMap::new();
-    let mut snapshots = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.iter().enumerate() {
-        let per_serving = match entry.item {
-            LogItem::Food(id) => {
-                let food = match foods.entry(id) {
-                    Entry::Occupied(known) => known.into_mut(),
-                    Entry::Vacant(slot) => {
-                        let food = visible_food(txn, user, id).await.map_err(unavailable)?;
-                        slot.insert(food.ok_or(CreateLogsError::UnknownFood { index })?)
-                    }
-                };
-                (food.name.clone(), food.per_serving)
-            }
-            LogItem::Recipe(id) => {
-                let recipe = match recipes.entry(id) {
-                    Entry::Occupied(known) => known.into_mut(),
-                    Entry::Vacant(slot) => {
-                        let recipe = own_recipe(txn, user, id).await.map_err(unavailable)?;
-                        slot.insert(recipe.ok_or(CreateLogsError::UnknownRecipe { index })?)
-                    }
-                };
-                (recipe.name.clone(), macros(recipe.calories, recipe.protein_g, recipe.carbs_g, recipe.fat_g))
-            }
-        };
-        snapshots.push(per_serving);
-    }
-
-    let mut created = Vec::with_capacity(entries.len());
-    for (entry, (name, per_serving)) in entries.iter().zip(snapshots) {
-        let macros = per_serving.times(entry.servings);
-        let (food_id, recipe_id) = match entry.item {
-            LogItem::Food(id) => (Some(id), None),
-            LogItem::Recipe(id) => (None, Some(id)),
-        };
-        let row = log_entry::ActiveModel {
-            id: NotSet,
-            user_id: Set(user.0),
-            date: Set(entry.date.date()),
-            meal: Set(entry.meal.as_str().to_owned()),
-            food_id: Set(food_id.map(|id| id.0)),
-            recipe_id: Set(recipe_id.map(|id: RecipeId| id.0)),
-            name: Set(name.clone()),
-            servings: Set(entry.servings.hundredths()),
-            calories: Set(macros.calories.hundredths()),
-            protein_g: Set(macros.protein_g.hundredths()),
-            carbs_g: Set(macros.carbs_g.hundredths()),
-            fat_g: Set(macros.fat_g.hundredths()),
-            created_at: Set(now.instant()),
-            updated_at: Set(now.instant()),
-        };
-        let id = log_entry::Entity::insert(row).exec(txn).await.map_err(unavailable)?.last_insert_id;
-        created.push(LogEntry {
-            id: LogEntryId(id),
-            date: entry.date,
-            meal: entry.meal,
-            food_id,
-            recipe_id,
-            name,
-            servings: entry.servings,
-            macros,
-            created_at: now,
-            updated_at: now,
-        });
-    }
-
-    // One upsert per food, in id order so concurrent batches lock rows in
-    // the same order and cannot deadlock each other.
-    let mut uses: BTreeMap<FoodId, i32> = BTreeMap::new();
-    for entry in entries {
-        if let LogItem::Food(id) = entry.item {
-            *uses.entry(id).or_default() += 1;
-        }
-    }
-    for (food, count) in uses {
-        add_uses(txn, user, food, count).await.map_err(unavailable)?;
-    }
-    Ok(created)
+    let food_ids: BTreeSet<i64> = entries.iter().filter_map(|e| food_of(e.item)).map(|id| id.0).collect();
+    let recipe_ids: BTreeSet<i64> = entries.iter().filter_map(|e| recipe_of(e.item)).map(|id| id.0).collect();
+    let foods = if food_ids.is_empty() {
+        HashMap::new()
+    } else {
+        visible_foods(db, user, food_ids).await.map_err(unavailable)?
+    };
+    let recipes: HashMap<i64, (String, Macros)> = if recipe_ids.is_empty() {
+        HashMap::new()
+    } else {
+        recipe::Entity::find()
+            .filter(recipe::Column::Id.is_in(recipe_ids))
+            .filter(recipe::Column::OwnerUserId.eq(user.0))
+            .all(db)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|r| (r.id, (r.name, macros(r.calories, r.protein_g, r.carbs_g, r.fat_g))))
+            .collect()
+    };
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let (name, per_serving) = match entry.item {
+                LogItem::Food(id) => foods.get(&id.0).ok_or(CreateLogsError::UnknownFood { index })?,
+                LogItem::Recipe(id) => recipes.get(&id.0).ok_or(CreateLogsError::UnknownRecipe { index })?,
+            };
+            Ok(LogEntry {
+                id: LogEntryId(0),
+                date: entry.date,
+                meal: entry.meal,
+                food_id: food_of(entry.item),
+                recipe_id: recipe_of(entry.item),
+                name: name.clone(),
+                servings: entry.servings,
+                macros: per_serving.times(entry.servings),
+                created_at: now,
+                updated_at: now,
+            })
+        })
+        .collect()
 }
 
-/// `uses += count`, creating the row at `count`.
-async fn add_uses(txn: &DatabaseTransaction, user: UserId, food: FoodId, count: i32) -> Result<(), sea_orm::DbErr> {
-    use food_use::Column;
-    let increment = Expr::col((food_use::Entity, Column::Uses)).add(Expr::col((Alias::new("excluded"), Column::Uses)));
-    let upsert = Query::insert()
-        .into_table(food_use::Entity)
-        .columns([Column::UserId, Column::FoodId, Column::Uses])
-        .values_panic([user.0.into(), food.0.into(), count.into()])
-        .on_conflict(OnConflict::columns([Column::UserId, Column::FoodId]).value(Column::Uses, increment).to_owned())
-        .to_owned();
-    txn.execute(&upsert).await.map(|_| ())
+fn food_of(item: LogItem) -> Option<FoodId> {
+    match item {
+        LogItem::Food(id) => Some(id),
+        LogItem::Recipe(_) => None,
+    }
+}
+
+fn recipe_of(item: LogItem) -> Option<RecipeId> {
+    match item {
+        LogItem::Recipe(id) => Some(id),
+        LogItem::Food(_) => None,
+    }
+}
+
+/// Parameters of a statement, with the placeholder of each as the backend
+/// spells it (`$1`, `$2` on PostgreSQL; `?` in order on SQLite, also across
+/// the statements of one call).
+struct Parameters {
+    postgres: bool,
+    values: Vec<Value>,
+}
+
+impl Parameters {
+    fn add(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        if self.postgres { format!("${}", self.values.len()) } else { "?".to_owned() }
+    }
+
+    /// `(p1, p2, ...)` of `values`.
+    fn row(&mut self, values: impl IntoIterator<Item = Value>) -> String {
+        let placeholders: Vec<String> = values.into_iter().map(|value| self.add(value)).collect();
+        format!("({})", placeholders.join(", "))
+    }
+}
+
+/// The write of a resolved batch: its entries, `uses += count` per food
+/// (in id order, so concurrent batches lock rows in one order and cannot
+/// deadlock), and its outbox row. PostgreSQL: one statement whose CTEs all
+/// run (and commit) together. SQLite: three statements for one call.
+fn batch_statement(
+    backend: DbBackend,
+    user: UserId,
+    batch: &[LogEntry],
+    with_outbox: bool,
+    now: Timestamp,
+) -> Statement {
+    let postgres = backend == DbBackend::Postgres;
+    let mut parameters = Parameters { postgres, values: Vec::new() };
+    let rows: Vec<String> = batch
+        .iter()
+        .map(|entry| {
+            parameters.row([
+                user.0.into(),
+                entry.date.date().into(),
+                entry.meal.as_str().into(),
+                entry.food_id.map(|id| id.0).into(),
+                entry.recipe_id.map(|id| id.0).into(),
+                entry.name.clone().into(),
+                entry.servings.hundredths().into(),
+                entry.macros.calories.hundredths().into(),
+                entry.macros.protein_g.hundredths().into(),
+                entry.macros.carbs_g.hundredths().into(),
+                entry.macros.fat_g.hundredths().into(),
+                now.instant().into(),
+                now.instant().into(),
+            ])
+        })
+        .collect();
+    let entries = format!(
+        "INSERT INTO log_entries (user_id, date, meal, food_id, recipe_id, name, servings, calories, protein_g, \
+         carbs_g, fat_g, created_at, updated_at) VALUES {} RETURNING id",
+        rows.join(", ")
+    );
+    let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
+    for food in batch.iter().filter_map(|entry| entry.food_id) {
+        *counts.entry(food.0).or_default() += 1;
+    }
+    let uses = (!counts.is_empty()).then(|| {
+        let rows: Vec<String> = counts
+            .into_iter()
+            .map(|(food, count)| parameters.row([user.0.into(), food.into(), count.into()]))
+            .collect();
+        format!(
+            "INSERT INTO food_uses (user_id, food_id, uses) VALUES {} \
+             ON CONFLICT (user_id, food_id) DO UPDATE SET uses = food_uses.uses + excluded.uses",
+            rows.join(", ")
+        )
+    });
+    let outbox = with_outbox.then(|| {
+        let row = parameters.row([user.0.into(), Timestamp::new(Utc::now()).instant().into()]);
+        format!("INSERT INTO cache_outbox (user_id, created_at) VALUES {row} RETURNING id")
+    });
+    let sql = if postgres {
+        let mut with = vec![format!("entries AS ({entries})")];
+        with.extend(uses.map(|uses| format!("uses AS ({uses})")));
+        with.extend(outbox.map(|outbox| format!("outbox AS ({outbox})")));
+        let outbox_column = if with_outbox { ", (SELECT id FROM outbox) AS outbox" } else { "" };
+        format!("WITH {} SELECT entries.id AS entry{outbox_column} FROM entries ORDER BY entries.id", with.join(", "))
+    } else {
+        [Some(entries), uses, outbox].into_iter().flatten().collect::<Vec<_>>().join("; ")
+    };
+    Statement::from_sql_and_values(backend, sql, parameters.values)
 }
 
 pub(crate) fn to_entry(model: log_entry::Model) -> Result<LogEntry, Unavailable> {

@@ -14,7 +14,7 @@ use actix_web::dev::{Server, ServerHandle};
 use anyhow::Context;
 use macrotrack_cache::{Engine, EngineConfig, LeaseConfig, MemoryStore};
 use macrotrack_cache_fred::{RedisConfig, RedisStore};
-use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
+use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_http::{AppService, HttpState};
 use macrotrack_ports::{CacheStore, Clock, SystemClock};
 use macrotrack_service::{Policies, Repositories, Service};
@@ -24,7 +24,7 @@ pub use telemetry::{init_logging, metrics_render};
 
 /// Connects the database and applies its migrations.
 pub async fn database(settings: &Settings) -> anyhow::Result<SeaOrmRepository> {
-    let repository = SeaOrmRepository::connect(&DbConfig::new(settings.database_url.clone())).await?;
+    let repository = SeaOrmRepository::connect(&settings.db_config()).await?;
     repository.migrate().await?;
     Ok(repository)
 }
@@ -51,7 +51,7 @@ pub async fn cache_store(settings: &Settings) -> anyhow::Result<Arc<dyn CacheSto
 
 /// The use cases wired to the configured adapters (also used by the CLI).
 pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
-    let repository = SeaOrmRepository::connect(&DbConfig::new(settings.database_url.clone())).await?;
+    let repository = SeaOrmRepository::connect(&settings.db_config()).await?;
     // Every setting is checked before the database is changed.
     let store = cache_store(settings).await?;
     repository.migrate().await?;

@@ -29,6 +29,11 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
     pub database_url: String,
 
+    /// Database connections of this instance (for reads; on SQLite writes
+    /// have one connection of their own, on PostgreSQL they share these).
+    #[arg(long, env = "MACROTRACK_DB_POOL_SIZE", default_value_t = 10, global = true)]
+    pub db_pool_size: u32,
+
     /// Shared cache: redis://HOST:PORT[/DB], or a cluster as
     /// redis-cluster://HOST:PORT,HOST:PORT. Unset: an in-process cache.
     #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
@@ -96,6 +101,7 @@ impl Default for Settings {
         Settings {
             bind: DEFAULT_BIND.to_owned(),
             database_url: DEFAULT_DATABASE_URL.to_owned(),
+            db_pool_size: 10,
             redis_url: None,
             redis_key_prefix: String::new(),
             redis_timeout_ms: 250,
@@ -122,6 +128,13 @@ impl Settings {
     /// must never open the admin routes).
     pub fn admin_token(&self) -> Option<&str> {
         self.admin_token.as_deref().filter(|token| !token.trim().is_empty())
+    }
+
+    pub fn db_config(&self) -> macrotrack_db_seaorm::DbConfig {
+        macrotrack_db_seaorm::DbConfig {
+            max_connections: self.db_pool_size.max(1),
+            ..macrotrack_db_seaorm::DbConfig::new(self.database_url.clone())
+        }
     }
 
     pub fn redis_timeout(&self) -> Duration {

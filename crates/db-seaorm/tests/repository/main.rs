@@ -97,6 +97,70 @@ async fn concurrent_schedules_on_a_sqlite_file_never_overlap() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// On a SQLite file, batches are written in groups sharing a transaction:
+/// 60 written at once, every fifth failing inside the database (a trigger
+/// refuses its servings), must leave exactly the others, each with its
+/// outbox row and its use, and answer each its own outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_batches_on_a_sqlite_file_commit_in_groups_each_all_or_nothing() {
+    use macrotrack_domain::{Amount, LogItem, Meal, NewLogEntry, Timestamp};
+    use macrotrack_ports::{FoodRepository, LogRepository, UserRepository};
+
+    let dir = std::env::temp_dir().join(unique_name("macrotrack_sqlite"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("macrotrack.db").display());
+    let repo = std::sync::Arc::new(SeaOrmRepository::connect(&DbConfig::new(url)).await.unwrap());
+    repo.migrate().await.unwrap();
+    let refuse = "CREATE TRIGGER refuse_777 BEFORE INSERT ON log_entries WHEN NEW.servings = 777 \
+                  BEGIN SELECT RAISE(ABORT, 'planned failure'); END";
+    repo.connection().execute_unprepared(refuse).await.unwrap();
+    let user = repo.create_user("groups", "sel_groups", [3; 32]).await.unwrap().id;
+    let food = repo.search_foods(user, "", 1).await.unwrap()[0].id;
+    let writes: Vec<_> = (0..60)
+        .map(|n| {
+            let repo = repo.clone();
+            tokio::spawn(async move {
+                let servings = Amount::from_hundredths(if n % 5 == 0 { 777 } else { 100 + n });
+                let entry = NewLogEntry {
+                    date: "2026-11-24".parse().unwrap(),
+                    meal: Meal::Lunch,
+                    item: LogItem::Food(food),
+                    servings,
+                };
+                repo.create_log_entries(user, &[entry], Timestamp::new(chrono::Utc::now()))
+                    .await
+                    .map(|c| c.value[0].servings)
+            })
+        })
+        .collect();
+    let mut written = Vec::new();
+    for (n, write) in writes.into_iter().enumerate() {
+        match write.await.unwrap() {
+            Ok(servings) => {
+                assert_ne!(n % 5, 0, "write {n} should have failed");
+                assert_eq!(servings, Amount::from_hundredths(100 + n as i64), "write {n} answered another's entry");
+                written.push(n);
+            }
+            Err(error) => assert_eq!(n % 5, 0, "write {n} failed: {error:?}"),
+        }
+    }
+    let count = |sql: &str| {
+        let repo = repo.clone();
+        let sql = sql.to_owned();
+        async move {
+            let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql);
+            let row = repo.connection().query_one_raw(statement).await.unwrap().unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(written.len(), 48);
+    assert_eq!(count("SELECT COUNT(*) FROM log_entries").await, 48, "only the writes answered Ok are stored");
+    assert_eq!(count("SELECT COUNT(*) FROM cache_outbox").await, 48, "each with its outbox row");
+    assert_eq!(count("SELECT uses FROM food_uses").await, 48, "and its use");
+    repo.connection().close_by_ref().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 async fn sqlite() -> SeaOrmRepository {
     let repo = SeaOrmRepository::connect(&DbConfig::new("sqlite::memory:")).await.unwrap();
     repo.migrate().await.unwrap();
