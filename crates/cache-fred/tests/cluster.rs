@@ -66,8 +66,14 @@ fn the_engine_runs_on_a_redis_cluster() {
 fn a_bump_no_replica_acknowledged_is_reported_not_replicated() {
     let Some(cluster) = RedisCluster::start_with_replicas(3, 1) else { return };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let store: RedisStore =
-        runtime.block_on(common::connect(common::config(&cluster.url()))).expect("connects to the cluster");
+    // A generous wait: a replica of a loaded test machine may take a while
+    // to acknowledge; a paused one never does.
+    let config = macrotrack_cache_fred::RedisConfig {
+        replica_wait: Some(std::time::Duration::from_secs(1)),
+        command_timeout: std::time::Duration::from_secs(3),
+        ..common::config(&cluster.url())
+    };
+    let store: RedisStore = runtime.block_on(common::connect(config)).expect("connects to the cluster");
     let (key, guards) = common::keys(41);
     let bump = |generation: u64| {
         runtime.block_on(store.bump(&[(guards[0].clone(), generation)], std::slice::from_ref(&key), common::TTL))
