@@ -28,10 +28,15 @@ const RATIOS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// `parts`: "engine", "http" or both. The doc is written when both ran.
-pub fn run(root: &Path, parts: &[&str]) -> anyhow::Result<()> {
+/// `parts`: "engine", "http" or both. The doc is written when both ran on
+/// this tree's server (`binary` is `None`).
+pub fn run(root: &Path, parts: &[&str], binary: Option<&Path>) -> anyhow::Result<()> {
     let engine = if parts.contains(&"engine") { Some(engine_section(root)?) } else { None };
-    let http = if parts.contains(&"http") { Some(http_section(root)?) } else { None };
+    let http = if parts.contains(&"http") { Some(http_section(root, binary)?) } else { None };
+    if binary.is_some() {
+        println!("bench: another server build was measured; docs/benchmarks.md is left as it is");
+        return Ok(());
+    }
     let (Some(engine), Some(http)) = (engine, http) else {
         println!("bench: partial run; docs/benchmarks.md is written by a full `cargo xtask bench`");
         return Ok(());
@@ -45,8 +50,8 @@ pub fn run(root: &Path, parts: &[&str]) -> anyhow::Result<()> {
     crate::write_or_check(&root.join("docs/benchmarks.md"), &doc, false)
 }
 
-fn http_section(root: &Path) -> anyhow::Result<String> {
-    let (measures, profile) = crate::load::run(root, &target_dir(root))?;
+fn http_section(root: &Path, binary: Option<&Path>) -> anyhow::Result<String> {
+    let (measures, profile) = crate::load::run(root, &target_dir(root), binary)?;
     let find = |needle: &str| measures.iter().find(|m| m.label.contains(needle)).map(|m| m.requests_per_second);
     let mut out = String::from("## HTTP (wrk, 2 threads, 64 connections, 10 s per row)\n\n");
     out.push_str("| load | req/s | p50 | p99 | errors |\n|---|---|---|---|---|\n");

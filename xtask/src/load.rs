@@ -17,6 +17,10 @@ const ENTRIES_PER_DAY: usize = 6;
 const ADMIN: &str = "bench-admin-token";
 const SECONDS: u32 = 10;
 const CONNECTIONS: u32 = 64;
+/// Users of the read-after-own-write loop, each on a connection of its own,
+/// and the cycles (a write, then a read of the same day) each runs.
+const CLOSED_LOOP_USERS: usize = 64;
+const CLOSED_LOOP_CYCLES: usize = 40;
 
 /// One wrk measurement.
 #[derive(Debug, Clone)]
@@ -78,7 +82,7 @@ fn json_field(json: &str, key: &str) -> Option<String> {
     }
 }
 
-fn dates() -> Vec<String> {
+pub(crate) fn dates() -> Vec<String> {
     (1..=DAYS).map(|day| format!("2026-10-{day:02}")).collect()
 }
 
@@ -269,8 +273,9 @@ pub(crate) fn start_server(binary: &Path, backend: &Backend, cache_on: bool, por
 }
 
 /// Runs every load of the benchmark; returns the measures in order and the
-/// profile of the hot read.
-pub fn run(root: &Path, target: &Path) -> anyhow::Result<(Vec<Measure>, String)> {
+/// profile of the hot read. `binary`: measure that server build instead of
+/// this tree's (another commit's, to compare two in one session).
+pub fn run(root: &Path, target: &Path, binary: Option<&Path>) -> anyhow::Result<(Vec<Measure>, String)> {
     println!("bench: building the release server and the baseline");
     let status = Command::new(env!("CARGO"))
         .args([
@@ -290,7 +295,7 @@ pub fn run(root: &Path, target: &Path) -> anyhow::Result<(Vec<Measure>, String)>
     if !status.success() {
         bail!("release build failed");
     }
-    let binary = target.join("release/macrotrack");
+    let binary = binary.map_or_else(|| target.join("release/macrotrack"), Path::to_path_buf);
     let work = std::env::temp_dir().join(format!("macrotrack-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let mut measures = Vec::new();
@@ -325,7 +330,9 @@ pub fn run(root: &Path, target: &Path) -> anyhow::Result<(Vec<Measure>, String)>
             ])?;
             measures.extend(baseline(target, sample.len(), &logs)?);
         }
-        let dashboard = script(&work, "dashboard", &tokens, "/v1/days/DATE?today=2026-10-30", 0.0)?;
+        // The day screen as a client asks for it: `today` is its today.
+        let dashboard_path = format!("/v1/days/DATE?today={}", crate::bench::today());
+        let dashboard = script(&work, "dashboard", &tokens, &dashboard_path, 0.0)?;
         let mixed = script(&work, "mixed", &tokens, "/v1/logs?date=DATE", 0.1)?;
         // Warm every key once, then measure.
         wrk("warm-up", &base, Some(&logs), 3)?;
@@ -364,6 +371,16 @@ pub fn run(root: &Path, target: &Path) -> anyhow::Result<(Vec<Measure>, String)>
             SECONDS,
         )?);
         measures.push(wrk(&format!("{}: 90% reads, 10% writes", backend.name), &base, Some(&mixed), SECONDS)?);
+        let writes = script(&work, "writes", &tokens, "/v1/logs?date=DATE", 1.0)?;
+        measures.push(wrk(&format!("{}: POST /v1/logs only", backend.name), &base, Some(&writes), SECONDS)?);
+        let (reads, writes) = crate::closed_loop::read_after_own_write(
+            &format!("{}: {CLOSED_LOOP_USERS} users each writing then reading their day", backend.name),
+            &base,
+            &tokens[..CLOSED_LOOP_USERS],
+            &dates(),
+            CLOSED_LOOP_CYCLES,
+        )?;
+        measures.extend([reads, writes]);
         drop(server);
         let port = free_port()?;
         let _off = start_server(&binary, backend, false, port)?;

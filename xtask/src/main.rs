@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 mod bench;
+mod closed_loop;
 mod docs;
 mod load;
 mod profile;
@@ -29,7 +30,10 @@ fn main() -> ExitCode {
                 Some("--http") => vec!["http"],
                 _ => vec!["engine", "http"],
             };
-            bench::run(&root(), &parts)
+            // `--binary PATH`: measure another build of the server (say,
+            // the last commit's) with this tree's benchmark.
+            let binary = args.iter().position(|a| a == "--binary").and_then(|i| args.get(i + 1)).map(PathBuf::from);
+            bench::run(&root(), &parts, binary.as_deref())
         }
         Some("reliability") => reliability::run(&root()),
         Some("soak") => {
@@ -39,7 +43,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask docs [--check] | bench [--engine | --http] | soak [--minutes N] [--debug] | reliability"
+                "usage: cargo xtask docs [--check] | bench [--engine | --http] [--binary PATH] | soak [--minutes N] [--debug] | reliability"
             );
             return ExitCode::from(2);
         }

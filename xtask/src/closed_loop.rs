@@ -1,0 +1,133 @@
+//! What users do, that wrk cannot: each user logs an entry and then reads
+//! that day again, in a closed loop (the next write waits for the read).
+//! The read right after one's own write is the one a cache is most likely
+//! to get slow (a miss, a lease) or wrong (a stale read): it is timed and
+//! checked to hold the entry just written.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::load::Measure;
+
+/// One user's loop on their day: POST one entry, GET the day, `cycles`
+/// times (or until `until`, a guard).
+fn user_loop(base: &str, token: &str, date: &str, cycles: usize, until: Instant) -> anyhow::Result<Timings> {
+    // One agent per user: its own keep-alive connection, as a browser has.
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
+    let auth = format!("Bearer {token}");
+    let mut timings = Timings::default();
+    for _ in 0..cycles {
+        if Instant::now() > until {
+            bail!("{cycles} cycles did not end within the time given");
+        }
+        let body = format!(r#"{{"entries":[{{"date":"{date}","meal":"snack","food_id":1,"servings":1}}]}}"#);
+        let started = Instant::now();
+        let mut created = agent
+            .post(&format!("{base}/v1/logs"))
+            .header("Authorization", &auth)
+            .content_type("application/json")
+            .send(body.as_bytes())
+            .context("POST /v1/logs")?;
+        timings.writes.push(started.elapsed());
+        let created: serde_json::Value = serde_json::from_str(&created.body_mut().read_to_string()?)?;
+        let id = created["entries"][0]["id"].as_i64().context("no entry id in the answer")?;
+        let started = Instant::now();
+        let mut read = agent
+            .get(&format!("{base}/v1/logs?date={date}"))
+            .header("Authorization", &auth)
+            .call()
+            .context("GET /v1/logs")?;
+        let text = read.body_mut().read_to_string()?;
+        timings.reads.push(started.elapsed());
+        let day: serde_json::Value = serde_json::from_str(&text)?;
+        let seen = day["entries"].as_array().is_some_and(|entries| entries.iter().any(|e| e["id"] == id));
+        if !seen {
+            timings.stale += 1;
+        }
+    }
+    Ok(timings)
+}
+
+#[derive(Default)]
+struct Timings {
+    writes: Vec<Duration>,
+    reads: Vec<Duration>,
+    /// Reads that did not hold the entry written just before.
+    stale: u64,
+}
+
+/// The percentile `p` (0..=100) of `sorted`, in milliseconds.
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// Runs one loop of `cycles` per token; answers the reads' measure and the
+/// writes' (each per second of the run). Any failed request, and any read
+/// that misses the entry just written, is an error.
+pub(crate) fn read_after_own_write(
+    label: &str,
+    base: &str,
+    tokens: &[String],
+    dates: &[String],
+    cycles: usize,
+) -> anyhow::Result<(Measure, Measure)> {
+    let until = Instant::now() + Duration::from_secs(120);
+    let started = Instant::now();
+    let loops: Vec<_> = tokens
+        .iter()
+        .zip(dates.iter().cycle())
+        .map(|(token, date)| {
+            let (base, token, date) = (base.to_owned(), token.clone(), date.clone());
+            // Each user logs on one day and reads it again, as on their today.
+            std::thread::spawn(move || user_loop(&base, &token, &date, cycles, until))
+        })
+        .collect();
+    let mut all = Timings::default();
+    let mut failures = Vec::new();
+    for handle in loops {
+        match handle.join() {
+            Ok(Ok(timings)) => {
+                all.writes.extend(timings.writes);
+                all.reads.extend(timings.reads);
+                all.stale += timings.stale;
+            }
+            Ok(Err(error)) => failures.push(format!("{error:#}")),
+            Err(_) => failures.push("a user's loop panicked".to_owned()),
+        }
+    }
+    if all.reads.is_empty() {
+        bail!("no cycle completed: {}", failures.join("; "));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.reads.sort_unstable();
+    all.writes.sort_unstable();
+    let over_100ms = all.reads.iter().filter(|read| **read > Duration::from_millis(100)).count();
+    let measure = |what: &str, sorted: &[Duration], errors: u64| Measure {
+        label: format!("{label}: {what}"),
+        requests_per_second: sorted.len() as f64 / elapsed,
+        p50_ms: percentile(sorted, 50.0),
+        p99_ms: percentile(sorted, 99.0),
+        errors,
+        error_detail: failures.join("; "),
+    };
+    let errors = failures.len() as u64 + all.stale;
+    let reads = measure("the read right after", &all.reads, errors);
+    let writes = measure("the write", &all.writes, failures.len() as u64);
+    println!(
+        "bench: {label}: {} cycles, reads p50 {:.2} ms p99 {:.2} ms ({over_100ms} over 100 ms, {} stale), writes p50 \
+         {:.2} ms p99 {:.2} ms, {} failed users",
+        all.reads.len(),
+        reads.p50_ms,
+        reads.p99_ms,
+        all.stale,
+        writes.p50_ms,
+        writes.p99_ms,
+        failures.len()
+    );
+    Ok((reads, writes))
+}
