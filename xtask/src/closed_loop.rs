@@ -1,5 +1,8 @@
 //! What users do, that wrk cannot: each user logs an entry and then reads
-//! that day again, in a closed loop (the next write waits for the read).
+//! that day again, in a closed loop (the next write waits for the read, and
+//! a pause, `THINK`: people look at the day they logged to before they log
+//! again; without one, 40 users of one machine are a saturation test, which
+//! the mixed and write-only loads already are).
 //! The read right after one's own write is the one a cache is most likely
 //! to get slow (a miss, a lease) or wrong (a stale read): it is timed and
 //! checked to hold the entry just written.
@@ -9,6 +12,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::load::Measure;
+
+/// Between a user's read and their next write: a user logging an entry
+/// every 20 ms is still far beyond a real one.
+const THINK: Duration = Duration::from_millis(20);
 
 /// One user's loop on their day: POST one entry, GET the day, `cycles`
 /// times (or until `until`, a guard).
@@ -45,6 +52,7 @@ fn user_loop(base: &str, token: &str, date: &str, cycles: usize, until: Instant)
         if !seen {
             timings.stale += 1;
         }
+        std::thread::sleep(THINK);
     }
     Ok(timings)
 }

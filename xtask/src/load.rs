@@ -19,7 +19,7 @@ const SECONDS: u32 = 10;
 const CONNECTIONS: u32 = 64;
 /// Users of the read-after-own-write loop, each on a connection of its own,
 /// and the cycles (a write, then a read of the same day) each runs.
-const CLOSED_LOOP_USERS: usize = 64;
+const CLOSED_LOOP_USERS: usize = 40;
 const CLOSED_LOOP_CYCLES: usize = 40;
 
 /// One wrk measurement.
@@ -252,6 +252,18 @@ pub(crate) struct Backend {
 }
 
 pub(crate) fn start_server(binary: &Path, backend: &Backend, cache_on: bool, port: u16) -> anyhow::Result<Server> {
+    start_server_as(binary, backend, cache_on, port, "bench")
+}
+
+/// As `start_server`, with Redis keys under a prefix of its own (another
+/// build on the same data must not read this one's entries).
+fn start_server_as(
+    binary: &Path,
+    backend: &Backend,
+    cache_on: bool,
+    port: u16,
+    prefix: &str,
+) -> anyhow::Result<Server> {
     let mut command = Command::new(binary);
     command
         .env("MACROTRACK_BIND", format!("127.0.0.1:{port}"))
@@ -265,17 +277,29 @@ pub(crate) fn start_server(binary: &Path, backend: &Backend, cache_on: bool, por
     let log = std::env::temp_dir().join(format!("macrotrack-bench-{port}.log"));
     command.stderr(std::fs::File::create(&log).map(Stdio::from).unwrap_or_else(|_| Stdio::null()));
     if let Some(redis) = &backend.redis_url {
-        command.env("REDIS_URL", redis).env("MACROTRACK_REDIS_KEY_PREFIX", format!("bench{}:", std::process::id()));
+        command.env("REDIS_URL", redis).env("MACROTRACK_REDIS_KEY_PREFIX", format!("{prefix}{}:", std::process::id()));
     }
     let server = Server(command.spawn().context("starting macrotrack")?);
     wait_until_serving(port)?;
     Ok(server)
 }
 
+/// The profiles taken in a run: the warm read, and the writes per backend.
+pub struct Profiles {
+    pub hot_read: String,
+    pub writes: Vec<(&'static str, String)>,
+}
+
 /// Runs every load of the benchmark; returns the measures in order and the
-/// profile of the hot read. `binary`: measure that server build instead of
-/// this tree's (another commit's, to compare two in one session).
-pub fn run(root: &Path, target: &Path, binary: Option<&Path>) -> anyhow::Result<(Vec<Measure>, String)> {
+/// profiles. `binary`: measure that server build instead of this tree's;
+/// `before`: also measure the mix and the read after a write on that build
+/// (the one before a change), in the same run.
+pub fn run(
+    root: &Path,
+    target: &Path,
+    binary: Option<&Path>,
+    before: Option<&Path>,
+) -> anyhow::Result<(Vec<Measure>, Profiles)> {
     println!("bench: building the release server and the baseline");
     let status = Command::new(env!("CARGO"))
         .args([
@@ -300,6 +324,7 @@ pub fn run(root: &Path, target: &Path, binary: Option<&Path>) -> anyhow::Result<
     std::fs::create_dir_all(&work)?;
     let mut measures = Vec::new();
     let mut profile = String::new();
+    let mut write_profiles = Vec::new();
 
     let mut backends = vec![Backend {
         name: "embedded (SQLite + in-process)",
@@ -316,13 +341,16 @@ pub fn run(root: &Path, target: &Path, binary: Option<&Path>) -> anyhow::Result<
         Err(error) => println!("bench: skipping PostgreSQL + Redis: {error:#}"),
     }
 
+    // MACROTRACK_BENCH_QUICK=1: only the mix, the writes and the read after
+    // a write (to compare builds while working; the doc is not written).
+    let quick = std::env::var("MACROTRACK_BENCH_QUICK").is_ok_and(|value| value == "1");
     for (index, backend) in backends.iter().enumerate() {
         let port = free_port()?;
         let server = start_server(&binary, backend, true, port)?;
         let base = format!("http://127.0.0.1:{port}");
         let tokens = seed(&base, USERS)?;
         let logs = script(&work, "logs", &tokens, "/v1/logs?date=DATE", 0.0)?;
-        if index == 0 {
+        if index == 0 && !quick {
             let sample = curl(&[
                 &format!("{base}/v1/logs?date=2026-10-01"),
                 "-H",
@@ -337,8 +365,10 @@ pub fn run(root: &Path, target: &Path, binary: Option<&Path>) -> anyhow::Result<
         // Warm every key once, then measure.
         wrk("warm-up", &base, Some(&logs), 3)?;
         wrk("warm-up", &base, Some(&dashboard), 3)?;
-        measures.push(wrk(&format!("{}: GET /v1/logs, warm", backend.name), &base, Some(&logs), SECONDS)?);
-        if index == 0 {
+        if !quick {
+            measures.push(wrk(&format!("{}: GET /v1/logs, warm", backend.name), &base, Some(&logs), SECONDS)?);
+        }
+        if index == 0 && !quick {
             profile = crate::profile::hot_read(server.0.id(), &work, target, 5, || {
                 let _ = wrk("profiling the warm read", &base, Some(&logs), 7);
             });
@@ -364,17 +394,25 @@ pub fn run(root: &Path, target: &Path, binary: Option<&Path>) -> anyhow::Result<
                 SECONDS,
             )?);
         }
-        measures.push(wrk(
-            &format!("{}: GET /v1/days/{{date}}, warm", backend.name),
-            &base,
-            Some(&dashboard),
-            SECONDS,
-        )?);
+        if !quick {
+            measures.push(wrk(
+                &format!("{}: GET /v1/days/{{date}}, warm", backend.name),
+                &base,
+                Some(&dashboard),
+                SECONDS,
+            )?);
+        }
         measures.push(wrk(&format!("{}: 90% reads, 10% writes", backend.name), &base, Some(&mixed), SECONDS)?);
         let writes = script(&work, "writes", &tokens, "/v1/logs?date=DATE", 1.0)?;
         measures.push(wrk(&format!("{}: POST /v1/logs only", backend.name), &base, Some(&writes), SECONDS)?);
+        if !quick {
+            let write_profile = crate::profile::write_path(server.0.id(), &work, target, 5, backend.name, || {
+                let _ = wrk("profiling the writes", &base, Some(&writes), 7);
+            });
+            write_profiles.push((backend.name, write_profile));
+        }
         let (reads, writes) = crate::closed_loop::read_after_own_write(
-            &format!("{}: {CLOSED_LOOP_USERS} users each writing then reading their day", backend.name),
+            &format!("{}: {CLOSED_LOOP_USERS} users each writing then reading their day (20 ms apart)", backend.name),
             &base,
             &tokens[..CLOSED_LOOP_USERS],
             &dates(),
@@ -382,6 +420,26 @@ pub fn run(root: &Path, target: &Path, binary: Option<&Path>) -> anyhow::Result<
         )?;
         measures.extend([reads, writes]);
         drop(server);
+        if let Some(before) = before {
+            // The same loads on the build before this change, same data.
+            let port = free_port()?;
+            let _old = start_server_as(before, backend, true, port, "before")?;
+            let base = format!("http://127.0.0.1:{port}");
+            wrk("warm-up", &base, Some(&logs), 3)?;
+            let label = |what: &str| format!("{}: before this change: {what}", backend.name);
+            measures.push(wrk(&label("90% reads, 10% writes"), &base, Some(&mixed), SECONDS)?);
+            let (reads, _) = crate::closed_loop::read_after_own_write(
+                &label(&format!("{CLOSED_LOOP_USERS} users each writing then reading their day (20 ms apart)")),
+                &base,
+                &tokens[..CLOSED_LOOP_USERS],
+                &dates(),
+                CLOSED_LOOP_CYCLES,
+            )?;
+            measures.push(reads);
+        }
+        if quick {
+            continue;
+        }
         let port = free_port()?;
         let _off = start_server(&binary, backend, false, port)?;
         let base = format!("http://127.0.0.1:{port}");
@@ -397,7 +455,7 @@ pub fn run(root: &Path, target: &Path, binary: Option<&Path>) -> anyhow::Result<
         drop();
     }
     let _ = std::fs::remove_dir_all(&work);
-    Ok((measures, profile))
+    Ok((measures, Profiles { hot_read: profile, writes: write_profiles }))
 }
 
 /// The baseline twice: plain wrk on one path, and wrk running the same

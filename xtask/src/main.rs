@@ -32,8 +32,11 @@ fn main() -> ExitCode {
             };
             // `--binary PATH`: measure another build of the server (say,
             // the last commit's) with this tree's benchmark.
-            let binary = args.iter().position(|a| a == "--binary").and_then(|i| args.get(i + 1)).map(PathBuf::from);
-            bench::run(&root(), &parts, binary.as_deref())
+            let flag =
+                |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(PathBuf::from);
+            // `--before PATH`: the build before a change, measured in the same run.
+            let (binary, before) = (flag("--binary"), flag("--before"));
+            bench::run(&root(), &parts, binary.as_deref(), before.as_deref())
         }
         Some("reliability") => reliability::run(&root()),
         Some("soak") => {
@@ -43,7 +46,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask docs [--check] | bench [--engine | --http] [--binary PATH] | soak [--minutes N] [--debug] | reliability"
+                "usage: cargo xtask docs [--check] | bench [--engine | --http] [--binary PATH] [--before PATH] | soak [--minutes N] [--debug] | reliability"
             );
             return ExitCode::from(2);
         }

@@ -31,6 +31,27 @@ const FRAMES: &[(&str, &str)] = &[
     ("metrics (handles, counters, histograms)", "metrics"),
 ];
 
+/// The frames of the write profile (`POST /v1/logs`), by the same rule.
+const WRITE_FRAMES: &[(&str, &str)] = &[
+    ("the whole handler of `POST /v1/logs`", "macrotrack_http::routes::logs::create"),
+    ("authentication (the credential, one store read)", "macrotrack_http::auth::user"),
+    ("reading and validating the body", "macrotrack_http::input::json_object"),
+    (
+        "the database write (`create_log_entries`: items, then the write)",
+        "macrotrack_db_seaorm::logs::<impl macrotrack_ports::repositories::LogRepository for macrotrack_db_seaorm::SeaOrmRepository>::create_log_entries",
+    ),
+    ("  of which: building the write's statement", "macrotrack_db_seaorm::logs::batch_statement"),
+    ("SQLite's writes' thread (group commits)", "macrotrack_db_seaorm::write_thread::"),
+    ("the invalidation (`Service::forget`: one bump)", "macrotrack_service::Service<S>::forget"),
+    ("reading the day again after the write (`warm`)", "macrotrack_service::Service<S>::warm"),
+    (
+        "sqlx: returning connections to the pool (it pings each one)",
+        "sqlx_core::pool::connection::Floating<DB,sqlx_core::pool::connection::Live<DB>>::return_to_pool",
+    ),
+    ("sqlx: writing to the database's socket", "sqlx_core::net::socket::buffered::BufferedSocket<S>::flush"),
+    ("fred: commands to Redis (router, socket writes)", "fred::router::commands::process_command"),
+];
+
 fn starts_with(frame: &str, prefix: &str) -> bool {
     frame.trim_start_matches('<').starts_with(prefix)
 }
@@ -38,7 +59,27 @@ fn starts_with(frame: &str, prefix: &str) -> bool {
 /// Samples the server `pid` for `seconds` while `load` runs; returns the
 /// doc's section, or why there is none.
 pub fn hot_read(pid: u32, work: &Path, target: &Path, seconds: u32, load: impl FnOnce()) -> String {
-    match sample(pid, work, target, seconds, load) {
+    let what = "the embedded server during the warm `GET /v1/logs` load";
+    profile(pid, work, &target.join("hot-read.folded"), seconds, load, what, FRAMES)
+}
+
+/// The same for the write-only load (`POST /v1/logs`) on `backend`.
+pub fn write_path(pid: u32, work: &Path, target: &Path, seconds: u32, backend: &str, load: impl FnOnce()) -> String {
+    let what = format!("the server on {backend} during the `POST /v1/logs` load");
+    let name = if backend.starts_with("PostgreSQL") { "write-postgres.folded" } else { "write-sqlite.folded" };
+    profile(pid, work, &target.join(name), seconds, load, &what, WRITE_FRAMES)
+}
+
+fn profile(
+    pid: u32,
+    work: &Path,
+    folded: &Path,
+    seconds: u32,
+    load: impl FnOnce(),
+    what: &str,
+    frames: &[(&str, &str)],
+) -> String {
+    match sample(pid, work, folded, seconds, load).map(|stacks| render(&stacks, what, frames)) {
         Ok(section) => section,
         Err(error) => {
             println!("bench: no profile: {error:#}");
@@ -47,7 +88,7 @@ pub fn hot_read(pid: u32, work: &Path, target: &Path, seconds: u32, load: impl F
     }
 }
 
-fn sample(pid: u32, work: &Path, target: &Path, seconds: u32, load: impl FnOnce()) -> anyhow::Result<String> {
+fn sample(pid: u32, work: &Path, folded: &Path, seconds: u32, load: impl FnOnce()) -> anyhow::Result<Vec<Stack>> {
     let data = work.join("perf.data");
     let mut perf = Command::new("perf")
         .args(["record", "-F", "999", "-e", "cpu-clock", "--call-graph", "dwarf,16384", "-p", &pid.to_string()])
@@ -72,9 +113,9 @@ fn sample(pid: u32, work: &Path, target: &Path, seconds: u32, load: impl FnOnce(
     if stacks.is_empty() {
         bail!("perf recorded no samples");
     }
-    let folded: String = stacks.iter().map(|stack| format!("{};\n", stack.frames.join(";"))).collect();
-    let _ = std::fs::write(target.join("hot-read.folded"), folded);
-    Ok(render(&stacks))
+    let text: String = stacks.iter().map(|stack| format!("{};\n", stack.frames.join(";"))).collect();
+    let _ = std::fs::write(folded, text);
+    Ok(stacks)
 }
 
 struct Stack {
@@ -122,12 +163,12 @@ fn dso_label(dso: &str) -> String {
     }
 }
 
-fn render(stacks: &[Stack]) -> String {
+fn render(stacks: &[Stack], what: &str, frames: &[(&str, &str)]) -> String {
     let total = stacks.len() as f64;
     let share = |count: usize| format!("{:.1}%", 100.0 * count as f64 / total);
     let mut out = format!(
-        "`perf record -e cpu-clock --call-graph dwarf` on the embedded server during the warm `GET /v1/logs` \
-         load, {} samples. By where the sampled instruction was:\n\n| where | share |\n|---|---|\n",
+        "`perf record -e cpu-clock --call-graph dwarf` on {what}, {} samples. By where the sampled instruction \
+         was:\n\n| where | share |\n|---|---|\n",
         stacks.len()
     );
     let mut by_dso: BTreeMap<&str, usize> = BTreeMap::new();
@@ -141,7 +182,7 @@ fn render(stacks: &[Stack]) -> String {
     }
     out.push_str("\nInclusive shares (a sample counts for a frame when the frame is on its stack):\n\n");
     out.push_str("| frame | share |\n|---|---|\n");
-    for (label, needle) in FRAMES {
+    for (label, needle) in frames {
         let count = stacks.iter().filter(|stack| stack.frames.iter().any(|frame| starts_with(frame, needle))).count();
         out.push_str(&format!("| {label} | {} |\n", share(count)));
     }
@@ -200,7 +241,7 @@ mod tests {
         assert!(stacks[0].leaf_dso.starts_with("the kernel"));
         assert!(stacks[1].leaf_dso.starts_with("libc"));
         assert!(stacks[2].leaf_dso.starts_with("the server's own code"), "an inlined leaf is in its binary");
-        let doc = render(&stacks);
+        let doc = render(&stacks, "a test", FRAMES);
         assert!(doc.contains("| checking the token against its credential (`check_claim`) | 33.3% |"), "{doc}");
         let logs = "| the day's logs through the engine (`read_json`: guards, envelope, checksum) | 33.3% |";
         assert!(doc.contains(logs), "generic arguments do not count: {doc}");

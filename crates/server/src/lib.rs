@@ -68,7 +68,8 @@ pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
         ..EngineConfig::default()
     };
     let engine = Engine::new(store, clock.clone(), config);
-    Ok(Service::new(Repositories::from_one(repository), engine, clock, policies))
+    let service = Service::new(Repositories::from_one(repository), engine, clock, policies);
+    Ok(service.warm_after_writes(settings.warm_days))
 }
 
 /// A bound, not yet running server.

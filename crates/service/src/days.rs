@@ -12,14 +12,16 @@ impl<S: CacheStore> Service<S> {
     /// Marks a day completed (idempotent).
     pub async fn complete_day(&self, user: UserId, date: Day) -> Result<Completion, WriteError> {
         let committed = self.repos.completions.complete_day(user, date).await?;
-        self.forget(Operation::CompleteDay, Facts::day(user, date), Some(committed.outbox)).await;
+        let report = self.forget(Operation::CompleteDay, Facts::day(user, date), Some(committed.outbox)).await;
+        self.warm(user, [date], report);
         Ok(Completion { date, completed: true })
     }
 
     /// Undoes a day's completion (idempotent).
     pub async fn undo_day(&self, user: UserId, date: Day) -> Result<Completion, WriteError> {
         let committed = self.repos.completions.undo_day(user, date).await?;
-        self.forget(Operation::UndoDay, Facts::day(user, date), Some(committed.outbox)).await;
+        let report = self.forget(Operation::UndoDay, Facts::day(user, date), Some(committed.outbox)).await;
+        self.warm(user, [date], report);
         Ok(Completion { date, completed: false })
     }
 

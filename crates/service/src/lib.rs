@@ -86,7 +86,14 @@ pub struct Service<S> {
     matrix: Matrix,
     fault: Fault,
     applied: Arc<AppliedRows>,
+    /// Days a write of log entries or completions reads again right after
+    /// its invalidation, at most (see `warm_after_writes`).
+    warm_days: usize,
 }
+
+/// A good number of days for `warm_after_writes`: a user who logs food is
+/// shown that day next; larger batches leave their other days cold.
+pub const WARM_DAYS_AFTER_A_WRITE: usize = 3;
 
 impl<S> Clone for Service<S> {
     fn clone(&self) -> Self {
@@ -98,6 +105,7 @@ impl<S> Clone for Service<S> {
             matrix: self.matrix.clone(),
             fault: self.fault,
             applied: self.applied.clone(),
+            warm_days: self.warm_days,
         }
     }
 }
@@ -105,7 +113,38 @@ impl<S> Clone for Service<S> {
 impl<S: CacheStore> Service<S> {
     pub fn new(repos: Repositories, cache: Engine<S>, clock: Arc<dyn Clock>, policies: Policies) -> Self {
         let applied = Arc::default();
-        Service { repos, cache, clock, policies, matrix: Matrix::default(), fault: Fault::None, applied }
+        Service { repos, cache, clock, policies, matrix: Matrix::default(), fault: Fault::None, applied, warm_days: 0 }
+    }
+
+    /// After a write of log entries, or completing a day, the day logs of
+    /// up to `days` of the days it changed are read again, in a task of
+    /// their own started as the write answers (a read like any other, after
+    /// the invalidation: under the new generations, single-flight with a
+    /// read that comes meanwhile), so the read that follows joins that fetch
+    /// or hits. The write does not wait for it; `0` (the default) turns it
+    /// off.
+    pub fn warm_after_writes(mut self, days: usize) -> Self {
+        self.warm_days = days;
+        self
+    }
+
+    /// Reads the day logs of `dates` again after a write (see
+    /// `warm_after_writes`); not when the invalidation was deferred, as the
+    /// user's reads go to the database until it is applied.
+    fn warm(&self, user: UserId, dates: impl IntoIterator<Item = Day>, report: InvalidationReport) {
+        // A process that crashed after its commit (the fault knob) warms nothing either.
+        if self.warm_days == 0 || report.deferred > 0 || !self.cache.enabled() || self.fault != Fault::None {
+            return;
+        }
+        let dates: std::collections::BTreeSet<Day> = dates.into_iter().collect();
+        for date in dates.into_iter().take(self.warm_days) {
+            let service = self.clone();
+            tokio::spawn(async move {
+                if let Err(error) = service.day_logs_json(user, date).await {
+                    tracing::debug!(%error, "could not read a day again after a write; its next read fetches it");
+                }
+            });
+        }
     }
 
     /// Replaces the invalidation matrix (tests prove each rule is needed).

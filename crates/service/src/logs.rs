@@ -40,7 +40,9 @@ impl<S: CacheStore> Service<S> {
                 CreateLogsError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
             })?;
         let touched = entries.iter().map(|entry| (entry.date, item_kind(entry.item)));
-        self.forget(Operation::CreateLogEntries, Facts::touched(user, touched), Some(created.outbox)).await;
+        let report =
+            self.forget(Operation::CreateLogEntries, Facts::touched(user, touched), Some(created.outbox)).await;
+        self.warm(user, entries.iter().map(|entry| entry.date), report);
         Ok(created.value)
     }
 
@@ -56,14 +58,16 @@ impl<S: CacheStore> Service<S> {
         let (before, after) = updated.value;
         let kind = entry_kind(&before);
         let facts = Facts::touched(user, [(before.date, kind), (after.date, kind)]);
-        self.forget(Operation::UpdateLogEntry, facts, Some(updated.outbox)).await;
+        let report = self.forget(Operation::UpdateLogEntry, facts, Some(updated.outbox)).await;
+        self.warm(user, [before.date, after.date], report);
         Ok(after)
     }
 
     pub async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<(), WriteError> {
         let deleted = self.repos.logs.delete_log_entry(user, id).await?.ok_or(WriteError::NotFound)?;
         let facts = Facts::touched(user, [(deleted.value.date, entry_kind(&deleted.value))]);
-        self.forget(Operation::DeleteLogEntry, facts, Some(deleted.outbox)).await;
+        let report = self.forget(Operation::DeleteLogEntry, facts, Some(deleted.outbox)).await;
+        self.warm(user, [deleted.value.date], report);
         Ok(())
     }
 

@@ -178,6 +178,31 @@ async fn the_row_stays_when_the_invalidation_was_deferred() {
     }
 }
 
+/// A bump the master applied but no replica acknowledged could be lost by
+/// a failover for the other instances: the row stays for the drain, which
+/// bumps again, and deletes the rows only once a bump was durable.
+#[tokio::test]
+async fn the_row_stays_when_no_replica_acknowledged_the_bump() {
+    for which in 0..MUTATIONS {
+        let mut outbox = MockOutboxRepository::new();
+        outbox.expect_done().never();
+        let mut store = MockCacheStore::new();
+        store.expect_bump().returning(|_, _, _| Ok(BumpOutcome::NotReplicated));
+        let service = service(committing(outbox), store);
+        mutate(&service, which).await.expect("the write succeeds");
+        assert_eq!(service.flush_applied_outbox_rows().await, 0, "mutation {which}: the row stays");
+        assert!(service.cache().pending().is_empty(), "mutation {which}: applied on the master, not pending");
+    }
+    let mut outbox = MockOutboxRepository::new();
+    outbox.expect_pending().times(1).returning(|_, _| Ok(vec![(ROW, USER)]));
+    outbox.expect_done().never();
+    let mut store = MockCacheStore::new();
+    store.expect_bump().times(1).returning(|_, _, _| Ok(BumpOutcome::NotReplicated));
+    let service = service(committing(outbox), store);
+    let report = service.drain_outbox(std::time::Duration::ZERO).await.unwrap();
+    assert_eq!((report.rows, report.unreplicated), (0, 1), "the drain keeps the row for its next tick");
+}
+
 #[tokio::test]
 async fn a_failed_write_touches_neither_the_outbox_nor_the_store() {
     let mut users = MockUserRepository::new();

@@ -100,3 +100,57 @@ async fn hot_reads_cost_one_round_trip_on_redis() {
     };
     one_round_trip_per_hot_read(Observed::new(store)).await;
 }
+
+/// With writes warming the days they change (as the server runs), the read
+/// right after one's own write is a hit: one store round trip, no fetch,
+/// and it holds the write; without, it is a miss.
+async fn the_read_after_a_write<S: CacheStore>(store: Arc<Observed<S>>, warm_days: usize) -> (u64, u64, usize) {
+    let repos = repositories().await;
+    let cached = service(repos.clone(), store.clone(), true).warm_after_writes(warm_days);
+    let created = cached.create_user("writer").await.unwrap();
+    let (user, token) = (created.user.id, created.token);
+    let date: Day = "2026-11-24".parse().unwrap();
+    let food = cached.search_foods(user, "", Some(1)).await.unwrap()[0].id;
+    let logs = async |as_user| cached.day_logs_json(as_user, date).await.unwrap();
+    cached.authenticated(&token, &[ReadAhead::DayLogs(date)], logs).await.unwrap();
+    let entry =
+        NewLogEntry { date, meal: Meal::Lunch, item: LogItem::Food(food), servings: Amount::from_hundredths(150) };
+    let stores = store.count("store_if_current");
+    let written = cached.create_log_entries(user, vec![entry]).await.unwrap()[0].id;
+    if warm_days > 0 {
+        // The day is read again in a task of its own: let it store.
+        for _ in 0..5_000 {
+            if store.count("store_if_current") > stores {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+    let before = cached.cache().stats();
+    reads(&store);
+    let day = cached.authenticated(&token, &[ReadAhead::DayLogs(date)], logs).await.unwrap();
+    let after = cached.cache().stats();
+    let day: serde_json::Value = serde_json::from_slice(&day).unwrap();
+    assert_eq!(day["entries"][0]["id"], written.0, "the read holds the write");
+    (after.hit - before.hit, after.fetches - before.fetches, reads(&store))
+}
+
+#[tokio::test]
+async fn the_read_after_ones_own_write_is_a_hit_in_process() {
+    let (hits, fetches, round_trips) = the_read_after_a_write(Observed::new(MemoryStore::new(1 << 24)), 3).await;
+    assert_eq!((hits, fetches, round_trips), (2, 0, 1), "credential and day logs: hits, one round trip");
+    let (hits, fetches, _) = the_read_after_a_write(Observed::new(MemoryStore::new(1 << 24)), 0).await;
+    assert_eq!((hits, fetches), (1, 1), "not warmed: the day is a miss");
+}
+
+#[tokio::test]
+async fn the_read_after_ones_own_write_is_a_hit_on_redis() {
+    let config =
+        RedisConfig { key_prefix: format!("{}:", unique_name("read_after_write")), ..RedisConfig::new(redis_url()) };
+    let store = match RedisStore::connect(config).await {
+        Ok(store) => store,
+        Err(error) => return skip_or_fail("Redis", error),
+    };
+    let (hits, fetches, round_trips) = the_read_after_a_write(Observed::new(store), 3).await;
+    assert_eq!((hits, fetches, round_trips), (2, 0, 1), "credential and day logs: hits, one round trip");
+}

@@ -80,7 +80,9 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         let cached_engine = Engine::new(cached_store, clock.clone(), config);
         let plain_engine =
             Engine::new(plain_store, clock.clone(), EngineConfig { enabled: false, ..EngineConfig::default() });
-        let cached = Service::new(repos.clone(), cached_engine, clock.clone(), Policies::default()).with_matrix(matrix);
+        let cached = Service::new(repos.clone(), cached_engine, clock.clone(), Policies::default())
+            .with_matrix(matrix)
+            .warm_after_writes(macrotrack_service::WARM_DAYS_AFTER_A_WRITE);
         let plain = Service::new(repos, plain_engine, clock.clone(), Policies::default());
         let mut walk = Walk {
             cached,
