@@ -40,30 +40,6 @@ async fn until(condition: impl Fn() -> bool) {
     panic!("condition not reached");
 }
 
-/// A fetch that says it started, waits for its release, then answers
-/// `result` (an error when `None`).
-fn held_fetch(
-    result: Option<i64>,
-) -> (
-    impl Fn() -> BoxedFetch + Send + Sync + 'static,
-    tokio::sync::oneshot::Receiver<()>,
-    tokio::sync::oneshot::Sender<()>,
-) {
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
-    let (resume_tx, resume_rx) = tokio::sync::oneshot::channel::<()>();
-    let slot = Arc::new(std::sync::Mutex::new(Some((started_tx, resume_rx))));
-    let fetch = move || -> BoxedFetch {
-        let slot = slot.clone();
-        Box::pin(async move {
-            let (started, resume) = slot.lock().unwrap().take().expect("fetched once");
-            let _ = started.send(());
-            let _ = resume.await;
-            result.map(|version| Versioned { version }).ok_or_else(|| "the database failed".to_owned())
-        })
-    };
-    (fetch, started_rx, resume_tx)
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_read_right_after_a_write_takes_a_new_lease_and_waits_for_nothing() {
     let (engine, _, store) = two_instances();
@@ -87,7 +63,7 @@ async fn a_read_right_after_a_write_takes_a_new_lease_and_waits_for_nothing() {
 async fn a_waiter_takes_over_as_soon_as_the_lease_ends_without_a_value() {
     let (first, second, store) = two_instances();
     let address = logs_address("2026-11-24");
-    let (failing, started, fail) = held_fetch(None);
+    let (failing, started, fail) = paused_fetch_answering(None);
     let leader = {
         let (first, address) = (first.clone(), address.clone());
         tokio::spawn(async move { first.read(&address, POLICY, Freshness::Cached, check, failing).await })
@@ -114,7 +90,7 @@ async fn a_waiter_takes_over_as_soon_as_the_lease_ends_without_a_value() {
 async fn a_waiter_stops_when_the_generations_move() {
     let (first, second, _) = two_instances();
     let address = logs_address("2026-11-24");
-    let (before_write, started, resume) = held_fetch(Some(1));
+    let (before_write, started, resume) = paused_fetch_answering(Some(1));
     let leader = {
         let (first, address) = (first.clone(), address.clone());
         tokio::spawn(async move { first.read(&address, POLICY, Freshness::Cached, check, before_write).await })
@@ -154,7 +130,7 @@ async fn a_lease_abandoned_by_a_dead_instance_holds_the_others_back_about_as_lon
     let (first, second, _) = two_instances();
     measure_fetches(&first, Duration::from_millis(2)).await;
     let address = logs_address("2026-11-24");
-    let (never, started, _resume) = held_fetch(Some(1));
+    let (never, started, _resume) = paused_fetch_answering(Some(1));
     let dying = {
         let (first, address) = (first.clone(), address.clone());
         tokio::spawn(async move { first.read(&address, POLICY, Freshness::Cached, check, never).await })

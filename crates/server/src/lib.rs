@@ -98,6 +98,9 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         HttpState { service, admin_token: settings.admin_token().map(str::to_owned), metrics: metrics_render() };
     let app_state = state.clone();
     let server = HttpServer::new(move || macrotrack_http::app(app_state.clone()))
+        // actix leaves Nagle's algorithm on: an answer written in two parts
+        // then waits for the client's delayed ACK (tens of ms on Linux).
+        .tcp_nodelay(true)
         .listen(listener)
         .with_context(|| format!("cannot listen on {address}"))?
         .run();

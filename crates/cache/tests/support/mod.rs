@@ -109,6 +109,18 @@ pub fn paused_fetch(
     tokio::sync::oneshot::Receiver<()>,
     tokio::sync::oneshot::Sender<()>,
 ) {
+    paused_fetch_answering(Some(version))
+}
+
+/// As `paused_fetch`, answering an error for `None`. A fetch whose task is
+/// aborted while paused never answers (a dead instance).
+pub fn paused_fetch_answering(
+    version: Option<i64>,
+) -> (
+    impl Fn() -> BoxedFetch + Send + Sync + 'static,
+    tokio::sync::oneshot::Receiver<()>,
+    tokio::sync::oneshot::Sender<()>,
+) {
     let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
     let (resume_tx, resume_rx) = tokio::sync::oneshot::channel::<()>();
     let slot = Arc::new(std::sync::Mutex::new(Some((started_tx, resume_rx))));
@@ -116,9 +128,9 @@ pub fn paused_fetch(
         let slot = slot.clone();
         Box::pin(async move {
             let (started, resume) = slot.lock().unwrap().take().expect("fetched once");
-            started.send(()).unwrap();
-            resume.await.unwrap();
-            Ok(Versioned { version })
+            let _ = started.send(());
+            let _ = resume.await;
+            version.map(|version| Versioned { version }).ok_or_else(|| "the database failed".to_owned())
         })
     };
     (fetch, started_rx, resume_tx)
