@@ -18,7 +18,8 @@ const WRITE_PATH_BEGIN: &str = "<!-- write-path:begin (written by `cargo xtask r
 const WRITE_PATH_END: &str = "<!-- write-path:end -->";
 
 /// The test targets whose tests report: (package, test target).
-const SUITES: &[(&str, &str)] = &[("macrotrack-service", "faults"), ("macrotrack", "processes")];
+const SUITES: &[(&str, &str)] =
+    &[("macrotrack-service", "faults"), ("macrotrack", "processes"), ("macrotrack", "redis_down")];
 
 /// The outbox bench's variants, in the table's column order.
 const VARIANTS: &[(&str, &str)] = &[
@@ -65,11 +66,15 @@ fn faults_section(root: &Path) -> anyhow::Result<String> {
         bail!("the fault tests reported nothing");
     }
     Ok(format!(
-        "Run on {} ({}) by `cargo xtask reliability`: `cargo test -p macrotrack-service --test faults` and \
-         `cargo test -p macrotrack --test processes` (debug build, one test at a time), {} tests, all \
+        "Run on {} ({}) by `cargo xtask reliability`: {} (debug build, one test at a time), {} tests, all \
          passed.\n\n| test | what was tried | figures |\n|---|---|---|\n{}\n",
         today(),
         machine(),
+        SUITES
+            .iter()
+            .map(|(package, target)| format!("`cargo test -p {package} --test {target}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
         rows.len(),
         rows.join("\n")
     ))
