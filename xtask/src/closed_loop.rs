@@ -1,8 +1,10 @@
 //! What users do, that wrk cannot: each user logs an entry and then reads
 //! that day again, in a closed loop (the next write waits for the read, and
-//! a pause, `THINK`: people look at the day they logged to before they log
-//! again; without one, 40 users of one machine are a saturation test, which
-//! the mixed and write-only loads already are).
+//! a pause: people look at the day they logged to before they log again).
+//! Two paces: `BUSY` (10 writes a second per user, far beyond a real one,
+//! but the machine keeps up) and `SATURATED` (pauses so short that 40 users
+//! ask more than the 2 cores serve: latency is then queueing, the mixed and
+//! write-only loads' regime).
 //! The read right after one's own write is the one a cache is most likely
 //! to get slow (a miss, a lease) or wrong (a stale read): it is timed and
 //! checked to hold the entry just written.
@@ -13,17 +15,30 @@ use anyhow::{Context, bail};
 
 use crate::load::Measure;
 
-/// Between a user's read and their next write: a user logging an entry
-/// every 20 ms is still far beyond a real one.
-const THINK: Duration = Duration::from_millis(20);
+/// Between a user's read and their next write, on average.
+pub(crate) const BUSY: Duration = Duration::from_millis(100);
+pub(crate) const SATURATED: Duration = Duration::from_millis(20);
 
 /// One user's loop on their day: POST one entry, GET the day, `cycles`
 /// times (or until `until`, a guard).
-fn user_loop(base: &str, token: &str, date: &str, cycles: usize, until: Instant) -> anyhow::Result<Timings> {
+fn user_loop(
+    base: &str,
+    token: &str,
+    date: &str,
+    cycles: usize,
+    think: Duration,
+    until: Instant,
+) -> anyhow::Result<Timings> {
     // One agent per user: its own keep-alive connection, as a browser has.
     let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
     let auth = format!("Bearer {token}");
     let mut timings = Timings::default();
+    // Users neither start nor think in step: each starts at a random point
+    // of one pause and pauses between half and one and a half of it. (In
+    // step, all of them wrote at the same instant every cycle: a burst of
+    // 40 writes on 10 database connections, which no real users make.)
+    let jitter = Jitter::new();
+    std::thread::sleep(think.mul_f64(jitter.next()));
     for _ in 0..cycles {
         if Instant::now() > until {
             bail!("{cycles} cycles did not end within the time given");
@@ -52,9 +67,25 @@ fn user_loop(base: &str, token: &str, date: &str, cycles: usize, until: Instant)
         if !seen {
             timings.stale += 1;
         }
-        std::thread::sleep(THINK);
+        std::thread::sleep(think.mul_f64(0.5 + jitter.next()));
     }
     Ok(timings)
+}
+
+/// Uniform numbers in [0, 1) from the standard library's random hasher
+/// keys (the xtask needs no more randomness than this).
+struct Jitter(std::cell::Cell<u64>, std::collections::hash_map::RandomState);
+
+impl Jitter {
+    fn new() -> Self {
+        Jitter(std::cell::Cell::new(0), std::collections::hash_map::RandomState::new())
+    }
+
+    fn next(&self) -> f64 {
+        use std::hash::BuildHasher;
+        self.0.set(self.0.get() + 1);
+        (self.1.hash_one(self.0.get()) >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
 #[derive(Default)]
@@ -83,6 +114,7 @@ pub(crate) fn read_after_own_write(
     tokens: &[String],
     dates: &[String],
     cycles: usize,
+    think: Duration,
 ) -> anyhow::Result<(Measure, Measure)> {
     let until = Instant::now() + Duration::from_secs(120);
     let started = Instant::now();
@@ -92,7 +124,7 @@ pub(crate) fn read_after_own_write(
         .map(|(token, date)| {
             let (base, token, date) = (base.to_owned(), token.clone(), date.clone());
             // Each user logs on one day and reads it again, as on their today.
-            std::thread::spawn(move || user_loop(&base, &token, &date, cycles, until))
+            std::thread::spawn(move || user_loop(&base, &token, &date, cycles, think, until))
         })
         .collect();
     let mut all = Timings::default();
@@ -127,11 +159,13 @@ pub(crate) fn read_after_own_write(
     let reads = measure("the read right after", &all.reads, errors);
     let writes = measure("the write", &all.writes, failures.len() as u64);
     println!(
-        "bench: {label}: {} cycles, reads p50 {:.2} ms p99 {:.2} ms ({over_100ms} over 100 ms, {} stale), writes p50 \
-         {:.2} ms p99 {:.2} ms, {} failed users",
+        "bench: {label}: {} cycles, reads p50 {:.2} ms p90 {:.2} ms p99 {:.2} ms max {:.2} ms ({over_100ms} over 100 ms, {} \
+         stale), writes p50 {:.2} ms p99 {:.2} ms, {} failed users",
         all.reads.len(),
         reads.p50_ms,
+        percentile(&all.reads, 90.0),
         reads.p99_ms,
+        percentile(&all.reads, 100.0),
         all.stale,
         writes.p50_ms,
         writes.p99_ms,

@@ -6,6 +6,8 @@
 //! - `soak --minutes N`: a mixed load for N minutes; fails on errors or growing memory.
 //! - `reliability`: runs the fault tests and the outbox bench and writes
 //!   their figures into docs/reliability.md.
+//! - `closed-loop BASE TOKENS_FILE PAUSE_MS`: the bench's read-after-own-write
+//!   loop alone, against a running server (one token per line).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,6 +41,15 @@ fn main() -> ExitCode {
             bench::run(&root(), &parts, binary.as_deref(), before.as_deref())
         }
         Some("reliability") => reliability::run(&root()),
+        // `closed-loop BASE TOKENS_FILE THINK_MS`: the read-after-own-write
+        // loop alone, against a server already running (to study it).
+        Some("closed-loop") => {
+            let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+            let tokens: Vec<String> =
+                std::fs::read_to_string(arg(2)).unwrap_or_default().lines().map(str::to_owned).collect();
+            let think = std::time::Duration::from_millis(arg(3).parse().unwrap_or(20));
+            closed_loop::read_after_own_write("closed loop", &arg(1), &tokens, &load::dates(), 40, think).map(|_| ())
+        }
         Some("soak") => {
             let minutes =
                 args.iter().position(|a| a == "--minutes").and_then(|i| args.get(i + 1)).and_then(|m| m.parse().ok());
@@ -46,7 +57,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask docs [--check] | bench [--engine | --http] [--binary PATH] [--before PATH] | soak [--minutes N] [--debug] | reliability"
+                "usage: cargo xtask docs [--check] | bench [--engine | --http] [--binary PATH] [--before PATH] | soak [--minutes N] [--debug] | reliability | closed-loop BASE TOKENS_FILE PAUSE_MS"
             );
             return ExitCode::from(2);
         }
