@@ -9,7 +9,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use fred::prelude::{Builder, ClientLike, Config, Expiration, KeysInterface};
 use macrotrack_cache::{Engine, EngineConfig, Freshness, MemoryStore, Policy};
 use macrotrack_cache_fred::{RedisConfig, RedisStore};
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Target, Tier1Key};
+use macrotrack_cache_keys::{Bucket, EntryAddress, Guard, QueryKey, ReadFamily, Target, Tier1Key};
 use macrotrack_domain::{Amount, Day, DayLogs, FoodId, LogEntry, LogEntryId, Macros, Meal, Timestamp, UserId};
 use macrotrack_ports::{CacheStore, SystemClock};
 
@@ -52,7 +52,8 @@ fn bench_hits(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let date: Day = "2026-11-24".parse().unwrap();
     let user = UserId(1);
-    let address = EntryAddress::tier1(Tier1Key::DayLogs { user, date });
+    let address =
+        EntryAddress::tier1(Tier1Key::DayLogs { user, date }, &[Guard::new(user, ReadFamily::Logs, Bucket::Day(date))]);
     let value = day_logs(user, date);
     let fetch = {
         let value = value.clone();
@@ -115,7 +116,7 @@ fn bench_tag_invalidation(c: &mut Criterion) {
         runtime.block_on(async {
             futures_fill(&engine, user, entries).await;
         });
-        let target = [Target::Tag(Tag::UserFood(user))];
+        let target = [Target::Guard(frequent_guard(user))];
         group.bench_function(format!("{entries}_entries"), |b| {
             b.to_async(&runtime).iter_batched(|| (), |_| engine.invalidate(&target), BatchSize::SmallInput)
         });
@@ -125,12 +126,12 @@ fn bench_tag_invalidation(c: &mut Criterion) {
 
 /// Caches `entries` frequent-foods queries (one per limit value) of `user`.
 async fn futures_fill<S: CacheStore + Clone>(engine: &Engine<S>, user: UserId, entries: u32) {
-    let tags = [Tag::User(user), Tag::UserFood(user)];
+    let guards = [frequent_guard(user)];
     let mut limit = 0;
     while limit < entries {
         let mut batch = tokio::task::JoinSet::new();
         for limit in limit..(limit + 500).min(entries) {
-            let address = EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &tags);
+            let address = EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &guards);
             let engine = engine.clone();
             batch.spawn(async move {
                 let fetch = || std::future::ready(Ok::<u32, String>(7));
@@ -148,3 +149,9 @@ criterion_group! {
     targets = bench_hits, bench_tag_invalidation
 }
 criterion_main!(benches);
+
+/// The guard every frequent-foods entry of `user` records (what the
+/// user_food tag was).
+fn frequent_guard(user: UserId) -> Guard {
+    Guard::new(user, ReadFamily::FrequentFoods, Bucket::Whole)
+}

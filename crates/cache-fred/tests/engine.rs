@@ -54,7 +54,7 @@ async fn paused_redis_serves_the_source_and_opens_the_breaker() {
     let Some(store) = common::connect(config).await else { return };
     let breaker = BreakerConfig { failure_threshold: 2, open_for: Duration::from_secs(30) };
     let engine = Engine::new(store, Arc::new(SystemClock), EngineConfig { breaker, ..EngineConfig::default() });
-    let address = EntryAddress::tier1(Tier1Key::DayLogs { user: UserId(7), date: "2026-11-24".parse().unwrap() });
+    let address = EntryAddress::tier1(Tier1Key::DayLogs { user: UserId(7), date: "2026-11-24".parse().unwrap() }, &[]);
     let policy = Policy { ttl: Duration::from_secs(60), swr: Duration::from_secs(60) };
     let fetch = || std::future::ready(Ok::<i64, String>(42));
     assert_eq!(engine.read(&address, policy, Freshness::Cached, |_| Ok(()), fetch).await.unwrap(), 42);
@@ -92,7 +92,7 @@ async fn a_stampede_over_two_instances_fetches_once() {
         Engine::new(first, Arc::new(SystemClock), engine_config),
         Engine::new(second, Arc::new(SystemClock), engine_config),
     ];
-    let address = EntryAddress::tier1(Tier1Key::DayLogs { user: UserId(77), date: "2026-11-24".parse().unwrap() });
+    let address = EntryAddress::tier1(Tier1Key::DayLogs { user: UserId(77), date: "2026-11-24".parse().unwrap() }, &[]);
     let policy = Policy { ttl: Duration::from_secs(60), swr: Duration::from_secs(60) };
     let fetches = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(tokio::sync::Barrier::new(1000));

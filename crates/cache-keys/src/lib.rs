@@ -6,13 +6,19 @@
 //!
 //! Three kinds of strings are rendered here:
 //! - entry keys: where a cached value lives (`macro:{user:42}:logs:2026-11-24`);
-//! - tag names, as the contract and the admin API spell them (`user_42_food`);
-//! - guard keys: generation counters that an entry records when it is
-//!   fetched; bumping one invalidates every entry that recorded it in O(1).
+//! - guard keys (`guards.rs`): generation counters that an entry records
+//!   when it is fetched; bumping one invalidates every entry that recorded
+//!   it in O(1);
+//! - tag names (`tags.rs`), as the contract and the admin API spell them
+//!   (`user_42_food`).
 
-use std::fmt;
+mod guards;
+mod tags;
 
 use macrotrack_domain::{Day, UserId};
+
+pub use guards::{Bucket, Guard, ReadFamily};
+pub use tags::{Tag, TagFamily, TagParseError};
 
 /// The cache tier an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,9 +64,9 @@ impl Tier1Key {
         }
     }
 
-    pub fn family(self) -> &'static str {
+    pub fn family(self) -> ReadFamily {
         match self {
-            Tier1Key::DayLogs { .. } => "logs",
+            Tier1Key::DayLogs { .. } => ReadFamily::Logs,
         }
     }
 
@@ -69,146 +75,6 @@ impl Tier1Key {
         match self {
             Tier1Key::DayLogs { user, date } => format!("{}:logs:{date}", scope(user)),
         }
-    }
-
-    fn guard(self) -> String {
-        match self {
-            Tier1Key::DayLogs { user, date } => format!("{}:gen:logs:{date}", scope(user)),
-        }
-    }
-}
-
-/// The families of tier-2 tags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TagFamily {
-    User,
-    UserFood,
-    UserLogs,
-    UserCompletion,
-    UserStreaks,
-    UserScheduled,
-    UserScheduledDate,
-}
-
-impl TagFamily {
-    pub const ALL: [TagFamily; 7] = [
-        TagFamily::User,
-        TagFamily::UserFood,
-        TagFamily::UserLogs,
-        TagFamily::UserCompletion,
-        TagFamily::UserStreaks,
-        TagFamily::UserScheduled,
-        TagFamily::UserScheduledDate,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            TagFamily::User => "user",
-            TagFamily::UserFood => "user_food",
-            TagFamily::UserLogs => "user_logs",
-            TagFamily::UserCompletion => "user_completion",
-            TagFamily::UserStreaks => "user_streaks",
-            TagFamily::UserScheduled => "user_scheduled",
-            TagFamily::UserScheduledDate => "user_scheduled_date",
-        }
-    }
-}
-
-/// A tier-2 tag of one user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Tag {
-    User(UserId),
-    UserFood(UserId),
-    UserLogs(UserId),
-    UserCompletion(UserId),
-    UserStreaks(UserId),
-    UserScheduled(UserId),
-    UserScheduledDate(UserId, Day),
-}
-
-/// Why a rendered tag was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TagParseError {
-    #[error("unknown tag family")]
-    UnknownFamily,
-    #[error("tag of another user")]
-    OtherUser,
-}
-
-impl Tag {
-    pub fn user(self) -> UserId {
-        match self {
-            Tag::User(u)
-            | Tag::UserFood(u)
-            | Tag::UserLogs(u)
-            | Tag::UserCompletion(u)
-            | Tag::UserStreaks(u)
-            | Tag::UserScheduled(u)
-            | Tag::UserScheduledDate(u, _) => u,
-        }
-    }
-
-    pub fn family(self) -> TagFamily {
-        match self {
-            Tag::User(_) => TagFamily::User,
-            Tag::UserFood(_) => TagFamily::UserFood,
-            Tag::UserLogs(_) => TagFamily::UserLogs,
-            Tag::UserCompletion(_) => TagFamily::UserCompletion,
-            Tag::UserStreaks(_) => TagFamily::UserStreaks,
-            Tag::UserScheduled(_) => TagFamily::UserScheduled,
-            Tag::UserScheduledDate(..) => TagFamily::UserScheduledDate,
-        }
-    }
-
-    /// The tag as the seed spells it: `user_42`, `user_42_scheduled_2026-11-24`.
-    pub fn render(self) -> String {
-        let user = self.user();
-        match self {
-            Tag::User(_) => format!("user_{user}"),
-            Tag::UserScheduledDate(_, date) => format!("user_{user}_scheduled_{date}"),
-            other => format!("user_{user}_{}", &other.family().label()["user_".len()..]),
-        }
-    }
-
-    /// Parses a rendered tag of `user` (the admin route's input).
-    pub fn parse_for(user: UserId, text: &str) -> Result<Tag, TagParseError> {
-        let rest = text.strip_prefix("user_").ok_or(TagParseError::UnknownFamily)?;
-        let (id, suffix) = match rest.split_once('_') {
-            Some((id, suffix)) => (id, Some(suffix)),
-            None => (rest, None),
-        };
-        let id: i64 = id.parse().map_err(|_| TagParseError::UnknownFamily)?;
-        // Reject non-canonical ids such as "+42" or "042" so a tag has one spelling.
-        if id.to_string() != rest[..rest.len() - suffix.map_or(0, |s| s.len() + 1)] {
-            return Err(TagParseError::UnknownFamily);
-        }
-        let tag = match suffix {
-            None => Tag::User(UserId(id)),
-            Some("food") => Tag::UserFood(UserId(id)),
-            Some("logs") => Tag::UserLogs(UserId(id)),
-            Some("completion") => Tag::UserCompletion(UserId(id)),
-            Some("streaks") => Tag::UserStreaks(UserId(id)),
-            Some("scheduled") => Tag::UserScheduled(UserId(id)),
-            Some(other) => {
-                let date = other.strip_prefix("scheduled_").ok_or(TagParseError::UnknownFamily)?;
-                let date: Day = date.parse().map_err(|_| TagParseError::UnknownFamily)?;
-                Tag::UserScheduledDate(UserId(id), date)
-            }
-        };
-        if tag.user() != user {
-            return Err(TagParseError::OtherUser);
-        }
-        Ok(tag)
-    }
-
-    fn guard(self) -> String {
-        format!("{}:tag:{}", scope(self.user()), self.render())
-    }
-}
-
-impl fmt::Display for Tag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render())
     }
 }
 
@@ -234,6 +100,12 @@ pub enum QueryKey {
         user: UserId,
         month: Day,
     },
+    /// One ISO week (Monday to Sunday) of a user's days: a week read from
+    /// any start day is composed of the one or two ISO weeks it touches.
+    Week {
+        user: UserId,
+        week: Day,
+    },
     Streak {
         user: UserId,
         today: Day,
@@ -251,19 +123,21 @@ impl QueryKey {
             | QueryKey::Credential { user, .. }
             | QueryKey::FrequentFoods { user, .. }
             | QueryKey::SummaryMonth { user, .. }
+            | QueryKey::Week { user, .. }
             | QueryKey::Streak { user, .. }
             | QueryKey::Schedule { user, .. } => user,
         }
     }
 
-    pub fn family(self) -> &'static str {
+    pub fn family(self) -> ReadFamily {
         match self {
-            QueryKey::Credential { .. } => "credential",
-            QueryKey::Me { .. } => "me",
-            QueryKey::FrequentFoods { .. } => "frequent_foods",
-            QueryKey::SummaryMonth { .. } => "summary",
-            QueryKey::Streak { .. } => "streak",
-            QueryKey::Schedule { .. } => "schedule",
+            QueryKey::Credential { .. } => ReadFamily::Credential,
+            QueryKey::Me { .. } => ReadFamily::Me,
+            QueryKey::FrequentFoods { .. } => ReadFamily::FrequentFoods,
+            QueryKey::SummaryMonth { .. } => ReadFamily::Summary,
+            QueryKey::Week { .. } => ReadFamily::Week,
+            QueryKey::Streak { .. } => ReadFamily::Streak,
+            QueryKey::Schedule { .. } => ReadFamily::Schedule,
         }
     }
 
@@ -280,6 +154,10 @@ impl QueryKey {
                     chrono::Datelike::year(&first),
                     chrono::Datelike::month(&first)
                 )
+            }
+            QueryKey::Week { week, .. } => {
+                let week = chrono::Datelike::iso_week(&week.date());
+                format!("{scope}:q:week:{:04}-W{:02}", week.year(), week.week())
             }
             QueryKey::Streak { today, .. } => format!("{scope}:q:streak:{today}"),
             QueryKey::Schedule { date, .. } => format!("{scope}:q:schedule:{date}"),
@@ -316,66 +194,58 @@ impl EntryAddress {
         format!("{}:lease:{digest:016x}", self.key)
     }
 
-    /// A tier-1 entry, guarded by its own generation and its user's epoch.
-    pub fn tier1(key: Tier1Key) -> Self {
-        let rendered = key.render();
-        EntryAddress {
-            user: key.user(),
-            tier: Tier::One,
-            family: key.family(),
-            key: rendered,
-            guards: vec![key.guard(), epoch_guard(key.user())],
-        }
+    /// A tier-1 entry, guarded by `guards` (of its user) and its user's epoch.
+    pub fn tier1(key: Tier1Key, guards: &[Guard]) -> Self {
+        Self::new(key.user(), Tier::One, key.family(), key.render(), guards)
     }
 
-    /// A tier-2 entry, guarded by its user's epoch and each of its tags.
-    /// Every tag must belong to the query's user.
-    pub fn tier2(query: QueryKey, tags: &[Tag]) -> Self {
-        debug_assert!(tags.iter().all(|tag| tag.user() == query.user()), "tags of another user");
-        let mut guards = Vec::with_capacity(tags.len() + 1);
-        guards.push(epoch_guard(query.user()));
-        guards.extend(tags.iter().map(|tag| tag.guard()));
-        let key = query.render();
-        EntryAddress { user: query.user(), tier: Tier::Two, family: query.family(), key, guards }
+    /// A tier-2 entry, guarded by `guards` (of its user) and its user's epoch.
+    pub fn tier2(query: QueryKey, guards: &[Guard]) -> Self {
+        Self::new(query.user(), Tier::Two, query.family(), query.render(), guards)
+    }
+
+    fn new(user: UserId, tier: Tier, family: ReadFamily, key: String, guards: &[Guard]) -> Self {
+        debug_assert!(guards.iter().all(|guard| guard.user == user), "guards of another user");
+        let mut rendered = Vec::with_capacity(guards.len() + 1);
+        rendered.extend(guards.iter().map(|guard| guard.render()));
+        rendered.push(epoch_guard(user));
+        EntryAddress { user, tier, family: family.label(), key, guards: rendered }
     }
 }
 
 /// One thing a mutation makes the cache forget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
-    /// One tier-1 key.
-    Key(Tier1Key),
-    /// A tier-2 tag: every entry that carries it.
-    Tag(Tag),
+    /// The entries of one read that recorded this guard.
+    Guard(Guard),
     /// Every tier-1 and tier-2 entry of the user (deleting a user).
     AllOfUser(UserId),
 }
 
 impl Target {
+    /// A day's tier-1 logs (its own guard).
     pub fn day_logs(user: UserId, date: Day) -> Target {
-        Target::Key(Tier1Key::DayLogs { user, date })
+        Target::Guard(Guard::new(user, ReadFamily::Logs, Bucket::Day(date)))
     }
 
     pub fn user(self) -> UserId {
         match self {
-            Target::Key(key) => key.user(),
-            Target::Tag(tag) => tag.user(),
+            Target::Guard(guard) => guard.user,
             Target::AllOfUser(user) => user,
         }
     }
 
     pub fn tier(self) -> Tier {
         match self {
-            Target::Key(_) | Target::AllOfUser(_) => Tier::One,
-            Target::Tag(_) => Tier::Two,
+            Target::Guard(Guard { read: ReadFamily::Logs, .. }) | Target::AllOfUser(_) => Tier::One,
+            Target::Guard(_) => Tier::Two,
         }
     }
 
     /// The metrics label of what was invalidated.
     pub fn family(self) -> &'static str {
         match self {
-            Target::Key(key) => key.family(),
-            Target::Tag(tag) => tag.family().label(),
+            Target::Guard(guard) => guard.read.label(),
             Target::AllOfUser(_) => "all_of_user",
         }
     }
@@ -383,25 +253,26 @@ impl Target {
     /// The guard whose generation must change.
     pub fn guard(self) -> String {
         match self {
-            Target::Key(key) => key.guard(),
-            Target::Tag(tag) => tag.guard(),
+            Target::Guard(guard) => guard.render(),
             Target::AllOfUser(user) => epoch_guard(user),
         }
     }
 
-    /// The entry that can be deleted at once to free memory, if any.
+    /// The entry that can be deleted at once to free memory, if any: a
+    /// tier-1 day's guard covers exactly that day's entry.
     pub fn entry(self) -> Option<String> {
         match self {
-            Target::Key(key) => Some(key.render()),
-            Target::Tag(_) | Target::AllOfUser(_) => None,
+            Target::Guard(Guard { user, read: ReadFamily::Logs, bucket: Bucket::Day(date) }) => {
+                Some(Tier1Key::DayLogs { user, date }.render())
+            }
+            Target::Guard(_) | Target::AllOfUser(_) => None,
         }
     }
 
     /// A human rendering for docs and logs.
     pub fn describe(self) -> String {
         match self {
-            Target::Key(key) => key.render(),
-            Target::Tag(tag) => tag.render(),
+            Target::Guard(guard) => guard.render(),
             Target::AllOfUser(user) => format!("every entry of user {user}"),
         }
     }
@@ -419,9 +290,10 @@ mod tests {
 
     #[test]
     fn golden_tier1_keys() {
-        let key = Tier1Key::DayLogs { user: U, date: date("2026-11-24") };
+        let d = date("2026-11-24");
+        let key = Tier1Key::DayLogs { user: U, date: d };
         assert_eq!(key.render(), "macro:{user:42}:logs:2026-11-24");
-        let address = EntryAddress::tier1(key);
+        let address = EntryAddress::tier1(key, &[Guard::new(U, ReadFamily::Logs, Bucket::Day(d))]);
         assert_eq!(address.guards, ["macro:{user:42}:gen:logs:2026-11-24", "macro:{user:42}:epoch"]);
         assert_eq!(address.family, "logs");
         assert_eq!(address.lease(&[1, 2]), "macro:{user:42}:logs:2026-11-24:lease:082f2407b4e8902a");
@@ -430,21 +302,37 @@ mod tests {
     }
 
     #[test]
-    fn golden_tags() {
+    fn golden_guards() {
+        let d = date("2026-11-24");
         let cases = [
-            (Tag::User(U), "user_42"),
-            (Tag::UserFood(U), "user_42_food"),
-            (Tag::UserLogs(U), "user_42_logs"),
-            (Tag::UserCompletion(U), "user_42_completion"),
-            (Tag::UserStreaks(U), "user_42_streaks"),
-            (Tag::UserScheduled(U), "user_42_scheduled"),
-            (Tag::UserScheduledDate(U, date("2026-11-24")), "user_42_scheduled_2026-11-24"),
+            (Guard::new(U, ReadFamily::Me, Bucket::Whole), "macro:{user:42}:gen:me"),
+            (Guard::new(U, ReadFamily::Schedule, Bucket::Day(d)), "macro:{user:42}:gen:schedule:2026-11-24"),
+            (Guard::new(U, ReadFamily::Week, Bucket::IsoWeek(d)), "macro:{user:42}:gen:week:2026-W48"),
+            (Guard::new(U, ReadFamily::Summary, Bucket::Month(d)), "macro:{user:42}:gen:summary:2026-11"),
         ];
-        for (tag, rendered) in cases {
-            assert_eq!(tag.render(), rendered);
-            assert_eq!(Tag::parse_for(U, rendered), Ok(tag), "{rendered}");
-            assert_eq!(Target::Tag(tag).guard(), format!("macro:{{user:42}}:tag:{rendered}"));
+        for (guard, rendered) in cases {
+            assert_eq!(guard.render(), rendered);
+            assert_eq!(Target::Guard(guard).guard(), rendered);
         }
+        // Two days of one ISO week or month name one guard; 2027-01-01 is
+        // in ISO week 53 of 2026.
+        let week = |text| Guard::new(U, ReadFamily::Week, Bucket::IsoWeek(date(text)));
+        assert_eq!(week("2026-11-23"), week("2026-11-29"));
+        assert_ne!(week("2026-11-29"), week("2026-11-30"));
+        assert_eq!(week("2027-01-01").render(), "macro:{user:42}:gen:week:2026-W53");
+        let month = |text| Guard::new(U, ReadFamily::Summary, Bucket::Month(date(text)));
+        assert_eq!(month("2026-11-01"), month("2026-11-30"));
+    }
+
+    #[test]
+    fn only_a_day_guard_of_tier_1_frees_its_entry() {
+        let d = date("2026-11-24");
+        let logs = Target::Guard(Guard::new(U, ReadFamily::Logs, Bucket::Day(d)));
+        assert_eq!(logs.entry().as_deref(), Some("macro:{user:42}:logs:2026-11-24"));
+        assert_eq!(logs.tier(), Tier::One);
+        let schedule = Target::Guard(Guard::new(U, ReadFamily::Schedule, Bucket::Day(d)));
+        assert_eq!((schedule.entry(), schedule.tier(), schedule.family()), (None, Tier::Two, "schedule"));
+        assert_eq!(Target::AllOfUser(U).guard(), "macro:{user:42}:epoch");
     }
 
     #[test]
@@ -454,45 +342,35 @@ mod tests {
             (QueryKey::Credential { user: U, selector: 0xab }, "macro:{user:42}:q:credential:00000000000000ab"),
             (QueryKey::FrequentFoods { user: U, limit: 20 }, "macro:{user:42}:q:frequent_foods:20"),
             (QueryKey::SummaryMonth { user: U, month: date("2026-11-17") }, "macro:{user:42}:q:summary:2026-11"),
+            (QueryKey::Week { user: U, week: date("2026-11-26") }, "macro:{user:42}:q:week:2026-W48"),
             (QueryKey::Streak { user: U, today: date("2026-11-24") }, "macro:{user:42}:q:streak:2026-11-24"),
             (QueryKey::Schedule { user: U, date: date("2026-11-24") }, "macro:{user:42}:q:schedule:2026-11-24"),
         ];
         for (query, rendered) in cases {
             assert_eq!(query.render(), rendered);
         }
-        let address =
-            EntryAddress::tier2(QueryKey::FrequentFoods { user: U, limit: 5 }, &[Tag::User(U), Tag::UserFood(U)]);
-        assert_eq!(
-            address.guards,
-            ["macro:{user:42}:epoch", "macro:{user:42}:tag:user_42", "macro:{user:42}:tag:user_42_food"]
+        let address = EntryAddress::tier2(
+            QueryKey::FrequentFoods { user: U, limit: 5 },
+            &[Guard::new(U, ReadFamily::FrequentFoods, Bucket::Whole)],
         );
-    }
-
-    #[test]
-    fn tag_parsing_refuses_others_and_unknowns() {
-        let refused = [
-            ("user_43", TagParseError::OtherUser),
-            ("user_43_food", TagParseError::OtherUser),
-            ("user_42_drinks", TagParseError::UnknownFamily),
-            ("user_042", TagParseError::UnknownFamily),
-            ("user_+42", TagParseError::UnknownFamily),
-            ("user_42_scheduled_2026-02-30", TagParseError::UnknownFamily),
-            ("users_42", TagParseError::UnknownFamily),
-            ("user_", TagParseError::UnknownFamily),
-            ("", TagParseError::UnknownFamily),
-        ];
-        for (text, error) in refused {
-            assert_eq!(Tag::parse_for(U, text), Err(error), "{text}");
-        }
+        assert_eq!(address.guards, ["macro:{user:42}:gen:frequent_foods", "macro:{user:42}:epoch"]);
     }
 
     #[test]
     fn every_key_of_a_user_shares_one_hash_tag() {
         let d = date("2026-11-24");
-        let mut rendered = vec![Tier1Key::DayLogs { user: U, date: d }.render(), QueryKey::Me { user: U }.render()];
+        let mut rendered = vec![
+            Tier1Key::DayLogs { user: U, date: d }.render(),
+            QueryKey::Me { user: U }.render(),
+            QueryKey::Week { user: U, week: d }.render(),
+        ];
         rendered.extend(
-            [Target::AllOfUser(U), Target::Tag(Tag::UserScheduledDate(U, d)), Target::day_logs(U, d)]
-                .map(Target::guard),
+            [
+                Target::AllOfUser(U),
+                Target::Guard(Guard::new(U, ReadFamily::Schedule, Bucket::Day(d))),
+                Target::Guard(Guard::new(U, ReadFamily::Week, Bucket::IsoWeek(d))),
+            ]
+            .map(Target::guard),
         );
         for key in rendered {
             assert!(key.contains("{user:42}"), "{key}");

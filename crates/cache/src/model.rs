@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Target, Tier1Key};
+use macrotrack_cache_keys::{Bucket, EntryAddress, Guard, QueryKey, ReadFamily, Target, Tier1Key};
 use macrotrack_domain::{Day, UserId};
 use macrotrack_ports::{CacheStore, Clock};
 
@@ -39,13 +39,27 @@ fn day(n: i64) -> Day {
 fn addresses(scope: i64) -> [EntryAddress; ENTRIES] {
     let (u1, u2) = (UserId(scope), UserId(scope + 1));
     [
-        EntryAddress::tier1(Tier1Key::DayLogs { user: u1, date: day(0) }),
-        EntryAddress::tier1(Tier1Key::DayLogs { user: u1, date: day(1) }),
-        EntryAddress::tier1(Tier1Key::DayLogs { user: u2, date: day(0) }),
-        EntryAddress::tier2(QueryKey::FrequentFoods { user: u1, limit: 5 }, &[Tag::User(u1), Tag::UserFood(u1)]),
-        EntryAddress::tier2(QueryKey::Me { user: u1 }, &[Tag::User(u1)]),
-        EntryAddress::tier2(QueryKey::Me { user: u2 }, &[Tag::User(u2)]),
+        logs(u1, day(0)),
+        logs(u1, day(1)),
+        logs(u2, day(0)),
+        EntryAddress::tier2(QueryKey::FrequentFoods { user: u1, limit: 5 }, &[own(u1), shared(u1)]),
+        EntryAddress::tier2(QueryKey::Me { user: u1 }, &[shared(u1)]),
+        EntryAddress::tier2(QueryKey::Me { user: u2 }, &[shared(u2)]),
     ]
+}
+
+fn logs(user: UserId, date: Day) -> EntryAddress {
+    EntryAddress::tier1(Tier1Key::DayLogs { user, date }, &[Guard::new(user, ReadFamily::Logs, Bucket::Day(date))])
+}
+
+/// A guard of one entry only.
+fn own(user: UserId) -> Guard {
+    Guard::new(user, ReadFamily::FrequentFoods, Bucket::Whole)
+}
+
+/// A guard two entries share (as entries of one read share their read's).
+fn shared(user: UserId) -> Guard {
+    Guard::new(user, ReadFamily::Me, Bucket::Whole)
 }
 
 /// Each target and the entries it covers.
@@ -55,9 +69,9 @@ fn targets(scope: i64) -> [(Target, &'static [usize]); TARGETS] {
         (Target::day_logs(u1, day(0)), &[0]),
         (Target::day_logs(u1, day(1)), &[1]),
         (Target::day_logs(u2, day(0)), &[2]),
-        (Target::Tag(Tag::UserFood(u1)), &[3]),
-        (Target::Tag(Tag::User(u1)), &[3, 4]),
-        (Target::Tag(Tag::User(u2)), &[5]),
+        (Target::Guard(own(u1)), &[3]),
+        (Target::Guard(shared(u1)), &[3, 4]),
+        (Target::Guard(shared(u2)), &[5]),
         (Target::AllOfUser(u1), &[0, 1, 3, 4]),
         (Target::AllOfUser(u2), &[2, 5]),
     ]

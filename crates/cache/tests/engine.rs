@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use macrotrack_cache::{EngineConfig, Freshness, ReadError};
-use macrotrack_cache_keys::{Tag, Target};
+use macrotrack_cache_keys::Target;
 use macrotrack_domain::UserId;
 use macrotrack_ports::CacheStore;
 use support::*;
@@ -237,7 +237,7 @@ async fn tags_invalidate_only_their_entries_in_o1() {
     engine.read(&me_address(), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
     assert_eq!(source.fetches(), 51);
     source.set(2);
-    let report = engine.invalidate(&[Target::Tag(Tag::UserFood(USER))]).await;
+    let report = engine.invalidate(&[Target::Guard(frequent_guard())]).await;
     assert_eq!(report.applied, 1);
     for limit in 1..=50 {
         assert_eq!(
@@ -262,10 +262,10 @@ async fn deleting_a_user_forgets_both_tiers_of_that_user_only() {
     let engine = memory_engine(Arc::new(TestClock::default()));
     let source = Arc::new(Source::default());
     source.set(1);
-    let other = macrotrack_cache_keys::EntryAddress::tier1(macrotrack_cache_keys::Tier1Key::DayLogs {
-        user: UserId(43),
-        date: day("2026-11-24"),
-    });
+    let other = macrotrack_cache_keys::EntryAddress::tier1(
+        macrotrack_cache_keys::Tier1Key::DayLogs { user: UserId(43), date: day("2026-11-24") },
+        &[],
+    );
     for address in [logs_address("2026-11-24"), me_address(), other.clone()] {
         engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
     }

@@ -51,4 +51,17 @@ impl CompletionRepository for SeaOrmRepository {
             .map_err(unavailable)?;
         dates.into_iter().map(|date| to_day(date, format!("completion of user {user}"))).collect()
     }
+
+    async fn completed_between(&self, user: UserId, from: Day, to: Day) -> Result<Vec<Day>, Unavailable> {
+        let dates: Vec<chrono::NaiveDate> = day_completion::Entity::find()
+            .select_only()
+            .column(day_completion::Column::Date)
+            .filter(day_completion::Column::UserId.eq(user.0))
+            .filter(day_completion::Column::Date.between(from.date(), to.date()))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(unavailable)?;
+        dates.into_iter().map(|date| to_day(date, format!("completion of user {user}"))).collect()
+    }
 }

@@ -1,8 +1,8 @@
 //! `FoodRepository`: the global catalogue and each user's own foods.
 
 use async_trait::async_trait;
-use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FrequentFood, NewFood, UserId};
-use macrotrack_ports::{FoodRepository, Unavailable};
+use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, NewFood, UserId};
+use macrotrack_ports::{Committed, FoodRepository, Unavailable, UpdateFoodError};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order};
 use sea_orm::{
@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::entities::{food, food_use};
-use crate::{SeaOrmRepository, corrupt, macros, unavailable};
+use crate::{SeaOrmRepository, corrupt, finish, macros, outbox, recipes, unavailable};
 
 #[async_trait]
 impl FoodRepository for SeaOrmRepository {
@@ -79,6 +79,41 @@ impl FoodRepository for SeaOrmRepository {
                 Ok(FrequentFood { food: to_food(food), uses: u32::try_from(count.uses).unwrap_or(0) })
             })
             .collect()
+    }
+
+    async fn update_food(
+        &self,
+        owner: UserId,
+        id: FoodId,
+        patch: &FoodPatch,
+    ) -> Result<Committed<Food>, UpdateFoodError> {
+        let txn = self.begin_write().await?;
+        let updated = async {
+            let model = food::Entity::find_by_id(id.0).one(&txn).await.map_err(unavailable)?;
+            let model = match model {
+                None => return Err(UpdateFoodError::NotFound),
+                Some(model) if model.owner_user_id.is_none() => return Err(UpdateFoodError::Global),
+                Some(model) if model.owner_user_id != Some(owner.0) => return Err(UpdateFoodError::NotFound),
+                Some(model) => model,
+            };
+            let edited = patch.apply(&to_food(model.clone()));
+            let mut row: food::ActiveModel = model.into();
+            row.name = Set(edited.name.clone());
+            row.name_folded = Set(Some(edited.name.to_lowercase()));
+            row.brand = Set(edited.brand.clone());
+            row.serving_size = Set(edited.serving_size.hundredths());
+            row.serving_unit = Set(edited.serving_unit.clone());
+            row.calories = Set(edited.per_serving.calories.hundredths());
+            row.protein_g = Set(edited.per_serving.protein_g.hundredths());
+            row.carbs_g = Set(edited.per_serving.carbs_g.hundredths());
+            row.fat_g = Set(edited.per_serving.fat_g.hundredths());
+            row.update(&txn).await.map_err(unavailable)?;
+            recipes::recompute_recipes_using(&txn, id).await.map_err(unavailable)?;
+            let outbox = outbox::record(&txn, owner).await?;
+            Ok(Committed::new(edited, outbox))
+        }
+        .await;
+        finish(txn, updated).await
     }
 }
 

@@ -1,5 +1,5 @@
-//! `RecipeRepository`: users' recipes, with per-serving macros fixed when
-//! the recipe is created.
+//! `RecipeRepository`: users' recipes, with per-serving macros computed when
+//! the recipe is created and again when one of its foods is edited.
 
 use std::collections::HashMap;
 
@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use macrotrack_domain::{Amount, FoodId, Ingredient, NewRecipe, Recipe, RecipeId, UserId};
 use macrotrack_ports::{CreateRecipeError, RecipeRepository, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entities::{food, recipe, recipe_ingredient};
 use crate::{SeaOrmRepository, finish, macros, unavailable};
@@ -99,4 +99,48 @@ async fn insert_recipe(db: &impl ConnectionTrait, owner: UserId, new: &NewRecipe
         ingredients: new.ingredients.clone(),
         per_serving,
     })
+}
+
+/// Recomputes the per-serving macros of every recipe with `food` among its
+/// ingredients, from its foods as they are now (after `food` was edited).
+pub(crate) async fn recompute_recipes_using(db: &impl ConnectionTrait, food: FoodId) -> Result<(), DbErr> {
+    let recipe_ids: Vec<i64> = recipe_ingredient::Entity::find()
+        .select_only()
+        .column(recipe_ingredient::Column::RecipeId)
+        .filter(recipe_ingredient::Column::FoodId.eq(food.0))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    for recipe_id in recipe_ids {
+        let Some(model) = recipe::Entity::find_by_id(recipe_id).one(db).await? else { continue };
+        let ingredients = recipe_ingredient::Entity::find()
+            .filter(recipe_ingredient::Column::RecipeId.eq(recipe_id))
+            .order_by_asc(recipe_ingredient::Column::Position)
+            .all(db)
+            .await?;
+        let ids: Vec<i64> = ingredients.iter().map(|ingredient| ingredient.food_id).collect();
+        let foods: HashMap<i64, food::Model> = food::Entity::find()
+            .filter(food::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| (f.id, f))
+            .collect();
+        let parts = ingredients.iter().filter_map(|ingredient| {
+            let food = foods.get(&ingredient.food_id)?;
+            Some((
+                macros(food.calories, food.protein_g, food.carbs_g, food.fat_g),
+                Amount::from_hundredths(ingredient.servings),
+            ))
+        });
+        let per_serving = Recipe::per_serving(parts, Amount::from_hundredths(model.servings));
+        let mut row: recipe::ActiveModel = model.into();
+        row.calories = Set(per_serving.calories.hundredths());
+        row.protein_g = Set(per_serving.protein_g.hundredths());
+        row.carbs_g = Set(per_serving.carbs_g.hundredths());
+        row.fat_g = Set(per_serving.fat_g.hundredths());
+        sea_orm::ActiveModelTrait::update(row, db).await?;
+    }
+    Ok(())
 }

@@ -58,6 +58,11 @@ impl Amount {
         Amount(div_round(i128::from(self.0) * i128::from(factor.0), 100))
     }
 
+    /// round2(self ÷ count), half away from zero (a mean of amounts).
+    pub fn divided_by(self, count: i64) -> Amount {
+        Amount(div_round(i128::from(self.0), i128::from(count.max(1))))
+    }
+
     /// round2(ten_thousandths ÷ divisor), for sums of products divided by a
     /// count of servings (a recipe's per-serving macros).
     pub fn ratio(ten_thousandths: i128, divisor: Amount) -> Amount {

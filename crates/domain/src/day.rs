@@ -54,6 +54,28 @@ impl Day {
         (Day(first), Day(last))
     }
 
+    /// The Monday and the Sunday of this day's ISO week, clamped to the
+    /// range (1900-01-01 is a Monday; the range ends on a Friday).
+    pub fn iso_week(self) -> (Day, Day) {
+        let monday = self.0 - chrono::Duration::days(i64::from(self.0.weekday().num_days_from_monday()));
+        let sunday = (monday + chrono::Duration::days(6)).min(Self::MAX);
+        (Day(monday.max(Self::MIN)), Day(sunday))
+    }
+
+    /// The ISO weeks that `self..=last` touches, in order, each as its
+    /// Monday and Sunday.
+    pub fn weeks_until(self, last: Day) -> Vec<(Day, Day)> {
+        let mut weeks = Vec::new();
+        let mut day = self;
+        while day <= last {
+            let week = day.iso_week();
+            weeks.push(week);
+            let Some(next) = week.1.plus_days(1) else { break };
+            day = next;
+        }
+        weeks
+    }
+
     /// The calendar months that `self..=last` touches, in order, each as
     /// its first and last day.
     pub fn months_until(self, last: Day) -> Vec<(Day, Day)> {
@@ -124,9 +146,26 @@ impl JsonSchema for Day {
 
 #[cfg(test)]
 mod tests {
+    use super::Day;
+
+    fn day(text: &str) -> Day {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn iso_weeks_run_monday_to_sunday_within_the_range() {
+        assert_eq!(day("2026-11-26").iso_week(), (day("2026-11-23"), day("2026-11-29")));
+        assert_eq!(day("2026-11-23").iso_week(), day("2026-11-29").iso_week());
+        assert_eq!(day("1900-01-01").iso_week(), (day("1900-01-01"), day("1900-01-07")));
+        assert_eq!(day("2200-12-31").iso_week().1, day("2200-12-31"));
+        let mondays: Vec<String> =
+            day("2026-11-26").weeks_until(day("2026-12-02")).iter().map(|(monday, _)| monday.to_string()).collect();
+        assert_eq!(mondays, ["2026-11-23", "2026-11-30"]);
+        assert_eq!(day("2026-11-30").weeks_until(day("2026-12-06")).len(), 1);
+    }
+
     #[test]
     fn months_are_whole_calendar_months() {
-        let day = |text: &str| text.parse::<Day>().unwrap();
         assert_eq!(day("2024-02-15").month(), (day("2024-02-01"), day("2024-02-29")), "a leap February");
         assert_eq!(day("2026-12-31").month(), (day("2026-12-01"), day("2026-12-31")));
         assert_eq!(day("2200-12-25").month(), (day("2200-12-01"), day("2200-12-31")), "the last month");

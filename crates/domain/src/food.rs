@@ -93,6 +93,65 @@ impl NewFood {
     }
 }
 
+/// A validated edit of one's own food: the fields to change, each checked
+/// as `NewFood::parse` checks it; `brand: Some(None)` clears the brand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoodPatch {
+    pub name: Option<String>,
+    pub brand: Option<Option<String>>,
+    pub serving_size: Option<Amount>,
+    pub serving_unit: Option<String>,
+    pub calories: Option<Amount>,
+    pub protein_g: Option<Amount>,
+    pub carbs_g: Option<Amount>,
+    pub fat_g: Option<Amount>,
+}
+
+impl FoodPatch {
+    /// `None` fields of `input` are absent (a mistyped one was reported by
+    /// the parser). No field to change is an error naming none.
+    pub fn parse(input: FoodInput) -> Result<FoodPatch, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let patch = FoodPatch {
+            name: input.name.and_then(|v| errors.check("name", validation::name(&v))),
+            brand: match input.brand {
+                Some(Some(v)) => errors.check("brand", validation::text(&v, 1, 200)).map(Some),
+                Some(None) => Some(None),
+                None => None,
+            },
+            serving_size: input.serving_size.and_then(|v| errors.check("serving_size", SERVING_SIZE.amount(v))),
+            serving_unit: input.serving_unit.and_then(|v| errors.check("serving_unit", validation::text(&v, 1, 20))),
+            calories: input.calories.and_then(|v| errors.check("calories", validation::CALORIES.amount(v))),
+            protein_g: input.protein_g.and_then(|v| errors.check("protein_g", validation::GRAMS.amount(v))),
+            carbs_g: input.carbs_g.and_then(|v| errors.check("carbs_g", validation::GRAMS.amount(v))),
+            fat_g: input.fat_g.and_then(|v| errors.check("fat_g", validation::GRAMS.amount(v))),
+        };
+        if errors.is_empty() && patch == FoodPatch::default() {
+            errors.add("", "at least one field to change is required");
+        }
+        errors.into_result(|| patch)
+    }
+
+    /// `food` with this patch applied.
+    pub fn apply(&self, food: &Food) -> Food {
+        let per_serving = food.per_serving;
+        Food {
+            id: food.id,
+            name: self.name.clone().unwrap_or_else(|| food.name.clone()),
+            brand: self.brand.clone().unwrap_or_else(|| food.brand.clone()),
+            serving_size: self.serving_size.unwrap_or(food.serving_size),
+            serving_unit: self.serving_unit.clone().unwrap_or_else(|| food.serving_unit.clone()),
+            per_serving: Macros {
+                calories: self.calories.unwrap_or(per_serving.calories),
+                protein_g: self.protein_g.unwrap_or(per_serving.protein_g),
+                carbs_g: self.carbs_g.unwrap_or(per_serving.carbs_g),
+                fat_g: self.fat_g.unwrap_or(per_serving.fat_g),
+            },
+            owner: food.owner,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +191,36 @@ mod tests {
         let errors = NewFood::parse(bad).unwrap_err();
         let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "brand", "serving_size", "serving_unit", "calories", "protein_g", "fat_g"]);
+    }
+
+    #[test]
+    fn a_patch_checks_what_it_holds_and_needs_one_field() {
+        let empty = FoodInput::default();
+        let errors = FoodPatch::parse(empty).unwrap_err();
+        assert_eq!(errors.errors().len(), 1);
+        let bad = FoodInput { calories: Some(10000.01), name: Some("\t".into()), ..FoodInput::default() };
+        let fields: Vec<String> = FoodPatch::parse(bad).unwrap_err().errors().iter().map(|e| e.field.clone()).collect();
+        assert_eq!(fields, ["name", "calories"]);
+        let patch = FoodPatch::parse(FoodInput {
+            brand: Some(None),
+            protein_g: Some(7.005),
+            name: Some(" Porridge ".into()),
+            ..FoodInput::default()
+        })
+        .unwrap();
+        let food = Food {
+            id: FoodId(3),
+            name: "Oats".into(),
+            brand: Some("Acme".into()),
+            serving_size: Amount::from_hundredths(4000),
+            serving_unit: "g".into(),
+            per_serving: Macros { calories: Amount::from_hundredths(15000), ..Macros::default() },
+            owner: FoodOwner::User,
+        };
+        let edited = patch.apply(&food);
+        assert_eq!((edited.name.as_str(), edited.brand.as_deref()), ("Porridge", None));
+        assert_eq!(edited.per_serving.protein_g, Amount::from_hundredths(701));
+        assert_eq!(edited.per_serving.calories, food.per_serving.calories, "untouched fields stay");
     }
 
     #[test]

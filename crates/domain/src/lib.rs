@@ -16,11 +16,12 @@ mod summary;
 mod time;
 mod user;
 pub mod validation;
+mod week;
 
 pub use amount::Amount;
 pub use dashboard::{Completion, DayDashboard};
 pub use day::{Day, DayError};
-pub use food::{Food, FoodInput, FoodOwner, NewFood};
+pub use food::{Food, FoodInput, FoodOwner, FoodPatch, NewFood};
 pub use ids::*;
 pub use log::{DayLogs, LogEntry, LogEntryInput, LogEntryPatch, LogItem, NewLogEntry};
 pub use macros::Macros;
@@ -35,3 +36,4 @@ pub use summary::{FrequentFood, MAX_SUMMARY_DAYS, Summary, SummaryDay, check_fre
 pub use time::Timestamp;
 pub use user::User;
 pub use validation::{FieldError, ValidationErrors};
+pub use week::{Week, WeekBlock, WeekDay, last_week_start};

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Day, DayLogs, Food, FoodId, FrequentFood, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan, MealPlanId,
-    NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId, ScheduledPlan,
-    ScheduledPlanId, SummaryDay, Timestamp, User, UserId,
+    Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan,
+    MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId,
+    ScheduledPlan, ScheduledPlanId, SummaryDay, Timestamp, User, UserId,
 };
 
 use crate::Committed;
@@ -54,6 +54,19 @@ pub trait UserRepository: Send + Sync + 'static {
     async fn delete_user(&self, user: UserId) -> Result<Option<Committed<()>>, Unavailable>;
 }
 
+/// Why a food was not edited.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateFoodError {
+    /// Missing, or another user's.
+    #[error("food not found")]
+    NotFound,
+    /// Global foods are read-only.
+    #[error("global foods are read-only")]
+    Global,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
 /// Stores the food catalogue: global foods and each user's own.
 #[mockall::automock]
 #[async_trait]
@@ -73,6 +86,18 @@ pub trait FoodRepository: Send + Sync + 'static {
     /// MUST return at most `limit` foods the user logged at least once, with
     /// their use counts, most uses first, ties by food id ascending.
     async fn frequent_foods(&self, user: UserId, limit: u32) -> Result<Vec<FrequentFood>, Unavailable>;
+
+    /// MUST, in one transaction, apply `patch` to the food when `owner` owns
+    /// it, recompute the per-serving macros of every recipe that uses it
+    /// (`Recipe::per_serving`, from its foods as they are now), and write an
+    /// outbox row; log entries keep their snapshots. A global food is
+    /// `Global`, a missing or foreign one `NotFound` (and no row either way).
+    async fn update_food(
+        &self,
+        owner: UserId,
+        id: FoodId,
+        patch: &FoodPatch,
+    ) -> Result<Committed<Food>, UpdateFoodError>;
 }
 
 /// Why a recipe was not created.
@@ -172,6 +197,9 @@ pub trait CompletionRepository: Send + Sync + 'static {
 
     /// MUST return every completed day of the user up to `until`, in any order.
     async fn completed_days(&self, user: UserId, until: Day) -> Result<Vec<Day>, Unavailable>;
+
+    /// MUST return the user's completed days in `from..=to`, in any order.
+    async fn completed_between(&self, user: UserId, from: Day, to: Day) -> Result<Vec<Day>, Unavailable>;
 }
 
 /// Why a meal plan was not created.

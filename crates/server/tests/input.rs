@@ -145,7 +145,7 @@ async fn unknown_routes_404_and_wrong_methods_405() {
     }
     for (method, path, allow) in [
         (Method::DELETE, "/v1/foods", "GET, POST"),
-        (Method::PUT, "/v1/foods/1", "GET"),
+        (Method::PUT, "/v1/foods/1", "GET, PATCH"),
         (Method::PUT, "/v1/foods/frequent", "GET"),
         (Method::PATCH, "/v1/logs", "GET, POST"),
         (Method::GET, "/v1/logs/1", "DELETE, PATCH"),

@@ -142,6 +142,9 @@ async fn the_document_and_the_served_routes_correspond() {
         "GET /readyz",
         "GET /metrics",
         "GET /openapi.json",
+        // Additions (December 2026).
+        "PATCH /v1/foods/{id}",
+        "GET /v1/weeks/{start}",
     ];
     let contract: BTreeSet<(String, String)> =
         contract.iter().map(|line| line.split_once(' ').map(|(m, p)| (m.to_owned(), p.to_owned())).unwrap()).collect();

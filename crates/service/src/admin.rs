@@ -1,7 +1,7 @@
 //! Operator actions: forced invalidation and refresh.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{Tag, TagParseError, Target};
+use macrotrack_cache_keys::{Tag, TagParseError};
 use macrotrack_domain::{Day, DayLogs, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
@@ -9,13 +9,14 @@ use crate::{GetError, Service, WriteError};
 
 impl<S: CacheStore> Service<S> {
     /// Forced invalidation of rendered tags of one user; returns how many.
-    /// The one invalidation not chosen by the matrix: an operator's.
+    /// The one invalidation not chosen by a mutation: an operator's (each
+    /// tag reaches the tier-2 reads that depend on what it names).
     pub async fn admin_invalidate(&self, user: UserId, tags: &[String]) -> Result<usize, WriteError> {
         let mut errors = ValidationErrors::new();
-        let mut targets = Vec::with_capacity(tags.len());
+        let mut targets = std::collections::BTreeSet::new();
         for (index, text) in tags.iter().enumerate() {
             match Tag::parse_for(user, text) {
-                Ok(tag) => targets.push(Target::Tag(tag)),
+                Ok(tag) => targets.extend(crate::facts::tag_targets(tag)),
                 Err(TagParseError::OtherUser) => errors.add(format!("tags.{index}"), "tag of another user"),
                 Err(TagParseError::UnknownFamily) => errors.add(format!("tags.{index}"), "unknown tag family"),
             }
@@ -24,8 +25,9 @@ impl<S: CacheStore> Service<S> {
             return Err(WriteError::Invalid(errors));
         }
         self.repos.users.user(user).await?.ok_or(WriteError::NotFound)?;
+        let targets: Vec<_> = targets.into_iter().collect();
         self.cache.invalidate(&targets).await;
-        Ok(targets.len())
+        Ok(tags.len())
     }
 
     /// Forced refresh of a user's day logs: read from the database and stored.

@@ -1,18 +1,54 @@
 //! Completing days, streaks, summaries and the day dashboard.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Tier1Key};
+use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier};
 use macrotrack_domain::{Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak, Summary, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
-use crate::plans::schedule_tags;
-use crate::{Facts, GetError, Operation, ReadError, Repositories, Service, WriteError, no_check};
+use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
+use crate::{GetError, ReadError, Repositories, Service, WriteError, no_check};
+
+/// Daily totals of a calendar month (summaries of any range are composed of months).
+pub(crate) const SUMMARY: ReadSpec = ReadSpec {
+    family: ReadFamily::Summary,
+    name: "logs summary",
+    tier: Tier::Two,
+    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries],
+    granularity: Granularity::Month,
+};
+
+/// Streaks count completed days up to today: every date.
+pub(crate) const STREAK: ReadSpec = ReadSpec {
+    family: ReadFamily::Streak,
+    name: "streak",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Completions],
+    granularity: Granularity::Whole,
+};
+
+pub(crate) const COMPLETE_DAY: MutationSpec = MutationSpec {
+    operation: Operation::CompleteDay,
+    name: "complete a day",
+    changes: &[Change { kind: FactKind::Completions, which: "that date" }],
+    everything: false,
+};
+
+pub(crate) const UNDO_DAY: MutationSpec = MutationSpec {
+    operation: Operation::UndoDay,
+    name: "undo a day's completion",
+    changes: &[Change { kind: FactKind::Completions, which: "that date" }],
+    everything: false,
+};
+
+pub(crate) fn completion_changes(user: UserId, date: Day) -> Changes {
+    Changes::new(user, [Fact::on(FactKind::Completions, date)])
+}
 
 impl<S: CacheStore> Service<S> {
     /// Marks a day completed (idempotent).
     pub async fn complete_day(&self, user: UserId, date: Day) -> Result<Completion, WriteError> {
         let committed = self.repos.completions.complete_day(user, date).await?;
-        let report = self.forget(Operation::CompleteDay, Facts::day(user, date), Some(committed.outbox)).await;
+        let report = self.forget(&COMPLETE_DAY, completion_changes(user, date), Some(committed.outbox)).await;
         self.warm(user, [date], report);
         Ok(Completion { date, completed: true })
     }
@@ -20,17 +56,16 @@ impl<S: CacheStore> Service<S> {
     /// Undoes a day's completion (idempotent).
     pub async fn undo_day(&self, user: UserId, date: Day) -> Result<Completion, WriteError> {
         let committed = self.repos.completions.undo_day(user, date).await?;
-        let report = self.forget(Operation::UndoDay, Facts::day(user, date), Some(committed.outbox)).await;
+        let report = self.forget(&UNDO_DAY, completion_changes(user, date), Some(committed.outbox)).await;
         self.warm(user, [date], report);
         Ok(Completion { date, completed: false })
     }
 
-    /// Streaks as of `today` (tier 2, tags `user`, `user_completion`, `user_streaks`).
-    /// Cached only for a `today` within a day of the server's (every time
+    /// Streaks as of `today` (tier 2, `STREAK`). Cached only for a `today` within a day of the server's (every time
     /// zone's today is), so a client cannot make the cache hold one entry
     /// per date it invents; other dates are read from the database.
     pub async fn streak(&self, user: UserId, today: Day) -> Result<Streak, ReadError> {
-        let address = EntryAddress::tier2(QueryKey::Streak { user, today }, &streak_tags(user));
+        let address = streak_address(user, today);
         let near_today = self.today().days_until(today).abs() <= 1;
         let freshness = if near_today { Freshness::Cached } else { Freshness::Bypass };
         self.cached(address, self.policies.streak, freshness, no_check, move |repos| async move {
@@ -39,8 +74,8 @@ impl<S: CacheStore> Service<S> {
         .await
     }
 
-    /// Daily totals of `from..=to`, at most 92 days (tier 2, tags `user`,
-    /// `user_logs`), composed of the calendar months the range touches:
+    /// Daily totals of `from..=to`, at most 92 days (tier 2, `SUMMARY`),
+    /// composed of the calendar months the range touches:
     /// each month is one cached entry, read together in one round trip, so
     /// the entries a user can make grow with months, not with ranges.
     pub async fn summary(&self, user: UserId, from: Day, to: Day) -> Result<Summary, ReadError> {
@@ -92,19 +127,19 @@ impl<S: CacheStore> Service<S> {
 /// The entries the day screen composes.
 pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [EntryAddress; 4] {
     [
-        EntryAddress::tier1(Tier1Key::DayLogs { user, date }),
-        EntryAddress::tier2(QueryKey::Me { user }, &[Tag::User(user)]),
-        EntryAddress::tier2(QueryKey::Schedule { user, date }, &schedule_tags(user, date)),
-        EntryAddress::tier2(QueryKey::Streak { user, today }, &streak_tags(user)),
+        crate::logs::day_logs_address(user, date),
+        crate::users::me_address(user),
+        crate::plans::schedule_address(user, date),
+        streak_address(user, today),
     ]
 }
 
 /// Where one calendar month of a user's summary is cached.
 pub(crate) fn summary_month_address(user: UserId, month: Day) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::SummaryMonth { user, month }, &[Tag::User(user), Tag::UserLogs(user)])
+    let (first, last) = month.month();
+    EntryAddress::tier2(QueryKey::SummaryMonth { user, month }, &SUMMARY.guards(user, Some((first, last))))
 }
 
-/// The tags of the streak read (the cache contract's table).
-pub(crate) fn streak_tags(user: UserId) -> [Tag; 3] {
-    [Tag::User(user), Tag::UserCompletion(user), Tag::UserStreaks(user)]
+fn streak_address(user: UserId, today: Day) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::Streak { user, today }, &STREAK.guards(user, None))
 }

@@ -1,23 +1,71 @@
 //! Foods and recipes.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag};
+use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier};
 use macrotrack_domain::{
-    Food, FoodId, FoodInput, FrequentFood, NewFood, NewRecipe, Recipe, RecipeId, RecipeInput, UserId, ValidationErrors,
-    check_frequent, validation,
+    Food, FoodId, FoodInput, FoodPatch, FrequentFood, NewFood, NewRecipe, Recipe, RecipeId, RecipeInput, UserId,
+    ValidationErrors, check_frequent, validation,
 };
-use macrotrack_ports::{CacheStore, CreateRecipeError};
+use macrotrack_ports::{CacheStore, CreateRecipeError, UpdateFoodError};
 
-use crate::{Facts, GetError, Operation, ReadError, Service, WriteError};
+use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
+use crate::{GetError, ReadError, Service, WriteError};
+
+/// The foods a user logged most, as they are now, with their use counts.
+pub(crate) const FREQUENT_FOODS: ReadSpec = ReadSpec {
+    family: ReadFamily::FrequentFoods,
+    name: "frequent foods",
+    tier: Tier::Two,
+    depends_on: &[FactKind::FoodUses, FactKind::Foods],
+    granularity: Granularity::Whole,
+};
+
+/// A new food is in no cached read: food search and `GET /v1/foods/{id}`
+/// are not cached, and frequent foods lists only foods with uses.
+pub(crate) const CREATE_FOOD: MutationSpec =
+    MutationSpec { operation: Operation::CreateFood, name: "create a food", changes: &[], everything: false };
+
+/// Log entries keep their snapshot: only reads showing the food change.
+pub(crate) const EDIT_FOOD: MutationSpec = MutationSpec {
+    operation: Operation::EditFood,
+    name: "edit a food",
+    changes: &[Change { kind: FactKind::Foods, which: "always" }],
+    everything: false,
+};
 
 impl<S: CacheStore> Service<S> {
     pub async fn create_food(&self, user: UserId, input: FoodInput) -> Result<Food, WriteError> {
         let food = NewFood::parse(input)?;
         let created = self.repos.foods.create_food(user, &food).await?;
-        // No outbox row: this matrix row is empty (a test keeps it so), as a
-        // new food has no use yet; a rule added here would need a row.
-        self.forget(Operation::CreateFood, Facts::user(user), None).await;
+        // No outbox row: `CREATE_FOOD` changes nothing cached (a test keeps
+        // it so); a change declared there would need a row.
+        self.forget(&CREATE_FOOD, Changes::new(user, []), None).await;
         Ok(created)
+    }
+
+    /// Whether the user may edit the food: `NotFound` for a missing or
+    /// foreign one, `Conflict` for a global one. Delivery asks this before
+    /// it reads the body, so these answers do not depend on it.
+    pub async fn editable_food(&self, user: UserId, id: FoodId) -> Result<(), WriteError> {
+        match self.repos.foods.food(user, id).await? {
+            None => Err(WriteError::NotFound),
+            Some(food) if food.owner == macrotrack_domain::FoodOwner::Global => Err(read_only()),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Edits one of the user's own foods; recipes using it follow, log
+    /// entries keep their snapshot.
+    pub async fn edit_food(&self, user: UserId, id: FoodId, input: FoodInput) -> Result<Food, WriteError> {
+        let patch = FoodPatch::parse(input)?;
+        let edited = self.repos.foods.update_food(user, id, &patch).await.map_err(|error| match error {
+            UpdateFoodError::NotFound => WriteError::NotFound,
+            UpdateFoodError::Global => read_only(),
+            UpdateFoodError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
+        })?;
+        let changes = Changes::new(user, [Fact::undated(FactKind::Foods)]);
+        self.forget(&EDIT_FOOD, changes, Some(edited.outbox)).await;
+        Ok(edited.value)
     }
 
     /// A global food or one of the user's own.
@@ -32,12 +80,11 @@ impl<S: CacheStore> Service<S> {
         Ok(self.repos.foods.search_foods(user, query.trim(), limit).await?)
     }
 
-    /// The user's most logged foods (tier 2, tags `user`, `user_food`).
+    /// The user's most logged foods (tier 2, `FREQUENT_FOODS`).
     pub async fn frequent_foods(&self, user: UserId, limit: Option<i64>) -> Result<Vec<FrequentFood>, ReadError> {
         let limit = validation::limit(limit)
             .map_err(|message| ReadError::Invalid(ValidationErrors::single("limit", message)))?;
-        let address =
-            EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &[Tag::User(user), Tag::UserFood(user)]);
+        let address = EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &FREQUENT_FOODS.guards(user, None));
         self.cached(address, self.policies.frequent_foods, Freshness::Cached, check_frequent, move |repos| async move {
             repos.foods.frequent_foods(user, limit).await
         })
@@ -57,4 +104,8 @@ impl<S: CacheStore> Service<S> {
     pub async fn recipe(&self, user: UserId, id: RecipeId) -> Result<Recipe, GetError> {
         self.repos.recipes.recipe(user, id).await?.ok_or(GetError::NotFound)
     }
+}
+
+fn read_only() -> WriteError {
+    WriteError::Conflict("global foods are read-only".to_owned())
 }

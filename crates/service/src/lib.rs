@@ -1,6 +1,7 @@
 //! The use cases of Macrotrack, and the only place that decides what the
-//! cache forgets: each mutation describes what it changed (`Facts`) and
-//! applies the matrix (`matrix::MATRIX`) after its transaction commits.
+//! cache forgets: each cached read declares what it depends on and each
+//! mutation what it changed (`facts.rs`); after a mutation's transaction
+//! commits, the guards of every read whose facts overlap are bumped.
 //! Reads go through the cache engine with the policies of `Policies`.
 //!
 //! One safety rule stands outside the matrix (`outbox.rs`): a mutation's
@@ -8,8 +9,11 @@
 //! and whoever drains it forgets everything of that user.
 
 mod admin;
+#[cfg(test)]
+mod contract_tests;
 mod days;
 mod errors;
+pub mod facts;
 mod foods;
 mod logs;
 pub mod matrix;
@@ -18,6 +22,7 @@ mod plans;
 mod policies;
 mod tokens;
 mod users;
+mod weeks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,7 +39,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use errors::{AuthError, GetError, ReadError, WriteError};
-pub use matrix::{Facts, ItemKind, Matrix, Operation};
+pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, ReadSpec};
 use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
@@ -147,7 +152,8 @@ impl<S: CacheStore> Service<S> {
         }
     }
 
-    /// Replaces the invalidation matrix (tests prove each rule is needed).
+    /// Replaces the derived matrix (tests remove one edge at a time to
+    /// prove that each is needed).
     pub fn with_matrix(mut self, matrix: Matrix) -> Self {
         self.matrix = matrix;
         self
@@ -176,16 +182,17 @@ impl<S: CacheStore> Service<S> {
             .unwrap_or_else(|_| "2200-12-31".parse().unwrap_or_else(|_| unreachable!()))
     }
 
-    /// Applies the matrix row of `operation` after its commit: the one way
-    /// use cases forget. The mutation's outbox row is queued for deletion
+    /// Forgets what `mutation` changed, after its commit: the one way use
+    /// cases forget. The mutation's outbox row is queued for deletion
     /// only when every target was applied and will survive a failover (a
     /// replica acknowledged it); otherwise it stays for the drain
     /// (`drain_outbox`), which survives this process.
-    async fn forget(&self, operation: Operation, facts: Facts, outbox: Option<OutboxId>) -> InvalidationReport {
+    async fn forget(&self, mutation: &MutationSpec, changes: Changes, outbox: Option<OutboxId>) -> InvalidationReport {
         if self.fault == Fault::SkipInvalidation {
             return InvalidationReport::default();
         }
-        let targets: Vec<Target> = self.matrix.targets(operation, &facts).into_iter().collect();
+        let operation = mutation.operation;
+        let targets: Vec<Target> = self.matrix.targets(operation, &changes).into_iter().collect();
         let report = self.cache.invalidate(&targets).await;
         if !report.durable() {
             tracing::warn!(

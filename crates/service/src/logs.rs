@@ -2,23 +2,90 @@
 
 use bytes::Bytes;
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, Tier1Key};
+use macrotrack_cache_keys::{EntryAddress, ReadFamily, Tier, Tier1Key};
 use macrotrack_domain::{
     Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, LogItem, NewLogEntry, UserId, ValidationErrors,
 };
 use macrotrack_ports::{CacheStore, CreateLogsError};
 
-use crate::{Facts, ItemKind, Operation, ReadError, Service, WriteError};
+use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
+use crate::{ReadError, Service, WriteError};
 
-pub(crate) fn item_kind(item: LogItem) -> ItemKind {
-    match item {
-        LogItem::Food(_) => ItemKind::Food,
-        LogItem::Recipe(_) => ItemKind::Recipe,
-    }
+/// A day's entries, their totals, and whether the day is completed.
+pub(crate) const DAY_LOGS: ReadSpec = ReadSpec {
+    family: ReadFamily::Logs,
+    name: "day logs",
+    tier: Tier::One,
+    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions],
+    granularity: Granularity::Day,
+};
+
+pub(crate) const CREATE_LOG_ENTRIES: MutationSpec = MutationSpec {
+    operation: Operation::CreateLogEntries,
+    name: "create log entries (batch)",
+    changes: &[
+        Change { kind: FactKind::FoodEntries, which: "each date with a food entry" },
+        Change { kind: FactKind::RecipeEntries, which: "each date with a recipe entry" },
+        Change { kind: FactKind::FoodUses, which: "if a food entry" },
+    ],
+    everything: false,
+};
+
+/// An update changes no use count: the entry keeps its food.
+pub(crate) const UPDATE_LOG_ENTRY: MutationSpec = MutationSpec {
+    operation: Operation::UpdateLogEntry,
+    name: "update a log entry",
+    changes: &[
+        Change { kind: FactKind::FoodEntries, which: "original and new date of a food entry" },
+        Change { kind: FactKind::RecipeEntries, which: "original and new date of a recipe entry" },
+    ],
+    everything: false,
+};
+
+pub(crate) const DELETE_LOG_ENTRY: MutationSpec = MutationSpec {
+    operation: Operation::DeleteLogEntry,
+    name: "delete a log entry",
+    changes: &[
+        Change { kind: FactKind::FoodEntries, which: "its date, a food entry" },
+        Change { kind: FactKind::RecipeEntries, which: "its date, a recipe entry" },
+        Change { kind: FactKind::FoodUses, which: "if a food entry" },
+    ],
+    everything: false,
+};
+
+/// The fact an entry of `item`'s kind on `date` is.
+fn entry_fact(date: Day, recipe: bool) -> Fact {
+    Fact::on(if recipe { FactKind::RecipeEntries } else { FactKind::FoodEntries }, date)
 }
 
-fn entry_kind(entry: &LogEntry) -> ItemKind {
-    if entry.recipe_id.is_some() { ItemKind::Recipe } else { ItemKind::Food }
+/// What creating `entries` changes: their dates, by kind; uses of foods.
+pub(crate) fn created_changes(user: UserId, entries: &[NewLogEntry]) -> Changes {
+    let mut facts: Vec<Fact> =
+        entries.iter().map(|entry| entry_fact(entry.date, matches!(entry.item, LogItem::Recipe(_)))).collect();
+    if entries.iter().any(|entry| matches!(entry.item, LogItem::Food(_))) {
+        facts.push(Fact::undated(FactKind::FoodUses));
+    }
+    facts.sort_unstable();
+    facts.dedup();
+    Changes::new(user, facts)
+}
+
+/// What moving or editing an entry changes: its kind on both dates.
+pub(crate) fn updated_changes(user: UserId, before: &LogEntry, after: &LogEntry) -> Changes {
+    let recipe = before.recipe_id.is_some();
+    Changes::new(user, [entry_fact(before.date, recipe), entry_fact(after.date, recipe)])
+}
+
+/// What deleting an entry changes: its kind on its date; a food's uses.
+pub(crate) fn deleted_changes(user: UserId, entry: &LogEntry) -> Changes {
+    let recipe = entry.recipe_id.is_some();
+    let uses = (!recipe).then(|| Fact::undated(FactKind::FoodUses));
+    Changes::new(user, std::iter::once(entry_fact(entry.date, recipe)).chain(uses))
+}
+
+/// Where a day's logs are cached.
+pub(crate) fn day_logs_address(user: UserId, date: Day) -> EntryAddress {
+    EntryAddress::tier1(Tier1Key::DayLogs { user, date }, &DAY_LOGS.guards(user, Some((date, date))))
 }
 
 impl<S: CacheStore> Service<S> {
@@ -39,9 +106,7 @@ impl<S: CacheStore> Service<S> {
                 )),
                 CreateLogsError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
             })?;
-        let touched = entries.iter().map(|entry| (entry.date, item_kind(entry.item)));
-        let report =
-            self.forget(Operation::CreateLogEntries, Facts::touched(user, touched), Some(created.outbox)).await;
+        let report = self.forget(&CREATE_LOG_ENTRIES, created_changes(user, &entries), Some(created.outbox)).await;
         self.warm(user, entries.iter().map(|entry| entry.date), report);
         Ok(created.value)
     }
@@ -56,17 +121,14 @@ impl<S: CacheStore> Service<S> {
         let updated =
             self.repos.logs.update_log_entry(user, id, patch, self.now()).await?.ok_or(WriteError::NotFound)?;
         let (before, after) = updated.value;
-        let kind = entry_kind(&before);
-        let facts = Facts::touched(user, [(before.date, kind), (after.date, kind)]);
-        let report = self.forget(Operation::UpdateLogEntry, facts, Some(updated.outbox)).await;
+        let report = self.forget(&UPDATE_LOG_ENTRY, updated_changes(user, &before, &after), Some(updated.outbox)).await;
         self.warm(user, [before.date, after.date], report);
         Ok(after)
     }
 
     pub async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<(), WriteError> {
         let deleted = self.repos.logs.delete_log_entry(user, id).await?.ok_or(WriteError::NotFound)?;
-        let facts = Facts::touched(user, [(deleted.value.date, entry_kind(&deleted.value))]);
-        let report = self.forget(Operation::DeleteLogEntry, facts, Some(deleted.outbox)).await;
+        let report = self.forget(&DELETE_LOG_ENTRY, deleted_changes(user, &deleted.value), Some(deleted.outbox)).await;
         self.warm(user, [deleted.value.date], report);
         Ok(())
     }
@@ -79,7 +141,7 @@ impl<S: CacheStore> Service<S> {
     /// The same day's logs as JSON: a cache hit hands over the stored bytes
     /// without decoding or re-encoding them (the hot read path of the API).
     pub async fn day_logs_json(&self, user: UserId, date: Day) -> Result<Bytes, ReadError> {
-        let address = EntryAddress::tier1(Tier1Key::DayLogs { user, date });
+        let address = day_logs_address(user, date);
         let logs = self.repos.logs.clone();
         let fetch = move || {
             let logs = logs.clone();
@@ -94,7 +156,7 @@ impl<S: CacheStore> Service<S> {
         date: Day,
         freshness: Freshness,
     ) -> Result<DayLogs, ReadError> {
-        let address = EntryAddress::tier1(Tier1Key::DayLogs { user, date });
+        let address = day_logs_address(user, date);
         self.cached(address, self.policies.day_logs, freshness, DayLogs::check, move |repos| async move {
             repos.logs.day_logs(user, date).await
         })

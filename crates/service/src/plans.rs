@@ -1,14 +1,55 @@
 //! Meal plans and their schedules.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag};
+use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier};
 use macrotrack_domain::{
     Day, MealPlan, MealPlanId, MealPlanInput, NewMealPlan, ScheduleDay, ScheduledMealId, ScheduledPlan,
     ScheduledPlanId, UserId, ValidationErrors,
 };
 use macrotrack_ports::{CacheStore, CreatePlanError, ScheduleError};
 
-use crate::{Facts, GetError, Operation, ReadError, Service, WriteError};
+use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
+use crate::{GetError, ReadError, Service, WriteError};
+
+/// What is scheduled on a date, each meal with whether a recipe entry of
+/// its meal and recipe is logged that day.
+pub(crate) const SCHEDULE: ReadSpec = ReadSpec {
+    family: ReadFamily::Schedule,
+    name: "schedule",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Schedule, FactKind::RecipeEntries],
+    granularity: Granularity::Day,
+};
+
+pub(crate) const SCHEDULE_MEAL_PLAN: MutationSpec = MutationSpec {
+    operation: Operation::ScheduleMealPlan,
+    name: "schedule a meal plan",
+    changes: &[Change { kind: FactKind::Schedule, which: "every date it covers" }],
+    everything: false,
+};
+
+pub(crate) const DELETE_SCHEDULED_MEAL: MutationSpec = MutationSpec {
+    operation: Operation::DeleteScheduledMeal,
+    name: "delete a scheduled meal",
+    changes: &[Change { kind: FactKind::Schedule, which: "its date" }],
+    everything: false,
+};
+
+pub(crate) const DELETE_SCHEDULED_PLAN: MutationSpec = MutationSpec {
+    operation: Operation::DeleteScheduledPlan,
+    name: "delete a scheduled plan",
+    changes: &[Change { kind: FactKind::Schedule, which: "every date it covered" }],
+    everything: false,
+};
+
+/// What placing or removing `plan` changes: every date it covers.
+pub(crate) fn plan_changes(user: UserId, plan: &ScheduledPlan) -> Changes {
+    Changes::new(user, [Fact::between(FactKind::Schedule, plan.start_date, plan.end_date)])
+}
+
+pub(crate) fn schedule_address(user: UserId, date: Day) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::Schedule { user, date }, &SCHEDULE.guards(user, Some((date, date))))
+}
 
 impl<S: CacheStore> Service<S> {
     pub async fn create_meal_plan(&self, user: UserId, input: MealPlanInput) -> Result<MealPlan, WriteError> {
@@ -42,13 +83,13 @@ impl<S: CacheStore> Service<S> {
             }
             ScheduleError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
         })?;
-        self.forget(Operation::ScheduleMealPlan, Facts::user(user), Some(scheduled.outbox)).await;
+        self.forget(&SCHEDULE_MEAL_PLAN, plan_changes(user, &scheduled.value), Some(scheduled.outbox)).await;
         Ok(scheduled.value)
     }
 
-    /// What is scheduled on `date` (tier 2, tags `user`, `user_scheduled`, `user_scheduled_DATE`).
+    /// What is scheduled on `date` (tier 2, `SCHEDULE`).
     pub async fn schedule_day(&self, user: UserId, date: Day) -> Result<ScheduleDay, ReadError> {
-        let address = EntryAddress::tier2(QueryKey::Schedule { user, date }, &schedule_tags(user, date));
+        let address = schedule_address(user, date);
         self.cached(address, self.policies.schedule, Freshness::Cached, ScheduleDay::check, move |repos| async move {
             repos.plans.schedule_day(user, date).await
         })
@@ -57,18 +98,14 @@ impl<S: CacheStore> Service<S> {
 
     pub async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<(), WriteError> {
         let deleted = self.repos.plans.delete_scheduled_meal(user, id).await?.ok_or(WriteError::NotFound)?;
-        self.forget(Operation::DeleteScheduledMeal, Facts::day(user, deleted.value), Some(deleted.outbox)).await;
+        let changes = Changes::new(user, [Fact::on(FactKind::Schedule, deleted.value)]);
+        self.forget(&DELETE_SCHEDULED_MEAL, changes, Some(deleted.outbox)).await;
         Ok(())
     }
 
     pub async fn delete_scheduled_plan(&self, user: UserId, id: ScheduledPlanId) -> Result<(), WriteError> {
         let deleted = self.repos.plans.delete_scheduled_plan(user, id).await?.ok_or(WriteError::NotFound)?;
-        self.forget(Operation::DeleteScheduledPlan, Facts::user(user), Some(deleted.outbox)).await;
+        self.forget(&DELETE_SCHEDULED_PLAN, plan_changes(user, &deleted.value), Some(deleted.outbox)).await;
         Ok(())
     }
-}
-
-/// The tags of the schedule read (the cache contract's table).
-pub(crate) fn schedule_tags(user: UserId, date: Day) -> [Tag; 3] {
-    [Tag::User(user), Tag::UserScheduled(user), Tag::UserScheduledDate(user, date)]
 }

@@ -16,6 +16,7 @@ pub struct Policies {
     pub me: Policy,
     pub frequent_foods: Policy,
     pub summary: Policy,
+    pub week: Policy,
     pub streak: Policy,
     pub schedule: Policy,
 }
@@ -24,11 +25,20 @@ impl Policies {
     /// The longest any entry lives (ttl + swr): what a guard needs to live,
     /// at most, after it was last bumped or created.
     pub fn longest_lifetime(&self) -> Duration {
-        [self.credential, self.day_logs, self.me, self.frequent_foods, self.summary, self.streak, self.schedule]
-            .iter()
-            .map(|policy| policy.ttl + policy.swr)
-            .max()
-            .unwrap_or_default()
+        [
+            self.credential,
+            self.day_logs,
+            self.me,
+            self.frequent_foods,
+            self.summary,
+            self.week,
+            self.streak,
+            self.schedule,
+        ]
+        .iter()
+        .map(|policy| policy.ttl + policy.swr)
+        .max()
+        .unwrap_or_default()
     }
 }
 
@@ -41,6 +51,7 @@ impl Default for Policies {
             me: tier2,
             frequent_foods: tier2,
             summary: tier2,
+            week: tier2,
             streak: tier2,
             schedule: tier2,
         }

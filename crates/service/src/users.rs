@@ -1,11 +1,44 @@
 //! Users, authentication and targets.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Tier1Key};
+use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier};
 use macrotrack_domain::{Day, Macros, User, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
-use crate::{AuthError, Facts, GetError, Operation, Service, WriteError, no_check, tokens};
+use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
+use crate::{AuthError, GetError, Service, WriteError, no_check, tokens};
+
+/// A token's stored credential (its secret's hash), by selector.
+pub(crate) const CREDENTIAL: ReadSpec = ReadSpec {
+    family: ReadFamily::Credential,
+    name: "credential",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Credential],
+    granularity: Granularity::Whole,
+};
+
+/// The user's name and targets.
+pub(crate) const ME: ReadSpec = ReadSpec {
+    family: ReadFamily::Me,
+    name: "me and targets",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Profile],
+    granularity: Granularity::Whole,
+};
+
+pub(crate) const SET_TARGETS: MutationSpec = MutationSpec {
+    operation: Operation::SetTargets,
+    name: "set targets",
+    changes: &[Change { kind: FactKind::Profile, which: "always" }],
+    everything: false,
+};
+
+pub(crate) const DELETE_USER: MutationSpec =
+    MutationSpec { operation: Operation::DeleteUser, name: "delete the user", changes: &[], everything: true };
+
+pub(crate) fn me_address(user: UserId) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::Me { user }, &ME.guards(user, None))
+}
 
 /// A user's credential as cached: the secret's SHA-256, never the secret.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -27,7 +60,7 @@ pub enum ReadAhead {
 impl ReadAhead {
     fn addresses(self, user: UserId) -> Vec<EntryAddress> {
         match self {
-            ReadAhead::DayLogs(date) => vec![EntryAddress::tier1(Tier1Key::DayLogs { user, date })],
+            ReadAhead::DayLogs(date) => vec![crate::logs::day_logs_address(user, date)],
             ReadAhead::Dashboard { date, today } => crate::days::dashboard_addresses(user, date, today).to_vec(),
         }
     }
@@ -38,7 +71,10 @@ impl ReadAhead {
 fn claimed(token: &str) -> Option<(tokens::Presented<'_>, EntryAddress)> {
     let presented = tokens::split(token)?;
     let selector = u64::from_str_radix(presented.selector, 16).ok()?;
-    let address = EntryAddress::tier2(QueryKey::Credential { user: presented.user, selector }, &[]);
+    let address = EntryAddress::tier2(
+        QueryKey::Credential { user: presented.user, selector },
+        &CREDENTIAL.guards(presented.user, None),
+    );
     Some((presented, address))
 }
 
@@ -129,9 +165,9 @@ impl<S: CacheStore> Service<S> {
             .await
     }
 
-    /// The user and their targets (tier 2, tag `user`).
+    /// The user and their targets (tier 2, `ME`).
     pub async fn me(&self, user: UserId) -> Result<User, GetError> {
-        let address = EntryAddress::tier2(QueryKey::Me { user }, &[Tag::User(user)]);
+        let address = me_address(user);
         let found: Option<User> = self
             .cached(address, self.policies.me, Freshness::Cached, no_check, move |repos| async move {
                 repos.users.user(user).await
@@ -143,14 +179,15 @@ impl<S: CacheStore> Service<S> {
 
     pub async fn set_targets(&self, user: UserId, targets: Macros) -> Result<Macros, WriteError> {
         let committed = self.repos.users.set_targets(user, targets).await?.ok_or(WriteError::NotFound)?;
-        self.forget(Operation::SetTargets, Facts::user(user), Some(committed.outbox)).await;
+        let changes = Changes::new(user, [Fact::undated(FactKind::Profile)]);
+        self.forget(&SET_TARGETS, changes, Some(committed.outbox)).await;
         Ok(targets)
     }
 
     /// Deletes the user, all their data and every cached copy of it.
     pub async fn delete_user(&self, user: UserId) -> Result<(), WriteError> {
         let committed = self.repos.users.delete_user(user).await?.ok_or(WriteError::NotFound)?;
-        self.forget(Operation::DeleteUser, Facts::user(user), Some(committed.outbox)).await;
+        self.forget(&DELETE_USER, Changes::everything(user), Some(committed.outbox)).await;
         Ok(())
     }
 }

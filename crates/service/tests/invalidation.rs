@@ -1,7 +1,8 @@
-//! Every mutation against mocked ports: the exact set of keys and tags it
-//! asks the cache store to forget (nothing missing, nothing extra), and that
-//! a failed write forgets nothing. Expected sets are written out by hand
-//! from the cache contract, independently of the matrix data. (What happens
+//! Every mutation against mocked ports: the exact set of guards it asks the
+//! cache store to bump and entries to delete (nothing missing, nothing
+//! extra), and that a failed write forgets nothing. Expected sets are
+//! written out by hand from the cache contract and the guard names of
+//! docs/caching-matrix.md, independently of the derivation. (What happens
 //! to each mutation's outbox row is in `outbox.rs`.)
 
 use std::collections::BTreeSet;
@@ -99,13 +100,15 @@ const LOGS_24: &str = "macro:{user:42}:gen:logs:2026-11-24";
 const LOGS_25: &str = "macro:{user:42}:gen:logs:2026-11-25";
 const DEL_24: &str = "delete macro:{user:42}:logs:2026-11-24";
 const DEL_25: &str = "delete macro:{user:42}:logs:2026-11-25";
-const FOOD: &str = "macro:{user:42}:tag:user_42_food";
-const LOGS: &str = "macro:{user:42}:tag:user_42_logs";
-const SCHED: &str = "macro:{user:42}:tag:user_42_scheduled";
-const SCHED_24: &str = "macro:{user:42}:tag:user_42_scheduled_2026-11-24";
-const SCHED_25: &str = "macro:{user:42}:tag:user_42_scheduled_2026-11-25";
-const STREAKS: &str = "macro:{user:42}:tag:user_42_streaks";
-const USER_TAG: &str = "macro:{user:42}:tag:user_42";
+const FREQUENT: &str = "macro:{user:42}:gen:frequent_foods";
+/// The month and the ISO week of 24 and 25 November 2026 (Monday 23 to Sunday 29).
+const NOVEMBER: &str = "macro:{user:42}:gen:summary:2026-11";
+const WEEK_48: &str = "macro:{user:42}:gen:week:2026-W48";
+const SCHED_24: &str = "macro:{user:42}:gen:schedule:2026-11-24";
+const SCHED_25: &str = "macro:{user:42}:gen:schedule:2026-11-25";
+const STREAK: &str = "macro:{user:42}:gen:streak";
+const ME: &str = "macro:{user:42}:gen:me";
+const EVERY_WEEK: &str = "macro:{user:42}:gen:week";
 const EPOCH: &str = "macro:{user:42}:epoch";
 
 fn creating(mocks: &mut Mocks) {
@@ -127,7 +130,7 @@ async fn food_batch_over_two_dates() {
         new_entry("2026-11-24", LogItem::Food(FoodId(3))),
     ];
     service.create_log_entries(USER, batch).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FOOD, LOGS]));
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, NOVEMBER, WEEK_48]));
 }
 
 #[tokio::test]
@@ -138,7 +141,10 @@ async fn recipe_batch_forgets_the_schedule_of_its_dates_not_user_food() {
     let batch =
         vec![new_entry("2026-11-24", LogItem::Recipe(RecipeId(1))), new_entry("2026-11-25", LogItem::Food(FoodId(2)))];
     service.create_log_entries(USER, batch).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FOOD, LOGS, SCHED_24]));
+    assert_eq!(
+        *forgotten.lock().unwrap(),
+        set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, NOVEMBER, WEEK_48, SCHED_24])
+    );
 }
 
 #[tokio::test]
@@ -153,7 +159,10 @@ async fn update_moving_a_recipe_entry_forgets_both_dates() {
     let (service, forgotten) = service(mocks);
     let patch = LogEntryPatch { date: Some(day("2026-11-25")), ..LogEntryPatch::default() };
     service.update_log_entry(USER, LogEntryId(5), patch).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, LOGS, SCHED_24, SCHED_25]));
+    assert_eq!(
+        *forgotten.lock().unwrap(),
+        set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, NOVEMBER, WEEK_48, SCHED_24, SCHED_25])
+    );
 }
 
 #[tokio::test]
@@ -168,8 +177,8 @@ async fn update_of_a_food_entry_in_place() {
     let (service, forgotten) = service(mocks);
     let patch = LogEntryPatch { servings: Some(Amount::from_hundredths(250)), ..LogEntryPatch::default() };
     service.update_log_entry(USER, LogEntryId(5), patch).await.unwrap();
-    // Not user_food: the contract lists it, the mutant test shows it superfluous.
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, LOGS]));
+    // Not frequent foods: an update changes no use count.
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, NOVEMBER, WEEK_48]));
 }
 
 #[tokio::test]
@@ -182,7 +191,7 @@ async fn delete_of_a_food_entry() {
         .returning(|_, id| Ok(Some(committed(entry(id.0, "2026-11-24", LogItem::Food(FoodId(1)))))));
     let (service, forgotten) = service(mocks);
     service.delete_log_entry(USER, LogEntryId(5)).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, FOOD, LOGS]));
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, FREQUENT, NOVEMBER, WEEK_48]));
 }
 
 #[tokio::test]
@@ -195,7 +204,7 @@ async fn delete_of_a_recipe_entry() {
         .returning(|_, id| Ok(Some(committed(entry(id.0, "2026-11-24", LogItem::Recipe(RecipeId(1)))))));
     let (service, forgotten) = service(mocks);
     service.delete_log_entry(USER, LogEntryId(5)).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, LOGS, SCHED_24]));
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, NOVEMBER, WEEK_48, SCHED_24]));
 }
 
 #[tokio::test]
@@ -210,7 +219,7 @@ async fn complete_and_undo_a_day() {
         } else {
             service.complete_day(USER, day("2026-11-24")).await.unwrap();
         }
-        assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, STREAKS]), "undo: {undo}");
+        assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, STREAK, WEEK_48]), "undo: {undo}");
     }
 }
 
@@ -249,7 +258,32 @@ async fn set_targets() {
     mocks.users.expect_set_targets().times(1).returning(|_, _| Ok(Some(committed(()))));
     let (service, forgotten) = service(mocks);
     service.set_targets(USER, Macros::default()).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[USER_TAG]));
+    assert_eq!(*forgotten.lock().unwrap(), set(&[ME, EVERY_WEEK]));
+}
+
+#[tokio::test]
+async fn edit_a_food() {
+    let mut mocks = Mocks::default();
+    mocks.foods.expect_update_food().times(1).returning(|_, id, _| {
+        Ok(committed(macrotrack_domain::Food {
+            id,
+            name: "Porridge".into(),
+            brand: None,
+            serving_size: Amount::from_hundredths(4000),
+            serving_unit: "g".into(),
+            per_serving: Macros::default(),
+            owner: macrotrack_domain::FoodOwner::User,
+        }))
+    });
+    let (service, forgotten) = service(mocks);
+    let input = FoodInput { name: Some("Porridge".into()), ..FoodInput::default() };
+    service.edit_food(USER, FoodId(100), input).await.unwrap();
+    assert_eq!(*forgotten.lock().unwrap(), set(&[FREQUENT]), "log entries keep their snapshot");
+}
+
+/// Every date of the plan, 24 to 30 November.
+fn plan_dates() -> Vec<String> {
+    (24..=30).map(|day| format!("macro:{{user:42}}:gen:schedule:2026-11-{day}")).collect()
 }
 
 fn scheduled_plan() -> ScheduledPlan {
@@ -268,7 +302,7 @@ async fn schedule_a_meal_plan() {
     mocks.plans.expect_schedule_meal_plan().times(1).returning(|_, _, _| Ok(committed(scheduled_plan())));
     let (service, forgotten) = service(mocks);
     service.schedule_meal_plan(USER, MealPlanId(2), day("2026-11-24")).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[SCHED]));
+    assert_eq!(*forgotten.lock().unwrap(), plan_dates().into_iter().collect());
 }
 
 #[tokio::test]
@@ -286,7 +320,7 @@ async fn delete_a_scheduled_plan() {
     mocks.plans.expect_delete_scheduled_plan().times(1).returning(|_, _| Ok(Some(committed(scheduled_plan()))));
     let (service, forgotten) = service(mocks);
     service.delete_scheduled_plan(USER, ScheduledPlanId(3)).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[SCHED]));
+    assert_eq!(*forgotten.lock().unwrap(), plan_dates().into_iter().collect());
 }
 
 #[tokio::test]

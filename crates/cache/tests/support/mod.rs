@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use macrotrack_cache::{Engine, EngineConfig, MemoryStore, Policy};
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Tier1Key};
+use macrotrack_cache_keys::{Bucket, EntryAddress, Guard, QueryKey, ReadFamily, Tier1Key};
 use macrotrack_domain::{Day, UserId};
 use macrotrack_ports::{CacheStore, Clock};
 use schemars::JsonSchema;
@@ -39,15 +39,21 @@ pub fn day(text: &str) -> Day {
 }
 
 pub fn logs_address(date: &str) -> EntryAddress {
-    EntryAddress::tier1(Tier1Key::DayLogs { user: USER, date: day(date) })
+    let guard = Guard::new(USER, ReadFamily::Logs, Bucket::Day(day(date)));
+    EntryAddress::tier1(Tier1Key::DayLogs { user: USER, date: day(date) }, &[guard])
+}
+
+/// The frequent foods' guard: what a tag was, one per read.
+pub fn frequent_guard() -> Guard {
+    Guard::new(USER, ReadFamily::FrequentFoods, Bucket::Whole)
 }
 
 pub fn frequent_address(limit: u32) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::FrequentFoods { user: USER, limit }, &[Tag::User(USER), Tag::UserFood(USER)])
+    EntryAddress::tier2(QueryKey::FrequentFoods { user: USER, limit }, &[frequent_guard()])
 }
 
 pub fn me_address() -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Me { user: USER }, &[Tag::User(USER)])
+    EntryAddress::tier2(QueryKey::Me { user: USER }, &[Guard::new(USER, ReadFamily::Me, Bucket::Whole)])
 }
 
 /// The value type the tests cache; `check` refuses negative versions.

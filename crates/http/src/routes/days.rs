@@ -1,5 +1,6 @@
 //! `PUT|DELETE /v1/days/{date}/completion`, `GET /v1/streaks?today=`,
-//! `GET /v1/summary?from=&to=`, `GET /v1/days/{date}?today=`.
+//! `GET /v1/summary?from=&to=`, `GET /v1/days/{date}?today=`,
+//! `GET /v1/weeks/{start}`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_service::ReadAhead;
@@ -58,4 +59,10 @@ pub async fn dashboard(state: web::Data<HttpState>, req: HttpRequest) -> Result<
         Ok(HttpResponse::Ok().json(state.service.dashboard(user, date?, today?).await?))
     })
     .await
+}
+
+pub async fn week(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let start = input::path_day(&req, "start")?;
+    Ok(HttpResponse::Ok().json(state.service.week(user, start).await?))
 }

@@ -1,5 +1,5 @@
-//! `POST /v1/foods`, `GET /v1/foods/{id}`, `GET /v1/foods?query=&limit=`,
-//! `GET /v1/foods/frequent?limit=`.
+//! `POST /v1/foods`, `GET /v1/foods/{id}`, `PATCH /v1/foods/{id}`,
+//! `GET /v1/foods?query=&limit=`, `GET /v1/foods/frequent?limit=`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{FoodId, FoodInput, ValidationErrors};
@@ -73,6 +73,77 @@ pub async fn create(
     }
     let created = state.service.create_food(user, food).await?;
     Ok(HttpResponse::Created().json(created))
+}
+
+/// Fields of one's own food to change; at least one.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct EditFoodRequest {
+    /// 1 to 200 characters after trimming.
+    #[schemars(length(min = 1, max = 200))]
+    name: Option<String>,
+    /// Null clears it; else 1 to 200 characters after trimming.
+    #[schemars(length(min = 1, max = 200))]
+    brand: Option<Option<String>>,
+    /// In (0, 10000].
+    #[schemars(range(max = 10000), extend("exclusiveMinimum" = 0))]
+    serving_size: Option<f64>,
+    #[schemars(length(min = 1, max = 20))]
+    serving_unit: Option<String>,
+    #[schemars(range(min = 0, max = 10000))]
+    calories: Option<f64>,
+    #[schemars(range(min = 0, max = 1000))]
+    protein_g: Option<f64>,
+    #[schemars(range(min = 0, max = 1000))]
+    carbs_g: Option<f64>,
+    #[schemars(range(min = 0, max = 1000))]
+    fat_g: Option<f64>,
+}
+
+/// The food is looked up before its body is read: a missing, foreign or
+/// global food is 404 or 409 whatever the body holds.
+pub async fn edit(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let id = FoodId(input::id_param(&req, "id")?);
+    state.service.editable_food(user, id).await?;
+    let body = input::json_object(&req, payload).await?;
+    let fields = Fields::new(&body);
+    let mut errors = ValidationErrors::new();
+    let brand = match body.get("brand") {
+        None => None,
+        Some(serde_json::Value::Null) => Some(None),
+        Some(serde_json::Value::String(text)) => Some(Some(text.clone())),
+        Some(_) => {
+            errors.add("brand", "must be a string or null");
+            None
+        }
+    };
+    let food = FoodInput {
+        name: fields.optional_parsed::<String>("name", &mut errors).valid(),
+        brand,
+        serving_size: fields.optional_number("serving_size", &mut errors).valid(),
+        serving_unit: fields.optional_parsed::<String>("serving_unit", &mut errors).valid(),
+        calories: fields.optional_number("calories", &mut errors).valid(),
+        protein_g: fields.optional_number("protein_g", &mut errors).valid(),
+        carbs_g: fields.optional_number("carbs_g", &mut errors).valid(),
+        fat_g: fields.optional_number("fat_g", &mut errors).valid(),
+    };
+    if !errors.is_empty() {
+        // Rules the well-typed fields break; not "no field to change", which
+        // a mistyped field (reported) makes look true.
+        if let Err(rules) = macrotrack_domain::FoodPatch::parse(food) {
+            for rule in rules.errors().iter().filter(|rule| !rule.field.is_empty()) {
+                errors.add(rule.field.clone(), rule.message.clone());
+            }
+        }
+        let rank = |field: &str| FIELDS.iter().position(|known| *known == field).unwrap_or(FIELDS.len());
+        return Err(Problem::unprocessable(input::ordered(errors, rank)));
+    }
+    Ok(HttpResponse::Ok().json(state.service.edit_food(user, id, food).await?))
 }
 
 pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {

@@ -19,7 +19,7 @@ use actix_web::http::Method;
 use actix_web::web;
 use macrotrack_domain::{
     Completion, DayDashboard, DayLogs, Food, FrequentFood, LogEntry, Macros, MealPlan, Recipe, ScheduleDay,
-    ScheduledPlan, Streak, Summary, User,
+    ScheduledPlan, Streak, Summary, User, Week,
 };
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
@@ -185,12 +185,12 @@ impl Route {
     }
 }
 
-/// The `{name}` segments of a path: ids, except `{date}`.
+/// The `{name}` segments of a path: ids, except `{date}` and `{start}`.
 fn path_params(path: &'static str) -> Vec<Param> {
     path.split('/')
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| {
-            let (kind, description) = if name == "date" {
+            let (kind, description) = if name == "date" || name == "start" {
                 (Kind::Date, "A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31.")
             } else {
                 (Kind::Id, "An id (i64).")
@@ -285,6 +285,12 @@ pub fn table() -> Vec<Route> {
         })
         .answers::<Food>(200, "The food.")
         .also(&[404]),
+        Route::new(M::PATCH, "/v1/foods/{id}", "editFood", "Edits one of the user's own foods", || {
+            web::route().to(foods::edit)
+        })
+        .body::<foods::EditFoodRequest>()
+        .answers::<Food>(200, "The food as edited; log entries keep their snapshot.")
+        .also(&[404, 409]),
         // Recipes.
         Route::new(M::POST, "/v1/recipes", "createRecipe", "Creates a recipe of foods", || {
             web::route().to(recipes::create)
@@ -342,6 +348,10 @@ pub fn table() -> Vec<Route> {
         .query("today", Kind::Date, false, "The day streaks are counted to (default: the server's UTC date).")
         .answers::<DayDashboard>(200, "Logs, targets, what remains, the schedule and the streak.")
         .also(&[404]),
+        Route::new(M::GET, "/v1/weeks/{start}", "week", "A week at a glance: seven days from start", || {
+            web::route().to(days::week)
+        })
+        .answers::<Week>(200, "Each day's totals and completion, the average, the targets and the days on target."),
         // Meal plans and the schedule.
         Route::new(M::POST, "/v1/meal-plans", "createMealPlan", "Creates a meal plan of recipes", || {
             web::route().to(plans::create)

@@ -62,7 +62,7 @@ async fn cached_equals_uncached_on_postgres_and_redis() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_matrix_rule_is_needed() {
     let mut survivors = Vec::new();
-    for (label, mutant) in Matrix::default().mutants() {
+    for (label, mutant) in Matrix::mutants() {
         let mut caught = false;
         for seed in 10..14 {
             let mut walk =

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use fred::prelude::{Builder, ClientLike, Config, KeysInterface};
-use macrotrack_cache_keys::{EntryAddress, QueryKey, Tag, Tier1Key};
+use macrotrack_cache_keys::{QueryKey, Tier1Key};
 use macrotrack_service::Repositories;
 use macrotrack_testkit::{RedisServer, report, unique_name};
 
@@ -47,8 +47,8 @@ async fn damaged_entries_are_never_served_and_are_replaced() {
     assert_eq!(cached.day_logs(user, day(0)).await.unwrap(), truth_logs);
     assert_eq!(cached.me(user).await.unwrap(), truth_me);
 
-    let logs_key = format!("{prefix}{}", EntryAddress::tier1(Tier1Key::DayLogs { user, date: day(0) }).key);
-    let me_key = format!("{prefix}{}", EntryAddress::tier2(QueryKey::Me { user }, &[Tag::User(user)]).key);
+    let logs_key = format!("{prefix}{}", Tier1Key::DayLogs { user, date: day(0) }.render());
+    let me_key = format!("{prefix}{}", QueryKey::Me { user }.render());
     let mut written = 0;
     for key in [&logs_key, &me_key] {
         let good: Bytes = raw.get::<Option<Bytes>, _>(key).await.unwrap().expect("the entry is stored");

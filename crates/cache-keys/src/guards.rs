@@ -1,0 +1,108 @@
+//! Dependency guards: the generations an entry records when it is fetched.
+//!
+//! A guard belongs to one read (`ReadFamily`) of one user and covers one
+//! bucket of the dates that read depends on: a day, an ISO week, a calendar
+//! month, or the whole read (its undated facts, and whatever an operator
+//! forces). The service decides which guards an entry records and which a
+//! mutation bumps, from what each read depends on; this file only names them.
+
+use chrono::Datelike;
+use macrotrack_domain::{Day, UserId};
+
+use crate::scope;
+
+/// Every cached read, as its entries and guards are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReadFamily {
+    Logs,
+    Credential,
+    Me,
+    FrequentFoods,
+    Summary,
+    Week,
+    Streak,
+    Schedule,
+}
+
+impl ReadFamily {
+    pub const ALL: [ReadFamily; 8] = [
+        ReadFamily::Logs,
+        ReadFamily::Credential,
+        ReadFamily::Me,
+        ReadFamily::FrequentFoods,
+        ReadFamily::Summary,
+        ReadFamily::Week,
+        ReadFamily::Streak,
+        ReadFamily::Schedule,
+    ];
+
+    /// The metrics label and the family's part of its keys.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReadFamily::Logs => "logs",
+            ReadFamily::Credential => "credential",
+            ReadFamily::Me => "me",
+            ReadFamily::FrequentFoods => "frequent_foods",
+            ReadFamily::Summary => "summary",
+            ReadFamily::Week => "week",
+            ReadFamily::Streak => "streak",
+            ReadFamily::Schedule => "schedule",
+        }
+    }
+}
+
+/// Which entries of a read one guard covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Bucket {
+    /// Every entry of the read (of one user).
+    Whole,
+    Day(Day),
+    /// The ISO week (Monday to Sunday) holding the day.
+    IsoWeek(Day),
+    /// The calendar month holding the day.
+    Month(Day),
+}
+
+impl Bucket {
+    /// The same bucket named by its first day, so that two days of one week
+    /// or month make one guard.
+    pub fn canonical(self) -> Bucket {
+        match self {
+            Bucket::IsoWeek(day) => Bucket::IsoWeek(day.iso_week().0),
+            Bucket::Month(day) => Bucket::Month(day.month().0),
+            other => other,
+        }
+    }
+}
+
+/// One generation counter of one read of one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Guard {
+    pub user: UserId,
+    pub read: ReadFamily,
+    pub bucket: Bucket,
+}
+
+impl Guard {
+    pub fn new(user: UserId, read: ReadFamily, bucket: Bucket) -> Self {
+        Guard { user, read, bucket: bucket.canonical() }
+    }
+
+    /// `macro:{user:42}:gen:logs:2026-11-24`, `...:gen:week:2026-W48`,
+    /// `...:gen:summary:2026-11`, `...:gen:me`.
+    pub fn render(self) -> String {
+        let (scope, family) = (scope(self.user), self.read.label());
+        match self.bucket {
+            Bucket::Whole => format!("{scope}:gen:{family}"),
+            Bucket::Day(day) => format!("{scope}:gen:{family}:{day}"),
+            Bucket::IsoWeek(day) => {
+                let week = day.date().iso_week();
+                format!("{scope}:gen:{family}:{:04}-W{:02}", week.year(), week.week())
+            }
+            Bucket::Month(day) => {
+                let date = day.date();
+                format!("{scope}:gen:{family}:{:04}-{:02}", date.year(), date.month())
+            }
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! The derived matrix against the cache contract's table
+//! (`contract/cache.md`, "Invalidation matrix"), row by row: which reads
+//! each operation must leave answering the new state.
+//!
+//! Two checks per row. By read: the reads the derivation connects to the
+//! operation are exactly those the row names. By entry: for examples of the
+//! operation, every read instance the row requires is invalidated, and what
+//! else is invalidated is listed in `BEYOND_THE_CONTRACT` with its reason.
+
+use std::collections::BTreeSet;
+
+use macrotrack_cache_keys::{Guard, ReadFamily, Target};
+use macrotrack_domain::{
+    Amount, Day, FoodId, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, RecipeId, ScheduledPlan,
+    ScheduledPlanId, Timestamp, UserId,
+};
+
+use crate::facts::{Changes, Fact, FactKind, Matrix, Operation, read_spec};
+use crate::matrix::BEYOND_THE_CONTRACT;
+
+const U: UserId = UserId(7);
+
+fn d(text: &str) -> Day {
+    text.parse().unwrap()
+}
+
+/// Tuesday 24 and Thursday 26 November (one ISO week), Tuesday 1 December
+/// (the next ISO week, another month), Tuesday 15 December.
+fn d1() -> Day {
+    d("2026-11-24")
+}
+fn d2() -> Day {
+    d("2026-11-26")
+}
+fn d3() -> Day {
+    d("2026-12-01")
+}
+fn d4() -> Day {
+    d("2026-12-15")
+}
+
+/// A read as a client asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Read {
+    DayLogs(Day),
+    Me,
+    FrequentFoods,
+    /// `from..=to`: composed of the months it touches.
+    Summary(Day, Day),
+    /// Seven days from a start: composed of the ISO weeks it touches.
+    Week(Day),
+    Streak,
+    Schedule(Day),
+    Credential,
+}
+
+impl Read {
+    fn family(self) -> ReadFamily {
+        match self {
+            Read::DayLogs(_) => ReadFamily::Logs,
+            Read::Me => ReadFamily::Me,
+            Read::FrequentFoods => ReadFamily::FrequentFoods,
+            Read::Summary(..) => ReadFamily::Summary,
+            Read::Week(_) => ReadFamily::Week,
+            Read::Streak => ReadFamily::Streak,
+            Read::Schedule(_) => ReadFamily::Schedule,
+            Read::Credential => ReadFamily::Credential,
+        }
+    }
+
+    /// The guards of every entry the read is composed of.
+    fn guards(self) -> Vec<Guard> {
+        let spec = read_spec(self.family());
+        match self {
+            Read::DayLogs(date) | Read::Schedule(date) => spec.guards(U, Some((date, date))),
+            Read::Summary(from, to) => {
+                from.months_until(to).into_iter().flat_map(|month| spec.guards(U, Some(month))).collect()
+            }
+            Read::Week(start) => {
+                let end = start.plus_days(6).unwrap();
+                start.weeks_until(end).into_iter().flat_map(|week| spec.guards(U, Some(week))).collect()
+            }
+            Read::Me | Read::FrequentFoods | Read::Streak | Read::Credential => spec.guards(U, None),
+        }
+    }
+
+    /// Whether the answer shows `date`.
+    fn holds(self, date: Day) -> bool {
+        match self {
+            Read::DayLogs(day) | Read::Schedule(day) => day == date,
+            Read::Summary(from, to) => (from..=to).contains(&date),
+            Read::Week(start) => (start..=start.plus_days(6).unwrap()).contains(&date),
+            _ => false,
+        }
+    }
+}
+
+/// Every read instance the examples look at.
+fn universe() -> Vec<Read> {
+    let mut reads = vec![Read::Me, Read::FrequentFoods, Read::Streak, Read::Credential];
+    for date in [d1(), d2(), d3(), d4()] {
+        reads.extend([Read::DayLogs(date), Read::Schedule(date)]);
+    }
+    reads.extend([
+        Read::Summary(d("2026-11-25"), d("2026-11-30")),
+        Read::Summary(d("2026-11-20"), d("2026-12-05")),
+        Read::Summary(d("2026-12-10"), d("2026-12-20")),
+        Read::Week(d("2026-11-23")),
+        Read::Week(d("2026-11-26")),
+        Read::Week(d("2026-12-14")),
+    ]);
+    reads
+}
+
+/// The read instances `targets` invalidates.
+fn invalidated(targets: &BTreeSet<Target>) -> BTreeSet<Read> {
+    let everything = targets.contains(&Target::AllOfUser(U));
+    universe()
+        .into_iter()
+        .filter(|read| everything || read.guards().iter().any(|guard| targets.contains(&Target::Guard(*guard))))
+        .collect()
+}
+
+/// What the contract's phrases require, over the universe.
+fn where_(predicate: impl Fn(Read) -> bool) -> BTreeSet<Read> {
+    universe().into_iter().filter(|read| predicate(*read)).collect()
+}
+
+fn day_logs_of(dates: &[Day]) -> impl Fn(Read) -> bool + '_ {
+    move |read| matches!(read, Read::DayLogs(day) if dates.contains(&day))
+}
+fn summaries_holding(dates: &[Day]) -> impl Fn(Read) -> bool + '_ {
+    move |read| matches!(read, Read::Summary(..)) && dates.iter().any(|date| read.holds(*date))
+}
+fn weeks_holding(dates: &[Day]) -> impl Fn(Read) -> bool + '_ {
+    move |read| matches!(read, Read::Week(_)) && dates.iter().any(|date| read.holds(*date))
+}
+fn schedule_of(dates: &[Day]) -> impl Fn(Read) -> bool + '_ {
+    move |read| matches!(read, Read::Schedule(day) if dates.contains(&day))
+}
+
+fn entry(date: Day, recipe: bool) -> LogEntry {
+    let at = Timestamp::new(chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap());
+    LogEntry {
+        id: LogEntryId(1),
+        date,
+        meal: Meal::Lunch,
+        food_id: (!recipe).then_some(FoodId(1)),
+        recipe_id: recipe.then_some(RecipeId(1)),
+        name: "x".into(),
+        servings: Amount::from_hundredths(100),
+        macros: Macros::default(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn new_entry(date: Day, recipe: bool) -> NewLogEntry {
+    let item = if recipe { LogItem::Recipe(RecipeId(1)) } else { LogItem::Food(FoodId(1)) };
+    NewLogEntry { date, meal: Meal::Lunch, item, servings: Amount::from_hundredths(100) }
+}
+
+fn plan(from: Day, to: Day) -> ScheduledPlan {
+    ScheduledPlan {
+        id: ScheduledPlanId(1),
+        meal_plan_id: macrotrack_domain::MealPlanId(1),
+        name: "plan".into(),
+        start_date: from,
+        end_date: to,
+    }
+}
+
+/// One example of an operation and the reads the contract's row requires.
+struct Example {
+    operation: Operation,
+    changes: Changes,
+    required: BTreeSet<Read>,
+}
+
+/// The contract's table, transcribed: each row's text, the reads it names,
+/// and examples of it.
+fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example>)> {
+    use Operation as O;
+    use ReadFamily as R;
+    let entries = [R::Logs, R::Summary, R::Week, R::FrequentFoods, R::Schedule];
+    let every_read = ReadFamily::ALL.to_vec();
+    vec![
+        (
+            "create log entries (batch) | day logs of each date; summaries whose range holds a date; weeks holding a \
+             date; frequent foods if a food entry; schedule of each date holding a recipe entry",
+            O::CreateLogEntries,
+            entries.to_vec(),
+            vec![
+                Example {
+                    operation: O::CreateLogEntries,
+                    changes: crate::logs::created_changes(U, &[new_entry(d1(), false), new_entry(d3(), true)]),
+                    required: [
+                        where_(day_logs_of(&[d1(), d3()])),
+                        where_(summaries_holding(&[d1(), d3()])),
+                        where_(weeks_holding(&[d1(), d3()])),
+                        where_(|read| read == Read::FrequentFoods),
+                        where_(schedule_of(&[d3()])),
+                    ]
+                    .concat(),
+                },
+                Example {
+                    operation: O::CreateLogEntries,
+                    changes: crate::logs::created_changes(U, &[new_entry(d1(), true)]),
+                    required: [
+                        where_(day_logs_of(&[d1()])),
+                        where_(summaries_holding(&[d1()])),
+                        where_(weeks_holding(&[d1()])),
+                        where_(schedule_of(&[d1()])),
+                    ]
+                    .concat(),
+                },
+            ],
+        ),
+        (
+            "update a log entry | the same for the original date and for the new one (frequent foods only if the \
+             count of uses changes, which an update never does)",
+            O::UpdateLogEntry,
+            vec![R::Logs, R::Summary, R::Week, R::Schedule],
+            vec![
+                Example {
+                    operation: O::UpdateLogEntry,
+                    changes: crate::logs::updated_changes(U, &entry(d1(), false), &entry(d3(), false)),
+                    required: [
+                        where_(day_logs_of(&[d1(), d3()])),
+                        where_(summaries_holding(&[d1(), d3()])),
+                        where_(weeks_holding(&[d1(), d3()])),
+                    ]
+                    .concat(),
+                },
+                Example {
+                    operation: O::UpdateLogEntry,
+                    changes: crate::logs::updated_changes(U, &entry(d1(), true), &entry(d1(), true)),
+                    required: [
+                        where_(day_logs_of(&[d1()])),
+                        where_(summaries_holding(&[d1()])),
+                        where_(weeks_holding(&[d1()])),
+                        where_(schedule_of(&[d1()])),
+                    ]
+                    .concat(),
+                },
+            ],
+        ),
+        (
+            "delete a log entry | the same as create, for its date",
+            O::DeleteLogEntry,
+            entries.to_vec(),
+            vec![
+                Example {
+                    operation: O::DeleteLogEntry,
+                    changes: crate::logs::deleted_changes(U, &entry(d1(), false)),
+                    required: [
+                        where_(day_logs_of(&[d1()])),
+                        where_(summaries_holding(&[d1()])),
+                        where_(weeks_holding(&[d1()])),
+                        where_(|read| read == Read::FrequentFoods),
+                    ]
+                    .concat(),
+                },
+                Example {
+                    operation: O::DeleteLogEntry,
+                    changes: crate::logs::deleted_changes(U, &entry(d3(), true)),
+                    required: [
+                        where_(day_logs_of(&[d3()])),
+                        where_(summaries_holding(&[d3()])),
+                        where_(weeks_holding(&[d3()])),
+                        where_(schedule_of(&[d3()])),
+                    ]
+                    .concat(),
+                },
+            ],
+        ),
+        (
+            "complete a day / undo it | day logs of that date; streaks; weeks holding the date",
+            O::CompleteDay,
+            vec![R::Logs, R::Week, R::Streak],
+            vec![Example {
+                operation: O::CompleteDay,
+                changes: crate::days::completion_changes(U, d1()),
+                required: [
+                    where_(day_logs_of(&[d1()])),
+                    where_(|read| read == Read::Streak),
+                    where_(weeks_holding(&[d1()])),
+                ]
+                .concat(),
+            }],
+        ),
+        (
+            "complete a day / undo it | day logs of that date; streaks; weeks holding the date",
+            O::UndoDay,
+            vec![R::Logs, R::Week, R::Streak],
+            vec![Example {
+                operation: O::UndoDay,
+                changes: crate::days::completion_changes(U, d1()),
+                required: [
+                    where_(day_logs_of(&[d1()])),
+                    where_(|read| read == Read::Streak),
+                    where_(weeks_holding(&[d1()])),
+                ]
+                .concat(),
+            }],
+        ),
+        (
+            "create a food | none (a food without uses is not frequent)",
+            O::CreateFood,
+            vec![],
+            vec![Example { operation: O::CreateFood, changes: Changes::new(U, []), required: BTreeSet::new() }],
+        ),
+        (
+            "edit a food | frequent foods (if it has uses); food search and GET /v1/foods/{id} if cached (they \
+             are not)",
+            O::EditFood,
+            vec![R::FrequentFoods],
+            vec![
+                Example {
+                    operation: O::EditFood,
+                    changes: Changes::new(U, [Fact::undated(FactKind::Foods)]),
+                    required: where_(|read| read == Read::FrequentFoods),
+                },
+                // A food without uses: nothing is required.
+                Example {
+                    operation: O::EditFood,
+                    changes: Changes::new(U, [Fact::undated(FactKind::Foods)]),
+                    required: BTreeSet::new(),
+                },
+            ],
+        ),
+        (
+            "set targets | me; weeks; the day screen's targets and remaining (from `me`)",
+            O::SetTargets,
+            vec![R::Me, R::Week],
+            vec![Example {
+                operation: O::SetTargets,
+                changes: Changes::new(U, [Fact::undated(FactKind::Profile)]),
+                required: where_(|read| read == Read::Me || matches!(read, Read::Week(_))),
+            }],
+        ),
+        (
+            "schedule a meal plan | schedule of every date it covers",
+            O::ScheduleMealPlan,
+            vec![R::Schedule],
+            vec![Example {
+                operation: O::ScheduleMealPlan,
+                changes: crate::plans::plan_changes(U, &plan(d2(), d3())),
+                required: where_(schedule_of(&[d2(), d3()])),
+            }],
+        ),
+        (
+            "delete a scheduled meal | schedule of its date",
+            O::DeleteScheduledMeal,
+            vec![R::Schedule],
+            vec![Example {
+                operation: O::DeleteScheduledMeal,
+                changes: Changes::new(U, [Fact::on(FactKind::Schedule, d4())]),
+                required: where_(schedule_of(&[d4()])),
+            }],
+        ),
+        (
+            "delete a scheduled plan | schedule of every date it covered",
+            O::DeleteScheduledPlan,
+            vec![R::Schedule],
+            vec![Example {
+                operation: O::DeleteScheduledPlan,
+                changes: crate::plans::plan_changes(U, &plan(d1(), d2())),
+                required: where_(schedule_of(&[d1(), d2()])),
+            }],
+        ),
+        (
+            "delete the user | every read of the user, and its token",
+            O::DeleteUser,
+            every_read,
+            vec![Example {
+                operation: O::DeleteUser,
+                changes: Changes::everything(U),
+                required: universe().into_iter().collect(),
+            }],
+        ),
+    ]
+}
+
+trait Concat {
+    fn concat(self) -> BTreeSet<Read>;
+}
+
+impl<const N: usize> Concat for [BTreeSet<Read>; N] {
+    fn concat(self) -> BTreeSet<Read> {
+        self.into_iter().flatten().collect()
+    }
+}
+
+#[test]
+fn every_operation_has_a_row() {
+    let rows: BTreeSet<Operation> = contract_rows().iter().map(|(_, operation, _, _)| *operation).collect();
+    let declared: BTreeSet<Operation> = crate::facts::MUTATIONS.iter().map(|spec| spec.operation).collect();
+    assert_eq!(rows, declared);
+}
+
+#[test]
+fn each_row_names_exactly_the_reads_the_derivation_connects() {
+    let edges = Matrix::edges();
+    for (row, operation, reads, _) in contract_rows() {
+        let derived: BTreeSet<ReadFamily> =
+            edges.iter().filter(|edge| edge.operation == operation).map(|edge| edge.read).collect();
+        let named: BTreeSet<ReadFamily> = reads.into_iter().collect();
+        assert_eq!(derived, named, "row: {row}");
+    }
+}
+
+#[test]
+fn each_row_leaves_every_read_it_requires_answering_the_new_state() {
+    let mut beyond = BTreeSet::new();
+    for (row, _, _, examples) in contract_rows() {
+        for example in examples {
+            let targets = Matrix::default().targets(example.operation, &example.changes);
+            let invalidated = invalidated(&targets);
+            let missing: Vec<&Read> = example.required.difference(&invalidated).collect();
+            assert!(missing.is_empty(), "row: {row}\n{:?} leaves these stale: {missing:?}", example.changes);
+            beyond.extend(invalidated.difference(&example.required).map(|read| (example.operation, read.family())));
+        }
+    }
+    let documented: BTreeSet<(Operation, ReadFamily)> =
+        BEYOND_THE_CONTRACT.iter().map(|(operation, family, _)| (*operation, *family)).collect();
+    assert_eq!(beyond, documented, "what the derivation invalidates beyond the contract, against the documented list");
+}
+
+#[test]
+fn the_generated_doc_shows_every_read_and_operation() {
+    let doc = crate::matrix::render_markdown();
+    for read in crate::facts::READS {
+        assert!(doc.contains(&format!(" {} |", read.name)), "{}", read.name);
+    }
+    for mutation in crate::facts::MUTATIONS {
+        assert!(doc.contains(&format!("| {} |", mutation.name)), "{}", mutation.name);
+    }
+    for (_, _, why) in BEYOND_THE_CONTRACT {
+        assert!(doc.contains(why));
+    }
+}
