@@ -50,20 +50,22 @@ pub(crate) async fn update(
 ) -> Result<Option<(LogEntry, LogEntry)>, Unavailable> {
     let Some(model) = own_entry(db, user, id, true).await? else { return Ok(None) };
     let before = to_entry(model.clone())?;
-    // The snapshot follows the item's per-serving macros as they are now.
-    let per_serving = match before.item() {
+    // The snapshot (name and macros) follows the item as it is now: a food
+    // may have been edited since.
+    let item = match before.item() {
         Some(LogItem::Food(food)) => {
-            visible_food(db, user, food).await.map_err(unavailable)?.map(|food| food.per_serving)
+            visible_food(db, user, food).await.map_err(unavailable)?.map(|food| (food.name, food.per_serving))
         }
         Some(LogItem::Recipe(recipe)) => own_recipe(db, user, recipe)
             .await
             .map_err(unavailable)?
-            .map(|recipe| macros(recipe.calories, recipe.protein_g, recipe.carbs_g, recipe.fat_g)),
+            .map(|recipe| (recipe.name, macros(recipe.calories, recipe.protein_g, recipe.carbs_g, recipe.fat_g))),
         None => None,
     };
-    let per_serving = per_serving.ok_or_else(|| corrupt(format!("log entry {id}: its food or recipe is gone")))?;
+    let (name, per_serving) = item.ok_or_else(|| corrupt(format!("log entry {id}: its food or recipe is gone")))?;
     let servings = patch.servings.unwrap_or(before.servings);
     let after = LogEntry {
+        name,
         date: patch.date.unwrap_or(before.date),
         meal: patch.meal.unwrap_or(before.meal),
         servings,
@@ -75,6 +77,7 @@ pub(crate) async fn update(
     let mut row = model.into_active_model();
     row.date = Set(after.date.date());
     row.meal = Set(after.meal.as_str().to_owned());
+    row.name = Set(after.name.clone());
     row.servings = Set(servings.hundredths());
     row.calories = Set(after.macros.calories.hundredths());
     row.protein_g = Set(after.macros.protein_g.hundredths());

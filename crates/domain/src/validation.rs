@@ -114,11 +114,13 @@ pub const MAX_BATCH: usize = 100;
 
 /// Trims `text` and checks its length in Unicode scalar values.
 pub fn text(text: &str, min: usize, max: usize) -> Result<String, String> {
-    // PostgreSQL refuses NUL in text, and no name needs control characters.
-    if text.chars().any(char::is_control) {
+    // Trimmed first: a tab or newline at either end is whitespace, stored
+    // trimmed as the contract says. Control characters that remain are
+    // refused (PostgreSQL refuses NUL in text, and no name needs them).
+    let trimmed = text.trim();
+    if trimmed.chars().any(char::is_control) {
         return Err("must not contain control characters".to_owned());
     }
-    let trimmed = text.trim();
     let length = trimmed.chars().count();
     if length < min || length > max {
         return Err(format!("must be {min} to {max} characters after trimming"));
@@ -174,6 +176,11 @@ mod tests {
         assert!(name(&"🍎".repeat(200)).is_ok());
         assert!(name("nul\u{0}byte").is_err());
         assert!(name("tab\tname").is_err());
+        // Whitespace at the ends is trimmed before control characters are
+        // looked for (it was refused as one).
+        assert_eq!(name("  Alice\t ").as_deref(), Ok("Alice"));
+        assert_eq!(name("\n Bob\r\n").as_deref(), Ok("Bob"));
+        assert!(name("\tAl\u{7}ice\t").is_err());
     }
 
     #[test]

@@ -160,9 +160,9 @@ pub trait LogRepository: Send + Sync + 'static {
     /// MUST return the user's entry, or `None` (also for another user's).
     async fn log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<LogEntry>, Unavailable>;
 
-    /// MUST apply the patch to the user's entry and recompute its macro
-    /// snapshot from the food's or recipe's current per-serving macros ×
-    /// the (new) servings, set `updated_at` to `now`, and write an outbox
+    /// MUST apply the patch to the user's entry and take its snapshot anew
+    /// from the food or recipe as it is now: its name, and its per-serving
+    /// macros × the (new) servings; set `updated_at` to `now`, and write an outbox
     /// row, in one transaction. Returns the entry before and after, or
     /// `None` (and no row) when it is not theirs.
     async fn update_log_entry(

@@ -57,6 +57,20 @@ async fn every_mutation_on_one_instance_is_read_at_once_on_the_other() {
     .await;
 }
 
+/// The additions (weeks, food edits) written through one instance and read
+/// through the other, on PostgreSQL and Redis.
+#[actix_web::test]
+async fn the_additions_across_two_instances() {
+    on_postgres_and_redis(|settings| async move {
+        let first = TestApp::with(settings.clone(), None).await;
+        let second = TestApp::with(settings, None).await;
+        let (one, two) = (first.client().await, second.client().await);
+        common::additions::weeks(&one, &two).await;
+        common::additions::food_edits(&two, &one).await;
+    })
+    .await;
+}
+
 /// The database going away mid-flight: 503 problems without internals,
 /// readiness says so, and nothing panics.
 #[actix_web::test]

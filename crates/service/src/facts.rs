@@ -343,6 +343,11 @@ impl Matrix {
         Matrix { removed: Some(edge) }
     }
 
+    /// The edge this matrix lacks, if it is a mutant.
+    pub fn removed(&self) -> Option<Edge> {
+        self.removed
+    }
+
     /// One matrix per edge, each without it, labelled.
     pub fn mutants() -> Vec<(String, Matrix)> {
         let mut mutants: Vec<(String, Matrix)> = Vec::new();

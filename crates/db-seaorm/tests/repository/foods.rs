@@ -1,8 +1,10 @@
 //! Behaviours of the food catalogue.
 
 use macrotrack_db_seaorm::SeaOrmRepository;
-use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FrequentFood, LogItem, Meal, NewFood, check_frequent};
-use macrotrack_ports::{FoodRepository, LogRepository};
+use macrotrack_domain::{
+    Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, LogItem, Meal, NewFood, check_frequent,
+};
+use macrotrack_ports::{FoodRepository, LogRepository, RecipeRepository, UpdateFoodError};
 
 use crate::support::*;
 
@@ -144,4 +146,55 @@ pub async fn frequent_foods_order_by_uses_then_id_and_forget_unused(repo: &SeaOr
     repo.delete_log_entry(alice.id, a_entry.id).await.unwrap().unwrap();
     assert_eq!(repo.frequent_foods(alice.id, 20).await.unwrap(), frequent(&[(&oats, 3), (&a, 2)]));
     assert_eq!(uses(repo, alice.id, b.id).await.unwrap_or(0), 0);
+}
+
+pub async fn editing_a_food_moves_its_recipes_not_its_entries(repo: &SeaOrmRepository) {
+    let alice = user(repo, "alice").await;
+    let bob = user(repo, "bob").await;
+    let recipe = porridge(repo, alice.id).await;
+    let oats = recipe.ingredients[0].food_id;
+    let logged = repo
+        .create_log_entries(alice.id, &[entry("2026-11-24", Meal::Breakfast, LogItem::Food(oats), 100)], now())
+        .await
+        .unwrap();
+    let outbox_rows = count_all(repo, "cache_outbox").await;
+
+    let patch = FoodPatch {
+        name: Some("Steel-cut oats".into()),
+        brand: Some(Some("Mill".into())),
+        calories: Some(hundredths(40000)),
+        ..FoodPatch::default()
+    };
+    let edited = repo.update_food(alice.id, oats, &patch).await.unwrap();
+    assert_eq!((edited.value.name.as_str(), edited.value.brand.as_deref()), ("Steel-cut oats", Some("Mill")));
+    assert_eq!(edited.value.per_serving.calories, hundredths(40000));
+    assert_eq!(edited.value.per_serving.protein_g, hundredths(1690), "untouched fields stay");
+    assert_eq!(repo.food(alice.id, oats).await.unwrap(), Some(edited.value.clone()));
+    assert_eq!(count_all(repo, "cache_outbox").await, outbox_rows + 1, "an outbox row in the same transaction");
+    // Search finds it by its new name (the folded name follows).
+    assert_eq!(repo.search_foods(alice.id, "STEEL", 5).await.unwrap(), std::slice::from_ref(&edited.value));
+    // The recipe follows: (0.5 × 400 + 2.5 × 42) / 3 = 101.67 kcal.
+    let now_recipe = repo.recipe(alice.id, recipe.id).await.unwrap().unwrap();
+    assert_eq!(now_recipe.per_serving.calories, hundredths(10167));
+    assert_eq!(now_recipe.per_serving.protein_g, recipe.per_serving.protein_g);
+    // The entry keeps its snapshot.
+    let day = repo.day_logs(alice.id, day("2026-11-24")).await.unwrap();
+    assert_eq!(day.entries, logged.value);
+
+    // Clearing the brand; another user's food, a global one, a missing one.
+    let cleared = repo.update_food(alice.id, oats, &FoodPatch { brand: Some(None), ..FoodPatch::default() }).await;
+    assert_eq!(cleared.unwrap().value.brand, None);
+    let global = global_food(repo, "Banana").await;
+    let rows = count_all(repo, "cache_outbox").await;
+    for (owner, food, global_expected) in
+        [(bob.id, oats, false), (alice.id, global, true), (alice.id, FoodId(999_999), false)]
+    {
+        match repo.update_food(owner, food, &patch).await {
+            Err(UpdateFoodError::Global) if global_expected => {}
+            Err(UpdateFoodError::NotFound) if !global_expected => {}
+            other => panic!("{food:?} of {owner:?}: {other:?}"),
+        }
+    }
+    assert_eq!(count_all(repo, "cache_outbox").await, rows, "a refused edit writes no row");
+    assert_eq!(repo.food(bob.id, global).await.unwrap().map(|food| food.name), Some("Banana".to_owned()));
 }

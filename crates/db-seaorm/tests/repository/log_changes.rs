@@ -186,4 +186,14 @@ pub async fn completions_are_idempotent_and_read_up_to_a_day(repo: &SeaOrmReposi
     assert!(repo.completed_days(bob.id, day("2200-12-31")).await.unwrap().is_empty());
     assert!(repo.day_logs(alice.id, day("2026-11-22")).await.unwrap().completed);
     assert!(!repo.day_logs(alice.id, day("2026-11-21")).await.unwrap().completed);
+
+    // A range, both ends included, of the user's completions only.
+    let between = repo.completed_between(alice.id, day("2026-11-22"), day("2026-11-24")).await.unwrap();
+    assert_eq!(sorted(between), [day("2026-11-22"), day("2026-11-24")]);
+    assert!(repo.completed_between(alice.id, day("2026-11-25"), day("2026-12-01")).await.unwrap().is_empty());
+    repo.complete_day(bob.id, day("2026-11-23")).await.unwrap();
+    assert_eq!(
+        repo.completed_between(bob.id, day("2026-11-20"), day("2026-11-24")).await.unwrap(),
+        [day("2026-11-23")]
+    );
 }

@@ -64,6 +64,7 @@ suite!(
     search_is_case_insensitive_over_visible_foods_by_name_then_id,
     search_matches_wildcards_literally,
     frequent_foods_order_by_uses_then_id_and_forget_unused,
+    editing_a_food_moves_its_recipes_not_its_entries,
     recipe_per_serving_is_computed_from_its_foods_and_read_back,
     recipe_with_an_unknown_food_writes_nothing,
     recipe_entries_snapshot_the_recipe_per_serving,

@@ -1,6 +1,10 @@
-//! A seeded random walk over every mutation and every cached read, against
-//! two services on one database: one cached, one with the cache off. Every
-//! read of the cached service must equal the uncached one.
+//! A seeded walk over every mutation and every cached read, against two
+//! services on one database: one cached, one with the cache off. Every read
+//! of the cached service must equal the uncached one.
+//!
+//! Exhaustive over kinds, random over data: the mutations come in a fixed
+//! cycle that holds every kind (`CYCLE`), each with random data, and after
+//! each one every kind of read is probed around the date it touched.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -9,12 +13,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use macrotrack_cache::{Engine, EngineConfig};
+use macrotrack_cache_keys::ReadFamily;
 use macrotrack_domain::{
     Day, FoodId, FoodInput, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId, MealPlanInput,
     MealPlanItemInput, NewLogEntry, RecipeId, RecipeInput, ScheduledMealId, ScheduledPlanId, UserId,
 };
 use macrotrack_ports::{CacheStore, Clock};
-use macrotrack_service::{Matrix, Policies, Repositories, Service};
+use macrotrack_service::{Matrix, Operation, Policies, Repositories, Service};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -34,13 +39,16 @@ impl Clock for WalkClock {
 #[derive(Default)]
 struct Known {
     id: Option<UserId>,
+    token: String,
     foods: Vec<FoodId>,
     recipes: Vec<RecipeId>,
     entries: Vec<LogEntryId>,
     entry_dates: std::collections::HashMap<LogEntryId, Day>,
     plans: Vec<MealPlanId>,
-    scheduled_plans: Vec<ScheduledPlanId>,
-    scheduled_meals: Vec<ScheduledMealId>,
+    /// With their first date, which the probe after deleting one reads.
+    scheduled_plans: Vec<(ScheduledPlanId, Day)>,
+    /// With their date.
+    scheduled_meals: Vec<(ScheduledMealId, Day)>,
     /// (date, meal, recipe) of scheduled meals seen in reads: logging one
     /// of these flips its `logged` flag.
     scheduled_slots: Vec<(Day, Meal, RecipeId)>,
@@ -54,19 +62,76 @@ pub struct Walk<S: CacheStore, P: CacheStore> {
     clock: Arc<WalkClock>,
     rng: StdRng,
     users: Vec<Known>,
-    /// Deleted users: their reads must show nothing, cached or not.
-    ghosts: Vec<UserId>,
+    /// Deleted users and their tokens: their reads must show nothing,
+    /// cached or not, and their tokens must not authenticate.
+    ghosts: Vec<(UserId, String)>,
     global_foods: Vec<FoodId>,
     pub reads: usize,
     pub mutations: usize,
+    /// Mutations that changed something, by kind (a kind whose
+    /// preconditions were missing does nothing that time).
+    pub applied: std::collections::BTreeMap<Operation, usize>,
 }
 
 fn day(offset: i64) -> Day {
     "2026-11-20".parse::<Day>().ok().and_then(|d| d.plus_days(offset)).unwrap_or_else(|| unreachable!())
 }
 
-/// The kinds of cached reads `read` knows.
-const READ_KINDS: usize = 8;
+/// The kinds of reads `read` knows, each with the cached reads it shows
+/// (the day screen is composed of four).
+const READS: &[(&str, &[ReadFamily])] = &[
+    ("day logs", &[ReadFamily::Logs]),
+    ("me", &[ReadFamily::Me]),
+    ("frequent foods", &[ReadFamily::FrequentFoods]),
+    ("summary", &[ReadFamily::Summary]),
+    ("week", &[ReadFamily::Week]),
+    ("streak", &[ReadFamily::Streak]),
+    ("schedule", &[ReadFamily::Schedule]),
+    ("credential", &[ReadFamily::Credential]),
+    ("dashboard", &[ReadFamily::Logs, ReadFamily::Me, ReadFamily::Schedule, ReadFamily::Streak]),
+];
+
+/// The mutations in the order the walk makes them, round and round: every
+/// kind each cycle (some twice, so the data grows), deleting a user last.
+const CYCLE: &[Operation] = &[
+    Operation::CreateFood,
+    Operation::CreateLogEntries,
+    Operation::CompleteDay,
+    Operation::EditFood,
+    Operation::CreateLogEntries,
+    Operation::UpdateLogEntry,
+    Operation::SetTargets,
+    Operation::CreateLogEntries,
+    Operation::ScheduleMealPlan,
+    Operation::UpdateLogEntry,
+    Operation::DeleteLogEntry,
+    Operation::UndoDay,
+    Operation::CreateLogEntries,
+    Operation::DeleteScheduledMeal,
+    Operation::DeleteScheduledPlan,
+    Operation::CompleteDay,
+    Operation::DeleteUser,
+];
+
+/// A stale read: which read, and what it answered against the database.
+#[derive(Debug)]
+pub struct Divergence {
+    pub read: &'static str,
+    pub detail: String,
+}
+
+impl Divergence {
+    /// The cached reads whose entries the stale answer came from.
+    pub fn families(&self) -> &'static [ReadFamily] {
+        READS.iter().find(|(name, _)| *name == self.read).map(|(_, families)| *families).unwrap_or(&[])
+    }
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.detail)
+    }
+}
 
 /// A few days, so mutations and reads meet often.
 const DAYS: i64 = 6;
@@ -94,6 +159,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
             global_foods: Vec::new(),
             reads: 0,
             mutations: 0,
+            applied: Default::default(),
         };
         for _ in 0..3 {
             let known = walk.new_user().await;
@@ -107,7 +173,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
 
     async fn new_user(&mut self) -> Known {
         let created = self.cached.create_user("walker").await.expect("create user");
-        Known { id: Some(created.user.id), ..Known::default() }
+        Known { id: Some(created.user.id), token: created.token, ..Known::default() }
     }
 
     fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
@@ -128,28 +194,33 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         Meal::ALL[self.rng.random_range(0..4)]
     }
 
-    /// Runs `steps` random steps; the first divergence ends the walk.
     /// Guards the cached store answered older than the walk had set them.
     pub fn store_behind(&self) -> u64 {
         self.cached.cache().stats().store_behind
     }
 
-    pub async fn run(&mut self, steps: usize) -> Result<(), String> {
+    /// Runs `steps` steps; the first divergence ends the walk.
+    pub async fn run(&mut self, steps: usize) -> Result<(), Divergence> {
+        let at = |step: usize, probe: bool| {
+            move |divergence: Divergence| Divergence {
+                detail: format!("step {step}{}: {}", if probe { " (probe)" } else { "" }, divergence.detail),
+                ..divergence
+            }
+        };
         for step in 0..steps {
             let who = self.rng.random_range(0..self.users.len());
             if self.rng.random_bool(0.5) {
-                let user = self.reader(who);
+                let (user, token) = self.reader(who);
                 let date = self.some_day();
-                let kind = self.rng.random_range(0..READ_KINDS);
-                self.read(who, user, date, kind).await.map_err(|divergence| format!("step {step}: {divergence}"))?;
+                let kind = self.rng.random_range(0..READS.len());
+                self.read(who, user, &token, date, kind).await.map_err(at(step, false))?;
             } else {
-                let (user, date) = self.mutate(who).await;
+                let operation = CYCLE[self.mutations % CYCLE.len()];
+                let (user, token, date) = self.mutate(who, operation).await;
                 // Probe every read right after the write: what it changed is
                 // read before another write can hide a missing invalidation.
-                for kind in 0..READ_KINDS {
-                    self.read(who, user, date, kind)
-                        .await
-                        .map_err(|divergence| format!("step {step} (probe): {divergence}"))?;
+                for kind in 0..READS.len() {
+                    self.read(who, user, &token, date, kind).await.map_err(at(step, true))?;
                 }
             }
             if self.rng.random_bool(0.05) {
@@ -161,115 +232,89 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         Ok(())
     }
 
-    /// A user to read: usually the walker, sometimes a deleted one.
-    fn reader(&mut self, who: usize) -> UserId {
+    /// A user to read, with their token: usually the walker, sometimes a
+    /// deleted one.
+    fn reader(&mut self, who: usize) -> (UserId, String) {
         if !self.ghosts.is_empty() && self.rng.random_bool(0.1) {
-            self.pick(&self.ghosts.clone()).unwrap_or(UserId(0))
+            self.ghosts[self.rng.random_range(0..self.ghosts.len())].clone()
         } else {
-            self.users[who].id.unwrap_or(UserId(0))
+            (self.users[who].id.unwrap_or(UserId(0)), self.users[who].token.clone())
         }
     }
 
-    async fn read(&mut self, who: usize, user: UserId, date: Day, kind: usize) -> Result<(), String> {
+    async fn read(&mut self, who: usize, user: UserId, token: &str, date: Day, kind: usize) -> Result<(), Divergence> {
         self.reads += 1;
         let other = self.some_day();
-        match kind {
-            0 => same("day logs", self.cached.day_logs(user, date).await, self.plain.day_logs(user, date).await),
-            1 => same("me", self.cached.me(user).await, self.plain.me(user).await),
-            2 => {
+        let name = READS[kind].0;
+        let outcome = match name {
+            "day logs" => same(self.cached.day_logs(user, date).await, self.plain.day_logs(user, date).await),
+            "me" => same(self.cached.me(user).await, self.plain.me(user).await),
+            "frequent foods" => {
                 let limit = Some([1, 3, 20][self.rng.random_range(0..3)]);
-                same(
-                    "frequent foods",
-                    self.cached.frequent_foods(user, limit).await,
-                    self.plain.frequent_foods(user, limit).await,
-                )
+                same(self.cached.frequent_foods(user, limit).await, self.plain.frequent_foods(user, limit).await)
             }
-            3 => {
+            "summary" => {
                 let (from, to) = (date.min(other), date.max(other));
-                same("summary", self.cached.summary(user, from, to).await, self.plain.summary(user, from, to).await)
+                same(self.cached.summary(user, from, to).await, self.plain.summary(user, from, to).await)
             }
-            4 => same("streak", self.cached.streak(user, date).await, self.plain.streak(user, date).await),
-            5 => {
+            "week" => {
+                // A week holding the date, from any of its seven starts.
+                let start = date.plus_days(-self.rng.random_range(0..7)).unwrap_or(date);
+                same(self.cached.week(user, start).await, self.plain.week(user, start).await)
+            }
+            "streak" => same(self.cached.streak(user, date).await, self.plain.streak(user, date).await),
+            "schedule" => {
                 let cached = self.cached.schedule_day(user, date).await;
                 if let (Ok(schedule), Some(known)) = (&cached, self.users.get_mut(who)) {
-                    known.scheduled_meals.extend(schedule.meals.iter().map(|meal| meal.id));
+                    known.scheduled_meals.extend(schedule.meals.iter().map(|meal| (meal.id, date)));
                     known.scheduled_slots.extend(schedule.meals.iter().map(|meal| (date, meal.meal, meal.recipe_id)));
                 }
-                same("schedule", cached, self.plain.schedule_day(user, date).await)
+                same(cached, self.plain.schedule_day(user, date).await)
             }
-            _ => same(
-                "dashboard",
-                self.cached.dashboard(user, date, other).await,
-                self.plain.dashboard(user, date, other).await,
-            ),
-        }
+            "credential" => same(self.cached.authenticate(token).await, self.plain.authenticate(token).await),
+            _ => same(self.cached.dashboard(user, date, other).await, self.plain.dashboard(user, date, other).await),
+        };
+        outcome.map_err(|detail| Divergence { read: name, detail: format!("{name}: {detail}") })
     }
 
-    /// One random mutation by user `who`; returns the user and the date it
-    /// was about, for the probe that follows.
-    async fn mutate(&mut self, who: usize) -> (UserId, Day) {
+    /// One mutation of kind `operation` by user `who`, with random data;
+    /// returns the user, their token and the date it was about, for the
+    /// probe that follows.
+    async fn mutate(&mut self, who: usize, operation: Operation) -> (UserId, String, Day) {
         self.mutations += 1;
         let date = self.some_day();
-        let Some(user) = self.users[who].id else { return (UserId(0), date) };
-        let mut about = date;
+        let token = self.users[who].token.clone();
+        let Some(user) = self.users[who].id else { return (UserId(0), token, date) };
         let service = self.cached.clone();
-        match self.rng.random_range(0..100) {
-            0..=7 => {
-                let calories = self.rng.random_range(0..900) as f64 + 0.25;
-                let input = FoodInput {
-                    name: Some(format!("food {}", self.rng.random_range(0..1000))),
-                    brand: None,
-                    serving_size: Some(100.0),
-                    serving_unit: Some("g".into()),
-                    calories: Some(calories),
-                    protein_g: Some(10.5),
-                    carbs_g: Some(20.0),
-                    fat_g: Some(3.33),
-                };
-                if let Ok(food) = service.create_food(user, input).await {
+        let (applied, about) = match operation {
+            Operation::CreateFood => {
+                let input =
+                    FoodInput { name: Some(format!("food {}", self.rng.random_range(0..1000))), ..self.food_input() };
+                let created = service.create_food(user, input).await;
+                if let Ok(food) = &created {
                     self.users[who].foods.push(food.id);
                 }
+                (created.is_ok(), date)
             }
-            8..=37 => {
-                let count = self.rng.random_range(1..4);
-                let mut batch = Vec::new();
-                let mut slotted = 0;
-                for _ in 0..count {
-                    let slot = self.pick(&self.users[who].scheduled_slots.clone());
-                    if let Some((slot_date, meal, recipe)) = slot.filter(|_| self.rng.random_bool(0.3)) {
-                        let servings = macrotrack_domain::Amount::from_hundredths(100);
-                        batch.push(NewLogEntry { date: slot_date, meal, item: LogItem::Recipe(recipe), servings });
-                        about = slot_date;
-                        slotted += 1;
-                        continue;
+            Operation::EditFood => {
+                let Some(food) = self.pick(&self.users[who].foods.clone()) else { return (user, token, date) };
+                let input = match self.rng.random_range(0..3) {
+                    0 => FoodInput {
+                        name: Some(format!("edited {}", self.rng.random_range(0..1000))),
+                        ..FoodInput::default()
+                    },
+                    1 => {
+                        FoodInput { calories: Some(self.rng.random_range(0..900) as f64 + 0.5), ..FoodInput::default() }
                     }
-                    let recipe =
-                        if self.rng.random_bool(0.35) { self.pick(&self.users[who].recipes.clone()) } else { None };
-                    let item = match recipe {
-                        Some(recipe) => LogItem::Recipe(recipe),
-                        None => {
-                            let mut foods = self.users[who].foods.clone();
-                            foods.extend(self.global_foods.iter().copied());
-                            LogItem::Food(self.pick(&foods).unwrap_or(FoodId(1)))
-                        }
-                    };
-                    let servings = macrotrack_domain::Amount::from_hundredths(self.rng.random_range(25..400));
-                    about = self.some_day();
-                    batch.push(NewLogEntry { date: about, meal: self.some_meal(), item, servings });
-                }
-                if let Ok(created) = service.create_log_entries(user, batch).await {
-                    self.users[who].entries.extend(created.iter().map(|entry| entry.id));
-                    self.users[who].entry_dates.extend(created.iter().map(|entry| (entry.id, entry.date)));
-                    if slotted > 0 {
-                        let slot_entries =
-                            created.iter().filter(|entry| entry.recipe_id.is_some()).map(|entry| entry.id);
-                        self.users[who].slot_entries.extend(slot_entries);
-                    }
-                }
+                    _ => self.food_input(),
+                };
+                (service.edit_food(user, food, input).await.is_ok(), date)
             }
-            38..=49 => {
-                let Some(id) = self.pick_entry(who) else { return (user, about) };
+            Operation::CreateLogEntries => self.create_entries(who, user, date).await,
+            Operation::UpdateLogEntry => {
+                let Some(id) = self.pick_entry(who) else { return (user, token, date) };
                 let slot = self.pick(&self.users[who].scheduled_slots.clone());
+                let mut about = date;
                 let patch = match self.rng.random_range(0..4) {
                     0 => LogEntryPatch { date: Some(date), ..LogEntryPatch::default() },
                     1 => LogEntryPatch { meal: Some(self.some_meal()), ..LogEntryPatch::default() },
@@ -284,100 +329,167 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                     },
                 };
                 let before = self.users[who].entry_dates.get(&id).copied();
-                if let Ok(entry) = service.update_log_entry(user, id, patch).await {
+                let updated = service.update_log_entry(user, id, patch).await;
+                if let Ok(entry) = &updated {
                     self.users[who].entry_dates.insert(entry.id, entry.date);
-                    // A moved slot entry un-logs its old slot: probe the old date.
-                    about = before.filter(|_| self.rng.random_bool(0.5)).unwrap_or(about);
-                    about = if self.rng.random_bool(0.5) { entry.date } else { about };
+                    // A moved entry leaves its old date: probe either.
+                    about = before.filter(|_| self.rng.random_bool(0.5)).unwrap_or(entry.date);
                 }
+                (updated.is_ok(), about)
             }
-            50..=57 => {
-                let Some(id) = self.pick_entry(who) else { return (user, about) };
-                if let Some(entry_date) = self.users[who].entry_dates.get(&id) {
-                    about = *entry_date;
-                }
-                if service.delete_log_entry(user, id).await.is_ok() {
+            Operation::DeleteLogEntry => {
+                let Some(id) = self.pick_entry(who) else { return (user, token, date) };
+                let about = self.users[who].entry_dates.get(&id).copied().unwrap_or(date);
+                let deleted = service.delete_log_entry(user, id).await.is_ok();
+                if deleted {
                     self.users[who].entries.retain(|entry| *entry != id);
                     self.users[who].slot_entries.retain(|entry| *entry != id);
                 }
+                (deleted, about)
             }
-            58..=65 => {
-                let _ = service.complete_day(user, date).await;
+            Operation::CompleteDay => (service.complete_day(user, date).await.is_ok(), date),
+            Operation::UndoDay => {
+                // Undo a day likely completed: this cycle's completion was of some day.
+                (service.undo_day(user, date).await.is_ok(), date)
             }
-            66..=69 => {
-                let _ = service.undo_day(user, date).await;
-            }
-            70..=73 => {
+            Operation::SetTargets => {
                 let value = self.rng.random_range(1000..3000) as f64;
                 let targets = Macros::parse("", value, 120.0, 200.0, 60.0).unwrap_or_default();
-                let _ = service.set_targets(user, targets).await;
+                (service.set_targets(user, targets).await.is_ok(), date)
             }
-            74..=79 => {
-                let mut foods = self.users[who].foods.clone();
-                foods.extend(self.global_foods.iter().copied());
-                let ingredients = (0..self.rng.random_range(1..3))
-                    .map(|_| (self.pick(&foods).map(|food| food.0), Some(self.rng.random_range(1..30) as f64 / 10.0)))
-                    .collect();
-                let input =
-                    RecipeInput { name: Some("stew".into()), servings: Some(2.0), ingredients: Some(ingredients) };
-                if let Ok(recipe) = service.create_recipe(user, input).await {
-                    self.users[who].recipes.push(recipe.id);
+            Operation::ScheduleMealPlan => {
+                let Some(plan) = self.ensure_plan(who, user).await else { return (user, token, date) };
+                let scheduled = service.schedule_meal_plan(user, plan, date).await;
+                if let Ok(scheduled) = &scheduled {
+                    self.users[who].scheduled_plans.push((scheduled.id, scheduled.start_date));
                 }
+                (scheduled.is_ok(), date)
             }
-            80..=83 => {
-                let recipes = self.users[who].recipes.clone();
-                if recipes.is_empty() {
-                    return (user, about);
-                }
-                let days = self.rng.random_range(1..4);
-                let items = (0..self.rng.random_range(1..5))
-                    .map(|_| MealPlanItemInput {
-                        day: Some(self.rng.random_range(0..days)),
-                        meal: Some(self.some_meal()),
-                        recipe_id: self.pick(&recipes).map(|recipe| recipe.0),
-                        servings: Some(1.0),
-                    })
-                    .collect();
-                let input = MealPlanInput { name: Some("plan".into()), days: Some(days), items: Some(items) };
-                if let Ok(plan) = service.create_meal_plan(user, input).await {
-                    self.users[who].plans.push(plan.id);
-                }
+            Operation::DeleteScheduledMeal => {
+                let Some((meal, on)) = self.pick(&self.users[who].scheduled_meals.clone()) else {
+                    return (user, token, date);
+                };
+                self.users[who].scheduled_meals.retain(|(known, _)| *known != meal);
+                (service.delete_scheduled_meal(user, meal).await.is_ok(), on)
             }
-            84..=89 => {
-                let Some(plan) = self.pick(&self.users[who].plans.clone()) else { return (user, about) };
-                if let Ok(scheduled) = service.schedule_meal_plan(user, plan, date).await {
-                    self.users[who].scheduled_plans.push(scheduled.id);
-                }
+            Operation::DeleteScheduledPlan => {
+                let Some((plan, start)) = self.pick(&self.users[who].scheduled_plans.clone()) else {
+                    return (user, token, date);
+                };
+                self.users[who].scheduled_plans.retain(|(known, _)| *known != plan);
+                (service.delete_scheduled_plan(user, plan).await.is_ok(), start)
             }
-            90..=94 => {
-                let Some(meal) = self.pick(&self.users[who].scheduled_meals.clone()) else { return (user, about) };
-                let _ = service.delete_scheduled_meal(user, meal).await;
-                if let Some(slot) = self.pick(&self.users[who].scheduled_slots.clone()) {
-                    about = slot.0;
-                }
-                self.users[who].scheduled_meals.retain(|known| *known != meal);
-            }
-            95..=97 => {
-                let Some(plan) = self.pick(&self.users[who].scheduled_plans.clone()) else { return (user, about) };
-                let _ = service.delete_scheduled_plan(user, plan).await;
-                self.users[who].scheduled_plans.retain(|known| *known != plan);
-            }
-            _ => {
-                if service.delete_user(user).await.is_ok() {
-                    self.ghosts.push(user);
+            Operation::DeleteUser => {
+                let deleted = service.delete_user(user).await.is_ok();
+                if deleted {
+                    self.ghosts.push((user, token.clone()));
                     self.users[who] = self.new_user().await;
                 }
+                (deleted, date)
+            }
+        };
+        if applied {
+            *self.applied.entry(operation).or_default() += 1;
+        }
+        (user, token, about)
+    }
+
+    fn food_input(&mut self) -> FoodInput {
+        FoodInput {
+            name: Some("food".into()),
+            brand: None,
+            serving_size: Some(100.0),
+            serving_unit: Some("g".into()),
+            calories: Some(self.rng.random_range(0..900) as f64 + 0.25),
+            protein_g: Some(10.5),
+            carbs_g: Some(20.0),
+            fat_g: Some(3.33),
+        }
+    }
+
+    /// A batch of one to three entries of the user's foods, global foods,
+    /// recipes, or into scheduled slots; the date the probe reads.
+    async fn create_entries(&mut self, who: usize, user: UserId, date: Day) -> (bool, Day) {
+        if self.users[who].recipes.is_empty() || self.rng.random_bool(0.2) {
+            self.create_recipe(who, user).await;
+        }
+        let mut about = date;
+        let mut batch = Vec::new();
+        let mut slotted = 0;
+        for _ in 0..self.rng.random_range(1..4) {
+            let slot = self.pick(&self.users[who].scheduled_slots.clone());
+            if let Some((slot_date, meal, recipe)) = slot.filter(|_| self.rng.random_bool(0.3)) {
+                let servings = macrotrack_domain::Amount::from_hundredths(100);
+                batch.push(NewLogEntry { date: slot_date, meal, item: LogItem::Recipe(recipe), servings });
+                about = slot_date;
+                slotted += 1;
+                continue;
+            }
+            let recipe = if self.rng.random_bool(0.35) { self.pick(&self.users[who].recipes.clone()) } else { None };
+            let item = match recipe {
+                Some(recipe) => LogItem::Recipe(recipe),
+                None => {
+                    let mut foods = self.users[who].foods.clone();
+                    foods.extend(self.global_foods.iter().copied());
+                    LogItem::Food(self.pick(&foods).unwrap_or(FoodId(1)))
+                }
+            };
+            let servings = macrotrack_domain::Amount::from_hundredths(self.rng.random_range(25..400));
+            about = self.some_day();
+            batch.push(NewLogEntry { date: about, meal: self.some_meal(), item, servings });
+        }
+        let Ok(created) = self.cached.create_log_entries(user, batch).await else { return (false, about) };
+        let known = &mut self.users[who];
+        known.entries.extend(created.iter().map(|entry| entry.id));
+        known.entry_dates.extend(created.iter().map(|entry| (entry.id, entry.date)));
+        if slotted > 0 {
+            known.slot_entries.extend(created.iter().filter(|entry| entry.recipe_id.is_some()).map(|entry| entry.id));
+        }
+        (true, about)
+    }
+
+    async fn create_recipe(&mut self, who: usize, user: UserId) {
+        let mut foods = self.users[who].foods.clone();
+        foods.extend(self.global_foods.iter().copied());
+        let ingredients = (0..self.rng.random_range(1..3))
+            .map(|_| (self.pick(&foods).map(|food| food.0), Some(self.rng.random_range(1..30) as f64 / 10.0)))
+            .collect();
+        let input = RecipeInput { name: Some("stew".into()), servings: Some(2.0), ingredients: Some(ingredients) };
+        if let Ok(recipe) = self.cached.create_recipe(user, input).await {
+            self.users[who].recipes.push(recipe.id);
+        }
+    }
+
+    /// One of the user's meal plans, made (with a recipe) when they have none.
+    async fn ensure_plan(&mut self, who: usize, user: UserId) -> Option<MealPlanId> {
+        if self.users[who].plans.is_empty() || self.rng.random_bool(0.3) {
+            if self.users[who].recipes.is_empty() {
+                self.create_recipe(who, user).await;
+            }
+            let recipes = self.users[who].recipes.clone();
+            let days = self.rng.random_range(1..4);
+            let items = (0..self.rng.random_range(1..5))
+                .map(|_| MealPlanItemInput {
+                    day: Some(self.rng.random_range(0..days)),
+                    meal: Some(self.some_meal()),
+                    recipe_id: self.pick(&recipes).map(|recipe| recipe.0),
+                    servings: Some(1.0),
+                })
+                .collect();
+            let input = MealPlanInput { name: Some("plan".into()), days: Some(days), items: Some(items) };
+            if let Ok(plan) = self.cached.create_meal_plan(user, input).await {
+                self.users[who].plans.push(plan.id);
             }
         }
-        (user, about)
+        self.pick(&self.users[who].plans.clone())
     }
 }
 
 /// Both answers equal, or both errors of the same kind.
-fn same<T: PartialEq + Debug, E: Debug>(read: &str, cached: Result<T, E>, plain: Result<T, E>) -> Result<(), String> {
+fn same<T: PartialEq + Debug, E: Debug>(cached: Result<T, E>, plain: Result<T, E>) -> Result<(), String> {
     match (&cached, &plain) {
         (Ok(a), Ok(b)) if a == b => Ok(()),
         (Err(a), Err(b)) if std::mem::discriminant(a) == std::mem::discriminant(b) => Ok(()),
-        _ => Err(format!("{read}: cached {cached:?} but database says {plain:?}")),
+        _ => Err(format!("cached {cached:?} but database says {plain:?}")),
     }
 }
