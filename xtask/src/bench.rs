@@ -250,7 +250,7 @@ profile below shows their cost):
 | the token's credential (cached) | 1 Redis MGET | in process |
 | the entry's food (and recipes), one query per kind | 1 PostgreSQL | 1 SQLite read |
 | entries, food uses and the outbox row | 1 PostgreSQL statement (CTEs; commits alone) | 1 call in a group commit: BEGIN and COMMIT shared by the writes waiting |
-| the invalidation (day key, `user_logs`, `user_food`) | 1 Redis script (with replicas, a WAIT) | in process |
+| the invalidation (the day's guards of day logs, summary and week; frequent foods) | 1 Redis script (with replicas, a WAIT) | in process |
 | reading the day again (`warm`), so the next read is a hit | 1 MGET, 1 lease script, 1 PostgreSQL query, 1 store script | in process, 1 SQLite read |
 | deleting the outbox row | a share of one DELETE per 256 writes | the same |
 

@@ -29,6 +29,7 @@ pub(crate) const STREAK: ReadSpec = ReadSpec {
 pub(crate) const COMPLETE_DAY: MutationSpec = MutationSpec {
     operation: Operation::CompleteDay,
     name: "complete a day",
+    dates: "that date",
     changes: &[Change { kind: FactKind::Completions, which: "that date" }],
     everything: false,
 };
@@ -36,6 +37,7 @@ pub(crate) const COMPLETE_DAY: MutationSpec = MutationSpec {
 pub(crate) const UNDO_DAY: MutationSpec = MutationSpec {
     operation: Operation::UndoDay,
     name: "undo a day's completion",
+    dates: "that date",
     changes: &[Change { kind: FactKind::Completions, which: "that date" }],
     everything: false,
 };

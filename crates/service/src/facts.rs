@@ -189,6 +189,9 @@ impl ReadSpec {
     /// The guards an entry of this read records, besides its user's epoch,
     /// when it covers `dates` (`None`: a read about no dates).
     pub fn guards(&self, user: UserId, dates: Option<(Day, Day)>) -> Vec<Guard> {
+        // A read missing from `READS` would never be invalidated: every test
+        // that reads it fails here instead.
+        debug_assert!(READS.contains(&self), "{:?} is not in READS", self.family);
         let mut guards = Vec::with_capacity(3);
         if self.has_whole_guard() {
             guards.push(Guard::new(user, self.family, Bucket::Whole));
@@ -260,6 +263,9 @@ pub struct MutationSpec {
     pub operation: Operation,
     /// As the contract's matrix names it.
     pub name: &'static str,
+    /// The dates its changes are about, whatever their kind (for the docs:
+    /// `"each date of the batch"`; empty when it changes nothing dated).
+    pub dates: &'static str,
     pub changes: &'static [Change],
     /// Changes everything of the user (its epoch).
     pub everything: bool,

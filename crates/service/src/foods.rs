@@ -22,13 +22,19 @@ pub(crate) const FREQUENT_FOODS: ReadSpec = ReadSpec {
 
 /// A new food is in no cached read: food search and `GET /v1/foods/{id}`
 /// are not cached, and frequent foods lists only foods with uses.
-pub(crate) const CREATE_FOOD: MutationSpec =
-    MutationSpec { operation: Operation::CreateFood, name: "create a food", changes: &[], everything: false };
+pub(crate) const CREATE_FOOD: MutationSpec = MutationSpec {
+    operation: Operation::CreateFood,
+    name: "create a food",
+    dates: "",
+    changes: &[],
+    everything: false,
+};
 
 /// Log entries keep their snapshot: only reads showing the food change.
 pub(crate) const EDIT_FOOD: MutationSpec = MutationSpec {
     operation: Operation::EditFood,
     name: "edit a food",
+    dates: "",
     changes: &[Change { kind: FactKind::Foods, which: "always" }],
     everything: false,
 };

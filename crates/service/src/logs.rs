@@ -23,6 +23,7 @@ pub(crate) const DAY_LOGS: ReadSpec = ReadSpec {
 pub(crate) const CREATE_LOG_ENTRIES: MutationSpec = MutationSpec {
     operation: Operation::CreateLogEntries,
     name: "create log entries (batch)",
+    dates: "each date of the batch",
     changes: &[
         Change { kind: FactKind::FoodEntries, which: "each date with a food entry" },
         Change { kind: FactKind::RecipeEntries, which: "each date with a recipe entry" },
@@ -35,6 +36,7 @@ pub(crate) const CREATE_LOG_ENTRIES: MutationSpec = MutationSpec {
 pub(crate) const UPDATE_LOG_ENTRY: MutationSpec = MutationSpec {
     operation: Operation::UpdateLogEntry,
     name: "update a log entry",
+    dates: "original and new date",
     changes: &[
         Change { kind: FactKind::FoodEntries, which: "original and new date of a food entry" },
         Change { kind: FactKind::RecipeEntries, which: "original and new date of a recipe entry" },
@@ -45,9 +47,10 @@ pub(crate) const UPDATE_LOG_ENTRY: MutationSpec = MutationSpec {
 pub(crate) const DELETE_LOG_ENTRY: MutationSpec = MutationSpec {
     operation: Operation::DeleteLogEntry,
     name: "delete a log entry",
+    dates: "its date",
     changes: &[
-        Change { kind: FactKind::FoodEntries, which: "its date, a food entry" },
-        Change { kind: FactKind::RecipeEntries, which: "its date, a recipe entry" },
+        Change { kind: FactKind::FoodEntries, which: "its date, if a food entry" },
+        Change { kind: FactKind::RecipeEntries, which: "its date, if a recipe entry" },
         Change { kind: FactKind::FoodUses, which: "if a food entry" },
     ],
     everything: false,

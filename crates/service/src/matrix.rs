@@ -79,13 +79,19 @@ pub fn render_markdown() -> String {
             let text = if !edge {
                 "-".to_owned()
             } else if mutation.everything {
-                "all (epoch)".to_owned()
+                "every entry (the user's epoch)".to_owned()
             } else {
-                let parts: Vec<String> = mutation
-                    .changes
+                let overlapping: Vec<_> =
+                    mutation.changes.iter().filter(|change| read.depends_on.contains(&change.kind)).collect();
+                // Several dated kinds of one mutation (food and recipe
+                // entries) are about the same dates: say them once.
+                let dated = overlapping.iter().filter(|change| change.kind.dated()).count();
+                let parts: Vec<String> = overlapping
                     .iter()
-                    .filter(|change| read.depends_on.contains(&change.kind))
-                    .map(|change| bucket_phrase(read, change.kind.dated(), change.which))
+                    .map(|change| {
+                        let which = if change.kind.dated() && dated > 1 { mutation.dates } else { change.which };
+                        bucket_phrase(read, change.kind.dated(), which)
+                    })
                     .collect();
                 dedup(parts).join("; ")
             };
@@ -130,8 +136,11 @@ pub fn render_markdown() -> String {
 }
 
 fn bucket_phrase(read: &ReadSpec, dated: bool, which: &str) -> String {
-    if !dated || read.granularity == Granularity::Whole {
-        return if which == "always" || !dated { which.to_owned() } else { format!("all ({which})") };
+    if !dated {
+        return which.to_owned();
+    }
+    if read.granularity == Granularity::Whole {
+        return format!("the whole read ({which})");
     }
     match read.granularity {
         Granularity::Day => which.to_owned(),

@@ -1,7 +1,7 @@
 //! The safety rule outside the matrix: draining the cache outbox.
 //!
-//! Every mutation the matrix covers writes an outbox row for its user in its
-//! own transaction; once the matrix's targets were applied, `forget` queues
+//! Every mutation that changes anything cached writes an outbox row for its
+//! user in its own transaction; once its derived targets were applied, `forget` queues
 //! the row for deletion, and the queue is deleted in one statement on the
 //! drainer's next tick (or when it reaches `FLUSH_AT` rows). A row applied
 //! but not yet deleted is harmless: if a drain saw it first it would bump
@@ -14,8 +14,8 @@
 //! the drain forgets everything of that user: it bumps the user's epoch
 //! (`Target::AllOfUser`, O(1) for both tiers), then deletes the row. This
 //! costs one cold cache per affected user after a fault, never a stale read.
-//! It is the only invalidation besides the matrix and the operator's
-//! (`admin_invalidate`), and it does not depend on any matrix row.
+//! It is the only invalidation besides the derived one and the operator's
+//! (`admin_invalidate`), and it depends on no declaration.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};

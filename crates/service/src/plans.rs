@@ -24,6 +24,7 @@ pub(crate) const SCHEDULE: ReadSpec = ReadSpec {
 pub(crate) const SCHEDULE_MEAL_PLAN: MutationSpec = MutationSpec {
     operation: Operation::ScheduleMealPlan,
     name: "schedule a meal plan",
+    dates: "every date it covers",
     changes: &[Change { kind: FactKind::Schedule, which: "every date it covers" }],
     everything: false,
 };
@@ -31,6 +32,7 @@ pub(crate) const SCHEDULE_MEAL_PLAN: MutationSpec = MutationSpec {
 pub(crate) const DELETE_SCHEDULED_MEAL: MutationSpec = MutationSpec {
     operation: Operation::DeleteScheduledMeal,
     name: "delete a scheduled meal",
+    dates: "its date",
     changes: &[Change { kind: FactKind::Schedule, which: "its date" }],
     everything: false,
 };
@@ -38,6 +40,7 @@ pub(crate) const DELETE_SCHEDULED_MEAL: MutationSpec = MutationSpec {
 pub(crate) const DELETE_SCHEDULED_PLAN: MutationSpec = MutationSpec {
     operation: Operation::DeleteScheduledPlan,
     name: "delete a scheduled plan",
+    dates: "every date it covered",
     changes: &[Change { kind: FactKind::Schedule, which: "every date it covered" }],
     everything: false,
 };

@@ -29,12 +29,18 @@ pub(crate) const ME: ReadSpec = ReadSpec {
 pub(crate) const SET_TARGETS: MutationSpec = MutationSpec {
     operation: Operation::SetTargets,
     name: "set targets",
+    dates: "",
     changes: &[Change { kind: FactKind::Profile, which: "always" }],
     everything: false,
 };
 
-pub(crate) const DELETE_USER: MutationSpec =
-    MutationSpec { operation: Operation::DeleteUser, name: "delete the user", changes: &[], everything: true };
+pub(crate) const DELETE_USER: MutationSpec = MutationSpec {
+    operation: Operation::DeleteUser,
+    name: "delete the user",
+    dates: "",
+    changes: &[],
+    everything: true,
+};
 
 pub(crate) fn me_address(user: UserId) -> EntryAddress {
     EntryAddress::tier2(QueryKey::Me { user }, &ME.guards(user, None))
