@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 use macrotrack_cache_keys::{EntryAddress, Target};
@@ -23,7 +24,7 @@ use macrotrack_ports::{CacheStore, Clock, Snapshot, StoreError};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use crate::breaker::Breaker;
 use crate::config::{Admission, Check, EngineConfig, Freshness, Policy, ReadError, StoreStatus};
@@ -32,6 +33,7 @@ use crate::flight::{FetchTimes, Flights, Plan};
 use crate::generation::Generations;
 use crate::outcome::{Outcome, Stats, StatsSnapshot};
 use crate::own_bumps::OwnBumps;
+use crate::report::{self, Digest};
 
 /// Envelopes whose JSON this instance has run check-value on, so the JSON
 /// hot path checks each stored value once, not on every hit.
@@ -102,16 +104,22 @@ pub(crate) enum Want {
 }
 
 /// A value, its JSON, or both (a fetched value has both; a hit has the
-/// one that was wanted).
+/// one that was wanted), and what a report says of it.
 #[derive(Debug, Clone)]
 pub(crate) struct Answer<T> {
     pub(crate) value: Option<T>,
     pub(crate) json: Option<Bytes>,
+    /// The JSON's digest, when the envelope or the store step knows it.
+    pub(crate) digest: Option<Digest>,
+    /// A fresh hit's remaining freshness.
+    pub(crate) fresh_for: Option<Duration>,
+    /// A fetched value was written to the store.
+    pub(crate) stored: bool,
 }
 
 impl<T> Answer<T> {
     pub(crate) fn value(value: T) -> Self {
-        Answer { value: Some(value), json: None }
+        Answer { value: Some(value), json: None, digest: None, fresh_for: None, stored: false }
     }
 }
 
@@ -119,7 +127,11 @@ pub(crate) enum Classified<T> {
     Fresh(Answer<T>),
     Stale(Answer<T>, Vec<u64>),
     Invalid,
-    Absent,
+    /// Nothing servable: `stored` when an entry was there but outdated
+    /// (invalidated or expired), not when the key held nothing.
+    Absent {
+        stored: bool,
+    },
 }
 
 impl<S: CacheStore> Engine<S> {
@@ -194,6 +206,7 @@ impl<S: CacheStore> Engine<S> {
 
     pub(crate) fn record(&self, address: &EntryAddress, outcome: Outcome) {
         self.inner.stats.record(address.tier.label(), address.family, outcome);
+        report::note(&address.key, outcome);
     }
 
     pub(crate) fn store_failed(&self, error: &StoreError) {
@@ -336,6 +349,30 @@ impl<S: CacheStore> Engine<S> {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
+        let answer = self.answer_unreported(address, policy, freshness, admission, check, fetch, want).await;
+        if let Ok(answer) = &answer {
+            report::finish(address, answer);
+        }
+        answer
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn answer_unreported<T, E, F, Fut>(
+        &self,
+        address: &EntryAddress,
+        policy: Policy,
+        freshness: Freshness,
+        admission: Admission,
+        check: Check<T>,
+        fetch: F,
+        want: Want,
+    ) -> Result<Answer<T>, ReadError<E>>
+    where
+        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
+        E: Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
         if !self.inner.config.enabled {
             return self.fetch_checked(address, &fetch, check).await.map(Answer::value);
         }
@@ -380,7 +417,12 @@ impl<S: CacheStore> Engine<S> {
                 self.record(address, Outcome::Invalid);
                 self.answered(self.inner.store.delete(&address.key).await);
             }
-            Classified::Absent => self.record(address, Outcome::Miss),
+            Classified::Absent { stored } => {
+                if !stored {
+                    report::note_absent(&address.key);
+                }
+                self.record(address, Outcome::Miss);
+            }
         }
         let known: Option<Vec<u64>> = snapshot.guards.iter().copied().collect();
         let plan = match (admission, known) {
@@ -409,7 +451,7 @@ impl<S: CacheStore> Engine<S> {
         check: Check<T>,
         want: Want,
     ) -> Classified<T> {
-        let Some(bytes) = &snapshot.value else { return Classified::Absent };
+        let Some(bytes) = &snapshot.value else { return Classified::Absent { stored: false } };
         // Decoding the envelope verifies the payload's checksum.
         let Some(envelope) = Envelope::decode(bytes) else { return Classified::Invalid };
         if envelope.fingerprint != fingerprint::<T>() {
@@ -418,24 +460,26 @@ impl<S: CacheStore> Engine<S> {
         let current: Option<Vec<u64>> = snapshot.guards.iter().copied().collect();
         if current.as_ref() != Some(&envelope.guards) {
             // Invalidated since it was stored, or a guard expired: a miss.
-            return Classified::Absent;
+            return Classified::Absent { stored: true };
         }
         // Clocks of two instances may disagree a little: never a negative age.
         let age = u64::try_from(self.now_ms() - envelope.created_ms).unwrap_or(0);
         if age >= envelope.ttl_ms.saturating_add(envelope.swr_ms) {
-            return Classified::Absent;
+            return Classified::Absent { stored: true };
         }
+        let fresh_for = envelope.ttl_ms.checked_sub(age).filter(|left| *left > 0).map(Duration::from_millis);
+        let digest = Some(envelope.digest);
         let answer = match want {
             Want::Json => {
                 if !self.checked_before(address, &envelope, check) {
                     return Classified::Invalid;
                 }
-                Answer { value: None, json: Some(envelope.payload) }
+                Answer { value: None, json: Some(envelope.payload), digest, fresh_for, stored: false }
             }
             Want::Value | Want::Both => {
                 let Some(value) = decode_checked(&envelope.payload, check) else { return Classified::Invalid };
                 let json = (want == Want::Both).then_some(envelope.payload);
-                Answer { value: Some(value), json }
+                Answer { value: Some(value), json, digest, fresh_for, stored: false }
             }
         };
         if age < envelope.ttl_ms { Classified::Fresh(answer) } else { Classified::Stale(answer, envelope.guards) }

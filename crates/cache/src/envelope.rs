@@ -2,16 +2,22 @@
 //! value's JSON. Keeping the header binary makes hits cheap to classify
 //! without touching the JSON.
 //!
-//! Layout (little endian): magic `MTC2`, created (ms since epoch, i64),
+//! Layout (little endian): magic `MTC3`, created (ms since epoch, i64),
 //! ttl (ms, u64), swr (ms, u64), schema fingerprint (u64), CRC-32 of the
-//! payload (u32), guard count (u8), each guard's generation (u64), then the
-//! JSON payload. The checksum lets a hit hand the stored JSON straight to
-//! HTTP without decoding it: damaged bytes never pass for a valid value.
+//! payload (u32), the payload's digest (16 bytes), guard count (u8), each
+//! guard's generation (u64), then the JSON payload. The checksum lets a hit
+//! hand the stored JSON straight to HTTP without decoding it: damaged bytes
+//! never pass for a valid value. The digest (SHA-256 of the JSON, cut to
+//! 128 bits) is computed once when the value is stored: it is the value's
+//! HTTP ETag, so a revalidation needs no hashing and no encoding.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-const MAGIC: &[u8; 4] = b"MTC2";
-const FIXED: usize = 4 + 8 + 8 + 8 + 8 + 4 + 1;
+use crate::report::Digest;
+
+const MAGIC: &[u8; 4] = b"MTC3";
+const FIXED: usize = 4 + 8 + 8 + 8 + 8 + 4 + 16 + 1;
+const COUNT_AT: usize = FIXED - 1;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
@@ -23,12 +29,15 @@ pub struct Envelope {
     pub payload: Bytes,
     /// CRC-32 of `payload`: computed once by `new`, read back by `decode`.
     pub checksum: u32,
+    /// `crate::report::digest` of `payload`, likewise.
+    pub digest: Digest,
 }
 
 impl Envelope {
     pub fn new(created_ms: i64, ttl_ms: u64, swr_ms: u64, fingerprint: u64, guards: Vec<u64>, payload: Bytes) -> Self {
         let checksum = crc32fast::hash(&payload);
-        Envelope { created_ms, ttl_ms, swr_ms, fingerprint, guards, payload, checksum }
+        let digest = crate::report::digest(&payload);
+        Envelope { created_ms, ttl_ms, swr_ms, fingerprint, guards, payload, checksum, digest }
     }
 
     pub fn encode(&self) -> Bytes {
@@ -39,6 +48,7 @@ impl Envelope {
         out.put_u64_le(self.swr_ms);
         out.put_u64_le(self.fingerprint);
         out.put_u32_le(self.checksum);
+        out.put_slice(&self.digest);
         out.put_u8(u8::try_from(self.guards.len()).unwrap_or(u8::MAX));
         for guard in &self.guards {
             out.put_u64_le(*guard);
@@ -55,7 +65,7 @@ impl Envelope {
             return None;
         }
         let word = |at: usize| -> [u8; 8] { bytes[at..at + 8].try_into().unwrap_or_default() };
-        let count = usize::from(bytes[40]);
+        let count = usize::from(bytes[COUNT_AT]);
         let payload_at = FIXED + 8 * count;
         if bytes.len() < payload_at {
             return None;
@@ -64,7 +74,9 @@ impl Envelope {
         if crc32fast::hash(&bytes[payload_at..]) != checksum {
             return None;
         }
+        let digest: Digest = bytes[40..56].try_into().unwrap_or_default();
         Some(Envelope {
+            digest,
             created_ms: i64::from_le_bytes(word(4)),
             ttl_ms: u64::from_le_bytes(word(12)),
             swr_ms: u64::from_le_bytes(word(20)),
@@ -91,8 +103,9 @@ mod tests {
             Bytes::from_static(b"{\"a\":1}"),
         );
         let bytes = envelope.encode();
-        assert_eq!(Envelope::decode(&bytes), Some(envelope));
-        assert_eq!(Envelope::decode(&bytes.slice(..44)), None, "truncated inside the guards");
+        assert_eq!(Envelope::decode(&bytes), Some(envelope.clone()));
+        assert_eq!(Envelope::decode(&bytes.slice(..FIXED + 4)), None, "truncated inside the guards");
+        assert_eq!(envelope.digest, crate::report::digest(b"{\"a\":1}"));
         assert_eq!(Envelope::decode(&bytes.slice(..bytes.len() - 1)), None, "truncated payload");
         let mut flipped = bytes.to_vec();
         *flipped.last_mut().unwrap() ^= 1;

@@ -227,7 +227,7 @@ impl<S: CacheStore> Engine<S> {
         }
         match self.classify(address, snapshot, check, Want::Both) {
             Classified::Fresh(answer) | Classified::Stale(answer, _) => Stored::Value(answer),
-            Classified::Invalid | Classified::Absent => Stored::NotYet,
+            Classified::Invalid | Classified::Absent { .. } => Stored::NotYet,
         }
     }
 
@@ -341,10 +341,17 @@ impl<S: CacheStore> Engine<S> {
             .store
             .store_if_current(&address.key, envelope.encode(), policy.ttl + policy.swr, &address.guards, guards, lease)
             .await;
-        if self.answered(stored) == Some(StoreOutcome::Rejected) {
+        let stored = self.answered(stored);
+        if stored == Some(StoreOutcome::Rejected) {
             self.record(address, Outcome::RejectedStore);
         }
-        Ok(Answer { value: Some(value), json: Some(payload) })
+        Ok(Answer {
+            value: Some(value),
+            json: Some(payload),
+            digest: Some(envelope.digest),
+            fresh_for: None,
+            stored: stored == Some(StoreOutcome::Stored),
+        })
     }
 
     /// Ends `lease`, if any, when its fetch stores nothing.

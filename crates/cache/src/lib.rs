@@ -13,6 +13,7 @@ mod invalidation;
 mod memory;
 mod outcome;
 mod own_bumps;
+mod report;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -28,3 +29,4 @@ pub use config::{
 pub use engine::Engine;
 pub use memory::MemoryStore;
 pub use outcome::{Outcome, StatsSnapshot};
+pub use report::{Digest, ReadReport, digest};

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use macrotrack_cache::{EngineConfig, Freshness, ReadError};
+use macrotrack_cache::{EngineConfig, Freshness, MemoryStore, Outcome, ReadError};
 use macrotrack_cache_keys::Target;
 use macrotrack_domain::UserId;
 use macrotrack_ports::CacheStore;
@@ -368,4 +368,53 @@ async fn json_reads_hand_over_the_stored_bytes_and_refuse_damaged_ones() {
     let replaced = engine.read_json(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
     assert_eq!(&replaced[..], br#"{"version":8}"#, "never the damaged {{\"version\":9}}");
     assert_eq!(engine.stats().invalid, 1);
+}
+
+/// What a read tells its client: the outcome, the freshness left, whether
+/// it stored, and the digest of its value's JSON, the same whichever path
+/// served it (the store, the source, the cache off).
+#[tokio::test]
+async fn reads_report_their_outcome_and_the_digest_of_their_json() {
+    let clock = Arc::new(TestClock::default());
+    let engine = memory_engine(clock.clone());
+    let source = Arc::new(Source::default());
+    source.set(3);
+    let expected = macrotrack_cache::digest(&serde_json::to_vec(&Versioned { version: 3 }).unwrap());
+    let address = logs_address("2026-11-24");
+
+    let read = || engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher());
+    let (value, reports) = engine.reporting(read()).await;
+    assert_eq!(value.unwrap().version, 3);
+    assert_eq!(reports.len(), 1);
+    let miss = &reports[0];
+    assert_eq!((miss.family, miss.outcome, miss.absent, miss.stored), ("logs", Outcome::Miss, true, true));
+    assert_eq!(miss.digest, expected);
+
+    clock.advance(Duration::from_secs(100));
+    let (_, reports) = engine.reporting(async { (read().await, read().await) }).await;
+    assert_eq!(reports.len(), 2, "each read of the body, in order");
+    for hit in &reports {
+        assert_eq!((hit.outcome, hit.stored, hit.digest), (Outcome::Hit, false, expected));
+        assert_eq!(hit.fresh_for, Some(POLICY.ttl - Duration::from_secs(100)));
+    }
+    let (json, reports) =
+        engine.reporting(engine.read_json(&address, POLICY, Freshness::Cached, check, source.fetcher())).await;
+    assert_eq!(macrotrack_cache::digest(&json.unwrap()), expected, "the tag of the JSON served");
+    assert_eq!(reports[0].digest, expected);
+
+    // Invalidated: a miss of an entry still held, fetched and stored again.
+    engine.invalidate(&[Target::AllOfUser(USER)]).await;
+    let (_, reports) = engine.reporting(read()).await;
+    assert_eq!((reports[0].outcome, reports[0].absent, reports[0].stored), (Outcome::Miss, false, true));
+
+    // The cache off: the source answers, and the digest is the same.
+    let off = macrotrack_cache::Engine::new(
+        MemoryStore::new(1 << 20),
+        clock.clone(),
+        EngineConfig { enabled: false, ..EngineConfig::default() },
+    );
+    let (_, reports) = off.reporting(off.read(&address, POLICY, Freshness::Cached, check, source.fetcher())).await;
+    assert_eq!((reports[0].outcome, reports[0].stored, reports[0].digest), (Outcome::Bypass, false, expected));
+    // Outside `reporting`, nothing is collected (and nothing breaks).
+    assert_eq!(read().await.unwrap().version, 3);
 }

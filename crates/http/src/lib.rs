@@ -3,6 +3,7 @@
 //! store is picked at run time behind `Arc<dyn CacheStore>`.
 
 mod auth;
+mod cached;
 mod input;
 mod observe;
 mod openapi;

@@ -45,10 +45,42 @@ fn parameter(param: &Param) -> Value {
     })
 }
 
+/// The headers of a cached read's answers (200 and 304 alike).
+fn caching_headers() -> Value {
+    json!({
+        "ETag": {
+            "description": "A strong entity tag: equal bodies have equal tags on every instance and across restarts.",
+            "schema": { "type": "string" },
+        },
+        "Cache-Control": {
+            "description": "`private, no-cache`: keep the body, and ask again with If-None-Match.",
+            "schema": { "type": "string" },
+        },
+        "Cache-Status": {
+            "description": "How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or \
+                `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part.",
+            "schema": { "type": "string" },
+        },
+    })
+}
+
+fn if_none_match() -> Value {
+    json!({
+        "name": "If-None-Match",
+        "in": "header",
+        "required": false,
+        "description": "ETags the client holds (or `*`): the answer is 304 with no body when one is current.",
+        "schema": { "type": "string" },
+    })
+}
+
 fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: &Value) -> Value {
     let mut responses = Map::new();
     for (status, description, content) in &route.answers {
         let mut response = json!({ "description": description });
+        if route.cached && *status == 200 {
+            response["headers"] = caching_headers();
+        }
         match content {
             Content::Json(schema) => {
                 response["content"] = json!({ "application/json": { "schema": schema(generator) } });
@@ -59,6 +91,13 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: 
             Content::Empty => {}
         }
         responses.insert(status.to_string(), response);
+    }
+    if route.cached {
+        let not_modified = json!({
+            "description": "The ETag in If-None-Match is current: no body, the same caching headers.",
+            "headers": caching_headers(),
+        });
+        responses.insert("304".to_owned(), not_modified);
     }
     for status in route.problem_statuses() {
         let response = json!({
@@ -78,8 +117,12 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: 
         "security": security,
         "responses": responses,
     });
-    if !route.params.is_empty() {
-        operation["parameters"] = route.params.iter().map(parameter).collect();
+    let mut parameters: Vec<Value> = route.params.iter().map(parameter).collect();
+    if route.cached {
+        parameters.push(if_none_match());
+    }
+    if !parameters.is_empty() {
+        operation["parameters"] = Value::Array(parameters);
     }
     if let Some(body) = route.body {
         operation["requestBody"] =

@@ -67,6 +67,57 @@ async fn build_serves_over_tcp_and_stops_gracefully() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// HEAD over TCP: the GET's status and headers, and not one byte of body.
+#[actix_web::test]
+async fn head_answers_headers_only() {
+    let (settings, dir) = common::sqlite_settings();
+    let application = macrotrack::build(settings).await.unwrap();
+    let port = application.port();
+    let handle = application.handle();
+    let server = actix_web::rt::spawn(application.run_until_stopped());
+    let exchange = move |request: String| {
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+            stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut answer = Vec::new();
+            stream.read_to_end(&mut answer).unwrap();
+            String::from_utf8(answer).unwrap()
+        })
+    };
+    let user = r#"{"name":"hd"}"#;
+    let created = exchange(format!(
+        "POST /v1/admin/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{user}",
+        common::ADMIN,
+        user.len()
+    ))
+    .await
+    .unwrap();
+    let body = created.split_once("\r\n\r\n").unwrap().1;
+    let token = serde_json::from_str::<serde_json::Value>(body).unwrap()["token"].as_str().unwrap().to_owned();
+    let request = |method: &str| {
+        format!(
+            "{method} /v1/logs?date=2026-11-24 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let get = exchange(request("GET")).await.unwrap();
+    let head = exchange(request("HEAD")).await.unwrap();
+    let (get_head, get_body) = get.split_once("\r\n\r\n").unwrap();
+    let (head_head, head_body) = head.split_once("\r\n\r\n").unwrap();
+    assert!(get_body.contains("\"entries\""), "{get}");
+    assert_eq!(head_body, "", "HEAD sent a body: {head}");
+    let field = |head: &str, name: &str| {
+        head.lines().find_map(|line| line.strip_prefix(name)).map(|value| value.trim().to_owned())
+    };
+    assert_eq!(head_head.lines().next(), Some("HTTP/1.1 200 OK"));
+    assert_eq!(field(head_head, "etag:"), field(get_head, "etag:"));
+    assert!(field(head_head, "etag:").is_some() && field(head_head, "cache-status:").is_some(), "{head}");
+    handle.stop(true).await;
+    server.await.unwrap().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Runs the binary to completion: (exit code, stdout, stderr).
 fn run(command: &mut Command) -> (i32, String, String) {
     let output = command.output().expect("the binary runs");

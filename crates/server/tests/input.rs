@@ -144,20 +144,20 @@ async fn unknown_routes_404_and_wrong_methods_405() {
         }
     }
     for (method, path, allow) in [
-        (Method::DELETE, "/v1/foods", "GET, POST"),
-        (Method::PUT, "/v1/foods/1", "GET, PATCH"),
-        (Method::PUT, "/v1/foods/frequent", "GET"),
-        (Method::PATCH, "/v1/logs", "GET, POST"),
+        (Method::DELETE, "/v1/foods", "GET, HEAD, POST"),
+        (Method::PUT, "/v1/foods/1", "GET, HEAD, PATCH"),
+        (Method::PUT, "/v1/foods/frequent", "GET, HEAD"),
+        (Method::PATCH, "/v1/logs", "GET, HEAD, POST"),
         (Method::GET, "/v1/logs/1", "DELETE, PATCH"),
-        (Method::POST, "/v1/me", "DELETE, GET"),
+        (Method::POST, "/v1/me", "DELETE, GET, HEAD"),
         (Method::GET, "/v1/me/targets", "PUT"),
         (Method::GET, "/v1/days/2026-11-24/completion", "DELETE, PUT"),
-        (Method::POST, "/v1/days/2026-11-24", "GET"),
+        (Method::POST, "/v1/days/2026-11-24", "GET, HEAD"),
         (Method::GET, "/v1/meal-plans/1/schedule", "POST"),
         (Method::GET, "/v1/scheduled-plans/1", "DELETE"),
-        (Method::POST, "/openapi.json", "GET"),
-        (Method::POST, "/healthz", "GET"),
-        (Method::DELETE, "/metrics", "GET"),
+        (Method::POST, "/openapi.json", "GET, HEAD"),
+        (Method::POST, "/healthz", "GET, HEAD"),
+        (Method::DELETE, "/metrics", "GET, HEAD"),
         (Method::GET, "/v1/admin/users", "POST"),
     ] {
         let answer = client.raw(method.clone(), path, None, None, "").await;

@@ -25,7 +25,7 @@ fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
     }
 }
 
-const METHODS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
+const METHODS: [&str; 6] = ["get", "head", "put", "post", "patch", "delete"];
 
 /// (METHOD, path) of every documented operation.
 fn operations(document: &Value) -> BTreeSet<(String, String)> {
@@ -146,8 +146,15 @@ async fn the_document_and_the_served_routes_correspond() {
         "PATCH /v1/foods/{id}",
         "GET /v1/weeks/{start}",
     ];
-    let contract: BTreeSet<(String, String)> =
+    let mut contract: BTreeSet<(String, String)> =
         contract.iter().map(|line| line.split_once(' ').map(|(m, p)| (m.to_owned(), p.to_owned())).unwrap()).collect();
+    // HEAD works on every GET route (Additions).
+    let heads: Vec<(String, String)> = contract
+        .iter()
+        .filter(|(method, _)| method == "GET")
+        .map(|(_, path)| ("HEAD".to_owned(), path.clone()))
+        .collect();
+    contract.extend(heads);
     assert_eq!(documented, contract);
 
     // Every documented operation is served: neither "no such route" nor 405.
@@ -157,7 +164,7 @@ async fn the_document_and_the_served_routes_correspond() {
     // DELETE /v1/me last, or every later request would be 401.
     let last = ("DELETE".to_owned(), "/v1/me".to_owned());
     for (method, path) in documented.iter().filter(|op| **op != last).chain([&last]) {
-        let uri = path.replace("{id}", "1").replace("{date}", "2026-11-24");
+        let uri = path.replace("{id}", "1").replace("{date}", "2026-11-24").replace("{start}", "2026-11-23");
         let uri = format!("{uri}?date=2026-11-24&from=2026-11-24&to=2026-11-24");
         let token = if path.starts_with("/v1/admin/") { ADMIN } else { token.as_str() };
         let method: Method = method.parse().unwrap();

@@ -20,6 +20,7 @@ pub mod matrix;
 mod outbox;
 mod plans;
 mod policies;
+mod served;
 mod tokens;
 mod users;
 mod weeks;
@@ -43,6 +44,7 @@ pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, 
 use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
+pub use served::{CacheReport, ETag, Outcome, ReadReport};
 pub use users::{CreatedUser, ReadAhead};
 
 /// The repositories the use cases need, each behind its port.

@@ -5,6 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_service::ReadAhead;
 
+use crate::cached::{self, Members, TagOf};
 use crate::input;
 use crate::problem::Problem;
 use crate::{HttpState, auth};
@@ -24,7 +25,8 @@ pub async fn undo(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpR
 pub async fn streak(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let today = input::optional_query_day(&req, "today", || state.service.today())?;
-    Ok(HttpResponse::Ok().json(state.service.streak(user, today).await?))
+    let (streak, report) = state.service.reported(state.service.streak(user, today)).await;
+    Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &streak?))
 }
 
 pub async fn summary(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
@@ -43,7 +45,8 @@ pub async fn summary(state: web::Data<HttpState>, req: HttpRequest) -> Result<Ht
             return Err(Problem::bad_parameters(missing));
         }
     };
-    Ok(HttpResponse::Ok().json(state.service.summary(user, from, to).await?))
+    let (summary, report) = state.service.reported(state.service.summary(user, from, to)).await;
+    Ok(cached::json(&req, &report, Members::One, TagOf::Body, &summary?))
 }
 
 /// The day screen: its four entries are read ahead with the credential
@@ -56,7 +59,9 @@ pub async fn dashboard(state: web::Data<HttpState>, req: HttpRequest) -> Result<
         _ => Vec::new(),
     };
     auth::as_user(&state, &req, &ahead, async |user| {
-        Ok(HttpResponse::Ok().json(state.service.dashboard(user, date?, today?).await?))
+        let (date, today) = (date?, today?);
+        let (day, report) = state.service.reported(state.service.dashboard(user, date, today)).await;
+        Ok(cached::json(&req, &report, Members::PerPart, TagOf::Reads, &day?))
     })
     .await
 }
@@ -64,5 +69,6 @@ pub async fn dashboard(state: web::Data<HttpState>, req: HttpRequest) -> Result<
 pub async fn week(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let start = input::path_day(&req, "start")?;
-    Ok(HttpResponse::Ok().json(state.service.week(user, start).await?))
+    let (week, report) = state.service.reported(state.service.week(user, start)).await;
+    Ok(cached::json(&req, &report, Members::One, TagOf::Body, &week?))
 }

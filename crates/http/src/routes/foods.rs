@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{FoodId, FoodInput, ValidationErrors};
 use schemars::JsonSchema;
 
+use crate::cached::{self, Members, TagOf};
 use crate::input::{self, Fields, Optional};
 use crate::problem::Problem;
 use crate::{HttpState, auth};
@@ -163,5 +164,6 @@ pub async fn search(state: web::Data<HttpState>, req: HttpRequest) -> Result<Htt
 pub async fn frequent(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let limit = input::limit_param(&req)?;
-    Ok(HttpResponse::Ok().json(state.service.frequent_foods(user, limit).await?))
+    let (frequent, report) = state.service.reported(state.service.frequent_foods(user, limit)).await;
+    Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &frequent?))
 }

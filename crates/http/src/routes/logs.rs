@@ -5,10 +5,11 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::validation::MAX_BATCH;
 use macrotrack_domain::{Day, LogEntry, LogEntryId, LogEntryInput, LogEntryPatch, Meal, NewLogEntry, ValidationErrors};
-use macrotrack_service::ReadAhead;
+use macrotrack_service::{ETag, ReadAhead};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::cached::{self, Members};
 use crate::input::{self, Fields, Optional};
 use crate::problem::Problem;
 use crate::{HttpState, auth};
@@ -124,8 +125,13 @@ pub async fn day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpRe
     let date = input::query_param(&req, "date").and_then(|text| input::day_param("date", &text));
     let ahead: Vec<ReadAhead> = date.iter().map(|date| ReadAhead::DayLogs(*date)).collect();
     auth::as_user(&state, &req, &ahead, async |user| {
-        let json = state.service.day_logs_json(user, date?).await?;
-        Ok(HttpResponse::Ok().insert_header(ContentType::json()).body(json))
+        let (json, report) = state.service.reported(state.service.day_logs_json(user, date?)).await;
+        let json = json?;
+        // The stored JSON is the body, and its stored digest the tag.
+        let etag = report.etag().unwrap_or_else(|| ETag::of_json(&json));
+        Ok(cached::answer(&req, &etag, &report, Members::One, |mut ok| {
+            ok.insert_header(ContentType::json()).body(json)
+        }))
     })
     .await
 }

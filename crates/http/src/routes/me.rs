@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{Macros, ValidationErrors};
 use schemars::JsonSchema;
 
+use crate::cached::{self, Members, TagOf};
 use crate::input::{self, Fields};
 use crate::problem::Problem;
 use crate::{HttpState, auth};
@@ -27,7 +28,8 @@ pub struct TargetsRequest {
 
 pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
-    Ok(HttpResponse::Ok().json(state.service.me(user).await?))
+    let (me, report) = state.service.reported(state.service.me(user)).await;
+    Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &me?))
 }
 
 /// Type mistakes and bound breaks of the four numbers, every one named.

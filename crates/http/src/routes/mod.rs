@@ -82,7 +82,8 @@ pub struct Route {
     pub method: Method,
     /// actix and OpenAPI share the `{name}` template syntax.
     pub path: &'static str,
-    pub operation_id: &'static str,
+    /// `HEAD` twins of `GET` routes have their `GET`'s id with `Head` after.
+    pub operation_id: std::borrow::Cow<'static, str>,
     pub summary: &'static str,
     pub access: Access,
     pub params: Vec<Param>,
@@ -92,6 +93,9 @@ pub struct Route {
     pub answers: Vec<(u16, &'static str, Content)>,
     /// Problem statuses beyond those implied by access, body and parameters.
     pub also: Vec<u16>,
+    /// A cached read: strong `ETag`, `Cache-Control`, `Cache-Status`, and
+    /// `304` for an `If-None-Match` naming the current tag.
+    pub cached: bool,
     handler: fn() -> actix_web::Route,
 }
 
@@ -106,13 +110,14 @@ impl Route {
         Route {
             method,
             path,
-            operation_id,
+            operation_id: operation_id.into(),
             summary,
             access: Access::User,
             params: path_params(path),
             body: None,
             answers: Vec::new(),
             also: Vec::new(),
+            cached: false,
             handler,
         }
     }
@@ -154,6 +159,33 @@ impl Route {
     fn also(mut self, statuses: &[u16]) -> Self {
         self.also.extend_from_slice(statuses);
         self
+    }
+
+    fn cached(mut self) -> Self {
+        self.cached = true;
+        self
+    }
+
+    /// The `HEAD` twin of a `GET` route: the same handler, statuses and
+    /// headers; actix sends no body for `HEAD`.
+    fn head(&self) -> Route {
+        Route {
+            method: Method::HEAD,
+            path: self.path,
+            operation_id: format!("{}Head", self.operation_id).into(),
+            summary: self.summary,
+            access: self.access,
+            params: self.params.clone(),
+            body: None,
+            answers: self
+                .answers
+                .iter()
+                .map(|(status, description, _)| (*status, *description, Content::Empty))
+                .collect(),
+            also: self.also.clone(),
+            cached: self.cached,
+            handler: self.handler,
+        }
     }
 
     /// The actix route: the handler behind a guard of this method.
@@ -202,8 +234,18 @@ fn path_params(path: &'static str) -> Vec<Param> {
 
 /// Every route, in registration order: a literal path comes before a
 /// templated one that would capture it (`/v1/foods/frequent` before
-/// `/v1/foods/{id}`).
+/// `/v1/foods/{id}`). Each `GET` has a `HEAD` twin after it.
 pub fn table() -> Vec<Route> {
+    let mut table = Vec::new();
+    for route in routes() {
+        let head = (route.method == Method::GET).then(|| route.head());
+        table.push(route);
+        table.extend(head);
+    }
+    table
+}
+
+fn routes() -> Vec<Route> {
     use Method as M;
     vec![
         // Operations.
@@ -253,6 +295,7 @@ pub fn table() -> Vec<Route> {
         // The user.
         Route::new(M::GET, "/v1/me", "getMe", "The user and their targets", || web::route().to(me::get))
             .answers::<User>(200, "The user.")
+            .cached()
             .also(&[404]),
         Route::new(M::PUT, "/v1/me/targets", "setTargets", "Sets the user's daily targets", || {
             web::route().to(me::set_targets)
@@ -279,7 +322,8 @@ pub fn table() -> Vec<Route> {
             web::route().to(foods::frequent)
         })
         .limit()
-        .answers::<Vec<FrequentFood>>(200, "Most uses first, ties by food id."),
+        .answers::<Vec<FrequentFood>>(200, "Most uses first, ties by food id.")
+        .cached(),
         Route::new(M::GET, "/v1/foods/{id}", "getFood", "A global food or one of the user's own", || {
             web::route().to(foods::get)
         })
@@ -305,7 +349,8 @@ pub fn table() -> Vec<Route> {
         // Logs.
         Route::new(M::GET, "/v1/logs", "dayLogs", "A day's log entries and totals", || web::route().to(logs::day))
             .query("date", Kind::Date, true, "The day, YYYY-MM-DD.")
-            .answers::<DayLogs>(200, "Entries ordered by meal, then id."),
+            .answers::<DayLogs>(200, "Entries ordered by meal, then id.")
+            .cached(),
         Route::new(M::POST, "/v1/logs", "createLogs", "Logs a batch of entries, all or nothing", || {
             web::route().to(logs::create)
         })
@@ -335,23 +380,27 @@ pub fn table() -> Vec<Route> {
         .answers::<Completion>(200, "The day is not completed."),
         Route::new(M::GET, "/v1/streaks", "streaks", "Completed-day streaks", || web::route().to(days::streak))
             .query("today", Kind::Date, false, "The day streaks are counted to (default: the server's UTC date).")
-            .answers::<Streak>(200, "The streaks."),
+            .answers::<Streak>(200, "The streaks.")
+            .cached(),
         Route::new(M::GET, "/v1/summary", "summary", "Daily totals over at most 92 days", || {
             web::route().to(days::summary)
         })
         .query("from", Kind::Date, true, "The first day, YYYY-MM-DD.")
         .query("to", Kind::Date, true, "The last day (inclusive), at most 91 days after from.")
-        .answers::<Summary>(200, "One row per day that has entries, ordered by date."),
+        .answers::<Summary>(200, "One row per day that has entries, ordered by date.")
+        .cached(),
         Route::new(M::GET, "/v1/days/{date}", "dashboard", "Everything a day screen shows", || {
             web::route().to(days::dashboard)
         })
         .query("today", Kind::Date, false, "The day streaks are counted to (default: the server's UTC date).")
         .answers::<DayDashboard>(200, "Logs, targets, what remains, the schedule and the streak.")
+        .cached()
         .also(&[404]),
         Route::new(M::GET, "/v1/weeks/{start}", "week", "A week at a glance: seven days from start", || {
             web::route().to(days::week)
         })
-        .answers::<Week>(200, "Each day's totals and completion, the average, the targets and the days on target."),
+        .answers::<Week>(200, "Each day's totals and completion, the average, the targets and the days on target.")
+        .cached(),
         // Meal plans and the schedule.
         Route::new(M::POST, "/v1/meal-plans", "createMealPlan", "Creates a meal plan of recipes", || {
             web::route().to(plans::create)
@@ -377,7 +426,8 @@ pub fn table() -> Vec<Route> {
             web::route().to(plans::schedule_day)
         })
         .query("date", Kind::Date, true, "The day, YYYY-MM-DD.")
-        .answers::<ScheduleDay>(200, "The covering plan and the day's meals."),
+        .answers::<ScheduleDay>(200, "The covering plan and the day's meals.")
+        .cached(),
         Route::new(M::DELETE, "/v1/scheduled-meals/{id}", "deleteScheduledMeal", "Deletes one scheduled meal", || {
             web::route().to(plans::delete_meal)
         })

@@ -10,6 +10,7 @@ use macrotrack_domain::{
 use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
+use crate::cached::{self, Members, TagOf};
 use crate::input::{self, Fields};
 use crate::problem::Problem;
 use crate::{HttpState, auth};
@@ -118,7 +119,8 @@ pub async fn schedule(
 pub async fn schedule_day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let date = input::day_param("date", &input::query_param(&req, "date")?)?;
-    Ok(HttpResponse::Ok().json(state.service.schedule_day(user, date).await?))
+    let (schedule, report) = state.service.reported(state.service.schedule_day(user, date)).await;
+    Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &schedule?))
 }
 
 pub async fn delete_meal(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {

@@ -74,7 +74,7 @@ async fn damaged_entries_are_never_served_and_are_replaced() {
                 assert_eq!(after.invalid, before.invalid + 1, "{what}: counted invalid");
                 let replaced: Bytes = raw.get::<Option<Bytes>, _>(key).await.unwrap().expect("replaced");
                 assert_ne!(replaced, bad, "{what}: replaced");
-                assert!(replaced.starts_with(b"MTC2"), "{what}: by an envelope");
+                assert!(replaced.starts_with(b"MTC3"), "{what}: by an envelope");
                 // The replacement is served from the cache again.
                 if key == &me_key {
                     assert_eq!(cached.me(user).await.unwrap(), truth_me);

@@ -1,0 +1,118 @@
+//! What each read of one request did, for its client: the outcome, how long
+//! the entry stays fresh, whether a fetched value was stored, and a digest
+//! of the value's JSON. HTTP turns them into `Cache-Status` (RFC 9211) and
+//! a strong `ETag`. Collected only inside `Engine::reporting`, so reads
+//! outside one pay nothing.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use macrotrack_cache_keys::EntryAddress;
+use macrotrack_ports::CacheStore;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::engine::{Answer, Engine, lock};
+use crate::outcome::Outcome;
+
+/// SHA-256 of a value's JSON, cut to 128 bits: equal for equal JSON on
+/// every instance and across restarts, whether the value came from the
+/// store or the source.
+pub type Digest = [u8; 16];
+
+pub fn digest(json: &[u8]) -> Digest {
+    let full = Sha256::digest(json);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+/// How one read was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadReport {
+    /// The read's family (`logs`, `me`, ...).
+    pub family: &'static str,
+    pub outcome: Outcome,
+    /// A miss of a key the store did not hold at all (not one invalidated
+    /// or expired since it was stored).
+    pub absent: bool,
+    /// The value fetched was stored (not when an invalidation came first).
+    pub stored: bool,
+    /// On a hit, how long the entry stays fresh.
+    pub fresh_for: Option<Duration>,
+    pub digest: Digest,
+}
+
+#[derive(Default)]
+struct Noted {
+    outcome: Option<Outcome>,
+    absent: bool,
+    rejected: bool,
+}
+
+#[derive(Default)]
+struct Collector {
+    reads: Vec<ReadReport>,
+    noted: HashMap<String, Noted>,
+}
+
+tokio::task_local! {
+    static REPORTS: Mutex<Collector>;
+}
+
+impl<S: CacheStore> Engine<S> {
+    /// Runs `body` and answers, with its result, how each read it made
+    /// (in this task, in order) was answered.
+    pub async fn reporting<R>(&self, body: impl Future<Output = R>) -> (R, Vec<ReadReport>) {
+        REPORTS
+            .scope(Mutex::new(Collector::default()), async {
+                let result = body.await;
+                let reads = REPORTS.with(|collector| std::mem::take(&mut lock(collector).reads));
+                (result, reads)
+            })
+            .await
+    }
+}
+
+/// Remembers what the read of `key` did so far (`Engine::record`).
+pub(crate) fn note(key: &str, outcome: Outcome) {
+    let _ = REPORTS.try_with(|collector| {
+        let mut collector = lock(collector);
+        let noted = collector.noted.entry(key.to_owned()).or_default();
+        match outcome {
+            Outcome::RejectedStore => noted.rejected = true,
+            other => noted.outcome = Some(other),
+        }
+    });
+}
+
+/// Remembers that the read of `key` found nothing stored under it at all.
+pub(crate) fn note_absent(key: &str) {
+    let _ = REPORTS.try_with(|collector| lock(collector).noted.entry(key.to_owned()).or_default().absent = true);
+}
+
+/// Adds the finished read at `address` to the report, if one is being
+/// collected. A value read around the store has its digest computed here.
+pub(crate) fn finish<T: Serialize>(address: &EntryAddress, answer: &Answer<T>) {
+    let _ = REPORTS.try_with(|collector| {
+        let mut collector = lock(collector);
+        let noted = collector.noted.remove(&address.key).unwrap_or_default();
+        let digest = answer.digest.or_else(|| match (&answer.json, &answer.value) {
+            (Some(json), _) => Some(digest(json)),
+            (None, Some(value)) => serde_json::to_vec(value).ok().map(|json| digest(&json)),
+            (None, None) => None,
+        });
+        let Some(digest) = digest else { return };
+        collector.reads.push(ReadReport {
+            family: address.family,
+            // No outcome recorded: the cache is off, the source answered.
+            outcome: noted.outcome.unwrap_or(Outcome::Bypass),
+            absent: noted.absent,
+            stored: answer.stored && !noted.rejected,
+            fresh_for: answer.fresh_for,
+            digest,
+        });
+    });
+}

@@ -1,0 +1,85 @@
+//! What a cached read tells its client beyond its body: a strong entity tag
+//! (a digest of the body's JSON) and how the cache answered each read it is
+//! made of (HTTP's `ETag` and `Cache-Status`).
+
+use std::future::Future;
+
+pub use macrotrack_cache::{Outcome, ReadReport};
+use macrotrack_ports::CacheStore;
+
+use crate::Service;
+
+/// A strong entity tag: 32 hex digits of SHA-256 of the body's JSON (cut to
+/// 128 bits), so equal bodies have equal tags on every instance, across
+/// restarts, and with the cache on or off.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ETag(String);
+
+impl ETag {
+    /// The tag of a body, from its bytes.
+    pub fn of_json(json: &[u8]) -> ETag {
+        ETag::of_digest(&macrotrack_cache::digest(json))
+    }
+
+    fn of_digest(digest: &macrotrack_cache::Digest) -> ETag {
+        use std::fmt::Write;
+        let mut hex = String::with_capacity(32);
+        for byte in digest {
+            let _ = write!(hex, "{byte:02x}");
+        }
+        ETag(hex)
+    }
+
+    /// The opaque tag, without quotes.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How the cache answered the reads behind one answer, in the order they
+/// were made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheReport {
+    pub reads: Vec<ReadReport>,
+}
+
+impl CacheReport {
+    /// The tag of a body that shows each read's value whole: one read's
+    /// stored digest is the tag of its JSON, which is the body (no hashing,
+    /// no encoding on a hit); several reads' digests are digested together
+    /// (a body composed of them changes exactly when one of them does).
+    /// `None` when nothing was read.
+    pub fn etag(&self) -> Option<ETag> {
+        match self.reads.as_slice() {
+            [] => None,
+            [one] => Some(ETag::of_digest(&one.digest)),
+            reads => {
+                let all: Vec<u8> = reads.iter().flat_map(|read| read.digest).collect();
+                Some(ETag::of_json(&all))
+            }
+        }
+    }
+}
+
+impl<S: CacheStore> Service<S> {
+    /// Runs `read` (one of the cached use cases) and reports how the cache
+    /// answered the reads it made.
+    pub async fn reported<R>(&self, read: impl Future<Output = R>) -> (R, CacheReport) {
+        let (result, reads) = self.cache.reporting(read).await;
+        (result, CacheReport { reads })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tag_is_the_digest_of_the_json_in_hex() {
+        let tag = ETag::of_json(b"{\"a\":1}");
+        assert_eq!(tag.as_str().len(), 32);
+        assert!(tag.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(tag, ETag::of_json(b"{\"a\":1}"));
+        assert_ne!(tag, ETag::of_json(b"{\"a\":2}"));
+    }
+}
