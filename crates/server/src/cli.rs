@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use macrotrack_domain::{Day, UserId};
-use macrotrack_service::{GetError, WriteError};
+use macrotrack_service::WriteError;
 
 use crate::Settings;
 
@@ -98,10 +98,7 @@ pub async fn run_command(command: Command, settings: &Settings) -> anyhow::Resul
                 }
                 CacheCommand::Refresh { user, date } => {
                     let day: Day = date.parse().with_context(|| format!("--date {date}"))?;
-                    let logs = service.admin_refresh(UserId(user), day).await.map_err(|error| match error {
-                        GetError::NotFound => anyhow::anyhow!("no user {user}"),
-                        GetError::Unavailable(error) => anyhow::Error::new(error),
-                    })?;
+                    let logs = service.admin_refresh(UserId(user), day).await.map_err(write_error)?;
                     println!("{}", serde_json::to_string_pretty(&logs)?);
                 }
             }

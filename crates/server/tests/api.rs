@@ -104,10 +104,9 @@ async fn admin_invalidate_and_refresh() {
         client.post("/v1/admin/cache/invalidate", admin, json!({"tags": "x"})).await.problem(422),
         ["user_id", "tags"]
     );
-    client
-        .post("/v1/admin/cache/invalidate", admin, json!({"user_id": 999_999, "tags": ["user_999999"]}))
-        .await
-        .problem(404);
+    // An unknown user in a body is a broken reference: 422 on the field.
+    let unknown = json!({"user_id": 999_999, "tags": ["user_999999"]});
+    assert_eq!(client.post("/v1/admin/cache/invalidate", admin, unknown).await.problem(422), ["user_id"]);
 
     let batch = json!({"entries": [entry("2026-11-24", "dinner", 1, 1.0)]});
     client.post("/v1/logs", Some(&token), batch).await.ok(201);
@@ -117,7 +116,8 @@ async fn admin_invalidate_and_refresh() {
     assert_eq!(refreshed["entries"].as_array().unwrap().len(), 1);
     let bad = json!({"user_id": "x", "date": "2026-02-30"});
     assert_eq!(client.post("/v1/admin/cache/refresh", admin, bad).await.problem(422), ["user_id", "date"]);
-    client.post("/v1/admin/cache/refresh", admin, json!({"user_id": 999_999, "date": "2026-11-24"})).await.problem(404);
+    let unknown = json!({"user_id": 999_999, "date": "2026-11-24"});
+    assert_eq!(client.post("/v1/admin/cache/refresh", admin, unknown).await.problem(422), ["user_id"]);
     assert_eq!(client.post("/v1/admin/users", admin, json!({"name": "   "})).await.problem(422), ["name"]);
     assert_eq!(client.post("/v1/admin/users", admin, json!({})).await.problem(422), ["name"]);
 }

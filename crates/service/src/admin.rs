@@ -5,7 +5,7 @@ use macrotrack_cache_keys::{Tag, TagParseError};
 use macrotrack_domain::{Day, DayLogs, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
-use crate::{GetError, Service, WriteError};
+use crate::{Service, WriteError};
 
 impl<S: CacheStore> Service<S> {
     /// Forced invalidation of rendered tags of one user; returns how many.
@@ -24,15 +24,27 @@ impl<S: CacheStore> Service<S> {
         if !errors.is_empty() {
             return Err(WriteError::Invalid(errors));
         }
-        self.repos.users.user(user).await?.ok_or(WriteError::NotFound)?;
+        self.known_user(user).await?;
         let targets: Vec<_> = targets.into_iter().collect();
         self.cache.invalidate(&targets).await;
         Ok(tags.len())
     }
 
     /// Forced refresh of a user's day logs: read from the database and stored.
-    pub async fn admin_refresh(&self, user: UserId, date: Day) -> Result<DayLogs, GetError> {
-        self.repos.users.user(user).await?.ok_or(GetError::NotFound)?;
-        Ok(self.day_logs_with(user, date, Freshness::Force).await?)
+    pub async fn admin_refresh(&self, user: UserId, date: Day) -> Result<DayLogs, WriteError> {
+        self.known_user(user).await?;
+        self.day_logs_with(user, date, Freshness::Force).await.map_err(|error| match error {
+            crate::ReadError::Invalid(errors) => WriteError::Invalid(errors),
+            crate::ReadError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
+        })
+    }
+
+    /// The user an operator's body names: an unknown one is a broken
+    /// reference in the body (422 on `user_id`), not a missing resource.
+    async fn known_user(&self, user: UserId) -> Result<(), WriteError> {
+        match self.repos.users.user(user).await? {
+            Some(_) => Ok(()),
+            None => Err(WriteError::Invalid(ValidationErrors::single("user_id", "unknown user"))),
+        }
     }
 }
