@@ -1,13 +1,12 @@
 //! Reading requests by hand, so every mistake gets its contract status and a
-//! problem body: the content type (415), the size (413), the JSON (400), and
-//! each field's presence and type (422, all fields at once, dotted paths).
-//! Rules beyond types belong to the domain parsers; their errors are merged.
-
-use std::str::FromStr;
+//! problem body: the content type (415), the size (413), the JSON (400), the
+//! query and path parameters (400, or 422 for a date out of range). The
+//! fields of a body are read by its type (`body.rs`); rules beyond types
+//! belong to the domain parsers, whose errors are merged in order here.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
-use macrotrack_domain::{Day, DayError, Meal, ValidationErrors};
+use macrotrack_domain::{Day, DayError, ValidationErrors};
 use serde_json::{Map, Value};
 
 use crate::problem::Problem;
@@ -184,176 +183,6 @@ pub fn list_rank(field: &str, top: &[&str], item: &[&str]) -> usize {
     top.len().saturating_add(index.saturating_mul(item.len() + 2)).saturating_add(within)
 }
 
-/// What a body held under an optional key.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Optional<T> {
-    Absent,
-    Valid(T),
-    /// Present with the wrong type; already reported.
-    Invalid,
-}
-
-impl<T> Optional<T> {
-    /// The valid value; absent and invalid (already reported) are `None`.
-    pub fn valid(self) -> Option<T> {
-        match self {
-            Optional::Valid(value) => Some(value),
-            Optional::Absent | Optional::Invalid => None,
-        }
-    }
-}
-
-/// Typed access to the fields of one JSON object; every type mistake is
-/// recorded under the field's dotted path and the caller goes on.
-pub struct Fields<'a> {
-    object: &'a Map<String, Value>,
-    prefix: String,
-}
-
-impl<'a> Fields<'a> {
-    pub fn new(object: &'a Map<String, Value>) -> Self {
-        Fields { object, prefix: String::new() }
-    }
-
-    /// The fields of the object at `path` (e.g. `entries.3`).
-    pub fn nested(object: &'a Map<String, Value>, path: &str) -> Self {
-        Fields { object, prefix: format!("{path}.") }
-    }
-
-    pub fn path(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
-    }
-
-    fn required<T>(
-        &self,
-        key: &str,
-        errors: &mut ValidationErrors,
-        expected: &str,
-        read: impl FnOnce(&'a Value) -> Option<T>,
-    ) -> Option<T> {
-        match self.object.get(key) {
-            None => {
-                errors.add(self.path(key), "is required");
-                None
-            }
-            Some(value) => {
-                let read = read(value);
-                if read.is_none() {
-                    errors.add(self.path(key), format!("must be {expected}"));
-                }
-                read
-            }
-        }
-    }
-
-    pub fn string(&self, key: &str, errors: &mut ValidationErrors) -> Option<String> {
-        self.required(key, errors, "a string", |value| value.as_str().map(str::to_owned))
-    }
-
-    pub fn number(&self, key: &str, errors: &mut ValidationErrors) -> Option<f64> {
-        self.required(key, errors, "a number", Value::as_f64)
-    }
-
-    pub fn id(&self, key: &str, errors: &mut ValidationErrors) -> Option<i64> {
-        self.required(key, errors, "an integer id", Value::as_i64)
-    }
-
-    /// A whole number (not an id: a count or an index).
-    pub fn integer(&self, key: &str, errors: &mut ValidationErrors) -> Option<i64> {
-        self.required(key, errors, "an integer", Value::as_i64)
-    }
-
-    pub fn array(&self, key: &str, errors: &mut ValidationErrors) -> Option<&'a Vec<Value>> {
-        self.required(key, errors, "an array", Value::as_array)
-    }
-
-    /// Reads each item of `items` (the list at `list`) with `read`; an item
-    /// that is not an object is an error on its path and gives `placeholder`,
-    /// so the indexes of the items after it stay aligned.
-    pub fn objects<T>(
-        items: &[Value],
-        list: &str,
-        errors: &mut ValidationErrors,
-        placeholder: impl Fn() -> T,
-        mut read: impl FnMut(&Fields<'_>, &mut ValidationErrors) -> T,
-    ) -> Vec<T> {
-        items
-            .iter()
-            .enumerate()
-            .map(|(index, item)| match item.as_object() {
-                Some(object) => read(&Fields::nested(object, &format!("{list}.{index}")), errors),
-                None => {
-                    errors.add(format!("{list}.{index}"), "must be an object");
-                    placeholder()
-                }
-            })
-            .collect()
-    }
-
-    /// A string the domain parses (`Day`, `Meal`): its message is reported.
-    pub fn parsed<T: FromStr<Err: ToString>>(&self, key: &str, errors: &mut ValidationErrors) -> Option<T> {
-        let text = self.string(key, errors)?;
-        errors.check(self.path(key), text.parse::<T>().map_err(|error| error.to_string()))
-    }
-
-    pub fn day(&self, key: &str, errors: &mut ValidationErrors) -> Option<Day> {
-        self.parsed(key, errors)
-    }
-
-    pub fn meal(&self, key: &str, errors: &mut ValidationErrors) -> Option<Meal> {
-        self.parsed(key, errors)
-    }
-
-    /// A string or null; absent reads as null.
-    pub fn nullable_string(&self, key: &str, errors: &mut ValidationErrors) -> Optional<Option<String>> {
-        match self.object.get(key) {
-            None | Some(Value::Null) => Optional::Valid(None),
-            Some(Value::String(text)) => Optional::Valid(Some(text.clone())),
-            Some(_) => {
-                errors.add(self.path(key), "must be a string or null");
-                Optional::Invalid
-            }
-        }
-    }
-
-    /// A field that may be absent; null reads as absent. `read` gives the
-    /// value or the message of its mistake.
-    fn optional<T>(
-        &self,
-        key: &str,
-        errors: &mut ValidationErrors,
-        read: impl FnOnce(&'a Value) -> Result<T, String>,
-    ) -> Optional<T> {
-        match self.object.get(key) {
-            None | Some(Value::Null) => Optional::Absent,
-            Some(value) => match read(value) {
-                Ok(value) => Optional::Valid(value),
-                Err(message) => {
-                    errors.add(self.path(key), message);
-                    Optional::Invalid
-                }
-            },
-        }
-    }
-
-    pub fn optional_number(&self, key: &str, errors: &mut ValidationErrors) -> Optional<f64> {
-        self.optional(key, errors, |value| value.as_f64().ok_or_else(|| "must be a number".to_owned()))
-    }
-
-    /// A string the domain parses, or absent.
-    pub fn optional_parsed<T: FromStr<Err: ToString>>(&self, key: &str, errors: &mut ValidationErrors) -> Optional<T> {
-        self.optional(key, errors, |value| {
-            let text = value.as_str().ok_or_else(|| "must be a string".to_owned())?;
-            text.parse::<T>().map_err(|error| error.to_string())
-        })
-    }
-
-    /// An id that may be absent; null reads as absent.
-    pub fn optional_id(&self, key: &str, errors: &mut ValidationErrors) -> Optional<i64> {
-        self.optional(key, errors, |value| value.as_i64().ok_or_else(|| "must be an integer id".to_owned()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,28 +200,5 @@ mod tests {
         for bad in ["", "text/plain", "application/jsonx", "application/json; charset=latin1", "text/json"] {
             assert!(!is_json(bad), "{bad}");
         }
-    }
-
-    #[test]
-    fn fields_report_every_type_mistake() {
-        let Value::Object(object) = serde_json::json!({
-            "name": 3, "servings": "x", "id": 1.5, "brand": 4, "food_id": null, "date": "2026-02-30", "meal": "brunch"
-        }) else {
-            unreachable!()
-        };
-        let fields = Fields::nested(&object, "entries.2");
-        let mut errors = ValidationErrors::new();
-        assert_eq!(fields.string("name", &mut errors), None);
-        assert_eq!(fields.number("servings", &mut errors), None);
-        assert_eq!(fields.id("id", &mut errors), None);
-        assert_eq!(fields.nullable_string("brand", &mut errors), Optional::Invalid);
-        assert_eq!(fields.optional_id("food_id", &mut errors), Optional::Absent);
-        assert_eq!(fields.day("date", &mut errors), None);
-        assert_eq!(fields.meal("meal", &mut errors), None);
-        assert_eq!(fields.string("missing", &mut errors), None);
-        let paths: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
-        let expected =
-            ["name", "servings", "id", "brand", "date", "meal", "missing"].map(|key| format!("entries.2.{key}"));
-        assert_eq!(paths, expected);
     }
 }

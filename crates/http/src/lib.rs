@@ -3,6 +3,8 @@
 //! store is picked at run time behind `Arc<dyn CacheStore>`.
 
 mod auth;
+#[macro_use]
+mod body;
 mod cached;
 mod input;
 mod observe;

@@ -72,7 +72,7 @@ async fn deleting_the_user_removes_their_data_and_cached_copies() {
     assert_eq!(service.frequent_foods(UserId(id), None).await.unwrap(), []);
     assert!(service.food(UserId(id), macrotrack_domain::FoodId(food)).await.is_err());
     let refresh = json!({"user_id": id, "date": "2026-11-24"});
-    client.post("/v1/admin/cache/refresh", Some(ADMIN), refresh).await.problem(404);
+    assert_eq!(client.post("/v1/admin/cache/refresh", Some(ADMIN), refresh).await.problem(422), ["user_id"]);
     // The other user is untouched.
     let theirs = client.get("/v1/logs?date=2026-11-24", Some(&other)).await.ok(200);
     assert_eq!(theirs["entries"].as_array().unwrap().len(), 1);

@@ -9,8 +9,9 @@ use macrotrack_service::{ETag, ReadAhead};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::body::{self, Id, Item, Optional, Required};
 use crate::cached::{self, Members};
-use crate::input::{self, Fields, Optional};
+use crate::input;
 use crate::problem::Problem;
 use crate::{HttpState, auth};
 
@@ -21,82 +22,86 @@ pub struct CreatedLogs {
     entries: Vec<LogEntry>,
 }
 
-/// A batch of 1 to 100 entries, logged all or nothing.
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-pub struct CreateLogsRequest {
-    #[schemars(length(min = 1, max = 100))]
-    entries: Vec<LogEntryRequest>,
+body! {
+    /// A batch of 1 to 100 entries, logged all or nothing.
+    pub struct CreateLogsRequest {
+        #[schemars(length(min = 1, max = 100))]
+        entries: Required<Vec<Item<LogEntryRequest>>>,
+    }
 }
 
-/// One entry: exactly one of `food_id` and `recipe_id`.
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-pub struct LogEntryRequest {
-    date: Day,
-    meal: Meal,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    food_id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    recipe_id: Option<i64>,
-    /// In (0, 100].
-    #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
-    servings: f64,
+body! {
+    /// One entry: exactly one of `food_id` and `recipe_id` (null reads as
+    /// absent).
+    #[schemars(extend("anyOf" = [
+        {"required": ["food_id"], "properties": {"food_id": {"type": "integer"}, "recipe_id": {"type": "null"}}},
+        {"required": ["recipe_id"], "properties": {"recipe_id": {"type": "integer"}, "food_id": {"type": "null"}}},
+    ]))]
+    pub struct LogEntryRequest {
+        date: Required<Day>,
+        meal: Required<Meal>,
+        food_id: Optional<Id>,
+        recipe_id: Optional<Id>,
+        /// In (0, 100].
+        #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
+        servings: Required<f64>,
+    }
 }
 
-/// A change to a log entry: at least one field (null reads as absent).
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-pub struct UpdateLogRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    date: Option<Day>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    meal: Option<Meal>,
-    /// In (0, 100].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
-    servings: Option<f64>,
+body! {
+    /// A change to a log entry: at least one field (null reads as absent).
+    pub struct UpdateLogRequest {
+        date: Optional<Day>,
+        meal: Optional<Meal>,
+        /// In (0, 100].
+        #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
+        servings: Optional<f64>,
+    }
 }
 
 /// An optional id. One present with the wrong type counts as present for
 /// the exactly-one-of rule, so its entry is not also told it has none.
-fn item_id(fields: &Fields<'_>, key: &str, errors: &mut ValidationErrors) -> Option<i64> {
-    match fields.optional_id(key, errors) {
+fn item_id(id: Optional<Id>) -> Option<i64> {
+    match id {
         Optional::Absent => None,
-        Optional::Valid(id) => Some(id),
-        Optional::Invalid => Some(0),
+        Optional::Value(Id(id)) => Some(id),
+        Optional::Mistyped(_) => Some(0),
     }
 }
 
-fn entry(fields: &Fields<'_>, errors: &mut ValidationErrors) -> LogEntryInput {
-    LogEntryInput {
-        date: fields.day("date", errors),
-        meal: fields.meal("meal", errors),
-        food_id: item_id(fields, "food_id", errors),
-        recipe_id: item_id(fields, "recipe_id", errors),
-        servings: fields.number("servings", errors),
+fn entry(item: Item<LogEntryRequest>) -> LogEntryInput {
+    match item {
+        Item::Object(entry) => LogEntryInput {
+            date: entry.date.value(),
+            meal: entry.meal.value(),
+            food_id: item_id(entry.food_id),
+            recipe_id: item_id(entry.recipe_id),
+            servings: entry.servings.value(),
+        },
+        // One the domain finds nothing more to say about.
+        Item::NotObject => LogEntryInput { food_id: Some(0), ..LogEntryInput::default() },
     }
 }
 
 /// Every type and rule mistake of the batch, or the validated entries.
-fn parse(body: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<NewLogEntry>, ValidationErrors> {
-    let mut errors = ValidationErrors::new();
-    let Some(items) = Fields::new(body).array("entries", &mut errors) else {
+fn parse(body: serde_json::Map<String, serde_json::Value>) -> Result<Vec<NewLogEntry>, ValidationErrors> {
+    let (request, errors) = body::read::<CreateLogsRequest>(body);
+    let Some(items) = request.entries.value() else {
         return Err(errors);
     };
     if items.is_empty() || items.len() > MAX_BATCH {
-        // Checked before reading the entries so a huge batch is one error.
+        // One error for a batch of the wrong size, not one per entry.
+        let mut errors = ValidationErrors::new();
         errors.add("entries", format!("must hold 1 to {MAX_BATCH} entries"));
         return Err(errors);
     }
-    // A non-object entry's placeholder is one the domain finds nothing more to say about.
-    let placeholder = || LogEntryInput { food_id: Some(0), ..LogEntryInput::default() };
-    let inputs = Fields::objects(items, "entries", &mut errors, placeholder, entry);
+    let inputs = items.into_iter().map(entry).collect();
     let complete = errors.is_empty();
     let rules = match NewLogEntry::parse_batch(inputs, complete) {
         Ok(entries) => return Ok(entries),
         Err(rules) => rules,
     };
+    let mut errors = errors;
     errors.extend(rules);
     Err(by_entry(errors))
 }
@@ -113,7 +118,7 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let body = input::json_object(&req, payload).await?;
-    let entries = parse(&body).map_err(Problem::unprocessable)?;
+    let entries = parse(body).map_err(Problem::unprocessable)?;
     let entries = state.service.create_log_entries(user, entries).await?;
     Ok(HttpResponse::Created().json(CreatedLogs { entries }))
 }
@@ -138,27 +143,28 @@ pub async fn day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpRe
 
 /// The patch's type mistakes and rule breaks, or the patch. No field to
 /// change is one error on the body itself (field `""`).
-fn patch(body: &serde_json::Map<String, serde_json::Value>) -> Result<LogEntryPatch, ValidationErrors> {
-    let fields = Fields::new(body);
-    let mut errors = ValidationErrors::new();
-    let date = fields.optional_parsed::<Day>("date", &mut errors);
-    let meal = fields.optional_parsed::<Meal>("meal", &mut errors);
-    let servings = fields.optional_number("servings", &mut errors);
-    let mistyped = [date == Optional::Invalid, meal == Optional::Invalid, servings == Optional::Invalid];
-    let (date, meal, servings) = (date.valid(), meal.valid(), servings.valid());
-    match LogEntryPatch::parse(date, meal, servings) {
+fn patch(body: serde_json::Map<String, serde_json::Value>) -> Result<LogEntryPatch, ValidationErrors> {
+    let (request, mut errors) = body::read::<UpdateLogRequest>(body);
+    // "No field" is not news when a field was there with a mistake.
+    let mistyped = request.date.is_mistyped() || request.meal.is_mistyped() || request.servings.is_mistyped();
+    match LogEntryPatch::parse(request.date.value(), request.meal.value(), request.servings.value()) {
         Ok(patch) if errors.is_empty() => Ok(patch),
         Ok(_) => Err(errors),
         Err(rules) => {
-            // "No field" is not news when a field was there with a mistake.
-            let present = mistyped.contains(&true);
             for rule in rules.errors() {
-                if !(present && rule.field.is_empty()) {
+                if !(mistyped && rule.field.is_empty()) {
                     errors.add(rule.field.clone(), rule.message.clone());
                 }
             }
-            let rank = |field: &str| ["", "date", "meal", "servings"].iter().position(|known| *known == field);
-            Err(input::ordered(errors, |field| rank(field).unwrap_or(4)))
+            let fields = UpdateLogRequest::FIELDS;
+            let rank = |field: &str| {
+                if field.is_empty() {
+                    0
+                } else {
+                    1 + fields.iter().position(|known| *known == field).unwrap_or(fields.len())
+                }
+            };
+            Err(input::ordered(errors, rank))
         }
     }
 }
@@ -171,7 +177,7 @@ pub async fn update(
     let user = auth::user(&state, &req).await?;
     let id = input::id_param(&req, "id")?;
     let body = input::json_object(&req, payload).await?;
-    let patch = patch(&body).map_err(Problem::unprocessable)?;
+    let patch = patch(body).map_err(Problem::unprocessable)?;
     Ok(HttpResponse::Ok().json(state.service.update_log_entry(user, LogEntryId(id), patch).await?))
 }
 
@@ -190,7 +196,7 @@ mod tests {
 
     fn fields_of(body: Value) -> Vec<String> {
         let Value::Object(body) = body else { unreachable!() };
-        parse(&body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
+        parse(body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
     }
 
     #[test]
@@ -229,7 +235,7 @@ mod tests {
 
     fn patch_fields(body: Value) -> Vec<String> {
         let Value::Object(body) = body else { unreachable!() };
-        patch(&body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
+        patch(body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
     }
 
     #[test]
@@ -244,7 +250,7 @@ mod tests {
         );
         assert_eq!(patch_fields(json!({"date": "2201-01-01", "servings": 100.01})), ["date", "servings"]);
         let Value::Object(body) = json!({"meal": "snack", "date": null}) else { unreachable!() };
-        assert_eq!(patch(&body).unwrap().meal, Some(Meal::Snack));
+        assert_eq!(patch(body).unwrap().meal, Some(Meal::Snack));
     }
 
     #[test]
@@ -253,6 +259,6 @@ mod tests {
         else {
             unreachable!()
         };
-        assert_eq!(parse(&body).unwrap().len(), 2);
+        assert_eq!(parse(body).unwrap().len(), 2);
     }
 }

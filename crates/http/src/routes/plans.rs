@@ -7,77 +7,76 @@ use macrotrack_domain::{
     Day, Meal, MealPlanId, MealPlanInput, MealPlanItemInput, NewMealPlan, ScheduledMealId, ScheduledPlanId,
     ValidationErrors,
 };
-use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
+use crate::body::{self, Id, Item, Required};
 use crate::cached::{self, Members, TagOf};
-use crate::input::{self, Fields};
+use crate::input;
 use crate::problem::Problem;
 use crate::{HttpState, auth};
 
-/// A meal plan to create: recipes on the days of the plan.
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-pub struct CreateMealPlanRequest {
-    /// 1 to 200 characters after trimming.
-    #[schemars(length(min = 1, max = 200))]
-    name: String,
-    /// How many days the plan covers: 1 to 366.
-    #[schemars(range(min = 1, max = 366))]
-    days: i64,
-    /// 1 to 500 items, kept in this order.
-    #[schemars(length(min = 1, max = 500))]
-    items: Vec<MealPlanItemRequest>,
+body! {
+    /// A meal plan to create: recipes on the days of the plan.
+    pub struct CreateMealPlanRequest {
+        /// 1 to 200 characters after trimming.
+        #[schemars(length(min = 1, max = 200), pattern(body::TEXT_PATTERN))]
+        name: Required<String>,
+        /// How many days the plan covers: 1 to 366.
+        #[schemars(range(min = 1, max = 366))]
+        days: Required<i64>,
+        /// 1 to 500 items, kept in this order.
+        #[schemars(length(min = 1, max = 500))]
+        items: Required<Vec<Item<MealPlanItemRequest>>>,
+    }
 }
 
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-pub struct MealPlanItemRequest {
-    /// 0-based day of the plan, less than `days`.
-    #[schemars(range(min = 0, max = 365))]
-    day: i64,
-    meal: Meal,
-    /// One of the user's recipes.
-    recipe_id: i64,
-    /// In (0, 100].
-    #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
-    servings: f64,
+body! {
+    pub struct MealPlanItemRequest {
+        /// 0-based day of the plan, less than `days`.
+        #[schemars(range(min = 0, max = 365))]
+        day: Required<i64>,
+        meal: Required<Meal>,
+        /// One of the user's recipes.
+        recipe_id: Required<Id>,
+        /// In (0, 100].
+        #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
+        servings: Required<f64>,
+    }
 }
 
-/// Where to place a plan on the calendar.
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-pub struct ScheduleRequest {
-    /// The plan's day 0; its last day must not pass 2200-12-31.
-    start_date: Day,
+body! {
+    /// Where to place a plan on the calendar.
+    pub struct ScheduleRequest {
+        /// The plan's day 0; its last day must not pass 2200-12-31.
+        start_date: Required<Day>,
+    }
 }
 
 /// The order errors are reported in: the top-level fields, then each
 /// item's by index, in field order.
 fn rank(field: &str) -> usize {
-    input::list_rank(field, &["name", "days", "items"], &["day", "meal", "recipe_id", "servings"])
-}
-
-fn item(fields: &Fields<'_>, errors: &mut ValidationErrors) -> MealPlanItemInput {
-    MealPlanItemInput {
-        day: fields.integer("day", errors),
-        meal: fields.meal("meal", errors),
-        recipe_id: fields.id("recipe_id", errors),
-        servings: fields.number("servings", errors),
-    }
+    input::list_rank(field, CreateMealPlanRequest::FIELDS, MealPlanItemRequest::FIELDS)
 }
 
 /// Every type and rule mistake of the body, or the plan input.
-fn parse(body: &Map<String, Value>) -> Result<MealPlanInput, ValidationErrors> {
-    let fields = Fields::new(body);
-    let mut errors = ValidationErrors::new();
-    let name = fields.string("name", &mut errors);
-    let days = fields.integer("days", &mut errors);
-    let mut item_errors = ValidationErrors::new();
-    let items = fields
-        .array("items", &mut errors)
-        .map(|items| Fields::objects(items, "items", &mut item_errors, MealPlanItemInput::default, item));
-    let input = MealPlanInput { name, days, items };
+fn parse(body: Map<String, Value>) -> Result<MealPlanInput, ValidationErrors> {
+    let (request, errors) = body::read::<CreateMealPlanRequest>(body);
+    let (errors, item_errors) = body::split_list(errors, "items");
+    let items = request.items.value().map(|items| {
+        items
+            .into_iter()
+            .map(|item| match item {
+                Item::Object(item) => MealPlanItemInput {
+                    day: item.day.value(),
+                    meal: item.meal.value(),
+                    recipe_id: item.recipe_id.value().map(|Id(id)| id),
+                    servings: item.servings.value(),
+                },
+                Item::NotObject => MealPlanItemInput::default(),
+            })
+            .collect()
+    });
+    let input = MealPlanInput { name: request.name.value(), days: request.days.value(), items };
     let rules = match NewMealPlan::parse(input.clone()) {
         Ok(_) if errors.is_empty() && item_errors.is_empty() => return Ok(input),
         Ok(_) => ValidationErrors::new(),
@@ -93,7 +92,7 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let body = input::json_object(&req, payload).await?;
-    let plan = parse(&body).map_err(Problem::unprocessable)?;
+    let plan = parse(body).map_err(Problem::unprocessable)?;
     Ok(HttpResponse::Created().json(state.service.create_meal_plan(user, plan).await?))
 }
 
@@ -110,9 +109,8 @@ pub async fn schedule(
 ) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let id = input::id_param(&req, "id")?;
-    let body = input::json_object(&req, payload).await?;
-    let mut errors = ValidationErrors::new();
-    let start = Fields::new(&body).day("start_date", &mut errors).ok_or_else(|| Problem::unprocessable(errors))?;
+    let (request, errors) = body::read::<ScheduleRequest>(input::json_object(&req, payload).await?);
+    let start = request.start_date.value().ok_or_else(|| Problem::unprocessable(errors))?;
     Ok(HttpResponse::Created().json(state.service.schedule_meal_plan(user, MealPlanId(id), start).await?))
 }
 
@@ -145,7 +143,7 @@ mod tests {
 
     fn fields_of(body: Value) -> Vec<String> {
         let Value::Object(body) = body else { unreachable!() };
-        parse(&body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
+        parse(body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
     }
 
     #[test]

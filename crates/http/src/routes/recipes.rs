@@ -2,61 +2,58 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{NewRecipe, RecipeId, RecipeInput, ValidationErrors};
-use schemars::JsonSchema;
 use serde_json::{Map, Value};
 
-use crate::input::{self, Fields};
+use crate::body::{self, Id, Item, Required};
+use crate::input;
 use crate::problem::Problem;
 use crate::{HttpState, auth};
 
-/// A recipe to create from foods.
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-pub struct CreateRecipeRequest {
-    /// 1 to 200 characters after trimming.
-    #[schemars(length(min = 1, max = 200))]
-    name: String,
-    /// How many servings the ingredients make: in (0, 100].
-    #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
-    servings: f64,
-    /// 1 to 50 ingredients, kept in this order.
-    #[schemars(length(min = 1, max = 50))]
-    ingredients: Vec<IngredientRequest>,
+body! {
+    /// A recipe to create from foods.
+    pub struct CreateRecipeRequest {
+        /// 1 to 200 characters after trimming.
+        #[schemars(length(min = 1, max = 200), pattern(body::TEXT_PATTERN))]
+        name: Required<String>,
+        /// How many servings the ingredients make: in (0, 100].
+        #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
+        servings: Required<f64>,
+        /// 1 to 50 ingredients, kept in this order.
+        #[schemars(length(min = 1, max = 50))]
+        ingredients: Required<Vec<Item<IngredientRequest>>>,
+    }
 }
 
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-pub struct IngredientRequest {
-    /// A global food or one of the user's own.
-    food_id: i64,
-    /// Servings of the food: in (0, 100].
-    #[schemars(range(max = 100), extend("exclusiveMinimum" = 0))]
-    servings: f64,
+body! {
+    pub struct IngredientRequest {
+        /// A global food or one of the user's own.
+        food_id: Required<Id>,
+        /// Servings of the food: in (0, 100].
+        #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
+        servings: Required<f64>,
+    }
 }
 
 /// The order errors are reported in: the top-level fields, then each
 /// item's by index, in field order.
 fn rank(field: &str) -> usize {
-    input::list_rank(field, &["name", "servings", "ingredients"], &["food_id", "servings"])
+    input::list_rank(field, CreateRecipeRequest::FIELDS, IngredientRequest::FIELDS)
 }
 
 /// Every type and rule mistake of the body, or the validated recipe input.
-fn parse(body: &Map<String, Value>) -> Result<RecipeInput, ValidationErrors> {
-    let fields = Fields::new(body);
-    let mut errors = ValidationErrors::new();
-    let name = fields.string("name", &mut errors);
-    let servings = fields.number("servings", &mut errors);
-    let mut item_errors = ValidationErrors::new();
-    let ingredients = fields.array("ingredients", &mut errors).map(|items| {
-        Fields::objects(
-            items,
-            "ingredients",
-            &mut item_errors,
-            || (None, None),
-            |fields, errors| (fields.id("food_id", errors), fields.number("servings", errors)),
-        )
+fn parse(body: Map<String, Value>) -> Result<RecipeInput, ValidationErrors> {
+    let (request, errors) = body::read::<CreateRecipeRequest>(body);
+    let (errors, item_errors) = body::split_list(errors, "ingredients");
+    let ingredients = request.ingredients.value().map(|items| {
+        items
+            .into_iter()
+            .map(|item| match item {
+                Item::Object(ingredient) => (ingredient.food_id.value().map(|Id(id)| id), ingredient.servings.value()),
+                Item::NotObject => (None, None),
+            })
+            .collect()
     });
-    let input = RecipeInput { name, servings, ingredients };
+    let input = RecipeInput { name: request.name.value(), servings: request.servings.value(), ingredients };
     let rules = match NewRecipe::parse(input.clone()) {
         Ok(_) if errors.is_empty() && item_errors.is_empty() => return Ok(input),
         Ok(_) => ValidationErrors::new(),
@@ -72,7 +69,7 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     let user = auth::user(&state, &req).await?;
     let body = input::json_object(&req, payload).await?;
-    let recipe = parse(&body).map_err(Problem::unprocessable)?;
+    let recipe = parse(body).map_err(Problem::unprocessable)?;
     Ok(HttpResponse::Created().json(state.service.create_recipe(user, recipe).await?))
 }
 
@@ -90,7 +87,7 @@ mod tests {
 
     fn fields_of(body: Value) -> Vec<String> {
         let Value::Object(body) = body else { unreachable!() };
-        parse(&body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
+        parse(body).unwrap_err().errors().iter().map(|e| e.field.clone()).collect()
     }
 
     #[test]
@@ -132,6 +129,6 @@ mod tests {
         else {
             unreachable!()
         };
-        assert!(parse(&body).is_ok());
+        assert!(parse(body).is_ok());
     }
 }

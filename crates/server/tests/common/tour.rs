@@ -180,5 +180,5 @@ where
         r.get(&path, t).await.problem(401);
     }
     let refresh = json!({"user_id": id, "date": E});
-    r.post("/v1/admin/cache/refresh", Some(ADMIN), refresh).await.problem(404);
+    assert_eq!(r.post("/v1/admin/cache/refresh", Some(ADMIN), refresh).await.problem(422), ["user_id"]);
 }
