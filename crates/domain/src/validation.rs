@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use crate::Amount;
 
-/// One broken rule on one input field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One broken rule on one input field, named by its dotted path
+/// (`entries.3.servings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

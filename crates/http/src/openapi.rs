@@ -5,7 +5,7 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
-use crate::problem::ProblemDoc;
+use crate::problem::Body as ProblemBody;
 use crate::routes::{self, Access, Content, Kind, Location, Param, Route};
 
 /// Where the definitions live; every `$ref` points there.
@@ -140,7 +140,7 @@ pub fn document() -> Value {
         })
         .for_serialize()
         .into_generator();
-    let problem = generator.subschema_for::<ProblemDoc>().to_value();
+    let problem = generator.subschema_for::<ProblemBody<'static>>().to_value();
     let mut paths = Map::new();
     for route in routes::table() {
         let operation = operation(&route, &mut generator, &problem);

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use macrotrack_domain::{FieldError, ValidationErrors};
-use macrotrack_service::{AuthError, GetError, ReadError, WriteError};
+use macrotrack_service::{ErrorKind, Failure};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -22,12 +22,18 @@ pub struct Problem {
     allow: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// An error answer (RFC 9457 problem details, `application/problem+json`):
+/// what is written, and its schema in the document.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Problem")]
+pub(crate) struct Body<'a> {
+    /// Always `about:blank`: the status says what happened.
     r#type: &'static str,
     title: &'a str,
+    #[schemars(range(min = 400, max = 599))]
     status: u16,
     detail: &'a str,
+    /// Present (possibly empty) on 400 and 422: every offending field.
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a [FieldError]>,
 }
@@ -139,65 +145,26 @@ impl ResponseError for Problem {
     }
 }
 
-/// An error answer (RFC 9457 problem details, `application/problem+json`).
-#[derive(JsonSchema)]
-#[schemars(rename = "Problem")]
-#[allow(dead_code)] // documentation only: `Body` is what is written
-pub struct ProblemDoc {
-    /// Always `about:blank`: the status says what happened.
-    r#type: String,
-    title: String,
-    #[schemars(range(min = 400, max = 599))]
-    status: u16,
-    detail: String,
-    /// Present (possibly empty) on 400 and 422: every offending field.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    errors: Vec<FieldErrorDoc>,
-}
-
-/// One broken rule on one field, named by its dotted path (`entries.3.servings`).
-#[derive(JsonSchema)]
-#[schemars(rename = "FieldError")]
-#[allow(dead_code)]
-pub struct FieldErrorDoc {
-    field: String,
-    message: String,
-}
-
-impl From<WriteError> for Problem {
-    fn from(error: WriteError) -> Self {
-        match error {
-            WriteError::Invalid(errors) => Problem::unprocessable(errors),
-            WriteError::NotFound => Problem::not_found(),
-            WriteError::Conflict(detail) => Problem::new(StatusCode::CONFLICT, detail),
-            WriteError::Unavailable(cause) => Problem::unavailable(&cause),
+/// Every use case's error becomes the problem of its kind.
+impl<E: Failure> From<E> for Problem {
+    fn from(error: E) -> Self {
+        match error.kind() {
+            ErrorKind::Invalid => Problem::unprocessable(error.invalid().cloned().unwrap_or_default()),
+            ErrorKind::Unauthenticated => Problem::unauthorized(),
+            ErrorKind::NotFound => Problem::not_found(),
+            ErrorKind::Conflict => Problem::new(StatusCode::CONFLICT, error.to_string()),
+            ErrorKind::Unavailable => Problem::unavailable(&error),
         }
     }
 }
 
-impl From<GetError> for Problem {
-    fn from(error: GetError) -> Self {
-        match error {
-            GetError::NotFound => Problem::not_found(),
-            GetError::Unavailable(cause) => Problem::unavailable(&cause),
-        }
-    }
-}
-
-impl From<ReadError> for Problem {
-    fn from(error: ReadError) -> Self {
-        match error {
-            ReadError::Invalid(errors) => Problem::unprocessable(errors),
-            ReadError::Unavailable(cause) => Problem::unavailable(&cause),
-        }
-    }
-}
-
-impl From<AuthError> for Problem {
-    fn from(error: AuthError) -> Self {
-        match error {
-            AuthError::Unauthenticated => Problem::unauthorized(),
-            AuthError::Unavailable(cause) => Problem::unavailable(&cause),
-        }
+/// The status a kind of failure answers.
+pub fn status_of(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::Invalid => 422,
+        ErrorKind::Unauthenticated => 401,
+        ErrorKind::NotFound => 404,
+        ErrorKind::Conflict => 409,
+        ErrorKind::Unavailable => 503,
     }
 }

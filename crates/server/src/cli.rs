@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use macrotrack_domain::{Day, UserId};
-use macrotrack_service::WriteError;
+use macrotrack_service::CreateError;
 
 use crate::Settings;
 
@@ -107,11 +107,9 @@ pub async fn run_command(command: Command, settings: &Settings) -> anyhow::Resul
     Ok(())
 }
 
-fn write_error(error: WriteError) -> anyhow::Error {
+fn write_error(error: CreateError) -> anyhow::Error {
     match error {
-        WriteError::Invalid(errors) => anyhow::anyhow!("invalid input: {errors}"),
-        WriteError::NotFound => anyhow::anyhow!("no such user"),
-        WriteError::Conflict(detail) => anyhow::anyhow!("conflict: {detail}"),
-        WriteError::Unavailable(error) => anyhow::Error::new(error),
+        CreateError::Invalid(errors) => anyhow::anyhow!("invalid input: {errors}"),
+        CreateError::Unavailable(error) => anyhow::Error::new(error),
     }
 }

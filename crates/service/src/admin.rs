@@ -5,13 +5,13 @@ use macrotrack_cache_keys::{Tag, TagParseError};
 use macrotrack_domain::{Day, DayLogs, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
-use crate::{Service, WriteError};
+use crate::{CreateError, Service};
 
 impl<S: CacheStore> Service<S> {
     /// Forced invalidation of rendered tags of one user; returns how many.
     /// The one invalidation not chosen by a mutation: an operator's (each
     /// tag reaches the tier-2 reads that depend on what it names).
-    pub async fn admin_invalidate(&self, user: UserId, tags: &[String]) -> Result<usize, WriteError> {
+    pub async fn admin_invalidate(&self, user: UserId, tags: &[String]) -> Result<usize, CreateError> {
         let mut errors = ValidationErrors::new();
         let mut targets = std::collections::BTreeSet::new();
         for (index, text) in tags.iter().enumerate() {
@@ -22,7 +22,7 @@ impl<S: CacheStore> Service<S> {
             }
         }
         if !errors.is_empty() {
-            return Err(WriteError::Invalid(errors));
+            return Err(CreateError::Invalid(errors));
         }
         self.known_user(user).await?;
         let targets: Vec<_> = targets.into_iter().collect();
@@ -31,20 +31,17 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// Forced refresh of a user's day logs: read from the database and stored.
-    pub async fn admin_refresh(&self, user: UserId, date: Day) -> Result<DayLogs, WriteError> {
+    pub async fn admin_refresh(&self, user: UserId, date: Day) -> Result<DayLogs, CreateError> {
         self.known_user(user).await?;
-        self.day_logs_with(user, date, Freshness::Force).await.map_err(|error| match error {
-            crate::ReadError::Invalid(errors) => WriteError::Invalid(errors),
-            crate::ReadError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
-        })
+        Ok(self.day_logs_with(user, date, Freshness::Force).await?)
     }
 
     /// The user an operator's body names: an unknown one is a broken
     /// reference in the body (422 on `user_id`), not a missing resource.
-    async fn known_user(&self, user: UserId) -> Result<(), WriteError> {
+    async fn known_user(&self, user: UserId) -> Result<(), CreateError> {
         match self.repos.users.user(user).await? {
             Some(_) => Ok(()),
-            None => Err(WriteError::Invalid(ValidationErrors::single("user_id", "unknown user"))),
+            None => Err(CreateError::Invalid(ValidationErrors::single("user_id", "unknown user"))),
         }
     }
 }

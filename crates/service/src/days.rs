@@ -6,7 +6,9 @@ use macrotrack_domain::{Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak,
 use macrotrack_ports::CacheStore;
 
 use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
-use crate::{GetError, ReadError, Repositories, Service, WriteError, no_check};
+use macrotrack_ports::Unavailable;
+
+use crate::{GetError, ReadError, Repositories, Service, no_check};
 
 /// Daily totals of a calendar month (summaries of any range are composed of months).
 pub(crate) const SUMMARY: ReadSpec = ReadSpec {
@@ -48,7 +50,7 @@ pub(crate) fn completion_changes(user: UserId, date: Day) -> Changes {
 
 impl<S: CacheStore> Service<S> {
     /// Marks a day completed (idempotent).
-    pub async fn complete_day(&self, user: UserId, date: Day) -> Result<Completion, WriteError> {
+    pub async fn complete_day(&self, user: UserId, date: Day) -> Result<Completion, Unavailable> {
         let committed = self.repos.completions.complete_day(user, date).await?;
         let report = self.forget(&COMPLETE_DAY, completion_changes(user, date), Some(committed.outbox)).await;
         self.warm(user, [date], report);
@@ -56,7 +58,7 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// Undoes a day's completion (idempotent).
-    pub async fn undo_day(&self, user: UserId, date: Day) -> Result<Completion, WriteError> {
+    pub async fn undo_day(&self, user: UserId, date: Day) -> Result<Completion, Unavailable> {
         let committed = self.repos.completions.undo_day(user, date).await?;
         let report = self.forget(&UNDO_DAY, completion_changes(user, date), Some(committed.outbox)).await;
         self.warm(user, [date], report);
@@ -66,7 +68,7 @@ impl<S: CacheStore> Service<S> {
     /// Streaks as of `today` (tier 2, `STREAK`). Cached only for a `today` within a day of the server's (every time
     /// zone's today is), so a client cannot make the cache hold one entry
     /// per date it invents; other dates are read from the database.
-    pub async fn streak(&self, user: UserId, today: Day) -> Result<Streak, ReadError> {
+    pub async fn streak(&self, user: UserId, today: Day) -> Result<Streak, Unavailable> {
         let address = streak_address(user, today);
         let near_today = self.today().days_until(today).abs() <= 1;
         let freshness = if near_today { Freshness::Cached } else { Freshness::Bypass };

@@ -1,9 +1,77 @@
-//! Errors of the use cases, one enum per kind of operation. Delivery maps
-//! them to status codes: `Invalid` 422, `NotFound` 404, `Conflict` 409,
+//! Errors of the use cases: each operation fails in exactly the ways its
+//! type names, and says which (`Failure::KINDS`), so delivery documents and
+//! maps them from the type: `Invalid` 422, `NotFound` 404, `Conflict` 409,
 //! `Unauthenticated` 401, `Unavailable` 503.
 
 use macrotrack_domain::ValidationErrors;
 use macrotrack_ports::Unavailable;
+
+/// A kind of failure, whatever the operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// The input breaks a rule (every field named).
+    Invalid,
+    Unauthenticated,
+    /// No such resource of the user (another user's is as absent).
+    NotFound,
+    /// The request is fine but the state refuses it (a global food is
+    /// read-only; a plan's days overlap another).
+    Conflict,
+    /// A backing service did not answer.
+    Unavailable,
+}
+
+/// An operation's error: the kinds it can be, and which one it is.
+pub trait Failure: std::error::Error {
+    /// Every kind this operation can fail with.
+    const KINDS: &'static [ErrorKind];
+
+    fn kind(&self) -> ErrorKind;
+
+    /// The broken rules, when the kind is `Invalid`.
+    fn invalid(&self) -> Option<&ValidationErrors> {
+        None
+    }
+}
+
+/// `Failure` for an enum whose variants are named after their kinds.
+macro_rules! failure {
+    ($name:ident: $($variant:ident),+) => {
+        impl Failure for $name {
+            const KINDS: &'static [ErrorKind] = &[$(ErrorKind::$variant),+];
+
+            fn kind(&self) -> ErrorKind {
+                match self {
+                    $($name::$variant { .. } => ErrorKind::$variant),+
+                }
+            }
+
+            fn invalid(&self) -> Option<&ValidationErrors> {
+                failure!(@invalid self, $name, $($variant),+)
+            }
+        }
+    };
+    (@invalid $self:ident, $name:ident, Invalid $(, $rest:ident)*) => {
+        match $self {
+            $name::Invalid(errors) => Some(errors),
+            _ => None,
+        }
+    };
+    (@invalid $self:ident, $name:ident, $first:ident $(, $rest:ident)*) => {
+        failure!(@invalid $self, $name $(, $rest)*)
+    };
+    (@invalid $self:ident, $name:ident) => {
+        None
+    };
+}
+
+impl Failure for Unavailable {
+    const KINDS: &'static [ErrorKind] = &[ErrorKind::Unavailable];
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Unavailable
+    }
+}
 
 /// A credential did not identify a user.
 #[derive(Debug, thiserror::Error)]
@@ -13,8 +81,9 @@ pub enum AuthError {
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
+failure!(AuthError: Unauthenticated, Unavailable);
 
-/// A read of one resource by id.
+/// A read of one resource by id (or of the user).
 #[derive(Debug, thiserror::Error)]
 pub enum GetError {
     #[error("not found")]
@@ -22,28 +91,9 @@ pub enum GetError {
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
+failure!(GetError: NotFound, Unavailable);
 
-/// A mutation.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    #[error("invalid input: {0}")]
-    Invalid(ValidationErrors),
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error(transparent)]
-    Unavailable(#[from] Unavailable),
-}
-
-impl From<ValidationErrors> for WriteError {
-    fn from(errors: ValidationErrors) -> Self {
-        WriteError::Invalid(errors)
-    }
-}
-
-/// A read through the cache: a query may break a rule; only the source can
-/// fail it otherwise (the cache never does).
+/// A read whose query may break a rule (a range, a limit).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("invalid query: {0}")]
@@ -51,25 +101,89 @@ pub enum ReadError {
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
+failure!(ReadError: Invalid, Unavailable);
 
-impl From<macrotrack_cache::ReadError<Unavailable>> for ReadError {
-    fn from(error: macrotrack_cache::ReadError<Unavailable>) -> Self {
-        match error {
-            macrotrack_cache::ReadError::Source(unavailable) => ReadError::Unavailable(unavailable),
-            // The database returned data that breaks its own invariants:
-            // nothing the client can fix, reported like an outage.
-            macrotrack_cache::ReadError::InvalidFresh(reason) => {
-                ReadError::Unavailable(Unavailable(anyhow::anyhow!("inconsistent data: {reason}")))
-            }
+/// Creating something from a body: a rule or an unknown reference.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("invalid input: {0}")]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+failure!(CreateError: Invalid, Unavailable);
+
+impl From<ValidationErrors> for CreateError {
+    fn from(errors: ValidationErrors) -> Self {
+        CreateError::Invalid(errors)
+    }
+}
+
+/// Changing or deleting one of the user's resources (or the user).
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+failure!(ChangeError: NotFound, Unavailable);
+
+/// Editing one of the user's foods.
+#[derive(Debug, thiserror::Error)]
+pub enum EditFoodError {
+    #[error("not found")]
+    NotFound,
+    /// A global food: read-only.
+    #[error("global foods are read-only")]
+    Conflict,
+    #[error("invalid input: {0}")]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+failure!(EditFoodError: NotFound, Conflict, Invalid, Unavailable);
+
+/// Placing a meal plan on the calendar.
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulePlanError {
+    #[error("not found")]
+    NotFound,
+    /// Its days overlap another scheduled plan of the user.
+    #[error("the plan's days overlap scheduled plan {0}")]
+    Conflict(String),
+    #[error("invalid input: {0}")]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+failure!(SchedulePlanError: NotFound, Conflict, Invalid, Unavailable);
+
+/// What a read through the cache failed with: only the source can fail it
+/// (the cache never does).
+pub(crate) fn from_cache(error: macrotrack_cache::ReadError<Unavailable>) -> Unavailable {
+    match error {
+        macrotrack_cache::ReadError::Source(unavailable) => unavailable,
+        // The database returned data that breaks its own invariants:
+        // nothing the client can fix, reported like an outage.
+        macrotrack_cache::ReadError::InvalidFresh(reason) => {
+            Unavailable(anyhow::anyhow!("inconsistent data: {reason}"))
         }
     }
 }
 
-impl From<ReadError> for GetError {
-    fn from(error: ReadError) -> Self {
-        match error {
-            ReadError::Unavailable(unavailable) => GetError::Unavailable(unavailable),
-            ReadError::Invalid(_) => GetError::NotFound,
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_knows_its_kinds_and_its_rules() {
+        assert_eq!(EditFoodError::KINDS.len(), 4);
+        assert_eq!(EditFoodError::Conflict.kind(), ErrorKind::Conflict);
+        let rules = ValidationErrors::single("name", "is required");
+        assert_eq!(CreateError::Invalid(rules.clone()).invalid(), Some(&rules));
+        assert_eq!(ChangeError::NotFound.invalid(), None);
+        assert_eq!(ChangeError::KINDS, [ErrorKind::NotFound, ErrorKind::Unavailable]);
+        assert_eq!(Unavailable::KINDS, [ErrorKind::Unavailable]);
     }
 }

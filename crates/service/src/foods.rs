@@ -9,7 +9,7 @@ use macrotrack_domain::{
 use macrotrack_ports::{CacheStore, CreateRecipeError, UpdateFoodError};
 
 use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
-use crate::{GetError, ReadError, Service, WriteError};
+use crate::{CreateError, EditFoodError, GetError, ReadError, Service};
 
 /// The foods a user logged most, as they are now, with their use counts.
 pub(crate) const FREQUENT_FOODS: ReadSpec = ReadSpec {
@@ -40,7 +40,7 @@ pub(crate) const EDIT_FOOD: MutationSpec = MutationSpec {
 };
 
 impl<S: CacheStore> Service<S> {
-    pub async fn create_food(&self, user: UserId, input: FoodInput) -> Result<Food, WriteError> {
+    pub async fn create_food(&self, user: UserId, input: FoodInput) -> Result<Food, CreateError> {
         let food = NewFood::parse(input)?;
         let created = self.repos.foods.create_food(user, &food).await?;
         // No outbox row: `CREATE_FOOD` changes nothing cached (a test keeps
@@ -52,22 +52,22 @@ impl<S: CacheStore> Service<S> {
     /// Whether the user may edit the food: `NotFound` for a missing or
     /// foreign one, `Conflict` for a global one. Delivery asks this before
     /// it reads the body, so these answers do not depend on it.
-    pub async fn editable_food(&self, user: UserId, id: FoodId) -> Result<(), WriteError> {
+    pub async fn editable_food(&self, user: UserId, id: FoodId) -> Result<(), EditFoodError> {
         match self.repos.foods.food(user, id).await? {
-            None => Err(WriteError::NotFound),
-            Some(food) if food.owner == macrotrack_domain::FoodOwner::Global => Err(read_only()),
+            None => Err(EditFoodError::NotFound),
+            Some(food) if food.owner == macrotrack_domain::FoodOwner::Global => Err(EditFoodError::Conflict),
             Some(_) => Ok(()),
         }
     }
 
     /// Edits one of the user's own foods; recipes using it follow, log
     /// entries keep their snapshot.
-    pub async fn edit_food(&self, user: UserId, id: FoodId, input: FoodInput) -> Result<Food, WriteError> {
-        let patch = FoodPatch::parse(input)?;
+    pub async fn edit_food(&self, user: UserId, id: FoodId, input: FoodInput) -> Result<Food, EditFoodError> {
+        let patch = FoodPatch::parse(input).map_err(EditFoodError::Invalid)?;
         let edited = self.repos.foods.update_food(user, id, &patch).await.map_err(|error| match error {
-            UpdateFoodError::NotFound => WriteError::NotFound,
-            UpdateFoodError::Global => read_only(),
-            UpdateFoodError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
+            UpdateFoodError::NotFound => EditFoodError::NotFound,
+            UpdateFoodError::Global => EditFoodError::Conflict,
+            UpdateFoodError::Unavailable(unavailable) => EditFoodError::Unavailable(unavailable),
         })?;
         let changes = Changes::new(user, [Fact::undated(FactKind::Foods)]);
         self.forget(&EDIT_FOOD, changes, Some(edited.outbox)).await;
@@ -91,27 +91,21 @@ impl<S: CacheStore> Service<S> {
         let limit = validation::limit(limit)
             .map_err(|message| ReadError::Invalid(ValidationErrors::single("limit", message)))?;
         let address = EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &FREQUENT_FOODS.guards(user, None));
-        self.cached(address, self.policies.frequent_foods, Freshness::Cached, check_frequent, move |repos| async move {
-            repos.foods.frequent_foods(user, limit).await
-        })
-        .await
+        let fetch = move |repos: crate::Repositories| async move { repos.foods.frequent_foods(user, limit).await };
+        Ok(self.cached(address, self.policies.frequent_foods, Freshness::Cached, check_frequent, fetch).await?)
     }
 
-    pub async fn create_recipe(&self, user: UserId, input: RecipeInput) -> Result<Recipe, WriteError> {
+    pub async fn create_recipe(&self, user: UserId, input: RecipeInput) -> Result<Recipe, CreateError> {
         let recipe = NewRecipe::parse(input)?;
         self.repos.recipes.create_recipe(user, &recipe).await.map_err(|error| match error {
             CreateRecipeError::UnknownFood { index } => {
-                WriteError::Invalid(ValidationErrors::single(format!("ingredients.{index}.food_id"), "unknown food"))
+                CreateError::Invalid(ValidationErrors::single(format!("ingredients.{index}.food_id"), "unknown food"))
             }
-            CreateRecipeError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
+            CreateRecipeError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
         })
     }
 
     pub async fn recipe(&self, user: UserId, id: RecipeId) -> Result<Recipe, GetError> {
         self.repos.recipes.recipe(user, id).await?.ok_or(GetError::NotFound)
     }
-}
-
-fn read_only() -> WriteError {
-    WriteError::Conflict("global foods are read-only".to_owned())
 }

@@ -39,7 +39,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use errors::{AuthError, GetError, ReadError, WriteError};
+pub use errors::{
+    AuthError, ChangeError, CreateError, EditFoodError, ErrorKind, Failure, GetError, ReadError, SchedulePlanError,
+};
 pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, ReadSpec};
 use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
@@ -220,7 +222,7 @@ impl<S: CacheStore> Service<S> {
         freshness: Freshness,
         check: Check<T>,
         fetch: F,
-    ) -> Result<T, ReadError>
+    ) -> Result<T, Unavailable>
     where
         T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
         F: Fn(Repositories) -> Fut + Send + Sync + 'static,
@@ -228,7 +230,7 @@ impl<S: CacheStore> Service<S> {
     {
         let repos = self.repos.clone();
         let fetch = move || fetch(repos.clone());
-        Ok(self.cache.read(&address, policy, freshness, check, fetch).await?)
+        self.cache.read(&address, policy, freshness, check, fetch).await.map_err(errors::from_cache)
     }
 }
 

@@ -9,7 +9,9 @@ use macrotrack_domain::{
 use macrotrack_ports::{CacheStore, CreateLogsError};
 
 use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
-use crate::{ReadError, Service, WriteError};
+use macrotrack_ports::Unavailable;
+
+use crate::{ChangeError, CreateError, Service};
 
 /// A day's entries, their totals, and whether the day is completed.
 pub(crate) const DAY_LOGS: ReadSpec = ReadSpec {
@@ -97,17 +99,17 @@ impl<S: CacheStore> Service<S> {
         &self,
         user: UserId,
         entries: Vec<NewLogEntry>,
-    ) -> Result<Vec<LogEntry>, WriteError> {
+    ) -> Result<Vec<LogEntry>, CreateError> {
         let created =
             self.repos.logs.create_log_entries(user, &entries, self.now()).await.map_err(|error| match error {
                 CreateLogsError::UnknownFood { index } => {
-                    WriteError::Invalid(ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food"))
+                    CreateError::Invalid(ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food"))
                 }
-                CreateLogsError::UnknownRecipe { index } => WriteError::Invalid(ValidationErrors::single(
+                CreateLogsError::UnknownRecipe { index } => CreateError::Invalid(ValidationErrors::single(
                     format!("entries.{index}.recipe_id"),
                     "unknown recipe",
                 )),
-                CreateLogsError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
+                CreateLogsError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
             })?;
         let report = self.forget(&CREATE_LOG_ENTRIES, created_changes(user, &entries), Some(created.outbox)).await;
         self.warm(user, entries.iter().map(|entry| entry.date), report);
@@ -120,37 +122,38 @@ impl<S: CacheStore> Service<S> {
         user: UserId,
         id: LogEntryId,
         patch: LogEntryPatch,
-    ) -> Result<LogEntry, WriteError> {
+    ) -> Result<LogEntry, ChangeError> {
         let updated =
-            self.repos.logs.update_log_entry(user, id, patch, self.now()).await?.ok_or(WriteError::NotFound)?;
+            self.repos.logs.update_log_entry(user, id, patch, self.now()).await?.ok_or(ChangeError::NotFound)?;
         let (before, after) = updated.value;
         let report = self.forget(&UPDATE_LOG_ENTRY, updated_changes(user, &before, &after), Some(updated.outbox)).await;
         self.warm(user, [before.date, after.date], report);
         Ok(after)
     }
 
-    pub async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<(), WriteError> {
-        let deleted = self.repos.logs.delete_log_entry(user, id).await?.ok_or(WriteError::NotFound)?;
+    pub async fn delete_log_entry(&self, user: UserId, id: LogEntryId) -> Result<(), ChangeError> {
+        let deleted = self.repos.logs.delete_log_entry(user, id).await?.ok_or(ChangeError::NotFound)?;
         let report = self.forget(&DELETE_LOG_ENTRY, deleted_changes(user, &deleted.value), Some(deleted.outbox)).await;
         self.warm(user, [deleted.value.date], report);
         Ok(())
     }
 
     /// A day's entries and totals (tier 1).
-    pub async fn day_logs(&self, user: UserId, date: Day) -> Result<DayLogs, ReadError> {
+    pub async fn day_logs(&self, user: UserId, date: Day) -> Result<DayLogs, Unavailable> {
         self.day_logs_with(user, date, Freshness::Cached).await
     }
 
     /// The same day's logs as JSON: a cache hit hands over the stored bytes
     /// without decoding or re-encoding them (the hot read path of the API).
-    pub async fn day_logs_json(&self, user: UserId, date: Day) -> Result<Bytes, ReadError> {
+    pub async fn day_logs_json(&self, user: UserId, date: Day) -> Result<Bytes, Unavailable> {
         let address = day_logs_address(user, date);
         let logs = self.repos.logs.clone();
         let fetch = move || {
             let logs = logs.clone();
             async move { logs.day_logs(user, date).await }
         };
-        Ok(self.cache.read_json(&address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch).await?)
+        let json = self.cache.read_json(&address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch);
+        json.await.map_err(crate::errors::from_cache)
     }
 
     pub(crate) async fn day_logs_with(
@@ -158,7 +161,7 @@ impl<S: CacheStore> Service<S> {
         user: UserId,
         date: Day,
         freshness: Freshness,
-    ) -> Result<DayLogs, ReadError> {
+    ) -> Result<DayLogs, Unavailable> {
         let address = day_logs_address(user, date);
         self.cached(address, self.policies.day_logs, freshness, DayLogs::check, move |repos| async move {
             repos.logs.day_logs(user, date).await

@@ -9,7 +9,9 @@ use macrotrack_domain::{
 use macrotrack_ports::{CacheStore, CreatePlanError, ScheduleError};
 
 use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
-use crate::{GetError, ReadError, Service, WriteError};
+use macrotrack_ports::Unavailable;
+
+use crate::{ChangeError, CreateError, GetError, SchedulePlanError, Service};
 
 /// What is scheduled on a date, each meal with whether a recipe entry of
 /// its meal and recipe is logged that day.
@@ -55,13 +57,13 @@ pub(crate) fn schedule_address(user: UserId, date: Day) -> EntryAddress {
 }
 
 impl<S: CacheStore> Service<S> {
-    pub async fn create_meal_plan(&self, user: UserId, input: MealPlanInput) -> Result<MealPlan, WriteError> {
+    pub async fn create_meal_plan(&self, user: UserId, input: MealPlanInput) -> Result<MealPlan, CreateError> {
         let plan = NewMealPlan::parse(input)?;
         self.repos.plans.create_meal_plan(user, &plan).await.map_err(|error| match error {
             CreatePlanError::UnknownRecipe { index } => {
-                WriteError::Invalid(ValidationErrors::single(format!("items.{index}.recipe_id"), "unknown recipe"))
+                CreateError::Invalid(ValidationErrors::single(format!("items.{index}.recipe_id"), "unknown recipe"))
             }
-            CreatePlanError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
+            CreatePlanError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
         })
     }
 
@@ -75,23 +77,22 @@ impl<S: CacheStore> Service<S> {
         user: UserId,
         plan: MealPlanId,
         start: Day,
-    ) -> Result<ScheduledPlan, WriteError> {
+    ) -> Result<ScheduledPlan, SchedulePlanError> {
         let scheduled = self.repos.plans.schedule_meal_plan(user, plan, start).await.map_err(|error| match error {
-            ScheduleError::NotFound => WriteError::NotFound,
-            ScheduleError::OutOfRange => {
-                WriteError::Invalid(ValidationErrors::single("start_date", "the schedule would end after 2200-12-31"))
-            }
-            ScheduleError::Overlaps(other) => {
-                WriteError::Conflict(format!("the plan's days overlap scheduled plan {other}"))
-            }
-            ScheduleError::Unavailable(unavailable) => WriteError::Unavailable(unavailable),
+            ScheduleError::NotFound => SchedulePlanError::NotFound,
+            ScheduleError::OutOfRange => SchedulePlanError::Invalid(ValidationErrors::single(
+                "start_date",
+                "the schedule would end after 2200-12-31",
+            )),
+            ScheduleError::Overlaps(other) => SchedulePlanError::Conflict(other.to_string()),
+            ScheduleError::Unavailable(unavailable) => SchedulePlanError::Unavailable(unavailable),
         })?;
         self.forget(&SCHEDULE_MEAL_PLAN, plan_changes(user, &scheduled.value), Some(scheduled.outbox)).await;
         Ok(scheduled.value)
     }
 
     /// What is scheduled on `date` (tier 2, `SCHEDULE`).
-    pub async fn schedule_day(&self, user: UserId, date: Day) -> Result<ScheduleDay, ReadError> {
+    pub async fn schedule_day(&self, user: UserId, date: Day) -> Result<ScheduleDay, Unavailable> {
         let address = schedule_address(user, date);
         self.cached(address, self.policies.schedule, Freshness::Cached, ScheduleDay::check, move |repos| async move {
             repos.plans.schedule_day(user, date).await
@@ -99,15 +100,15 @@ impl<S: CacheStore> Service<S> {
         .await
     }
 
-    pub async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<(), WriteError> {
-        let deleted = self.repos.plans.delete_scheduled_meal(user, id).await?.ok_or(WriteError::NotFound)?;
+    pub async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<(), ChangeError> {
+        let deleted = self.repos.plans.delete_scheduled_meal(user, id).await?.ok_or(ChangeError::NotFound)?;
         let changes = Changes::new(user, [Fact::on(FactKind::Schedule, deleted.value)]);
         self.forget(&DELETE_SCHEDULED_MEAL, changes, Some(deleted.outbox)).await;
         Ok(())
     }
 
-    pub async fn delete_scheduled_plan(&self, user: UserId, id: ScheduledPlanId) -> Result<(), WriteError> {
-        let deleted = self.repos.plans.delete_scheduled_plan(user, id).await?.ok_or(WriteError::NotFound)?;
+    pub async fn delete_scheduled_plan(&self, user: UserId, id: ScheduledPlanId) -> Result<(), ChangeError> {
+        let deleted = self.repos.plans.delete_scheduled_plan(user, id).await?.ok_or(ChangeError::NotFound)?;
         self.forget(&DELETE_SCHEDULED_PLAN, plan_changes(user, &deleted.value), Some(deleted.outbox)).await;
         Ok(())
     }

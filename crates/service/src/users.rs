@@ -6,7 +6,7 @@ use macrotrack_domain::{Day, Macros, User, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
 use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
-use crate::{AuthError, GetError, Service, WriteError, no_check, tokens};
+use crate::{AuthError, ChangeError, CreateError, GetError, Service, no_check, tokens};
 
 /// A token's stored credential (its secret's hash), by selector.
 pub(crate) const CREDENTIAL: ReadSpec = ReadSpec {
@@ -93,7 +93,7 @@ pub struct CreatedUser {
 
 impl<S: CacheStore> Service<S> {
     /// Creates a user and returns their token, which is never stored.
-    pub async fn create_user(&self, name: &str) -> Result<CreatedUser, WriteError> {
+    pub async fn create_user(&self, name: &str) -> Result<CreatedUser, CreateError> {
         let name =
             macrotrack_domain::validation::name(name).map_err(|message| ValidationErrors::single("name", message))?;
         let issued = tokens::issue();
@@ -178,21 +178,20 @@ impl<S: CacheStore> Service<S> {
             .cached(address, self.policies.me, Freshness::Cached, no_check, move |repos| async move {
                 repos.users.user(user).await
             })
-            .await
-            .map_err(GetError::from)?;
+            .await?;
         found.ok_or(GetError::NotFound)
     }
 
-    pub async fn set_targets(&self, user: UserId, targets: Macros) -> Result<Macros, WriteError> {
-        let committed = self.repos.users.set_targets(user, targets).await?.ok_or(WriteError::NotFound)?;
+    pub async fn set_targets(&self, user: UserId, targets: Macros) -> Result<Macros, ChangeError> {
+        let committed = self.repos.users.set_targets(user, targets).await?.ok_or(ChangeError::NotFound)?;
         let changes = Changes::new(user, [Fact::undated(FactKind::Profile)]);
         self.forget(&SET_TARGETS, changes, Some(committed.outbox)).await;
         Ok(targets)
     }
 
     /// Deletes the user, all their data and every cached copy of it.
-    pub async fn delete_user(&self, user: UserId) -> Result<(), WriteError> {
-        let committed = self.repos.users.delete_user(user).await?.ok_or(WriteError::NotFound)?;
+    pub async fn delete_user(&self, user: UserId) -> Result<(), ChangeError> {
+        let committed = self.repos.users.delete_user(user).await?.ok_or(ChangeError::NotFound)?;
         self.forget(&DELETE_USER, Changes::everything(user), Some(committed.outbox)).await;
         Ok(())
     }

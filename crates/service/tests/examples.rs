@@ -175,7 +175,7 @@ async fn a_global_or_missing_food_is_refused_before_its_patch_is_read() {
     mocks.foods.expect_update_food().never();
     let (service, _) = service(mocks);
     let conflict = service.editable_food(USER, FoodId(1)).await.unwrap_err();
-    assert!(matches!(conflict, macrotrack_service::WriteError::Conflict(_)), "{conflict:?}");
+    assert!(matches!(conflict, macrotrack_service::EditFoodError::Conflict), "{conflict:?}");
     let missing = service.editable_food(USER, FoodId(2)).await.unwrap_err();
-    assert!(matches!(missing, macrotrack_service::WriteError::NotFound), "{missing:?}");
+    assert!(matches!(missing, macrotrack_service::EditFoodError::NotFound), "{missing:?}");
 }

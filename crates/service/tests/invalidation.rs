@@ -18,7 +18,7 @@ use macrotrack_ports::{
     MockLogRepository, MockOutboxRepository, MockPlanRepository, MockRecipeRepository, MockUserRepository, OutboxId,
     SystemClock, Unavailable,
 };
-use macrotrack_service::{Policies, Repositories, Service, WriteError};
+use macrotrack_service::{ErrorKind, Failure, Policies, Repositories, Service};
 
 const USER: UserId = UserId(42);
 
@@ -362,17 +362,18 @@ async fn failed_or_refused_writes_forget_nothing() {
             Arc::new(SystemClock),
             Policies::default(),
         );
-        let error = match failure {
-            0 | 1 => service
-                .create_log_entries(USER, vec![new_entry("2026-11-24", LogItem::Food(FoodId(9)))])
-                .await
-                .unwrap_err(),
-            2 => service.delete_log_entry(USER, LogEntryId(1)).await.unwrap_err(),
-            _ => service.set_targets(USER, Macros::default()).await.unwrap_err(),
+        let (kind, invalid) = match failure {
+            0 | 1 => {
+                let batch = vec![new_entry("2026-11-24", LogItem::Food(FoodId(9)))];
+                let error = service.create_log_entries(USER, batch).await.unwrap_err();
+                (error.kind(), error.invalid().cloned())
+            }
+            2 => (service.delete_log_entry(USER, LogEntryId(1)).await.unwrap_err().kind(), None),
+            _ => (service.set_targets(USER, Macros::default()).await.unwrap_err().kind(), None),
         };
-        match (failure, error) {
-            (0, WriteError::Invalid(errors)) => assert_eq!(errors.errors()[0].field, "entries.0.food_id"),
-            (1, WriteError::Unavailable(_)) | (2 | 3, WriteError::NotFound) => {}
+        match (failure, kind) {
+            (0, ErrorKind::Invalid) => assert_eq!(invalid.unwrap().errors()[0].field, "entries.0.food_id"),
+            (1, ErrorKind::Unavailable) | (2 | 3, ErrorKind::NotFound) => {}
             (_, other) => panic!("case {failure}: unexpected {other:?}"),
         }
     }

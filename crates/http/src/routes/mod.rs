@@ -2,9 +2,9 @@
 //! registers the handlers from it and `openapi` writes the document from it,
 //! so a served route is always documented and a documented one served.
 //!
-//! Bodies are read by hand (`input::Fields`, so every mistake is named);
-//! each route module also has `#[derive(JsonSchema)]` request structs that
-//! mirror what its reader accepts, used only for the document.
+//! Each body is one type (`body!`), which both reads the request and
+//! writes its schema; each route's problem statuses come from its use
+//! case's error type (`fails`).
 
 pub mod admin;
 pub mod days;
@@ -21,6 +21,8 @@ use macrotrack_domain::{
     Completion, DayDashboard, DayLogs, Food, FrequentFood, LogEntry, Macros, MealPlan, Recipe, ScheduleDay,
     ScheduledPlan, Streak, Summary, User, Week,
 };
+use macrotrack_ports::Unavailable;
+use macrotrack_service::{ChangeError, CreateError, EditFoodError, Failure, GetError, ReadError, SchedulePlanError};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 /// Writes the schema of one type into a generator (a `$ref` to it).
@@ -91,7 +93,8 @@ pub struct Route {
     pub body: Option<SchemaFn>,
     /// The answers that are not problems (usually one success).
     pub answers: Vec<(u16, &'static str, Content)>,
-    /// Problem statuses beyond those implied by access, body and parameters.
+    /// Problem statuses of the use case's error (`fails`) and of the
+    /// delivery (`off_is_404`), beyond those of access, body and parameters.
     pub also: Vec<u16>,
     /// A cached read: strong `ETag`, `Cache-Control`, `Cache-Status`, and
     /// `304` for an `If-None-Match` naming the current tag.
@@ -156,8 +159,15 @@ impl Route {
         self
     }
 
-    fn also(mut self, statuses: &[u16]) -> Self {
-        self.also.extend_from_slice(statuses);
+    /// The route's use case fails as `E` does: its kinds' statuses.
+    fn fails<E: Failure>(mut self) -> Self {
+        self.also.extend(E::KINDS.iter().map(|kind| crate::problem::status_of(*kind)));
+        self
+    }
+
+    /// Served only when configured (`/metrics` on its own listener).
+    fn off_is_404(mut self) -> Self {
+        self.also.push(404);
         self
     }
 
@@ -261,7 +271,7 @@ fn routes() -> Vec<Route> {
         Route::new(M::GET, "/metrics", "metrics", "Prometheus metrics", || web::route().to(ops::metrics))
             .access(Access::Public)
             .answers_text(200, "Prometheus text exposition.")
-            .also(&[404]),
+            .off_is_404(),
         Route::new(M::GET, "/openapi.json", "openapi", "This document", || web::route().to(ops::openapi))
             .access(Access::Public)
             .answers::<ops::OpenApiDocument>(200, "The OpenAPI 3.1 document of every route."),
@@ -271,7 +281,8 @@ fn routes() -> Vec<Route> {
         })
         .access(Access::Admin)
         .body::<admin::CreateUserRequest>()
-        .answers::<admin::CreatedUser>(201, "The user and their bearer token (shown only now)."),
+        .answers::<admin::CreatedUser>(201, "The user and their bearer token (shown only now).")
+        .fails::<CreateError>(),
         Route::new(
             M::POST,
             "/v1/admin/cache/invalidate",
@@ -281,7 +292,8 @@ fn routes() -> Vec<Route> {
         )
         .access(Access::Admin)
         .body::<admin::InvalidateRequest>()
-        .answers::<admin::Invalidated>(200, "How many tags were invalidated."),
+        .answers::<admin::Invalidated>(200, "How many tags were invalidated.")
+        .fails::<CreateError>(),
         Route::new(
             M::POST,
             "/v1/admin/cache/refresh",
@@ -291,85 +303,93 @@ fn routes() -> Vec<Route> {
         )
         .access(Access::Admin)
         .body::<admin::RefreshRequest>()
-        .answers::<DayLogs>(200, "The day's logs, freshly read and stored."),
+        .answers::<DayLogs>(200, "The day's logs, freshly read and stored.")
+        .fails::<CreateError>(),
         // The user.
         Route::new(M::GET, "/v1/me", "getMe", "The user and their targets", || web::route().to(me::get))
             .answers::<User>(200, "The user.")
             .cached()
-            .also(&[404]),
+            .fails::<GetError>(),
         Route::new(M::PUT, "/v1/me/targets", "setTargets", "Sets the user's daily targets", || {
             web::route().to(me::set_targets)
         })
         .body::<me::TargetsRequest>()
         .answers::<Macros>(200, "The targets as stored (rounded).")
-        .also(&[404]),
+        .fails::<ChangeError>(),
         Route::new(M::DELETE, "/v1/me", "deleteMe", "Deletes the user and all their data", || {
             web::route().to(me::delete)
         })
         .no_content("Everything of the user is gone, cached copies included.")
-        .also(&[404]),
+        .fails::<ChangeError>(),
         // Foods.
         Route::new(M::GET, "/v1/foods", "searchFoods", "Visible foods whose name contains the query", || {
             web::route().to(foods::search)
         })
         .query("query", Kind::Text, false, "Case-insensitive part of the name; absent or empty: every food.")
         .limit()
-        .answers::<Vec<Food>>(200, "Foods ordered by name, then id."),
+        .answers::<Vec<Food>>(200, "Foods ordered by name, then id.")
+        .fails::<ReadError>(),
         Route::new(M::POST, "/v1/foods", "createFood", "Creates a food of the user", || web::route().to(foods::create))
             .body::<foods::CreateFoodRequest>()
-            .answers::<Food>(201, "The food (macros per serving)."),
+            .answers::<Food>(201, "The food (macros per serving).")
+            .fails::<CreateError>(),
         Route::new(M::GET, "/v1/foods/frequent", "frequentFoods", "The user's most logged foods", || {
             web::route().to(foods::frequent)
         })
         .limit()
         .answers::<Vec<FrequentFood>>(200, "Most uses first, ties by food id.")
-        .cached(),
+        .cached()
+        .fails::<ReadError>(),
         Route::new(M::GET, "/v1/foods/{id}", "getFood", "A global food or one of the user's own", || {
             web::route().to(foods::get)
         })
         .answers::<Food>(200, "The food.")
-        .also(&[404]),
+        .fails::<GetError>(),
         Route::new(M::PATCH, "/v1/foods/{id}", "editFood", "Edits one of the user's own foods", || {
             web::route().to(foods::edit)
         })
         .body::<foods::EditFoodRequest>()
         .answers::<Food>(200, "The food as edited; log entries keep their snapshot.")
-        .also(&[404, 409]),
+        .fails::<EditFoodError>(),
         // Recipes.
         Route::new(M::POST, "/v1/recipes", "createRecipe", "Creates a recipe of foods", || {
             web::route().to(recipes::create)
         })
         .body::<recipes::CreateRecipeRequest>()
-        .answers::<Recipe>(201, "The recipe with its per-serving macros."),
+        .answers::<Recipe>(201, "The recipe with its per-serving macros.")
+        .fails::<CreateError>(),
         Route::new(M::GET, "/v1/recipes/{id}", "getRecipe", "One of the user's recipes", || {
             web::route().to(recipes::get)
         })
         .answers::<Recipe>(200, "The recipe.")
-        .also(&[404]),
+        .fails::<GetError>(),
         // Logs.
         Route::new(M::GET, "/v1/logs", "dayLogs", "A day's log entries and totals", || web::route().to(logs::day))
             .query("date", Kind::Date, true, "The day, YYYY-MM-DD.")
             .answers::<DayLogs>(200, "Entries ordered by meal, then id.")
-            .cached(),
+            .cached()
+            .fails::<Unavailable>(),
         Route::new(M::POST, "/v1/logs", "createLogs", "Logs a batch of entries, all or nothing", || {
             web::route().to(logs::create)
         })
         .body::<logs::CreateLogsRequest>()
-        .answers::<logs::CreatedLogs>(201, "The entries, in the order of the request."),
+        .answers::<logs::CreatedLogs>(201, "The entries, in the order of the request.")
+        .fails::<CreateError>(),
         Route::new(M::PATCH, "/v1/logs/{id}", "updateLog", "Changes an entry's date, meal or servings", || {
             web::route().to(logs::update)
         })
         .body::<logs::UpdateLogRequest>()
         .answers::<LogEntry>(200, "The entry with its macros recomputed.")
-        .also(&[404]),
+        .fails::<ChangeError>(),
         Route::new(M::DELETE, "/v1/logs/{id}", "deleteLog", "Deletes an entry", || web::route().to(logs::delete))
             .no_content("The entry is gone.")
-            .also(&[404]),
+            .fails::<ChangeError>(),
         // Days.
         Route::new(M::PUT, "/v1/days/{date}/completion", "completeDay", "Marks a day completed (idempotent)", || {
             web::route().to(days::complete)
         })
-        .answers::<Completion>(200, "The day is completed."),
+        .answers::<Completion>(200, "The day is completed.")
+        .fails::<Unavailable>(),
         Route::new(
             M::DELETE,
             "/v1/days/{date}/completion",
@@ -377,41 +397,46 @@ fn routes() -> Vec<Route> {
             "Undoes a day's completion (idempotent)",
             || web::route().to(days::undo),
         )
-        .answers::<Completion>(200, "The day is not completed."),
+        .answers::<Completion>(200, "The day is not completed.")
+        .fails::<Unavailable>(),
         Route::new(M::GET, "/v1/streaks", "streaks", "Completed-day streaks", || web::route().to(days::streak))
             .query("today", Kind::Date, false, "The day streaks are counted to (default: the server's UTC date).")
             .answers::<Streak>(200, "The streaks.")
-            .cached(),
+            .cached()
+            .fails::<Unavailable>(),
         Route::new(M::GET, "/v1/summary", "summary", "Daily totals over at most 92 days", || {
             web::route().to(days::summary)
         })
         .query("from", Kind::Date, true, "The first day, YYYY-MM-DD.")
         .query("to", Kind::Date, true, "The last day (inclusive), at most 91 days after from.")
         .answers::<Summary>(200, "One row per day that has entries, ordered by date.")
-        .cached(),
+        .cached()
+        .fails::<ReadError>(),
         Route::new(M::GET, "/v1/days/{date}", "dashboard", "Everything a day screen shows", || {
             web::route().to(days::dashboard)
         })
         .query("today", Kind::Date, false, "The day streaks are counted to (default: the server's UTC date).")
         .answers::<DayDashboard>(200, "Logs, targets, what remains, the schedule and the streak.")
         .cached()
-        .also(&[404]),
+        .fails::<GetError>(),
         Route::new(M::GET, "/v1/weeks/{start}", "week", "A week at a glance: seven days from start", || {
             web::route().to(days::week)
         })
         .answers::<Week>(200, "Each day's totals and completion, the average, the targets and the days on target.")
-        .cached(),
+        .cached()
+        .fails::<ReadError>(),
         // Meal plans and the schedule.
         Route::new(M::POST, "/v1/meal-plans", "createMealPlan", "Creates a meal plan of recipes", || {
             web::route().to(plans::create)
         })
         .body::<plans::CreateMealPlanRequest>()
-        .answers::<MealPlan>(201, "The plan."),
+        .answers::<MealPlan>(201, "The plan.")
+        .fails::<CreateError>(),
         Route::new(M::GET, "/v1/meal-plans/{id}", "getMealPlan", "One of the user's meal plans", || {
             web::route().to(plans::get)
         })
         .answers::<MealPlan>(200, "The plan.")
-        .also(&[404]),
+        .fails::<GetError>(),
         Route::new(
             M::POST,
             "/v1/meal-plans/{id}/schedule",
@@ -421,23 +446,24 @@ fn routes() -> Vec<Route> {
         )
         .body::<plans::ScheduleRequest>()
         .answers::<ScheduledPlan>(201, "The scheduled plan.")
-        .also(&[404, 409]),
+        .fails::<SchedulePlanError>(),
         Route::new(M::GET, "/v1/schedule", "scheduleDay", "What is scheduled on a day", || {
             web::route().to(plans::schedule_day)
         })
         .query("date", Kind::Date, true, "The day, YYYY-MM-DD.")
         .answers::<ScheduleDay>(200, "The covering plan and the day's meals.")
-        .cached(),
+        .cached()
+        .fails::<Unavailable>(),
         Route::new(M::DELETE, "/v1/scheduled-meals/{id}", "deleteScheduledMeal", "Deletes one scheduled meal", || {
             web::route().to(plans::delete_meal)
         })
         .no_content("The meal is gone from the schedule.")
-        .also(&[404]),
+        .fails::<ChangeError>(),
         Route::new(M::DELETE, "/v1/scheduled-plans/{id}", "deleteScheduledPlan", "Deletes a scheduled plan", || {
             web::route().to(plans::delete_plan)
         })
         .no_content("The plan and its meals are gone from the schedule.")
-        .also(&[404]),
+        .fails::<ChangeError>(),
     ]
 }
 

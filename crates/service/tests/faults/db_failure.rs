@@ -4,7 +4,7 @@
 
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_ports::{CacheStore, OutboxRepository};
-use macrotrack_service::{Repositories, Service, WriteError};
+use macrotrack_service::{CreateError, Repositories, Service};
 use macrotrack_testkit::{FreshDatabase, RedisServer, report, unique_name};
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -38,7 +38,7 @@ async fn fails_cleanly<S: CacheStore>(
     repository.connection().execute_unprepared(inject).await.unwrap();
     let batch = vec![food_entry(day(0), food), food_entry(day(1), food)];
     let error = cached.create_log_entries(user, batch.clone()).await.unwrap_err();
-    assert!(matches!(error, WriteError::Unavailable(_)), "{what}: {error:?}");
+    assert!(matches!(error, CreateError::Unavailable(_)), "{what}: {error:?}");
     println!("{what}: the batch answered {:?}", error);
     let healed = async {
         // The fault may have taken its connection with it: try again.
