@@ -139,8 +139,14 @@ impl JsonSchema for Day {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "Day".into()
     }
+    /// A date, in the supported years (the pattern keeps generated
+    /// examples in range; a date of 1900-01-01..=2200-12-31 is accepted).
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "format": "date" })
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date",
+            "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$",
+        })
     }
 }
 

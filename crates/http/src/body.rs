@@ -374,15 +374,17 @@ impl<T: JsonSchema> JsonSchema for Required<T> {
     }
 }
 
+/// Documented as its type, not nullable: null is accepted (as absent) but
+/// says nothing a client should send.
 impl<T: JsonSchema> JsonSchema for Optional<T> {
     fn schema_name() -> Cow<'static, str> {
-        <Option<T>>::schema_name()
+        T::schema_name()
     }
     fn inline_schema() -> bool {
         true
     }
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        <Option<T>>::json_schema(generator)
+        generator.subschema_for::<T>()
     }
     fn _schemars_private_is_option() -> bool {
         true
@@ -529,7 +531,8 @@ mod tests {
         let schema = serde_json::to_value(schemars::schema_for!(Sample)).unwrap();
         assert_eq!(schema["required"], json!(["name", "items"]));
         assert_eq!(schema["properties"]["name"], json!({"type": "string"}));
-        assert_eq!(schema["properties"]["count"]["type"], json!(["integer", "null"]));
+        assert_eq!(schema["properties"]["count"]["type"], "integer");
+        assert_eq!(schema["properties"]["brand"]["type"], json!(["string", "null"]));
         assert_eq!(schema["properties"]["items"]["type"], "array");
         let inner = &schema["$defs"]["Inner"];
         assert_eq!(inner["required"], json!(["id"]));

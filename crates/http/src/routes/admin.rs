@@ -12,6 +12,7 @@ use crate::{HttpState, auth};
 
 body! {
     /// A user to create.
+    #[schemars(example = serde_json::json!({"name": "Alice"}))]
     pub struct CreateUserRequest {
         /// 1 to 200 characters after trimming.
         #[schemars(length(min = 1, max = 200), pattern(body::TEXT_PATTERN))]
@@ -40,6 +41,7 @@ pub async fn create_user(
 
 body! {
     /// Tags of one user to invalidate.
+    #[schemars(example = serde_json::json!({"user_id": 42, "tags": ["user_42_food", "user_42_scheduled_2026-11-24"]}))]
     pub struct InvalidateRequest {
         user_id: Required<Id>,
         /// Rendered tags of that user, e.g. `user_42`, `user_42_food`, `user_42_scheduled_2026-11-24`.
@@ -49,6 +51,7 @@ body! {
 
 body! {
     /// A day of one user to re-read into the cache.
+    #[schemars(example = serde_json::json!({"user_id": 42, "date": "2026-11-24"}))]
     pub struct RefreshRequest {
         user_id: Required<Id>,
         date: Required<Day>,

@@ -2,8 +2,7 @@
 //! `GET /v1/foods?query=&limit=`, `GET /v1/foods/frequent?limit=`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use macrotrack_domain::FoodId;
-use macrotrack_domain::FoodInput;
+use macrotrack_domain::{FoodId, FoodInput, ValidationErrors};
 
 use crate::body::{self, Nullable, Optional, Required};
 use crate::cached::{self, Members, TagOf};
@@ -13,6 +12,10 @@ use crate::{HttpState, auth};
 
 body! {
     /// A food to create, with its macros per serving.
+    #[schemars(example = serde_json::json!({
+        "name": "Overnight oats", "brand": null, "serving_size": 250, "serving_unit": "g",
+        "calories": 310.5, "protein_g": 12, "carbs_g": 48.25, "fat_g": 7.5,
+    }))]
     pub struct CreateFoodRequest {
         /// 1 to 200 characters after trimming.
         #[schemars(length(min = 1, max = 200), pattern(body::TEXT_PATTERN))]
@@ -40,6 +43,9 @@ body! {
 body! {
     /// Fields of one's own food to change; at least one (null reads as
     /// absent, but for `brand`, which null clears).
+    #[schemars(extend("minProperties" = 1))]
+    #[schemars(example = serde_json::json!({"name": "Steel-cut oats", "calories": 320}))]
+    #[schemars(example = serde_json::json!({"brand": null}))]
     pub struct EditFoodRequest {
         /// 1 to 200 characters after trimming.
         #[schemars(length(min = 1, max = 200), pattern(body::TEXT_PATTERN))]
@@ -70,13 +76,9 @@ fn rank(field: &str) -> usize {
     fields.iter().position(|known| *known == field).unwrap_or(fields.len())
 }
 
-pub async fn create(
-    state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let (request, mut errors) = body::read::<CreateFoodRequest>(input::json_object(&req, payload).await?);
+/// Every type and rule mistake of a new food, or its input.
+pub(crate) fn parse_new(body: serde_json::Map<String, serde_json::Value>) -> Result<FoodInput, ValidationErrors> {
+    let (request, mut errors) = body::read::<CreateFoodRequest>(body);
     let food = FoodInput {
         name: request.name.value(),
         // Null or absent: no brand.
@@ -88,13 +90,24 @@ pub async fn create(
         carbs_g: request.carbs_g.value(),
         fat_g: request.fat_g.value(),
     };
-    if !errors.is_empty() {
+    match macrotrack_domain::NewFood::parse(food.clone()) {
+        Ok(_) if errors.is_empty() => Ok(food),
         // Type mistakes plus every rule the well-typed fields break.
-        if let Err(rules) = macrotrack_domain::NewFood::parse(food) {
+        Ok(_) => Err(errors),
+        Err(rules) => {
             errors.extend(rules);
+            Err(input::ordered(errors, rank))
         }
-        return Err(Problem::unprocessable(input::ordered(errors, rank)));
     }
+}
+
+pub async fn create(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
+    let user = auth::user(&state, &req).await?;
+    let food = parse_new(input::json_object(&req, payload).await?).map_err(Problem::unprocessable)?;
     let created = state.service.create_food(user, food).await?;
     Ok(HttpResponse::Created().json(created))
 }
@@ -109,7 +122,13 @@ pub async fn edit(
     let user = auth::user(&state, &req).await?;
     let id = FoodId(input::id_param(&req, "id")?);
     state.service.editable_food(user, id).await?;
-    let (request, mut errors) = body::read::<EditFoodRequest>(input::json_object(&req, payload).await?);
+    let food = parse_patch(input::json_object(&req, payload).await?).map_err(Problem::unprocessable)?;
+    Ok(HttpResponse::Ok().json(state.service.edit_food(user, id, food).await?))
+}
+
+/// Every type and rule mistake of a food's patch, or its input.
+pub(crate) fn parse_patch(body: serde_json::Map<String, serde_json::Value>) -> Result<FoodInput, ValidationErrors> {
+    let (request, mut errors) = body::read::<EditFoodRequest>(body);
     let food = FoodInput {
         name: request.name.value(),
         brand: request.brand.value(),
@@ -128,9 +147,10 @@ pub async fn edit(
                 errors.add(rule.field.clone(), rule.message.clone());
             }
         }
-        return Err(Problem::unprocessable(input::ordered(errors, rank)));
+        return Err(input::ordered(errors, rank));
     }
-    Ok(HttpResponse::Ok().json(state.service.edit_food(user, id, food).await?))
+    macrotrack_domain::FoodPatch::parse(food.clone())?;
+    Ok(food)
 }
 
 pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {

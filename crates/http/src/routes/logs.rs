@@ -24,6 +24,10 @@ pub struct CreatedLogs {
 
 body! {
     /// A batch of 1 to 100 entries, logged all or nothing.
+    #[schemars(example = serde_json::json!({"entries": [
+        {"date": "2026-11-24", "meal": "breakfast", "food_id": 1, "servings": 1.5},
+        {"date": "2026-11-25", "meal": "dinner", "recipe_id": 7, "servings": 1},
+    ]}))]
     pub struct CreateLogsRequest {
         #[schemars(length(min = 1, max = 100))]
         entries: Required<Vec<Item<LogEntryRequest>>>,
@@ -33,9 +37,9 @@ body! {
 body! {
     /// One entry: exactly one of `food_id` and `recipe_id` (null reads as
     /// absent).
-    #[schemars(extend("anyOf" = [
-        {"required": ["food_id"], "properties": {"food_id": {"type": "integer"}, "recipe_id": {"type": "null"}}},
-        {"required": ["recipe_id"], "properties": {"recipe_id": {"type": "integer"}, "food_id": {"type": "null"}}},
+    #[schemars(extend("oneOf" = [
+        {"required": ["food_id"], "not": {"required": ["recipe_id"]}},
+        {"required": ["recipe_id"], "not": {"required": ["food_id"]}},
     ]))]
     pub struct LogEntryRequest {
         date: Required<Day>,
@@ -50,6 +54,8 @@ body! {
 
 body! {
     /// A change to a log entry: at least one field (null reads as absent).
+    #[schemars(extend("minProperties" = 1))]
+    #[schemars(example = serde_json::json!({"date": "2026-11-25", "servings": 2}))]
     pub struct UpdateLogRequest {
         date: Optional<Day>,
         meal: Optional<Meal>,
@@ -84,7 +90,7 @@ fn entry(item: Item<LogEntryRequest>) -> LogEntryInput {
 }
 
 /// Every type and rule mistake of the batch, or the validated entries.
-fn parse(body: serde_json::Map<String, serde_json::Value>) -> Result<Vec<NewLogEntry>, ValidationErrors> {
+pub(crate) fn parse(body: serde_json::Map<String, serde_json::Value>) -> Result<Vec<NewLogEntry>, ValidationErrors> {
     let (request, errors) = body::read::<CreateLogsRequest>(body);
     let Some(items) = request.entries.value() else {
         return Err(errors);
@@ -143,7 +149,7 @@ pub async fn day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpRe
 
 /// The patch's type mistakes and rule breaks, or the patch. No field to
 /// change is one error on the body itself (field `""`).
-fn patch(body: serde_json::Map<String, serde_json::Value>) -> Result<LogEntryPatch, ValidationErrors> {
+pub(crate) fn patch(body: serde_json::Map<String, serde_json::Value>) -> Result<LogEntryPatch, ValidationErrors> {
     let (request, mut errors) = body::read::<UpdateLogRequest>(body);
     // "No field" is not news when a field was there with a mistake.
     let mistyped = request.date.is_mistyped() || request.meal.is_mistyped() || request.servings.is_mistyped();

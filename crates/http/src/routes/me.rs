@@ -11,6 +11,7 @@ use crate::{HttpState, auth};
 
 body! {
     /// Daily targets, bounded like a food's macros.
+    #[schemars(example = serde_json::json!({"calories": 2200, "protein_g": 140, "carbs_g": 250, "fat_g": 70}))]
     pub struct TargetsRequest {
         #[schemars(range(min = 0, max = 10000))]
         calories: Required<f64>,
@@ -30,7 +31,7 @@ pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpRe
 }
 
 /// Type mistakes and bound breaks of the four numbers, every one named.
-fn macros(body: serde_json::Map<String, serde_json::Value>) -> Result<Macros, ValidationErrors> {
+pub(crate) fn macros(body: serde_json::Map<String, serde_json::Value>) -> Result<Macros, ValidationErrors> {
     let (targets, mut errors) = body::read::<TargetsRequest>(body);
     // A missing or mistyped value is already reported; 0 breaks no bound.
     let value = |number: Required<f64>| number.value().unwrap_or(0.0);

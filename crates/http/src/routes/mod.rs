@@ -7,6 +7,8 @@
 //! case's error type (`fails`).
 
 pub mod admin;
+#[cfg(test)]
+mod body_tests;
 pub mod days;
 pub mod foods;
 pub mod logs;

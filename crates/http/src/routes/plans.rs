@@ -17,6 +17,13 @@ use crate::{HttpState, auth};
 
 body! {
     /// A meal plan to create: recipes on the days of the plan.
+    #[schemars(example = serde_json::json!({
+        "name": "Two porridge days", "days": 2,
+        "items": [
+            {"day": 0, "meal": "breakfast", "recipe_id": 7, "servings": 1},
+            {"day": 1, "meal": "breakfast", "recipe_id": 7, "servings": 1.5},
+        ],
+    }))]
     pub struct CreateMealPlanRequest {
         /// 1 to 200 characters after trimming.
         #[schemars(length(min = 1, max = 200), pattern(body::TEXT_PATTERN))]
@@ -46,6 +53,7 @@ body! {
 
 body! {
     /// Where to place a plan on the calendar.
+    #[schemars(example = serde_json::json!({"start_date": "2026-11-30"}))]
     pub struct ScheduleRequest {
         /// The plan's day 0; its last day must not pass 2200-12-31.
         start_date: Required<Day>,
@@ -59,7 +67,7 @@ fn rank(field: &str) -> usize {
 }
 
 /// Every type and rule mistake of the body, or the plan input.
-fn parse(body: Map<String, Value>) -> Result<MealPlanInput, ValidationErrors> {
+pub(crate) fn parse(body: Map<String, Value>) -> Result<MealPlanInput, ValidationErrors> {
     let (request, errors) = body::read::<CreateMealPlanRequest>(body);
     let (errors, item_errors) = body::split_list(errors, "items");
     let items = request.items.value().map(|items| {

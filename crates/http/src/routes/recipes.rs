@@ -11,6 +11,10 @@ use crate::{HttpState, auth};
 
 body! {
     /// A recipe to create from foods.
+    #[schemars(example = serde_json::json!({
+        "name": "Porridge", "servings": 2,
+        "ingredients": [{"food_id": 1, "servings": 0.5}, {"food_id": 2, "servings": 2.5}],
+    }))]
     pub struct CreateRecipeRequest {
         /// 1 to 200 characters after trimming.
         #[schemars(length(min = 1, max = 200), pattern(body::TEXT_PATTERN))]
@@ -41,7 +45,7 @@ fn rank(field: &str) -> usize {
 }
 
 /// Every type and rule mistake of the body, or the validated recipe input.
-fn parse(body: Map<String, Value>) -> Result<RecipeInput, ValidationErrors> {
+pub(crate) fn parse(body: Map<String, Value>) -> Result<RecipeInput, ValidationErrors> {
     let (request, errors) = body::read::<CreateRecipeRequest>(body);
     let (errors, item_errors) = body::split_list(errors, "ingredients");
     let ingredients = request.ingredients.value().map(|items| {
