@@ -94,6 +94,11 @@ fn http_section(root: &Path, binary: Option<&Path>, before: Option<&Path>) -> an
         ));
         out.push_str(&format!("| {backend}: warm GET /v1/logs vs cache off | {} | - |\n", ratio(logs, logs_off)));
         out.push_str(&format!("| {backend}: warm dashboard vs cache off | {} | ≥ 5× |\n", ratio(dash, dash_off)));
+        let revalidating = of(backend, "current If-None-Match");
+        out.push_str(&format!(
+            "| {backend}: dashboard revalidated (304) vs the same request without If-None-Match | {} | - |\n",
+            ratio(revalidating, dash)
+        ));
         out.push_str(&format!(
             "| {backend}: warm GET /v1/logs vs the seed's stack (~17 000 req/s, Node + fastify + cachified + Redis) | {} | ≥ 5× |\n",
             ratio(logs, Some(17_000.0))

@@ -141,6 +141,37 @@ pub(crate) fn script(dir: &Path, name: &str, tokens: &[String], path: &str, writ
     script_with(dir, name, tokens, path, writes, Writes::LogEntry)
 }
 
+/// A wrk script asking for every user's day screens with the ETag each
+/// answered just before (read here, one request per user and date): what a
+/// client that keeps what it read sends.
+fn revalidation_script(dir: &Path, base: &str, tokens: &[String], path: &str) -> anyhow::Result<PathBuf> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
+    let mut rows = Vec::with_capacity(tokens.len() * DAYS);
+    for token in tokens {
+        for date in dates() {
+            let uri = format!("{base}{}", path.replace("DATE", &date));
+            let answer = agent.get(&uri).header("Authorization", &format!("Bearer {token}")).call()?;
+            let etag = answer.headers().get("etag").and_then(|value| value.to_str().ok()).context("no ETag")?;
+            // Lua long brackets: the tag's quotes stay as they are.
+            rows.push(format!("{{\"{token}\", \"{date}\", [[{etag}]]}}"));
+        }
+    }
+    let lua = format!(
+        r#"local rows = {{ {rows} }}
+request = function()
+  local row = rows[math.random(#rows)]
+  local headers = {{ ["Authorization"] = "Bearer " .. row[1], ["If-None-Match"] = row[3] }}
+  local path = string.gsub("{path}", "DATE", row[2])
+  return wrk.format("GET", path, headers)
+end
+"#,
+        rows = rows.join(",\n"),
+    );
+    let file = dir.join("revalidating.lua");
+    std::fs::write(&file, lua)?;
+    Ok(file)
+}
+
 /// What the writes of a script do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Writes {
@@ -404,6 +435,15 @@ pub fn run(
                 &format!("{}: GET /v1/days/{{date}}, warm", backend.name),
                 &base,
                 Some(&dashboard),
+                SECONDS,
+            )?);
+            // A client that keeps the day screen and asks again with its
+            // ETag: 304, no body.
+            let revalidating = revalidation_script(&work, &base, &tokens, &dashboard_path)?;
+            measures.push(wrk(
+                &format!("{}: GET /v1/days/{{date}} with a current If-None-Match (304)", backend.name),
+                &base,
+                Some(&revalidating),
                 SECONDS,
             )?);
         }
