@@ -81,21 +81,38 @@ fn requests_counter(route: &'static str, method: &'static str, status: StatusCod
     metrics::counter!(REQUESTS_TOTAL, "route" => route, "method" => method, "status" => status.as_str().to_owned())
 }
 
-/// A random request id in the UUID v4 layout, from the thread's generator.
-/// (tracing-actix-web's asked the kernel for each one: a system call per
-/// request in profiles.)
-fn request_id() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bits: u128 = rand::rng().random();
-    let bits = (bits & !(0xf << 76) & !(0b11 << 62)) | (0x4 << 76) | (0b10 << 62);
-    let mut id = String::with_capacity(36);
-    for nibble in 0..32 {
-        if matches!(nibble, 8 | 12 | 16 | 20) {
-            id.push('-');
+/// A new request id: a random UUID (v4) from the thread's generator
+/// (getting random bytes from the kernel for each, as uuid's own `v4` does,
+/// was a system call per request in profiles).
+fn new_request_id() -> String {
+    let bytes: [u8; 16] = rand::rng().random();
+    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    let mut buffer = uuid::Uuid::encode_buffer();
+    uuid.hyphenated().encode_lower(&mut buffer).to_owned()
+}
+
+/// The client's `X-Request-Id` when it is 1 to 128 visible ASCII
+/// characters, else a new one.
+fn request_id(req: &ServiceRequest) -> String {
+    let incoming = req.headers().get(REQUEST_ID_HEADER).map(HeaderValue::as_bytes);
+    match incoming {
+        Some(id) if (1..=128).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7e).contains(b)) => {
+            String::from_utf8_lossy(id).into_owned()
         }
-        id.push(char::from(HEX[((bits >> (124 - 4 * nibble)) & 0xf) as usize]));
+        _ => new_request_id(),
     }
-    id
+}
+
+pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    /// The request id of the request being answered, for problem bodies.
+    static REQUEST_ID: String;
+}
+
+/// The id of the request this task answers, if it is one.
+pub(crate) fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
 }
 
 /// Counts and times each request by route pattern (never the raw path, so
@@ -107,9 +124,10 @@ pub async fn record(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = method_label(req.method());
-    let id = request_id();
+    let id = request_id(&req);
     let span = tracing::info_span!("request", method, path = req.path(), request_id = %id, route = Empty);
-    let mut result = next.call(req).instrument(span.clone()).await;
+    // Problem bodies made while answering name the request (`instance`).
+    let mut result = REQUEST_ID.scope(id.clone(), next.call(req).instrument(span.clone())).await;
     let (status, route) = match &result {
         Ok(response) => (response.status(), response.request().app_data::<RouteMetrics>()),
         Err(error) => (error.as_response_error().status_code(), None),
@@ -132,7 +150,7 @@ pub async fn record(
     if let Ok(response) = &mut result
         && let Ok(value) = HeaderValue::from_str(&id)
     {
-        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     result
 }
@@ -171,7 +189,7 @@ mod tests {
 
     #[test]
     fn request_ids_are_random_uuid_v4_strings() {
-        let ids: Vec<String> = (0..200).map(|_| request_id()).collect();
+        let ids: Vec<String> = (0..200).map(|_| new_request_id()).collect();
         for id in &ids {
             let groups: Vec<&str> = id.split('-').collect();
             assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{id}");

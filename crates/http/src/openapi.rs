@@ -64,6 +64,25 @@ fn caching_headers() -> Value {
     })
 }
 
+/// Every answer's own header.
+fn request_id_header() -> Value {
+    json!({
+        "description": "The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, \
+            else a new UUID; problem bodies name it as `instance`.",
+        "schema": { "type": "string" },
+    })
+}
+
+fn request_id_parameter() -> Value {
+    json!({
+        "name": "X-Request-Id",
+        "in": "header",
+        "required": false,
+        "description": "An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered.",
+        "schema": { "type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$" },
+    })
+}
+
 fn if_none_match() -> Value {
     json!({
         "name": "If-None-Match",
@@ -81,6 +100,7 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: 
         if route.cached && *status == 200 {
             response["headers"] = caching_headers();
         }
+        response["headers"]["X-Request-Id"] = request_id_header();
         match content {
             Content::Json(schema) => {
                 response["content"] = json!({ "application/json": { "schema": schema(generator) } });
@@ -93,15 +113,17 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: 
         responses.insert(status.to_string(), response);
     }
     if route.cached {
-        let not_modified = json!({
+        let mut not_modified = json!({
             "description": "The ETag in If-None-Match is current: no body, the same caching headers.",
             "headers": caching_headers(),
         });
+        not_modified["headers"]["X-Request-Id"] = request_id_header();
         responses.insert("304".to_owned(), not_modified);
     }
     for status in route.problem_statuses() {
         let response = json!({
             "description": problem_description(status),
+            "headers": { "X-Request-Id": request_id_header() },
             "content": { crate::PROBLEM_JSON: { "schema": problem } },
         });
         responses.insert(status.to_string(), response);
@@ -121,6 +143,7 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: 
     if route.cached {
         parameters.push(if_none_match());
     }
+    parameters.push(request_id_parameter());
     if !parameters.is_empty() {
         operation["parameters"] = Value::Array(parameters);
     }

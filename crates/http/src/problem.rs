@@ -36,6 +36,10 @@ pub(crate) struct Body<'a> {
     /// Present (possibly empty) on 400 and 422: every offending field.
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a [FieldError]>,
+    /// The request this answers, `urn:request:<X-Request-Id>`: what a
+    /// support ticket names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<String>,
 }
 
 impl Problem {
@@ -131,6 +135,7 @@ impl ResponseError for Problem {
             status: self.status.as_u16(),
             detail: &self.detail,
             errors: with_errors.then_some(self.errors.as_slice()),
+            instance: crate::observe::current_request_id().map(|id| format!("urn:request:{id}")),
         };
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
