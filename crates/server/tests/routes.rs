@@ -126,7 +126,7 @@ async fn another_users_resource_is_404_exactly_like_a_missing_one_on_every_id_ro
         };
         let foreign = send(uri.clone()).await;
         foreign.problem(404);
-        assert_eq!(foreign.json(), send(missing_uri).await.json(), "{method} {uri}");
+        assert_eq!(foreign.problem_body(), send(missing_uri).await.problem_body(), "{method} {uri}");
     }
     // Nothing of alice's changed.
     client.get(&format!("/v1/foods/{food}"), a).await.ok(200);

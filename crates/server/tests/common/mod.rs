@@ -89,6 +89,13 @@ impl Answer {
         serde_json::from_str(&self.text).unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.text))
     }
 
+    /// A problem body less `instance`, which names the request it answers.
+    pub fn problem_body(&self) -> Value {
+        let mut body = self.json();
+        body.as_object_mut().and_then(|body| body.remove("instance")).expect("a problem names its request");
+        body
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
