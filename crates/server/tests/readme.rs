@@ -57,4 +57,11 @@ async fn the_readme_walk_through_works() {
     assert!(stdout.contains(r#"{"completed":true,"totals":"#), "{stdout}");
     assert!(stdout.contains(r#""streak":{"current":1,"longest":1,"last_completed":"2026-11-24"}"#), "{stdout}");
     assert!(stdout.lines().any(|line| line == "/v1/days/{date}/completion"), "{stdout}");
+    // The revalidation: 304 for the ETag just read, and a hit said so.
+    assert!(stdout.lines().any(|line| line == "304"), "{stdout}");
+    assert!(
+        stdout.lines().any(|line| line.to_ascii_lowercase().starts_with("cache-status: macrotrack; hit")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(r#"{"start":"2026-11-23","days":7,"average":{"calories":"#), "{stdout}");
 }
