@@ -43,10 +43,19 @@ impl FromJson for f64 {
     }
 }
 
+/// A whole number as JSON Schema counts them: `3` and `3.0` alike.
+fn whole(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        let number = value.as_f64()?;
+        // Within i64's range, where an f64 is exact enough to say it is whole.
+        (number.fract() == 0.0 && number.abs() < 9.0e15).then_some(number as i64)
+    })
+}
+
 /// A count or an index (not an id).
 impl FromJson for i64 {
     fn from_json(value: Value) -> Result<Self, String> {
-        value.as_i64().ok_or_else(|| "must be an integer".to_owned())
+        whole(&value).ok_or_else(|| "must be an integer".to_owned())
     }
 }
 
@@ -57,7 +66,7 @@ pub struct Id(pub i64);
 
 impl FromJson for Id {
     fn from_json(value: Value) -> Result<Self, String> {
-        value.as_i64().map(Id).ok_or_else(|| "must be an integer id".to_owned())
+        whole(&value).map(Id).ok_or_else(|| "must be an integer id".to_owned())
     }
 }
 
@@ -495,7 +504,7 @@ mod tests {
     fn every_mistake_is_named_under_its_path() {
         let (body, errors) = read_json(json!({
             "name": 3, "count": "x", "brand": 7,
-            "items": [{"id": 1, "meal": "lunch"}, 5, {"id": "1", "meal": "brunch"}, {}],
+            "items": [{"id": 1.0, "meal": "lunch"}, 5, {"id": "1", "meal": "brunch"}, {}],
         }));
         assert_eq!(
             errors,

@@ -29,7 +29,11 @@ fn problem_description(status: u16) -> &'static str {
 fn param_schema(kind: Kind) -> Value {
     match kind {
         Kind::Id => json!({ "type": "integer", "format": "int64" }),
-        Kind::Date => json!({ "type": "string", "format": "date" }),
+        Kind::Date => json!({
+            "type": "string",
+            "format": "date",
+            "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$",
+        }),
         Kind::Limit => json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
         Kind::Text => json!({ "type": "string" }),
     }
@@ -93,7 +97,15 @@ fn if_none_match() -> Value {
     })
 }
 
-fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: &Value) -> Value {
+/// The schemas of what the server writes and of what it reads: schemars
+/// requires a property of a written struct even when it is an `Option`, but
+/// of a read one only when it is not.
+struct Generators {
+    written: schemars::SchemaGenerator,
+    read: schemars::SchemaGenerator,
+}
+
+fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Value {
     let mut responses = Map::new();
     for (status, description, content) in &route.answers {
         let mut response = json!({ "description": description });
@@ -103,7 +115,7 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: 
         response["headers"]["X-Request-Id"] = request_id_header();
         match content {
             Content::Json(schema) => {
-                response["content"] = json!({ "application/json": { "schema": schema(generator) } });
+                response["content"] = json!({ "application/json": { "schema": schema(&mut generators.written) } });
             }
             Content::Text => {
                 response["content"] = json!({ "text/plain": { "schema": { "type": "string" } } });
@@ -149,28 +161,36 @@ fn operation(route: &Route, generator: &mut schemars::SchemaGenerator, problem: 
     }
     if let Some(body) = route.body {
         operation["requestBody"] =
-            json!({ "required": true, "content": { "application/json": { "schema": body(generator) } } });
+            json!({ "required": true, "content": { "application/json": { "schema": body(&mut generators.read) } } });
     }
     operation
 }
 
 /// The whole document.
 pub fn document() -> Value {
-    let mut generator = SchemaSettings::draft2020_12()
-        .with(|settings| {
-            settings.definitions_path = COMPONENTS.into();
-            settings.meta_schema = None;
-        })
-        .for_serialize()
-        .into_generator();
-    let problem = generator.subschema_for::<ProblemBody<'static>>().to_value();
+    let settings = SchemaSettings::draft2020_12().with(|settings| {
+        settings.definitions_path = COMPONENTS.into();
+        settings.meta_schema = None;
+    });
+    let mut generators = Generators {
+        written: settings.clone().for_serialize().into_generator(),
+        read: settings.for_deserialize().into_generator(),
+    };
+    let problem = generators.written.subschema_for::<ProblemBody<'static>>().to_value();
     let mut paths = Map::new();
     for route in routes::table() {
-        let operation = operation(&route, &mut generator, &problem);
+        let operation = operation(&route, &mut generators, &problem);
         let item = paths.entry(route.path).or_insert_with(|| json!({}));
         item[route.method.as_str().to_ascii_lowercase()] = operation;
     }
-    let schemas = generator.take_definitions(true);
+    let mut schemas = generators.written.take_definitions(true);
+    for (name, schema) in generators.read.take_definitions(true) {
+        // A type both read and written (a date, a meal) is one schema.
+        if let Some(written) = schemas.get(&name) {
+            assert_eq!(written, &schema, "{name}: read and written schemas differ under one name");
+        }
+        schemas.insert(name, schema);
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -224,6 +244,18 @@ mod tests {
             assert!(pointer.starts_with(COMPONENTS), "{target}");
             assert!(document.pointer(pointer).is_some(), "{target} does not resolve");
         }
+    }
+
+    #[test]
+    fn a_request_body_requires_only_its_required_fields() {
+        // Read bodies: an absent Optional is fine. Written ones: every field.
+        let schemas = &document()["components"]["schemas"];
+        assert_eq!(schemas["LogEntryRequest"]["required"], json!(["date", "meal", "servings"]));
+        assert_eq!(schemas["UpdateLogRequest"].get("required"), None);
+        assert_eq!(
+            schemas["LogEntry"]["required"].as_array().map(Vec::len),
+            Some(schemas["LogEntry"]["properties"].as_object().unwrap().len())
+        );
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub async fn create_user(
 
 body! {
     /// Tags of one user to invalidate.
-    #[schemars(example = serde_json::json!({"user_id": 42, "tags": ["user_42_food", "user_42_scheduled_2026-11-24"]}))]
+    #[schemars(example = serde_json::json!({"user_id": 1, "tags": ["user_1_food", "user_1_scheduled_2026-11-24"]}))]
     pub struct InvalidateRequest {
         user_id: Required<Id>,
         /// Rendered tags of that user, e.g. `user_42`, `user_42_food`, `user_42_scheduled_2026-11-24`.
@@ -51,7 +51,7 @@ body! {
 
 body! {
     /// A day of one user to re-read into the cache.
-    #[schemars(example = serde_json::json!({"user_id": 42, "date": "2026-11-24"}))]
+    #[schemars(example = serde_json::json!({"user_id": 1, "date": "2026-11-24"}))]
     pub struct RefreshRequest {
         user_id: Required<Id>,
         date: Required<Day>,

@@ -26,7 +26,7 @@ body! {
     /// A batch of 1 to 100 entries, logged all or nothing.
     #[schemars(example = serde_json::json!({"entries": [
         {"date": "2026-11-24", "meal": "breakfast", "food_id": 1, "servings": 1.5},
-        {"date": "2026-11-25", "meal": "dinner", "recipe_id": 7, "servings": 1},
+        {"date": "2026-11-25", "meal": "dinner", "recipe_id": 1, "servings": 1},
     ]}))]
     pub struct CreateLogsRequest {
         #[schemars(length(min = 1, max = 100))]
@@ -37,10 +37,10 @@ body! {
 body! {
     /// One entry: exactly one of `food_id` and `recipe_id` (null reads as
     /// absent).
-    #[schemars(extend("oneOf" = [
-        {"required": ["food_id"], "not": {"required": ["recipe_id"]}},
-        {"required": ["recipe_id"], "not": {"required": ["food_id"]}},
-    ]))]
+    #[schemars(extend(
+        "anyOf" = [{"required": ["food_id"]}, {"required": ["recipe_id"]}],
+        "not" = {"required": ["food_id", "recipe_id"]},
+    ))]
     pub struct LogEntryRequest {
         date: Required<Day>,
         meal: Required<Meal>,

@@ -20,8 +20,8 @@ body! {
     #[schemars(example = serde_json::json!({
         "name": "Two porridge days", "days": 2,
         "items": [
-            {"day": 0, "meal": "breakfast", "recipe_id": 7, "servings": 1},
-            {"day": 1, "meal": "breakfast", "recipe_id": 7, "servings": 1.5},
+            {"day": 0, "meal": "breakfast", "recipe_id": 1, "servings": 1},
+            {"day": 1, "meal": "breakfast", "recipe_id": 1, "servings": 1.5},
         ],
     }))]
     pub struct CreateMealPlanRequest {

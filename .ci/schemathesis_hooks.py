@@ -1,0 +1,125 @@
+"""Schemathesis hooks for CI's run against the binary.
+
+The document states every rule of a request that JSON Schema can state, so
+schema-valid data must not be refused (the positive_data_acceptance check).
+What it cannot state is applied here to generated data, as a client reading
+the documentation would:
+
+- references: ids must name rows of the user (a global food, their recipe,
+  themselves), which CI creates before the run and passes in MT_FOODS,
+  MT_RECIPE and MT_USER;
+- rules across fields or parameters: a plan item's day is less than the
+  plan's days; a plan is scheduled to end by 2200-12-31; a summary's `from` is not after `to` and spans at most 92
+  days; a week starts by 2200-12-25; an operator's tags are of the user
+  named beside them.
+
+Everything else generated goes to the server as it is.
+"""
+
+import datetime
+import os
+
+import schemathesis
+
+FOODS = int(os.environ.get("MT_FOODS", "30"))
+RECIPE = int(os.environ.get("MT_RECIPE", "1"))
+USER = int(os.environ.get("MT_USER", "1"))
+
+
+def _operation_id(operation):
+    if operation is None:
+        return None
+    return operation.definition.raw.get("operationId")
+
+
+def _items(value):
+    """A list's items; nothing for anything else (negative cases send any type)."""
+    return value if isinstance(value, list) else []
+
+
+def _whole(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
+
+
+def _food(food_id):
+    """A global food of the seed catalogue (ids 1..=FOODS)."""
+    if isinstance(food_id, (int, float)):
+        return 1 + int(abs(food_id)) % FOODS
+    return food_id
+
+
+def _body(operation, body):
+    if not isinstance(body, dict):
+        return body
+    if operation == "createLogs":
+        for entry in _items(body.get("entries")):
+            if isinstance(entry, dict):
+                if "food_id" in entry:
+                    entry["food_id"] = _food(entry["food_id"])
+                if "recipe_id" in entry and entry["recipe_id"] is not None:
+                    entry["recipe_id"] = RECIPE
+    elif operation == "createRecipe":
+        for ingredient in _items(body.get("ingredients")):
+            if isinstance(ingredient, dict) and "food_id" in ingredient:
+                ingredient["food_id"] = _food(ingredient["food_id"])
+    elif operation == "createMealPlan":
+        days = body.get("days")
+        for item in _items(body.get("items")):
+            if isinstance(item, dict):
+                if "recipe_id" in item:
+                    item["recipe_id"] = RECIPE
+                day = item.get("day")
+                # Integral floats (3.0) are integers too.
+                if _whole(days) and days > 0 and _whole(day):
+                    item["day"] = type(day)(int(day) % int(days))
+    elif operation == "scheduleMealPlan":
+        # A plan (up to 366 days) must end by 2200-12-31.
+        start = _day(body.get("start_date"))
+        if start and start > datetime.date(2199, 12, 30):
+            body["start_date"] = "2199-12-30"
+    elif operation in ("invalidateCache", "refreshCache"):
+        body["user_id"] = USER
+        if isinstance(body.get("tags"), list):
+            families = ["", "_food", "_logs", "_completion", "_streaks", "_scheduled", "_scheduled_2026-11-24"]
+            body["tags"] = [f"user_{USER}{families[i % len(families)]}" for i in range(len(body["tags"]))]
+    return body
+
+
+def _day(text):
+    try:
+        return datetime.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _query(operation, query):
+    if operation not in ("summary", "summaryHead") or not isinstance(query, dict):
+        return query
+    start, end = _day(query.get("from")), _day(query.get("to"))
+    if start and end:
+        start, end = min(start, end), max(start, end)
+        end = min(end, start + datetime.timedelta(days=91))
+        query["from"], query["to"] = start.isoformat(), end.isoformat()
+    return query
+
+
+def _path_parameters(operation, path_parameters):
+    if operation not in ("week", "weekHead") or not isinstance(path_parameters, dict):
+        return path_parameters
+    start = _day(path_parameters.get("start"))
+    if start and start > datetime.date(2200, 12, 25):
+        path_parameters["start"] = "2200-12-25"
+    return path_parameters
+
+
+@schemathesis.hook
+def map_case(context, case):
+    # On every case of every phase (examples and coverage included).
+    operation = _operation_id(case.operation)
+    if isinstance(case.body, dict):
+        case.body = _body(operation, case.body)
+    if isinstance(case.query, dict):
+        case.query = _query(operation, case.query)
+    if isinstance(case.path_parameters, dict):
+        case.path_parameters = _path_parameters(operation, case.path_parameters)
+    return case
