@@ -53,12 +53,17 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["sea-orm", "fred", "actix-web", "moka"],
     ),
     ("macrotrack-migrations", &[], &["fred", "actix-web"]),
+    ("macrotrack-redact", &[], &["tokio", "sea-orm", "fred", "actix-web"]),
     (
         "macrotrack-db-seaorm",
-        &["macrotrack-domain", "macrotrack-ports", "macrotrack-migrations"],
+        &["macrotrack-domain", "macrotrack-ports", "macrotrack-migrations", "macrotrack-redact"],
         &["fred", "actix-web", "moka"],
     ),
-    ("macrotrack-cache-fred", &["macrotrack-domain", "macrotrack-ports"], &["sea-orm", "actix-web"]),
+    (
+        "macrotrack-cache-fred",
+        &["macrotrack-domain", "macrotrack-ports", "macrotrack-redact"],
+        &["sea-orm", "actix-web"],
+    ),
     (
         "macrotrack-http",
         &["macrotrack-domain", "macrotrack-ports", "macrotrack-service"],
@@ -76,6 +81,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "macrotrack-cache-fred",
             "macrotrack-http",
             "macrotrack-migrations",
+            "macrotrack-redact",
         ],
         &[],
     ),

@@ -66,7 +66,7 @@ impl DbConfig {
 impl fmt::Debug for DbConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DbConfig")
-            .field("url", &connect::redact_url(&self.url))
+            .field("url", &macrotrack_redact::redact_url(&self.url))
             .field("max_connections", &self.max_connections)
             .field("connect_timeout", &self.connect_timeout)
             .field("acquire_timeout", &self.acquire_timeout)
@@ -92,7 +92,7 @@ impl SeaOrmRepository {
     /// in memory uses one connection; sets busy_timeout / foreign keys on
     /// SQLite. Errors are one line naming the URL without its password.
     pub async fn connect(config: &DbConfig) -> anyhow::Result<Self> {
-        let shown = connect::redact_url(&config.url);
+        let shown = macrotrack_redact::redact_url(&config.url);
         let url = config.url.as_str();
         let mut options = ConnectOptions::new(url);
         options
@@ -262,6 +262,6 @@ mod tests {
     fn debug_hides_the_password() {
         let shown = format!("{:?}", DbConfig::new("postgres://app:hunter2@db/macro"));
         assert!(!shown.contains("hunter2"), "{shown}");
-        assert!(shown.contains("postgres://app@db/macro"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db/macro"), "{shown}");
     }
 }
