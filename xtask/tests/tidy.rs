@@ -131,6 +131,26 @@ fn the_checker_catches_forbidden_edges() {
     assert_eq!(found.len(), 3, "{found:#?}");
 }
 
+/// Crates that exist for tests only: none may reach the release binary.
+const TEST_ONLY: [&str; 4] = ["mockall", "macrotrack-testkit", "proptest", "criterion"];
+
+#[test]
+fn test_helpers_stay_out_of_the_binary() {
+    // `cargo tree` resolves features as a build of the binary does, so a
+    // dev-dependency's feature (ports' `mocks`) does not leak in here.
+    let output = Command::new(env!("CARGO"))
+        .args(["tree", "-p", "macrotrack", "-e", "normal,build", "--prefix", "none", "--offline"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo tree runs");
+    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let crates: BTreeSet<&str> = tree.lines().filter_map(|line| line.split_whitespace().next()).collect();
+    assert!(crates.contains("macrotrack-ports"), "the tree was read: {}", crates.len());
+    let found: Vec<&str> = TEST_ONLY.into_iter().filter(|name| crates.contains(name)).collect();
+    assert!(found.is_empty(), "test-only crates in the binary: {found:?}");
+}
+
 fn tracked_files() -> Vec<PathBuf> {
     let output = Command::new("git")
         .args(["ls-files", "--cached", "--others", "--exclude-standard"])

@@ -40,7 +40,7 @@ impl<T> Committed<T> {
 }
 
 /// Reads and clears the cache outbox.
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait OutboxRepository: Send + Sync + 'static {
     /// MUST delete the rows `ids`, in one statement; deleting a row that is
