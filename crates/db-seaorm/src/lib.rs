@@ -24,12 +24,15 @@ pub mod entities;
 mod foods;
 mod log_changes;
 mod logs;
+mod migrate_lock;
 mod outbox;
 mod plans;
 mod recipes;
 mod schedules;
 mod users;
 mod write_thread;
+
+pub use migrate_lock::MIGRATION_LOCK;
 
 /// How long a pooled connection may sit unused before it is pinged when
 /// taken again.
@@ -157,11 +160,24 @@ impl SeaOrmRepository {
         Ok(SeaOrmRepository { db, writer, write_thread: Some(write_thread) })
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration. On PostgreSQL, under an advisory
+    /// lock (`MIGRATION_LOCK`): instances starting together migrate one
+    /// after the other, and the later ones find nothing left to do.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.writer, None)
-            .await
-            .map_err(|error| anyhow!("cannot migrate the database: {}", connect::one_line(&error.to_string())))
+        let failed = |error: &dyn fmt::Display| {
+            anyhow!("cannot migrate the database: {}", connect::one_line(&error.to_string()))
+        };
+        // Held by a connection of its own, outside the pool, so a pool of
+        // one connection is still free for the migrations themselves.
+        let lock = match self.writer.get_database_backend() {
+            DbBackend::Postgres => Some(migrate_lock::take(&self.writer).await.map_err(|error| failed(&error))?),
+            _ => None,
+        };
+        let migrated = Migrator::up(&self.writer, None).await.map_err(|error| failed(&error));
+        if let Some(lock) = lock {
+            migrate_lock::release(lock).await;
+        }
+        migrated
     }
 
     /// Whether the database answers now (readiness).
