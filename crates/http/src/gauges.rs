@@ -32,8 +32,9 @@ pub const GAUGES: [(&str, &str); 5] = [
 ];
 
 /// A database that does not answer within this is reported down, so a
-/// scrape never waits for the pool's own timeouts.
-const QUERY_LIMIT: Duration = Duration::from_secs(2);
+/// scrape never waits for the pool's own timeouts (and fits a scrape
+/// timeout as short as a second).
+const QUERY_LIMIT: Duration = Duration::from_millis(800);
 
 /// Sets every gauge. While the database does not answer, the outbox gauges
 /// keep their last value and `macrotrack_ready` says 0.

@@ -10,14 +10,16 @@
 //! One file per idea: `env` (where the services are, skip-or-fail, unique
 //! names and ports), `redis` (one throwaway redis-server), `cluster` (a
 //! throwaway Redis Cluster and its failover helpers), `cluster_nodes`
-//! (reading `CLUSTER NODES`), `postgres` (fresh databases), `report`
-//! (figures for docs/reliability.md).
+//! (reading `CLUSTER NODES`), `postgres` (fresh databases), `prometheus`
+//! (a throwaway Prometheus and promtool), `report` (figures for
+//! docs/reliability.md).
 
 mod cluster;
 mod cluster_nodes;
 mod env;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod prometheus;
 mod redis;
 mod report;
 
@@ -28,5 +30,6 @@ pub use env::{
 };
 #[cfg(feature = "postgres")]
 pub use postgres::FreshDatabase;
+pub use prometheus::{Prometheus, promtool};
 pub use redis::RedisServer;
 pub use report::{REPORT_ENV, report};

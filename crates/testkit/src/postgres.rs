@@ -43,6 +43,11 @@ impl FreshDatabase {
         Some(FreshDatabase { url, name, server })
     }
 
+    /// The database's name (for statements about it, such as ALTER DATABASE).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub async fn drop(self) {
         if let Ok(admin) = Database::connect(&self.server).await {
             let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).await;
