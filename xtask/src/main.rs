@@ -11,8 +11,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
 
 mod bench;
 mod closed_loop;
@@ -22,45 +24,74 @@ mod profile;
 mod reliability;
 mod soak;
 
+#[derive(Parser, Debug)]
+#[command(name = "xtask", bin_name = "cargo xtask", about = "Project automation.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand, Debug, PartialEq, Eq)]
+enum Task {
+    /// Render docs/caching-matrix.md from the service's invalidation matrix.
+    Docs {
+        /// Fail when the file is out of date instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run the benchmarks and write docs/benchmarks.md.
+    Bench {
+        /// The engine's criterion benchmarks only.
+        #[arg(long, conflicts_with = "http")]
+        engine: bool,
+        /// The HTTP benchmarks only.
+        #[arg(long)]
+        http: bool,
+        /// Measure another build of the server (say, the last commit's)
+        /// with this tree's benchmark.
+        #[arg(long, value_name = "PATH")]
+        binary: Option<PathBuf>,
+        /// The build before a change, measured in the same run.
+        #[arg(long, value_name = "PATH")]
+        before: Option<PathBuf>,
+    },
+    /// A mixed load for N minutes; fails on errors or growing memory.
+    Soak {
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+        minutes: u32,
+        /// Use the debug build (CI), not the release one.
+        #[arg(long)]
+        debug: bool,
+    },
+    /// Run the fault tests and the outbox bench; write their figures into docs/reliability.md.
+    Reliability,
+    /// The bench's read-after-own-write loop alone, against a running server.
+    ClosedLoop {
+        /// The server's base URL, e.g. http://127.0.0.1:8080.
+        base: String,
+        /// A file of bearer tokens, one per line.
+        tokens_file: PathBuf,
+        /// Pause between a user's requests, in milliseconds.
+        pause_ms: u64,
+    },
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("docs") => docs::run(&root(), args.iter().any(|a| a == "--check")),
-        Some("bench") => {
-            let parts: Vec<&str> = match args.get(1).map(String::as_str) {
-                Some("--engine") => vec!["engine"],
-                Some("--http") => vec!["http"],
+    // A wrong argument is an error (exit 2), never a silent default.
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Task::Docs { check } => docs::run(&root(), check),
+        Task::Bench { engine, http, binary, before } => {
+            let parts: Vec<&str> = match (engine, http) {
+                (true, _) => vec!["engine"],
+                (_, true) => vec!["http"],
                 _ => vec!["engine", "http"],
             };
-            // `--binary PATH`: measure another build of the server (say,
-            // the last commit's) with this tree's benchmark.
-            let flag =
-                |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(PathBuf::from);
-            // `--before PATH`: the build before a change, measured in the same run.
-            let (binary, before) = (flag("--binary"), flag("--before"));
             bench::run(&root(), &parts, binary.as_deref(), before.as_deref())
         }
-        Some("reliability") => reliability::run(&root()),
-        // `closed-loop BASE TOKENS_FILE THINK_MS`: the read-after-own-write
-        // loop alone, against a server already running (to study it).
-        Some("closed-loop") => {
-            let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
-            let tokens: Vec<String> =
-                std::fs::read_to_string(arg(2)).unwrap_or_default().lines().map(str::to_owned).collect();
-            let think = std::time::Duration::from_millis(arg(3).parse().unwrap_or(20));
-            closed_loop::read_after_own_write("closed loop", &arg(1), &tokens, &load::dates(), 40, think).map(|_| ())
-        }
-        Some("soak") => {
-            let minutes =
-                args.iter().position(|a| a == "--minutes").and_then(|i| args.get(i + 1)).and_then(|m| m.parse().ok());
-            soak::run(&root(), &bench::target_dir(&root()), minutes.unwrap_or(10), args.iter().any(|a| a == "--debug"))
-        }
-        _ => {
-            eprintln!(
-                "usage: cargo xtask docs [--check] | bench [--engine | --http] [--binary PATH] [--before PATH] | soak [--minutes N] [--debug] | reliability | closed-loop BASE TOKENS_FILE PAUSE_MS"
-            );
-            return ExitCode::from(2);
-        }
+        Task::Reliability => reliability::run(&root()),
+        Task::ClosedLoop { base, tokens_file, pause_ms } => closed_loop(&base, &tokens_file, pause_ms),
+        Task::Soak { minutes, debug } => soak::run(&root(), &bench::target_dir(&root()), minutes, debug),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,6 +100,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The read-after-own-write loop alone, against a server already running
+/// (to study it).
+fn closed_loop(base: &str, tokens_file: &Path, pause_ms: u64) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(tokens_file).with_context(|| format!("reading {}", tokens_file.display()))?;
+    let tokens: Vec<String> = text.lines().map(str::to_owned).filter(|token| !token.is_empty()).collect();
+    if tokens.is_empty() {
+        bail!("{} holds no token", tokens_file.display());
+    }
+    let pause = Duration::from_millis(pause_ms);
+    closed_loop::read_after_own_write("closed loop", base, &tokens, &load::dates(), 40, pause).map(|_| ())
 }
 
 fn root() -> PathBuf {
@@ -105,4 +148,39 @@ pub fn write_or_check(path: &Path, content: &str, check: bool) -> anyhow::Result
         println!("{} unchanged", path.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Task, clap::Error> {
+        Cli::try_parse_from(std::iter::once("xtask").chain(args.iter().copied())).map(|cli| cli.command)
+    }
+
+    #[test]
+    fn arguments_that_do_not_parse_are_refused_not_defaulted() {
+        assert!(parse(&["soak", "--minutes", "x"]).is_err(), "--minutes x is no longer 10");
+        assert!(parse(&["soak", "--minutes", "0"]).is_err());
+        assert!(parse(&["soak", "--minuts", "3"]).is_err(), "a misspelt flag is refused");
+        assert!(parse(&["bench", "--engine", "--http"]).is_err());
+        assert!(parse(&["closed-loop", "http://127.0.0.1:1", "tokens.txt", "soon"]).is_err());
+        assert!(parse(&["nothing"]).is_err());
+    }
+
+    #[test]
+    fn arguments_parse_to_their_task() {
+        assert_eq!(parse(&["soak"]).unwrap(), Task::Soak { minutes: 10, debug: false });
+        assert_eq!(parse(&["soak", "--minutes", "1", "--debug"]).unwrap(), Task::Soak { minutes: 1, debug: true });
+        assert_eq!(parse(&["docs", "--check"]).unwrap(), Task::Docs { check: true });
+        let bench = parse(&["bench", "--http", "--before", "old"]).unwrap();
+        assert_eq!(bench, Task::Bench { engine: false, http: true, binary: None, before: Some(PathBuf::from("old")) });
+        let closed = parse(&["closed-loop", "http://127.0.0.1:1", "tokens.txt", "20"]).unwrap();
+        let expected = Task::ClosedLoop {
+            base: "http://127.0.0.1:1".into(),
+            tokens_file: PathBuf::from("tokens.txt"),
+            pause_ms: 20,
+        };
+        assert_eq!(closed, expected);
+    }
 }

@@ -1,7 +1,8 @@
 //! Tidy tests: the structure of the workspace, enforced (after
 //! rust-analyzer's tidy). Dependencies point inward only; adapters are
 //! wired by the server alone; the HTTP layer never sees a database or Redis
-//! client; the domain has no I/O or async; test helpers stay in tests.
+//! client; the domain has no I/O or async; test helpers stay in tests; no
+//! crate but cache-keys formats a cache key.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -39,8 +40,8 @@ fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
 /// Which workspace crates each crate may depend on, and which external
 /// crates it must not. Every workspace crate must be listed.
 const LAYERS: &[(&str, &[&str], &[&str])] = &[
-    ("macrotrack-domain", &[], &["tokio", "async-trait", "futures", "sea-orm", "fred", "actix-web", "moka", "anyhow"]),
-    ("macrotrack-ports", &["macrotrack-domain"], &["tokio", "sea-orm", "fred", "actix-web", "moka"]),
+    ("macrotrack-domain", &[], &["tokio", "async-trait", "futures", "sea-orm", "fred", "actix-web", "anyhow"]),
+    ("macrotrack-ports", &["macrotrack-domain"], &["tokio", "sea-orm", "fred", "actix-web"]),
     ("macrotrack-cache-keys", &["macrotrack-domain"], &["tokio", "sea-orm", "fred", "actix-web"]),
     (
         "macrotrack-cache",
@@ -50,19 +51,24 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     (
         "macrotrack-service",
         &["macrotrack-domain", "macrotrack-ports", "macrotrack-cache-keys", "macrotrack-cache"],
-        &["sea-orm", "fred", "actix-web", "moka"],
+        &["sea-orm", "fred", "actix-web"],
     ),
     ("macrotrack-migrations", &[], &["fred", "actix-web"]),
+    ("macrotrack-redact", &[], &["tokio", "sea-orm", "fred", "actix-web"]),
     (
         "macrotrack-db-seaorm",
-        &["macrotrack-domain", "macrotrack-ports", "macrotrack-migrations"],
-        &["fred", "actix-web", "moka"],
+        &["macrotrack-domain", "macrotrack-ports", "macrotrack-migrations", "macrotrack-redact"],
+        &["fred", "actix-web"],
     ),
-    ("macrotrack-cache-fred", &["macrotrack-domain", "macrotrack-ports"], &["sea-orm", "actix-web"]),
+    (
+        "macrotrack-cache-fred",
+        &["macrotrack-domain", "macrotrack-ports", "macrotrack-redact"],
+        &["sea-orm", "actix-web"],
+    ),
     (
         "macrotrack-http",
         &["macrotrack-domain", "macrotrack-ports", "macrotrack-service"],
-        &["sea-orm", "sea-orm-migration", "fred", "moka", "sqlx"],
+        &["sea-orm", "sea-orm-migration", "fred", "sqlx"],
     ),
     (
         "macrotrack",
@@ -76,6 +82,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "macrotrack-cache-fred",
             "macrotrack-http",
             "macrotrack-migrations",
+            "macrotrack-redact",
         ],
         &[],
     ),
@@ -125,6 +132,26 @@ fn the_checker_catches_forbidden_edges() {
     assert_eq!(found.len(), 3, "{found:#?}");
 }
 
+/// Crates that exist for tests only: none may reach the release binary.
+const TEST_ONLY: [&str; 4] = ["mockall", "macrotrack-testkit", "proptest", "criterion"];
+
+#[test]
+fn test_helpers_stay_out_of_the_binary() {
+    // `cargo tree` resolves features as a build of the binary does, so a
+    // dev-dependency's feature (ports' `mocks`) does not leak in here.
+    let output = Command::new(env!("CARGO"))
+        .args(["tree", "-p", "macrotrack", "-e", "normal,build", "--prefix", "none", "--offline"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo tree runs");
+    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let crates: BTreeSet<&str> = tree.lines().filter_map(|line| line.split_whitespace().next()).collect();
+    assert!(crates.contains("macrotrack-ports"), "the tree was read: {}", crates.len());
+    let found: Vec<&str> = TEST_ONLY.into_iter().filter(|name| crates.contains(name)).collect();
+    assert!(found.is_empty(), "test-only crates in the binary: {found:?}");
+}
+
 fn tracked_files() -> Vec<PathBuf> {
     let output = Command::new("git")
         .args(["ls-files", "--cached", "--others", "--exclude-standard"])
@@ -167,4 +194,91 @@ fn no_machine_paths_in_the_repo() {
         })
         .collect();
     assert!(hits.is_empty(), "machine paths found in: {}", hits.join(", "));
+}
+
+/// What only a cache key holds, as it would be written in a string literal
+/// or format string: the `{user:ID}` hash tag (`{{user:` in a format
+/// string), a key's namespace, and the suffixes of guards, epochs and
+/// leases.
+const KEY_SHAPES: [&str; 6] = ["{user:", "{{user:", "\"macro:", ":gen:", ":epoch", ":lease:"];
+
+/// The lines of `source` outside comments and the tests at its end that
+/// hold a cache key's shape inside a string literal.
+fn key_formatting(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .take_while(|line| line.trim() != "#[cfg(test)]")
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .filter(|line| {
+            // The text between the first and the last quote: the literals.
+            let (Some(first), Some(last)) = (line.find('"'), line.rfind('"')) else { return false };
+            first < last && KEY_SHAPES.iter().any(|shape| line[first..=last].contains(shape))
+        })
+        .map(|line| line.trim().to_owned())
+        .collect()
+}
+
+/// Modules compiled only under a `cfg` (the cache's conformance suite,
+/// tests) are test support, whose made-up keys exercise a store.
+fn gated_modules(src: &Path) -> BTreeSet<PathBuf> {
+    let mut gated = BTreeSet::new();
+    for root in ["lib.rs", "main.rs"] {
+        let Ok(text) = std::fs::read_to_string(src.join(root)) else { continue };
+        let lines: Vec<&str> = text.lines().collect();
+        for pair in lines.windows(2) {
+            let module =
+                pair[1].trim().trim_start_matches("pub ").strip_prefix("mod ").and_then(|m| m.strip_suffix(';'));
+            if let (true, Some(module)) = (pair[0].trim().starts_with("#[cfg("), module) {
+                gated.insert(src.join(format!("{module}.rs")));
+            }
+        }
+    }
+    gated
+}
+
+#[test]
+fn only_cache_keys_formats_a_cache_key() {
+    let crates = workspace_root().join("crates");
+    let mut found = Vec::new();
+    let mut read = 0;
+    for path in tracked_files() {
+        let Ok(relative) = path.strip_prefix(&crates) else { continue };
+        let mut parts = relative.components();
+        let (Some(krate), Some(dir)) = (parts.next(), parts.next()) else { continue };
+        let src = crates.join(krate).join("src");
+        if krate.as_os_str() == "cache-keys" || dir.as_os_str() != "src" || path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        if gated_modules(&src).contains(&path) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        read += 1;
+        found.extend(key_formatting(&text).into_iter().map(|line| format!("{}: {line}", path.display())));
+    }
+    assert!(read > 50, "the sources were read: {read}");
+    assert!(found.is_empty(), "cache keys formatted outside crates/cache-keys:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_key_checker_catches_a_key_written_by_hand() {
+    let source = r#"
+//! Every key carries `{user:ID}`: a comment may say so.
+fn key(user: i64) -> String {
+    format!("macro:{{user:{user}}}:logs")
+}
+fn guard(scope: &str) -> String {
+    let name = "logs";
+    format!("{scope}:gen:{name}")
+}
+fn fine() -> &'static str {
+    "user: not a key"
+}
+#[cfg(test)]
+mod tests {
+    const KEY: &str = "macro:{user:7}:gen:logs:2026-11-24";
+}
+"#;
+    let found = key_formatting(source);
+    assert_eq!(found, [r#"format!("macro:{{user:{user}}}:logs")"#, r#"format!("{scope}:gen:{name}")"#]);
 }

@@ -1,5 +1,6 @@
 //! Connection diagnostics: a first PostgreSQL connection that reports why it
-//! failed, one-line reasons, and URLs with their passwords removed.
+//! failed, and one-line reasons without the password (masked by
+//! `macrotrack-redact`, the one rule URLs are shown by).
 
 use std::io::ErrorKind;
 use std::time::Duration;
@@ -62,74 +63,16 @@ fn sqlx_reason(error: &sqlx::Error, url: &str) -> String {
 }
 
 fn scrub(reason: &str, url: &str) -> String {
-    let reason = one_line(reason);
-    match password(url) {
-        Some(secret) if !secret.is_empty() => reason.replace(secret, "***"),
-        _ => reason,
-    }
+    macrotrack_redact::scrub(&one_line(reason), url)
 }
 
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The userinfo password of a URL, if any.
-fn password(url: &str) -> Option<&str> {
-    let (_, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let (userinfo, _) = authority.rsplit_once('@')?;
-    userinfo.split_once(':').map(|(_, password)| password)
-}
-
-/// The URL without its password: `postgres://user:secret@host/db` becomes
-/// `postgres://user@host/db`, and a `password=` query parameter is dropped.
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            format!("{user}@{host}")
-        }
-        None => authority.to_owned(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let kept: Vec<&str> =
-                query.split('&').filter(|pair| !pair.to_ascii_lowercase().starts_with("password=")).collect();
-            if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) }
-        }
-        None => tail.to_owned(),
-    };
-    format!("{scheme}://{authority}{tail}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_passwords_only() {
-        let cases = [
-            ("postgres://app:s3cr%40t@db.example:5432/macro", "postgres://app@db.example:5432/macro"),
-            ("postgres://app@localhost/macro", "postgres://app@localhost/macro"),
-            (
-                "postgres://localhost/macro?user=app&password=hunter2&sslmode=require",
-                "postgres://localhost/macro?user=app&sslmode=require",
-            ),
-            ("postgresql://a:b@h", "postgresql://a@h"),
-            ("sqlite://data/macrotrack.db?mode=rwc", "sqlite://data/macrotrack.db?mode=rwc"),
-            ("sqlite::memory:", "sqlite::memory:"),
-        ];
-        for (url, shown) in cases {
-            assert_eq!(redact_url(url), shown, "{url}");
-        }
-        assert_eq!(password("postgres://app:s3cr%40t@db/macro"), Some("s3cr%40t"));
-        assert_eq!(password("postgres://app@db/macro"), None);
-    }
 
     #[test]
     fn reasons_are_one_line_and_scrubbed() {

@@ -24,12 +24,15 @@ pub mod entities;
 mod foods;
 mod log_changes;
 mod logs;
+mod migrate_lock;
 mod outbox;
 mod plans;
 mod recipes;
 mod schedules;
 mod users;
 mod write_thread;
+
+pub use migrate_lock::MIGRATION_LOCK;
 
 /// How long a pooled connection may sit unused before it is pinged when
 /// taken again.
@@ -66,7 +69,7 @@ impl DbConfig {
 impl fmt::Debug for DbConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DbConfig")
-            .field("url", &connect::redact_url(&self.url))
+            .field("url", &macrotrack_redact::redact_url(&self.url))
             .field("max_connections", &self.max_connections)
             .field("connect_timeout", &self.connect_timeout)
             .field("acquire_timeout", &self.acquire_timeout)
@@ -92,7 +95,7 @@ impl SeaOrmRepository {
     /// in memory uses one connection; sets busy_timeout / foreign keys on
     /// SQLite. Errors are one line naming the URL without its password.
     pub async fn connect(config: &DbConfig) -> anyhow::Result<Self> {
-        let shown = connect::redact_url(&config.url);
+        let shown = macrotrack_redact::redact_url(&config.url);
         let url = config.url.as_str();
         let mut options = ConnectOptions::new(url);
         options
@@ -157,11 +160,24 @@ impl SeaOrmRepository {
         Ok(SeaOrmRepository { db, writer, write_thread: Some(write_thread) })
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration. On PostgreSQL, under an advisory
+    /// lock (`MIGRATION_LOCK`): instances starting together migrate one
+    /// after the other, and the later ones find nothing left to do.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.writer, None)
-            .await
-            .map_err(|error| anyhow!("cannot migrate the database: {}", connect::one_line(&error.to_string())))
+        let failed = |error: &dyn fmt::Display| {
+            anyhow!("cannot migrate the database: {}", connect::one_line(&error.to_string()))
+        };
+        // Held by a connection of its own, outside the pool, so a pool of
+        // one connection is still free for the migrations themselves.
+        let lock = match self.writer.get_database_backend() {
+            DbBackend::Postgres => Some(migrate_lock::take(&self.writer).await.map_err(|error| failed(&error))?),
+            _ => None,
+        };
+        let migrated = Migrator::up(&self.writer, None).await.map_err(|error| failed(&error));
+        if let Some(lock) = lock {
+            migrate_lock::release(lock).await;
+        }
+        migrated
     }
 
     /// Whether the database answers now (readiness).
@@ -262,6 +278,6 @@ mod tests {
     fn debug_hides_the_password() {
         let shown = format!("{:?}", DbConfig::new("postgres://app:hunter2@db/macro"));
         assert!(!shown.contains("hunter2"), "{shown}");
-        assert!(shown.contains("postgres://app@db/macro"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db/macro"), "{shown}");
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use macrotrack_domain::{Timestamp, UserId};
-use macrotrack_ports::{Committed, OutboxId, OutboxRepository, Unavailable};
+use macrotrack_ports::{Committed, OutboxBacklog, OutboxId, OutboxRepository, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -83,5 +83,18 @@ impl OutboxRepository for SeaOrmRepository {
             .await
             .map_err(unavailable)?;
         Ok(users.into_iter().map(UserId).collect())
+    }
+
+    async fn backlog(&self) -> Result<OutboxBacklog, Unavailable> {
+        let row: Option<(i64, Option<chrono::DateTime<Utc>>)> = cache_outbox::Entity::find()
+            .select_only()
+            .column_as(cache_outbox::Column::Id.count(), "rows")
+            .column_as(cache_outbox::Column::CreatedAt.min(), "oldest")
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(unavailable)?;
+        let (rows, oldest) = row.unwrap_or((0, None));
+        Ok(OutboxBacklog { rows: u64::try_from(rows).unwrap_or(0), oldest })
     }
 }

@@ -6,6 +6,7 @@ mod auth;
 #[macro_use]
 mod body;
 mod cached;
+mod gauges;
 mod input;
 mod observe;
 mod openapi;
@@ -23,6 +24,7 @@ use actix_web::{App, ResponseError, web};
 use macrotrack_ports::CacheStore;
 use macrotrack_service::Service;
 
+pub use gauges::GAUGES;
 pub use input::BODY_LIMIT;
 pub use observe::{REQUEST_DURATION, REQUESTS_TOTAL};
 pub use openapi::document as openapi_document;
@@ -70,6 +72,26 @@ pub fn app(
         .configure(configure(state))
         .wrap(ErrorHandlers::new().default_handler(observe::ensure_problem))
         .wrap(from_fn(observe::record))
+}
+
+/// The metrics listener's application (MACROTRACK_METRICS_BIND): `/metrics`
+/// alone, the same handler as the public one; any other path is a 404
+/// problem. Scrapes here are not counted among the HTTP requests.
+pub fn metrics_app(
+    state: HttpState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .route("/metrics", web::get().to(routes::ops::metrics))
+        .default_service(web::to(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route").error_response() }))
 }
 
 /// Every (method, path template) the route table holds, admin routes

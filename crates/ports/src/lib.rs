@@ -1,7 +1,8 @@
 //! The ports of the hexagon: what the use cases need from a database, a
 //! cache store and a clock. Each trait is named by the role it plays, each
 //! method says what an implementation MUST do, and each is mockable with
-//! mockall (`MockUserRepository`, `MockCacheStore`, ...).
+//! mockall (`MockUserRepository`, `MockCacheStore`, ...) under the `mocks`
+//! feature, which only dev-dependencies turn on.
 //!
 //! Every mutation the invalidation matrix covers writes one row to the
 //! cache outbox in its own transaction and returns its id with its value
@@ -18,7 +19,7 @@ pub use store::*;
 use chrono::{DateTime, Utc};
 
 /// The source of "now", injected so tests control time without sleeping.
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait Clock: Send + Sync + 'static {
     /// MUST be monotonic enough for cache ages: never jump backwards by more
     /// than the system clock does.

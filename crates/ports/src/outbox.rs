@@ -11,6 +11,7 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use macrotrack_domain::UserId;
 
 use crate::Unavailable;
@@ -39,8 +40,17 @@ impl<T> Committed<T> {
     }
 }
 
+/// How far behind the drain is: what operators watch (`/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxBacklog {
+    /// Rows waiting, whatever their age.
+    pub rows: u64,
+    /// When the oldest of them was written; `None` without rows.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
 /// Reads and clears the cache outbox.
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait OutboxRepository: Send + Sync + 'static {
     /// MUST delete the rows `ids`, in one statement; deleting a row that is
@@ -54,4 +64,8 @@ pub trait OutboxRepository: Send + Sync + 'static {
     /// MUST return every user that has at least one row, whatever its age,
     /// each once.
     async fn pending_users(&self) -> Result<Vec<UserId>, Unavailable>;
+
+    /// MUST count every row, whatever its age, and give the creation time
+    /// of the oldest, in one query.
+    async fn backlog(&self) -> Result<OutboxBacklog, Unavailable>;
 }

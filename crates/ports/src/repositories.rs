@@ -30,7 +30,7 @@ pub struct StoredCredential {
 }
 
 /// Creates users and finds them by credential.
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync + 'static {
     /// MUST create a user with a new, never reused id, storing the selector
@@ -68,7 +68,7 @@ pub enum UpdateFoodError {
 }
 
 /// Stores the food catalogue: global foods and each user's own.
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait FoodRepository: Send + Sync + 'static {
     /// MUST create a food owned by `owner`.
@@ -111,7 +111,7 @@ pub enum CreateRecipeError {
 }
 
 /// Stores users' recipes.
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait RecipeRepository: Send + Sync + 'static {
     /// MUST create the recipe with its ingredients in their given order and
@@ -137,7 +137,7 @@ pub enum CreateLogsError {
 }
 
 /// Stores what users ate.
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait LogRepository: Send + Sync + 'static {
     /// MUST insert every entry in one transaction, or none of them; each
@@ -184,7 +184,7 @@ pub trait LogRepository: Send + Sync + 'static {
 }
 
 /// Stores which days users completed.
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait CompletionRepository: Send + Sync + 'static {
     /// MUST mark the day completed (idempotent) and write an outbox row, in
@@ -229,7 +229,7 @@ pub enum ScheduleError {
 }
 
 /// Stores meal plans and their schedules.
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait PlanRepository: Send + Sync + 'static {
     /// MUST create the plan with its items in their given order; every

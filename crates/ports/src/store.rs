@@ -57,7 +57,7 @@ pub enum StoreOutcome {
 }
 
 /// A key-value store with generation guards (in-process or Redis).
-#[mockall::automock]
+#[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait CacheStore: Send + Sync + 'static {
     /// A short name for health reports: `in-process`, `redis`.

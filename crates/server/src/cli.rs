@@ -2,7 +2,7 @@
 //! `cache invalidate|refresh`. Every setting is also an environment variable.
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use macrotrack_domain::{Day, UserId};
 use macrotrack_service::CreateError;
 
@@ -18,8 +18,21 @@ pub struct Cli {
     #[arg(long, env = "MACROTRACK_LOG", default_value = "info", global = true)]
     pub log: String,
 
+    /// Log lines as text for people, or as one JSON object per line for a
+    /// log shipper (each request's line carries its request id, route,
+    /// status and latency).
+    #[arg(long, env = "MACROTRACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How log lines are written (on stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -111,5 +124,19 @@ fn write_error(error: CreateError) -> anyhow::Error {
     match error {
         CreateError::Invalid(errors) => anyhow::anyhow!("invalid input: {errors}"),
         CreateError::Unavailable(error) => anyhow::Error::new(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_format_is_a_flag_of_two_values() {
+        let cli = Cli::try_parse_from(["macrotrack", "--log-format", "json"]).expect("parses");
+        assert_eq!(cli.log_format, LogFormat::Json);
+        let cli = Cli::try_parse_from(["macrotrack", "migrate", "--log-format", "text"]).expect("global");
+        assert_eq!(cli.log_format, LogFormat::Text);
+        assert!(Cli::try_parse_from(["macrotrack", "--log-format", "xml"]).is_err());
     }
 }

@@ -76,6 +76,8 @@ pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    /// The listener of MACROTRACK_METRICS_BIND, when set.
+    metrics: Option<(SocketAddr, Server)>,
     state: HttpState,
     /// Poll interval and grace of the outbox drainer.
     outbox: (Duration, Duration),
@@ -84,8 +86,8 @@ pub struct Application {
 /// Connects everything, binds `settings.bind` and prepares the server.
 /// Shared by `main` and the tests, so they run the same wiring.
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-    let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
-    let address = listener.local_addr().context("cannot read the bound address")?;
+    let (listener, address) = bind(&settings.bind)?;
+    let metrics_listener = settings.metrics_bind().map(bind).transpose()?;
     let service = service(&settings).await?;
     // Before serving: a previous process may have died between a commit and
     // its invalidation; forget those users (or, with the store down, keep
@@ -94,8 +96,24 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     if recovered != Default::default() {
         tracing::info!(?recovered, "drained the cache outbox at start-up");
     }
-    let state =
-        HttpState { service, admin_token: settings.admin_token().map(str::to_owned), metrics: metrics_render() };
+    let admin_token = settings.admin_token().map(str::to_owned);
+    // With a metrics listener, the public address answers 404 on /metrics.
+    let public_metrics = if metrics_listener.is_some() { None } else { metrics_render() };
+    let state = HttpState { service, admin_token, metrics: public_metrics };
+    let metrics = match metrics_listener {
+        Some((listener, metrics_address)) => {
+            let metrics_state = HttpState { metrics: metrics_render(), ..HttpState::new(state.service.clone()) };
+            let server = HttpServer::new(move || macrotrack_http::metrics_app(metrics_state.clone()))
+                .workers(1)
+                // The public server handles SIGTERM; this one is stopped after it.
+                .disable_signals()
+                .listen(listener)
+                .with_context(|| format!("cannot listen on {metrics_address}"))?
+                .run();
+            Some((metrics_address, server))
+        }
+        None => None,
+    };
     let app_state = state.clone();
     let server = HttpServer::new(move || macrotrack_http::app(app_state.clone()))
         // actix leaves Nagle's algorithm on: an answer written in two parts
@@ -104,7 +122,13 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         .listen(listener)
         .with_context(|| format!("cannot listen on {address}"))?
         .run();
-    Ok(Application { address, server, state, outbox: (settings.outbox_poll(), settings.outbox_grace()) })
+    Ok(Application { address, server, metrics, state, outbox: (settings.outbox_poll(), settings.outbox_grace()) })
+}
+
+fn bind(address: &str) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(address).with_context(|| format!("cannot listen on {address}"))?;
+    let bound = listener.local_addr().context("cannot read the bound address")?;
+    Ok((listener, bound))
 }
 
 impl Application {
@@ -114,6 +138,11 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where `/metrics` is served apart (MACROTRACK_METRICS_BIND), if it is.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(address, _)| *address)
     }
 
     /// The handlers' state, for driving the same app in-process in tests.
@@ -132,8 +161,17 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let service = self.state.service.clone();
         let (poll, grace) = self.outbox;
+        let metrics = async {
+            match self.metrics {
+                Some((_, server)) => server.await,
+                None => std::future::pending().await,
+            }
+        };
+        // The metrics listener is dropped (closed) once the public server
+        // has stopped; it ends before that only if it fails.
         let served = tokio::select! {
             result = self.server => result,
+            result = metrics => result,
             () = service.drain_every(poll, grace) => Ok(()),
         };
         // Rows applied since the last tick; left behind, the next start-up

@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    init_logging(&cli.log)?;
+    init_logging(&cli.log, cli.log_format)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.settings).await,
         command => macrotrack::cli::run_command(command, &cli.settings).await,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::{ArgMatches, Args, Command, FromArgMatches, ValueEnum};
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// A SQLite file in the working directory, created when missing.
@@ -24,6 +24,12 @@ pub struct Settings {
     /// Address to listen on (host:port; port 0 picks a free port).
     #[arg(long, env = "MACROTRACK_BIND", default_value = DEFAULT_BIND, global = true)]
     pub bind: String,
+
+    /// Serve /metrics on this address (host:port) instead of the public
+    /// one, which then answers 404 there. Unset: /metrics is on the public
+    /// address.
+    #[arg(long, env = "MACROTRACK_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
 
     /// Database: sqlite://PATH?mode=rwc or postgres://USER:PASSWORD@HOST:PORT/DB.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
@@ -104,26 +110,14 @@ pub struct Settings {
     pub admin_token: Option<String>,
 }
 
+/// Clap's defaults, every environment variable ignored: the attributes
+/// above are the one place a default is written.
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            bind: DEFAULT_BIND.to_owned(),
-            database_url: DEFAULT_DATABASE_URL.to_owned(),
-            db_pool_size: 10,
-            warm_days: 0,
-            redis_url: None,
-            redis_key_prefix: String::new(),
-            redis_timeout_ms: 250,
-            redis_connect_timeout_ms: 1000,
-            redis_pool_size: 4,
-            redis_replica_wait_ms: 100,
-            cache: CacheMode::On,
-            cache_mib: 64,
-            outbox_poll_ms: 500,
-            outbox_grace_ms: 1000,
-            own_bumps_window_ms: 30_000,
-            admin_token: None,
-        }
+        let command = Settings::augment_args(Command::new("defaults")).mut_args(|arg| arg.env(None::<&'static str>));
+        let matches: ArgMatches =
+            command.try_get_matches_from(["defaults"]).expect("every setting has a default or is optional");
+        Settings::from_arg_matches(&matches).expect("the defaults are valid")
     }
 }
 
@@ -176,7 +170,74 @@ impl Settings {
         (self.redis_url().is_some() && !window.is_zero()).then_some(window)
     }
 
+    /// MACROTRACK_METRICS_BIND, with an empty value read as unset.
+    pub fn metrics_bind(&self) -> Option<&str> {
+        self.metrics_bind.as_deref().map(str::trim).filter(|bind| !bind.is_empty())
+    }
+
     pub fn uses_default_database(&self) -> bool {
         self.database_url == DEFAULT_DATABASE_URL
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    /// The rows of docs/operations.md's settings table: (variable, default).
+    fn documented() -> Vec<(String, String)> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/operations.md");
+        let doc = std::fs::read_to_string(path).expect("docs/operations.md");
+        let section = doc.split("\n## ").find(|section| section.starts_with("Settings\n")).expect("a Settings section");
+        section
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.strip_prefix("| `")?.split(" | ").collect();
+                let variable = cells.first()?.strip_suffix('`')?;
+                Some((variable.to_owned(), cells.get(1)?.replace('`', "")))
+            })
+            .collect()
+    }
+
+    /// Every setting's default as clap has it (the one source, which
+    /// `Settings::default` reads too) is the one the docs state, and the
+    /// docs list no setting that does not exist.
+    #[test]
+    fn the_documented_defaults_are_clap_s() {
+        let rows = documented();
+        let command = Cli::command();
+        let mut variables = Vec::new();
+        for arg in command.get_arguments() {
+            let Some(variable) = arg.get_env().and_then(|env| env.to_str()) else { continue };
+            variables.push(variable.to_owned());
+            let row = rows.iter().find(|(name, _)| name == variable);
+            let (_, documented) = row.unwrap_or_else(|| panic!("{variable} is not in docs/operations.md's table"));
+            let default: Vec<String> =
+                arg.get_default_values().iter().map(|value| value.to_string_lossy().into_owned()).collect();
+            match default.first().map(String::as_str) {
+                None => assert!(documented.starts_with("unset"), "{variable}: no default, documented {documented:?}"),
+                Some("") => assert_eq!(documented, "empty", "{variable}"),
+                Some(value) => {
+                    assert!(documented.starts_with(value), "{variable}: {value:?}, documented {documented:?}")
+                }
+            }
+        }
+        for (name, _) in &rows {
+            assert!(variables.contains(name), "docs/operations.md documents {name}, which is no setting");
+        }
+        assert!(variables.len() >= 18, "every setting was seen: {variables:?}");
+    }
+
+    #[test]
+    fn default_settings_are_the_documented_embedded_default() {
+        let settings = Settings::default();
+        assert_eq!((settings.bind.as_str(), settings.database_url.as_str()), (DEFAULT_BIND, DEFAULT_DATABASE_URL));
+        assert!(
+            settings.uses_default_database() && settings.redis_url().is_none() && settings.metrics_bind().is_none()
+        );
+        assert_eq!((settings.db_pool_size, settings.redis_timeout_ms, settings.cache), (10, 250, CacheMode::On));
     }
 }

@@ -8,19 +8,24 @@ use macrotrack_http::{MetricsRender, REQUEST_DURATION, REQUESTS_TOTAL};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
+use crate::cli::LogFormat;
+
 /// Request durations from 1 ms to 10 s.
 const DURATION_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
 /// fmt logs on stderr (stdout stays for command output), filtered by
-/// MACROTRACK_LOG.
-pub fn init_logging(filter: &str) -> anyhow::Result<()> {
+/// MACROTRACK_LOG, as text or as JSON lines (MACROTRACK_LOG_FORMAT).
+pub fn init_logging(filter: &str, format: LogFormat) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(filter).with_context(|| format!("invalid MACROTRACK_LOG filter {filter:?}"))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // Another subscriber (a test harness's) may already be set: keep it.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        // The event's fields at the top level; the request span's (request
+        // id, route, method, path) under "span", so every line logged while
+        // serving a request carries its id.
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
+    };
     Ok(())
 }
 
@@ -80,6 +85,17 @@ fn describe() {
         "macrotrack_cache_fetches_total",
         "Reads of the database made by cached reads (misses, refreshes, bypasses), by tier and key family."
     );
+    metrics::describe_counter!(
+        "macrotrack_cache_invalidation_failures_total",
+        "Invalidation targets deferred because the store could not apply them (kept pending and in the outbox)."
+    );
+    metrics::describe_counter!(
+        "macrotrack_cache_store_behind_total",
+        "Guards the store answered older than this instance had just set them (bumped again)."
+    );
+    for (name, help) in macrotrack_http::GAUGES {
+        metrics::describe_gauge!(name, help);
+    }
 }
 
 /// What `/metrics` serves.

@@ -46,7 +46,7 @@ impl Deployment {
         let url = database.url.clone();
         let mut deployment =
             Deployment { servers: Vec::new(), redis, database: Some(database), db: None, runtime, dir };
-        // One after the other: two instances migrating one database at once are not guarded against.
+        // One after the other, to keep their start-ups apart in the logs (starting together is safe: migrations.rs).
         for name in ["A", "B"] {
             let server = Server::start(name, &deployment.dir, &url, &deployment.redis.url());
             deployment.servers.push(server);

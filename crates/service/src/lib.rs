@@ -176,6 +176,14 @@ impl<S: CacheStore> Service<S> {
         self.repos.users.user(UserId(0)).await.map(|_| ())
     }
 
+    /// Rows in the cache outbox and how long the oldest has waited
+    /// (`/metrics`); the same on every instance, as they share the database.
+    pub async fn outbox_backlog(&self) -> Result<(u64, std::time::Duration), Unavailable> {
+        let backlog = self.repos.outbox.backlog().await?;
+        let age = backlog.oldest.and_then(|oldest| (self.clock.now() - oldest).to_std().ok());
+        Ok((backlog.rows, age.unwrap_or_default()))
+    }
+
     fn now(&self) -> Timestamp {
         Timestamp::new(self.clock.now())
     }

@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
+use chrono::{SubsecRound, Utc};
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_db_seaorm::entities::cache_outbox;
 use macrotrack_domain::{LogEntryId, LogEntryPatch, LogItem, Meal, ScheduledMealId, ScheduledPlanId, UserId};
 use macrotrack_ports::{
-    CompletionRepository, CreateLogsError, FoodRepository, LogRepository, OutboxId, OutboxRepository, PlanRepository,
-    UserRepository,
+    CompletionRepository, CreateLogsError, FoodRepository, LogRepository, OutboxBacklog, OutboxId, OutboxRepository,
+    PlanRepository, UserRepository,
 };
 use sea_orm::{EntityTrait, QueryOrder};
 
@@ -86,7 +87,10 @@ pub async fn pending_rows_come_by_age_and_go_when_done(repo: &SeaOrmRepository) 
     let bob = user(repo, "bob").await;
     assert!(repo.pending(Duration::ZERO, 10).await.unwrap().is_empty());
     assert!(repo.pending_users().await.unwrap().is_empty());
+    assert_eq!(repo.backlog().await.unwrap(), OutboxBacklog { rows: 0, oldest: None });
+    let before_first = Utc::now().trunc_subsecs(6);
     let first = repo.complete_day(bob.id, day("2026-11-24")).await.unwrap().outbox;
+    let after_first = Utc::now();
     let second = repo.complete_day(alice.id, day("2026-11-24")).await.unwrap().outbox;
     let third = repo.complete_day(bob.id, day("2026-11-25")).await.unwrap().outbox;
     // Sub-second ages compare correctly (SQLite keeps timestamps as text).
@@ -101,13 +105,21 @@ pub async fn pending_rows_come_by_age_and_go_when_done(repo: &SeaOrmRepository) 
     let mut users = vec![alice.id, bob.id];
     users.sort();
     assert_eq!(repo.pending_users().await.unwrap(), users);
+    let backlog = repo.backlog().await.unwrap();
+    assert_eq!(backlog.rows, 4);
+    let oldest = backlog.oldest.expect("an oldest row");
+    assert!(before_first <= oldest && oldest <= after_first, "the first row is the oldest: {oldest}");
 
     repo.done(&[first, third]).await.unwrap();
     repo.done(&[first]).await.expect("a row already done is not an error");
     repo.done(&[]).await.expect("nothing to delete is not an error");
     assert_eq!(repo.pending(Duration::ZERO, 10).await.unwrap(), [(second, alice.id), (young, alice.id)]);
     assert_eq!(repo.pending_users().await.unwrap(), [alice.id]);
+    let backlog = repo.backlog().await.unwrap();
+    assert_eq!(backlog.rows, 2);
+    assert!(backlog.oldest.is_some_and(|second| second > oldest), "the second row is the oldest now");
     repo.done(&[second, young]).await.unwrap();
+    assert_eq!(repo.backlog().await.unwrap(), OutboxBacklog::default());
     assert!(repo.pending_users().await.unwrap().is_empty());
 
     // More ids than one statement takes: every chunk is deleted.

@@ -45,6 +45,7 @@ pub async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
 
 pub async fn metrics(state: web::Data<HttpState>) -> Result<HttpResponse, Problem> {
     let render = state.metrics.as_ref().ok_or_else(Problem::not_found)?;
+    crate::gauges::measure(&state.service).await;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8")))
         .body(render()))

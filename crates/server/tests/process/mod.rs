@@ -22,9 +22,16 @@ pub const ADMIN: &str = "processes-admin-token-0123456789";
 pub struct Answer {
     pub status: u16,
     pub text: String,
+    /// The status line and headers, lowercased.
+    pub head: String,
 }
 
 impl Answer {
+    /// The value of header `name` (lowercase), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':').map(str::trim))
+    }
+
     /// Asserts `status` and returns the JSON body.
     pub fn ok(&self, status: u16) -> Value {
         assert_eq!(self.status, status, "{}", self.text);
@@ -60,7 +67,7 @@ pub fn exchange(stream: &mut TcpStream, request: &[u8]) -> std::io::Result<Answe
     let body = &raw[split + 4..];
     let chunked = head.lines().any(|line| line.starts_with("transfer-encoding:") && line.contains("chunked"));
     let body = if chunked { dechunk(body) } else { body.to_vec() };
-    Ok(Answer { status, text: String::from_utf8_lossy(&body).into_owned() })
+    Ok(Answer { status, text: String::from_utf8_lossy(&body).into_owned(), head })
 }
 
 /// A chunked body's payload.
