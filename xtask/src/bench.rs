@@ -93,6 +93,12 @@ fn http_section(root: &Path, binary: Option<&Path>, before: Option<&Path>) -> an
             ratio(logs, plain_baseline)
         ));
         out.push_str(&format!("| {backend}: warm GET /v1/logs vs cache off | {} | - |\n", ratio(logs, logs_off)));
+        if let Some(before) = measure(backend, "logs, warm", true) {
+            out.push_str(&format!(
+                "| {backend}: warm GET /v1/logs vs the build before this change, same run | {} | no slower |\n",
+                ratio(logs, Some(before.requests_per_second))
+            ));
+        }
         out.push_str(&format!("| {backend}: warm dashboard vs cache off | {} | ≥ 5× |\n", ratio(dash, dash_off)));
         let revalidating = of(backend, "current If-None-Match");
         out.push_str(&format!(

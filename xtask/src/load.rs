@@ -465,6 +465,7 @@ pub fn run(
             let base = format!("http://127.0.0.1:{port}");
             wrk("warm-up", &base, Some(&logs), 3)?;
             let label = format!("{}: before this change", backend.name);
+            measures.push(wrk(&format!("{label}: GET /v1/logs, warm"), &base, Some(&logs), SECONDS)?);
             measures.push(wrk(&format!("{label}: 90% reads, 10% writes"), &base, Some(&mixed), SECONDS)?);
             measures.extend(closed_loops(&label, &base, &tokens, false)?);
         }
