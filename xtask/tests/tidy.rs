@@ -152,6 +152,26 @@ fn test_helpers_stay_out_of_the_binary() {
     assert!(found.is_empty(), "test-only crates in the binary: {found:?}");
 }
 
+/// Features that exist for tests only: ports' mocks, the service's fault
+/// hooks (a broken matrix, a skipped invalidation).
+const TEST_ONLY_FEATURES: [(&str, &str); 2] = [("macrotrack-ports", "mocks"), ("macrotrack-service", "faults")];
+
+#[test]
+fn test_features_stay_out_of_the_binary() {
+    let output = Command::new(env!("CARGO"))
+        .args(["tree", "-p", "macrotrack", "-e", "normal,build,features", "--prefix", "none", "--offline"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo tree runs");
+    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    let tree = String::from_utf8_lossy(&output.stdout);
+    assert!(tree.contains("macrotrack-service feature \"default\""), "the features were read");
+    for (krate, feature) in TEST_ONLY_FEATURES {
+        let line = format!("{krate} feature \"{feature}\"");
+        assert!(!tree.contains(&line), "a test-only feature in the binary: {line}");
+    }
+}
+
 fn tracked_files() -> Vec<PathBuf> {
     let output = Command::new("git")
         .args(["ls-files", "--cached", "--others", "--exclude-standard"])

@@ -158,6 +158,7 @@ impl<S: CacheStore> Service<S> {
 
     /// Replaces the derived matrix (tests remove one edge at a time to
     /// prove that each is needed).
+    #[cfg(feature = "faults")]
     pub fn with_matrix(mut self, matrix: Matrix) -> Self {
         self.matrix = matrix;
         self

@@ -89,6 +89,7 @@ pub struct DrainReport {
 
 impl<S: CacheStore> Service<S> {
     /// Injects `fault` (tests only; see [`Fault`]).
+    #[cfg(feature = "faults")]
     pub fn with_fault(mut self, fault: Fault) -> Self {
         self.fault = fault;
         self
