@@ -101,6 +101,20 @@ async fn the_document_is_openapi_3_1_and_every_ref_resolves() {
     }
 }
 
+/// The TypeScript client's copy is this document: without Node.js at hand,
+/// `cargo test` already says when `cargo xtask client` is due (CI's
+/// `cargo xtask client --check` also compares the generated types).
+#[test]
+fn the_typescript_clients_document_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../clients/typescript/openapi.json");
+    let committed: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("the client's openapi.json"))
+        .expect("the client's openapi.json is JSON");
+    assert!(
+        committed == macrotrack_http::openapi_document(),
+        "clients/typescript is out of date: run `cargo xtask client` and commit the result"
+    );
+}
+
 /// The contract's routes, `/healthz`, `/readyz`, `/metrics`, the document
 /// itself and its page, each documented; and nothing documented that is not.
 #[actix_web::test]
