@@ -28,7 +28,8 @@ function binary(): { path: string } | { missing: string } {
 const found = binary();
 // The repository's rule for missing tools: skip with the reason, or fail
 // when MACROTRACK_REQUIRE_SERVICES=1 (as in CI).
-const skip = "missing" in found && !required ? `${found.missing}; set MACROTRACK_REQUIRE_SERVICES=1 to fail instead` : false;
+const skip =
+  "missing" in found && !required ? `${found.missing}; set MACROTRACK_REQUIRE_SERVICES=1 to fail instead` : false;
 
 let dir = "";
 let server: ChildProcess | undefined;
