@@ -47,7 +47,7 @@ pub fn run(root: &Path, parts: &[&str], binary: Option<&Path>, before: Option<&P
     doc.push_str(&format!("Run on {} ({}), load generator and servers on the same machine.\n\n", today(), machine()));
     doc.push_str(&http);
     doc.push_str(&engine);
-    crate::write_or_check(&root.join("docs/benchmarks.md"), &doc, false)
+    crate::write_or_check(&root.join("docs/benchmarks.md"), &doc, false, "cargo xtask bench")
 }
 
 /// The 90/10 mix as the issue that asked for 3× measured it on 2026-12-02,

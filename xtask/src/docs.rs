@@ -21,5 +21,5 @@ of date. How the engine bumps a guard is explained in
 
 pub fn run(root: &Path, check: bool) -> anyhow::Result<()> {
     let content = format!("{HEADER}{}", macrotrack_service::matrix::render_markdown());
-    crate::write_or_check(&root.join("docs/caching-matrix.md"), &content, check)
+    crate::write_or_check(&root.join("docs/caching-matrix.md"), &content, check, "cargo xtask docs")
 }

@@ -2,6 +2,8 @@
 //!
 //! - `docs [--check]`: renders docs/caching-matrix.md from the service's
 //!   invalidation matrix; `--check` fails when the file is out of date.
+//! - `client [--check]`: regenerates the TypeScript client (clients/typescript)
+//!   from the server's OpenAPI document; `--check` fails when it is stale.
 //! - `bench`: runs the benchmarks and writes docs/benchmarks.md.
 //! - `soak --minutes N`: a mixed load for N minutes; fails on errors or growing memory.
 //! - `reliability`: runs the fault tests and the outbox bench and writes
@@ -17,6 +19,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod client;
 mod closed_loop;
 mod docs;
 mod load;
@@ -36,6 +39,12 @@ enum Task {
     /// Render docs/caching-matrix.md from the service's invalidation matrix.
     Docs {
         /// Fail when the file is out of date instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Regenerate the TypeScript client (clients/typescript) from the server's OpenAPI document.
+    Client {
+        /// Fail when the committed client differs instead of writing it.
         #[arg(long)]
         check: bool,
     },
@@ -81,6 +90,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Task::Docs { check } => docs::run(&root(), check),
+        Task::Client { check } => client::run(&root(), check),
         Task::Bench { engine, http, binary, before } => {
             let parts: Vec<&str> = match (engine, http) {
                 (true, _) => vec!["engine"],
@@ -131,12 +141,17 @@ pub fn replace_between(path: &Path, begin: &str, end: &str, section: &str) -> an
     std::fs::write(path, updated).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Writes `content` to `path`, or with `check` fails if they differ.
-pub fn write_or_check(path: &Path, content: &str, check: bool) -> anyhow::Result<()> {
+/// Writes `content` to `path`, or with `check` fails if they differ,
+/// saying where and that `fix` (a command) brings the file up to date.
+pub fn write_or_check(path: &Path, content: &str, check: bool, fix: &str) -> anyhow::Result<()> {
     let current = std::fs::read_to_string(path).unwrap_or_default();
     if check {
         if current != content {
-            bail!("{} is out of date: run `cargo xtask docs` and commit the result", path.display());
+            bail!(
+                "{} is out of date ({}): run `{fix}` and commit the result",
+                path.display(),
+                first_difference(&current, content)
+            );
         }
         println!("{} is up to date", path.display());
         return Ok(());
@@ -150,9 +165,43 @@ pub fn write_or_check(path: &Path, content: &str, check: bool) -> anyhow::Result
     Ok(())
 }
 
+/// Where `current` first differs from `wanted`, on one line.
+fn first_difference(current: &str, wanted: &str) -> String {
+    let clip = |line: Option<&str>| match line {
+        None => "nothing".to_owned(),
+        Some(line) if line.chars().count() > 80 => format!("{:?}...", line.chars().take(80).collect::<String>()),
+        Some(line) => format!("{line:?}"),
+    };
+    let (mut have, mut want) = (current.lines(), wanted.lines());
+    for number in 1.. {
+        match (have.next(), want.next()) {
+            (None, None) => break,
+            (a, b) if a == b => {}
+            (a, b) => return format!("line {number} is {}, expected {}", clip(a), clip(b)),
+        }
+    }
+    "only line endings or the final newline differ".to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_fails_on_any_difference_and_names_the_fix() {
+        let path = std::env::temp_dir().join(format!("xtask-check-{}.txt", std::process::id()));
+        std::fs::write(&path, "one\ntwo\n").unwrap();
+        assert!(write_or_check(&path, "one\ntwo\n", true, "cargo xtask client").is_ok());
+        let error = write_or_check(&path, "one\n2\n", true, "cargo xtask client").unwrap_err().to_string();
+        assert!(error.contains(r#"line 2 is "two", expected "2""#), "{error}");
+        assert!(error.ends_with("run `cargo xtask client` and commit the result"), "{error}");
+        let error = write_or_check(&path, "one\ntwo", true, "x").unwrap_err().to_string();
+        assert!(error.contains("the final newline differ"), "{error}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\ntwo\n", "a check writes nothing");
+        write_or_check(&path, "three\n", false, "x").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "three\n");
+        let _ = std::fs::remove_file(path);
+    }
 
     fn parse(args: &[&str]) -> Result<Task, clap::Error> {
         Cli::try_parse_from(std::iter::once("xtask").chain(args.iter().copied())).map(|cli| cli.command)
@@ -173,6 +222,8 @@ mod tests {
         assert_eq!(parse(&["soak"]).unwrap(), Task::Soak { minutes: 10, debug: false });
         assert_eq!(parse(&["soak", "--minutes", "1", "--debug"]).unwrap(), Task::Soak { minutes: 1, debug: true });
         assert_eq!(parse(&["docs", "--check"]).unwrap(), Task::Docs { check: true });
+        assert_eq!(parse(&["client"]).unwrap(), Task::Client { check: false });
+        assert_eq!(parse(&["client", "--check"]).unwrap(), Task::Client { check: true });
         let bench = parse(&["bench", "--http", "--before", "old"]).unwrap();
         assert_eq!(bench, Task::Bench { engine: false, http: true, binary: None, before: Some(PathBuf::from("old")) });
         let closed = parse(&["closed-loop", "http://127.0.0.1:1", "tokens.txt", "20"]).unwrap();

@@ -117,8 +117,8 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
             Content::Json(schema) => {
                 response["content"] = json!({ "application/json": { "schema": schema(&mut generators.written) } });
             }
-            Content::Text => {
-                response["content"] = json!({ "text/plain": { "schema": { "type": "string" } } });
+            Content::Text(media_type) => {
+                response["content"] = json!({ *media_type: { "schema": { "type": "string" } } });
             }
             Content::Empty => {}
         }

@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), `migrate`, `user create`,
-//! `cache invalidate|refresh`. Every setting is also an environment variable.
+//! `cache invalidate|refresh`, `openapi`. Every setting is also an
+//! environment variable.
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -47,6 +48,9 @@ pub enum Command {
     /// Act on the shared cache store (needs REDIS_URL).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print the OpenAPI 3.1 document (what GET /openapi.json serves),
+    /// indented; needs no database.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -85,6 +89,7 @@ pub enum CacheCommand {
 pub async fn run_command(command: Command, settings: &Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => unreachable!("serve is run by main"),
+        Command::Openapi => println!("{}", serde_json::to_string_pretty(&macrotrack_http::openapi_document())?),
         Command::Migrate => {
             let repository = crate::database(settings).await?;
             println!("migrations applied ({})", repository.backend());
@@ -138,5 +143,12 @@ mod tests {
         let cli = Cli::try_parse_from(["macrotrack", "migrate", "--log-format", "text"]).expect("global");
         assert_eq!(cli.log_format, LogFormat::Text);
         assert!(Cli::try_parse_from(["macrotrack", "--log-format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn openapi_is_a_subcommand_without_arguments() {
+        let cli = Cli::try_parse_from(["macrotrack", "openapi"]).expect("parses");
+        assert!(matches!(cli.command, Some(Command::Openapi)));
+        assert!(Cli::try_parse_from(["macrotrack", "openapi", "extra"]).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! The binary and the real server: it serves over TCP and stops on SIGTERM;
 //! wrong settings fail with one line and exit code 1; `user create` prints
-//! a token.
+//! a token; `openapi` prints the document.
 
 mod common;
 
@@ -183,5 +183,20 @@ fn user_create_then_serve_on_the_embedded_default() {
     assert!(terminated.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful shutdown on SIGTERM exits 0, got {status}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn openapi_prints_the_served_document_without_a_database() {
+    let dir = temp_dir();
+    // A database that does not answer: the command must not need one.
+    let (code, stdout, stderr) =
+        run(macrotrack(&dir).env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/x").arg("openapi"));
+    assert_eq!(code, 0, "{stderr}");
+    let printed: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(printed, macrotrack_http::openapi_document());
+    // Indented, for the committed copy's diffs (clients/typescript).
+    assert!(stdout.starts_with("{\n  \"") && stdout.ends_with("}\n"), "{}", &stdout[..40.min(stdout.len())]);
+    assert!(!dir.join("macrotrack.db").exists());
     let _ = std::fs::remove_dir_all(dir);
 }

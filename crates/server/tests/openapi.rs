@@ -101,8 +101,22 @@ async fn the_document_is_openapi_3_1_and_every_ref_resolves() {
     }
 }
 
-/// The contract's routes, `/healthz`, `/readyz`, `/metrics` and the
-/// document itself, each documented; and nothing documented that is not.
+/// The TypeScript client's copy is this document: without Node.js at hand,
+/// `cargo test` already says when `cargo xtask client` is due (CI's
+/// `cargo xtask client --check` also compares the generated types).
+#[test]
+fn the_typescript_clients_document_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../clients/typescript/openapi.json");
+    let committed: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("the client's openapi.json"))
+        .expect("the client's openapi.json is JSON");
+    assert!(
+        committed == macrotrack_http::openapi_document(),
+        "clients/typescript is out of date: run `cargo xtask client` and commit the result"
+    );
+}
+
+/// The contract's routes, `/healthz`, `/readyz`, `/metrics`, the document
+/// itself and its page, each documented; and nothing documented that is not.
 #[actix_web::test]
 async fn the_document_and_the_served_routes_correspond() {
     let document = macrotrack_http::openapi_document();
@@ -145,6 +159,10 @@ async fn the_document_and_the_served_routes_correspond() {
         // Additions (December 2026).
         "PATCH /v1/foods/{id}",
         "GET /v1/weeks/{start}",
+        // The reference for people (issue 14) and its script, whose path
+        // names Redoc's version.
+        "GET /docs",
+        "GET /docs/redoc-2.5.4.standalone.js",
     ];
     let mut contract: BTreeSet<(String, String)> =
         contract.iter().map(|line| line.split_once(' ').map(|(m, p)| (m.to_owned(), p.to_owned())).unwrap()).collect();

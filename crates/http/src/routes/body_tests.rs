@@ -113,19 +113,21 @@ fn instance(document: &Value, schema: &Value, rng: &mut StdRng) -> Value {
 }
 
 /// An object: every required property, each optional one half of the time,
-/// within one branch of an `anyOf` (its required properties in), never all
-/// the properties a `not: {required}` forbids together.
+/// within one branch of a `oneOf` (its required properties in, those it
+/// sets to `false` out).
 fn object(document: &Value, schema: &Value, rng: &mut StdRng) -> Value {
     let names = |branch: &Value| -> Vec<String> {
         branch["required"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
     };
     let mut required = names(schema);
-    if let Some(branches) = schema["anyOf"].as_array() {
-        required.extend(names(&branches[rng.random_range(0..branches.len())]));
+    let mut excluded = Vec::new();
+    if let Some(branches) = schema["oneOf"].as_array() {
+        let branch = &branches[rng.random_range(0..branches.len())];
+        required.extend(names(branch));
+        let properties = branch["properties"].as_object().into_iter().flatten();
+        excluded
+            .extend(properties.filter(|(_, property)| **property == Value::Bool(false)).map(|(name, _)| name.clone()));
     }
-    // Of a forbidden set, keep out one member not required.
-    let forbidden = names(&schema["not"]);
-    let excluded: Vec<String> = forbidden.iter().filter(|name| !required.contains(name)).take(1).cloned().collect();
     let mut out = Map::new();
     for (name, property) in schema["properties"].as_object().into_iter().flatten() {
         let wanted = required.contains(name) || rng.random_bool(0.5);

@@ -37,10 +37,13 @@ body! {
 body! {
     /// One entry: exactly one of `food_id` and `recipe_id` (null reads as
     /// absent).
-    #[schemars(extend(
-        "anyOf" = [{"required": ["food_id"]}, {"required": ["recipe_id"]}],
-        "not" = {"required": ["food_id", "recipe_id"]},
-    ))]
+    // As `oneOf` branches, each with one id present and the other absent:
+    // openapi-typescript renders that as the entry's type and one branch
+    // (an `anyOf`, or a `not`, it renders as `unknown`: no type at all).
+    #[schemars(extend("oneOf" = [
+        {"required": ["food_id"], "properties": {"food_id": true, "recipe_id": false}},
+        {"required": ["recipe_id"], "properties": {"recipe_id": true, "food_id": false}},
+    ]))]
     pub struct LogEntryRequest {
         date: Required<Day>,
         meal: Required<Meal>,

@@ -10,6 +10,7 @@ pub mod admin;
 #[cfg(test)]
 mod body_tests;
 pub mod days;
+pub mod docs;
 pub mod foods;
 pub mod logs;
 pub mod me;
@@ -76,8 +77,9 @@ pub struct Param {
 #[derive(Clone, Copy)]
 pub enum Content {
     Json(SchemaFn),
-    /// Prometheus exposition text.
-    Text,
+    /// Text of this media type: Prometheus exposition, the docs page and
+    /// its script.
+    Text(&'static str),
     Empty,
 }
 
@@ -151,8 +153,8 @@ impl Route {
         self
     }
 
-    fn answers_text(mut self, status: u16, description: &'static str) -> Self {
-        self.answers.push((status, description, Content::Text));
+    fn answers_text(mut self, status: u16, media_type: &'static str, description: &'static str) -> Self {
+        self.answers.push((status, description, Content::Text(media_type)));
         self
     }
 
@@ -272,11 +274,19 @@ fn routes() -> Vec<Route> {
         .answers::<ops::Readiness>(503, "The database does not answer."),
         Route::new(M::GET, "/metrics", "metrics", "Prometheus metrics", || web::route().to(ops::metrics))
             .access(Access::Public)
-            .answers_text(200, "Prometheus text exposition.")
+            .answers_text(200, "text/plain", "Prometheus text exposition.")
             .off_is_404(),
         Route::new(M::GET, "/openapi.json", "openapi", "This document", || web::route().to(ops::openapi))
             .access(Access::Public)
             .answers::<ops::OpenApiDocument>(200, "The OpenAPI 3.1 document of every route."),
+        Route::new(M::GET, "/docs", "docs", "This document for people (Redoc)", || web::route().to(docs::page))
+            .access(Access::Public)
+            .answers_text(200, "text/html", "A page rendering /openapi.json; it loads nothing from another origin."),
+        Route::new(M::GET, docs::SCRIPT_PATH, "docsScript", "The docs page's script (Redoc)", || {
+            web::route().to(docs::script)
+        })
+        .access(Access::Public)
+        .answers_text(200, "text/javascript", "Redoc's standalone bundle; its path names its version."),
         // Admin.
         Route::new(M::POST, "/v1/admin/users", "createUser", "Creates a user and returns their token once", || {
             web::route().to(admin::create_user)

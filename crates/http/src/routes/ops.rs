@@ -63,7 +63,13 @@ impl JsonSchema for OpenApiDocument {
         schemars::json_schema!({
             "type": "object",
             "required": ["openapi", "info", "paths"],
-            "properties": { "openapi": { "const": "3.1.0" } }
+            // Each required member named, as the open object it is, so a
+            // generated client types it.
+            "properties": {
+                "openapi": { "const": "3.1.0" },
+                "info": { "type": "object", "additionalProperties": true },
+                "paths": { "type": "object", "additionalProperties": true }
+            }
         })
     }
 }

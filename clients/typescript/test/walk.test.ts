@@ -1,0 +1,203 @@
+// The README's walk through the typed client, against a real server this
+// file starts: the `macrotrack` binary (MACROTRACK_BIN, else cargo's debug
+// build) on the embedded default (a SQLite file in a temp dir of its own, the
+// in-process cache) on a free loopback port. Run with `npm test`.
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { createClient, type MacrotrackClient } from "../index.js";
+
+// Compiled to build/test/: the package is two levels up, the repository four.
+const PACKAGE = fileURLToPath(new URL("../../", import.meta.url));
+const ADMIN = "walk-admin-token-0123456789";
+const required = process.env.MACROTRACK_REQUIRE_SERVICES === "1";
+
+/** The binary, or why there is none. */
+function binary(): { path: string } | { missing: string } {
+  const target = process.env.CARGO_TARGET_DIR ?? join(PACKAGE, "../../target");
+  const path = process.env.MACROTRACK_BIN ?? join(target, "debug/macrotrack");
+  return existsSync(path) ? { path } : { missing: `${path} does not exist: run cargo build -p macrotrack first` };
+}
+
+const found = binary();
+// The repository's rule for missing tools: skip with the reason, or fail
+// when MACROTRACK_REQUIRE_SERVICES=1 (as in CI).
+const skip =
+  "missing" in found && !required ? `${found.missing}; set MACROTRACK_REQUIRE_SERVICES=1 to fail instead` : false;
+
+let dir = "";
+let server: ChildProcess | undefined;
+let serverLog = "";
+let base = "";
+let bob = "";
+
+before(async () => {
+  if (skip) return;
+  if ("missing" in found) throw new Error(`the macrotrack binary is required: ${found.missing}`);
+  dir = mkdtempSync(join(tmpdir(), "macrotrack-walk-"));
+  // Only the settings given here: none of the caller's database, cache or
+  // admin token.
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, MACROTRACK_LOG: "warn", MACROTRACK_ADMIN_TOKEN: ADMIN };
+  // A user from the command line, as the README says to without an admin token.
+  bob = execFileSync(found.path, ["user", "create", "Bob"], { cwd: dir, env, encoding: "utf8" }).trim();
+  const child = spawn(found.path, ["--bind", "127.0.0.1:0"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  server = child;
+  child.stderr?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
+  // The first line says where it listens (port 0: a free one).
+  const first = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no address within 30 s: ${serverLog}`)), 30_000);
+    createInterface({ input: child.stdout! }).once("line", (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once("exit", (code) => reject(new Error(`the server exited with ${code}: ${serverLog}`)));
+  });
+  const address = /^macrotrack listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(first);
+  assert.ok(address, first);
+  base = address[1]!;
+});
+
+after(async () => {
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server!.once("exit", resolve));
+    server.kill("SIGTERM");
+    await exited;
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+let alice: MacrotrackClient;
+let food = 0;
+
+test("an admin creates Alice; her token is answered once", { skip }, async () => {
+  const admin = createClient({ baseUrl: base, token: ADMIN });
+  const { data, response } = await admin.POST("/v1/admin/users", { body: { name: "Alice" } });
+  assert.equal(response.status, 201, serverLog);
+  assert.equal(data?.name, "Alice");
+  assert.match(data?.token ?? "", /^mt_/);
+  alice = createClient({ baseUrl: base, token: data!.token });
+});
+
+test("she creates a food and reads it back", { skip }, async () => {
+  const oats = {
+    name: "Overnight oats",
+    serving_size: 250,
+    serving_unit: "g",
+    calories: 310.5,
+    protein_g: 12,
+    carbs_g: 48.25,
+    fat_g: 7.5,
+  };
+  const created = await alice.POST("/v1/foods", { body: oats });
+  assert.equal(created.response.status, 201);
+  food = created.data!.id;
+  const read = await alice.GET("/v1/foods/{id}", { params: { path: { id: food } } });
+  assert.deepEqual(read.data, created.data);
+  assert.equal(read.data?.calories, 310.5);
+});
+
+test("she logs it on two days, then reads a day and her next write at once", { skip }, async () => {
+  const logged = await alice.POST("/v1/logs", {
+    body: {
+      entries: [
+        { date: "2026-11-24", meal: "breakfast", food_id: food, servings: 1.5 },
+        { date: "2026-11-25", meal: "lunch", food_id: food, servings: 1 },
+      ],
+    },
+  });
+  assert.equal(logged.response.status, 201);
+  assert.deepEqual(
+    logged.data?.entries.map((entry) => [entry.date, entry.calories]),
+    [
+      ["2026-11-24", 465.75],
+      ["2026-11-25", 310.5],
+    ],
+  );
+  const day = { params: { query: { date: "2026-11-24" } } };
+  assert.equal((await alice.GET("/v1/logs", day)).data?.totals.calories, 465.75);
+  const snack = { date: "2026-11-24", meal: "snack", food_id: food, servings: 0.5 } as const;
+  assert.equal((await alice.POST("/v1/logs", { body: { entries: [snack] } })).response.status, 201);
+  const again = await alice.GET("/v1/logs", day);
+  assert.equal(again.data?.entries.length, 2);
+  assert.equal(again.data?.totals.calories, 621);
+});
+
+let etag = "";
+
+test("she keeps what she read: its ETag is 304 Not Modified until the day changes", { skip }, async () => {
+  const head = await alice.HEAD("/v1/logs", { params: { query: { date: "2026-11-24" } } });
+  assert.equal(head.response.status, 200);
+  etag = head.response.headers.get("ETag") ?? "";
+  assert.match(etag, /^"[^"]+"$/, "a strong tag");
+  assert.equal(head.response.headers.get("Cache-Control"), "private, no-cache");
+
+  const revalidated = await alice.GET("/v1/logs", {
+    params: { query: { date: "2026-11-24" }, header: { "If-None-Match": etag } },
+  });
+  assert.equal(revalidated.response.status, 304);
+  assert.equal(revalidated.data, undefined, "no body");
+  assert.equal(revalidated.response.headers.get("ETag"), etag);
+  // The server's cache answered it: the day was read (and stored) above.
+  assert.match(revalidated.response.headers.get("Cache-Status") ?? "", /^macrotrack; hit/);
+});
+
+test("a week at a glance, from any day", { skip }, async () => {
+  const { data } = await alice.GET("/v1/weeks/{start}", { params: { path: { start: "2026-11-23" } } });
+  assert.ok(data);
+  assert.equal(data.start, "2026-11-23");
+  assert.equal(data.days.length, 7);
+  assert.ok((data.average?.calories ?? 0) > 0, "two days of the week have entries");
+});
+
+test("she completes the day: the day screen says so, and her old ETag is stale", { skip }, async () => {
+  const path = { date: "2026-11-24" };
+  const completion = await alice.PUT("/v1/days/{date}/completion", { params: { path } });
+  assert.deepEqual(completion.data, { date: "2026-11-24", completed: true });
+  const screen = await alice.GET("/v1/days/{date}", { params: { path, query: { today: "2026-11-24" } } });
+  assert.equal(screen.data?.logs.completed, true);
+  assert.equal(screen.data?.logs.totals.calories, 621);
+  assert.deepEqual(screen.data?.streak, { current: 1, longest: 1, last_completed: "2026-11-24" });
+
+  const stale = await alice.GET("/v1/logs", {
+    params: { query: { date: "2026-11-24" }, header: { "If-None-Match": etag } },
+  });
+  assert.equal(stale.response.status, 200);
+  assert.equal(stale.data?.completed, true);
+  assert.notEqual(stale.response.headers.get("ETag"), etag);
+});
+
+test("the server's document is the one this client was generated from", { skip }, async () => {
+  const { data } = await alice.GET("/openapi.json");
+  assert.ok(data && "/v1/days/{date}/completion" in data.paths);
+  const committed = JSON.parse(readFileSync(join(PACKAGE, "openapi.json"), "utf8"));
+  assert.deepEqual(data, committed, "run `cargo xtask client` and commit the result");
+});
+
+test("bad input is a problem naming each field, and the types refuse it first", { skip }, async () => {
+  const bad = await alice.POST("/v1/logs", {
+    // @ts-expect-error: "brunch" is no meal, and the entry names no food or recipe.
+    body: { entries: [{ date: "2026-02-30", meal: "brunch", servings: 0 }] },
+  });
+  assert.equal(bad.response.status, 422);
+  assert.equal(bad.error?.status, 422);
+  const fields = bad.error?.errors?.map((error) => error.field) ?? [];
+  for (const field of ["entries.0.date", "entries.0.meal", "entries.0.servings"]) {
+    assert.ok(fields.includes(field), `${field} in ${fields}`);
+  }
+  assert.equal(bad.error?.instance, `urn:request:${bad.response.headers.get("X-Request-Id")}`);
+});
+
+test("Bob, created from the command line, sees none of it; no token is a 401", { skip }, async () => {
+  const day = { params: { query: { date: "2026-11-24" } } };
+  const { data } = await createClient({ baseUrl: base, token: bob }).GET("/v1/logs", day);
+  assert.deepEqual(data?.entries, []);
+  const anonymous = await createClient({ baseUrl: base }).GET("/v1/logs", day);
+  assert.equal(anonymous.response.status, 401);
+  assert.equal(anonymous.error?.status, 401);
+});
