@@ -4,11 +4,11 @@
 //! a strong `ETag`. Collected only inside `Engine::reporting`, so reads
 //! outside one pay nothing.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use macrotrack_cache_keys::EntryAddress;
 use macrotrack_ports::CacheStore;
 use serde::Serialize;
@@ -55,7 +55,38 @@ struct Noted {
 #[derive(Default)]
 struct Collector {
     reads: Vec<ReadReport>,
-    noted: HashMap<String, Noted>,
+    /// What each read in progress did so far, by `identity` of its address.
+    noted: Vec<(usize, Noted)>,
+}
+
+/// A read in progress, named by where its address lives: one read passes
+/// the same `&EntryAddress` from its start to its `finish`, and two reads
+/// in progress at once have two addresses. (Keying by the key's text cost
+/// an allocation and a hash per read on the hot path.)
+fn identity(address: &EntryAddress) -> usize {
+    std::ptr::from_ref(address) as usize
+}
+
+impl Collector {
+    fn noted(&mut self, address: &EntryAddress) -> &mut Noted {
+        let id = identity(address);
+        let at = match self.noted.iter().position(|(noted, _)| *noted == id) {
+            Some(at) => at,
+            None => {
+                self.noted.push((id, Noted::default()));
+                self.noted.len() - 1
+            }
+        };
+        &mut self.noted[at].1
+    }
+
+    fn take_noted(&mut self, address: &EntryAddress) -> Noted {
+        let id = identity(address);
+        match self.noted.iter().position(|(noted, _)| *noted == id) {
+            Some(at) => self.noted.swap_remove(at).1,
+            None => Noted::default(),
+        }
+    }
 }
 
 tokio::task_local! {
@@ -64,23 +95,25 @@ tokio::task_local! {
 
 impl<S: CacheStore> Engine<S> {
     /// Runs `body` and answers, with its result, how each read it made
-    /// (in this task, in order) was answered.
-    pub async fn reporting<R>(&self, body: impl Future<Output = R>) -> (R, Vec<ReadReport>) {
-        REPORTS
-            .scope(Mutex::new(Collector::default()), async {
-                let result = body.await;
-                let reads = REPORTS.with(|collector| std::mem::take(&mut lock(collector).reads));
-                (result, reads)
-            })
-            .await
+    /// (in this task, in order) was answered. Holds `body` once (not an
+    /// `async fn`: see `Engine::prefetch`).
+    pub fn reporting<R, B: Future<Output = R>>(
+        &self,
+        body: B,
+    ) -> impl Future<Output = (R, Vec<ReadReport>)> + use<R, B, S> {
+        let collect = body.map(|result| {
+            let reads = REPORTS.with(|collector| std::mem::take(&mut lock(collector).reads));
+            (result, reads)
+        });
+        REPORTS.scope(Mutex::new(Collector::default()), collect)
     }
 }
 
-/// Remembers what the read of `key` did so far (`Engine::record`).
-pub(crate) fn note(key: &str, outcome: Outcome) {
+/// Remembers what the read at `address` did so far (`Engine::record`).
+pub(crate) fn note(address: &EntryAddress, outcome: Outcome) {
     let _ = REPORTS.try_with(|collector| {
         let mut collector = lock(collector);
-        let noted = collector.noted.entry(key.to_owned()).or_default();
+        let noted = collector.noted(address);
         match outcome {
             Outcome::RejectedStore => noted.rejected = true,
             other => noted.outcome = Some(other),
@@ -88,9 +121,9 @@ pub(crate) fn note(key: &str, outcome: Outcome) {
     });
 }
 
-/// Remembers that the read of `key` found nothing stored under it at all.
-pub(crate) fn note_absent(key: &str) {
-    let _ = REPORTS.try_with(|collector| lock(collector).noted.entry(key.to_owned()).or_default().absent = true);
+/// Remembers that the read at `address` found nothing stored under it at all.
+pub(crate) fn note_absent(address: &EntryAddress) {
+    let _ = REPORTS.try_with(|collector| lock(collector).noted(address).absent = true);
 }
 
 /// Adds the finished read at `address` to the report, if one is being
@@ -98,7 +131,7 @@ pub(crate) fn note_absent(key: &str) {
 pub(crate) fn finish<T: Serialize>(address: &EntryAddress, answer: &Answer<T>) {
     let _ = REPORTS.try_with(|collector| {
         let mut collector = lock(collector);
-        let noted = collector.noted.remove(&address.key).unwrap_or_default();
+        let noted = collector.take_noted(address);
         let digest = answer.digest.or_else(|| match (&answer.json, &answer.value) {
             (Some(json), _) => Some(digest(json)),
             (None, Some(value)) => serde_json::to_vec(value).ok().map(|json| digest(&json)),

@@ -66,12 +66,15 @@ pub fn answer(
     members: Members,
     ok: impl FnOnce(HttpResponseBuilder) -> HttpResponse,
 ) -> HttpResponse {
-    let quoted = format!("\"{}\"", etag.as_str());
+    let mut quoted = String::with_capacity(etag.as_str().len() + 2);
+    quoted.push('"');
+    quoted.push_str(etag.as_str());
+    quoted.push('"');
     let status = cache_status(report, members);
     let unchanged = not_modified(req, &quoted);
     let mut builder = if unchanged { HttpResponse::build(StatusCode::NOT_MODIFIED) } else { HttpResponse::Ok() };
     builder.insert_header((header::ETAG, quoted)).insert_header((header::CACHE_CONTROL, CACHE_CONTROL_VALUE));
-    if let Ok(value) = HeaderValue::from_str(&status) {
+    if let Ok(value) = HeaderValue::try_from(status) {
         builder.insert_header((CACHE_STATUS, value));
     }
     if unchanged {
