@@ -9,7 +9,7 @@
 use chrono::Datelike;
 use macrotrack_domain::{Day, UserId};
 
-use crate::scope;
+use crate::text::KeyText;
 
 /// Every cached read, as its entries and guards are named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -91,17 +91,17 @@ impl Guard {
     /// `macro:{user:42}:gen:logs:2026-11-24`, `...:gen:week:2026-W48`,
     /// `...:gen:summary:2026-11`, `...:gen:me`.
     pub fn render(self) -> String {
-        let (scope, family) = (scope(self.user), self.read.label());
+        let key = KeyText::of(self.user).str(":gen:").str(self.read.label());
         match self.bucket {
-            Bucket::Whole => format!("{scope}:gen:{family}"),
-            Bucket::Day(day) => format!("{scope}:gen:{family}:{day}"),
+            Bucket::Whole => key.done(),
+            Bucket::Day(day) => key.str(":").day(day).done(),
             Bucket::IsoWeek(day) => {
                 let week = day.date().iso_week();
-                format!("{scope}:gen:{family}:{:04}-W{:02}", week.year(), week.week())
+                key.str(":").number(week.year()).str("-W").two_digits(week.week()).done()
             }
             Bucket::Month(day) => {
                 let date = day.date();
-                format!("{scope}:gen:{family}:{:04}-{:02}", date.year(), date.month())
+                key.str(":").number(date.year()).str("-").two_digits(date.month()).done()
             }
         }
     }

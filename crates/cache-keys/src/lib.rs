@@ -14,11 +14,14 @@
 
 mod guards;
 mod tags;
+mod text;
 
 use macrotrack_domain::{Day, UserId};
 
 pub use guards::{Bucket, Guard, ReadFamily};
 pub use tags::{Tag, TagFamily, TagParseError};
+
+use text::KeyText;
 
 /// The cache tier an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,18 +39,6 @@ impl Tier {
             Tier::Two => "2",
         }
     }
-}
-
-/// `macro:{user:ID}`, written straight into the key being formatted (an
-/// intermediate String per key showed up in profiles of the hot read).
-fn scope(user: UserId) -> impl std::fmt::Display {
-    struct Scope(UserId);
-    impl std::fmt::Display for Scope {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "macro:{{user:{}}}", self.0)
-        }
-    }
-    Scope(user)
 }
 
 /// A tier-1 key: one user's data of one date.
@@ -73,7 +64,7 @@ impl Tier1Key {
     /// Where the entry lives, as the seed names it plus the hash tag.
     pub fn render(self) -> String {
         match self {
-            Tier1Key::DayLogs { user, date } => format!("{}:logs:{date}", scope(user)),
+            Tier1Key::DayLogs { user, date } => KeyText::of(user).str(":logs:").day(date).done(),
         }
     }
 }
@@ -142,31 +133,28 @@ impl QueryKey {
     }
 
     pub fn render(self) -> String {
-        let scope = scope(self.user());
+        let key = KeyText::of(self.user()).str(":q:");
         match self {
-            QueryKey::Credential { selector, .. } => format!("{scope}:q:credential:{selector:016x}"),
-            QueryKey::Me { .. } => format!("{scope}:q:me"),
-            QueryKey::FrequentFoods { limit, .. } => format!("{scope}:q:frequent_foods:{limit}"),
+            QueryKey::Credential { selector, .. } => key.str("credential:").hex16(selector).done(),
+            QueryKey::Me { .. } => key.str("me").done(),
+            QueryKey::FrequentFoods { limit, .. } => key.str("frequent_foods:").number(limit).done(),
             QueryKey::SummaryMonth { month, .. } => {
                 let first = month.month().0.date();
-                format!(
-                    "{scope}:q:summary:{:04}-{:02}",
-                    chrono::Datelike::year(&first),
-                    chrono::Datelike::month(&first)
-                )
+                let (year, month) = (chrono::Datelike::year(&first), chrono::Datelike::month(&first));
+                key.str("summary:").number(year).str("-").two_digits(month).done()
             }
             QueryKey::Week { week, .. } => {
                 let week = chrono::Datelike::iso_week(&week.date());
-                format!("{scope}:q:week:{:04}-W{:02}", week.year(), week.week())
+                key.str("week:").number(week.year()).str("-W").two_digits(week.week()).done()
             }
-            QueryKey::Streak { today, .. } => format!("{scope}:q:streak:{today}"),
-            QueryKey::Schedule { date, .. } => format!("{scope}:q:schedule:{date}"),
+            QueryKey::Streak { today, .. } => key.str("streak:").day(today).done(),
+            QueryKey::Schedule { date, .. } => key.str("schedule:").day(date).done(),
         }
     }
 }
 
 fn epoch_guard(user: UserId) -> String {
-    format!("{}:epoch", scope(user))
+    KeyText::of(user).str(":epoch").done()
 }
 
 /// Everything the engine needs to know about one cached entry: where it
@@ -287,6 +275,60 @@ mod tests {
     }
 
     const U: UserId = UserId(42);
+
+    /// The keys as `format!` wrote them before `KeyText`, over every day
+    /// of the range and users of every width: the stored keys must not
+    /// change with the writer.
+    #[test]
+    fn keys_match_their_format_spelling() {
+        use chrono::Datelike;
+        for user in [UserId(1), UserId(42), UserId(-7), UserId(i64::MAX)] {
+            let scope = format!("macro:{{user:{}}}", user.0);
+            let mut date = Day::MIN;
+            while date <= Day::MAX {
+                let day = Day::new(date).unwrap();
+                let iso = date.format("%Y-%m-%d").to_string();
+                let week = date.iso_week();
+                let cases = [
+                    (Tier1Key::DayLogs { user, date: day }.render(), format!("{scope}:logs:{iso}")),
+                    (QueryKey::Streak { user, today: day }.render(), format!("{scope}:q:streak:{iso}")),
+                    (QueryKey::Schedule { user, date: day }.render(), format!("{scope}:q:schedule:{iso}")),
+                    (
+                        QueryKey::Week { user, week: day }.render(),
+                        format!("{scope}:q:week:{:04}-W{:02}", week.year(), week.week()),
+                    ),
+                    (
+                        QueryKey::SummaryMonth { user, month: day }.render(),
+                        format!("{scope}:q:summary:{:04}-{:02}", date.year(), date.month()),
+                    ),
+                    (Guard::new(user, ReadFamily::Logs, Bucket::Day(day)).render(), format!("{scope}:gen:logs:{iso}")),
+                    (
+                        Guard::new(user, ReadFamily::Week, Bucket::IsoWeek(day)).render(),
+                        format!("{scope}:gen:week:{:04}-W{:02}", week.year(), week.week()),
+                    ),
+                    (
+                        Guard::new(user, ReadFamily::Summary, Bucket::Month(day)).render(),
+                        format!("{scope}:gen:summary:{:04}-{:02}", date.year(), date.month()),
+                    ),
+                ];
+                for (written, spelled) in cases {
+                    assert_eq!(written, spelled);
+                }
+                date = date.succ_opt().unwrap();
+            }
+            for selector in [0, 1, 0xdead_beef, u64::MAX] {
+                let key = QueryKey::Credential { user, selector }.render();
+                assert_eq!(key, format!("{scope}:q:credential:{selector:016x}"));
+            }
+            for limit in [1, 10, 100] {
+                let key = QueryKey::FrequentFoods { user, limit }.render();
+                assert_eq!(key, format!("{scope}:q:frequent_foods:{limit}"));
+            }
+            assert_eq!(QueryKey::Me { user }.render(), format!("{scope}:q:me"));
+            assert_eq!(Guard::new(user, ReadFamily::Me, Bucket::Whole).render(), format!("{scope}:gen:me"));
+            assert_eq!(Target::AllOfUser(user).guard(), format!("{scope}:epoch"));
+        }
+    }
 
     #[test]
     fn golden_tier1_keys() {

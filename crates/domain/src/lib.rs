@@ -20,7 +20,7 @@ mod week;
 
 pub use amount::Amount;
 pub use dashboard::{Completion, DayDashboard};
-pub use day::{Day, DayError};
+pub use day::{Day, DayError, IsoText};
 pub use food::{Food, FoodInput, FoodOwner, FoodPatch, NewFood};
 pub use ids::*;
 pub use log::{DayLogs, LogEntry, LogEntryInput, LogEntryPatch, LogItem, NewLogEntry};

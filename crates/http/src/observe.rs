@@ -84,20 +84,21 @@ fn requests_counter(route: &'static str, method: &'static str, status: StatusCod
 /// A new request id: a random UUID (v4) from the thread's generator
 /// (getting random bytes from the kernel for each, as uuid's own `v4` does,
 /// was a system call per request in profiles).
-fn new_request_id() -> String {
+fn new_request_id() -> HeaderValue {
     let bytes: [u8; 16] = rand::rng().random();
     let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
     let mut buffer = uuid::Uuid::encode_buffer();
-    uuid.hyphenated().encode_lower(&mut buffer).to_owned()
+    HeaderValue::from_str(uuid.hyphenated().encode_lower(&mut buffer)).unwrap_or(HeaderValue::from_static("unknown"))
 }
 
 /// The client's `X-Request-Id` when it is 1 to 128 visible ASCII
-/// characters, else a new one.
-fn request_id(req: &ServiceRequest) -> String {
-    let incoming = req.headers().get(REQUEST_ID_HEADER).map(HeaderValue::as_bytes);
-    match incoming {
-        Some(id) if (1..=128).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7e).contains(b)) => {
-            String::from_utf8_lossy(id).into_owned()
+/// characters, else a new one. Kept as the header value it is answered
+/// with: cloning one shares its bytes (a `String` per use cost allocations
+/// on the hot read).
+fn request_id(req: &ServiceRequest) -> HeaderValue {
+    match req.headers().get(REQUEST_ID_HEADER) {
+        Some(id) if (1..=128).contains(&id.len()) && id.as_bytes().iter().all(|b| (0x21..=0x7e).contains(b)) => {
+            id.clone()
         }
         _ => new_request_id(),
     }
@@ -107,12 +108,12 @@ pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
 
 tokio::task_local! {
     /// The request id of the request being answered, for problem bodies.
-    static REQUEST_ID: String;
+    static REQUEST_ID: HeaderValue;
 }
 
 /// The id of the request this task answers, if it is one.
 pub(crate) fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    REQUEST_ID.try_with(|id| id.to_str().ok().map(str::to_owned)).ok().flatten()
 }
 
 /// Counts and times each request by route pattern (never the raw path, so
@@ -125,7 +126,14 @@ pub async fn record(
     let started = Instant::now();
     let method = method_label(req.method());
     let id = request_id(&req);
-    let span = tracing::info_span!("request", method, path = req.path(), request_id = %id, route = Empty);
+    // Visible ASCII only (`request_id`), so never the empty fallback.
+    let span = tracing::info_span!(
+        "request",
+        method,
+        path = req.path(),
+        request_id = id.to_str().unwrap_or(""),
+        route = Empty
+    );
     // Problem bodies made while answering name the request (`instance`).
     let mut result = REQUEST_ID.scope(id.clone(), next.call(req).instrument(span.clone())).await;
     let (status, route) = match &result {
@@ -147,10 +155,8 @@ pub async fn record(
     span.in_scope(|| {
         tracing::info!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request finished");
     });
-    if let Ok(response) = &mut result
-        && let Ok(value) = HeaderValue::from_str(&id)
-    {
-        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    if let Ok(response) = &mut result {
+        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), id);
     }
     result
 }
@@ -189,7 +195,7 @@ mod tests {
 
     #[test]
     fn request_ids_are_random_uuid_v4_strings() {
-        let ids: Vec<String> = (0..200).map(|_| new_request_id()).collect();
+        let ids: Vec<String> = (0..200).map(|_| new_request_id().to_str().unwrap().to_owned()).collect();
         for id in &ids {
             let groups: Vec<&str> = id.split('-').collect();
             assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{id}");
