@@ -354,28 +354,31 @@ impl<S: CacheStore> Engine<S> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)] // the one internal entry of the three public reads
-    async fn answer<T, E, F, Fut>(
-        &self,
-        address: &EntryAddress,
+    /// The one internal entry of the three public reads: `answer_unreported`,
+    /// with the read added to the request's report. Not an `async fn`, so
+    /// the read's future is held once (see `prefetch`).
+    #[allow(clippy::too_many_arguments)]
+    fn answer<'a, T, E, F, Fut>(
+        &'a self,
+        address: &'a EntryAddress,
         policy: Policy,
         freshness: Freshness,
         admission: Admission,
         check: Check<T>,
         fetch: F,
         want: Want,
-    ) -> Result<Answer<T>, ReadError<E>>
+    ) -> impl Future<Output = Result<Answer<T>, ReadError<E>>> + 'a
     where
         T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
         E: Send + 'static,
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let answer = self.answer_unreported(address, policy, freshness, admission, check, fetch, want).await;
-        if let Ok(answer) = &answer {
-            report::finish(address, answer);
-        }
-        answer
+        self.answer_unreported(address, policy, freshness, admission, check, fetch, want).inspect(move |answer| {
+            if let Ok(answer) = answer {
+                report::finish(address, answer);
+            }
+        })
     }
 
     #[allow(clippy::too_many_arguments)]

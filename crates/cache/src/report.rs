@@ -49,7 +49,6 @@ pub struct ReadReport {
 struct Noted {
     outcome: Option<Outcome>,
     absent: bool,
-    rejected: bool,
 }
 
 #[derive(Default)]
@@ -114,9 +113,10 @@ pub(crate) fn note(address: &EntryAddress, outcome: Outcome) {
     let _ = REPORTS.try_with(|collector| {
         let mut collector = lock(collector);
         let noted = collector.noted(address);
-        match outcome {
-            Outcome::RejectedStore => noted.rejected = true,
-            other => noted.outcome = Some(other),
+        // A rejected store keeps the read's outcome (a miss); the answer
+        // says it was not stored.
+        if outcome != Outcome::RejectedStore {
+            noted.outcome = Some(outcome);
         }
     });
 }
@@ -143,7 +143,7 @@ pub(crate) fn finish<T: Serialize>(address: &EntryAddress, answer: &Answer<T>) {
             // No outcome recorded: the cache is off, the source answered.
             outcome: noted.outcome.unwrap_or(Outcome::Bypass),
             absent: noted.absent,
-            stored: answer.stored && !noted.rejected,
+            stored: answer.stored,
             fresh_for: answer.fresh_for,
             digest,
         });

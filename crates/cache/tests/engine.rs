@@ -370,6 +370,49 @@ async fn json_reads_hand_over_the_stored_bytes_and_refuse_damaged_ones() {
     assert_eq!(engine.stats().invalid, 1);
 }
 
+/// Two reads in progress at once in one request (the day screen's parts)
+/// are noted apart: two misses whose fetches interleave, one of them
+/// stored, the other's store rejected by an invalidation during its fetch.
+#[tokio::test]
+async fn reads_in_progress_together_are_reported_apart() {
+    let clock = Arc::new(TestClock::default());
+    let engine = memory_engine(clock.clone());
+    let (kept, changed) = (logs_address("2026-11-24"), logs_address("2026-11-25"));
+    let fetch = |version: i64, invalidate: Option<Target>| {
+        let engine = engine.clone();
+        move || {
+            let engine = engine.clone();
+            async move {
+                // Let the other read start before this one ends.
+                tokio::task::yield_now().await;
+                if let Some(target) = invalidate {
+                    engine.invalidate(&[target]).await;
+                }
+                Ok::<_, String>(Versioned { version })
+            }
+        }
+    };
+    let (_, reports) = engine
+        .reporting(async {
+            tokio::join!(
+                engine.read(&kept, POLICY, Freshness::Cached, check, fetch(3, None)),
+                engine.read(
+                    &changed,
+                    POLICY,
+                    Freshness::Cached,
+                    check,
+                    fetch(5, Some(Target::day_logs(USER, day("2026-11-25"))))
+                ),
+            )
+        })
+        .await;
+    let digest = |version| macrotrack_cache::digest(&serde_json::to_vec(&Versioned { version }).unwrap());
+    let summary: Vec<_> = reports.iter().map(|r| (r.outcome, r.absent, r.stored, r.digest)).collect();
+    assert_eq!(summary.len(), 2, "{summary:?}");
+    assert!(summary.contains(&(Outcome::Miss, true, true, digest(3))), "{summary:?}");
+    assert!(summary.contains(&(Outcome::Miss, true, false, digest(5))), "{summary:?}");
+}
+
 /// What a read tells its client: the outcome, the freshness left, whether
 /// it stored, and the digest of its value's JSON, the same whichever path
 /// served it (the store, the source, the cache off).
