@@ -543,7 +543,7 @@ fn a_cold_stampede_over_two_server_processes_costs_one_fetch() {
         .map(|b| {
             format!(
                 "database fetches {} of {READS}; A {} reads miss {} hit {}, B {} reads miss {} hit {}; lease \
-                 attempts {}; store reads of the key {}; lease to store {:.1} ms (a lease is held for 8 typical fetch times, 50 ms to 2 s)",
+                 attempts {}; store reads of the key {}; lease to store {:.1} ms (a lease is held for 8 typical fetch times, 250 ms to 2 s)",
                 b.fetches,
                 READS / 2,
                 b.misses[0],
