@@ -157,16 +157,9 @@ pub(crate) const CREATE_LOG_ENTRIES: Mutation<[NewLogEntry]> = Mutation {
         ],
         everything: false,
     },
-    dates: |entries, kind| {
-        let recipe = |entry: &&NewLogEntry| matches!(entry.item, LogItem::Recipe(_));
-        match kind {
-            FactKind::FoodEntries => {
-                entries.iter().filter(|entry| !recipe(entry)).map(|entry| on(entry.date)).collect()
-            }
-            FactKind::RecipeEntries => entries.iter().filter(recipe).map(|entry| on(entry.date)).collect(),
-            FactKind::FoodUses => undated_if(entries.iter().any(|entry| !recipe(&entry))),
-            _ => Vec::new(),
-        }
+    dates: |entries, kind| match kind {
+        FactKind::FoodUses => undated_if(entries.iter().any(|entry| new_entry_kind(entry) == FactKind::FoodEntries)),
+        _ => entries.iter().filter(|entry| new_entry_kind(entry) == kind).map(|entry| on(entry.date)).collect(),
     },
 };
 
@@ -348,6 +341,14 @@ fn entry_kind(entry: &LogEntry) -> FactKind {
     if entry.recipe_id.is_some() { FactKind::RecipeEntries } else { FactKind::FoodEntries }
 }
 
+/// Which kind a new log entry will be a fact of.
+fn new_entry_kind(entry: &NewLogEntry) -> FactKind {
+    match entry.item {
+        LogItem::Recipe(_) => FactKind::RecipeEntries,
+        LogItem::Food(_) => FactKind::FoodEntries,
+    }
+}
+
 fn on(date: Day) -> Dates {
     Dates::On(date)
 }
@@ -355,4 +356,21 @@ fn on(date: Day) -> Dates {
 /// An undated change when `changed`, nothing otherwise.
 fn undated_if(changed: bool) -> Vec<Dates> {
     if changed { vec![Dates::Undated] } else { Vec::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_read_family_and_operation_is_declared_once() {
+        for family in ReadFamily::ALL {
+            assert_eq!(READS.iter().filter(|read| read.family == family).count(), 1, "{family:?}");
+        }
+        let operations: BTreeSet<Operation> = MUTATIONS.iter().map(|spec| spec.operation).collect();
+        assert_eq!(operations.len(), MUTATIONS.len(), "an operation declared twice");
+        assert_eq!(operations.len(), 12);
+    }
 }

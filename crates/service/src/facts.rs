@@ -150,16 +150,6 @@ mod tests {
     }
 
     #[test]
-    fn every_read_family_and_operation_is_declared_once() {
-        for family in ReadFamily::ALL {
-            assert_eq!(READS.iter().filter(|read| read.family == family).count(), 1, "{family:?}");
-        }
-        let operations: BTreeSet<Operation> = MUTATIONS.iter().map(|spec| spec.operation).collect();
-        assert_eq!(operations.len(), MUTATIONS.len(), "an operation declared twice");
-        assert_eq!(operations.len(), 12);
-    }
-
-    #[test]
     fn a_food_entry_reaches_each_read_of_its_date_in_one_bucket() {
         let changes =
             Changes::new(U, [Fact::on(FactKind::FoodEntries, d("2026-11-24")), Fact::undated(FactKind::FoodUses)]);
