@@ -11,12 +11,17 @@ use std::collections::BTreeSet;
 
 use macrotrack_cache_keys::{Guard, ReadFamily, Target};
 use macrotrack_domain::{
-    Amount, Day, FoodId, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, RecipeId, ScheduledPlan,
-    ScheduledPlanId, Timestamp, UserId,
+    Amount, Day, Food, FoodId, FoodOwner, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, RecipeId,
+    ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
 };
 
-use crate::facts::{Changes, Fact, FactKind, Matrix, Operation, read_spec};
+use crate::catalog::{
+    COMPLETE_DAY, CREATE_FOOD, CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, DELETE_SCHEDULED_MEAL, DELETE_SCHEDULED_PLAN,
+    DELETE_USER, EDIT_FOOD, SCHEDULE_MEAL_PLAN, SET_TARGETS, UNDO_DAY, UPDATE_LOG_ENTRY, read_spec,
+};
+use crate::facts::{Changes, Matrix, Operation};
 use crate::matrix::BEYOND_THE_CONTRACT;
+use crate::vocabulary::Mutation;
 
 const U: UserId = UserId(7);
 
@@ -170,11 +175,29 @@ fn plan(from: Day, to: Day) -> ScheduledPlan {
     }
 }
 
+fn food() -> Food {
+    Food {
+        id: FoodId(1),
+        name: "oats".into(),
+        brand: None,
+        serving_size: Amount::from_hundredths(100),
+        serving_unit: "g".into(),
+        per_serving: Macros::default(),
+        owner: FoodOwner::User,
+    }
+}
+
 /// One example of an operation and the reads the contract's row requires.
 struct Example {
     operation: Operation,
     changes: Changes,
     required: BTreeSet<Read>,
+}
+
+/// An example whose changes are what `mutation` makes, at run time, of
+/// what it touched: the same function the use case calls.
+fn example<T: ?Sized>(mutation: &Mutation<T>, touched: &T, required: BTreeSet<Read>) -> Example {
+    Example { operation: mutation.spec.operation, changes: mutation.changes(U, touched), required }
 }
 
 /// The contract's table, transcribed: each row's text, the reads it names,
@@ -191,10 +214,10 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             O::CreateLogEntries,
             entries.to_vec(),
             vec![
-                Example {
-                    operation: O::CreateLogEntries,
-                    changes: crate::logs::created_changes(U, &[new_entry(d1(), false), new_entry(d3(), true)]),
-                    required: [
+                example(
+                    &CREATE_LOG_ENTRIES,
+                    &[new_entry(d1(), false), new_entry(d3(), true)],
+                    [
                         where_(day_logs_of(&[d1(), d3()])),
                         where_(summaries_holding(&[d1(), d3()])),
                         where_(weeks_holding(&[d1(), d3()])),
@@ -202,18 +225,18 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                         where_(schedule_of(&[d3()])),
                     ]
                     .concat(),
-                },
-                Example {
-                    operation: O::CreateLogEntries,
-                    changes: crate::logs::created_changes(U, &[new_entry(d1(), true)]),
-                    required: [
+                ),
+                example(
+                    &CREATE_LOG_ENTRIES,
+                    &[new_entry(d1(), true)],
+                    [
                         where_(day_logs_of(&[d1()])),
                         where_(summaries_holding(&[d1()])),
                         where_(weeks_holding(&[d1()])),
                         where_(schedule_of(&[d1()])),
                     ]
                     .concat(),
-                },
+                ),
             ],
         ),
         (
@@ -222,27 +245,27 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             O::UpdateLogEntry,
             vec![R::Logs, R::Summary, R::Week, R::Schedule],
             vec![
-                Example {
-                    operation: O::UpdateLogEntry,
-                    changes: crate::logs::updated_changes(U, &entry(d1(), false), &entry(d3(), false)),
-                    required: [
+                example(
+                    &UPDATE_LOG_ENTRY,
+                    &(entry(d1(), false), entry(d3(), false)),
+                    [
                         where_(day_logs_of(&[d1(), d3()])),
                         where_(summaries_holding(&[d1(), d3()])),
                         where_(weeks_holding(&[d1(), d3()])),
                     ]
                     .concat(),
-                },
-                Example {
-                    operation: O::UpdateLogEntry,
-                    changes: crate::logs::updated_changes(U, &entry(d1(), true), &entry(d1(), true)),
-                    required: [
+                ),
+                example(
+                    &UPDATE_LOG_ENTRY,
+                    &(entry(d1(), true), entry(d1(), true)),
+                    [
                         where_(day_logs_of(&[d1()])),
                         where_(summaries_holding(&[d1()])),
                         where_(weeks_holding(&[d1()])),
                         where_(schedule_of(&[d1()])),
                     ]
                     .concat(),
-                },
+                ),
             ],
         ),
         (
@@ -250,65 +273,57 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             O::DeleteLogEntry,
             entries.to_vec(),
             vec![
-                Example {
-                    operation: O::DeleteLogEntry,
-                    changes: crate::logs::deleted_changes(U, &entry(d1(), false)),
-                    required: [
+                example(
+                    &DELETE_LOG_ENTRY,
+                    &entry(d1(), false),
+                    [
                         where_(day_logs_of(&[d1()])),
                         where_(summaries_holding(&[d1()])),
                         where_(weeks_holding(&[d1()])),
                         where_(|read| read == Read::FrequentFoods),
                     ]
                     .concat(),
-                },
-                Example {
-                    operation: O::DeleteLogEntry,
-                    changes: crate::logs::deleted_changes(U, &entry(d3(), true)),
-                    required: [
+                ),
+                example(
+                    &DELETE_LOG_ENTRY,
+                    &entry(d3(), true),
+                    [
                         where_(day_logs_of(&[d3()])),
                         where_(summaries_holding(&[d3()])),
                         where_(weeks_holding(&[d3()])),
                         where_(schedule_of(&[d3()])),
                     ]
                     .concat(),
-                },
+                ),
             ],
         ),
         (
             "complete a day / undo it | day logs of that date; streaks; weeks holding the date",
             O::CompleteDay,
             vec![R::Logs, R::Week, R::Streak],
-            vec![Example {
-                operation: O::CompleteDay,
-                changes: crate::days::completion_changes(U, d1()),
-                required: [
-                    where_(day_logs_of(&[d1()])),
-                    where_(|read| read == Read::Streak),
-                    where_(weeks_holding(&[d1()])),
-                ]
-                .concat(),
-            }],
+            vec![example(
+                &COMPLETE_DAY,
+                &d1(),
+                [where_(day_logs_of(&[d1()])), where_(|read| read == Read::Streak), where_(weeks_holding(&[d1()]))]
+                    .concat(),
+            )],
         ),
         (
             "complete a day / undo it | day logs of that date; streaks; weeks holding the date",
             O::UndoDay,
             vec![R::Logs, R::Week, R::Streak],
-            vec![Example {
-                operation: O::UndoDay,
-                changes: crate::days::completion_changes(U, d1()),
-                required: [
-                    where_(day_logs_of(&[d1()])),
-                    where_(|read| read == Read::Streak),
-                    where_(weeks_holding(&[d1()])),
-                ]
-                .concat(),
-            }],
+            vec![example(
+                &UNDO_DAY,
+                &d1(),
+                [where_(day_logs_of(&[d1()])), where_(|read| read == Read::Streak), where_(weeks_holding(&[d1()]))]
+                    .concat(),
+            )],
         ),
         (
             "create a food | none (a food without uses is not frequent)",
             O::CreateFood,
             vec![],
-            vec![Example { operation: O::CreateFood, changes: Changes::new(U, []), required: BTreeSet::new() }],
+            vec![example(&CREATE_FOOD, &food(), BTreeSet::new())],
         ),
         (
             "edit a food | frequent foods (if it has uses); food search and GET /v1/foods/{id} if cached (they \
@@ -316,68 +331,44 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             O::EditFood,
             vec![R::FrequentFoods],
             vec![
-                Example {
-                    operation: O::EditFood,
-                    changes: Changes::new(U, [Fact::undated(FactKind::Foods)]),
-                    required: where_(|read| read == Read::FrequentFoods),
-                },
+                example(&EDIT_FOOD, &food(), where_(|read| read == Read::FrequentFoods)),
                 // A food without uses: nothing is required.
-                Example {
-                    operation: O::EditFood,
-                    changes: Changes::new(U, [Fact::undated(FactKind::Foods)]),
-                    required: BTreeSet::new(),
-                },
+                example(&EDIT_FOOD, &food(), BTreeSet::new()),
             ],
         ),
         (
             "set targets | me; weeks; the day screen's targets and remaining (from `me`)",
             O::SetTargets,
             vec![R::Me, R::Week],
-            vec![Example {
-                operation: O::SetTargets,
-                changes: Changes::new(U, [Fact::undated(FactKind::Profile)]),
-                required: where_(|read| read == Read::Me || matches!(read, Read::Week(_))),
-            }],
+            vec![example(
+                &SET_TARGETS,
+                &Macros::default(),
+                where_(|read| read == Read::Me || matches!(read, Read::Week(_))),
+            )],
         ),
         (
             "schedule a meal plan | schedule of every date it covers",
             O::ScheduleMealPlan,
             vec![R::Schedule],
-            vec![Example {
-                operation: O::ScheduleMealPlan,
-                changes: crate::plans::plan_changes(U, &plan(d2(), d3())),
-                required: where_(schedule_of(&[d2(), d3()])),
-            }],
+            vec![example(&SCHEDULE_MEAL_PLAN, &plan(d2(), d3()), where_(schedule_of(&[d2(), d3()])))],
         ),
         (
             "delete a scheduled meal | schedule of its date",
             O::DeleteScheduledMeal,
             vec![R::Schedule],
-            vec![Example {
-                operation: O::DeleteScheduledMeal,
-                changes: Changes::new(U, [Fact::on(FactKind::Schedule, d4())]),
-                required: where_(schedule_of(&[d4()])),
-            }],
+            vec![example(&DELETE_SCHEDULED_MEAL, &d4(), where_(schedule_of(&[d4()])))],
         ),
         (
             "delete a scheduled plan | schedule of every date it covered",
             O::DeleteScheduledPlan,
             vec![R::Schedule],
-            vec![Example {
-                operation: O::DeleteScheduledPlan,
-                changes: crate::plans::plan_changes(U, &plan(d1(), d2())),
-                required: where_(schedule_of(&[d1(), d2()])),
-            }],
+            vec![example(&DELETE_SCHEDULED_PLAN, &plan(d1(), d2()), where_(schedule_of(&[d1(), d2()])))],
         ),
         (
             "delete the user | every read of the user, and its token",
             O::DeleteUser,
             every_read,
-            vec![Example {
-                operation: O::DeleteUser,
-                changes: Changes::everything(U),
-                required: universe().into_iter().collect(),
-            }],
+            vec![example(&DELETE_USER, &(), universe().into_iter().collect())],
         ),
     ]
 }

@@ -1,58 +1,18 @@
 //! Completing days, streaks, summaries and the day dashboard.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier};
+use macrotrack_cache_keys::EntryAddress;
 use macrotrack_domain::{Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak, Summary, UserId, ValidationErrors};
-use macrotrack_ports::CacheStore;
+use macrotrack_ports::{CacheStore, Unavailable};
 
-use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
-use macrotrack_ports::Unavailable;
-
+use crate::catalog::{COMPLETE_DAY, UNDO_DAY, dashboard_addresses, streak_address, summary_month_address};
 use crate::{GetError, ReadError, Repositories, Service, no_check};
-
-/// Daily totals of a calendar month (summaries of any range are composed of months).
-pub(crate) const SUMMARY: ReadSpec = ReadSpec {
-    family: ReadFamily::Summary,
-    name: "logs summary",
-    tier: Tier::Two,
-    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries],
-    granularity: Granularity::Month,
-};
-
-/// Streaks count completed days up to today: every date.
-pub(crate) const STREAK: ReadSpec = ReadSpec {
-    family: ReadFamily::Streak,
-    name: "streak",
-    tier: Tier::Two,
-    depends_on: &[FactKind::Completions],
-    granularity: Granularity::Whole,
-};
-
-pub(crate) const COMPLETE_DAY: MutationSpec = MutationSpec {
-    operation: Operation::CompleteDay,
-    name: "complete a day",
-    dates: "that date",
-    changes: &[Change { kind: FactKind::Completions, which: "that date" }],
-    everything: false,
-};
-
-pub(crate) const UNDO_DAY: MutationSpec = MutationSpec {
-    operation: Operation::UndoDay,
-    name: "undo a day's completion",
-    dates: "that date",
-    changes: &[Change { kind: FactKind::Completions, which: "that date" }],
-    everything: false,
-};
-
-pub(crate) fn completion_changes(user: UserId, date: Day) -> Changes {
-    Changes::new(user, [Fact::on(FactKind::Completions, date)])
-}
 
 impl<S: CacheStore> Service<S> {
     /// Marks a day completed (idempotent).
     pub async fn complete_day(&self, user: UserId, date: Day) -> Result<Completion, Unavailable> {
         let committed = self.repos.completions.complete_day(user, date).await?;
-        let report = self.forget(&COMPLETE_DAY, completion_changes(user, date), Some(committed.outbox)).await;
+        let report = self.forget(&COMPLETE_DAY, user, &date, Some(committed.outbox)).await;
         self.warm(user, [date], report);
         Ok(Completion { date, completed: true })
     }
@@ -60,7 +20,7 @@ impl<S: CacheStore> Service<S> {
     /// Undoes a day's completion (idempotent).
     pub async fn undo_day(&self, user: UserId, date: Day) -> Result<Completion, Unavailable> {
         let committed = self.repos.completions.undo_day(user, date).await?;
-        let report = self.forget(&UNDO_DAY, completion_changes(user, date), Some(committed.outbox)).await;
+        let report = self.forget(&UNDO_DAY, user, &date, Some(committed.outbox)).await;
         self.warm(user, [date], report);
         Ok(Completion { date, completed: false })
     }
@@ -126,24 +86,4 @@ impl<S: CacheStore> Service<S> {
         };
         self.cache.prefetch(&read_ahead, compose).await
     }
-}
-
-/// The entries the day screen composes.
-pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [EntryAddress; 4] {
-    [
-        crate::logs::day_logs_address(user, date),
-        crate::users::me_address(user),
-        crate::plans::schedule_address(user, date),
-        streak_address(user, today),
-    ]
-}
-
-/// Where one calendar month of a user's summary is cached.
-pub(crate) fn summary_month_address(user: UserId, month: Day) -> EntryAddress {
-    let (first, last) = month.month();
-    EntryAddress::tier2(QueryKey::SummaryMonth { user, month }, &SUMMARY.guards(user, Some((first, last))))
-}
-
-fn streak_address(user: UserId, today: Day) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Streak { user, today }, &STREAK.guards(user, None))
 }

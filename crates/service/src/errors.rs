@@ -11,6 +11,7 @@ use macrotrack_ports::Unavailable;
 pub enum ErrorKind {
     /// The input breaks a rule (every field named).
     Invalid,
+    /// No valid credential came with the request.
     Unauthenticated,
     /// No such resource of the user (another user's is as absent).
     NotFound,
@@ -26,6 +27,7 @@ pub trait Failure: std::error::Error {
     /// Every kind this operation can fail with.
     const KINDS: &'static [ErrorKind];
 
+    /// Which kind this one is: what delivery maps to a status.
     fn kind(&self) -> ErrorKind;
 
     /// The broken rules, when the kind is `Invalid`.
@@ -76,8 +78,10 @@ impl Failure for Unavailable {
 /// A credential did not identify a user.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
+    /// 401: the token is malformed, names no credential, or does not match it.
     #[error("missing or unknown token")]
     Unauthenticated,
+    /// 503: a backing service did not answer; retrying may work.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -86,8 +90,10 @@ failure!(AuthError: Unauthenticated, Unavailable);
 /// A read of one resource by id (or of the user).
 #[derive(Debug, thiserror::Error)]
 pub enum GetError {
+    /// 404: no such resource of the user (another user's is as absent).
     #[error("not found")]
     NotFound,
+    /// 503: a backing service did not answer; retrying may work.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -96,8 +102,10 @@ failure!(GetError: NotFound, Unavailable);
 /// A read whose query may break a rule (a range, a limit).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// 422: the query breaks a rule, every field named.
     #[error("invalid query: {0}")]
     Invalid(ValidationErrors),
+    /// 503: a backing service did not answer; retrying may work.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -106,8 +114,10 @@ failure!(ReadError: Invalid, Unavailable);
 /// Creating something from a body: a rule or an unknown reference.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
+    /// 422: the input breaks a rule, every field named.
     #[error("invalid input: {0}")]
     Invalid(ValidationErrors),
+    /// 503: a backing service did not answer; retrying may work.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -122,8 +132,10 @@ impl From<ValidationErrors> for CreateError {
 /// Changing or deleting one of the user's resources (or the user).
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {
+    /// 404: no such resource of the user (another user's is as absent).
     #[error("not found")]
     NotFound,
+    /// 503: a backing service did not answer; retrying may work.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -132,13 +144,16 @@ failure!(ChangeError: NotFound, Unavailable);
 /// Editing one of the user's foods.
 #[derive(Debug, thiserror::Error)]
 pub enum EditFoodError {
+    /// 404: no such resource of the user (another user's is as absent).
     #[error("not found")]
     NotFound,
     /// A global food: read-only.
     #[error("global foods are read-only")]
     Conflict,
+    /// 422: the input breaks a rule, every field named.
     #[error("invalid input: {0}")]
     Invalid(ValidationErrors),
+    /// 503: a backing service did not answer; retrying may work.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -147,13 +162,16 @@ failure!(EditFoodError: NotFound, Conflict, Invalid, Unavailable);
 /// Placing a meal plan on the calendar.
 #[derive(Debug, thiserror::Error)]
 pub enum SchedulePlanError {
+    /// 404: no such resource of the user (another user's is as absent).
     #[error("not found")]
     NotFound,
     /// Its days overlap another scheduled plan of the user.
     #[error("the plan's days overlap scheduled plan {0}")]
     Conflict(String),
+    /// 422: the input breaks a rule, every field named.
     #[error("invalid input: {0}")]
     Invalid(ValidationErrors),
+    /// 503: a backing service did not answer; retrying may work.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }

@@ -1,51 +1,23 @@
 //! Foods and recipes.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier};
 use macrotrack_domain::{
     Food, FoodId, FoodInput, FoodPatch, FrequentFood, NewFood, NewRecipe, Recipe, RecipeId, RecipeInput, UserId,
     ValidationErrors, check_frequent, validation,
 };
 use macrotrack_ports::{CacheStore, CreateRecipeError, UpdateFoodError};
 
-use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
+use crate::catalog::{CREATE_FOOD, EDIT_FOOD, frequent_foods_address};
 use crate::{CreateError, EditFoodError, GetError, ReadError, Service};
 
-/// The foods a user logged most, as they are now, with their use counts.
-pub(crate) const FREQUENT_FOODS: ReadSpec = ReadSpec {
-    family: ReadFamily::FrequentFoods,
-    name: "frequent foods",
-    tier: Tier::Two,
-    depends_on: &[FactKind::FoodUses, FactKind::Foods],
-    granularity: Granularity::Whole,
-};
-
-/// A new food is in no cached read: food search and `GET /v1/foods/{id}`
-/// are not cached, and frequent foods lists only foods with uses.
-pub(crate) const CREATE_FOOD: MutationSpec = MutationSpec {
-    operation: Operation::CreateFood,
-    name: "create a food",
-    dates: "",
-    changes: &[],
-    everything: false,
-};
-
-/// Log entries keep their snapshot: only reads showing the food change.
-pub(crate) const EDIT_FOOD: MutationSpec = MutationSpec {
-    operation: Operation::EditFood,
-    name: "edit a food",
-    dates: "",
-    changes: &[Change { kind: FactKind::Foods, which: "always" }],
-    everything: false,
-};
-
 impl<S: CacheStore> Service<S> {
+    /// Creates one of the user's own foods from a validated body.
     pub async fn create_food(&self, user: UserId, input: FoodInput) -> Result<Food, CreateError> {
         let food = NewFood::parse(input)?;
         let created = self.repos.foods.create_food(user, &food).await?;
         // No outbox row: `CREATE_FOOD` changes nothing cached (a test keeps
         // it so); a change declared there would need a row.
-        self.forget(&CREATE_FOOD, Changes::new(user, []), None).await;
+        self.forget(&CREATE_FOOD, user, &created, None).await;
         Ok(created)
     }
 
@@ -69,8 +41,7 @@ impl<S: CacheStore> Service<S> {
             UpdateFoodError::Global => EditFoodError::Conflict,
             UpdateFoodError::Unavailable(unavailable) => EditFoodError::Unavailable(unavailable),
         })?;
-        let changes = Changes::new(user, [Fact::undated(FactKind::Foods)]);
-        self.forget(&EDIT_FOOD, changes, Some(edited.outbox)).await;
+        self.forget(&EDIT_FOOD, user, &edited.value, Some(edited.outbox)).await;
         Ok(edited.value)
     }
 
@@ -90,11 +61,12 @@ impl<S: CacheStore> Service<S> {
     pub async fn frequent_foods(&self, user: UserId, limit: Option<i64>) -> Result<Vec<FrequentFood>, ReadError> {
         let limit = validation::limit(limit)
             .map_err(|message| ReadError::Invalid(ValidationErrors::single("limit", message)))?;
-        let address = EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &FREQUENT_FOODS.guards(user, None));
+        let address = frequent_foods_address(user, limit);
         let fetch = move |repos: crate::Repositories| async move { repos.foods.frequent_foods(user, limit).await };
         Ok(self.cached(address, self.policies.frequent_foods, Freshness::Cached, check_frequent, fetch).await?)
     }
 
+    /// Creates a recipe of the user's; every ingredient must be a food they see.
     pub async fn create_recipe(&self, user: UserId, input: RecipeInput) -> Result<Recipe, CreateError> {
         let recipe = NewRecipe::parse(input)?;
         self.repos.recipes.create_recipe(user, &recipe).await.map_err(|error| match error {
@@ -105,6 +77,7 @@ impl<S: CacheStore> Service<S> {
         })
     }
 
+    /// One of the user's recipes.
     pub async fn recipe(&self, user: UserId, id: RecipeId) -> Result<Recipe, GetError> {
         self.repos.recipes.recipe(user, id).await?.ok_or(GetError::NotFound)
     }

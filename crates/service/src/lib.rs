@@ -1,21 +1,31 @@
 //! The use cases of Macrotrack, and the only place that decides what the
 //! cache forgets: each cached read declares what it depends on and each
-//! mutation what it changed (`facts.rs`); after a mutation's transaction
-//! commits, the guards of every read whose facts overlap are bumped.
+//! mutation what it changed (`catalog.rs`, in the words of `vocabulary.rs`);
+//! after a mutation's transaction commits, the guards of every read whose
+//! facts overlap are bumped (`facts.rs`, the derivation).
 //! Reads go through the cache engine with the policies of `Policies`.
 //!
 //! One safety rule stands outside the matrix (`outbox.rs`): a mutation's
 //! outbox row that was not marked done means its invalidation may be lost,
 //! and whoever drains it forgets everything of that user.
+//!
+//! The files point one way: use cases → `catalog` → `vocabulary`, and
+//! `facts` (the derivation) → `catalog`; nothing points back.
+
+#![warn(missing_docs)]
 
 mod admin;
+mod catalog;
 #[cfg(test)]
 mod contract_tests;
 mod days;
 mod errors;
+/// The invalidation derived from the declarations, and the names the
+/// workspace knows them by.
 pub mod facts;
 mod foods;
 mod logs;
+/// The derived matrix rendered for people (docs/caching-matrix.md).
 pub mod matrix;
 mod outbox;
 mod plans;
@@ -23,6 +33,7 @@ mod policies;
 mod served;
 mod tokens;
 mod users;
+mod vocabulary;
 mod weeks;
 
 use std::future::Future;
@@ -48,16 +59,24 @@ pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
 pub use served::{CacheReport, ETag, Outcome, ReadReport};
 pub use users::{CreatedUser, ReadAhead};
+use vocabulary::Mutation;
 
 /// The repositories the use cases need, each behind its port.
 #[derive(Clone)]
 pub struct Repositories {
+    /// Users, their credentials and targets.
     pub users: Arc<dyn UserRepository>,
+    /// Foods, global and the users' own.
     pub foods: Arc<dyn FoodRepository>,
+    /// Recipes and their ingredients.
     pub recipes: Arc<dyn RecipeRepository>,
+    /// Log entries and what is read from them.
     pub logs: Arc<dyn LogRepository>,
+    /// Completed days.
     pub completions: Arc<dyn CompletionRepository>,
+    /// Meal plans and the schedule.
     pub plans: Arc<dyn PlanRepository>,
+    /// The cache outbox the drain reads.
     pub outbox: Arc<dyn OutboxRepository>,
 }
 
@@ -120,6 +139,8 @@ impl<S> Clone for Service<S> {
 }
 
 impl<S: CacheStore> Service<S> {
+    /// The use cases over `repos`, caching through `cache`; `clock` says
+    /// what today is, so tests can move it.
     pub fn new(repos: Repositories, cache: Engine<S>, clock: Arc<dyn Clock>, policies: Policies) -> Self {
         let applied = Arc::default();
         Service { repos, cache, clock, policies, matrix: Matrix::default(), fault: Fault::None, applied, warm_days: 0 }
@@ -164,10 +185,13 @@ impl<S: CacheStore> Service<S> {
         self
     }
 
+    /// The engine, for what delivery and operators ask of it directly
+    /// (counters, the breaker).
     pub fn cache(&self) -> &Engine<S> {
         &self.cache
     }
 
+    /// Whether the cache store answers (`/readyz`, `/metrics`).
     pub async fn cache_status(&self) -> StoreStatus {
         self.cache.store_status().await
     }
@@ -200,11 +224,20 @@ impl<S: CacheStore> Service<S> {
     /// only when every target was applied and will survive a failover (a
     /// replica acknowledged it); otherwise it stays for the drain
     /// (`drain_outbox`), which survives this process.
-    async fn forget(&self, mutation: &MutationSpec, changes: Changes, outbox: Option<OutboxId>) -> InvalidationReport {
+    /// What was changed is computed here, by `mutation`'s declaration, from
+    /// what the run `touched`.
+    async fn forget<T: ?Sized>(
+        &self,
+        mutation: &Mutation<T>,
+        user: UserId,
+        touched: &T,
+        outbox: Option<OutboxId>,
+    ) -> InvalidationReport {
         if self.fault == Fault::SkipInvalidation {
             return InvalidationReport::default();
         }
-        let operation = mutation.operation;
+        let operation = mutation.spec.operation;
+        let changes = mutation.changes(user, touched);
         let targets: Vec<Target> = self.matrix.targets(operation, &changes).into_iter().collect();
         let report = self.cache.invalidate(&targets).await;
         if !report.durable() {

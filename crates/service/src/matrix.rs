@@ -4,7 +4,9 @@
 
 use macrotrack_cache_keys::{ReadFamily, Tag, TagFamily};
 
-use crate::facts::{Granularity, MUTATIONS, Matrix, Operation, READS, ReadSpec, tag_targets};
+use crate::catalog::{MUTATIONS, READS, mutation_spec, read_spec};
+use crate::facts::{Matrix, tag_targets};
+use crate::vocabulary::{Granularity, Operation, ReadSpec};
 
 /// Where the derivation invalidates more than the cache contract's table
 /// asks for, and why; a test holds this list to what the derivation does.
@@ -105,8 +107,8 @@ pub fn render_markdown() -> String {
          disagree.\n\n| operation | read | why |\n|---|---|---|\n",
     );
     for (operation, family, why) in BEYOND_THE_CONTRACT {
-        let mutation = crate::facts::mutation_spec(*operation);
-        let read = crate::facts::read_spec(*family);
+        let mutation = mutation_spec(*operation);
+        let read = read_spec(*family);
         out.push_str(&format!("| {} | {} | {why} |\n", mutation.name, read.name));
     }
     out.push_str(

@@ -64,6 +64,7 @@ impl AppliedRows {
 /// A failure injected on purpose. For tests only: the server never sets one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fault {
+    /// Nothing breaks: what the server runs.
     #[default]
     None,
     /// Mutations commit (outbox row included) and then skip the
@@ -208,7 +209,7 @@ mod tests {
     /// declares no change, so that no read depends on it.
     #[test]
     fn creating_a_food_forgets_nothing_so_needs_no_outbox_row() {
-        let spec = crate::foods::CREATE_FOOD;
+        let spec = crate::catalog::CREATE_FOOD.spec;
         assert!(spec.changes.is_empty() && !spec.everything);
         assert!(Matrix::edges().iter().all(|edge| edge.operation != Operation::CreateFood));
     }

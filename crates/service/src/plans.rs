@@ -1,62 +1,17 @@
 //! Meal plans and their schedules.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier};
 use macrotrack_domain::{
     Day, MealPlan, MealPlanId, MealPlanInput, NewMealPlan, ScheduleDay, ScheduledMealId, ScheduledPlan,
     ScheduledPlanId, UserId, ValidationErrors,
 };
-use macrotrack_ports::{CacheStore, CreatePlanError, ScheduleError};
+use macrotrack_ports::{CacheStore, CreatePlanError, ScheduleError, Unavailable};
 
-use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
-use macrotrack_ports::Unavailable;
-
+use crate::catalog::{DELETE_SCHEDULED_MEAL, DELETE_SCHEDULED_PLAN, SCHEDULE_MEAL_PLAN, schedule_address};
 use crate::{ChangeError, CreateError, GetError, SchedulePlanError, Service};
 
-/// What is scheduled on a date, each meal with whether a recipe entry of
-/// its meal and recipe is logged that day.
-pub(crate) const SCHEDULE: ReadSpec = ReadSpec {
-    family: ReadFamily::Schedule,
-    name: "schedule",
-    tier: Tier::Two,
-    depends_on: &[FactKind::Schedule, FactKind::RecipeEntries],
-    granularity: Granularity::Day,
-};
-
-pub(crate) const SCHEDULE_MEAL_PLAN: MutationSpec = MutationSpec {
-    operation: Operation::ScheduleMealPlan,
-    name: "schedule a meal plan",
-    dates: "every date it covers",
-    changes: &[Change { kind: FactKind::Schedule, which: "every date it covers" }],
-    everything: false,
-};
-
-pub(crate) const DELETE_SCHEDULED_MEAL: MutationSpec = MutationSpec {
-    operation: Operation::DeleteScheduledMeal,
-    name: "delete a scheduled meal",
-    dates: "its date",
-    changes: &[Change { kind: FactKind::Schedule, which: "its date" }],
-    everything: false,
-};
-
-pub(crate) const DELETE_SCHEDULED_PLAN: MutationSpec = MutationSpec {
-    operation: Operation::DeleteScheduledPlan,
-    name: "delete a scheduled plan",
-    dates: "every date it covered",
-    changes: &[Change { kind: FactKind::Schedule, which: "every date it covered" }],
-    everything: false,
-};
-
-/// What placing or removing `plan` changes: every date it covers.
-pub(crate) fn plan_changes(user: UserId, plan: &ScheduledPlan) -> Changes {
-    Changes::new(user, [Fact::between(FactKind::Schedule, plan.start_date, plan.end_date)])
-}
-
-pub(crate) fn schedule_address(user: UserId, date: Day) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Schedule { user, date }, &SCHEDULE.guards(user, Some((date, date))))
-}
-
 impl<S: CacheStore> Service<S> {
+    /// Creates a meal plan; every recipe must be one the user sees.
     pub async fn create_meal_plan(&self, user: UserId, input: MealPlanInput) -> Result<MealPlan, CreateError> {
         let plan = NewMealPlan::parse(input)?;
         self.repos.plans.create_meal_plan(user, &plan).await.map_err(|error| match error {
@@ -67,6 +22,7 @@ impl<S: CacheStore> Service<S> {
         })
     }
 
+    /// One of the user's meal plans.
     pub async fn meal_plan(&self, user: UserId, id: MealPlanId) -> Result<MealPlan, GetError> {
         self.repos.plans.meal_plan(user, id).await?.ok_or(GetError::NotFound)
     }
@@ -87,7 +43,7 @@ impl<S: CacheStore> Service<S> {
             ScheduleError::Overlaps(other) => SchedulePlanError::Conflict(other.to_string()),
             ScheduleError::Unavailable(unavailable) => SchedulePlanError::Unavailable(unavailable),
         })?;
-        self.forget(&SCHEDULE_MEAL_PLAN, plan_changes(user, &scheduled.value), Some(scheduled.outbox)).await;
+        self.forget(&SCHEDULE_MEAL_PLAN, user, &scheduled.value, Some(scheduled.outbox)).await;
         Ok(scheduled.value)
     }
 
@@ -100,16 +56,17 @@ impl<S: CacheStore> Service<S> {
         .await
     }
 
+    /// Removes one scheduled meal, then forgets its date's schedule.
     pub async fn delete_scheduled_meal(&self, user: UserId, id: ScheduledMealId) -> Result<(), ChangeError> {
         let deleted = self.repos.plans.delete_scheduled_meal(user, id).await?.ok_or(ChangeError::NotFound)?;
-        let changes = Changes::new(user, [Fact::on(FactKind::Schedule, deleted.value)]);
-        self.forget(&DELETE_SCHEDULED_MEAL, changes, Some(deleted.outbox)).await;
+        self.forget(&DELETE_SCHEDULED_MEAL, user, &deleted.value, Some(deleted.outbox)).await;
         Ok(())
     }
 
+    /// Removes a scheduled plan, then forgets every date it covered.
     pub async fn delete_scheduled_plan(&self, user: UserId, id: ScheduledPlanId) -> Result<(), ChangeError> {
         let deleted = self.repos.plans.delete_scheduled_plan(user, id).await?.ok_or(ChangeError::NotFound)?;
-        self.forget(&DELETE_SCHEDULED_PLAN, plan_changes(user, &deleted.value), Some(deleted.outbox)).await;
+        self.forget(&DELETE_SCHEDULED_PLAN, user, &deleted.value, Some(deleted.outbox)).await;
         Ok(())
     }
 }

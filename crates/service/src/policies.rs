@@ -12,12 +12,19 @@ const HOUR: Duration = Duration::from_secs(3600);
 pub struct Policies {
     /// A user's stored credential, read on every request.
     pub credential: Policy,
+    /// A day's logs (tier 1), the hot read.
     pub day_logs: Policy,
+    /// The user's name and targets.
     pub me: Policy,
+    /// The most logged foods.
     pub frequent_foods: Policy,
+    /// One calendar month of a summary.
     pub summary: Policy,
+    /// One ISO week.
     pub week: Policy,
+    /// Streaks as of a today near the server's.
     pub streak: Policy,
+    /// What is scheduled on a date.
     pub schedule: Policy,
 }
 

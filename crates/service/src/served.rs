@@ -43,6 +43,7 @@ impl ETag {
 /// were made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CacheReport {
+    /// One per cached read, for the answer's Cache-Status and ETag.
     pub reads: Vec<ReadReport>,
 }
 

@@ -1,50 +1,12 @@
 //! Users, authentication and targets.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier};
+use macrotrack_cache_keys::EntryAddress;
 use macrotrack_domain::{Day, Macros, User, UserId, ValidationErrors};
 use macrotrack_ports::CacheStore;
 
-use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
+use crate::catalog::{DELETE_USER, SET_TARGETS, credential_address, dashboard_addresses, day_logs_address, me_address};
 use crate::{AuthError, ChangeError, CreateError, GetError, Service, no_check, tokens};
-
-/// A token's stored credential (its secret's hash), by selector.
-pub(crate) const CREDENTIAL: ReadSpec = ReadSpec {
-    family: ReadFamily::Credential,
-    name: "credential",
-    tier: Tier::Two,
-    depends_on: &[FactKind::Credential],
-    granularity: Granularity::Whole,
-};
-
-/// The user's name and targets.
-pub(crate) const ME: ReadSpec = ReadSpec {
-    family: ReadFamily::Me,
-    name: "me and targets",
-    tier: Tier::Two,
-    depends_on: &[FactKind::Profile],
-    granularity: Granularity::Whole,
-};
-
-pub(crate) const SET_TARGETS: MutationSpec = MutationSpec {
-    operation: Operation::SetTargets,
-    name: "set targets",
-    dates: "",
-    changes: &[Change { kind: FactKind::Profile, which: "always" }],
-    everything: false,
-};
-
-pub(crate) const DELETE_USER: MutationSpec = MutationSpec {
-    operation: Operation::DeleteUser,
-    name: "delete the user",
-    dates: "",
-    changes: &[],
-    everything: true,
-};
-
-pub(crate) fn me_address(user: UserId) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Me { user }, &ME.guards(user, None))
-}
 
 /// A user's credential as cached: the secret's SHA-256, never the secret.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -60,14 +22,19 @@ pub enum ReadAhead {
     /// `day_logs` / `day_logs_json` of that date.
     DayLogs(Day),
     /// `dashboard` of that date and today.
-    Dashboard { date: Day, today: Day },
+    Dashboard {
+        /// The day shown.
+        date: Day,
+        /// The client's today, which the streak counts to.
+        today: Day,
+    },
 }
 
 impl ReadAhead {
     fn addresses(self, user: UserId) -> Vec<EntryAddress> {
         match self {
-            ReadAhead::DayLogs(date) => vec![crate::logs::day_logs_address(user, date)],
-            ReadAhead::Dashboard { date, today } => crate::days::dashboard_addresses(user, date, today).to_vec(),
+            ReadAhead::DayLogs(date) => vec![day_logs_address(user, date)],
+            ReadAhead::Dashboard { date, today } => dashboard_addresses(user, date, today).to_vec(),
         }
     }
 }
@@ -77,17 +44,16 @@ impl ReadAhead {
 fn claimed(token: &str) -> Option<(tokens::Presented<'_>, EntryAddress)> {
     let presented = tokens::split(token)?;
     let selector = u64::from_str_radix(presented.selector, 16).ok()?;
-    let address = EntryAddress::tier2(
-        QueryKey::Credential { user: presented.user, selector },
-        &CREDENTIAL.guards(presented.user, None),
-    );
+    let address = credential_address(presented.user, selector);
     Some((presented, address))
 }
 
 /// A newly created user and the only copy of their token.
 #[derive(Debug, Clone)]
 pub struct CreatedUser {
+    /// The user as stored.
     pub user: User,
+    /// Their bearer token: only its hash is stored, so this is the one copy.
     pub token: String,
 }
 
@@ -182,17 +148,17 @@ impl<S: CacheStore> Service<S> {
         found.ok_or(GetError::NotFound)
     }
 
+    /// Sets the user's daily targets, then forgets what shows them.
     pub async fn set_targets(&self, user: UserId, targets: Macros) -> Result<Macros, ChangeError> {
         let committed = self.repos.users.set_targets(user, targets).await?.ok_or(ChangeError::NotFound)?;
-        let changes = Changes::new(user, [Fact::undated(FactKind::Profile)]);
-        self.forget(&SET_TARGETS, changes, Some(committed.outbox)).await;
+        self.forget(&SET_TARGETS, user, &targets, Some(committed.outbox)).await;
         Ok(targets)
     }
 
     /// Deletes the user, all their data and every cached copy of it.
     pub async fn delete_user(&self, user: UserId) -> Result<(), ChangeError> {
         let committed = self.repos.users.delete_user(user).await?.ok_or(ChangeError::NotFound)?;
-        self.forget(&DELETE_USER, Changes::everything(user), Some(committed.outbox)).await;
+        self.forget(&DELETE_USER, user, &(), Some(committed.outbox)).await;
         Ok(())
     }
 }

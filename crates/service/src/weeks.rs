@@ -2,28 +2,12 @@
 //! the targets, composed of the one or two ISO weeks it touches.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier};
+use macrotrack_cache_keys::EntryAddress;
 use macrotrack_domain::{Day, SummaryDay, UserId, ValidationErrors, Week, WeekBlock, WeekDay};
 use macrotrack_ports::CacheStore;
 
-use crate::facts::{FactKind, Granularity, ReadSpec};
+use crate::catalog::week_address;
 use crate::{ReadError, Repositories, Service};
-
-/// One ISO week of a user: the entries and completions of its days, and
-/// the targets. No mutation names it: every one that changes these facts
-/// already declares them.
-pub(crate) const WEEK: ReadSpec = ReadSpec {
-    family: ReadFamily::Week,
-    name: "week",
-    tier: Tier::Two,
-    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions, FactKind::Profile],
-    granularity: Granularity::IsoWeek,
-};
-
-/// Where the ISO week from `monday` to `sunday` is cached.
-fn week_address(user: UserId, monday: Day, sunday: Day) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Week { user, week: monday }, &WEEK.guards(user, Some((monday, sunday))))
-}
 
 impl<S: CacheStore> Service<S> {
     /// Seven days from `start` (at most 2200-12-25): each day's totals,

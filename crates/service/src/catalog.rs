@@ -1,0 +1,376 @@
+//! Every cached read and every mutation, declared in one place, in the
+//! order docs/caching-matrix.md shows them: what each read depends on and
+//! where its entries live; what each mutation may change and how a run's
+//! changes follow from what it touched. The use cases import this; it
+//! imports none of them, so declaring a read or a mutation touches no use
+//! case but its own.
+
+use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier, Tier1Key};
+use macrotrack_domain::{Day, Food, LogEntry, LogItem, Macros, NewLogEntry, ScheduledPlan, UserId};
+
+use crate::vocabulary::{Change, Dates, FactKind, Granularity, Mutation, MutationSpec, Operation, ReadSpec};
+
+// Reads.
+
+/// A day's entries, their totals, and whether the day is completed.
+pub(crate) const DAY_LOGS: ReadSpec = ReadSpec {
+    family: ReadFamily::Logs,
+    name: "day logs",
+    tier: Tier::One,
+    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions],
+    granularity: Granularity::Day,
+};
+
+/// Where a day's logs are cached.
+pub(crate) fn day_logs_address(user: UserId, date: Day) -> EntryAddress {
+    EntryAddress::tier1(Tier1Key::DayLogs { user, date }, &guards(&DAY_LOGS, user, Some((date, date))))
+}
+
+/// A token's stored credential (its secret's hash), by selector.
+pub(crate) const CREDENTIAL: ReadSpec = ReadSpec {
+    family: ReadFamily::Credential,
+    name: "credential",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Credential],
+    granularity: Granularity::Whole,
+};
+
+/// Where the credential a token claims is cached.
+pub(crate) fn credential_address(user: UserId, selector: u64) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::Credential { user, selector }, &guards(&CREDENTIAL, user, None))
+}
+
+/// The user's name and targets.
+pub(crate) const ME: ReadSpec = ReadSpec {
+    family: ReadFamily::Me,
+    name: "me and targets",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Profile],
+    granularity: Granularity::Whole,
+};
+
+/// Where the user's name and targets are cached.
+pub(crate) fn me_address(user: UserId) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::Me { user }, &guards(&ME, user, None))
+}
+
+/// The foods a user logged most, as they are now, with their use counts.
+pub(crate) const FREQUENT_FOODS: ReadSpec = ReadSpec {
+    family: ReadFamily::FrequentFoods,
+    name: "frequent foods",
+    tier: Tier::Two,
+    depends_on: &[FactKind::FoodUses, FactKind::Foods],
+    granularity: Granularity::Whole,
+};
+
+/// Where the user's `limit` most logged foods are cached.
+pub(crate) fn frequent_foods_address(user: UserId, limit: u32) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &guards(&FREQUENT_FOODS, user, None))
+}
+
+/// Daily totals of a calendar month (summaries of any range are composed of months).
+pub(crate) const SUMMARY: ReadSpec = ReadSpec {
+    family: ReadFamily::Summary,
+    name: "logs summary",
+    tier: Tier::Two,
+    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries],
+    granularity: Granularity::Month,
+};
+
+/// Where one calendar month of a user's summary is cached.
+pub(crate) fn summary_month_address(user: UserId, month: Day) -> EntryAddress {
+    let (first, last) = month.month();
+    EntryAddress::tier2(QueryKey::SummaryMonth { user, month }, &guards(&SUMMARY, user, Some((first, last))))
+}
+
+/// One ISO week of a user: the entries and completions of its days, and
+/// the targets. No mutation names it: every one that changes these facts
+/// already declares them.
+pub(crate) const WEEK: ReadSpec = ReadSpec {
+    family: ReadFamily::Week,
+    name: "week",
+    tier: Tier::Two,
+    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions, FactKind::Profile],
+    granularity: Granularity::IsoWeek,
+};
+
+/// Where the ISO week from `monday` to `sunday` is cached.
+pub(crate) fn week_address(user: UserId, monday: Day, sunday: Day) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::Week { user, week: monday }, &guards(&WEEK, user, Some((monday, sunday))))
+}
+
+/// Streaks count completed days up to today: every date.
+pub(crate) const STREAK: ReadSpec = ReadSpec {
+    family: ReadFamily::Streak,
+    name: "streak",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Completions],
+    granularity: Granularity::Whole,
+};
+
+/// Where the streak as of `today` is cached.
+pub(crate) fn streak_address(user: UserId, today: Day) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::Streak { user, today }, &guards(&STREAK, user, None))
+}
+
+/// What is scheduled on a date, each meal with whether a recipe entry of
+/// its meal and recipe is logged that day.
+pub(crate) const SCHEDULE: ReadSpec = ReadSpec {
+    family: ReadFamily::Schedule,
+    name: "schedule",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Schedule, FactKind::RecipeEntries],
+    granularity: Granularity::Day,
+};
+
+/// Where what is scheduled on `date` is cached.
+pub(crate) fn schedule_address(user: UserId, date: Day) -> EntryAddress {
+    EntryAddress::tier2(QueryKey::Schedule { user, date }, &guards(&SCHEDULE, user, Some((date, date))))
+}
+
+/// The entries the day screen composes, read ahead together.
+pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [EntryAddress; 4] {
+    [day_logs_address(user, date), me_address(user), schedule_address(user, date), streak_address(user, today)]
+}
+
+/// Every cached read, in the order the docs show them.
+pub const READS: &[&ReadSpec] = &[&DAY_LOGS, &CREDENTIAL, &ME, &FREQUENT_FOODS, &SUMMARY, &WEEK, &STREAK, &SCHEDULE];
+
+/// The guards an entry of `read` records. A read missing from `READS` would
+/// never be invalidated: every test that reads it fails here instead.
+fn guards(read: &ReadSpec, user: UserId, dates: Option<(Day, Day)>) -> Vec<macrotrack_cache_keys::Guard> {
+    debug_assert!(READS.contains(&read), "{:?} is not in READS", read.family);
+    read.guards(user, dates)
+}
+
+// Mutations.
+
+pub(crate) const CREATE_LOG_ENTRIES: Mutation<[NewLogEntry]> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::CreateLogEntries,
+        name: "create log entries (batch)",
+        dates: "each date of the batch",
+        changes: &[
+            Change { kind: FactKind::FoodEntries, which: "each date with a food entry" },
+            Change { kind: FactKind::RecipeEntries, which: "each date with a recipe entry" },
+            Change { kind: FactKind::FoodUses, which: "if a food entry" },
+        ],
+        everything: false,
+    },
+    dates: |entries, kind| match kind {
+        FactKind::FoodUses => undated_if(entries.iter().any(|entry| new_entry_kind(entry) == FactKind::FoodEntries)),
+        _ => entries.iter().filter(|entry| new_entry_kind(entry) == kind).map(|entry| on(entry.date)).collect(),
+    },
+};
+
+/// An update changes no use count: the entry keeps its food. Touches the
+/// entry as it was and as it is.
+pub(crate) const UPDATE_LOG_ENTRY: Mutation<(LogEntry, LogEntry)> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::UpdateLogEntry,
+        name: "update a log entry",
+        dates: "original and new date",
+        changes: &[
+            Change { kind: FactKind::FoodEntries, which: "original and new date of a food entry" },
+            Change { kind: FactKind::RecipeEntries, which: "original and new date of a recipe entry" },
+        ],
+        everything: false,
+    },
+    dates: |(before, after), kind| {
+        if kind == entry_kind(before) { vec![on(before.date), on(after.date)] } else { Vec::new() }
+    },
+};
+
+pub(crate) const DELETE_LOG_ENTRY: Mutation<LogEntry> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::DeleteLogEntry,
+        name: "delete a log entry",
+        dates: "its date",
+        changes: &[
+            Change { kind: FactKind::FoodEntries, which: "its date, if a food entry" },
+            Change { kind: FactKind::RecipeEntries, which: "its date, if a recipe entry" },
+            Change { kind: FactKind::FoodUses, which: "if a food entry" },
+        ],
+        everything: false,
+    },
+    dates: |entry, kind| match kind {
+        FactKind::FoodUses => undated_if(entry_kind(entry) == FactKind::FoodEntries),
+        _ if kind == entry_kind(entry) => vec![on(entry.date)],
+        _ => Vec::new(),
+    },
+};
+
+/// Touches the completed (or no longer completed) date.
+pub(crate) const COMPLETE_DAY: Mutation<Day> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::CompleteDay,
+        name: "complete a day",
+        dates: "that date",
+        changes: &[Change { kind: FactKind::Completions, which: "that date" }],
+        everything: false,
+    },
+    dates: |date, _| vec![on(*date)],
+};
+
+/// Touches the date as completing it does.
+pub(crate) const UNDO_DAY: Mutation<Day> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::UndoDay,
+        name: "undo a day's completion",
+        dates: "that date",
+        changes: &[Change { kind: FactKind::Completions, which: "that date" }],
+        everything: false,
+    },
+    dates: COMPLETE_DAY.dates,
+};
+
+/// A new food is in no cached read: food search and `GET /v1/foods/{id}`
+/// are not cached, and frequent foods lists only foods with uses.
+pub(crate) const CREATE_FOOD: Mutation<Food> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::CreateFood,
+        name: "create a food",
+        dates: "",
+        changes: &[],
+        everything: false,
+    },
+    dates: |_, _| Vec::new(),
+};
+
+/// Log entries keep their snapshot: only reads showing the food change.
+pub(crate) const EDIT_FOOD: Mutation<Food> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::EditFood,
+        name: "edit a food",
+        dates: "",
+        changes: &[Change { kind: FactKind::Foods, which: "always" }],
+        everything: false,
+    },
+    dates: |_, _| vec![Dates::Undated],
+};
+
+/// Touches the targets set.
+pub(crate) const SET_TARGETS: Mutation<Macros> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::SetTargets,
+        name: "set targets",
+        dates: "",
+        changes: &[Change { kind: FactKind::Profile, which: "always" }],
+        everything: false,
+    },
+    dates: |_, _| vec![Dates::Undated],
+};
+
+/// Touches the plan as placed on the calendar.
+pub(crate) const SCHEDULE_MEAL_PLAN: Mutation<ScheduledPlan> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::ScheduleMealPlan,
+        name: "schedule a meal plan",
+        dates: "every date it covers",
+        changes: &[Change { kind: FactKind::Schedule, which: "every date it covers" }],
+        everything: false,
+    },
+    dates: |plan, _| vec![Dates::between(plan.start_date, plan.end_date)],
+};
+
+/// Touches the date the meal was scheduled on.
+pub(crate) const DELETE_SCHEDULED_MEAL: Mutation<Day> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::DeleteScheduledMeal,
+        name: "delete a scheduled meal",
+        dates: "its date",
+        changes: &[Change { kind: FactKind::Schedule, which: "its date" }],
+        everything: false,
+    },
+    dates: |date, _| vec![on(*date)],
+};
+
+/// Touches the plan as it was on the calendar.
+pub(crate) const DELETE_SCHEDULED_PLAN: Mutation<ScheduledPlan> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::DeleteScheduledPlan,
+        name: "delete a scheduled plan",
+        dates: "every date it covered",
+        changes: &[Change { kind: FactKind::Schedule, which: "every date it covered" }],
+        everything: false,
+    },
+    dates: SCHEDULE_MEAL_PLAN.dates,
+};
+
+/// Everything of the user goes: one epoch bump, whatever it touched.
+pub(crate) const DELETE_USER: Mutation<()> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::DeleteUser,
+        name: "delete the user",
+        dates: "",
+        changes: &[],
+        everything: true,
+    },
+    dates: |_, _| Vec::new(),
+};
+
+/// Every mutation, in the order the docs show them.
+pub const MUTATIONS: &[&MutationSpec] = &[
+    &CREATE_LOG_ENTRIES.spec,
+    &UPDATE_LOG_ENTRY.spec,
+    &DELETE_LOG_ENTRY.spec,
+    &COMPLETE_DAY.spec,
+    &UNDO_DAY.spec,
+    &CREATE_FOOD.spec,
+    &EDIT_FOOD.spec,
+    &SET_TARGETS.spec,
+    &SCHEDULE_MEAL_PLAN.spec,
+    &DELETE_SCHEDULED_MEAL.spec,
+    &DELETE_SCHEDULED_PLAN.spec,
+    &DELETE_USER.spec,
+];
+
+/// The declaration of `family`'s read, for code that holds only its name
+/// (the docs, the contract test).
+pub fn read_spec(family: ReadFamily) -> &'static ReadSpec {
+    READS.iter().copied().find(|read| read.family == family).unwrap_or_else(|| unreachable!("{family:?} declared"))
+}
+
+/// The declaration of `operation`, for code that holds only its name.
+pub fn mutation_spec(operation: Operation) -> &'static MutationSpec {
+    MUTATIONS.iter().copied().find(|spec| spec.operation == operation).unwrap_or_else(|| unreachable!())
+}
+
+/// Which kind a log entry is a fact of.
+fn entry_kind(entry: &LogEntry) -> FactKind {
+    if entry.recipe_id.is_some() { FactKind::RecipeEntries } else { FactKind::FoodEntries }
+}
+
+/// Which kind a new log entry will be a fact of.
+fn new_entry_kind(entry: &NewLogEntry) -> FactKind {
+    match entry.item {
+        LogItem::Recipe(_) => FactKind::RecipeEntries,
+        LogItem::Food(_) => FactKind::FoodEntries,
+    }
+}
+
+fn on(date: Day) -> Dates {
+    Dates::On(date)
+}
+
+/// An undated change when `changed`, nothing otherwise.
+fn undated_if(changed: bool) -> Vec<Dates> {
+    if changed { vec![Dates::Undated] } else { Vec::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_read_family_and_operation_is_declared_once() {
+        for family in ReadFamily::ALL {
+            assert_eq!(READS.iter().filter(|read| read.family == family).count(), 1, "{family:?}");
+        }
+        let operations: BTreeSet<Operation> = MUTATIONS.iter().map(|spec| spec.operation).collect();
+        assert_eq!(operations.len(), MUTATIONS.len(), "an operation declared twice");
+        assert_eq!(operations.len(), 12);
+    }
+}
