@@ -54,6 +54,34 @@ impl Setup {
     }
 }
 
+impl Setup {
+    /// Waits until `wanted` sessions of this database queue for an advisory
+    /// lock, or a child exits, or a minute passes (then the assertion that
+    /// follows says what was seen). Returns how many were queued.
+    fn wait_for_waiters(&self, wanted: i64, children: &mut [std::process::Child]) -> i64 {
+        self.runtime.block_on(async {
+            let mut session = PgConnection::connect(&self.url()).await.expect("connects");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let queued = loop {
+                let queued: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                )
+                .fetch_one(&mut session)
+                .await
+                .expect("pg_locks reads");
+                let exited = children.iter_mut().any(|child| !matches!(child.try_wait(), Ok(None)));
+                if queued >= wanted || exited || Instant::now() > deadline {
+                    break queued;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            let _ = session.close().await;
+            queued
+        })
+    }
+}
+
 impl Drop for Setup {
     fn drop(&mut self) {
         if let Some(database) = self.database.take() {
@@ -115,7 +143,10 @@ fn migrating_waits_while_another_session_holds_the_lock() {
         session
     });
     let mut children: Vec<std::process::Child> = ["first", "second"].iter().map(|name| migrate(&setup, name)).collect();
-    std::thread::sleep(Duration::from_millis(1500));
+    // The event: both processes queue on the lock (PostgreSQL shows each as
+    // an advisory lock not granted); each logged its wait before queueing.
+    let queued = setup.wait_for_waiters(2, &mut children);
+    assert_eq!(queued, 2, "both migrations queue behind the lock");
     for child in &mut children {
         assert!(matches!(child.try_wait(), Ok(None)), "a migration ran while the lock was held");
     }
