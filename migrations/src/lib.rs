@@ -10,7 +10,6 @@ pub use sea_orm_migration::MigratorTrait;
 mod m20261125_000001_core;
 mod m20261125_000002_recipes_plans;
 mod m20261201_000003_cache_outbox;
-mod seed;
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug)]

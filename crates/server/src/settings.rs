@@ -182,54 +182,7 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
     use super::*;
-    use crate::cli::Cli;
-
-    /// The rows of docs/operations.md's settings table: (variable, default).
-    fn documented() -> Vec<(String, String)> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/operations.md");
-        let doc = std::fs::read_to_string(path).expect("docs/operations.md");
-        let section = doc.split("\n## ").find(|section| section.starts_with("Settings\n")).expect("a Settings section");
-        section
-            .lines()
-            .filter_map(|line| {
-                let cells: Vec<&str> = line.strip_prefix("| `")?.split(" | ").collect();
-                let variable = cells.first()?.strip_suffix('`')?;
-                Some((variable.to_owned(), cells.get(1)?.replace('`', "")))
-            })
-            .collect()
-    }
-
-    /// Every setting's default as clap has it (the one source, which
-    /// `Settings::default` reads too) is the one the docs state, and the
-    /// docs list no setting that does not exist.
-    #[test]
-    fn the_documented_defaults_are_clap_s() {
-        let rows = documented();
-        let command = Cli::command();
-        let mut variables = Vec::new();
-        for arg in command.get_arguments() {
-            let Some(variable) = arg.get_env().and_then(|env| env.to_str()) else { continue };
-            variables.push(variable.to_owned());
-            let row = rows.iter().find(|(name, _)| name == variable);
-            let (_, documented) = row.unwrap_or_else(|| panic!("{variable} is not in docs/operations.md's table"));
-            let default: Vec<String> =
-                arg.get_default_values().iter().map(|value| value.to_string_lossy().into_owned()).collect();
-            match default.first().map(String::as_str) {
-                None => assert!(documented.starts_with("unset"), "{variable}: no default, documented {documented:?}"),
-                Some("") => assert_eq!(documented, "empty", "{variable}"),
-                Some(value) => {
-                    assert!(documented.starts_with(value), "{variable}: {value:?}, documented {documented:?}")
-                }
-            }
-        }
-        for (name, _) in &rows {
-            assert!(variables.contains(name), "docs/operations.md documents {name}, which is no setting");
-        }
-        assert!(variables.len() >= 18, "every setting was seen: {variables:?}");
-    }
 
     #[test]
     fn default_settings_are_the_documented_embedded_default() {
