@@ -1,6 +1,8 @@
 //! The Macrotrack schema as sea-orm-migration migrations, for SQLite and
 //! PostgreSQL. Apply with `Migrator::up(&connection, None)`.
 
+#![warn(missing_docs)]
+
 use sea_orm_migration::prelude::*;
 
 /// Re-exported so callers can run `Migrator::up` without depending on

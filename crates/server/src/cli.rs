@@ -9,9 +9,11 @@ use macrotrack_service::CreateError;
 
 use crate::Settings;
 
+/// The command line: settings, logging and what to do (serving by default).
 #[derive(Parser)]
 #[command(name = "macrotrack", version, about = "Nutrition macro tracking API with a two-tier cache.")]
 pub struct Cli {
+    #[allow(missing_docs, reason = "clap renders doc comments as help text, which this change must not alter")]
     #[command(flatten)]
     pub settings: Settings,
 
@@ -25,17 +27,20 @@ pub struct Cli {
     #[arg(long, env = "MACROTRACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
 
+    #[allow(missing_docs, reason = "clap renders doc comments as help text, which this change must not alter")]
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
 /// How log lines are written (on stderr).
+#[allow(missing_docs, reason = "clap renders doc comments as help text, which this change must not alter")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
 }
 
+/// What the binary does once configured.
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the HTTP API (the default without a subcommand).
@@ -53,6 +58,7 @@ pub enum Command {
     Openapi,
 }
 
+/// Operators' user management, for a deployment without the admin token.
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Create a user and print their bearer token (shown only this once).
@@ -62,6 +68,7 @@ pub enum UserCommand {
     },
 }
 
+/// Operators' hands on the shared cache, for repairs.
 #[derive(Subcommand)]
 pub enum CacheCommand {
     /// Invalidate rendered tags of one user, e.g. `user_42_food`.
