@@ -1,6 +1,8 @@
 //! The Macrotrack schema as sea-orm-migration migrations, for SQLite and
 //! PostgreSQL. Apply with `Migrator::up(&connection, None)`.
 
+#![warn(missing_docs)]
+
 use sea_orm_migration::prelude::*;
 
 /// Re-exported so callers can run `Migrator::up` without depending on
@@ -10,7 +12,6 @@ pub use sea_orm_migration::MigratorTrait;
 mod m20261125_000001_core;
 mod m20261125_000002_recipes_plans;
 mod m20261201_000003_cache_outbox;
-mod seed;
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug)]

@@ -8,7 +8,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::seed;
+/// The global food catalogue, inserted once the foods table exists.
+mod seed;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

@@ -6,6 +6,8 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+use crate::harness::today;
+
 /// The criterion benches and the comparisons the issue asks for.
 const RATIOS: &[(&str, &str, &str, &str)] = &[
     (
@@ -82,7 +84,7 @@ fn http_section(root: &Path, binary: Option<&Path>, before: Option<&Path>) -> an
             .find(|m| m.label.starts_with(backend) && m.label.contains(load) && m.label.contains("before") == before)
     };
     let of = |backend: &str, load: &str| measure(backend, load, false).map(|m| m.requests_per_second);
-    let p99 = |m: Option<&crate::load::Measure>| m.map_or("n/a".to_owned(), |m| format!("{:.2} ms", m.p99_ms));
+    let p99 = |m: Option<&crate::harness::Measure>| m.map_or("n/a".to_owned(), |m| format!("{:.2} ms", m.p99_ms));
     for backend in ["embedded", "PostgreSQL"] {
         let (logs, logs_off) = (of(backend, "logs, warm"), of(backend, "logs, cache off"));
         let (dash, dash_off) = (of(backend, "days/{date}, warm"), of(backend, "days/{date}, cache off"));
@@ -349,11 +351,6 @@ pub fn criterion_mean(root: &Path, id: &str) -> anyhow::Result<f64> {
 
 pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
-}
-
-pub fn today() -> String {
-    let output = Command::new("date").args(["-u", "+%Y-%m-%d"]).output();
-    output.ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
 }
 
 pub fn machine() -> String {

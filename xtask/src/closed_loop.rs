@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::load::Measure;
+use crate::harness::Measure;
 
 /// Between a user's read and their next write, on average.
 pub(crate) const BUSY: Duration = Duration::from_millis(100);

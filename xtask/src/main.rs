@@ -22,6 +22,7 @@ mod bench;
 mod client;
 mod closed_loop;
 mod docs;
+mod harness;
 mod load;
 mod profile;
 mod reliability;
@@ -121,7 +122,7 @@ fn closed_loop(base: &str, tokens_file: &Path, pause_ms: u64) -> anyhow::Result<
         bail!("{} holds no token", tokens_file.display());
     }
     let pause = Duration::from_millis(pause_ms);
-    closed_loop::read_after_own_write("closed loop", base, &tokens, &load::dates(), 40, pause).map(|_| ())
+    closed_loop::read_after_own_write("closed loop", base, &tokens, &harness::dates(), 40, pause).map(|_| ())
 }
 
 fn root() -> PathBuf {

@@ -10,7 +10,8 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::bench::{criterion_mean, human, machine, target_dir, today};
+use crate::bench::{criterion_mean, human, machine, target_dir};
+use crate::harness::today;
 
 const FAULTS_BEGIN: &str = "<!-- faults:begin (written by `cargo xtask reliability`) -->";
 const FAULTS_END: &str = "<!-- faults:end -->";

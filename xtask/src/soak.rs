@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::load::{Backend, Writes, free_port, script_with, seed, start_server, wrk};
+use crate::harness::{Backend, Writes, free_port, script_with, seed, start_server, today, wrk};
 
 const SOAK_USERS: usize = 30;
 
@@ -98,7 +98,7 @@ const END: &str = "<!-- soak:end -->";
 /// Writes a release soak of 10 minutes or more into docs/reliability.md,
 /// between its markers, so the figures there are the last real run's.
 fn record(root: &Path, minutes: u32, rows: &[String], requests: f64, errors: u64) -> anyhow::Result<()> {
-    let when = crate::bench::today();
+    let when = today();
     let section = format!(
         "Release server on the embedded default, {minutes} minutes of wrk (2 threads, 64 connections) \
          over {SOAK_USERS} users, 90% `GET /v1/logs` and 10% `PUT`/`DELETE /v1/days/{{date}}/completion` (writes that invalidate without growing the data), run on {when}: \

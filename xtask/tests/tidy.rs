@@ -2,7 +2,8 @@
 //! rust-analyzer's tidy). Dependencies point inward only; adapters are
 //! wired by the server alone; the HTTP layer never sees a database or Redis
 //! client; the domain has no I/O or async; test helpers stay in tests; no
-//! crate but cache-keys formats a cache key.
+//! crate but cache-keys formats a cache key; no files import each other in
+//! circles.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,19 +11,27 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "tidy/file_graph.rs"]
+mod file_graph;
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// Normal (non-dev, non-build) dependencies of each workspace package.
-fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
+/// The workspace's packages, as `cargo metadata` describes them.
+fn metadata() -> Value {
     let output = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
         .current_dir(workspace_root())
         .output()
         .expect("cargo metadata runs");
     assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
-    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Normal (non-dev, non-build) dependencies of each workspace package.
+fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let metadata = metadata();
     let mut graph = BTreeMap::new();
     for package in metadata["packages"].as_array().unwrap() {
         let deps = package["dependencies"]
@@ -301,4 +310,133 @@ mod tests {
 "#;
     let found = key_formatting(source);
     assert_eq!(found, [r#"format!("macro:{{user:{user}}}:logs")"#, r#"format!("{scope}:gen:{name}")"#]);
+}
+
+/// Each workspace package's directory and crate roots (its library's and
+/// binaries' sources, relative to the directory): the files `src/**/*.rs`
+/// hang from. Tests, benches and examples are crates of one file or a few.
+fn crate_roots() -> Vec<(PathBuf, Vec<String>)> {
+    let metadata = metadata();
+    let mut crates = Vec::new();
+    for package in metadata["packages"].as_array().unwrap() {
+        let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap());
+        let directory = manifest.parent().unwrap().to_path_buf();
+        let roots = package["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|target| {
+                target["kind"].as_array().unwrap().iter().any(|kind| ["lib", "bin"].contains(&kind.as_str().unwrap()))
+            })
+            .map(|target| {
+                let source = PathBuf::from(target["src_path"].as_str().unwrap());
+                source.strip_prefix(&directory).unwrap().to_string_lossy().into_owned()
+            })
+            .collect();
+        crates.push((directory, roots));
+    }
+    crates
+}
+
+/// The text of every `.rs` file under `directory/src`, by its path
+/// relative to `directory`.
+fn rust_sources(directory: &Path) -> BTreeMap<String, String> {
+    let mut sources = BTreeMap::new();
+    let mut pending = vec![directory.join("src")];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path.strip_prefix(directory).unwrap().to_string_lossy().into_owned();
+                sources.insert(relative, std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    sources
+}
+
+/// The circles of in-memory sources, a crate whose root is `src/lib.rs`.
+fn circles_of(sources: &[(&str, &str)]) -> Vec<Vec<String>> {
+    let sources = sources.iter().map(|(path, text)| ((*path).to_owned(), (*text).to_owned())).collect();
+    file_graph::circles(&file_graph::graph(&sources, &["src/lib.rs".to_owned()]).unwrap())
+}
+
+#[test]
+fn files_do_not_import_each_other_in_circles() {
+    let root = workspace_root();
+    let mut found = Vec::new();
+    let mut files = 0;
+    for (directory, roots) in crate_roots() {
+        let graph = file_graph::graph(&rust_sources(&directory), &roots).unwrap();
+        files += graph.len();
+        let name = directory.strip_prefix(&root).unwrap().display().to_string();
+        for circle in file_graph::circles(&graph) {
+            found.push(format!("{name}:\n    {}", circle.join("\n    ")));
+        }
+    }
+    assert!(files > 100, "the crates' files were read: {files}");
+    assert!(
+        found.is_empty(),
+        "files that import each other in circles (the shortest circle through each file; see \
+         xtask/tests/tidy/file_graph.rs for what counts as an import):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_circle_checker_catches_two_files_importing_each_other() {
+    let found = circles_of(&[
+        ("src/lib.rs", "mod days;\nmod facts;\n"),
+        ("src/facts.rs", "use crate::days::READ;\npub struct Fact;\n"),
+        ("src/days.rs", "pub const READ: () = ();\nfn f() -> super::facts::Fact { super::facts::Fact }\n"),
+    ]);
+    assert_eq!(found, [["src/days.rs -> src/facts.rs -> src/days.rs"]]);
+}
+
+#[test]
+fn the_circle_checker_follows_a_parent_calling_its_child_and_a_re_export() {
+    // The http crate's circle: openapi -> routes/mod.rs -> routes/ops.rs ->
+    // openapi, where the middle edge is a parent calling into its child.
+    let through_a_parent = circles_of(&[
+        ("src/lib.rs", "mod openapi;\nmod routes;\n"),
+        ("src/openapi.rs", "pub fn document() { crate::routes::table(); }\n"),
+        ("src/routes/mod.rs", "pub mod ops;\npub fn table() { ops::serve(); }\n"),
+        ("src/routes/ops.rs", "pub fn serve() { let _ = format!(\"{:?}\", crate::openapi::document()); }\n"),
+    ]);
+    assert_eq!(through_a_parent, [["src/openapi.rs -> src/routes/mod.rs -> src/routes/ops.rs -> src/openapi.rs"]]);
+    // `crate::Problem` is problem.rs's, whatever file re-exports it.
+    let through_a_re_export = circles_of(&[
+        ("src/lib.rs", "mod observe;\nmod problem;\npub use problem::Problem;\n"),
+        (
+            "src/observe.rs",
+            "pub struct Span;\nimpl From<crate::Problem> for Span { fn from(_: crate::Problem) -> Self { Span } }\n",
+        ),
+        ("src/problem.rs", "use super::observe::Span;\npub struct Problem(Span);\n"),
+    ]);
+    assert_eq!(through_a_re_export, [["src/observe.rs -> src/problem.rs -> src/observe.rs"]]);
+}
+
+#[test]
+fn the_circle_checker_passes_parents_and_children() {
+    // A root that declares, re-exports and wires its children, children
+    // that use the root's types and each other one way, a module in a
+    // folder, tests that see their file with `super::*`: no circle.
+    let found = circles_of(&[
+        (
+            "src/lib.rs",
+            "mod days;\nmod facts;\nmod routes;\npub use days::Day;\npub struct Shared;\n\
+             pub fn wire() -> days::Day { days::Day(Shared) }\n",
+        ),
+        ("src/facts.rs", "pub struct Fact(pub crate::Shared);\n"),
+        (
+            "src/days.rs",
+            "use crate::facts::Fact;\nuse super::Shared;\npub struct Day(pub Shared);\n\
+             #[cfg(test)]\nmod tests {\n    use super::*;\n    fn f(_: Fact) -> Day { Day(crate::Shared) }\n}\n",
+        ),
+        ("src/routes/mod.rs", "mod ops;\npub(crate) struct Table;\npub fn all() { ops::healthz(); }\n"),
+        ("src/routes/ops.rs", "use super::Table;\npub(super) fn healthz() -> crate::Day { crate::wire() }\n"),
+    ]);
+    assert!(found.is_empty(), "{found:?}");
 }

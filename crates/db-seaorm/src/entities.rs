@@ -1,6 +1,11 @@
 //! SeaORM entities mirroring the tables of `macrotrack-migrations`. Amounts
 //! are `i64` hundredths; the repositories convert to and from the domain.
 
+// A model's fields are its table's columns, one for one, and
+// macrotrack-migrations is where each is documented.
+#![allow(missing_docs, reason = "the models mirror the schema, documented in the migrations")]
+
+/// The `users` table.
 pub mod user {
     use sea_orm::entity::prelude::*;
 
@@ -27,6 +32,7 @@ pub mod user {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `foods` table.
 pub mod food {
     use sea_orm::entity::prelude::*;
 
@@ -55,6 +61,7 @@ pub mod food {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `food_uses` table.
 pub mod food_use {
     use sea_orm::entity::prelude::*;
 
@@ -84,6 +91,7 @@ pub mod food_use {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `log_entries` table.
 pub mod log_entry {
     use sea_orm::entity::prelude::*;
 
@@ -114,6 +122,7 @@ pub mod log_entry {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `day_completions` table.
 pub mod day_completion {
     use sea_orm::entity::prelude::*;
 
@@ -133,6 +142,7 @@ pub mod day_completion {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `recipes` table.
 pub mod recipe {
     use sea_orm::entity::prelude::*;
 
@@ -157,6 +167,7 @@ pub mod recipe {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `recipe_ingredients` table.
 pub mod recipe_ingredient {
     use sea_orm::entity::prelude::*;
 
@@ -178,6 +189,7 @@ pub mod recipe_ingredient {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `meal_plans` table.
 pub mod meal_plan {
     use sea_orm::entity::prelude::*;
 
@@ -197,6 +209,7 @@ pub mod meal_plan {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `meal_plan_items` table.
 pub mod meal_plan_item {
     use sea_orm::entity::prelude::*;
 
@@ -221,6 +234,7 @@ pub mod meal_plan_item {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `scheduled_plans` table.
 pub mod scheduled_plan {
     use sea_orm::entity::prelude::*;
 
@@ -243,6 +257,7 @@ pub mod scheduled_plan {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `scheduled_meals` table.
 pub mod scheduled_meal {
     use sea_orm::entity::prelude::*;
 
@@ -274,6 +289,7 @@ pub mod scheduled_meal {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `cache_outbox` table.
 pub mod cache_outbox {
     use sea_orm::entity::prelude::*;
 

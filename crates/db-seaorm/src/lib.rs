@@ -4,6 +4,8 @@
 //! each input before it gets here, so a failing statement means the
 //! database (or the connection to it) is at fault, not the request.
 
+#![warn(missing_docs)]
+
 use std::fmt;
 use std::time::Duration;
 
@@ -23,9 +25,11 @@ mod connect;
 pub mod entities;
 mod foods;
 mod log_changes;
+mod log_rows;
 mod logs;
 mod migrate_lock;
 mod outbox;
+mod plan_rows;
 mod plans;
 mod recipes;
 mod schedules;
@@ -46,6 +50,7 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct DbConfig {
     /// `sqlite://path`, `sqlite::memory:` or `postgres://user:password@host/db`.
     pub url: String,
+    /// The pool's size: the most queries running at once.
     pub max_connections: u32,
     /// How long the first connection may take before `connect` gives up.
     pub connect_timeout: Duration,

@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::entities::{food_use, log_entry};
 use crate::foods::visible_food;
-use crate::logs::to_entry;
+use crate::log_rows::to_entry;
 use crate::recipes::own_recipe;
 use crate::{corrupt, macros, to_day, unavailable};
 

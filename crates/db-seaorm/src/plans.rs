@@ -4,15 +4,15 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Amount, Day, MealPlan, MealPlanId, MealPlanItem, NewMealPlan, RecipeId, ScheduleDay, ScheduledMealId,
-    ScheduledPlan, ScheduledPlanId, UserId,
+    Day, MealPlan, MealPlanId, NewMealPlan, ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, UserId,
 };
 use macrotrack_ports::{Committed, CreatePlanError, PlanRepository, ScheduleError, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::entities::{meal_plan, meal_plan_item, recipe};
-use crate::{SeaOrmRepository, corrupt, finish, outbox, schedules, to_meal, unavailable};
+use crate::plan_rows::{days, own_plan, plan_items};
+use crate::{SeaOrmRepository, finish, outbox, schedules, unavailable};
 
 #[async_trait]
 impl PlanRepository for SeaOrmRepository {
@@ -74,39 +74,6 @@ impl PlanRepository for SeaOrmRepository {
         .await;
         finish(txn, deleted).await
     }
-}
-
-pub(crate) async fn own_plan(
-    db: &impl ConnectionTrait,
-    owner: UserId,
-    id: MealPlanId,
-) -> Result<Option<meal_plan::Model>, DbErr> {
-    meal_plan::Entity::find_by_id(id.0).filter(meal_plan::Column::OwnerUserId.eq(owner.0)).one(db).await
-}
-
-/// The plan's items in the order they were given.
-pub(crate) async fn plan_items(db: &impl ConnectionTrait, plan: i64) -> Result<Vec<MealPlanItem>, Unavailable> {
-    let rows = meal_plan_item::Entity::find()
-        .filter(meal_plan_item::Column::MealPlanId.eq(plan))
-        .order_by_asc(meal_plan_item::Column::Position)
-        .all(db)
-        .await
-        .map_err(unavailable)?;
-    rows.into_iter()
-        .map(|row| {
-            let what = format!("meal plan {plan} item {}", row.position);
-            Ok(MealPlanItem {
-                day: u32::try_from(row.day).map_err(|_| corrupt(format!("{what}: day {}", row.day)))?,
-                meal: to_meal(&row.meal, &what)?,
-                recipe_id: RecipeId(row.recipe_id),
-                servings: Amount::from_hundredths(row.servings),
-            })
-        })
-        .collect()
-}
-
-pub(crate) fn days(days: i32, plan: i64) -> Result<u32, Unavailable> {
-    u32::try_from(days).map_err(|_| corrupt(format!("meal plan {plan}: {days} days")))
 }
 
 async fn insert_plan(db: &impl ConnectionTrait, owner: UserId, new: &NewMealPlan) -> Result<MealPlan, CreatePlanError> {

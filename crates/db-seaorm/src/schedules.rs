@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use crate::entities::{log_entry, scheduled_meal, scheduled_plan, user};
-use crate::plans::{days, own_plan, plan_items};
+use crate::plan_rows::{days, own_plan, plan_items};
 use crate::{corrupt, to_day, to_meal, unavailable};
 
 /// Runs in the caller's write transaction.

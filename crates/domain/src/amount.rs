@@ -17,12 +17,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Amount(i64);
 
 impl Amount {
+    /// Nothing: where sums start.
     pub const ZERO: Amount = Amount(0);
 
+    /// From hundredths, as the database stores them.
     pub const fn from_hundredths(hundredths: i64) -> Self {
         Amount(hundredths)
     }
 
+    /// In hundredths, as the database stores them.
     pub const fn hundredths(self) -> i64 {
         self.0
     }
@@ -48,6 +51,7 @@ impl Amount {
         Some(Amount(if value < 0.0 { -magnitude } else { magnitude }))
     }
 
+    /// As a number for JSON; exact, since it has two decimals at most.
     pub fn to_f64(self) -> f64 {
         self.0 as f64 / 100.0
     }

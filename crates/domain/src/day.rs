@@ -23,13 +23,17 @@ pub enum DayError {
 }
 
 impl Day {
+    /// The first date the contract accepts.
     pub const MIN: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+    /// The last date the contract accepts.
     pub const MAX: NaiveDate = NaiveDate::from_ymd_opt(2200, 12, 31).unwrap();
 
+    /// A day, or why the date is out of the contract's range.
     pub fn new(date: NaiveDate) -> Result<Self, DayError> {
         if (Self::MIN..=Self::MAX).contains(&date) { Ok(Day(date)) } else { Err(DayError::OutOfRange) }
     }
 
+    /// The calendar date, for date arithmetic and storage.
     pub fn date(self) -> NaiveDate {
         self.0
     }

@@ -5,6 +5,10 @@ use crate::validation::{self, SERVING_SIZE, ValidationErrors};
 use crate::{Amount, FoodId, Macros};
 
 /// Whether a food is in the shared catalogue or belongs to the reader.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FoodOwner {
@@ -13,6 +17,10 @@ pub enum FoodOwner {
 }
 
 /// A food with its macros per serving.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Food {
     pub id: FoodId,
@@ -28,10 +36,15 @@ pub struct Food {
 /// A validated food to create for a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewFood {
+    /// Its name, trimmed.
     pub name: String,
+    /// Its brand, if any.
     pub brand: Option<String>,
+    /// How much one serving is, in `serving_unit`.
     pub serving_size: Amount,
+    /// What `serving_size` counts (`g`, `ml`, `slice`).
     pub serving_unit: String,
+    /// Its macros per serving.
     pub per_serving: Macros,
 }
 
@@ -39,13 +52,21 @@ pub struct NewFood {
 /// missing or mistyped and has already been reported by the parser.
 #[derive(Debug, Clone, Default)]
 pub struct FoodInput {
+    /// As given.
     pub name: Option<String>,
+    /// As given; `Some(None)` is an explicit null.
     pub brand: Option<Option<String>>,
+    /// As given.
     pub serving_size: Option<f64>,
+    /// As given.
     pub serving_unit: Option<String>,
+    /// As given.
     pub calories: Option<f64>,
+    /// As given.
     pub protein_g: Option<f64>,
+    /// As given.
     pub carbs_g: Option<f64>,
+    /// As given.
     pub fat_g: Option<f64>,
 }
 
@@ -97,13 +118,21 @@ impl NewFood {
 /// as `NewFood::parse` checks it; `brand: Some(None)` clears the brand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FoodPatch {
+    /// The new name.
     pub name: Option<String>,
+    /// The new brand; `Some(None)` clears it.
     pub brand: Option<Option<String>>,
+    /// The new serving size.
     pub serving_size: Option<Amount>,
+    /// The new serving unit.
     pub serving_unit: Option<String>,
+    /// The new calories per serving.
     pub calories: Option<Amount>,
+    /// The new protein per serving.
     pub protein_g: Option<Amount>,
+    /// The new carbohydrates per serving.
     pub carbs_g: Option<Amount>,
+    /// The new fat per serving.
     pub fat_g: Option<Amount>,
 }
 

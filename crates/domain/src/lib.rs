@@ -1,6 +1,8 @@
 //! Macrotrack's domain: entities, value objects, validation and macro
 //! arithmetic. Pure data and rules: no I/O, no async, no framework.
 
+#![warn(missing_docs)]
+
 mod amount;
 mod dashboard;
 mod day;

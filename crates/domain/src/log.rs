@@ -7,11 +7,17 @@ use crate::{Amount, Day, FoodId, LogEntryId, Macros, Meal, RecipeId, Timestamp};
 /// What a log entry records: a food or a recipe, never both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LogItem {
+    /// A food, by its id.
     Food(FoodId),
+    /// A recipe, by its id.
     Recipe(RecipeId),
 }
 
 /// One food or recipe eaten on one day, with its macros snapshotted.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LogEntry {
     pub id: LogEntryId,
@@ -29,6 +35,7 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
+    /// What was logged; `None` once it was deleted (the entry keeps its snapshot).
     pub fn item(&self) -> Option<LogItem> {
         match (self.food_id, self.recipe_id) {
             (Some(food), None) => Some(LogItem::Food(food)),
@@ -41,9 +48,13 @@ impl LogEntry {
 /// A validated entry to log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLogEntry {
+    /// The day it counts for.
     pub date: Day,
+    /// The meal it belongs to.
     pub meal: Meal,
+    /// What was eaten.
     pub item: LogItem,
+    /// How many servings of it.
     pub servings: Amount,
 }
 
@@ -51,10 +62,15 @@ pub struct NewLogEntry {
 /// already reported by the parser.
 #[derive(Debug, Clone, Default)]
 pub struct LogEntryInput {
+    /// As given.
     pub date: Option<Day>,
+    /// As given.
     pub meal: Option<Meal>,
+    /// As given.
     pub food_id: Option<i64>,
+    /// As given.
     pub recipe_id: Option<i64>,
+    /// As given.
     pub servings: Option<f64>,
 }
 
@@ -91,12 +107,16 @@ impl NewLogEntry {
 /// A change to a log entry: at least one field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LogEntryPatch {
+    /// Move the entry to this day.
     pub date: Option<Day>,
+    /// Move the entry to this meal.
     pub meal: Option<Meal>,
+    /// The new servings; its macros follow.
     pub servings: Option<Amount>,
 }
 
 impl LogEntryPatch {
+    /// A patch of the fields given, checked; an empty patch is an error.
     pub fn parse(
         date: Option<Day>,
         meal: Option<Meal>,
@@ -112,6 +132,10 @@ impl LogEntryPatch {
 }
 
 /// Everything logged on one day, ordered by meal then id, with totals.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DayLogs {
     pub date: Day,
@@ -121,6 +145,7 @@ pub struct DayLogs {
 }
 
 impl DayLogs {
+    /// A day's logs with their totals summed, so no reader sums them again.
     pub fn new(date: Day, completed: bool, mut entries: Vec<LogEntry>) -> DayLogs {
         entries.sort_by_key(|entry| (entry.meal, entry.id));
         let totals = entries.iter().map(|entry| entry.macros).sum();

@@ -7,6 +7,10 @@ use crate::Amount;
 use crate::validation::{CALORIES, GRAMS, ValidationErrors};
 
 /// Calories and grams of protein, carbohydrate and fat.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Macros {
     pub calories: Amount,
@@ -43,6 +47,7 @@ impl Macros {
         self.map(|value| value.times(servings))
     }
 
+    /// Each of the four amounts through `f` (scaling by servings).
     pub fn map(self, f: impl Fn(Amount) -> Amount) -> Macros {
         Macros {
             calories: f(self.calories),
@@ -52,6 +57,7 @@ impl Macros {
         }
     }
 
+    /// Each of the four amounts with its counterpart through `f` (sums).
     pub fn zip(self, other: Macros, f: impl Fn(Amount, Amount) -> Amount) -> Macros {
         Macros {
             calories: f(self.calories, other.calories),

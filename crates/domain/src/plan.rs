@@ -5,6 +5,10 @@ use crate::validation::{self, SERVINGS, ValidationErrors};
 use crate::{Amount, Day, Meal, MealPlanId, RecipeId, ScheduledMealId, ScheduledPlanId};
 
 /// One recipe of a plan on one of its days (0-based).
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MealPlanItem {
     pub day: u32,
@@ -14,6 +18,10 @@ pub struct MealPlanItem {
 }
 
 /// A reusable plan of recipes over `days` days.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MealPlan {
     pub id: MealPlanId,
@@ -22,33 +30,49 @@ pub struct MealPlan {
     pub items: Vec<MealPlanItem>,
 }
 
+/// A meal plan to create, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMealPlan {
+    /// Its name, trimmed.
     pub name: String,
+    /// How many days it spans.
     pub days: u32,
+    /// What to eat on each of its days.
     pub items: Vec<MealPlanItem>,
 }
 
 /// Raw plan fields; `None` means missing or mistyped (already reported).
 #[derive(Debug, Clone, Default)]
 pub struct MealPlanItemInput {
+    /// As given.
     pub day: Option<i64>,
+    /// As given.
     pub meal: Option<Meal>,
+    /// As given.
     pub recipe_id: Option<i64>,
+    /// As given.
     pub servings: Option<f64>,
 }
 
+/// Raw fields of a meal plan as parsed from a request; `None` means missing
+/// or mistyped and already reported by the parser.
 #[derive(Debug, Clone, Default)]
 pub struct MealPlanInput {
+    /// As given.
     pub name: Option<String>,
+    /// As given.
     pub days: Option<i64>,
+    /// As given.
     pub items: Option<Vec<MealPlanItemInput>>,
 }
 
+/// A plan spans a year at most, so a schedule stays a bounded write.
 pub const MAX_PLAN_DAYS: i64 = 366;
+/// Items per plan, bounded so a schedule stays a bounded write.
 pub const MAX_PLAN_ITEMS: usize = 500;
 
 impl NewMealPlan {
+    /// A plan from its raw fields, or every field error at once.
     pub fn parse(input: MealPlanInput) -> Result<NewMealPlan, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let name = input.name.and_then(|v| errors.check("name", validation::name(&v)));
@@ -91,6 +115,10 @@ impl NewMealPlan {
 }
 
 /// A meal plan placed on the calendar.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ScheduledPlan {
     pub id: ScheduledPlanId,
@@ -106,12 +134,17 @@ impl ScheduledPlan {
         start.plus_days(i64::from(days) - 1)
     }
 
+    /// Whether `date` falls within the scheduled span.
     pub fn covers(&self, date: Day) -> bool {
         self.start_date <= date && date <= self.end_date
     }
 }
 
 /// One scheduled meal of a day, and whether the user logged it.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ScheduledMeal {
     pub id: ScheduledMealId,
@@ -124,6 +157,10 @@ pub struct ScheduledMeal {
 }
 
 /// What is scheduled on one day.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ScheduleDay {
     pub date: Day,
@@ -138,6 +175,8 @@ impl ScheduleDay {
         ScheduleDay { date, plan, meals }
     }
 
+    /// Whether the day is consistent (its meals belong to its plan), for tests
+    /// and the differential walk.
     pub fn check(&self) -> Result<(), String> {
         if self.plan.as_ref().is_some_and(|plan| !plan.covers(self.date)) {
             return Err("plan does not cover the date".into());

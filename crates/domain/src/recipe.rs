@@ -5,6 +5,10 @@ use crate::validation::{self, SERVINGS, ValidationErrors};
 use crate::{Amount, FoodId, Macros, RecipeId};
 
 /// One food of a recipe and how many of its servings go in.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Ingredient {
     pub food_id: FoodId,
@@ -12,6 +16,10 @@ pub struct Ingredient {
 }
 
 /// A user's recipe; `per_serving` is derived from its ingredients.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Recipe {
     pub id: RecipeId,
@@ -24,23 +32,30 @@ pub struct Recipe {
 /// A validated recipe to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRecipe {
+    /// Its name, trimmed.
     pub name: String,
+    /// How many servings the whole recipe makes.
     pub servings: Amount,
+    /// Its foods and how much of each.
     pub ingredients: Vec<Ingredient>,
 }
 
 /// Raw recipe fields; `None` means missing or mistyped (already reported).
 #[derive(Debug, Clone, Default)]
 pub struct RecipeInput {
+    /// As given.
     pub name: Option<String>,
+    /// As given.
     pub servings: Option<f64>,
     /// (food_id, servings) per ingredient.
     pub ingredients: Option<Vec<(Option<i64>, Option<f64>)>>,
 }
 
+/// Ingredients per recipe, bounded so its macros are a bounded read.
 pub const MAX_INGREDIENTS: usize = 50;
 
 impl NewRecipe {
+    /// A recipe from its raw fields, or every field error at once.
     pub fn parse(input: RecipeInput) -> Result<NewRecipe, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let name = input.name.and_then(|v| errors.check("name", validation::name(&v)));

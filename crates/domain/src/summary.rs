@@ -4,6 +4,10 @@ use serde::{Deserialize, Serialize};
 use crate::{Day, Food, Macros};
 
 /// One day of a summary: totals and number of entries.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SummaryDay {
     pub date: Day,
@@ -12,6 +16,10 @@ pub struct SummaryDay {
 }
 
 /// Daily totals over a range of at most 92 days; only days with entries.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub from: Day,
@@ -23,6 +31,8 @@ pub struct Summary {
 pub const MAX_SUMMARY_DAYS: i64 = 92;
 
 impl Summary {
+    /// Whether the summary is consistent (its days in range and order), for
+    /// tests and the differential walk.
     pub fn check(&self) -> Result<(), String> {
         if !self.days.is_sorted_by_key(|day| day.date)
             || self.days.iter().any(|day| day.date < self.from || day.date > self.to || day.entries == 0)
@@ -34,6 +44,10 @@ impl Summary {
 }
 
 /// A food and how often the user logged it.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FrequentFood {
     pub food: Food,

@@ -7,10 +7,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
+    /// An instant, as the clock or the database gives it.
     pub fn new(instant: DateTime<Utc>) -> Self {
         Timestamp(instant.trunc_subsecs(6))
     }
 
+    /// The instant, for storage and formatting.
     pub fn instant(self) -> DateTime<Utc> {
         self.0
     }

@@ -11,6 +11,10 @@ use crate::Amount;
 
 /// One broken rule on one input field, named by its dotted path
 /// (`entries.3.servings`).
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldError {
     pub field: String,
@@ -29,16 +33,19 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl ValidationErrors {
+    /// No error yet: parsers collect into it.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// One error, for a rule checked on its own.
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
         let mut errors = Self::new();
         errors.add(field, message);
         errors
     }
 
+    /// Records an error and goes on, so a client learns every mistake at once.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError { field: field.into(), message: message.into() });
     }
@@ -54,14 +61,17 @@ impl ValidationErrors {
         }
     }
 
+    /// Adds another parser's errors (a nested object's).
     pub fn extend(&mut self, other: ValidationErrors) {
         self.0.extend(other.0);
     }
 
+    /// Whether the input was valid.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The errors in the order found, for the 422 answer.
     pub fn errors(&self) -> &[FieldError] {
         &self.0
     }
@@ -75,17 +85,21 @@ impl ValidationErrors {
 /// An inclusive range a number must fall in, checked before rounding.
 #[derive(Debug, Clone, Copy)]
 pub struct Bound {
+    /// The lower end.
     pub min: f64,
+    /// The upper end, included.
     pub max: f64,
     /// The minimum itself is excluded (servings are in (0, 100]).
     pub min_exclusive: bool,
 }
 
 impl Bound {
+    /// `min <= value <= max`.
     pub const fn closed(min: f64, max: f64) -> Self {
         Bound { min, max, min_exclusive: false }
     }
 
+    /// `min < value <= max`.
     pub const fn open_closed(min: f64, max: f64) -> Self {
         Bound { min, max, min_exclusive: true }
     }
@@ -107,10 +121,15 @@ impl Bound {
     }
 }
 
+/// Servings of an entry: more than none, at most 100.
 pub const SERVINGS: Bound = Bound::open_closed(0.0, 100.0);
+/// Calories per serving.
 pub const CALORIES: Bound = Bound::closed(0.0, 10000.0);
+/// Grams of a macro per serving.
 pub const GRAMS: Bound = Bound::closed(0.0, 1000.0);
+/// A serving's size: more than none.
 pub const SERVING_SIZE: Bound = Bound::open_closed(0.0, 10000.0);
+/// Entries per batch: one request, one transaction, bounded.
 pub const MAX_BATCH: usize = 100;
 
 /// Trims `text` and checks its length in Unicode scalar values.
@@ -129,6 +148,7 @@ pub fn text(text: &str, min: usize, max: usize) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
+/// A name trimmed, or why it is not one (empty, or longer than 200 characters).
 pub fn name(value: &str) -> Result<String, String> {
     text(value, 1, 200)
 }

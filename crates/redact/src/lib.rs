@@ -7,6 +7,8 @@
 //! is kept so a person can tell which server was meant. A URL that does not
 //! parse is not shown at all, since its secret could be anywhere in it.
 
+#![warn(missing_docs)]
+
 use url::Url;
 
 /// What stands for a secret.

@@ -9,9 +9,11 @@ use macrotrack_service::CreateError;
 
 use crate::Settings;
 
+/// The command line: settings, logging and what to do (serving by default).
 #[derive(Parser)]
 #[command(name = "macrotrack", version, about = "Nutrition macro tracking API with a two-tier cache.")]
 pub struct Cli {
+    #[allow(missing_docs, reason = "clap renders doc comments as help text, which this change must not alter")]
     #[command(flatten)]
     pub settings: Settings,
 
@@ -25,17 +27,20 @@ pub struct Cli {
     #[arg(long, env = "MACROTRACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
 
+    #[allow(missing_docs, reason = "clap renders doc comments as help text, which this change must not alter")]
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
 /// How log lines are written (on stderr).
+#[allow(missing_docs, reason = "clap renders doc comments as help text, which this change must not alter")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
 }
 
+/// What the binary does once configured.
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the HTTP API (the default without a subcommand).
@@ -53,6 +58,7 @@ pub enum Command {
     Openapi,
 }
 
+/// Operators' user management, for a deployment without the admin token.
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Create a user and print their bearer token (shown only this once).
@@ -62,6 +68,7 @@ pub enum UserCommand {
     },
 }
 
+/// Operators' hands on the shared cache, for repairs.
 #[derive(Subcommand)]
 pub enum CacheCommand {
     /// Invalidate rendered tags of one user, e.g. `user_42_food`.
@@ -134,7 +141,53 @@ fn write_error(error: CreateError) -> anyhow::Error {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
+
+    /// The rows of docs/operations.md's settings table: (variable, default).
+    fn documented() -> Vec<(String, String)> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/operations.md");
+        let doc = std::fs::read_to_string(path).expect("docs/operations.md");
+        let section = doc.split("\n## ").find(|section| section.starts_with("Settings\n")).expect("a Settings section");
+        section
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.strip_prefix("| `")?.split(" | ").collect();
+                let variable = cells.first()?.strip_suffix('`')?;
+                Some((variable.to_owned(), cells.get(1)?.replace('`', "")))
+            })
+            .collect()
+    }
+
+    /// Every setting's default as clap has it (the one source, which
+    /// `Settings::default` reads too) is the one the docs state, and the
+    /// docs list no setting that does not exist.
+    #[test]
+    fn the_documented_defaults_are_clap_s() {
+        let rows = documented();
+        let command = Cli::command();
+        let mut variables = Vec::new();
+        for arg in command.get_arguments() {
+            let Some(variable) = arg.get_env().and_then(|env| env.to_str()) else { continue };
+            variables.push(variable.to_owned());
+            let row = rows.iter().find(|(name, _)| name == variable);
+            let (_, documented) = row.unwrap_or_else(|| panic!("{variable} is not in docs/operations.md's table"));
+            let default: Vec<String> =
+                arg.get_default_values().iter().map(|value| value.to_string_lossy().into_owned()).collect();
+            match default.first().map(String::as_str) {
+                None => assert!(documented.starts_with("unset"), "{variable}: no default, documented {documented:?}"),
+                Some("") => assert_eq!(documented, "empty", "{variable}"),
+                Some(value) => {
+                    assert!(documented.starts_with(value), "{variable}: {value:?}, documented {documented:?}")
+                }
+            }
+        }
+        for (name, _) in &rows {
+            assert!(variables.contains(name), "docs/operations.md documents {name}, which is no setting");
+        }
+        assert!(variables.len() >= 18, "every setting was seen: {variables:?}");
+    }
 
     #[test]
     fn the_log_format_is_a_flag_of_two_values() {

@@ -1,6 +1,8 @@
 //! The composition root: settings in, a running application out. The one
 //! place that knows the concrete adapters (SeaORM, Redis or in-process).
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod settings;
 mod telemetry;
@@ -132,10 +134,12 @@ fn bind(address: &str) -> anyhow::Result<(TcpListener, SocketAddr)> {
 }
 
 impl Application {
+    /// The bound port, for tests that bind port 0.
     pub fn port(&self) -> u16 {
         self.address.port()
     }
 
+    /// The bound address, for tests that bind port 0.
     pub fn address(&self) -> SocketAddr {
         self.address
     }

@@ -10,6 +10,7 @@ use crate::{RedisServer, skip_or_fail};
 /// A Redis Cluster started by a test on free loopback ports: masters, and
 /// optionally replicas of each; stopped when dropped.
 pub struct RedisCluster {
+    /// Its nodes, to kill, pause or fail over.
     pub nodes: Vec<RedisServer>,
     /// `CLUSTER MYID` of each node, read once it formed (a killed node can
     /// no longer tell it).

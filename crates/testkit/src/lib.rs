@@ -14,6 +14,8 @@
 //! (a throwaway Prometheus and promtool), `report` (figures for
 //! docs/reliability.md).
 
+#![warn(missing_docs)]
+
 mod cluster;
 mod cluster_nodes;
 mod env;

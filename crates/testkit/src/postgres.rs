@@ -10,6 +10,7 @@ use crate::{postgres_url, skip_or_fail, unique_name};
 /// `DATABASE_URL`; call `drop` at the end (a leaked one has a unique
 /// name and harms no other test).
 pub struct FreshDatabase {
+    /// Its URL, for the repository under test.
     pub url: String,
     name: String,
     server: String,
@@ -48,6 +49,8 @@ impl FreshDatabase {
         &self.name
     }
 
+    /// Drops the database, forcing its connections out; errors are ignored
+    /// (a leaked database harms no other test).
     pub async fn drop(self) {
         if let Ok(admin) = Database::connect(&self.server).await {
             let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).await;

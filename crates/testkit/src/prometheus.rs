@@ -14,6 +14,7 @@ use crate::{free_port, skip_or_fail, unique_name};
 /// removed, when dropped.
 pub struct Prometheus {
     child: Child,
+    /// Where it listens, for queries.
     pub port: u16,
     dir: PathBuf,
     agent: ureq::Agent,

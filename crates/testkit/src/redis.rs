@@ -10,6 +10,7 @@ use crate::{free_port, skip_or_fail, unique_name};
 /// its directory removed) when dropped.
 pub struct RedisServer {
     child: Child,
+    /// Where it listens.
     pub port: u16,
     dir: PathBuf,
     args: Vec<String>,
@@ -74,10 +75,12 @@ impl RedisServer {
         assert!(listening_within(self.port, Duration::from_secs(10)), "redis-server did not listen again");
     }
 
+    /// Its URL, for the store under test.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// Its process id, to pause or kill it.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::m20261125_000001_core::Foods;
+use super::Foods;
 
 /// (name, kcal, protein g, carbohydrate g, fat g) per 100 g.
 const GLOBAL_FOODS: &[(&str, f64, f64, f64, f64)] = &[
