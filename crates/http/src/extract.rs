@@ -30,8 +30,11 @@ pub trait FromBody {
     type Output;
 
     /// Reads a JSON object.
-    fn from_body(object: Map<String, Value>) -> Result<Self::Output, ValidationErrors>;
+    const READ: Read<Self::Output>;
 }
+
+/// How a body type reads a JSON object into `T`.
+pub type Read<T> = fn(Map<String, Value>) -> Result<T, ValidationErrors>;
 
 /// The user whose bearer token the request carries (401 otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +69,7 @@ impl<T: FromBody> LaterBody<T> {
 }
 
 async fn read_body<T: FromBody>(req: &HttpRequest, payload: web::Payload) -> Result<T::Output, Problem> {
-    T::from_body(input::json_object(req, payload).await?).map_err(Problem::unprocessable)
+    (T::READ)(input::json_object(req, payload).await?).map_err(Problem::unprocessable)
 }
 
 /// The check of the request's token, shared by its extractors. Shared, not

@@ -1,13 +1,12 @@
 //! `/v1/admin/*`: registered only when an admin token is configured.
 
 use actix_web::{HttpResponse, web};
-use macrotrack_domain::{Day, UserId, ValidationErrors};
+use macrotrack_domain::{Day, UserId};
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::body::{self, Each, Id, Required};
-use crate::extract::{Admin, Body, FromBody};
+use crate::extract::{Admin, Body, FromBody, Read};
 use crate::problem::Problem;
 use crate::state::HttpState;
 
@@ -31,11 +30,10 @@ pub struct CreatedUser {
 /// The name, when it is a string (the service checks the rest).
 impl FromBody for CreateUserRequest {
     type Output = String;
-
-    fn from_body(object: Map<String, Value>) -> Result<Self::Output, ValidationErrors> {
+    const READ: Read<Self::Output> = |object| {
         let (request, errors) = body::read::<CreateUserRequest>(object);
         request.name.value().ok_or(errors)
-    }
+    };
 }
 
 /// Creates a user and shows their token once.
@@ -75,28 +73,26 @@ pub struct Invalidated {
 /// The user and their tags, when every field is well typed.
 impl FromBody for InvalidateRequest {
     type Output = (UserId, Vec<String>);
-
-    fn from_body(object: Map<String, Value>) -> Result<Self::Output, ValidationErrors> {
+    const READ: Read<Self::Output> = |object| {
         let (request, errors) = body::read::<InvalidateRequest>(object);
         let (Some(Id(user)), Some(tags), true) = (request.user_id.value(), request.tags.value(), errors.is_empty())
         else {
             return Err(errors);
         };
         Ok((UserId(user), tags.into_iter().filter_map(|Each(tag)| tag.ok()).collect()))
-    }
+    };
 }
 
 /// The user and the day, when both are well typed.
 impl FromBody for RefreshRequest {
     type Output = (UserId, Day);
-
-    fn from_body(object: Map<String, Value>) -> Result<Self::Output, ValidationErrors> {
+    const READ: Read<Self::Output> = |object| {
         let (request, errors) = body::read::<RefreshRequest>(object);
         let (Some(Id(user)), Some(date)) = (request.user_id.value(), request.date.value()) else {
             return Err(errors);
         };
         Ok((UserId(user), date))
-    }
+    };
 }
 
 /// Invalidates tags of a user, as an operator asks.

@@ -6,7 +6,7 @@ use macrotrack_domain::{FoodId, FoodInput, ValidationErrors};
 
 use crate::body::{self, Nullable, Optional, Required};
 use crate::cached::{self, Members, TagOf};
-use crate::extract::{Body, FromBody, LaterBody, PathId, User};
+use crate::extract::{Body, FromBody, LaterBody, PathId, Read, User};
 use crate::input;
 use crate::problem::Problem;
 use crate::state::HttpState;
@@ -104,10 +104,7 @@ pub(crate) fn parse_new(body: serde_json::Map<String, serde_json::Value>) -> Res
 
 impl FromBody for CreateFoodRequest {
     type Output = FoodInput;
-
-    fn from_body(object: serde_json::Map<String, serde_json::Value>) -> Result<Self::Output, ValidationErrors> {
-        parse_new(object)
-    }
+    const READ: Read<Self::Output> = parse_new;
 }
 
 /// Creates a food of the user's.
@@ -134,10 +131,7 @@ pub async fn edit(
 
 impl FromBody for EditFoodRequest {
     type Output = FoodInput;
-
-    fn from_body(object: serde_json::Map<String, serde_json::Value>) -> Result<Self::Output, ValidationErrors> {
-        parse_patch(object)
-    }
+    const READ: Read<Self::Output> = parse_patch;
 }
 
 /// Every type and rule mistake of a food's patch, or its input.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::body::{self, Id, Item, Optional, Required};
 use crate::cached::{self, Members};
-use crate::extract::{Body, FromBody, PathId, User};
+use crate::extract::{Body, FromBody, PathId, Read, User};
 use crate::problem::Problem;
 use crate::state::HttpState;
 use crate::{auth, input};
@@ -121,10 +121,7 @@ fn by_entry(errors: ValidationErrors) -> ValidationErrors {
 
 impl FromBody for CreateLogsRequest {
     type Output = Vec<NewLogEntry>;
-
-    fn from_body(object: serde_json::Map<String, serde_json::Value>) -> Result<Self::Output, ValidationErrors> {
-        parse(object)
-    }
+    const READ: Read<Self::Output> = parse;
 }
 
 /// Logs a batch.
@@ -184,10 +181,7 @@ pub(crate) fn patch(body: serde_json::Map<String, serde_json::Value>) -> Result<
 
 impl FromBody for UpdateLogRequest {
     type Output = LogEntryPatch;
-
-    fn from_body(object: serde_json::Map<String, serde_json::Value>) -> Result<Self::Output, ValidationErrors> {
-        patch(object)
-    }
+    const READ: Read<Self::Output> = patch;
 }
 
 /// Moves or edits an entry.

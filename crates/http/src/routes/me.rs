@@ -5,7 +5,7 @@ use macrotrack_domain::{Macros, ValidationErrors};
 
 use crate::body::{self, Required};
 use crate::cached::{self, Members, TagOf};
-use crate::extract::{Body, FromBody, User};
+use crate::extract::{Body, FromBody, Read, User};
 use crate::input;
 use crate::problem::Problem;
 use crate::state::HttpState;
@@ -51,10 +51,7 @@ pub(crate) fn macros(body: serde_json::Map<String, serde_json::Value>) -> Result
 
 impl FromBody for TargetsRequest {
     type Output = Macros;
-
-    fn from_body(object: serde_json::Map<String, serde_json::Value>) -> Result<Self::Output, ValidationErrors> {
-        macros(object)
-    }
+    const READ: Read<Self::Output> = macros;
 }
 
 /// Sets the daily targets.

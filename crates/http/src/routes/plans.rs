@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::body::{self, Id, Item, Required};
 use crate::cached::{self, Members, TagOf};
-use crate::extract::{Body, FromBody, PathId, User};
+use crate::extract::{Body, FromBody, PathId, Read, User};
 use crate::input;
 use crate::problem::Problem;
 use crate::state::HttpState;
@@ -96,20 +96,16 @@ pub(crate) fn parse(body: Map<String, Value>) -> Result<MealPlanInput, Validatio
 
 impl FromBody for CreateMealPlanRequest {
     type Output = MealPlanInput;
-
-    fn from_body(object: Map<String, Value>) -> Result<Self::Output, ValidationErrors> {
-        parse(object)
-    }
+    const READ: Read<Self::Output> = parse;
 }
 
 /// The plan's day 0, when it is a date.
 impl FromBody for ScheduleRequest {
     type Output = Day;
-
-    fn from_body(object: Map<String, Value>) -> Result<Self::Output, ValidationErrors> {
+    const READ: Read<Self::Output> = |object| {
         let (request, errors) = body::read::<ScheduleRequest>(object);
         request.start_date.value().ok_or(errors)
-    }
+    };
 }
 
 /// Creates a meal plan of the user's.

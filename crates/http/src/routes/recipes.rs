@@ -5,7 +5,7 @@ use macrotrack_domain::{NewRecipe, RecipeId, RecipeInput, ValidationErrors};
 use serde_json::{Map, Value};
 
 use crate::body::{self, Id, Item, Required};
-use crate::extract::{Body, FromBody, PathId, User};
+use crate::extract::{Body, FromBody, PathId, Read, User};
 use crate::input;
 use crate::problem::Problem;
 use crate::state::HttpState;
@@ -69,10 +69,7 @@ pub(crate) fn parse(body: Map<String, Value>) -> Result<RecipeInput, ValidationE
 
 impl FromBody for CreateRecipeRequest {
     type Output = RecipeInput;
-
-    fn from_body(object: Map<String, Value>) -> Result<Self::Output, ValidationErrors> {
-        parse(object)
-    }
+    const READ: Read<Self::Output> = parse;
 }
 
 /// Creates a recipe of the user's.
