@@ -178,3 +178,44 @@ impl<T: FromBody + 'static> FromRequest for LaterBody<T> {
         after_token(req, async move { Ok(LaterBody { req: owned, payload: payload?, body: PhantomData }) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    /// A body whose reading never fails: only the stream's checks can.
+    struct Anything;
+
+    impl FromBody for Anything {
+        type Output = ();
+        const READ: Read<()> = |_| Ok(());
+    }
+
+    /// The status `(User, PathId, Body)` answer for a token whose check is
+    /// still pending when the others are first polled (as one waiting for
+    /// the store or the database is), then ends as `checked`.
+    async fn status(checked: Result<UserId, Problem>, id: &'static str) -> Option<StatusCode> {
+        let (req, mut payload) = TestRequest::post()
+            .uri("/x")
+            .param("id", id)
+            .insert_header(("content-type", "text/plain"))
+            .set_payload("{")
+            .to_http_parts();
+        let check = async move {
+            tokio::task::yield_now().await;
+            checked
+        };
+        req.extensions_mut().insert(PendingCheck(check.boxed_local().shared()));
+        let extracted = <(User, PathId, Body<Anything>)>::from_request(&req, &mut payload).await;
+        extracted.err().map(|error| error.as_response_error().status_code())
+    }
+
+    #[actix_web::test]
+    async fn the_token_is_answered_first_then_the_id_then_the_body() {
+        assert_eq!(status(Err(Problem::unauthorized()), "x").await, Some(StatusCode::UNAUTHORIZED));
+        assert_eq!(status(Ok(UserId(1)), "x").await, Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status(Ok(UserId(1)), "1").await, Some(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+    }
+}
