@@ -4,7 +4,9 @@
 //! Declare `User` first. actix polls a handler's extractors together, so
 //! every other extractor here waits for the token's check before it looks
 //! at the request: a request with a bad token is 401 whatever else is wrong
-//! with it, and the body is read only for a known user.
+//! with it, and the body is read only for a known user. (The two hot reads,
+//! `GET /v1/logs` and the day screen, check the token with `auth::as_user`
+//! instead: it reads their entries in the credential's store round trip.)
 
 use std::future::{Future, ready};
 use std::marker::PhantomData;
