@@ -102,6 +102,18 @@ impl NewLogEntry {
         }
         if errors.is_empty() && complete { Ok(entries) } else { Err(errors) }
     }
+
+    /// Entry `index` of a batch names no food the user may log (the
+    /// repository finds out): the error on its field, named as
+    /// `parse_batch` names the others, so no caller spells a batch's paths.
+    pub fn unknown_food(index: usize) -> ValidationErrors {
+        ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food")
+    }
+
+    /// Entry `index` of a batch names no recipe of the user's.
+    pub fn unknown_recipe(index: usize) -> ValidationErrors {
+        ValidationErrors::single(format!("entries.{index}.recipe_id"), "unknown recipe")
+    }
 }
 
 /// A change to a log entry: at least one field.

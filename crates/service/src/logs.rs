@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use macrotrack_cache::Freshness;
-use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId, ValidationErrors};
+use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId};
 use macrotrack_ports::{CacheStore, CreateLogsError, Unavailable};
 
 use crate::catalog::{CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, UPDATE_LOG_ENTRY, day_logs_address};
@@ -17,13 +17,8 @@ impl<S: CacheStore> Service<S> {
     ) -> Result<Vec<LogEntry>, CreateError> {
         let created =
             self.repos.logs.create_log_entries(user, &entries, self.now()).await.map_err(|error| match error {
-                CreateLogsError::UnknownFood { index } => {
-                    CreateError::Invalid(ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food"))
-                }
-                CreateLogsError::UnknownRecipe { index } => CreateError::Invalid(ValidationErrors::single(
-                    format!("entries.{index}.recipe_id"),
-                    "unknown recipe",
-                )),
+                CreateLogsError::UnknownFood { index } => CreateError::Invalid(NewLogEntry::unknown_food(index)),
+                CreateLogsError::UnknownRecipe { index } => CreateError::Invalid(NewLogEntry::unknown_recipe(index)),
                 CreateLogsError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
             })?;
         let report = self.forget(&CREATE_LOG_ENTRIES, user, &entries, Some(created.outbox)).await;
