@@ -19,7 +19,7 @@ use bytes::Bytes;
 use fred::error::{Error, ErrorKind};
 use fred::interfaces::{ClientLike, KeysInterface};
 use fred::types::{ClusterHash, CustomCommand, Value};
-use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreOutcome};
+use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreKind, StoreOutcome};
 
 use crate::connection::{Connected, Slot};
 
@@ -172,8 +172,8 @@ fn same_length(what: &str, left: usize, right: usize) -> Result<(), StoreError> 
 
 #[async_trait]
 impl CacheStore for RedisStore {
-    fn kind(&self) -> &'static str {
-        "redis"
+    fn kind(&self) -> StoreKind {
+        StoreKind::Shared
     }
 
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {

@@ -3,17 +3,24 @@
 //!
 //! See docs/caching.md for the states, the races and how each is closed.
 
+mod ahead;
+mod answer;
 mod breaker;
 mod config;
+mod digest;
 mod engine;
 mod envelope;
 mod flight;
 mod generation;
 mod invalidation;
+mod lock;
 mod memory;
+mod miss;
 mod outcome;
 mod own_bumps;
+mod read;
 mod report;
+mod serve;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -26,7 +33,10 @@ pub use breaker::BreakerConfig;
 pub use config::{
     Admission, Check, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus,
 };
+pub use ahead::Ahead;
+pub use digest::{Digest, digest};
 pub use engine::Engine;
 pub use memory::MemoryStore;
 pub use outcome::{Outcome, StatsSnapshot};
-pub use report::{Digest, ReadReport, digest};
+pub use read::{Cacheable, Fetch, Prefetched, Read};
+pub use report::ReadReport;

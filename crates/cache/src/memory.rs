@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreOutcome};
+use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreKind, StoreOutcome};
 use quick_cache::sync::Cache;
 use quick_cache::{UnitWeighter, Weighter};
 use tokio::sync::Mutex;
@@ -105,8 +105,8 @@ impl MemoryStore {
 
 #[async_trait]
 impl CacheStore for MemoryStore {
-    fn kind(&self) -> &'static str {
-        "in-process"
+    fn kind(&self) -> StoreKind {
+        StoreKind::InProcess
     }
 
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {

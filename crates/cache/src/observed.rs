@@ -75,7 +75,7 @@ impl<S> Observed<S> {
 
 #[async_trait::async_trait]
 impl<S: CacheStore> CacheStore for Observed<S> {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> macrotrack_ports::StoreKind {
         self.inner.kind()
     }
     async fn read(

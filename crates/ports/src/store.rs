@@ -56,12 +56,33 @@ pub enum StoreOutcome {
     Rejected,
 }
 
+/// Where a store keeps its entries, which decides what its health means:
+/// an in-process store is there whenever the process is, a shared one
+/// (Redis) can be down while the process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreKind {
+    /// In this process's memory: one instance's, never unreachable.
+    InProcess,
+    /// A server the instances share (Redis, Redis Cluster): pinged for health.
+    Shared,
+}
+
+impl StoreKind {
+    /// The kind as health reports and logs spell it.
+    pub fn label(self) -> &'static str {
+        match self {
+            StoreKind::InProcess => "in-process",
+            StoreKind::Shared => "shared",
+        }
+    }
+}
+
 /// A key-value store with generation guards (in-process or Redis).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait CacheStore: Send + Sync + 'static {
-    /// A short name for health reports: `in-process`, `redis`.
-    fn kind(&self) -> &'static str;
+    /// Where the store keeps its entries (health reports ping only a shared one).
+    fn kind(&self) -> StoreKind;
 
     /// MUST return the value at `key` and the current generation of each
     /// guard, read atomically (one round trip in a remote store).
@@ -137,7 +158,7 @@ pub trait CacheStore: Send + Sync + 'static {
 
 #[async_trait]
 impl<S: CacheStore + ?Sized> CacheStore for std::sync::Arc<S> {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> StoreKind {
         (**self).kind()
     }
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {
