@@ -54,11 +54,11 @@ impl<S: CacheStore> Engine<S> {
     /// Concurrent misses of one key under the same generations share one
     /// fetch. A reader that saw newer generations (after an invalidation)
     /// never joins an older flight.
-    pub(crate) async fn single_flight<T: Cacheable, F: Fetch<T>>(
+    pub(crate) async fn single_flight<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &self,
         read: &Read<'_, T, F>,
         plan: Plan,
-    ) -> Result<Answer<T>, ReadError<F::Error>> {
+    ) -> Result<Answer<T>, ReadError<E>> {
         let address = read.address;
         let generations = match &plan {
             Plan::Store { guards, .. } => Some(guards.clone()),
@@ -76,7 +76,7 @@ impl<S: CacheStore> Engine<S> {
                 Err(_) => (Arc::new(OnceCell::new()), erased),
             }
         };
-        let mut own: Option<Result<Answer<T>, ReadError<F::Error>>> = None;
+        let mut own: Option<Result<Answer<T>, ReadError<E>>> = None;
         let shared = cell
             .get_or_init(|| async {
                 let result = self.lead(read, &plan).await;
@@ -101,11 +101,11 @@ impl<S: CacheStore> Engine<S> {
     }
 
     /// The fetch of a flight's leader.
-    async fn lead<T: Cacheable, F: Fetch<T>>(
+    async fn lead<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &self,
         read: &Read<'_, T, F>,
         plan: &Plan,
-    ) -> Result<Answer<T>, ReadError<F::Error>> {
+    ) -> Result<Answer<T>, ReadError<E>> {
         match (plan, self.inner.config.lease) {
             (Plan::FetchOnly, _) => self.fetch_checked(read).await.map(Answer::value),
             (Plan::Store { guards, leased: true }, Some(lease)) => self.lead_leased(read, guards, lease).await,
@@ -117,12 +117,12 @@ impl<S: CacheStore> Engine<S> {
     /// one holding its lease. The others wait while the lease is held, and
     /// stop as soon as the value is stored, the generations move or the
     /// lease ends; a lease that ended without a value is taken again.
-    async fn lead_leased<T: Cacheable, F: Fetch<T>>(
+    async fn lead_leased<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &self,
         read: &Read<'_, T, F>,
         guards: &[u64],
         config: LeaseConfig,
-    ) -> Result<Answer<T>, ReadError<F::Error>> {
+    ) -> Result<Answer<T>, ReadError<E>> {
         let (address, check) = (read.address, read.check);
         let (hold, poll) = self.lease_timing(address.family, config);
         let lease = Lease { key: address.lease(guards), token: rand::random() };
@@ -218,7 +218,7 @@ impl<S: CacheStore> Engine<S> {
     /// Every read of the source goes through here, so each is counted
     /// (`macrotrack_cache_fetches_total`: the database load the cache lets
     /// through) and timed (leases follow the time), then checked.
-    pub(crate) async fn fetch_checked<T, F: Fetch<T>>(&self, read: &Read<'_, T, F>) -> Result<T, ReadError<F::Error>> {
+    pub(crate) async fn fetch_checked<T, E: Send + 'static, F: Fetch<T, E>>(&self, read: &Read<'_, T, F>) -> Result<T, ReadError<E>> {
         let address = read.address;
         self.inner.stats.fetched(address.tier.label(), address.family);
         let started = Instant::now();
@@ -231,12 +231,12 @@ impl<S: CacheStore> Engine<S> {
     /// Fetches, and stores the value if `guards` are still current; ends
     /// `lease` either way (with the store, or on its own when there is
     /// nothing to store).
-    pub(crate) async fn fetch_and_store<T: Cacheable, F: Fetch<T>>(
+    pub(crate) async fn fetch_and_store<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &self,
         read: &Read<'_, T, F>,
         guards: &[u64],
         lease: Option<&Lease>,
-    ) -> Result<Answer<T>, ReadError<F::Error>> {
+    ) -> Result<Answer<T>, ReadError<E>> {
         let (address, policy) = (read.address, read.policy);
         let value = match self.fetch_checked(read).await {
             Ok(value) => value,
@@ -286,7 +286,7 @@ impl<S: CacheStore> Engine<S> {
 
     /// Refreshes a stale entry in a task of its own, so its read answers
     /// the stale value at once.
-    pub(crate) fn spawn_refresh<T: Cacheable, F: Fetch<T>>(&self, read: Read<'_, T, F>, guards: Vec<u64>) {
+    pub(crate) fn spawn_refresh<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(&self, read: Read<'_, T, F>, guards: Vec<u64>) {
         let address = read.address;
         if !lock(&self.inner.refreshing).insert(address.key.clone()) {
             return; // one background refresh per key at a time

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use futures::future::BoxFuture;
 use macrotrack_cache_keys::EntryAddress;
 use macrotrack_ports::Snapshot;
 use schemars::JsonSchema;
@@ -21,26 +22,22 @@ impl<T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'stati
 
 /// How the source is asked for a `T`: called once per fetch, possibly
 /// again later from a background refresh, so it is shared and `'static`.
-pub trait Fetch<T>: Send + Sync + 'static {
-    /// The source's error, handed to the caller as `ReadError::Source`.
-    type Error: Send + 'static;
-    /// One fetch in progress.
-    type Future: Future<Output = Result<T, Self::Error>> + Send + 'static;
+/// Its future is boxed: a fetch is a miss's database query, which dwarfs
+/// one allocation, and a named future type (an associated one) would make
+/// the futures of callers generic over lifetimes fail to prove `Send`
+/// (rust-lang/rust#110338).
+pub trait Fetch<T, E>: Send + Sync + 'static {
     /// Starts one fetch.
-    fn fetch(&self) -> Self::Future;
+    fn fetch(&self) -> BoxFuture<'static, Result<T, E>>;
 }
 
-impl<T, E, F, Fut> Fetch<T> for F
+impl<T, E, F, Fut> Fetch<T, E> for F
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
-    E: Send + 'static,
 {
-    type Error = E;
-    type Future = Fut;
-
-    fn fetch(&self) -> Fut {
-        self()
+    fn fetch(&self) -> BoxFuture<'static, Result<T, E>> {
+        Box::pin(self())
     }
 }
 

@@ -23,14 +23,14 @@ use crate::report::{self, ReadReport};
 
 impl<S: CacheStore> Engine<S> {
     /// Reads through the cache: the value at `address`, or `fetch`'s.
-    pub async fn read<T: Cacheable, F: Fetch<T>>(
+    pub async fn read<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &self,
         address: &EntryAddress,
         policy: Policy,
         freshness: Freshness,
         check: Check<T>,
         fetch: F,
-    ) -> Result<T, ReadError<F::Error>> {
+    ) -> Result<T, ReadError<E>> {
         self.value(Read::new(address, policy, check, fetch).freshness(freshness)).await
     }
 
@@ -38,13 +38,13 @@ impl<S: CacheStore> Engine<S> {
     /// (a token's credential): a miss writes nothing to the store until
     /// the source has answered a value (`Admission::Confirmed`), so a key
     /// naming nothing leaves no entry, guard or lease behind.
-    pub async fn read_confirmed<T: Cacheable, F: Fetch<T>>(
+    pub async fn read_confirmed<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &self,
         address: &EntryAddress,
         policy: Policy,
         check: Check<T>,
         fetch: F,
-    ) -> Result<T, ReadError<F::Error>> {
+    ) -> Result<T, ReadError<E>> {
         self.value(Read::new(address, policy, check, fetch).admission(Admission::Confirmed)).await
     }
 
@@ -52,34 +52,34 @@ impl<S: CacheStore> Engine<S> {
     /// bytes without re-encoding them; check-value still runs on every
     /// stored value before it is served, once per stored value per instance
     /// (the verified envelopes are remembered by key, age and checksum).
-    pub async fn read_json<T: Cacheable, F: Fetch<T>>(
+    pub async fn read_json<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &self,
         address: &EntryAddress,
         policy: Policy,
         freshness: Freshness,
         check: Check<T>,
         fetch: F,
-    ) -> Result<Bytes, ReadError<F::Error>> {
+    ) -> Result<Bytes, ReadError<E>> {
         self.json(Read::new(address, policy, check, fetch).freshness(freshness)).await
     }
 
     /// The value `read` describes.
-    pub async fn value<T: Cacheable, F: Fetch<T>>(&self, read: Read<'_, T, F>) -> Result<T, ReadError<F::Error>> {
+    pub async fn value<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(&self, read: Read<'_, T, F>) -> Result<T, ReadError<E>> {
         into_value(self.answer(read, Want::Value).await?)
     }
 
     /// The JSON of the value `read` describes (see `read_json`).
-    pub async fn json<T: Cacheable, F: Fetch<T>>(&self, read: Read<'_, T, F>) -> Result<Bytes, ReadError<F::Error>> {
+    pub async fn json<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(&self, read: Read<'_, T, F>) -> Result<Bytes, ReadError<E>> {
         into_json(self.answer(read, Want::Json).await?)
     }
 
     /// Like `json`, with how the read was answered handed back rather than
     /// collected by an enclosing `reporting`: for a caller that holds the
     /// read itself. `None` only when there is no value to report.
-    pub async fn json_reported<T: Cacheable, F: Fetch<T>>(
+    pub async fn json_reported<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &self,
         read: Read<'_, T, F>,
-    ) -> Result<(Bytes, Option<ReadReport>), ReadError<F::Error>> {
+    ) -> Result<(Bytes, Option<ReadReport>), ReadError<E>> {
         let address = read.address;
         let (answer, trace) = self.serve(read, Want::Json).await;
         let answer = answer?;
@@ -90,11 +90,11 @@ impl<S: CacheStore> Engine<S> {
     /// The one internal entry of the reads: `serve`, with the read added to
     /// the enclosing `reporting`'s reports. Not an `async fn`, so the read's
     /// future is held once (see `prefetch`).
-    fn answer<'a, T: Cacheable, F: Fetch<T>>(
+    fn answer<'a, T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &'a self,
         read: Read<'a, T, F>,
         want: Want,
-    ) -> impl Future<Output = Result<Answer<T>, ReadError<F::Error>>> + 'a {
+    ) -> impl Future<Output = Result<Answer<T>, ReadError<E>>> + 'a {
         let address = read.address;
         self.serve(read, want).map(move |(answer, trace)| {
             if let Ok(answer) = &answer {
@@ -112,11 +112,11 @@ impl<S: CacheStore> Engine<S> {
 
     /// The read path; answers, with the result, how the read went (its
     /// trace, kept here rather than looked up by the read's identity).
-    async fn serve<T: Cacheable, F: Fetch<T>>(
+    async fn serve<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
         &self,
         mut read: Read<'_, T, F>,
         want: Want,
-    ) -> (Result<Answer<T>, ReadError<F::Error>>, Trace) {
+    ) -> (Result<Answer<T>, ReadError<E>>, Trace) {
         let mut trace = Trace::default();
         let address = read.address;
         if !self.inner.config.enabled {

@@ -1,7 +1,7 @@
 //! Log entries and the day's logs (tier 1).
 
 use bytes::Bytes;
-use macrotrack_cache::Freshness;
+use macrotrack_cache::{Freshness, Prefetched, Read};
 use macrotrack_cache_keys::{EntryAddress, ReadFamily, Tier, Tier1Key};
 use macrotrack_domain::{
     Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, LogItem, NewLogEntry, UserId, ValidationErrors,
@@ -11,7 +11,7 @@ use macrotrack_ports::{CacheStore, CreateLogsError};
 use crate::facts::{Change, Changes, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
 use macrotrack_ports::Unavailable;
 
-use crate::{ChangeError, CreateError, Service};
+use crate::{CacheReport, ChangeError, CreateError, Service};
 
 /// A day's entries, their totals, and whether the day is completed.
 pub(crate) const DAY_LOGS: ReadSpec = ReadSpec {
@@ -154,6 +154,28 @@ impl<S: CacheStore> Service<S> {
         };
         let json = self.cache.read_json(&address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch);
         json.await.map_err(crate::errors::from_cache)
+    }
+
+    /// `day_logs_json` at an address already computed, from its snapshot
+    /// if it was read ahead, with its report handed back (the hot read,
+    /// `authenticated_day_logs_json`).
+    pub(crate) async fn day_logs_json_at(
+        &self,
+        address: &EntryAddress,
+        user: UserId,
+        date: Day,
+        prefetched: Option<Prefetched>,
+    ) -> (Result<Bytes, Unavailable>, CacheReport) {
+        let logs = self.repos.logs.clone();
+        let fetch = move || {
+            let logs = logs.clone();
+            async move { logs.day_logs(user, date).await }
+        };
+        let read = Read::new(address, self.policies.day_logs, DayLogs::check, fetch);
+        match self.cache.json_reported(read.prefetched(prefetched)).await {
+            Ok((json, report)) => (Ok(json), CacheReport { reads: report.into_iter().collect() }),
+            Err(error) => (Err(crate::errors::from_cache(error)), CacheReport::default()),
+        }
     }
 
     pub(crate) async fn day_logs_with(
