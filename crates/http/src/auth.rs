@@ -18,6 +18,11 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The request's bearer token, unchecked: 401 when there is none.
+pub fn token(req: &HttpRequest) -> Result<&str, Problem> {
+    bearer(req).ok_or_else(Problem::unauthorized)
+}
+
 /// The user the request's token belongs to.
 pub async fn user(state: &HttpState, req: &HttpRequest) -> Result<UserId, Problem> {
     let token = bearer(req).ok_or_else(Problem::unauthorized)?;
