@@ -55,7 +55,14 @@ pub(crate) struct Envelope {
 }
 
 impl Envelope {
-    pub(crate) fn new(created_ms: i64, ttl_ms: u64, swr_ms: u64, fingerprint: u64, guards: Vec<u64>, payload: Bytes) -> Self {
+    pub(crate) fn new(
+        created_ms: i64,
+        ttl_ms: u64,
+        swr_ms: u64,
+        fingerprint: u64,
+        guards: Vec<u64>,
+        payload: Bytes,
+    ) -> Self {
         let checksum = crc32fast::hash(&payload);
         let digest = digest(&payload);
         Envelope { created_ms, ttl_ms, swr_ms, fingerprint, guards, payload, checksum, digest }

@@ -3,6 +3,8 @@
 //!
 //! See docs/caching.md for the states, the races and how each is closed.
 
+#![warn(missing_docs)]
+
 mod ahead;
 mod answer;
 mod breaker;
@@ -29,11 +31,11 @@ pub mod model;
 #[cfg(feature = "conformance")]
 pub mod observed;
 
+pub use ahead::Ahead;
 pub use breaker::BreakerConfig;
 pub use config::{
     Admission, Check, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus,
 };
-pub use ahead::Ahead;
 pub use digest::{Digest, digest};
 pub use engine::Engine;
 pub use memory::MemoryStore;

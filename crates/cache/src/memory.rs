@@ -71,6 +71,7 @@ impl MemoryStore {
         self.values.len() + self.guards.len()
     }
 
+    /// Whether nothing is stored (tests check what a path left).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

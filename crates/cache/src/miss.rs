@@ -218,7 +218,10 @@ impl<S: CacheStore> Engine<S> {
     /// Every read of the source goes through here, so each is counted
     /// (`macrotrack_cache_fetches_total`: the database load the cache lets
     /// through) and timed (leases follow the time), then checked.
-    pub(crate) async fn fetch_checked<T, E: Send + 'static, F: Fetch<T, E>>(&self, read: &Read<'_, T, F>) -> Result<T, ReadError<E>> {
+    pub(crate) async fn fetch_checked<T, E: Send + 'static, F: Fetch<T, E>>(
+        &self,
+        read: &Read<'_, T, F>,
+    ) -> Result<T, ReadError<E>> {
         let address = read.address;
         self.inner.stats.fetched(address.tier.label(), address.family);
         let started = Instant::now();
@@ -286,7 +289,11 @@ impl<S: CacheStore> Engine<S> {
 
     /// Refreshes a stale entry in a task of its own, so its read answers
     /// the stale value at once.
-    pub(crate) fn spawn_refresh<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(&self, read: Read<'_, T, F>, guards: Vec<u64>) {
+    pub(crate) fn spawn_refresh<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
+        &self,
+        read: Read<'_, T, F>,
+        guards: Vec<u64>,
+    ) {
         let address = read.address;
         if !lock(&self.inner.refreshing).insert(address.key.clone()) {
             return; // one background refresh per key at a time

@@ -64,12 +64,18 @@ impl<S: CacheStore> Engine<S> {
     }
 
     /// The value `read` describes.
-    pub async fn value<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(&self, read: Read<'_, T, F>) -> Result<T, ReadError<E>> {
+    pub async fn value<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
+        &self,
+        read: Read<'_, T, F>,
+    ) -> Result<T, ReadError<E>> {
         into_value(self.answer(read, Want::Value).await?)
     }
 
     /// The JSON of the value `read` describes (see `read_json`).
-    pub async fn json<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(&self, read: Read<'_, T, F>) -> Result<Bytes, ReadError<E>> {
+    pub async fn json<T: Cacheable, E: Send + 'static, F: Fetch<T, E>>(
+        &self,
+        read: Read<'_, T, F>,
+    ) -> Result<Bytes, ReadError<E>> {
         into_json(self.answer(read, Want::Json).await?)
     }
 

@@ -13,8 +13,10 @@ use bytes::Bytes;
 /// The store could not be used; the engine fails open on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// The store did not answer within its timeout.
     #[error("cache store timed out")]
     Timeout,
+    /// The store refused or could not be reached.
     #[error("cache store unavailable: {0}")]
     Unavailable(String),
 }
@@ -22,6 +24,7 @@ pub enum StoreError {
 /// An entry's bytes with the current generations of the guards asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Snapshot {
+    /// The entry's bytes, `None` when absent.
     pub value: Option<Bytes>,
     /// One per guard asked for, in order; `None` when the guard is absent.
     pub guards: Vec<Option<u64>>,
@@ -32,7 +35,9 @@ pub struct Snapshot {
 /// token of the fetch that holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
+    /// Where the lease lives.
     pub key: String,
+    /// The holding fetch's token: only it may end the lease.
     pub token: u64,
 }
 
@@ -50,6 +55,7 @@ pub enum BumpOutcome {
 /// What a conditional store did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreOutcome {
+    /// Stored: every guard held its expected generation.
     Stored,
     /// A guard changed since the snapshot: the value is from before an
     /// invalidation and was not stored.
