@@ -24,8 +24,8 @@ const FRAMES: &[(&str, &str)] = &[
         "macrotrack_service::users::<impl macrotrack_service::Service<S>>::check_claim::",
     ),
     (
-        "the day's logs through the engine (`read_json`: guards, envelope, checksum)",
-        "macrotrack_cache::engine::Engine<S>::read_json",
+        "the day's logs through the engine (`json_reported`: guards, envelope, checksum)",
+        "macrotrack_cache::serve::<impl macrotrack_cache::engine::Engine<S>>::json_reported",
     ),
     ("cache keys and addresses (`macrotrack_cache_keys`)", "macrotrack_cache_keys::"),
     ("metrics (handles, counters, histograms)", "metrics"),
