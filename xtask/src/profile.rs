@@ -24,8 +24,9 @@ const FRAMES: &[(&str, &str)] = &[
         "macrotrack_service::users::<impl macrotrack_service::Service<S>>::check_claim::",
     ),
     (
-        "the day's logs through the engine (`json_reported`: guards, envelope, checksum)",
-        "macrotrack_cache::serve::<impl macrotrack_cache::engine::Engine<S>>::json_reported",
+        "the day's logs through the engine (`read_json`: guards, envelope, checksum)",
+        // The hot read calls `json_reported`; other reads of the JSON, `read_json`.
+        "macrotrack_cache::engine::Engine<S>::read_json|macrotrack_cache::serve::<impl macrotrack_cache::engine::Engine<S>>::json_reported",
     ),
     ("cache keys and addresses (`macrotrack_cache_keys`)", "macrotrack_cache_keys::"),
     ("metrics (handles, counters, histograms)", "metrics"),
