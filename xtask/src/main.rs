@@ -8,6 +8,8 @@
 //! - `soak --minutes N`: a mixed load for N minutes; fails on errors or growing memory.
 //! - `reliability`: runs the fault tests and the outbox bench and writes
 //!   their figures into docs/reliability.md.
+//! - `callgrind [--binary PATH]`: instructions per warm `GET /v1/logs`
+//!   (valgrind's callgrind on the embedded release server).
 //! - `closed-loop BASE TOKENS_FILE PAUSE_MS`: the bench's read-after-own-write
 //!   loop alone, against a running server (one token per line).
 
@@ -19,6 +21,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod callgrind;
 mod client;
 mod closed_loop;
 mod docs;
@@ -65,6 +68,12 @@ enum Task {
         #[arg(long, value_name = "PATH")]
         before: Option<PathBuf>,
     },
+    /// Instructions per warm GET /v1/logs, counted by callgrind on the embedded release server.
+    Callgrind {
+        /// The server to measure (default: this tree's release build).
+        #[arg(long, value_name = "PATH")]
+        binary: Option<PathBuf>,
+    },
     /// A mixed load for N minutes; fails on errors or growing memory.
     Soak {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
@@ -101,6 +110,10 @@ fn main() -> ExitCode {
             bench::run(&root(), &parts, binary.as_deref(), before.as_deref())
         }
         Task::Reliability => reliability::run(&root()),
+        Task::Callgrind { binary } => {
+            let target = bench::target_dir(&root());
+            callgrind::run(&binary.unwrap_or_else(|| target.join("release/macrotrack")), &target.join("callgrind"))
+        }
         Task::ClosedLoop { base, tokens_file, pause_ms } => closed_loop(&base, &tokens_file, pause_ms),
         Task::Soak { minutes, debug } => soak::run(&root(), &bench::target_dir(&root()), minutes, debug),
     };

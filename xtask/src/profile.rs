@@ -25,7 +25,8 @@ const FRAMES: &[(&str, &str)] = &[
     ),
     (
         "the day's logs through the engine (`read_json`: guards, envelope, checksum)",
-        "macrotrack_cache::engine::Engine<S>::read_json",
+        // The hot read calls `json_reported`; other reads of the JSON, `read_json`.
+        "macrotrack_cache::engine::Engine<S>::read_json|macrotrack_cache::serve::<impl macrotrack_cache::engine::Engine<S>>::json_reported",
     ),
     ("cache keys and addresses (`macrotrack_cache_keys`)", "macrotrack_cache_keys::"),
     ("metrics (handles, counters, histograms)", "metrics"),

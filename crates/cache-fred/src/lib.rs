@@ -6,6 +6,8 @@
 //! the connection is down: the engine would rather go to the database than
 //! wait for a reconnection.
 
+#![warn(missing_docs)]
+
 mod connection;
 mod scripts;
 mod url;
@@ -19,7 +21,7 @@ use bytes::Bytes;
 use fred::error::{Error, ErrorKind};
 use fred::interfaces::{ClientLike, KeysInterface};
 use fred::types::{ClusterHash, CustomCommand, Value};
-use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreOutcome};
+use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreKind, StoreOutcome};
 
 use crate::connection::{Connected, Slot};
 
@@ -32,6 +34,7 @@ pub struct RedisConfig {
     /// with it). It goes before the key, so it must not hold `{` or `}`,
     /// which would replace the key's `{user:ID}` hash tag.
     pub key_prefix: String,
+    /// Connections in the pool.
     pub pool_size: usize,
     /// Applied to every command; never zero (fred would then wait forever).
     pub command_timeout: Duration,
@@ -44,6 +47,7 @@ pub struct RedisConfig {
 }
 
 impl RedisConfig {
+    /// Settings for `url` with the defaults.
     pub fn new(url: impl Into<String>) -> Self {
         RedisConfig {
             url: url.into(),
@@ -172,8 +176,8 @@ fn same_length(what: &str, left: usize, right: usize) -> Result<(), StoreError> 
 
 #[async_trait]
 impl CacheStore for RedisStore {
-    fn kind(&self) -> &'static str {
-        "redis"
+    fn kind(&self) -> StoreKind {
+        StoreKind::Shared
     }
 
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {

@@ -17,7 +17,7 @@ const V1: Bytes = Bytes::from_static(b"v1");
 async fn absent_key_and_guards_read_as_none() {
     let Some(store) = store().await else { return };
     let (key, guards) = keys(1);
-    assert_eq!(store.kind(), "redis");
+    assert_eq!(store.kind(), macrotrack_ports::StoreKind::Shared);
     store.ping().await.unwrap();
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![None, None] });
     assert_eq!(store.read(&key, &[]).await.unwrap(), Snapshot { value: None, guards: vec![] });

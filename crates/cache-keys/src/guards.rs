@@ -14,17 +14,26 @@ use crate::text::KeyText;
 /// Every cached read, as its entries and guards are named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReadFamily {
+    /// A day's logs (tier 1).
     Logs,
+    /// A token's credential.
     Credential,
+    /// A user's name and targets.
     Me,
+    /// A user's most used foods.
     FrequentFoods,
+    /// A month of daily totals.
     Summary,
+    /// An ISO week of days.
     Week,
+    /// Streaks as of a day.
     Streak,
+    /// A day's schedule.
     Schedule,
 }
 
 impl ReadFamily {
+    /// Every read, for what iterates over them (metrics, the matrix).
     pub const ALL: [ReadFamily; 8] = [
         ReadFamily::Logs,
         ReadFamily::Credential,
@@ -56,6 +65,7 @@ impl ReadFamily {
 pub enum Bucket {
     /// Every entry of the read (of one user).
     Whole,
+    /// The entries of that day.
     Day(Day),
     /// The ISO week (Monday to Sunday) holding the day.
     IsoWeek(Day),
@@ -78,12 +88,16 @@ impl Bucket {
 /// One generation counter of one read of one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Guard {
+    /// Whose entries it guards.
     pub user: UserId,
+    /// Which read's entries.
     pub read: ReadFamily,
+    /// Which of them.
     pub bucket: Bucket,
 }
 
 impl Guard {
+    /// The guard of `read`'s entries of `user` in `bucket`.
     pub fn new(user: UserId, read: ReadFamily, bucket: Bucket) -> Self {
         Guard { user, read, bucket: bucket.canonical() }
     }

@@ -12,6 +12,8 @@
 //! - tag names (`tags.rs`), as the contract and the admin API spell them
 //!   (`user_42_food`).
 
+#![warn(missing_docs)]
+
 mod guards;
 mod tags;
 mod text;
@@ -33,6 +35,7 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// The tier as metrics label it.
     pub fn label(self) -> &'static str {
         match self {
             Tier::One => "1",
@@ -45,16 +48,23 @@ impl Tier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tier1Key {
     /// DayLogs of a user and date.
-    DayLogs { user: UserId, date: Day },
+    DayLogs {
+        /// Whose logs.
+        user: UserId,
+        /// The day logged.
+        date: Day,
+    },
 }
 
 impl Tier1Key {
+    /// Whose data it is: every key of a user shares their slot.
     pub fn user(self) -> UserId {
         match self {
             Tier1Key::DayLogs { user, .. } => user,
         }
     }
 
+    /// The read this key belongs to, whose guards it records.
     pub fn family(self) -> ReadFamily {
         match self {
             Tier1Key::DayLogs { .. } => ReadFamily::Logs,
@@ -74,40 +84,58 @@ impl Tier1Key {
 pub enum QueryKey {
     /// A user's stored credential, by the selector of their token.
     Credential {
+        /// Whose credential: the token claims this user.
         user: UserId,
+        /// The token's selector, which names one credential of the user.
         selector: u64,
     },
+    /// A user's name and targets.
     Me {
+        /// Whose profile.
         user: UserId,
     },
+    /// A user's most used foods.
     FrequentFoods {
+        /// Whose foods.
         user: UserId,
+        /// How many: each limit asked for is its own entry.
         limit: u32,
     },
     /// One calendar month of a user's daily totals (any day of it names
     /// it): summaries of any range are composed of months, so the keys a
     /// user can make grow with the months asked for, not with the ranges.
     SummaryMonth {
+        /// Whose totals.
         user: UserId,
+        /// Any day of the month.
         month: Day,
     },
     /// One ISO week (Monday to Sunday) of a user's days: a week read from
     /// any start day is composed of the one or two ISO weeks it touches.
     Week {
+        /// Whose week.
         user: UserId,
+        /// Any day of the ISO week.
         week: Day,
     },
+    /// A user's streaks as of a day.
     Streak {
+        /// Whose streaks.
         user: UserId,
+        /// The day they are counted to.
         today: Day,
     },
+    /// What a user's meal plans schedule on a day.
     Schedule {
+        /// Whose schedule.
         user: UserId,
+        /// The day scheduled.
         date: Day,
     },
 }
 
 impl QueryKey {
+    /// Whose data it is: every key of a user shares their slot.
     pub fn user(self) -> UserId {
         match self {
             QueryKey::Me { user }
@@ -120,6 +148,7 @@ impl QueryKey {
         }
     }
 
+    /// The read this key belongs to, whose guards it records.
     pub fn family(self) -> ReadFamily {
         match self {
             QueryKey::Credential { .. } => ReadFamily::Credential,
@@ -132,6 +161,7 @@ impl QueryKey {
         }
     }
 
+    /// The key as the store holds it, hash tag included.
     pub fn render(self) -> String {
         let key = KeyText::of(self.user()).str(":q:");
         match self {
@@ -161,9 +191,13 @@ fn epoch_guard(user: UserId) -> String {
 /// lives and which generations guard it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryAddress {
+    /// Whose entry: all its keys share the user's slot.
     pub user: UserId,
+    /// Which tier's semantics it follows.
     pub tier: Tier,
+    /// The read's name, for metrics and reports.
     pub family: &'static str,
+    /// Where the value lives in the store.
     pub key: String,
     /// Guard keys whose generations the entry records; all of one user.
     pub guards: Vec<String>,
@@ -216,6 +250,7 @@ impl Target {
         Target::Guard(Guard::new(user, ReadFamily::Logs, Bucket::Day(date)))
     }
 
+    /// Whose keys it concerns: one bump per user.
     pub fn user(self) -> UserId {
         match self {
             Target::Guard(guard) => guard.user,
@@ -223,6 +258,7 @@ impl Target {
         }
     }
 
+    /// The tier of the entries it forgets.
     pub fn tier(self) -> Tier {
         match self {
             Target::Guard(Guard { read: ReadFamily::Logs, .. }) | Target::AllOfUser(_) => Tier::One,

@@ -11,16 +11,24 @@ use macrotrack_domain::{Day, UserId};
 /// The families of tier-2 tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TagFamily {
+    /// Everything of a user.
     User,
+    /// A user's foods and recipes.
     UserFood,
+    /// A user's log entries.
     UserLogs,
+    /// A user's completed days.
     UserCompletion,
+    /// A user's streaks.
     UserStreaks,
+    /// A user's scheduled plans.
     UserScheduled,
+    /// A user's schedule of one date.
     UserScheduledDate,
 }
 
 impl TagFamily {
+    /// Every family, for what iterates over them (the admin API, docs).
     pub const ALL: [TagFamily; 7] = [
         TagFamily::User,
         TagFamily::UserFood,
@@ -31,6 +39,7 @@ impl TagFamily {
         TagFamily::UserScheduledDate,
     ];
 
+    /// The family as tag names spell it.
     pub fn label(self) -> &'static str {
         match self {
             TagFamily::User => "user",
@@ -47,25 +56,35 @@ impl TagFamily {
 /// A tier-2 tag of one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tag {
+    /// Everything of the user.
     User(UserId),
+    /// The user's foods and recipes.
     UserFood(UserId),
+    /// The user's log entries.
     UserLogs(UserId),
+    /// The user's completed days.
     UserCompletion(UserId),
+    /// The user's streaks.
     UserStreaks(UserId),
+    /// The user's scheduled plans.
     UserScheduled(UserId),
+    /// The user's schedule of that date.
     UserScheduledDate(UserId, Day),
 }
 
 /// Why a rendered tag was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TagParseError {
+    /// Not a family the contract names.
     #[error("unknown tag family")]
     UnknownFamily,
+    /// Names a user other than the one asking.
     #[error("tag of another user")]
     OtherUser,
 }
 
 impl Tag {
+    /// Whose data the tag covers.
     pub fn user(self) -> UserId {
         match self {
             Tag::User(u)
@@ -78,6 +97,7 @@ impl Tag {
         }
     }
 
+    /// The family the tag belongs to.
     pub fn family(self) -> TagFamily {
         match self {
             Tag::User(_) => TagFamily::User,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+/// When the breaker opens and how it probes the store again.
 #[derive(Debug, Clone, Copy)]
 pub struct BreakerConfig {
     /// Consecutive failures that open the breaker.

@@ -7,13 +7,16 @@ use crate::breaker::BreakerConfig;
 /// How long an entry is fresh (`ttl`) and then servable while refreshed (`swr`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
+    /// How long a stored value is served as fresh.
     pub ttl: Duration,
+    /// How long after that it is served stale while one read refreshes it.
     pub swr: Duration,
 }
 
 /// Whether a read may be answered from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
+    /// Answered from the cache when it holds a servable entry.
     Cached,
     /// Fetch from the source, store and return, whatever is cached. Never
     /// joins a fetch that started before it.
@@ -44,6 +47,7 @@ pub type Check<T> = fn(&T) -> Result<(), String>;
 /// Why a read failed. The cache itself never fails a read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError<E> {
+    /// The source failed; its own error, for the caller to map.
     #[error(transparent)]
     Source(E),
     /// The source returned a value that breaks its own invariants; it was
@@ -86,6 +90,7 @@ impl Default for LeaseConfig {
     }
 }
 
+/// How the engine is set up (from the server's settings).
 #[derive(Debug, Clone, Copy)]
 pub struct EngineConfig {
     /// `false` (MACROTRACK_CACHE=off): reads go to the source; invalidations
@@ -96,6 +101,7 @@ pub struct EngineConfig {
     /// miss, and every store makes its guards live as long as the entry):
     /// the longest entry lifetime (ttl + swr) is enough.
     pub guard_ttl: Duration,
+    /// When the store is skipped after failures.
     pub breaker: BreakerConfig,
     /// Cross-instance single-flight; `None` for a store of one process.
     pub lease: Option<LeaseConfig>,
@@ -122,13 +128,18 @@ impl Default for EngineConfig {
 /// What `/readyz` says about the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreStatus {
+    /// A shared store answered a ping.
     Ok,
+    /// A shared store did not answer: reads go to the source.
     Down,
+    /// The store is in this process: nothing to ping.
     InProcess,
+    /// The cache is off (`MACROTRACK_CACHE=off`).
     Off,
 }
 
 impl StoreStatus {
+    /// The status as `/readyz` spells it.
     pub fn label(self) -> &'static str {
         match self {
             StoreStatus::Ok => "ok",
@@ -142,6 +153,7 @@ impl StoreStatus {
 /// What an invalidation call did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct InvalidationReport {
+    /// Targets applied now.
     pub applied: usize,
     /// Not applied now (store down or breaker open): kept and retried; the
     /// users concerned read from the source until it is applied.

@@ -72,6 +72,7 @@ pub async fn a_store_makes_its_guards_live_as_long_as_the_entry<S: CacheStore>(s
     assert_eq!((snapshot.value.as_deref(), snapshot.guards), (Some(&b"v"[..]), vec![Some(1), Some(2)]));
 }
 
+/// Entries and guards live as long as they were told to, no longer.
 pub async fn entries_and_guards_expire_after_their_ttl<S: CacheStore>(store: &S) {
     let (key, guards) = keys(9);
     let short = Duration::from_millis(100);
@@ -85,6 +86,7 @@ pub async fn entries_and_guards_expire_after_their_ttl<S: CacheStore>(store: &S)
     assert_eq!(store.init_guards(&guards, &[7, 8], TTL).await.expect("init"), vec![7, 8], "expired guards are absent");
 }
 
+/// `read_many` answers as one `read` per pair would.
 pub async fn read_many_answers_as_reads_do<S: CacheStore>(store: &S) {
     let (key, guards) = keys(8);
     let taken = store.init_guards(&guards, &[3, 4], TTL).await.expect("init");
@@ -118,6 +120,7 @@ pub async fn leases_are_exclusive_until_they_expire<S: CacheStore>(store: &S) {
     assert!(store.lease(&lease(3), hold, &key, &guards).await.expect("lease").0, "free again once it expired");
 }
 
+/// A key and guards never written read as absent.
 pub async fn absent_reads_empty<S: CacheStore>(store: &S) {
     let (key, guards) = keys(1);
     let snapshot = store.read(&key, &guards).await.expect("read");
@@ -125,6 +128,7 @@ pub async fn absent_reads_empty<S: CacheStore>(store: &S) {
     assert_eq!(snapshot.guards, vec![None, None]);
 }
 
+/// `init_guards` leaves present guards alone.
 pub async fn init_sets_only_absent_guards<S: CacheStore>(store: &S) {
     let (_, guards) = keys(2);
     store.bump(&[(guards[0].clone(), 7)], &[], TTL).await.expect("bump");
@@ -134,6 +138,7 @@ pub async fn init_sets_only_absent_guards<S: CacheStore>(store: &S) {
     assert_eq!(again, vec![7, 200], "init never overwrites");
 }
 
+/// A store under old generations is refused (the stale-set race).
 pub async fn conditional_store_and_the_stale_set_race<S: CacheStore>(store: &S) {
     let (key, guards) = keys(3);
     let taken = store.init_guards(&guards, &[1, 2], TTL).await.expect("init");
@@ -152,6 +157,7 @@ pub async fn conditional_store_and_the_stale_set_race<S: CacheStore>(store: &S) 
     assert_eq!(snapshot.guards, vec![Some(1), Some(99)]);
 }
 
+/// A bump changes the generations and deletes the keys it names.
 pub async fn bump_deletes_and_changes_generations<S: CacheStore>(store: &S) {
     let (key, guards) = keys(4);
     let taken = store.init_guards(&guards, &[5, 6], TTL).await.expect("init");
@@ -165,6 +171,7 @@ pub async fn bump_deletes_and_changes_generations<S: CacheStore>(store: &S) {
     assert_eq!(snapshot.guards, vec![Some(55), Some(66)]);
 }
 
+/// Generations round-trip exactly, up to `u64::MAX`.
 pub async fn large_generations_are_exact<S: CacheStore>(store: &S) {
     let (key, guards) = keys(5);
     // Above 2^53 a float comparison would confuse these two.
@@ -181,6 +188,7 @@ pub async fn large_generations_are_exact<S: CacheStore>(store: &S) {
     assert_eq!(store.read(&key, &guards).await.expect("read").guards, vec![Some(high), Some(high)]);
 }
 
+/// `delete` removes the entry.
 pub async fn delete_removes<S: CacheStore>(store: &S) {
     let (key, guards) = keys(6);
     let taken = store.init_guards(&guards, &[1, 1], TTL).await.expect("init");

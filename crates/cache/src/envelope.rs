@@ -11,36 +11,64 @@
 //! 128 bits) is computed once when the value is stored: it is the value's
 //! HTTP ETag, so a revalidation needs no hashing and no encoding.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
 
-use crate::report::Digest;
+use bytes::{BufMut, Bytes, BytesMut};
+use schemars::JsonSchema;
+use sha2::{Digest as _, Sha256};
+
+use crate::digest::{Digest, digest};
 
 const MAGIC: &[u8; 4] = b"MTC3";
 const FIXED: usize = 4 + 8 + 8 + 8 + 8 + 4 + 16 + 1;
 const COUNT_AT: usize = FIXED - 1;
 
+/// The fingerprint of `T`'s JSON schema: entries written by a build whose
+/// type differs are invalid by construction.
+pub(crate) fn fingerprint<T: JsonSchema + 'static>() -> u64 {
+    static KNOWN: LazyLock<RwLock<HashMap<TypeId, u64>>> = LazyLock::new(Default::default);
+    if let Some(known) = KNOWN.read().unwrap_or_else(|e| e.into_inner()).get(&TypeId::of::<T>()) {
+        return *known;
+    }
+    let schema = serde_json::to_vec(&schemars::schema_for!(T)).unwrap_or_default();
+    let digest = Sha256::digest(&schema);
+    let value = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
+    KNOWN.write().unwrap_or_else(|e| e.into_inner()).insert(TypeId::of::<T>(), value);
+    value
+}
+
+/// An entry as stored, decoded (see the layout above).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
-    pub created_ms: i64,
-    pub ttl_ms: u64,
-    pub swr_ms: u64,
-    pub fingerprint: u64,
-    pub guards: Vec<u64>,
-    pub payload: Bytes,
+pub(crate) struct Envelope {
+    pub(crate) created_ms: i64,
+    pub(crate) ttl_ms: u64,
+    pub(crate) swr_ms: u64,
+    pub(crate) fingerprint: u64,
+    pub(crate) guards: Vec<u64>,
+    pub(crate) payload: Bytes,
     /// CRC-32 of `payload`: computed once by `new`, read back by `decode`.
-    pub checksum: u32,
-    /// `crate::report::digest` of `payload`, likewise.
-    pub digest: Digest,
+    pub(crate) checksum: u32,
+    /// `crate::digest::digest` of `payload`, likewise.
+    pub(crate) digest: Digest,
 }
 
 impl Envelope {
-    pub fn new(created_ms: i64, ttl_ms: u64, swr_ms: u64, fingerprint: u64, guards: Vec<u64>, payload: Bytes) -> Self {
+    pub(crate) fn new(
+        created_ms: i64,
+        ttl_ms: u64,
+        swr_ms: u64,
+        fingerprint: u64,
+        guards: Vec<u64>,
+        payload: Bytes,
+    ) -> Self {
         let checksum = crc32fast::hash(&payload);
-        let digest = crate::report::digest(&payload);
+        let digest = digest(&payload);
         Envelope { created_ms, ttl_ms, swr_ms, fingerprint, guards, payload, checksum, digest }
     }
 
-    pub fn encode(&self) -> Bytes {
+    pub(crate) fn encode(&self) -> Bytes {
         let mut out = BytesMut::with_capacity(FIXED + 8 * self.guards.len() + self.payload.len());
         out.put_slice(MAGIC);
         out.put_i64_le(self.created_ms);
@@ -60,7 +88,7 @@ impl Envelope {
     /// `None` when the bytes are not an envelope of this version (truncated,
     /// corrupt, written by something else, or a payload that does not match
     /// its checksum): the entry is invalid.
-    pub fn decode(bytes: &Bytes) -> Option<Envelope> {
+    pub(crate) fn decode(bytes: &Bytes) -> Option<Envelope> {
         if bytes.len() < FIXED || &bytes[..4] != MAGIC {
             return None;
         }
@@ -105,7 +133,7 @@ mod tests {
         let bytes = envelope.encode();
         assert_eq!(Envelope::decode(&bytes), Some(envelope.clone()));
         assert_eq!(Envelope::decode(&bytes.slice(..FIXED + 4)), None, "truncated inside the guards");
-        assert_eq!(envelope.digest, crate::report::digest(b"{\"a\":1}"));
+        assert_eq!(envelope.digest, crate::digest::digest(b"{\"a\":1}"));
         assert_eq!(Envelope::decode(&bytes.slice(..bytes.len() - 1)), None, "truncated payload");
         let mut flipped = bytes.to_vec();
         *flipped.last_mut().unwrap() ^= 1;

@@ -9,7 +9,8 @@ use macrotrack_domain::UserId;
 use macrotrack_ports::{BumpOutcome, CacheStore};
 
 use crate::config::InvalidationReport;
-use crate::engine::{Engine, lock};
+use crate::engine::Engine;
+use crate::lock::lock;
 
 impl<S: CacheStore> Engine<S> {
     /// Whether reads of `user` may use the store now: no invalidation of

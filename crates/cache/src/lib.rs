@@ -3,17 +3,26 @@
 //!
 //! See docs/caching.md for the states, the races and how each is closed.
 
+#![warn(missing_docs)]
+
+mod ahead;
+mod answer;
 mod breaker;
 mod config;
+mod digest;
 mod engine;
 mod envelope;
 mod flight;
 mod generation;
 mod invalidation;
+mod lock;
 mod memory;
+mod miss;
 mod outcome;
 mod own_bumps;
+mod read;
 mod report;
+mod serve;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -22,11 +31,14 @@ pub mod model;
 #[cfg(feature = "conformance")]
 pub mod observed;
 
+pub use ahead::Ahead;
 pub use breaker::BreakerConfig;
 pub use config::{
     Admission, Check, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus,
 };
+pub use digest::{Digest, digest};
 pub use engine::Engine;
 pub use memory::MemoryStore;
 pub use outcome::{Outcome, StatsSnapshot};
-pub use report::{Digest, ReadReport, digest};
+pub use read::{Cacheable, Fetch, Prefetched, Read};
+pub use report::ReadReport;

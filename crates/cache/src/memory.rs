@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreOutcome};
+use macrotrack_ports::{BumpOutcome, CacheStore, Lease, Snapshot, StoreError, StoreKind, StoreOutcome};
 use quick_cache::sync::Cache;
 use quick_cache::{UnitWeighter, Weighter};
 use tokio::sync::Mutex;
@@ -71,6 +71,7 @@ impl MemoryStore {
         self.values.len() + self.guards.len()
     }
 
+    /// Whether nothing is stored (tests check what a path left).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -105,8 +106,8 @@ impl MemoryStore {
 
 #[async_trait]
 impl CacheStore for MemoryStore {
-    fn kind(&self) -> &'static str {
-        "in-process"
+    fn kind(&self) -> StoreKind {
+        StoreKind::InProcess
     }
 
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {

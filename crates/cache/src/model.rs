@@ -28,7 +28,9 @@ pub enum Op {
     Advance(u32),
 }
 
+/// Entries the model's operations address.
 pub const ENTRIES: usize = 6;
+/// Targets the model's operations invalidate.
 pub const TARGETS: usize = 8;
 const POLICY: Policy = Policy { ttl: Duration::from_secs(10), swr: Duration::from_secs(20) };
 

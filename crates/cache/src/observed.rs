@@ -10,6 +10,7 @@ use macrotrack_ports::CacheStore;
 /// What an `Observed` store does at its next `bump` calls, in order; once
 /// the plan is used up, bumps go to the wrapped store.
 pub enum BumpStep {
+    /// Fails the bump, as a store that went away would.
     Fail,
     /// Waits for the signal, then bumps.
     PauseUntil(tokio::sync::oneshot::Receiver<()>),
@@ -18,16 +19,19 @@ pub enum BumpStep {
 /// A store that logs every call (method and key) and can be told to fail
 /// or pause its next bumps, around another store.
 pub struct Observed<S> {
+    /// The wrapped store, for what a test asks of it directly.
     pub inner: S,
     calls: std::sync::Mutex<Vec<(&'static str, String)>>,
     bumps: std::sync::Mutex<std::collections::VecDeque<BumpStep>>,
 }
 
 impl<S> Observed<S> {
+    /// `inner`, observed.
     pub fn new(inner: S) -> Arc<Self> {
         Arc::new(Observed { inner, calls: Default::default(), bumps: Default::default() })
     }
 
+    /// Queues what the next bumps do.
     pub fn plan_bumps(&self, steps: impl IntoIterator<Item = BumpStep>) {
         self.bumps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(steps);
     }
@@ -75,7 +79,7 @@ impl<S> Observed<S> {
 
 #[async_trait::async_trait]
 impl<S: CacheStore> CacheStore for Observed<S> {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> macrotrack_ports::StoreKind {
         self.inner.kind()
     }
     async fn read(

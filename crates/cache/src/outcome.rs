@@ -32,6 +32,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, so metrics show each from the start.
     pub const ALL: [Outcome; 8] = [
         Outcome::Hit,
         Outcome::Stale,
@@ -43,6 +44,7 @@ impl Outcome {
         Outcome::RejectedStore,
     ];
 
+    /// The outcome as metrics label it.
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Hit => "hit",
@@ -74,15 +76,25 @@ pub struct Stats {
 /// A copy of the counters at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StatsSnapshot {
+    /// Fresh entries served.
     pub hit: u64,
+    /// Stale entries served while refreshed.
     pub stale: u64,
+    /// Misses: the source answered.
     pub miss: u64,
+    /// Force-fresh reads.
     pub refresh: u64,
+    /// Entries found invalid.
     pub invalid: u64,
+    /// Store errors: the source answered.
     pub error: u64,
+    /// Reads around the store (off, pending, bypass).
     pub bypass: u64,
+    /// Fetched values refused by their guards.
     pub rejected_store: u64,
+    /// Targets invalidated.
     pub invalidations: u64,
+    /// Targets whose invalidation was deferred.
     pub failed_invalidations: u64,
     /// Targets the store answered with an older generation (or none) than
     /// this instance had set within its window (then bumped again).

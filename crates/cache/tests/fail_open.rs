@@ -25,7 +25,7 @@ fn config() -> EngineConfig {
 async fn a_hit_costs_one_store_read_and_nothing_else() {
     let address = logs_address("2026-11-24");
     let mut store = MockCacheStore::new();
-    store.expect_kind().return_const("mock");
+    store.expect_kind().return_const(macrotrack_ports::StoreKind::Shared);
     // Cold: read, then guards are initialised, then the conditional store.
     let stored = Arc::new(std::sync::Mutex::new(None::<bytes::Bytes>));
     let key = address.key.clone();

@@ -44,7 +44,7 @@ impl Default for Node {
 /// in the address, the user's epoch second.
 fn store_over(node: &Arc<Mutex<Node>>) -> MockCacheStore {
     let mut store = MockCacheStore::new();
-    store.expect_kind().return_const("mock");
+    store.expect_kind().return_const(macrotrack_ports::StoreKind::Shared);
     let n = Arc::clone(node);
     store.expect_read().returning(move |_, _| {
         let node = n.lock().unwrap();

@@ -18,6 +18,11 @@ pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The request's bearer token, unchecked: 401 when there is none.
+pub(crate) fn token(req: &HttpRequest) -> Result<&str, Problem> {
+    bearer(req).ok_or_else(Problem::unauthorized)
+}
+
 /// The user a request's bearer `token` (if it has one) belongs to.
 pub(crate) async fn user(state: &HttpState, token: Option<&str>) -> Result<UserId, Problem> {
     let token = token.ok_or_else(Problem::unauthorized)?;

@@ -8,6 +8,8 @@
 //! cache outbox in its own transaction and returns its id with its value
 //! (`Committed`), so an invalidation that is never applied is not lost.
 
+#![warn(missing_docs)]
+
 mod outbox;
 mod repositories;
 mod store;

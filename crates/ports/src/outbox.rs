@@ -30,11 +30,14 @@ impl fmt::Display for OutboxId {
 /// and the outbox row it wrote in that same transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Committed<T> {
+    /// What the mutation answers.
     pub value: T,
+    /// Its outbox row, deleted once its invalidation is applied.
     pub outbox: OutboxId,
 }
 
 impl<T> Committed<T> {
+    /// `value`, committed with `outbox`.
     pub fn new(value: T, outbox: OutboxId) -> Self {
         Committed { value, outbox }
     }

@@ -16,6 +16,7 @@ use crate::Committed;
 pub struct Unavailable(#[source] pub anyhow::Error);
 
 impl Unavailable {
+    /// An outage caused by `error`.
     pub fn new(error: impl Into<anyhow::Error>) -> Self {
         Unavailable(error.into())
     }
@@ -25,7 +26,9 @@ impl Unavailable {
 /// SHA-256 of the secret part, compared in constant time by the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCredential {
+    /// Whose credential it is.
     pub user: UserId,
+    /// SHA-256 of the token's secret: the secret itself is never stored.
     pub secret_hash: [u8; 32],
 }
 
@@ -63,6 +66,7 @@ pub enum UpdateFoodError {
     /// Global foods are read-only.
     #[error("global foods are read-only")]
     Global,
+    /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -105,7 +109,11 @@ pub trait FoodRepository: Send + Sync + 'static {
 pub enum CreateRecipeError {
     /// The ingredient at `index` names a food missing or not visible to the user.
     #[error("ingredient {index}: unknown food")]
-    UnknownFood { index: usize },
+    UnknownFood {
+        /// Its position in the request, so the error can name it.
+        index: usize,
+    },
+    /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -128,10 +136,17 @@ pub trait RecipeRepository: Send + Sync + 'static {
 pub enum CreateLogsError {
     /// The entry at `index` names a food that is missing or not visible to the user.
     #[error("entry {index}: unknown food")]
-    UnknownFood { index: usize },
+    UnknownFood {
+        /// Its position in the request, so the error can name it.
+        index: usize,
+    },
     /// The entry at `index` names a recipe that is missing or not the user's.
     #[error("entry {index}: unknown recipe")]
-    UnknownRecipe { index: usize },
+    UnknownRecipe {
+        /// Its position in the request, so the error can name it.
+        index: usize,
+    },
+    /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -207,7 +222,11 @@ pub trait CompletionRepository: Send + Sync + 'static {
 pub enum CreatePlanError {
     /// The item at `index` names a recipe missing or not the user's.
     #[error("item {index}: unknown recipe")]
-    UnknownRecipe { index: usize },
+    UnknownRecipe {
+        /// Its position in the request, so the error can name it.
+        index: usize,
+    },
+    /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -224,6 +243,7 @@ pub enum ScheduleError {
     /// Some of its days already belong to another scheduled plan of the user.
     #[error("overlaps scheduled plan {0}")]
     Overlaps(ScheduledPlanId),
+    /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }

@@ -13,8 +13,10 @@ use bytes::Bytes;
 /// The store could not be used; the engine fails open on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// The store did not answer within its timeout.
     #[error("cache store timed out")]
     Timeout,
+    /// The store refused or could not be reached.
     #[error("cache store unavailable: {0}")]
     Unavailable(String),
 }
@@ -22,6 +24,7 @@ pub enum StoreError {
 /// An entry's bytes with the current generations of the guards asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Snapshot {
+    /// The entry's bytes, `None` when absent.
     pub value: Option<Bytes>,
     /// One per guard asked for, in order; `None` when the guard is absent.
     pub guards: Vec<Option<u64>>,
@@ -32,7 +35,9 @@ pub struct Snapshot {
 /// token of the fetch that holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
+    /// Where the lease lives.
     pub key: String,
+    /// The holding fetch's token: only it may end the lease.
     pub token: u64,
 }
 
@@ -50,18 +55,40 @@ pub enum BumpOutcome {
 /// What a conditional store did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreOutcome {
+    /// Stored: every guard held its expected generation.
     Stored,
     /// A guard changed since the snapshot: the value is from before an
     /// invalidation and was not stored.
     Rejected,
 }
 
+/// Where a store keeps its entries, which decides what its health means:
+/// an in-process store is there whenever the process is, a shared one
+/// (Redis) can be down while the process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoreKind {
+    /// In this process's memory: one instance's, never unreachable.
+    InProcess,
+    /// A server the instances share (Redis, Redis Cluster): pinged for health.
+    Shared,
+}
+
+impl StoreKind {
+    /// The kind as health reports and logs spell it.
+    pub fn label(self) -> &'static str {
+        match self {
+            StoreKind::InProcess => "in-process",
+            StoreKind::Shared => "shared",
+        }
+    }
+}
+
 /// A key-value store with generation guards (in-process or Redis).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait CacheStore: Send + Sync + 'static {
-    /// A short name for health reports: `in-process`, `redis`.
-    fn kind(&self) -> &'static str;
+    /// Where the store keeps its entries (health reports ping only a shared one).
+    fn kind(&self) -> StoreKind;
 
     /// MUST return the value at `key` and the current generation of each
     /// guard, read atomically (one round trip in a remote store).
@@ -137,7 +164,7 @@ pub trait CacheStore: Send + Sync + 'static {
 
 #[async_trait]
 impl<S: CacheStore + ?Sized> CacheStore for std::sync::Arc<S> {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> StoreKind {
         (**self).kind()
     }
     async fn read(&self, key: &str, guards: &[String]) -> Result<Snapshot, StoreError> {

@@ -39,16 +39,13 @@ mod weeks;
 use std::future::Future;
 use std::sync::Arc;
 
-use macrotrack_cache::{Check, Engine, Freshness, InvalidationReport, Policy, StoreStatus};
+use macrotrack_cache::{Cacheable, Check, Engine, Freshness, InvalidationReport, Policy, StoreStatus};
 use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::{Day, Timestamp, UserId};
 use macrotrack_ports::{
     CacheStore, Clock, CompletionRepository, FoodRepository, LogRepository, OutboxId, OutboxRepository, PlanRepository,
     RecipeRepository, Unavailable, UserRepository,
 };
-use schemars::JsonSchema;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 pub use errors::{
     AuthError, ChangeError, CreateError, EditFoodError, ErrorKind, Failure, GetError, ReadError, SchedulePlanError,
@@ -266,7 +263,7 @@ impl<S: CacheStore> Service<S> {
         fetch: F,
     ) -> Result<T, Unavailable>
     where
-        T: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static,
+        T: Cacheable,
         F: Fn(Repositories) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, Unavailable>> + Send + 'static,
     {

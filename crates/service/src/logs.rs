@@ -1,12 +1,13 @@
 //! Log entries and the day's logs (tier 1).
 
 use bytes::Bytes;
-use macrotrack_cache::Freshness;
+use macrotrack_cache::{Freshness, Prefetched, Read};
+use macrotrack_cache_keys::EntryAddress;
 use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId};
 use macrotrack_ports::{CacheStore, CreateLogsError, Unavailable};
 
 use crate::catalog::{CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, UPDATE_LOG_ENTRY, day_logs_address};
-use crate::{ChangeError, CreateError, Service};
+use crate::{CacheReport, ChangeError, CreateError, Service};
 
 impl<S: CacheStore> Service<S> {
     /// Logs a validated batch, all or nothing, then forgets what it touched.
@@ -65,6 +66,28 @@ impl<S: CacheStore> Service<S> {
         };
         let json = self.cache.read_json(&address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch);
         json.await.map_err(crate::errors::from_cache)
+    }
+
+    /// `day_logs_json` at an address already computed, from its snapshot
+    /// if it was read ahead, with its report handed back (the hot read,
+    /// `authenticated_day_logs_json`).
+    pub(crate) async fn day_logs_json_at(
+        &self,
+        address: &EntryAddress,
+        user: UserId,
+        date: Day,
+        prefetched: Option<Prefetched>,
+    ) -> (Result<Bytes, Unavailable>, CacheReport) {
+        let logs = self.repos.logs.clone();
+        let fetch = move || {
+            let logs = logs.clone();
+            async move { logs.day_logs(user, date).await }
+        };
+        let read = Read::new(address, self.policies.day_logs, DayLogs::check, fetch);
+        match self.cache.json_reported(read.prefetched(prefetched)).await {
+            Ok((json, report)) => (Ok(json), CacheReport { reads: report.into_iter().collect() }),
+            Err(error) => (Err(crate::errors::from_cache(error)), CacheReport::default()),
+        }
     }
 
     pub(crate) async fn day_logs_with(

@@ -1,12 +1,13 @@
 //! Users, authentication and targets.
 
-use macrotrack_cache::Freshness;
+use bytes::Bytes;
+use macrotrack_cache::{Admission, Freshness, Prefetched, Read};
 use macrotrack_cache_keys::EntryAddress;
 use macrotrack_domain::{Day, Macros, User, UserId, ValidationErrors};
-use macrotrack_ports::CacheStore;
+use macrotrack_ports::{CacheStore, Unavailable};
 
 use crate::catalog::{DELETE_USER, SET_TARGETS, credential_address, dashboard_addresses, day_logs_address, me_address};
-use crate::{AuthError, ChangeError, CreateError, GetError, Service, no_check, tokens};
+use crate::{AuthError, CacheReport, ChangeError, CreateError, GetError, Service, no_check, tokens};
 
 /// A user's credential as cached: the secret's SHA-256, never the secret.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -74,12 +75,18 @@ impl<S: CacheStore> Service<S> {
     /// entry, guard or lease, so guessing fills no cache.
     pub async fn authenticate(&self, token: &str) -> Result<UserId, AuthError> {
         let (presented, address) = claimed(token).ok_or(AuthError::Unauthenticated)?;
-        self.check_claim(presented, &address).await
+        self.check_claim(presented, &address, None).await
     }
 
     /// Checks a parsed token against its credential, read through the cache
-    /// at `address` (where `claimed` put it).
-    async fn check_claim(&self, presented: tokens::Presented<'_>, address: &EntryAddress) -> Result<UserId, AuthError> {
+    /// at `address` (where `claimed` put it), from its snapshot if it was
+    /// read ahead.
+    async fn check_claim(
+        &self,
+        presented: tokens::Presented<'_>,
+        address: &EntryAddress,
+        prefetched: Option<Prefetched>,
+    ) -> Result<UserId, AuthError> {
         let user = presented.user;
         let wanted = presented.selector.to_owned();
         let fetch = {
@@ -98,13 +105,12 @@ impl<S: CacheStore> Service<S> {
             }
         };
         // Confirmed: a token naming no credential leaves nothing in the store.
-        let credential =
-            self.cache.read_confirmed(address, self.policies.credential, no_check, fetch).await.map_err(|error| {
-                match error {
-                    macrotrack_cache::ReadError::Source(error) => error,
-                    macrotrack_cache::ReadError::InvalidFresh(_) => AuthError::Unauthenticated,
-                }
-            })?;
+        let read = Read::new(address, self.policies.credential, no_check, fetch);
+        let read = read.admission(Admission::Confirmed).prefetched(prefetched);
+        let credential = self.cache.value(read).await.map_err(|error| match error {
+            macrotrack_cache::ReadError::Source(error) => error,
+            macrotrack_cache::ReadError::InvalidFresh(_) => AuthError::Unauthenticated,
+        })?;
         let mut stored = [0u8; 32];
         hex::decode_to_slice(&credential.secret_hash, &mut stored).map_err(|_| AuthError::Unauthenticated)?;
         if credential.user == user && tokens::matches(presented.secret, &stored) {
@@ -131,10 +137,27 @@ impl<S: CacheStore> Service<S> {
         self.cache
             .prefetch(&read_ahead, async {
                 // The token was parsed once, above: not again on the hot path.
-                let user = self.check_claim(presented, &credential).await?;
+                let user = self.check_claim(presented, &credential, None).await?;
                 Ok(body(user).await)
             })
             .await
+    }
+
+    /// The hot read, `GET /v1/logs`, as one call: `authenticated` with
+    /// `ReadAhead::DayLogs(date)` around `reported(day_logs_json)`, with
+    /// each address computed once and each snapshot read ahead handed to
+    /// its read, rather than found again by key inside a scope. The day's
+    /// read is answered only once the token checks out.
+    pub async fn authenticated_day_logs_json(
+        &self,
+        token: &str,
+        date: Day,
+    ) -> Result<(Result<Bytes, Unavailable>, CacheReport), AuthError> {
+        let (presented, credential) = claimed(token).ok_or(AuthError::Unauthenticated)?;
+        let day = day_logs_address(presented.user, date);
+        let mut ahead = self.cache.read_ahead(&[&credential, &day]).await;
+        let user = self.check_claim(presented, &credential, ahead.take(&credential)).await?;
+        Ok(self.day_logs_json_at(&day, user, date, ahead.take(&day)).await)
     }
 
     /// The user and their targets (tier 2, `ME`).
