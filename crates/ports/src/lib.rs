@@ -8,10 +8,12 @@
 //! cache outbox in its own transaction and returns its id with its value
 //! (`Committed`), so an invalidation that is never applied is not lost.
 
+mod catalogue;
 mod outbox;
 mod repositories;
 mod store;
 
+pub use catalogue::*;
 pub use outbox::*;
 pub use repositories::*;
 pub use store::*;
