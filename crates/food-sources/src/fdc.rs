@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use csv::StringRecord;
-use macrotrack_domain::{FoodSource, ImportedFood, ImportedFoodInput, PortionInput, SkipReason, Skipped};
+use macrotrack_domain::{FoodSource, ImportedFood, ImportedFoodInput, SkipReason, Skipped};
 
 use crate::columns::{CsvFile, field, id};
-use crate::fdc_extras::{Branded, Nutrients, read_nutrients, read_portions};
+use crate::fdc_extras::{Branded, Nutrients, Portions, read_nutrients};
 use crate::{Entry, SourceError, is_io};
 
 /// The data type of branded foods, the only ones that are not generic.
@@ -37,8 +37,8 @@ pub fn read_fdc(folder: &Path) -> Result<FdcFoods, SourceError> {
     };
     let nutrients = read_nutrients(&required("food_nutrient.csv")?)?;
     let portions = match optional("food_portion.csv") {
-        Some(path) => read_portions(&path, optional("measure_unit.csv").as_deref())?,
-        None => HashMap::new(),
+        Some(path) => Portions::read(&path, optional("measure_unit.csv").as_deref())?,
+        None => Portions::none(),
     };
     let branded = match optional("branded_food.csv") {
         Some(path) => Branded::read(&path)?,
@@ -59,7 +59,7 @@ pub struct FdcFoods {
     foods: CsvFile,
     columns: FoodColumns,
     nutrients: HashMap<u32, Nutrients>,
-    portions: HashMap<u32, Vec<PortionInput>>,
+    portions: Portions,
     branded: Branded,
     record: StringRecord,
     failed: bool,
@@ -84,8 +84,7 @@ impl FdcFoods {
             return Err(Skipped { source: line(), reason: SkipReason::UnreadableRow });
         };
         let nutrients = self.nutrients.get(&fdc_id).copied().unwrap_or_default();
-        // Taken, not copied: each food's portions are needed once.
-        let mut portions = self.portions.remove(&fdc_id).unwrap_or_default();
+        let mut portions = self.portions.of(fdc_id);
         let branded = self.branded.food(fdc_id);
         let (brand, barcode) = match branded {
             Some(branded) => {
