@@ -12,6 +12,7 @@ pub use sea_orm_migration::MigratorTrait;
 mod m20261125_000001_core;
 mod m20261125_000002_recipes_plans;
 mod m20261201_000003_cache_outbox;
+mod m20261206_000004_catalogue;
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_core::Migration),
             Box::new(m20261125_000002_recipes_plans::Migration),
             Box::new(m20261201_000003_cache_outbox::Migration),
+            Box::new(m20261206_000004_catalogue::Migration),
         ]
     }
 }

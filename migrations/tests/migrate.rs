@@ -77,8 +77,8 @@ async fn recipe_migration_keeps_log_entries_and_their_ids_on_sqlite() {
         assert_eq!(count(&db, &sql).await, 1, "{index}");
     }
 
-    // Two steps: the outbox migration, then the second one.
-    Migrator::down(&db, Some(2)).await.unwrap();
+    // Three steps: the catalogue and outbox migrations, then the second one.
+    Migrator::down(&db, Some(3)).await.unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM log_entries").await, 2);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'recipes'").await, 0);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'log_entries_user_id_date'").await, 1);
@@ -99,11 +99,80 @@ async fn outbox_migration_adds_a_table_without_foreign_keys() {
     let index = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'cache_outbox_created_at'";
     assert_eq!(count(&db, index).await, 1);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_foreign_key_list('cache_outbox')").await, 0);
-    Migrator::down(&db, Some(1)).await.unwrap();
+    // Two steps: the catalogue migration, then the outbox one.
+    Migrator::down(&db, Some(2)).await.unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'cache_outbox'").await, 0);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'recipes'").await, 1);
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM cache_outbox").await, 0);
+}
+
+/// The catalogue migration: the seed becomes generic with a folded search
+/// text, source ids are unique (NULLs aside), barcodes are indexed but not
+/// unique, a user's food written as before still works, and rolling back
+/// removes it all.
+#[tokio::test]
+async fn catalogue_migration_adds_columns_with_defaults_and_portions() {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    db.execute_unprepared("PRAGMA foreign_keys = ON").await.unwrap();
+    Migrator::up(&db, Some(3)).await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO users (name, token_selector, secret_hash, created_at)
+             VALUES ('alice', 'sel', x'00', '2026-11-25T00:00:00Z');
+         INSERT INTO foods (owner_user_id, name, brand, serving_size, serving_unit, calories, protein_g, carbs_g, fat_g)
+             VALUES (1, 'Crème Brûlée', 'Chez Émile', 100, 'g', 1, 1, 1, 1);",
+    )
+    .await
+    .unwrap();
+    Migrator::up(&db, None).await.unwrap();
+
+    let globals = count_globals(&db).await;
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM foods WHERE generic AND owner_user_id IS NULL").await, globals);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM foods WHERE NOT generic").await, 1, "a user's food is not generic");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM foods WHERE search_folded = 'creme brulee chez emile'").await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM foods WHERE search_folded = 'oats, rolled'").await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM foods WHERE search_folded IS NULL").await, 0);
+
+    // Written as before the migration: the defaults fill the new columns.
+    db.execute_unprepared(
+        "INSERT INTO foods (owner_user_id, name, serving_size, serving_unit, calories, protein_g, carbs_g, fat_g)
+             VALUES (1, 'Plain', 100, 'g', 1, 1, 1, 1)",
+    )
+    .await
+    .unwrap();
+    assert_eq!(count(&db, "SELECT generic FROM foods WHERE name = 'Plain'").await, 0);
+
+    let imported = |source: &str, barcode: &str| {
+        format!(
+            "INSERT INTO foods (name, serving_size, serving_unit, calories, protein_g, carbs_g, fat_g, generic, source,
+                 barcode, imported_at)
+             VALUES ('Imported', 10000, 'g', 1, 1, 1, 1, false, '{source}', '{barcode}', '2026-12-06T00:00:00Z')"
+        )
+    };
+    db.execute_unprepared(&imported("fdc:1", "00036000291452")).await.unwrap();
+    db.execute_unprepared(&imported("fdc:2", "00036000291452")).await.expect("barcodes are not unique");
+    assert!(db.execute_unprepared(&imported("fdc:1", "")).await.is_err(), "source ids are unique");
+    let food = count(&db, "SELECT id FROM foods WHERE source = 'fdc:1'").await;
+    db.execute_unprepared(&format!(
+        "INSERT INTO food_portions (food_id, position, name, grams) VALUES ({food}, 0, '1 cup', 24400)"
+    ))
+    .await
+    .unwrap();
+    let again = format!("INSERT INTO food_portions (food_id, position, name, grams) VALUES ({food}, 0, '1 mug', 1)");
+    assert!(db.execute_unprepared(&again).await.is_err(), "one portion per position");
+    for index in ["foods_source", "foods_barcode", "food_portions_food_id_position"] {
+        let sql = format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = '{index}'");
+        assert_eq!(count(&db, &sql).await, 1, "{index}");
+    }
+    db.execute_unprepared(&format!("DELETE FROM foods WHERE id = {food}")).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM food_portions").await, 0, "portions go with their food");
+
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'food_portions'").await, 0);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_table_info('foods') WHERE name = 'source'").await, 0);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM foods WHERE name = 'Crème Brûlée'").await, 1, "rows stay");
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_table_info('foods') WHERE name = 'source'").await, 1);
 }
 
 async fn count_globals(db: &DatabaseConnection) -> i64 {

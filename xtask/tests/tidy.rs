@@ -64,6 +64,8 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ),
     ("macrotrack-migrations", &[], &["fred", "actix-web"]),
     ("macrotrack-redact", &[], &["tokio", "sea-orm", "fred", "actix-web"]),
+    // Reads files only: no database, cache or async runtime.
+    ("macrotrack-food-sources", &["macrotrack-domain"], &["tokio", "sea-orm", "fred", "actix-web"]),
     (
         "macrotrack-db-seaorm",
         &["macrotrack-domain", "macrotrack-ports", "macrotrack-migrations", "macrotrack-redact"],

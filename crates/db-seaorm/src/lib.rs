@@ -20,6 +20,7 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
+mod catalogue;
 mod completions;
 mod connect;
 pub mod entities;

@@ -4,9 +4,11 @@
 #![warn(missing_docs)]
 
 mod amount;
+mod catalogue;
 mod dashboard;
 mod day;
 mod food;
+mod gtin;
 mod ids;
 mod log;
 mod macros;
@@ -21,9 +23,14 @@ pub mod validation;
 mod week;
 
 pub use amount::Amount;
+pub use catalogue::{
+    FoodSource, ImportedFood, ImportedFoodInput, ImportedPortion, MAX_IMPORTED_TEXT, PortionInput, SkipReason, Skipped,
+    fold, search_text,
+};
 pub use dashboard::{Completion, DayDashboard};
 pub use day::{Day, DayError, IsoText};
 pub use food::{Food, FoodInput, FoodOwner, FoodPatch, NewFood};
+pub use gtin::{Gtin, GtinError};
 pub use ids::*;
 pub use log::{DayLogs, LogEntry, LogEntryInput, LogEntryPatch, LogItem, NewLogEntry};
 pub use macros::Macros;

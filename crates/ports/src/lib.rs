@@ -10,10 +10,12 @@
 
 #![warn(missing_docs)]
 
+mod catalogue;
 mod outbox;
 mod repositories;
 mod store;
 
+pub use catalogue::*;
 pub use outbox::*;
 pub use repositories::*;
 pub use store::*;

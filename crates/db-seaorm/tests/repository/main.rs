@@ -3,6 +3,7 @@
 //! server of `DATABASE_URL`, dropped afterwards). Each behaviour is an async
 //! fn taking the repository; `suite!` runs every one on both backends.
 
+mod catalogue;
 mod foods;
 mod log_changes;
 mod logs;
@@ -19,6 +20,7 @@ use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
 use macrotrack_testkit::{postgres_url, skip_or_fail, unique_name};
 use sea_orm::ConnectionTrait;
 
+use catalogue::*;
 use foods::*;
 use log_changes::*;
 use logs::*;
@@ -81,6 +83,12 @@ suite!(
     second_migration_rolls_back_and_reapplies,
     every_covered_mutation_writes_one_row_in_its_transaction,
     pending_rows_come_by_age_and_go_when_done,
+    an_import_adds_global_foods_and_the_same_batch_again_writes_nothing,
+    a_later_release_updates_what_changed_in_place_and_deletes_nothing,
+    a_source_given_twice_in_a_batch_is_applied_in_order,
+    a_batch_that_fails_writes_nothing_and_a_rerun_finishes_it,
+    batches_larger_than_a_statement_are_written_whole,
+    the_seed_is_generic_and_folded_as_the_domain_folds,
 );
 
 /// SQLite in memory has one connection, so the suite's concurrent
