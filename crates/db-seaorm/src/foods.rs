@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, NewFood, UserId};
-use macrotrack_ports::{Committed, FoodRepository, Unavailable, UpdateFoodError};
+use macrotrack_ports::{Committed, CreateFoodError, FoodRepository, Unavailable, UpdateFoodError};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order};
 use sea_orm::{
@@ -10,27 +10,22 @@ use sea_orm::{
     QuerySelect,
 };
 
+use crate::bounds::{self, Owned};
 use crate::entities::{food, food_use};
 use crate::{SeaOrmRepository, corrupt, finish, macros, outbox, recipes, unavailable};
 
 #[async_trait]
 impl FoodRepository for SeaOrmRepository {
-    async fn create_food(&self, owner: UserId, new: &NewFood) -> Result<Food, Unavailable> {
-        let row = food::ActiveModel {
-            id: NotSet,
-            owner_user_id: Set(Some(owner.0)),
-            name: Set(new.name.clone()),
-            name_folded: Set(Some(new.name.to_lowercase())),
-            brand: Set(new.brand.clone()),
-            serving_size: Set(new.serving_size.hundredths()),
-            serving_unit: Set(new.serving_unit.clone()),
-            calories: Set(new.per_serving.calories.hundredths()),
-            protein_g: Set(new.per_serving.protein_g.hundredths()),
-            carbs_g: Set(new.per_serving.carbs_g.hundredths()),
-            fat_g: Set(new.per_serving.fat_g.hundredths()),
-        };
-        let model = row.insert(&self.writer).await.map_err(unavailable)?;
-        Ok(to_food(model))
+    async fn create_food(&self, owner: UserId, new: &NewFood) -> Result<Food, CreateFoodError> {
+        let txn = self.begin_write().await?;
+        let created = async {
+            if !bounds::has_room(&txn, owner, Owned::Foods).await.map_err(unavailable)? {
+                return Err(CreateFoodError::Full);
+            }
+            Ok(to_food(new_food_row(owner, new).insert(&txn).await.map_err(unavailable)?))
+        }
+        .await;
+        finish(txn, created).await
     }
 
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable> {
@@ -114,6 +109,23 @@ impl FoodRepository for SeaOrmRepository {
         }
         .await;
         finish(txn, updated).await
+    }
+}
+
+/// The row of a new food of `owner`'s.
+fn new_food_row(owner: UserId, new: &NewFood) -> food::ActiveModel {
+    food::ActiveModel {
+        id: NotSet,
+        owner_user_id: Set(Some(owner.0)),
+        name: Set(new.name.clone()),
+        name_folded: Set(Some(new.name.to_lowercase())),
+        brand: Set(new.brand.clone()),
+        serving_size: Set(new.serving_size.hundredths()),
+        serving_unit: Set(new.serving_unit.clone()),
+        calories: Set(new.per_serving.calories.hundredths()),
+        protein_g: Set(new.per_serving.protein_g.hundredths()),
+        carbs_g: Set(new.per_serving.carbs_g.hundredths()),
+        fat_g: Set(new.per_serving.fat_g.hundredths()),
     }
 }
 

@@ -51,7 +51,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use errors::{
-    AuthError, ChangeError, CreateError, EditFoodError, ErrorKind, Failure, GetError, ReadError, SchedulePlanError,
+    AuthError, ChangeError, CreateError, CreateOwnedError, EditFoodError, EditLogError, ErrorKind, Failure, GetError,
+    ReadError, SchedulePlanError,
 };
 pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, ReadSpec};
 use outbox::AppliedRows;

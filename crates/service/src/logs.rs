@@ -2,11 +2,17 @@
 
 use bytes::Bytes;
 use macrotrack_cache::Freshness;
+use macrotrack_domain::validation::MAX_DAY_ENTRIES;
 use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId, ValidationErrors};
-use macrotrack_ports::{CacheStore, CreateLogsError, Unavailable};
+use macrotrack_ports::{CacheStore, CreateLogsError, Unavailable, UpdateLogError};
 
 use crate::catalog::{CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, UPDATE_LOG_ENTRY, day_logs_address};
-use crate::{ChangeError, CreateError, Service};
+use crate::{ChangeError, CreateError, EditLogError, Service};
+
+/// Why a write was refused on `date`'s bound, for the field's error.
+fn day_full(date: Day) -> String {
+    format!("{date} would hold more than {MAX_DAY_ENTRIES} entries")
+}
 
 impl<S: CacheStore> Service<S> {
     /// Logs a validated batch, all or nothing, then forgets what it touched.
@@ -24,6 +30,9 @@ impl<S: CacheStore> Service<S> {
                     format!("entries.{index}.recipe_id"),
                     "unknown recipe",
                 )),
+                CreateLogsError::DayFull { date } => {
+                    CreateError::Invalid(ValidationErrors::single("entries", day_full(date)))
+                }
                 CreateLogsError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
             })?;
         let report = self.forget(&CREATE_LOG_ENTRIES, user, &entries, Some(created.outbox)).await;
@@ -37,9 +46,15 @@ impl<S: CacheStore> Service<S> {
         user: UserId,
         id: LogEntryId,
         patch: LogEntryPatch,
-    ) -> Result<LogEntry, ChangeError> {
+    ) -> Result<LogEntry, EditLogError> {
         let updated =
-            self.repos.logs.update_log_entry(user, id, patch, self.now()).await?.ok_or(ChangeError::NotFound)?;
+            self.repos.logs.update_log_entry(user, id, patch, self.now()).await.map_err(|error| match error {
+                UpdateLogError::DayFull { date } => {
+                    EditLogError::Invalid(ValidationErrors::single("date", day_full(date)))
+                }
+                UpdateLogError::Unavailable(unavailable) => EditLogError::Unavailable(unavailable),
+            })?;
+        let updated = updated.ok_or(EditLogError::NotFound)?;
         let report = self.forget(&UPDATE_LOG_ENTRY, user, &updated.value, Some(updated.outbox)).await;
         let (before, after) = updated.value;
         self.warm(user, [before.date, after.date], report);
