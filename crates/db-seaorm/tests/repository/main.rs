@@ -88,11 +88,12 @@ suite!(
     a_user_owns_at_most_their_bound_of_foods_recipes_and_plans,
     concurrent_writes_never_pass_a_days_bound,
     concurrent_moves_and_creates_never_pass_a_bound,
+    concurrent_edits_of_different_fields_both_stay,
 );
 
-/// The bounds on a SQLite file: creates go through the writes' thread, in
-/// groups sharing a transaction, and moves and plans through the one
-/// writer connection beside it.
+/// The bounds and concurrent edits on a SQLite file: creates go through
+/// the writes' thread, in groups sharing a transaction, and moves, plans
+/// and edits through the one writer connection beside it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_on_a_sqlite_file_never_pass_a_bound() {
     let dir = std::env::temp_dir().join(unique_name("macrotrack_sqlite"));
@@ -102,6 +103,7 @@ async fn concurrent_writes_on_a_sqlite_file_never_pass_a_bound() {
     repo.migrate().await.unwrap();
     concurrent_writes_never_pass_a_days_bound(&repo).await;
     concurrent_moves_and_creates_never_pass_a_bound(&repo).await;
+    concurrent_edits_of_different_fields_both_stay(&repo).await;
     repo.connection().close_by_ref().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
