@@ -36,8 +36,9 @@ const WRITE_FRAMES: &[(&str, &str)] = &[
     // Inlined into actix's handler future, the handler is named only in its type.
     (
         "the whole handler of `POST /v1/logs`",
-        "macrotrack_http::routes::logs::create|{async_block#0}<fn(actix_web::data::Data<macrotrack_http::HttpState>, \
-         actix_web::request::HttpRequest, actix_web::types::payload::Payload) -> macrotrack_http::routes::logs::create",
+        "macrotrack_http::routes::logs::create|{async_block#0}<fn(actix_web::data::Data<macrotrack_http::state::HttpState>, \
+         macrotrack_http::extract::User, macrotrack_http::extract::Body<macrotrack_http::routes::logs::CreateLogsRequest>) \
+         -> macrotrack_http::routes::logs::create",
     ),
     ("authentication (the credential, one store read)", "macrotrack_http::auth::user"),
     ("reading and validating the body", "macrotrack_http::input::json_object|macrotrack_http::routes::logs::parse"),

@@ -1,7 +1,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::validation::{MAX_BATCH, SERVINGS, ValidationErrors};
+use crate::validation::{self, MAX_BATCH, SERVINGS, ValidationErrors};
 use crate::{Amount, Day, FoodId, LogEntryId, Macros, Meal, RecipeId, Timestamp};
 
 /// What a log entry records: a food or a recipe, never both.
@@ -102,6 +102,28 @@ impl NewLogEntry {
         }
         if errors.is_empty() && complete { Ok(entries) } else { Err(errors) }
     }
+
+    /// Entry `index` of a batch names no food the user may log (the
+    /// repository finds out): the error on its field, named as
+    /// `parse_batch` names the others, so no caller spells a batch's paths.
+    pub fn unknown_food(index: usize) -> ValidationErrors {
+        ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food")
+    }
+
+    /// Entry `index` of a batch names no recipe of the user's.
+    pub fn unknown_recipe(index: usize) -> ValidationErrors {
+        ValidationErrors::single(format!("entries.{index}.recipe_id"), "unknown recipe")
+    }
+
+    /// A batch would make `date` hold more than `MAX_DAY_ENTRIES` entries
+    /// (the repository counts): the contract names the batch, not an entry.
+    pub fn day_full(date: Day) -> ValidationErrors {
+        ValidationErrors::single("entries", day_full_message(date))
+    }
+}
+
+fn day_full_message(date: Day) -> String {
+    format!("{date} would hold more than {} entries", validation::MAX_DAY_ENTRIES)
 }
 
 /// A change to a log entry: at least one field.
@@ -128,6 +150,12 @@ impl LogEntryPatch {
             errors.add("", "at least one of date, meal and servings is required");
         }
         errors.into_result(|| LogEntryPatch { date, meal, servings })
+    }
+
+    /// Moving the entry would make `date` hold more than `MAX_DAY_ENTRIES`
+    /// entries (the repository counts).
+    pub fn day_full(date: Day) -> ValidationErrors {
+        ValidationErrors::single("date", day_full_message(date))
     }
 }
 

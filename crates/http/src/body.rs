@@ -162,6 +162,7 @@ impl<T: DeserializeOwned> Item<T> {
         }
     }
 
+    /// The object, for tests that look inside an item.
     #[cfg(test)]
     pub fn object(&self) -> Option<&T> {
         match self {
@@ -188,6 +189,7 @@ impl<T: JsonSchema> JsonSchema for Item<T> {
 pub struct Path(String);
 
 impl Path {
+    /// The path of member `key` of the value here.
     pub fn join(&self, key: &str) -> Path {
         if self.0.is_empty() { Path(key.to_owned()) } else { Path(format!("{}.{key}", self.0)) }
     }
@@ -228,6 +230,7 @@ pub enum Required<T> {
 }
 
 impl<T> Required<T> {
+    /// The value, when it came well typed (its mistake is reported apart).
     pub fn value(self) -> Option<T> {
         match self {
             Required::Value(value) => Some(value),
@@ -255,6 +258,7 @@ pub enum Optional<T> {
 }
 
 impl<T> Optional<T> {
+    /// The value, when it came well typed (its mistake is reported apart).
     pub fn value(self) -> Option<T> {
         match self {
             Optional::Value(value) => Some(value),
@@ -262,6 +266,7 @@ impl<T> Optional<T> {
         }
     }
 
+    /// Present but wrong: it counts as present for rules about presence.
     pub fn is_mistyped(&self) -> bool {
         matches!(self, Optional::Mistyped(_))
     }

@@ -9,7 +9,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use macrotrack_service::{CacheReport, ETag, Outcome, ReadReport};
 
+/// RFC 9211's header: how the server's cache answered.
 pub const CACHE_STATUS: &str = "cache-status";
+/// Clients keep the body but ask again each time (with `If-None-Match`).
 pub const CACHE_CONTROL_VALUE: &str = "private, no-cache";
 
 /// How the parts of an answer are named in `Cache-Status`.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::AppService;
+use crate::state::AppService;
 
 /// 1 while the breaker keeps this instance's reads and invalidations away
 /// from the cache store (open, or half-open probing), else 0.

@@ -135,8 +135,6 @@ pub fn id_param(req: &HttpRequest, name: &str) -> Result<i64, Problem> {
     text.parse().map_err(|_| Problem::bad_parameter(name, "must be an integer id"))
 }
 
-/// Type mistakes and the domain's rule errors in one order: by `rank` of
-/// the field, stable within a rank.
 /// The errors of a body holding a list: its fields' type errors, its
 /// items' (`item_errors`) and the domain's `rules`, ordered by `rank`. A
 /// list of the wrong length is one error on `list`, not one per item.
@@ -154,6 +152,8 @@ pub fn with_list_errors(
     ordered(errors, rank)
 }
 
+/// Type mistakes and the domain's rule errors in one order: by `rank` of
+/// the field, stable within a rank.
 pub fn ordered(errors: ValidationErrors, rank: impl Fn(&str) -> usize) -> ValidationErrors {
     let mut list = errors.errors().to_vec();
     list.sort_by_key(|error| rank(&error.field));

@@ -2,18 +2,21 @@
 //! errors to problem bodies. No database or cache-store crate here: the
 //! store is picked at run time behind `Arc<dyn CacheStore>`.
 
+#![warn(missing_docs)]
+
 mod auth;
 #[macro_use]
 mod body;
 mod cached;
+mod extract;
 mod gauges;
 mod input;
 mod observe;
 mod openapi;
 mod problem;
+mod request_id;
 mod routes;
-
-use std::sync::Arc;
+mod state;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -21,39 +24,15 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, ResponseError, web};
-use macrotrack_ports::CacheStore;
-use macrotrack_service::Service;
 
 pub use gauges::GAUGES;
 pub use input::BODY_LIMIT;
 pub use observe::{REQUEST_DURATION, REQUESTS_TOTAL};
 pub use openapi::document as openapi_document;
 pub use problem::{PROBLEM_JSON, Problem};
+pub use state::{AppService, HttpState, MetricsRender};
 
 use routes::Access;
-
-/// The service as the delivery sees it: the cache store is chosen at run
-/// time (in-process or Redis).
-pub type AppService = Service<Arc<dyn CacheStore>>;
-
-/// Renders the metrics exposition text (`/metrics`).
-pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
-
-/// Everything the handlers need. Cheap to clone (one per worker).
-#[derive(Clone)]
-pub struct HttpState {
-    pub service: AppService,
-    /// `None`: every admin route answers 404.
-    pub admin_token: Option<String>,
-    /// `None`: `/metrics` answers 404.
-    pub metrics: Option<MetricsRender>,
-}
-
-impl HttpState {
-    pub fn new(service: AppService) -> Self {
-        HttpState { service, admin_token: None, metrics: None }
-    }
-}
 
 /// The whole application: routes, the problem fallbacks, request logging
 /// with request ids, and HTTP metrics. Used by the server and by tests.
@@ -108,6 +87,7 @@ pub fn configure(state: HttpState) -> impl FnOnce(&mut web::ServiceConfig) {
         let admin_enabled = state.admin_token.is_some();
         config
             .app_data(web::Data::new(state))
+            .app_data(web::Data::new(routes::ops::OpenApiJson(openapi::json)))
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
             .app_data(
                 web::JsonConfig::default().limit(BODY_LIMIT).error_handler(|error, _| json_problem(&error).into()),

@@ -6,18 +6,20 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, ResponseError};
 use metrics::{Counter, Histogram};
-use rand::Rng;
 use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::problem::Problem;
+use crate::request_id;
 
+/// Requests answered, by route pattern, method and status.
 pub const REQUESTS_TOTAL: &str = "macrotrack_http_requests_total";
+/// Time to answer, by route pattern and method.
 pub const REQUEST_DURATION: &str = "macrotrack_http_request_duration_seconds";
 
 /// A bounded label: clients may send any method name.
@@ -52,6 +54,7 @@ struct Handles {
 }
 
 impl RouteMetrics {
+    /// Handles for `pattern`, made on first use.
     pub(crate) fn new(pattern: &'static str) -> Self {
         RouteMetrics { pattern, handles: Mutex::default() }
     }
@@ -81,41 +84,6 @@ fn requests_counter(route: &'static str, method: &'static str, status: StatusCod
     metrics::counter!(REQUESTS_TOTAL, "route" => route, "method" => method, "status" => status.as_str().to_owned())
 }
 
-/// A new request id: a random UUID (v4) from the thread's generator
-/// (getting random bytes from the kernel for each, as uuid's own `v4` does,
-/// was a system call per request in profiles).
-fn new_request_id() -> HeaderValue {
-    let bytes: [u8; 16] = rand::rng().random();
-    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
-    let mut buffer = uuid::Uuid::encode_buffer();
-    HeaderValue::from_str(uuid.hyphenated().encode_lower(&mut buffer)).unwrap_or(HeaderValue::from_static("unknown"))
-}
-
-/// The client's `X-Request-Id` when it is 1 to 128 visible ASCII
-/// characters, else a new one. Kept as the header value it is answered
-/// with: cloning one shares its bytes (a `String` per use cost allocations
-/// on the hot read).
-fn request_id(req: &ServiceRequest) -> HeaderValue {
-    match req.headers().get(REQUEST_ID_HEADER) {
-        Some(id) if (1..=128).contains(&id.len()) && id.as_bytes().iter().all(|b| (0x21..=0x7e).contains(b)) => {
-            id.clone()
-        }
-        _ => new_request_id(),
-    }
-}
-
-pub(crate) const REQUEST_ID_HEADER: &str = "x-request-id";
-
-tokio::task_local! {
-    /// The request id of the request being answered, for problem bodies.
-    static REQUEST_ID: HeaderValue;
-}
-
-/// The id of the request this task answers, if it is one.
-pub(crate) fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(|id| id.to_str().ok().map(str::to_owned)).ok().flatten()
-}
-
 /// Counts and times each request by route pattern (never the raw path, so
 /// ids do not explode the label set), runs it inside a span that carries
 /// its request id, logs its outcome there, and echoes the request id.
@@ -125,7 +93,7 @@ pub async fn record(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let method = method_label(req.method());
-    let id = request_id(&req);
+    let id = request_id::request_id(&req);
     // Visible ASCII only (`request_id`), so never the empty fallback.
     let span = tracing::info_span!(
         "request",
@@ -135,7 +103,7 @@ pub async fn record(
         route = Empty
     );
     // Problem bodies made while answering name the request (`instance`).
-    let mut result = REQUEST_ID.scope(id.clone(), next.call(req).instrument(span.clone())).await;
+    let mut result = request_id::scope(id.clone(), next.call(req).instrument(span.clone())).await;
     let (status, route) = match &result {
         Ok(response) => (response.status(), response.request().app_data::<RouteMetrics>()),
         Err(error) => (error.as_response_error().status_code(), None),
@@ -156,7 +124,7 @@ pub async fn record(
         tracing::info!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request finished");
     });
     if let Ok(response) = &mut result {
-        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), id);
+        response.headers_mut().insert(HeaderName::from_static(request_id::REQUEST_ID_HEADER), id);
     }
     result
 }
@@ -187,25 +155,4 @@ pub fn ensure_problem<B>(response: ServiceResponse<B>) -> actix_web::Result<Erro
         replacement.headers_mut().insert(header::ALLOW, allow);
     }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, replacement).map_into_right_body()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_ids_are_random_uuid_v4_strings() {
-        let ids: Vec<String> = (0..200).map(|_| new_request_id().to_str().unwrap().to_owned()).collect();
-        for id in &ids {
-            let groups: Vec<&str> = id.split('-').collect();
-            assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{id}");
-            assert!(id.bytes().all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
-            assert!(groups[2].starts_with('4'), "version 4: {id}");
-            assert!(matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "RFC 4122 variant: {id}");
-        }
-        let mut unique = ids.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), ids.len());
-    }
 }

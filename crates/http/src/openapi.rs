@@ -2,6 +2,8 @@
 //! with the schemas of the wire types (schemars, JSON Schema 2020-12, which
 //! OpenAPI 3.1 uses as it is) under `#/components/schemas`.
 
+use std::sync::LazyLock;
+
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
@@ -136,7 +138,7 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
         let response = json!({
             "description": problem_description(status),
             "headers": { "X-Request-Id": request_id_header() },
-            "content": { crate::PROBLEM_JSON: { "schema": problem } },
+            "content": { crate::problem::PROBLEM_JSON: { "schema": problem } },
         });
         responses.insert(status.to_string(), response);
     }
@@ -166,7 +168,15 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
     operation
 }
 
-/// The whole document.
+/// The document as `/openapi.json` answers it: built once, as the route
+/// table does not change while the process runs.
+pub(crate) fn json() -> &'static [u8] {
+    static DOCUMENT: LazyLock<Vec<u8>> = LazyLock::new(|| serde_json::to_vec(&document()).unwrap_or_default());
+    DOCUMENT.as_slice()
+}
+
+/// The whole document: what `/openapi.json` answers and what the typed
+/// clients are generated from.
 pub fn document() -> Value {
     let settings = SchemaSettings::draft2020_12().with(|settings| {
         settings.definitions_path = COMPONENTS.into();

@@ -10,6 +10,7 @@ use macrotrack_service::{ErrorKind, Failure};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+/// The media type of every error answer (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// An error answer. `errors` is always written on 400 and 422 so clients
@@ -43,18 +44,23 @@ pub(crate) struct Body<'a> {
 }
 
 impl Problem {
+    /// A problem of any status: for answers the helpers below do not name.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Problem { status, detail: detail.into(), errors: Vec::new(), allow: None }
     }
 
+    /// What the answer's status will be.
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
+    /// The offending fields, for callers that look before answering.
     pub fn errors(&self) -> &[FieldError] {
         &self.errors
     }
 
+    /// 400: the request is not what the route reads (not JSON, a body not
+    /// an object).
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::BAD_REQUEST, detail)
     }
@@ -69,20 +75,24 @@ impl Problem {
         Problem { errors: errors.errors().to_vec(), ..Problem::bad_request(errors.to_string()) }
     }
 
+    /// 401 with `WWW-Authenticate: Bearer`, whatever else is wrong.
     pub fn unauthorized() -> Self {
         Problem::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
     }
 
+    /// 404: also another user's resource, so ids reveal nothing.
     pub fn not_found() -> Self {
         Problem::new(StatusCode::NOT_FOUND, "no such resource")
     }
 
+    /// 405 with `Allow`, so a client learns what the resource answers.
     pub fn method_not_allowed(allow: impl Into<String>) -> Self {
         let allow = allow.into();
         let detail = format!("this resource answers {allow}");
         Problem { allow: Some(allow), ..Problem::new(StatusCode::METHOD_NOT_ALLOWED, detail) }
     }
 
+    /// 422 naming every field that breaks a rule.
     pub fn unprocessable(errors: ValidationErrors) -> Self {
         // A short detail; `errors` carries every field however many there are.
         let detail = match errors.errors().len() {
@@ -135,7 +145,7 @@ impl ResponseError for Problem {
             status: self.status.as_u16(),
             detail: &self.detail,
             errors: with_errors.then_some(self.errors.as_slice()),
-            instance: crate::observe::current_request_id().map(|id| format!("urn:request:{id}")),
+            instance: crate::request_id::current_request_id().map(|id| format!("urn:request:{id}")),
         };
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));

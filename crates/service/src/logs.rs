@@ -2,17 +2,11 @@
 
 use bytes::Bytes;
 use macrotrack_cache::Freshness;
-use macrotrack_domain::validation::MAX_DAY_ENTRIES;
-use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId, ValidationErrors};
+use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId};
 use macrotrack_ports::{CacheStore, CreateLogsError, Unavailable, UpdateLogError};
 
 use crate::catalog::{CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, UPDATE_LOG_ENTRY, day_logs_address};
 use crate::{ChangeError, CreateError, EditLogError, Service};
-
-/// Why a write was refused on `date`'s bound, for the field's error.
-fn day_full(date: Day) -> String {
-    format!("{date} would hold more than {MAX_DAY_ENTRIES} entries")
-}
 
 impl<S: CacheStore> Service<S> {
     /// Logs a validated batch, all or nothing, then forgets what it touched.
@@ -23,16 +17,9 @@ impl<S: CacheStore> Service<S> {
     ) -> Result<Vec<LogEntry>, CreateError> {
         let created =
             self.repos.logs.create_log_entries(user, &entries, self.now()).await.map_err(|error| match error {
-                CreateLogsError::UnknownFood { index } => {
-                    CreateError::Invalid(ValidationErrors::single(format!("entries.{index}.food_id"), "unknown food"))
-                }
-                CreateLogsError::UnknownRecipe { index } => CreateError::Invalid(ValidationErrors::single(
-                    format!("entries.{index}.recipe_id"),
-                    "unknown recipe",
-                )),
-                CreateLogsError::DayFull { date } => {
-                    CreateError::Invalid(ValidationErrors::single("entries", day_full(date)))
-                }
+                CreateLogsError::UnknownFood { index } => CreateError::Invalid(NewLogEntry::unknown_food(index)),
+                CreateLogsError::UnknownRecipe { index } => CreateError::Invalid(NewLogEntry::unknown_recipe(index)),
+                CreateLogsError::DayFull { date } => CreateError::Invalid(NewLogEntry::day_full(date)),
                 CreateLogsError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
             })?;
         let report = self.forget(&CREATE_LOG_ENTRIES, user, &entries, Some(created.outbox)).await;
@@ -49,9 +36,7 @@ impl<S: CacheStore> Service<S> {
     ) -> Result<LogEntry, EditLogError> {
         let updated =
             self.repos.logs.update_log_entry(user, id, patch, self.now()).await.map_err(|error| match error {
-                UpdateLogError::DayFull { date } => {
-                    EditLogError::Invalid(ValidationErrors::single("date", day_full(date)))
-                }
+                UpdateLogError::DayFull { date } => EditLogError::Invalid(LogEntryPatch::day_full(date)),
                 UpdateLogError::Unavailable(unavailable) => EditLogError::Unavailable(unavailable),
             })?;
         let updated = updated.ok_or(EditLogError::NotFound)?;

@@ -1,14 +1,14 @@
 //! `/v1/admin/*`: registered only when an admin token is configured.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use macrotrack_domain::{Day, UserId};
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::body::{self, Each, Id, Required};
-use crate::input;
+use crate::extract::{Admin, Body, FromBody, Read};
 use crate::problem::Problem;
-use crate::{HttpState, auth};
+use crate::state::HttpState;
 
 body! {
     /// A user to create.
@@ -27,14 +27,21 @@ pub struct CreatedUser {
     token: String,
 }
 
+/// The name, when it is a string (the service checks the rest).
+impl FromBody for CreateUserRequest {
+    type Output = String;
+    const READ: Read<Self::Output> = |object| {
+        let (request, errors) = body::read::<CreateUserRequest>(object);
+        request.name.value().ok_or(errors)
+    };
+}
+
+/// Creates a user and shows their token once.
 pub async fn create_user(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    _: Admin,
+    Body(name): Body<CreateUserRequest>,
 ) -> Result<HttpResponse, Problem> {
-    auth::admin(&state, &req)?;
-    let (request, errors) = body::read::<CreateUserRequest>(input::json_object(&req, payload).await?);
-    let name = request.name.value().ok_or_else(|| Problem::unprocessable(errors))?;
     let created = state.service.create_user(&name).await?;
     Ok(HttpResponse::Created().json(CreatedUser { id: created.user.id, name: created.user.name, token: created.token }))
 }
@@ -63,31 +70,46 @@ pub struct Invalidated {
     invalidated: usize,
 }
 
+/// The user and their tags, when every field is well typed.
+impl FromBody for InvalidateRequest {
+    type Output = (UserId, Vec<String>);
+    const READ: Read<Self::Output> = |object| {
+        let (request, errors) = body::read::<InvalidateRequest>(object);
+        let (Some(Id(user)), Some(tags), true) = (request.user_id.value(), request.tags.value(), errors.is_empty())
+        else {
+            return Err(errors);
+        };
+        Ok((UserId(user), tags.into_iter().filter_map(|Each(tag)| tag.ok()).collect()))
+    };
+}
+
+/// The user and the day, when both are well typed.
+impl FromBody for RefreshRequest {
+    type Output = (UserId, Day);
+    const READ: Read<Self::Output> = |object| {
+        let (request, errors) = body::read::<RefreshRequest>(object);
+        let (Some(Id(user)), Some(date)) = (request.user_id.value(), request.date.value()) else {
+            return Err(errors);
+        };
+        Ok((UserId(user), date))
+    };
+}
+
+/// Invalidates tags of a user, as an operator asks.
 pub async fn invalidate(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    _: Admin,
+    Body((user, tags)): Body<InvalidateRequest>,
 ) -> Result<HttpResponse, Problem> {
-    auth::admin(&state, &req)?;
-    let (request, errors) = body::read::<InvalidateRequest>(input::json_object(&req, payload).await?);
-    let (Some(Id(user)), Some(tags), true) = (request.user_id.value(), request.tags.value(), errors.is_empty()) else {
-        return Err(Problem::unprocessable(errors));
-    };
-    let tags: Vec<String> = tags.into_iter().filter_map(|Each(tag)| tag.ok()).collect();
-    let invalidated = state.service.admin_invalidate(UserId(user), &tags).await?;
+    let invalidated = state.service.admin_invalidate(user, &tags).await?;
     Ok(HttpResponse::Ok().json(Invalidated { invalidated }))
 }
 
+/// Reads a user's day into the cache again, as an operator asks.
 pub async fn refresh(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    _: Admin,
+    Body((user, date)): Body<RefreshRequest>,
 ) -> Result<HttpResponse, Problem> {
-    auth::admin(&state, &req)?;
-    let (request, errors) = body::read::<RefreshRequest>(input::json_object(&req, payload).await?);
-    let (Some(Id(user)), Some(date)) = (request.user_id.value(), request.date.value()) else {
-        return Err(Problem::unprocessable(errors));
-    };
-    let logs = state.service.admin_refresh(UserId(user), date).await?;
-    Ok(HttpResponse::Ok().json(logs))
+    Ok(HttpResponse::Ok().json(state.service.admin_refresh(user, date).await?))
 }

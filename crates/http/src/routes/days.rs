@@ -6,31 +6,36 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_service::ReadAhead;
 
 use crate::cached::{self, Members, TagOf};
-use crate::input;
+use crate::extract::User;
 use crate::problem::Problem;
-use crate::{HttpState, auth};
+use crate::state::HttpState;
+use crate::{auth, input};
 
-pub async fn complete(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// Marks a day completed.
+pub async fn complete(
+    state: web::Data<HttpState>,
+    User(user): User,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
     let date = input::path_day(&req, "date")?;
     Ok(HttpResponse::Ok().json(state.service.complete_day(user, date).await?))
 }
 
-pub async fn undo(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// Undoes a day's completion.
+pub async fn undo(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let date = input::path_day(&req, "date")?;
     Ok(HttpResponse::Ok().json(state.service.undo_day(user, date).await?))
 }
 
-pub async fn streak(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// Completed-day streaks (cached).
+pub async fn streak(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let today = input::optional_query_day(&req, "today", || state.service.today())?;
     let (streak, report) = state.service.reported(state.service.streak(user, today)).await;
     Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &streak?))
 }
 
-pub async fn summary(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// Daily totals over a range (cached).
+pub async fn summary(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let from = input::optional_query_param(&req, "from")?;
     let to = input::optional_query_param(&req, "to")?;
     let [from, to] = match (from, to) {
@@ -66,8 +71,8 @@ pub async fn dashboard(state: web::Data<HttpState>, req: HttpRequest) -> Result<
     .await
 }
 
-pub async fn week(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// A week at a glance (cached).
+pub async fn week(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let start = input::path_day(&req, "start")?;
     let (week, report) = state.service.reported(state.service.week(user, start)).await;
     Ok(cached::json(&req, &report, Members::One, TagOf::Body, &week?))

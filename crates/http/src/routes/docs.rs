@@ -47,6 +47,7 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self';
     style-src 'unsafe-inline'; font-src 'self' data:; worker-src blob:; base-uri 'none'; form-action 'none'; \
     frame-ancestors 'none'";
 
+/// The page, under a policy that lets it load nothing from elsewhere.
 pub async fn page() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
@@ -56,6 +57,7 @@ pub async fn page() -> HttpResponse {
         .body(PAGE)
 }
 
+/// Redoc's bundle, kept by clients for a year (its path names its version).
 pub async fn script() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")))

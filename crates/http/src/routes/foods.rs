@@ -6,9 +6,10 @@ use macrotrack_domain::{FoodId, FoodInput, ValidationErrors};
 
 use crate::body::{self, Nullable, Optional, Required};
 use crate::cached::{self, Members, TagOf};
+use crate::extract::{Body, FromBody, LaterBody, PathId, Read, User};
 use crate::input;
 use crate::problem::Problem;
-use crate::{HttpState, auth};
+use crate::state::HttpState;
 
 body! {
     /// A food to create, with its macros per serving.
@@ -101,29 +102,36 @@ pub(crate) fn parse_new(body: serde_json::Map<String, serde_json::Value>) -> Res
     }
 }
 
+impl FromBody for CreateFoodRequest {
+    type Output = FoodInput;
+    const READ: Read<Self::Output> = parse_new;
+}
+
+/// Creates a food of the user's.
 pub async fn create(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    User(user): User,
+    Body(food): Body<CreateFoodRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let food = parse_new(input::json_object(&req, payload).await?).map_err(Problem::unprocessable)?;
-    let created = state.service.create_food(user, food).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created().json(state.service.create_food(user, food).await?))
 }
 
 /// The food is looked up before its body is read: a missing, foreign or
 /// global food is 404 or 409 whatever the body holds.
 pub async fn edit(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    User(user): User,
+    PathId(id): PathId,
+    body: LaterBody<EditFoodRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let id = FoodId(input::id_param(&req, "id")?);
-    state.service.editable_food(user, id).await?;
-    let food = parse_patch(input::json_object(&req, payload).await?).map_err(Problem::unprocessable)?;
-    Ok(HttpResponse::Ok().json(state.service.edit_food(user, id, food).await?))
+    state.service.editable_food(user, FoodId(id)).await?;
+    let food = body.read().await?;
+    Ok(HttpResponse::Ok().json(state.service.edit_food(user, FoodId(id), food).await?))
+}
+
+impl FromBody for EditFoodRequest {
+    type Output = FoodInput;
+    const READ: Read<Self::Output> = parse_patch;
 }
 
 /// Every type and rule mistake of a food's patch, or its input.
@@ -153,22 +161,23 @@ pub(crate) fn parse_patch(body: serde_json::Map<String, serde_json::Value>) -> R
     Ok(food)
 }
 
-pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let id = input::id_param(&req, "id")?;
-    let food = state.service.food(user, FoodId(id)).await?;
-    Ok(HttpResponse::Ok().json(food))
+/// A food the user may see.
+pub async fn get(state: web::Data<HttpState>, User(user): User, PathId(id): PathId) -> Result<HttpResponse, Problem> {
+    Ok(HttpResponse::Ok().json(state.service.food(user, FoodId(id)).await?))
 }
 
-pub async fn search(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// Foods by name.
+pub async fn search(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let query = input::optional_query_param(&req, "query")?.unwrap_or_default();
-    let limit = input::limit_param(&req)?;
-    Ok(HttpResponse::Ok().json(state.service.search_foods(user, &query, limit).await?))
+    Ok(HttpResponse::Ok().json(state.service.search_foods(user, &query, input::limit_param(&req)?).await?))
 }
 
-pub async fn frequent(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// The user's most logged foods (cached).
+pub async fn frequent(
+    state: web::Data<HttpState>,
+    User(user): User,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
     let limit = input::limit_param(&req)?;
     let (frequent, report) = state.service.reported(state.service.frequent_foods(user, limit)).await;
     Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &frequent?))

@@ -3,7 +3,6 @@
 
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
-use macrotrack_domain::validation::MAX_BATCH;
 use macrotrack_domain::{Day, LogEntry, LogEntryId, LogEntryInput, LogEntryPatch, Meal, NewLogEntry, ValidationErrors};
 use macrotrack_service::{ETag, ReadAhead};
 use schemars::JsonSchema;
@@ -11,9 +10,10 @@ use serde::Serialize;
 
 use crate::body::{self, Id, Item, Optional, Required};
 use crate::cached::{self, Members};
-use crate::input;
+use crate::extract::{Body, FromBody, PathId, Read, User};
 use crate::problem::Problem;
-use crate::{HttpState, auth};
+use crate::state::HttpState;
+use crate::{auth, input};
 
 /// The logged entries.
 #[derive(Serialize, JsonSchema)]
@@ -98,18 +98,17 @@ pub(crate) fn parse(body: serde_json::Map<String, serde_json::Value>) -> Result<
     let Some(items) = request.entries.value() else {
         return Err(errors);
     };
-    if items.is_empty() || items.len() > MAX_BATCH {
-        // One error for a batch of the wrong size, not one per entry.
-        let mut errors = ValidationErrors::new();
-        errors.add("entries", format!("must hold 1 to {MAX_BATCH} entries"));
-        return Err(errors);
-    }
     let inputs = items.into_iter().map(entry).collect();
     let complete = errors.is_empty();
     let rules = match NewLogEntry::parse_batch(inputs, complete) {
         Ok(entries) => return Ok(entries),
         Err(rules) => rules,
     };
+    if rules.errors().iter().any(|rule| rule.field == "entries") {
+        // A batch of the wrong size (the domain's rule) is one error, not
+        // one per entry.
+        return Err(rules);
+    }
     let mut errors = errors;
     errors.extend(rules);
     Err(by_entry(errors))
@@ -120,20 +119,22 @@ fn by_entry(errors: ValidationErrors) -> ValidationErrors {
     input::ordered(errors, |field| field.split('.').nth(1).and_then(|n| n.parse::<usize>().ok()).map_or(0, |n| n + 1))
 }
 
+impl FromBody for CreateLogsRequest {
+    type Output = Vec<NewLogEntry>;
+    const READ: Read<Self::Output> = parse;
+}
+
+/// Logs a batch.
 pub async fn create(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    User(user): User,
+    Body(entries): Body<CreateLogsRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let body = input::json_object(&req, payload).await?;
-    let entries = parse(body).map_err(Problem::unprocessable)?;
-    let entries = state.service.create_log_entries(user, entries).await?;
-    Ok(HttpResponse::Created().json(CreatedLogs { entries }))
+    Ok(HttpResponse::Created().json(CreatedLogs { entries: state.service.create_log_entries(user, entries).await? }))
 }
 
 /// The hot path: a cache hit's stored JSON is the body as it is.
-/// The hot read: a valid date is read ahead with the credential (one store
+/// A valid date is read ahead with the credential (one store
 /// round trip); a bad one is reported after the token is checked.
 pub async fn day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let date = input::query_param(&req, "date").and_then(|text| input::day_param("date", &text));
@@ -178,21 +179,27 @@ pub(crate) fn patch(body: serde_json::Map<String, serde_json::Value>) -> Result<
     }
 }
 
+impl FromBody for UpdateLogRequest {
+    type Output = LogEntryPatch;
+    const READ: Read<Self::Output> = patch;
+}
+
+/// Moves or edits an entry.
 pub async fn update(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    User(user): User,
+    PathId(id): PathId,
+    Body(patch): Body<UpdateLogRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let id = input::id_param(&req, "id")?;
-    let body = input::json_object(&req, payload).await?;
-    let patch = patch(body).map_err(Problem::unprocessable)?;
     Ok(HttpResponse::Ok().json(state.service.update_log_entry(user, LogEntryId(id), patch).await?))
 }
 
-pub async fn delete(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let id = input::id_param(&req, "id")?;
+/// Deletes an entry.
+pub async fn delete(
+    state: web::Data<HttpState>,
+    User(user): User,
+    PathId(id): PathId,
+) -> Result<HttpResponse, Problem> {
     state.service.delete_log_entry(user, LogEntryId(id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,9 +5,10 @@ use macrotrack_domain::{Macros, ValidationErrors};
 
 use crate::body::{self, Required};
 use crate::cached::{self, Members, TagOf};
+use crate::extract::{Body, FromBody, Read, User};
 use crate::input;
 use crate::problem::Problem;
-use crate::{HttpState, auth};
+use crate::state::HttpState;
 
 body! {
     /// Daily targets, bounded like a food's macros.
@@ -24,8 +25,8 @@ body! {
     }
 }
 
-pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// The user and their targets (cached).
+pub async fn get(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let (me, report) = state.service.reported(state.service.me(user)).await;
     Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &me?))
 }
@@ -48,19 +49,22 @@ pub(crate) fn macros(body: serde_json::Map<String, serde_json::Value>) -> Result
     }
 }
 
+impl FromBody for TargetsRequest {
+    type Output = Macros;
+    const READ: Read<Self::Output> = macros;
+}
+
+/// Sets the daily targets.
 pub async fn set_targets(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    User(user): User,
+    Body(targets): Body<TargetsRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let body = input::json_object(&req, payload).await?;
-    let targets = macros(body).map_err(Problem::unprocessable)?;
     Ok(HttpResponse::Ok().json(state.service.set_targets(user, targets).await?))
 }
 
-pub async fn delete(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// Deletes the user and everything of theirs.
+pub async fn delete(state: web::Data<HttpState>, User(user): User) -> Result<HttpResponse, Problem> {
     state.service.delete_user(user).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,16 +6,25 @@
 //! writes its schema; each route's problem statuses come from its use
 //! case's error type (`fails`).
 
+/// `/v1/admin/*`.
 pub mod admin;
 #[cfg(test)]
 mod body_tests;
+/// Completions, streaks, summaries, the day screen, weeks.
 pub mod days;
+/// `/docs`.
 pub mod docs;
+/// Foods.
 pub mod foods;
+/// Log entries and the day's logs (the hot read).
 pub mod logs;
+/// The user and their targets.
 pub mod me;
+/// `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
 pub mod ops;
+/// Meal plans and the schedule.
 pub mod plans;
+/// Recipes.
 pub mod recipes;
 
 use actix_web::http::Method;
@@ -38,6 +47,7 @@ fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// Anyone: operations and the document.
     Public,
     /// A user's bearer token.
     User,
@@ -45,9 +55,12 @@ pub enum Access {
     Admin,
 }
 
+/// Where a parameter is, which decides its `in` in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
+    /// A `{name}` segment of the path.
     Path,
+    /// A query string parameter.
     Query,
 }
 
@@ -64,12 +77,18 @@ pub enum Kind {
     Text,
 }
 
+/// A parameter of a route, as the document describes it.
 #[derive(Debug, Clone, Copy)]
 pub struct Param {
+    /// As in the path template or the query.
     pub name: &'static str,
+    /// Path or query.
     pub location: Location,
+    /// Its schema and failures.
     pub kind: Kind,
+    /// Path parameters always are.
     pub required: bool,
+    /// What clients are told.
     pub description: &'static str,
 }
 
@@ -85,13 +104,17 @@ pub enum Content {
 
 /// One method on one path: its handler and everything the document says.
 pub struct Route {
+    /// The one method this route answers.
     pub method: Method,
     /// actix and OpenAPI share the `{name}` template syntax.
     pub path: &'static str,
     /// `HEAD` twins of `GET` routes have their `GET`'s id with `Head` after.
     pub operation_id: std::borrow::Cow<'static, str>,
+    /// One line for the document.
     pub summary: &'static str,
+    /// Who may call it.
     pub access: Access,
+    /// Path parameters (from the template) and query parameters.
     pub params: Vec<Param>,
     /// The JSON body the route reads, if any.
     pub body: Option<SchemaFn>,
@@ -490,8 +513,8 @@ mod tests {
     }
 
     /// The size of the future an async handler returns, without calling it.
-    fn future_size<A, B, F: std::future::Future>(_: impl FnOnce(A, B) -> F) -> usize {
-        std::mem::size_of::<F>()
+    fn future_size<Args, H: actix_web::Handler<Args>>(_: H) -> usize {
+        std::mem::size_of::<H::Future>()
     }
 
     /// A request's future is moved (copied) at every level that awaits it,

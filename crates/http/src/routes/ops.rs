@@ -2,15 +2,14 @@
 //! authentication.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 
-use crate::HttpState;
 use crate::problem::Problem;
+use crate::state::HttpState;
 
 #[derive(Serialize, JsonSchema)]
 pub struct Health {
@@ -18,6 +17,7 @@ pub struct Health {
     status: &'static str,
 }
 
+/// 200 while the process serves: what a liveness probe asks.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
@@ -43,6 +43,7 @@ pub async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
     if database.is_ok() { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
+/// The Prometheus exposition, the gauges measured now (404 when off).
 pub async fn metrics(state: web::Data<HttpState>) -> Result<HttpResponse, Problem> {
     let render = state.metrics.as_ref().ok_or_else(Problem::not_found)?;
     crate::gauges::measure(&state.service).await;
@@ -74,10 +75,12 @@ impl JsonSchema for OpenApiDocument {
     }
 }
 
-/// Built once: the route table does not change while the process runs.
-static DOCUMENT: LazyLock<Vec<u8>> =
-    LazyLock::new(|| serde_json::to_vec(&crate::openapi::document()).unwrap_or_default());
+/// Where `/openapi.json` gets the document, given by the app (`configure`):
+/// the document is written from the route table, which names this handler.
+#[derive(Clone, Copy)]
+pub struct OpenApiJson(pub fn() -> &'static [u8]);
 
-pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(DOCUMENT.as_slice())
+/// The OpenAPI document, built on first use.
+pub async fn openapi(document: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body((document.0)())
 }

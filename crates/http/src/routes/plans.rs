@@ -11,9 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::body::{self, Id, Item, Required};
 use crate::cached::{self, Members, TagOf};
+use crate::extract::{Body, FromBody, PathId, Read, User};
 use crate::input;
 use crate::problem::Problem;
-use crate::{HttpState, auth};
+use crate::state::HttpState;
 
 body! {
     /// A meal plan to create: recipes on the days of the plan.
@@ -93,52 +94,71 @@ pub(crate) fn parse(body: Map<String, Value>) -> Result<MealPlanInput, Validatio
     Err(input::with_list_errors(errors, item_errors, rules, "items", rank))
 }
 
+impl FromBody for CreateMealPlanRequest {
+    type Output = MealPlanInput;
+    const READ: Read<Self::Output> = parse;
+}
+
+/// The plan's day 0, when it is a date.
+impl FromBody for ScheduleRequest {
+    type Output = Day;
+    const READ: Read<Self::Output> = |object| {
+        let (request, errors) = body::read::<ScheduleRequest>(object);
+        request.start_date.value().ok_or(errors)
+    };
+}
+
+/// Creates a meal plan of the user's.
 pub async fn create(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    User(user): User,
+    Body(plan): Body<CreateMealPlanRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let body = input::json_object(&req, payload).await?;
-    let plan = parse(body).map_err(Problem::unprocessable)?;
     Ok(HttpResponse::Created().json(state.service.create_meal_plan(user, plan).await?))
 }
 
-pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let id = input::id_param(&req, "id")?;
+/// One of the user's meal plans.
+pub async fn get(state: web::Data<HttpState>, User(user): User, PathId(id): PathId) -> Result<HttpResponse, Problem> {
     Ok(HttpResponse::Ok().json(state.service.meal_plan(user, MealPlanId(id)).await?))
 }
 
+/// Places a plan on the calendar.
 pub async fn schedule(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    User(user): User,
+    PathId(id): PathId,
+    Body(start): Body<ScheduleRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let id = input::id_param(&req, "id")?;
-    let (request, errors) = body::read::<ScheduleRequest>(input::json_object(&req, payload).await?);
-    let start = request.start_date.value().ok_or_else(|| Problem::unprocessable(errors))?;
     Ok(HttpResponse::Created().json(state.service.schedule_meal_plan(user, MealPlanId(id), start).await?))
 }
 
-pub async fn schedule_day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
+/// What is scheduled on a day (cached).
+pub async fn schedule_day(
+    state: web::Data<HttpState>,
+    User(user): User,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
     let date = input::day_param("date", &input::query_param(&req, "date")?)?;
     let (schedule, report) = state.service.reported(state.service.schedule_day(user, date)).await;
     Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &schedule?))
 }
 
-pub async fn delete_meal(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let id = input::id_param(&req, "id")?;
+/// Deletes one scheduled meal.
+pub async fn delete_meal(
+    state: web::Data<HttpState>,
+    User(user): User,
+    PathId(id): PathId,
+) -> Result<HttpResponse, Problem> {
     state.service.delete_scheduled_meal(user, ScheduledMealId(id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn delete_plan(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let id = input::id_param(&req, "id")?;
+/// Deletes a scheduled plan and its meals.
+pub async fn delete_plan(
+    state: web::Data<HttpState>,
+    User(user): User,
+    PathId(id): PathId,
+) -> Result<HttpResponse, Problem> {
     state.service.delete_scheduled_plan(user, ScheduledPlanId(id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

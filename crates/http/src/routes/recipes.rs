@@ -1,13 +1,14 @@
 //! `POST /v1/recipes`, `GET /v1/recipes/{id}`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use macrotrack_domain::{NewRecipe, RecipeId, RecipeInput, ValidationErrors};
 use serde_json::{Map, Value};
 
 use crate::body::{self, Id, Item, Required};
+use crate::extract::{Body, FromBody, PathId, Read, User};
 use crate::input;
 use crate::problem::Problem;
-use crate::{HttpState, auth};
+use crate::state::HttpState;
 
 body! {
     /// A recipe to create from foods.
@@ -66,20 +67,22 @@ pub(crate) fn parse(body: Map<String, Value>) -> Result<RecipeInput, ValidationE
     Err(input::with_list_errors(errors, item_errors, rules, "ingredients", rank))
 }
 
+impl FromBody for CreateRecipeRequest {
+    type Output = RecipeInput;
+    const READ: Read<Self::Output> = parse;
+}
+
+/// Creates a recipe of the user's.
 pub async fn create(
     state: web::Data<HttpState>,
-    req: HttpRequest,
-    payload: web::Payload,
+    User(user): User,
+    Body(recipe): Body<CreateRecipeRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let body = input::json_object(&req, payload).await?;
-    let recipe = parse(body).map_err(Problem::unprocessable)?;
     Ok(HttpResponse::Created().json(state.service.create_recipe(user, recipe).await?))
 }
 
-pub async fn get(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let user = auth::user(&state, &req).await?;
-    let id = input::id_param(&req, "id")?;
+/// One of the user's recipes.
+pub async fn get(state: web::Data<HttpState>, User(user): User, PathId(id): PathId) -> Result<HttpResponse, Problem> {
     Ok(HttpResponse::Ok().json(state.service.recipe(user, RecipeId(id)).await?))
 }
 
