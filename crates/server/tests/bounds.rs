@@ -128,3 +128,15 @@ async fn bounds_are_refused_with_the_contracts_answers(app: TestApp, settings: S
     client.food(other, "Oats", 100.0).await;
     client.post("/v1/logs", other, json!({"entries": [entry(date, "lunch", 1, 1.0)]})).await.ok(201);
 }
+
+/// The document names the bounds' answers, so generated clients expect them.
+#[test]
+fn the_document_lists_the_bounds_answers() {
+    let document = macrotrack_http::openapi_document();
+    let responses = |path: &str, method: &str| document["paths"][path][method]["responses"].clone();
+    for path in ["/v1/foods", "/v1/recipes", "/v1/meal-plans"] {
+        assert!(responses(path, "post").get("409").is_some(), "POST {path}");
+    }
+    assert!(responses("/v1/logs", "post").get("422").is_some());
+    assert!(responses("/v1/logs/{id}", "patch").get("422").is_some());
+}
