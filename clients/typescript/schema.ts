@@ -2235,6 +2235,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
+            409: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -2746,7 +2757,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The plan's days overlap another scheduled plan of the user. */
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
             409: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
@@ -3636,6 +3647,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
+            409: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -3887,7 +3909,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The plan's days overlap another scheduled plan of the user. */
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
             409: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
@@ -3984,6 +4006,17 @@ export interface operations {
             };
             /** @description The bearer token is missing or unknown. */
             401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
+            409: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;

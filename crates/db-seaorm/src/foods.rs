@@ -2,35 +2,30 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, NewFood, UserId};
-use macrotrack_ports::{Committed, FoodRepository, Unavailable, UpdateFoodError};
+use macrotrack_ports::{Committed, CreateFoodError, FoodRepository, Unavailable, UpdateFoodError};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, LockType, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
+use crate::bounds::{self, Owned};
 use crate::entities::{food, food_use};
 use crate::{SeaOrmRepository, corrupt, finish, macros, outbox, recipes, unavailable};
 
 #[async_trait]
 impl FoodRepository for SeaOrmRepository {
-    async fn create_food(&self, owner: UserId, new: &NewFood) -> Result<Food, Unavailable> {
-        let row = food::ActiveModel {
-            id: NotSet,
-            owner_user_id: Set(Some(owner.0)),
-            name: Set(new.name.clone()),
-            name_folded: Set(Some(new.name.to_lowercase())),
-            brand: Set(new.brand.clone()),
-            serving_size: Set(new.serving_size.hundredths()),
-            serving_unit: Set(new.serving_unit.clone()),
-            calories: Set(new.per_serving.calories.hundredths()),
-            protein_g: Set(new.per_serving.protein_g.hundredths()),
-            carbs_g: Set(new.per_serving.carbs_g.hundredths()),
-            fat_g: Set(new.per_serving.fat_g.hundredths()),
-        };
-        let model = row.insert(&self.writer).await.map_err(unavailable)?;
-        Ok(to_food(model))
+    async fn create_food(&self, owner: UserId, new: &NewFood) -> Result<Food, CreateFoodError> {
+        let txn = self.begin_write().await?;
+        let created = async {
+            if !bounds::has_room(&txn, owner, Owned::Foods).await.map_err(unavailable)? {
+                return Err(CreateFoodError::Full);
+            }
+            Ok(to_food(new_food_row(owner, new).insert(&txn).await.map_err(unavailable)?))
+        }
+        .await;
+        finish(txn, created).await
     }
 
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable> {
@@ -89,25 +84,19 @@ impl FoodRepository for SeaOrmRepository {
     ) -> Result<Committed<Food>, UpdateFoodError> {
         let txn = self.begin_write().await?;
         let updated = async {
-            let model = food::Entity::find_by_id(id.0).one(&txn).await.map_err(unavailable)?;
+            // The row is locked before it is read (PostgreSQL; SQLite's
+            // IMMEDIATE transaction holds the whole database already), so a
+            // concurrent edit waits and then reads this one's result.
+            let model =
+                food::Entity::find_by_id(id.0).lock(LockType::NoKeyUpdate).one(&txn).await.map_err(unavailable)?;
             let model = match model {
                 None => return Err(UpdateFoodError::NotFound),
                 Some(model) if model.owner_user_id.is_none() => return Err(UpdateFoodError::Global),
                 Some(model) if model.owner_user_id != Some(owner.0) => return Err(UpdateFoodError::NotFound),
                 Some(model) => model,
             };
-            let edited = patch.apply(&to_food(model.clone()));
-            let mut row: food::ActiveModel = model.into();
-            row.name = Set(edited.name.clone());
-            row.name_folded = Set(Some(edited.name.to_lowercase()));
-            row.brand = Set(edited.brand.clone());
-            row.serving_size = Set(edited.serving_size.hundredths());
-            row.serving_unit = Set(edited.serving_unit.clone());
-            row.calories = Set(edited.per_serving.calories.hundredths());
-            row.protein_g = Set(edited.per_serving.protein_g.hundredths());
-            row.carbs_g = Set(edited.per_serving.carbs_g.hundredths());
-            row.fat_g = Set(edited.per_serving.fat_g.hundredths());
-            row.update(&txn).await.map_err(unavailable)?;
+            let edited = patch.apply(&to_food(model));
+            patched_columns(id, patch).exec(&txn).await.map_err(unavailable)?;
             recipes::recompute_recipes_using(&txn, id).await.map_err(unavailable)?;
             let outbox = outbox::record(&txn, owner).await?;
             Ok(Committed::new(edited, outbox))
@@ -115,6 +104,53 @@ impl FoodRepository for SeaOrmRepository {
         .await;
         finish(txn, updated).await
     }
+}
+
+/// The row of a new food of `owner`'s.
+fn new_food_row(owner: UserId, new: &NewFood) -> food::ActiveModel {
+    food::ActiveModel {
+        id: NotSet,
+        owner_user_id: Set(Some(owner.0)),
+        name: Set(new.name.clone()),
+        name_folded: Set(Some(new.name.to_lowercase())),
+        brand: Set(new.brand.clone()),
+        serving_size: Set(new.serving_size.hundredths()),
+        serving_unit: Set(new.serving_unit.clone()),
+        calories: Set(new.per_serving.calories.hundredths()),
+        protein_g: Set(new.per_serving.protein_g.hundredths()),
+        carbs_g: Set(new.per_serving.carbs_g.hundredths()),
+        fat_g: Set(new.per_serving.fat_g.hundredths()),
+    }
+}
+
+/// `UPDATE foods SET` the fields `patch` names, and only those: an edit of
+/// one field never writes back another it read.
+fn patched_columns(id: FoodId, patch: &FoodPatch) -> sea_orm::UpdateMany<food::Entity> {
+    use food::Column;
+    let mut update = food::Entity::update_many().filter(Column::Id.eq(id.0));
+    if let Some(name) = &patch.name {
+        update = update.col_expr(Column::Name, Expr::value(name.clone()));
+        update = update.col_expr(Column::NameFolded, Expr::value(name.to_lowercase()));
+    }
+    if let Some(brand) = &patch.brand {
+        update = update.col_expr(Column::Brand, Expr::value(brand.clone()));
+    }
+    if let Some(unit) = &patch.serving_unit {
+        update = update.col_expr(Column::ServingUnit, Expr::value(unit.clone()));
+    }
+    let amounts = [
+        (Column::ServingSize, patch.serving_size),
+        (Column::Calories, patch.calories),
+        (Column::ProteinG, patch.protein_g),
+        (Column::CarbsG, patch.carbs_g),
+        (Column::FatG, patch.fat_g),
+    ];
+    for (column, amount) in amounts {
+        if let Some(amount) = amount {
+            update = update.col_expr(column, Expr::value(amount.hundredths()));
+        }
+    }
+    update
 }
 
 const LIKE_ESCAPE: char = '\\';

@@ -11,15 +11,17 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use chrono::NaiveDate;
-use macrotrack_domain::{Amount, Day, Macros, Meal};
+use macrotrack_domain::{Amount, Day, Macros, Meal, UserId};
 use macrotrack_migrations::{Migrator, MigratorTrait};
 use macrotrack_ports::Unavailable;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, QueryResult,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
+use write_thread::Written;
 
+mod bounds;
 mod catalogue;
 mod completions;
 mod connect;
@@ -215,15 +217,31 @@ impl SeaOrmRepository {
         begin_write(&self.writer).await
     }
 
-    /// Runs `statement` as one write, all or nothing: in the next group of
-    /// the writes' thread on a SQLite file, else in a transaction of its own.
-    async fn write_rows(&self, statement: Statement) -> Result<Vec<QueryResult>, Unavailable> {
+    /// Runs `statement` as one write of `user`'s, all or nothing, unless
+    /// `refuse_if`, asked first in the same transaction under the user's
+    /// lock (`bounds`), answers a row: in the next group of the writes'
+    /// thread on a SQLite file, else in a transaction of its own.
+    async fn write_rows(
+        &self,
+        user: UserId,
+        refuse_if: Option<Statement>,
+        statement: Statement,
+    ) -> Result<Written, Unavailable> {
         if let Some(thread) = &self.write_thread {
-            return thread.write(statement).await.map_err(unavailable);
+            return thread.write(refuse_if, statement).await.map_err(unavailable);
         }
         let txn = self.begin_write().await?;
-        let rows = txn.query_all_raw(statement).await.map_err(unavailable);
-        finish(txn, rows).await
+        let written = async {
+            if let Some(check) = refuse_if {
+                bounds::lock_user(&txn, user).await.map_err(unavailable)?;
+                if let Some(row) = txn.query_one_raw(check).await.map_err(unavailable)? {
+                    return Ok(Written::Refused(row));
+                }
+            }
+            Ok(Written::Rows(txn.query_all_raw(statement).await.map_err(unavailable)?))
+        }
+        .await;
+        finish(txn, written).await
     }
 }
 

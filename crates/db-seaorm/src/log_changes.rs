@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use macrotrack_domain::{Day, LogEntry, LogEntryId, LogEntryPatch, LogItem, SummaryDay, Timestamp, UserId};
-use macrotrack_ports::Unavailable;
+use macrotrack_ports::{Unavailable, UpdateLogError};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LockType};
 use sea_orm::{
@@ -14,7 +14,7 @@ use crate::entities::{food_use, log_entry};
 use crate::foods::visible_food;
 use crate::log_rows::to_entry;
 use crate::recipes::own_recipe;
-use crate::{corrupt, macros, to_day, unavailable};
+use crate::{bounds, corrupt, macros, to_day, unavailable};
 
 pub(crate) async fn log_entry(
     db: &impl ConnectionTrait,
@@ -47,9 +47,20 @@ pub(crate) async fn update(
     id: LogEntryId,
     patch: LogEntryPatch,
     now: Timestamp,
-) -> Result<Option<(LogEntry, LogEntry)>, Unavailable> {
+) -> Result<Option<(LogEntry, LogEntry)>, UpdateLogError> {
+    // The user's lock before the entry's: every bounded write takes them in
+    // this order, so two cannot wait for each other.
+    if patch.date.is_some() {
+        bounds::lock_user(db, user).await.map_err(unavailable)?;
+    }
     let Some(model) = own_entry(db, user, id, true).await? else { return Ok(None) };
     let before = to_entry(model.clone())?;
+    if let Some(date) = patch.date.filter(|date| *date != before.date) {
+        let check = bounds::overfull_day(db.get_database_backend(), user, &bounds::Adding::from([(date, 1)]));
+        if db.query_one_raw(check).await.map_err(unavailable)?.is_some() {
+            return Err(UpdateLogError::DayFull { date });
+        }
+    }
     // The snapshot (name and macros) follows the item as it is now: a food
     // may have been edited since.
     let item = match before.item() {

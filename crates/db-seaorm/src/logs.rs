@@ -8,13 +8,14 @@ use macrotrack_domain::{
     Day, DayLogs, FoodId, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, NewLogEntry, RecipeId, SummaryDay,
     Timestamp, UserId,
 };
-use macrotrack_ports::{Committed, CreateLogsError, LogRepository, OutboxId, Unavailable};
+use macrotrack_ports::{Committed, CreateLogsError, LogRepository, OutboxId, Unavailable, UpdateLogError};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
 
 use crate::entities::recipe;
 use crate::foods::visible_foods;
 use crate::log_rows::{ENTRY_COLUMN_COUNT, ENTRY_COLUMNS, entry_by_position};
-use crate::{SeaOrmRepository, corrupt, finish, log_changes, macros, outbox, unavailable};
+use crate::write_thread::Written;
+use crate::{SeaOrmRepository, bounds, corrupt, finish, log_changes, macros, outbox, unavailable};
 
 #[async_trait]
 impl LogRepository for SeaOrmRepository {
@@ -67,11 +68,11 @@ impl LogRepository for SeaOrmRepository {
         id: LogEntryId,
         patch: LogEntryPatch,
         now: Timestamp,
-    ) -> Result<Option<Committed<(LogEntry, LogEntry)>>, Unavailable> {
+    ) -> Result<Option<Committed<(LogEntry, LogEntry)>>, UpdateLogError> {
         let txn = self.begin_write().await?;
         let updated = async {
             let updated = log_changes::update(&txn, user, id, patch, now).await?;
-            outbox::record_some(&txn, user, updated).await
+            Ok(outbox::record_some(&txn, user, updated).await?)
         }
         .await;
         finish(txn, updated).await
@@ -108,23 +109,28 @@ impl SeaOrmRepository {
     }
 
     /// Writes a resolved batch, its food uses and (`with_outbox`) its outbox
-    /// row, all or nothing, in as few round trips as the backend allows:
-    /// on PostgreSQL one statement (its CTEs commit together), on SQLite one
-    /// call of three statements inside the writer's transaction. Answers the
-    /// entries with their ids, and the outbox row's id.
+    /// row, all or nothing, unless a date would pass its bound (`DayFull`):
+    /// after the day's count, on PostgreSQL one statement (its CTEs commit
+    /// together), on SQLite one call of three statements inside the
+    /// writer's transaction. Answers the entries with their ids, and the
+    /// outbox row's id.
     async fn insert_batch(
         &self,
         user: UserId,
         batch: Vec<LogEntry>,
         with_outbox: bool,
         now: Timestamp,
-    ) -> Result<(Vec<LogEntry>, Option<OutboxId>), Unavailable> {
+    ) -> Result<(Vec<LogEntry>, Option<OutboxId>), CreateLogsError> {
         let backend = self.writer.get_database_backend();
+        let mut adding = bounds::Adding::new();
+        for entry in &batch {
+            *adding.entry(entry.date).or_default() += 1;
+        }
+        let refuse_if = bounds::overfull_day(backend, user, &adding);
         let statement = batch_statement(backend, user, &batch, with_outbox, now);
-        let rows = if backend == DbBackend::Postgres {
-            self.writer.query_all_raw(statement).await.map_err(unavailable)?
-        } else {
-            self.write_rows(statement).await?
+        let rows = match self.write_rows(user, Some(refuse_if), statement).await? {
+            Written::Rows(rows) => rows,
+            Written::Refused(row) => return Err(CreateLogsError::DayFull { date: bounds::overfull_date(&row)? }),
         };
         let first = |row: &sea_orm::QueryResult| row.try_get_by_index::<i64>(0).map_err(unavailable);
         let mut ids: Vec<i64> = rows.iter().map(first).collect::<Result<_, _>>()?;
@@ -138,7 +144,7 @@ impl SeaOrmRepository {
             (true, _) => ids.pop(),
         };
         if ids.len() != batch.len() {
-            return Err(corrupt(format!("{} ids came back for {} entries", ids.len(), batch.len())));
+            return Err(corrupt(format!("{} ids came back for {} entries", ids.len(), batch.len())).into());
         }
         // Ids grow with the order of VALUES.
         ids.sort_unstable();

@@ -10,6 +10,7 @@ use macrotrack_ports::{Committed, CreatePlanError, PlanRepository, ScheduleError
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use crate::bounds::{self, Owned};
 use crate::entities::{meal_plan, meal_plan_item, recipe};
 use crate::plan_rows::{days, own_plan, plan_items};
 use crate::{SeaOrmRepository, finish, outbox, schedules, unavailable};
@@ -95,6 +96,9 @@ async fn insert_plan(db: &impl ConnectionTrait, owner: UserId, new: &NewMealPlan
         return Err(CreatePlanError::UnknownRecipe { index });
     }
     let days = i32::try_from(new.days).map_err(|_| Unavailable::new(anyhow::anyhow!("{} days", new.days)))?;
+    if !bounds::has_room(db, owner, Owned::MealPlans).await.map_err(unavailable)? {
+        return Err(CreatePlanError::Full);
+    }
 
     let row = meal_plan::ActiveModel {
         id: NotSet,

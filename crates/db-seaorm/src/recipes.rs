@@ -9,6 +9,7 @@ use macrotrack_ports::{CreateRecipeError, RecipeRepository, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use crate::bounds::{self, Owned};
 use crate::entities::{food, recipe, recipe_ingredient};
 use crate::{SeaOrmRepository, finish, macros, unavailable};
 
@@ -73,6 +74,9 @@ async fn insert_recipe(db: &impl ConnectionTrait, owner: UserId, new: &NewRecipe
         parts.push((macros(food.calories, food.protein_g, food.carbs_g, food.fat_g), ingredient.servings));
     }
     let per_serving = Recipe::per_serving(parts, new.servings);
+    if !bounds::has_room(db, owner, Owned::Recipes).await.map_err(unavailable)? {
+        return Err(CreateRecipeError::Full);
+    }
 
     let row = recipe::ActiveModel {
         id: NotSet,

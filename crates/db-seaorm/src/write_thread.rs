@@ -10,6 +10,9 @@
 //! starts share its transaction: BEGIN and COMMIT once per group, and each
 //! write one round trip (its statements inside a savepoint, so a failing one
 //! is undone alone). A write is answered only once its group committed.
+//! A bounded write first asks whether it would pass its bound, in the
+//! group's transaction: the writes before it in the group count, and no
+//! other writer can come between the question and the write.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult, Statement};
 use tokio::sync::{mpsc, oneshot};
@@ -18,8 +21,18 @@ use tokio::sync::{mpsc, oneshot};
 const GROUP: usize = 64;
 
 struct Write {
+    refuse_if: Option<Statement>,
     statement: Statement,
-    answer: oneshot::Sender<Result<Vec<QueryResult>, DbErr>>,
+    answer: oneshot::Sender<Result<Written, DbErr>>,
+}
+
+/// What became of a write.
+#[derive(Debug)]
+pub(crate) enum Written {
+    /// Its rows (once its group committed).
+    Rows(Vec<QueryResult>),
+    /// Its `refuse_if` answered this row: nothing of it was written.
+    Refused(QueryResult),
 }
 
 /// A handle on the writes' thread; it stops when the last handle is gone.
@@ -54,12 +67,13 @@ impl WriteThread {
         Ok(WriteThread(writes))
     }
 
-    /// Runs `statement` (one or several statements) in the next group;
-    /// answers its rows once the group committed.
-    pub(crate) async fn write(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+    /// Runs `statement` (one or several statements) in the next group,
+    /// unless `refuse_if` (run first, in the same transaction) answers a
+    /// row; answers its rows once the group committed.
+    pub(crate) async fn write(&self, refuse_if: Option<Statement>, statement: Statement) -> Result<Written, DbErr> {
         let (answer, answered) = oneshot::channel();
         let stopped = || DbErr::Custom("the writes' thread stopped".into());
-        self.0.send(Write { statement, answer }).map_err(|_| stopped())?;
+        self.0.send(Write { refuse_if, statement, answer }).map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
 }
@@ -81,10 +95,24 @@ async fn commit_group(writer: &DatabaseConnection, group: Vec<Write>) {
             done.push((write.answer, Err(DbErr::Custom("an earlier write of its group broke the transaction".into()))));
             continue;
         }
+        if let Some(check) = write.refuse_if {
+            // A read: failing, it leaves the transaction as it was.
+            match txn.query_one_raw(check).await {
+                Ok(Some(row)) => {
+                    done.push((write.answer, Ok(Written::Refused(row))));
+                    continue;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    done.push((write.answer, Err(error)));
+                    continue;
+                }
+            }
+        }
         let Statement { sql, values, db_backend } = write.statement;
         let within = Statement { sql: format!("SAVEPOINT write; {sql}; RELEASE write"), values, db_backend };
         match txn.query_all_raw(within).await {
-            Ok(rows) => done.push((write.answer, Ok(rows))),
+            Ok(rows) => done.push((write.answer, Ok(Written::Rows(rows)))),
             Err(error) => {
                 // Undo this write alone; if even that fails, the group fails.
                 if let Err(undo) = txn.execute_unprepared("ROLLBACK TO write; RELEASE write").await {

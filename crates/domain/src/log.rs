@@ -1,7 +1,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::validation::{MAX_BATCH, SERVINGS, ValidationErrors};
+use crate::validation::{self, MAX_BATCH, SERVINGS, ValidationErrors};
 use crate::{Amount, Day, FoodId, LogEntryId, Macros, Meal, RecipeId, Timestamp};
 
 /// What a log entry records: a food or a recipe, never both.
@@ -114,6 +114,16 @@ impl NewLogEntry {
     pub fn unknown_recipe(index: usize) -> ValidationErrors {
         ValidationErrors::single(format!("entries.{index}.recipe_id"), "unknown recipe")
     }
+
+    /// A batch would make `date` hold more than `MAX_DAY_ENTRIES` entries
+    /// (the repository counts): the contract names the batch, not an entry.
+    pub fn day_full(date: Day) -> ValidationErrors {
+        ValidationErrors::single("entries", day_full_message(date))
+    }
+}
+
+fn day_full_message(date: Day) -> String {
+    format!("{date} would hold more than {} entries", validation::MAX_DAY_ENTRIES)
 }
 
 /// A change to a log entry: at least one field.
@@ -140,6 +150,12 @@ impl LogEntryPatch {
             errors.add("", "at least one of date, meal and servings is required");
         }
         errors.into_result(|| LogEntryPatch { date, meal, servings })
+    }
+
+    /// Moving the entry would make `date` hold more than `MAX_DAY_ENTRIES`
+    /// entries (the repository counts).
+    pub fn day_full(date: Day) -> ValidationErrors {
+        ValidationErrors::single("date", day_full_message(date))
     }
 }
 

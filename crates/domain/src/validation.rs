@@ -131,6 +131,16 @@ pub const GRAMS: Bound = Bound::closed(0.0, 1000.0);
 pub const SERVING_SIZE: Bound = Bound::open_closed(0.0, 10000.0);
 /// Entries per batch: one request, one transaction, bounded.
 pub const MAX_BATCH: usize = 100;
+/// Entries one day may hold: a day's read (and its cached copy) stays small
+/// whatever a client sends.
+pub const MAX_DAY_ENTRIES: u32 = 200;
+/// Foods one user may own: what a client can make the database and the
+/// search hold is bounded per user.
+pub const MAX_OWN_FOODS: u32 = 10_000;
+/// Recipes one user may own, for the same reason.
+pub const MAX_OWN_RECIPES: u32 = 1_000;
+/// Meal plans one user may own, for the same reason.
+pub const MAX_OWN_MEAL_PLANS: u32 = 200;
 
 /// Trims `text` and checks its length in Unicode scalar values.
 pub fn text(text: &str, min: usize, max: usize) -> Result<String, String> {

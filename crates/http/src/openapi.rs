@@ -19,7 +19,10 @@ fn problem_description(status: u16) -> &'static str {
         400 => "The body is not a JSON object, or a query or path parameter is missing or does not parse.",
         401 => "The bearer token is missing or unknown.",
         404 => "No such resource (another user's is missing too).",
-        409 => "The plan's days overlap another scheduled plan of the user.",
+        409 => {
+            "The state refuses the request: a global food is read-only, a plan's days overlap another scheduled \
+             plan, or the user owns as many foods, recipes or meal plans as one may."
+        }
         413 => "The body exceeds 256 KiB.",
         415 => "The content type is not JSON.",
         422 => "A well-formed request that breaks a rule; errors[] names every offending field.",

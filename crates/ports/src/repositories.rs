@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use macrotrack_domain::{
     Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan,
     MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId,
-    ScheduledPlan, ScheduledPlanId, SummaryDay, Timestamp, User, UserId,
+    ScheduledPlan, ScheduledPlanId, SummaryDay, Timestamp, User, UserId, validation,
 };
 
 use crate::Committed;
@@ -71,12 +71,25 @@ pub enum UpdateFoodError {
     Unavailable(#[from] Unavailable),
 }
 
+/// Why a food was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateFoodError {
+    /// The user already owns `MAX_OWN_FOODS` foods.
+    #[error("the user owns {} foods, the most one may", validation::MAX_OWN_FOODS)]
+    Full,
+    /// The database could not be used.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
 /// Stores the food catalogue: global foods and each user's own.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait FoodRepository: Send + Sync + 'static {
-    /// MUST create a food owned by `owner`.
-    async fn create_food(&self, owner: UserId, food: &NewFood) -> Result<Food, Unavailable>;
+    /// MUST create a food owned by `owner`, unless they own
+    /// `MAX_OWN_FOODS` already (`Full`), counted in the same transaction
+    /// under a lock that keeps concurrent creates of the user apart.
+    async fn create_food(&self, owner: UserId, food: &NewFood) -> Result<Food, CreateFoodError>;
 
     /// MUST return the food when it is global or owned by `reader`, and
     /// `None` otherwise (another user's food is as absent as a missing one).
@@ -113,6 +126,9 @@ pub enum CreateRecipeError {
         /// Its position in the request, so the error can name it.
         index: usize,
     },
+    /// The user already owns `MAX_OWN_RECIPES` recipes.
+    #[error("the user owns {} recipes, the most one may", validation::MAX_OWN_RECIPES)]
+    Full,
     /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -124,7 +140,9 @@ pub enum CreateRecipeError {
 pub trait RecipeRepository: Send + Sync + 'static {
     /// MUST create the recipe with its ingredients in their given order and
     /// its per-serving macros computed by `Recipe::per_serving` from the
-    /// foods' current per-serving macros, in one transaction.
+    /// foods' current per-serving macros, in one transaction; `Full` (and
+    /// nothing written) when the owner has `MAX_OWN_RECIPES` already,
+    /// counted as for foods.
     async fn create_recipe(&self, owner: UserId, recipe: &NewRecipe) -> Result<Recipe, CreateRecipeError>;
 
     /// MUST return the recipe when `reader` owns it, else `None`.
@@ -146,6 +164,27 @@ pub enum CreateLogsError {
         /// Its position in the request, so the error can name it.
         index: usize,
     },
+    /// `date` would hold more than `MAX_DAY_ENTRIES` entries (the earliest
+    /// such date of the batch).
+    #[error("{date} would hold more than {} entries", validation::MAX_DAY_ENTRIES)]
+    DayFull {
+        /// The day that would pass its bound.
+        date: Day,
+    },
+    /// The database could not be used.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Why a log entry was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateLogError {
+    /// Moving it would make `date` hold more than `MAX_DAY_ENTRIES` entries.
+    #[error("{date} would hold more than {} entries", validation::MAX_DAY_ENTRIES)]
+    DayFull {
+        /// The day that would pass its bound.
+        date: Day,
+    },
     /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -160,7 +199,11 @@ pub trait LogRepository: Send + Sync + 'static {
     /// recipe's (own) name and per-serving macros × servings
     /// (`Macros::times`) at this moment; each food entry adds a use to the
     /// user's count for that food; and one outbox row for the user. Returns
-    /// the entries in input order.
+    /// the entries in input order. A batch that would make any of its
+    /// dates hold more than `MAX_DAY_ENTRIES` entries is `DayFull` and
+    /// writes nothing; the count is taken in the write's transaction under
+    /// a lock that keeps concurrent writes of the user apart, so no two
+    /// batches can pass the bound together.
     async fn create_log_entries(
         &self,
         user: UserId,
@@ -179,14 +222,16 @@ pub trait LogRepository: Send + Sync + 'static {
     /// from the food or recipe as it is now: its name, and its per-serving
     /// macros × the (new) servings; set `updated_at` to `now`, and write an outbox
     /// row, in one transaction. Returns the entry before and after, or
-    /// `None` (and no row) when it is not theirs.
+    /// `None` (and no row) when it is not theirs. A move to another date
+    /// that would make it hold more than `MAX_DAY_ENTRIES` entries is
+    /// `DayFull` and changes nothing (counted as `create_log_entries` does).
     async fn update_log_entry(
         &self,
         user: UserId,
         id: LogEntryId,
         patch: LogEntryPatch,
         now: Timestamp,
-    ) -> Result<Option<Committed<(LogEntry, LogEntry)>>, Unavailable>;
+    ) -> Result<Option<Committed<(LogEntry, LogEntry)>>, UpdateLogError>;
 
     /// MUST delete the user's entry and, for a food entry, take one use back
     /// from the food's count, and write an outbox row, in one transaction.
@@ -226,6 +271,9 @@ pub enum CreatePlanError {
         /// Its position in the request, so the error can name it.
         index: usize,
     },
+    /// The user already owns `MAX_OWN_MEAL_PLANS` meal plans.
+    #[error("the user owns {} meal plans, the most one may", validation::MAX_OWN_MEAL_PLANS)]
+    Full,
     /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -253,7 +301,8 @@ pub enum ScheduleError {
 #[async_trait]
 pub trait PlanRepository: Send + Sync + 'static {
     /// MUST create the plan with its items in their given order; every
-    /// recipe must be the owner's.
+    /// recipe must be the owner's; `Full` (and nothing written) when the
+    /// owner has `MAX_OWN_MEAL_PLANS` already, counted as for foods.
     async fn create_meal_plan(&self, owner: UserId, plan: &NewMealPlan) -> Result<MealPlan, CreatePlanError>;
 
     /// MUST return the plan when `reader` owns it.

@@ -129,6 +129,43 @@ impl From<ValidationErrors> for CreateError {
     }
 }
 
+/// Creating one of the user's own foods, recipes or meal plans, of which
+/// one may own only so many (the domain's bounds).
+#[derive(Debug, thiserror::Error)]
+pub enum CreateOwnedError {
+    /// 422: the input breaks a rule, every field named.
+    #[error("invalid input: {0}")]
+    Invalid(ValidationErrors),
+    /// 409: the user owns as many as one may.
+    #[error("{0}")]
+    Conflict(String),
+    /// 503: a backing service did not answer; retrying may work.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+failure!(CreateOwnedError: Invalid, Conflict, Unavailable);
+
+impl From<ValidationErrors> for CreateOwnedError {
+    fn from(errors: ValidationErrors) -> Self {
+        CreateOwnedError::Invalid(errors)
+    }
+}
+
+/// Changing a log entry: moving it may find its new date full.
+#[derive(Debug, thiserror::Error)]
+pub enum EditLogError {
+    /// 404: no such entry of the user (another user's is as absent).
+    #[error("not found")]
+    NotFound,
+    /// 422: the new date holds as many entries as a day may.
+    #[error("invalid input: {0}")]
+    Invalid(ValidationErrors),
+    /// 503: a backing service did not answer; retrying may work.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+failure!(EditLogError: NotFound, Invalid, Unavailable);
+
 /// Changing or deleting one of the user's resources (or the user).
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {

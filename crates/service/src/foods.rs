@@ -5,16 +5,19 @@ use macrotrack_domain::{
     Food, FoodId, FoodInput, FoodPatch, FrequentFood, NewFood, NewRecipe, Recipe, RecipeId, RecipeInput, UserId,
     ValidationErrors, check_frequent, validation,
 };
-use macrotrack_ports::{CacheStore, CreateRecipeError, UpdateFoodError};
+use macrotrack_ports::{CacheStore, CreateFoodError, CreateRecipeError, UpdateFoodError};
 
 use crate::catalog::{CREATE_FOOD, EDIT_FOOD, frequent_foods_address};
-use crate::{CreateError, EditFoodError, GetError, ReadError, Service};
+use crate::{CreateOwnedError, EditFoodError, GetError, ReadError, Service};
 
 impl<S: CacheStore> Service<S> {
     /// Creates one of the user's own foods from a validated body.
-    pub async fn create_food(&self, user: UserId, input: FoodInput) -> Result<Food, CreateError> {
+    pub async fn create_food(&self, user: UserId, input: FoodInput) -> Result<Food, CreateOwnedError> {
         let food = NewFood::parse(input)?;
-        let created = self.repos.foods.create_food(user, &food).await?;
+        let created = self.repos.foods.create_food(user, &food).await.map_err(|error| match error {
+            full @ CreateFoodError::Full => CreateOwnedError::Conflict(full.to_string()),
+            CreateFoodError::Unavailable(unavailable) => CreateOwnedError::Unavailable(unavailable),
+        })?;
         // No outbox row: `CREATE_FOOD` changes nothing cached (a test keeps
         // it so); a change declared there would need a row.
         self.forget(&CREATE_FOOD, user, &created, None).await;
@@ -67,13 +70,15 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// Creates a recipe of the user's; every ingredient must be a food they see.
-    pub async fn create_recipe(&self, user: UserId, input: RecipeInput) -> Result<Recipe, CreateError> {
+    pub async fn create_recipe(&self, user: UserId, input: RecipeInput) -> Result<Recipe, CreateOwnedError> {
         let recipe = NewRecipe::parse(input)?;
         self.repos.recipes.create_recipe(user, &recipe).await.map_err(|error| match error {
-            CreateRecipeError::UnknownFood { index } => {
-                CreateError::Invalid(ValidationErrors::single(format!("ingredients.{index}.food_id"), "unknown food"))
-            }
-            CreateRecipeError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
+            CreateRecipeError::UnknownFood { index } => CreateOwnedError::Invalid(ValidationErrors::single(
+                format!("ingredients.{index}.food_id"),
+                "unknown food",
+            )),
+            full @ CreateRecipeError::Full => CreateOwnedError::Conflict(full.to_string()),
+            CreateRecipeError::Unavailable(unavailable) => CreateOwnedError::Unavailable(unavailable),
         })
     }
 

@@ -48,7 +48,8 @@ use macrotrack_ports::{
 };
 
 pub use errors::{
-    AuthError, ChangeError, CreateError, EditFoodError, ErrorKind, Failure, GetError, ReadError, SchedulePlanError,
+    AuthError, ChangeError, CreateError, CreateOwnedError, EditFoodError, EditLogError, ErrorKind, Failure, GetError,
+    ReadError, SchedulePlanError,
 };
 pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, ReadSpec};
 use outbox::AppliedRows;

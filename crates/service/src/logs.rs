@@ -4,10 +4,10 @@ use bytes::Bytes;
 use macrotrack_cache::{Freshness, Prefetched, Read};
 use macrotrack_cache_keys::EntryAddress;
 use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId};
-use macrotrack_ports::{CacheStore, CreateLogsError, Unavailable};
+use macrotrack_ports::{CacheStore, CreateLogsError, Unavailable, UpdateLogError};
 
 use crate::catalog::{CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, UPDATE_LOG_ENTRY, day_logs_address};
-use crate::{CacheReport, ChangeError, CreateError, Service};
+use crate::{CacheReport, ChangeError, CreateError, EditLogError, Service};
 
 impl<S: CacheStore> Service<S> {
     /// Logs a validated batch, all or nothing, then forgets what it touched.
@@ -20,6 +20,7 @@ impl<S: CacheStore> Service<S> {
             self.repos.logs.create_log_entries(user, &entries, self.now()).await.map_err(|error| match error {
                 CreateLogsError::UnknownFood { index } => CreateError::Invalid(NewLogEntry::unknown_food(index)),
                 CreateLogsError::UnknownRecipe { index } => CreateError::Invalid(NewLogEntry::unknown_recipe(index)),
+                CreateLogsError::DayFull { date } => CreateError::Invalid(NewLogEntry::day_full(date)),
                 CreateLogsError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
             })?;
         let report = self.forget(&CREATE_LOG_ENTRIES, user, &entries, Some(created.outbox)).await;
@@ -33,9 +34,13 @@ impl<S: CacheStore> Service<S> {
         user: UserId,
         id: LogEntryId,
         patch: LogEntryPatch,
-    ) -> Result<LogEntry, ChangeError> {
+    ) -> Result<LogEntry, EditLogError> {
         let updated =
-            self.repos.logs.update_log_entry(user, id, patch, self.now()).await?.ok_or(ChangeError::NotFound)?;
+            self.repos.logs.update_log_entry(user, id, patch, self.now()).await.map_err(|error| match error {
+                UpdateLogError::DayFull { date } => EditLogError::Invalid(LogEntryPatch::day_full(date)),
+                UpdateLogError::Unavailable(unavailable) => EditLogError::Unavailable(unavailable),
+            })?;
+        let updated = updated.ok_or(EditLogError::NotFound)?;
         let report = self.forget(&UPDATE_LOG_ENTRY, user, &updated.value, Some(updated.outbox)).await;
         let (before, after) = updated.value;
         self.warm(user, [before.date, after.date], report);

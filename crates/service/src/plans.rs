@@ -8,17 +8,19 @@ use macrotrack_domain::{
 use macrotrack_ports::{CacheStore, CreatePlanError, ScheduleError, Unavailable};
 
 use crate::catalog::{DELETE_SCHEDULED_MEAL, DELETE_SCHEDULED_PLAN, SCHEDULE_MEAL_PLAN, schedule_address};
-use crate::{ChangeError, CreateError, GetError, SchedulePlanError, Service};
+use crate::{ChangeError, CreateOwnedError, GetError, SchedulePlanError, Service};
 
 impl<S: CacheStore> Service<S> {
     /// Creates a meal plan; every recipe must be one the user sees.
-    pub async fn create_meal_plan(&self, user: UserId, input: MealPlanInput) -> Result<MealPlan, CreateError> {
+    pub async fn create_meal_plan(&self, user: UserId, input: MealPlanInput) -> Result<MealPlan, CreateOwnedError> {
         let plan = NewMealPlan::parse(input)?;
         self.repos.plans.create_meal_plan(user, &plan).await.map_err(|error| match error {
-            CreatePlanError::UnknownRecipe { index } => {
-                CreateError::Invalid(ValidationErrors::single(format!("items.{index}.recipe_id"), "unknown recipe"))
-            }
-            CreatePlanError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
+            CreatePlanError::UnknownRecipe { index } => CreateOwnedError::Invalid(ValidationErrors::single(
+                format!("items.{index}.recipe_id"),
+                "unknown recipe",
+            )),
+            full @ CreatePlanError::Full => CreateOwnedError::Conflict(full.to_string()),
+            CreatePlanError::Unavailable(unavailable) => CreateOwnedError::Unavailable(unavailable),
         })
     }
 

@@ -3,6 +3,7 @@
 //! server of `DATABASE_URL`, dropped afterwards). Each behaviour is an async
 //! fn taking the repository; `suite!` runs every one on both backends.
 
+mod bounds;
 mod catalogue;
 mod foods;
 mod log_changes;
@@ -20,6 +21,7 @@ use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
 use macrotrack_testkit::{postgres_url, skip_or_fail, unique_name};
 use sea_orm::ConnectionTrait;
 
+use bounds::*;
 use catalogue::*;
 use foods::*;
 use log_changes::*;
@@ -89,7 +91,30 @@ suite!(
     a_batch_that_fails_writes_nothing_and_a_rerun_finishes_it,
     batches_larger_than_a_statement_are_written_whole,
     the_seed_is_generic_and_folded_as_the_domain_folds,
+    a_day_holds_at_most_its_bound_of_entries,
+    a_move_into_a_full_day_is_refused_and_changes_nothing,
+    a_user_owns_at_most_their_bound_of_foods_recipes_and_plans,
+    concurrent_writes_never_pass_a_days_bound,
+    concurrent_moves_and_creates_never_pass_a_bound,
+    concurrent_edits_of_different_fields_both_stay,
 );
+
+/// The bounds and concurrent edits on a SQLite file: creates go through
+/// the writes' thread, in groups sharing a transaction, and moves, plans
+/// and edits through the one writer connection beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_on_a_sqlite_file_never_pass_a_bound() {
+    let dir = std::env::temp_dir().join(unique_name("macrotrack_sqlite"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("macrotrack.db").display());
+    let repo = SeaOrmRepository::connect(&DbConfig::new(url)).await.unwrap();
+    repo.migrate().await.unwrap();
+    concurrent_writes_never_pass_a_days_bound(&repo).await;
+    concurrent_moves_and_creates_never_pass_a_bound(&repo).await;
+    concurrent_edits_of_different_fields_both_stay(&repo).await;
+    repo.connection().close_by_ref().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
 
 /// SQLite in memory has one connection, so the suite's concurrent
 /// schedules take turns trivially; a file has a pool of writers that only

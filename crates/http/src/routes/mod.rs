@@ -34,7 +34,10 @@ use macrotrack_domain::{
     ScheduledPlan, Streak, Summary, User, Week,
 };
 use macrotrack_ports::Unavailable;
-use macrotrack_service::{ChangeError, CreateError, EditFoodError, Failure, GetError, ReadError, SchedulePlanError};
+use macrotrack_service::{
+    ChangeError, CreateError, CreateOwnedError, EditFoodError, EditLogError, Failure, GetError, ReadError,
+    SchedulePlanError,
+};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 /// Writes the schema of one type into a generator (a `$ref` to it).
@@ -367,7 +370,7 @@ fn routes() -> Vec<Route> {
         Route::new(M::POST, "/v1/foods", "createFood", "Creates a food of the user", || web::route().to(foods::create))
             .body::<foods::CreateFoodRequest>()
             .answers::<Food>(201, "The food (macros per serving).")
-            .fails::<CreateError>(),
+            .fails::<CreateOwnedError>(),
         Route::new(M::GET, "/v1/foods/frequent", "frequentFoods", "The user's most logged foods", || {
             web::route().to(foods::frequent)
         })
@@ -392,7 +395,7 @@ fn routes() -> Vec<Route> {
         })
         .body::<recipes::CreateRecipeRequest>()
         .answers::<Recipe>(201, "The recipe with its per-serving macros.")
-        .fails::<CreateError>(),
+        .fails::<CreateOwnedError>(),
         Route::new(M::GET, "/v1/recipes/{id}", "getRecipe", "One of the user's recipes", || {
             web::route().to(recipes::get)
         })
@@ -415,7 +418,7 @@ fn routes() -> Vec<Route> {
         })
         .body::<logs::UpdateLogRequest>()
         .answers::<LogEntry>(200, "The entry with its macros recomputed.")
-        .fails::<ChangeError>(),
+        .fails::<EditLogError>(),
         Route::new(M::DELETE, "/v1/logs/{id}", "deleteLog", "Deletes an entry", || web::route().to(logs::delete))
             .no_content("The entry is gone.")
             .fails::<ChangeError>(),
@@ -466,7 +469,7 @@ fn routes() -> Vec<Route> {
         })
         .body::<plans::CreateMealPlanRequest>()
         .answers::<MealPlan>(201, "The plan.")
-        .fails::<CreateError>(),
+        .fails::<CreateOwnedError>(),
         Route::new(M::GET, "/v1/meal-plans/{id}", "getMealPlan", "One of the user's meal plans", || {
             web::route().to(plans::get)
         })

@@ -11,7 +11,7 @@ use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_domain::{
     Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, SummaryDay, Timestamp, UserId,
 };
-use macrotrack_ports::{Committed, CreateLogsError, LogRepository, Unavailable};
+use macrotrack_ports::{Committed, CreateLogsError, LogRepository, Unavailable, UpdateLogError};
 use macrotrack_service::Repositories;
 use macrotrack_testkit::{RedisServer, report, unique_name};
 
@@ -53,7 +53,7 @@ impl LogRepository for SlowLogs {
         id: LogEntryId,
         patch: LogEntryPatch,
         now: Timestamp,
-    ) -> Result<Option<Committed<(LogEntry, LogEntry)>>, Unavailable> {
+    ) -> Result<Option<Committed<(LogEntry, LogEntry)>>, UpdateLogError> {
         self.inner.update_log_entry(user, id, patch, now).await
     }
 
