@@ -98,6 +98,14 @@ pub fn limit_param(req: &HttpRequest) -> Result<Option<i64>, Problem> {
         .transpose()
 }
 
+/// `offset`: absent is `None` (from the first); 400 when it is not an
+/// integer. Its range is the service's rule (422).
+pub fn offset_param(req: &HttpRequest) -> Result<Option<i64>, Problem> {
+    optional_query_param(req, "offset")?
+        .map(|text| text.parse::<i64>().map_err(|_| Problem::bad_parameter("offset", "must be an integer")))
+        .transpose()
+}
+
 /// A date in a query or path: 400 when it is not a real date, 422 when it
 /// is one outside the supported range.
 pub fn day_param(name: &str, text: &str) -> Result<Day, Problem> {

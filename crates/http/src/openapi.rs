@@ -37,6 +37,7 @@ fn param_schema(kind: Kind) -> Value {
             "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$",
         }),
         Kind::Limit => json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
+        Kind::Offset => json!({ "type": "integer", "minimum": 0, "maximum": 10000, "default": 0 }),
         Kind::Text => json!({ "type": "string" }),
     }
 }

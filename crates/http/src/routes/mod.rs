@@ -73,6 +73,8 @@ pub enum Kind {
     Date,
     /// 1..=100, default 20: 400 when not an integer, 422 out of range.
     Limit,
+    /// 0..=10000, default 0: 400 when not an integer, 422 out of range.
+    Offset,
     /// Free text.
     Text,
 }
@@ -243,7 +245,7 @@ impl Route {
         }
         for param in &self.params {
             statuses.push(400);
-            if matches!(param.kind, Kind::Date | Kind::Limit) {
+            if matches!(param.kind, Kind::Date | Kind::Limit | Kind::Offset) {
                 statuses.push(422);
             }
         }
@@ -360,8 +362,15 @@ fn routes() -> Vec<Route> {
         Route::new(M::GET, "/v1/foods", "searchFoods", "Visible foods whose name contains the query", || {
             web::route().to(foods::search)
         })
-        .query("query", Kind::Text, false, "Case-insensitive part of the name; absent or empty: every food.")
+        .query(
+            "query",
+            Kind::Text,
+            false,
+            "Case-insensitive part of the name; absent or empty: every food. At most 100 characters after \
+             trimming, no control characters (422).",
+        )
         .limit()
+        .query("offset", Kind::Offset, false, "How many to skip: 0 to 10000 (default 0).")
         .answers::<Vec<Food>>(200, "Foods ordered by name, then id.")
         .fails::<ReadError>(),
         Route::new(M::POST, "/v1/foods", "createFood", "Creates a food of the user", || web::route().to(foods::create))
