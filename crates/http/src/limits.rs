@@ -31,8 +31,13 @@ const FAILURES_PER_SECOND: u32 = 20;
 const FAILURE_BURST: u32 = 100;
 
 /// Tokens remembered as good, so a user sharing an address with a client
-/// that spends its failure budget (a NAT, an office) is still served.
-const TRUSTED_TOKENS: usize = 10_000;
+/// that spends its failure budget (a NAT, an office) is still served; past
+/// this many, the least used must authenticate again to be remembered.
+const TRUSTED_TOKENS: usize = 100_000;
+
+/// How long an address that ran out of failures has its tokens charged
+/// before they are looked up: the time its budget takes to refill.
+const PENALTY: Duration = Duration::from_secs((FAILURE_BURST / FAILURES_PER_SECOND) as u64);
 
 /// How often the keyed stores are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(1);
@@ -137,20 +142,34 @@ impl RateLimits {
         req.peer_addr().map(|peer| peer.ip())
     }
 
-    /// How long `address` is still over its failure budget, if it is.
-    fn penalty(&self, address: IpAddr, now: Instant) -> Option<Duration> {
+    /// Whether `address` ran out of its failure budget lately.
+    fn penalised(&self, address: IpAddr, now: Instant) -> bool {
         let penalties = self.penalties.lock().unwrap_or_else(PoisonError::into_inner);
-        penalties.get(&address).and_then(|until| until.checked_duration_since(now)).filter(|left| !left.is_zero())
+        penalties.get(&address).is_some_and(|until| *until > now)
     }
 
-    /// Counts a failed authentication of `address`; past the budget, the
-    /// address is penalised until the budget has room again.
-    fn failed(&self, address: IpAddr) {
-        if let Err(not_until) = self.failures.check_key(&address) {
-            let wait = not_until.wait_time_from(self.failures.clock().now());
-            let mut penalties = self.penalties.lock().unwrap_or_else(PoisonError::into_inner);
-            penalties.insert(address, Instant::now() + wait);
+    /// Counts a failed authentication of `address` after the fact; past the
+    /// budget the address is penalised.
+    fn failed(&self, address: IpAddr, now: Instant) {
+        if self.failures.check_key(&address).is_err() {
+            self.penalise(address, now);
         }
+    }
+
+    /// For a penalised address: spends a failure before the lookup, so that
+    /// however many requests it has in flight, only as many as the budget
+    /// refills are looked up. `Err`: how long until the next may be.
+    fn charge_before(&self, address: IpAddr, now: Instant) -> Result<(), Duration> {
+        self.failures.check_key(&address).map_err(|not_until| {
+            self.penalise(address, now);
+            not_until.wait_time_from(self.failures.clock().now())
+        })
+    }
+
+    /// Keeps `address` penalised until its budget could be whole again.
+    fn penalise(&self, address: IpAddr, now: Instant) {
+        let mut penalties = self.penalties.lock().unwrap_or_else(PoisonError::into_inner);
+        penalties.insert(address, now + PENALTY);
     }
 
     /// Drops what no longer limits anyone, at most once per `PRUNE_EVERY`
@@ -188,13 +207,19 @@ pub(crate) async fn admit(
     limits.prune(now);
     let token = crate::bearer::bearer(req.request());
     let address = limits.client(&req);
+    // Outside a penalty failures are counted once answered (a user's own
+    // requests cost nothing); inside one, before the lookup.
+    let mut charged = false;
     if let (Some(token), Some(address)) = (token, address)
-        && let Some(left) = limits.penalty(address, now)
+        && limits.penalised(address, now)
         && !limits.trusts(token)
     {
-        metrics::counter!(RATE_LIMITED_TOTAL, "budget" => "address").increment(1);
-        let problem = Problem::too_many_requests(left, "too many failed authentications from this address");
-        return Ok(req.into_response(problem.error_response()).map_into_right_body());
+        if let Err(wait) = limits.charge_before(address, now) {
+            metrics::counter!(RATE_LIMITED_TOTAL, "budget" => "address").increment(1);
+            let problem = Problem::too_many_requests(wait, "too many failed authentications from this address");
+            return Ok(req.into_response(problem.error_response()).map_into_right_body());
+        }
+        charged = true;
     }
     if let Some(user) = token.and_then(macrotrack_service::claimed_user)
         && let Err(not_until) = limits.per_user.check_key(&user.0)
@@ -207,10 +232,11 @@ pub(crate) async fn admit(
     let carried_token = token.is_some();
     let response = next.call(req).await?;
     if carried_token
+        && !charged
         && response.status() == StatusCode::UNAUTHORIZED
         && let Some(address) = address
     {
-        limits.failed(address);
+        limits.failed(address, now);
     }
     Ok(response.map_into_left_body())
 }

@@ -20,10 +20,14 @@ fn problem_description(status: u16) -> &'static str {
         401 => "The bearer token is missing or unknown.",
         404 => "No such resource (another user's is missing too).",
         409 => "The plan's days overlap another scheduled plan of the user.",
+        408 => {
+            "The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed."
+        }
         413 => "The body exceeds 256 KiB.",
         415 => "The content type is not JSON.",
         422 => "A well-formed request that breaks a rule; errors[] names every offending field.",
-        503 => "A backing service is unavailable; try again later.",
+        429 => "Too many requests of this user, or failed authentications from this address; retry after Retry-After.",
+        503 => "A backing service is unavailable, or the write queue is full; retry after Retry-After.",
         _ => "An error.",
     }
 }
@@ -136,11 +140,17 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
         responses.insert("304".to_owned(), not_modified);
     }
     for status in route.problem_statuses() {
-        let response = json!({
+        let mut response = json!({
             "description": problem_description(status),
             "headers": { "X-Request-Id": request_id_header() },
             "content": { crate::problem::PROBLEM_JSON: { "schema": problem } },
         });
+        if matches!(status, 429 | 503) {
+            response["headers"]["Retry-After"] = json!({
+                "description": "Whole seconds to wait before retrying, at least 1.",
+                "schema": { "type": "integer", "minimum": 1 },
+            });
+        }
         responses.insert(status.to_string(), response);
     }
     let security = match route.access {
@@ -280,8 +290,13 @@ mod tests {
             for (status, _, _) in &route.answers {
                 assert!(responses.contains_key(&status.to_string()));
             }
-            if route.access == Access::User {
+            if route.access != Access::Public {
                 assert!(responses.contains_key("401"), "{method} {}", route.path);
+                let too_many = &responses["429"];
+                assert_eq!(too_many["headers"]["Retry-After"]["schema"]["minimum"], 1, "{method} {}", route.path);
+            }
+            if route.body.is_some() {
+                assert!(responses.contains_key("408"), "{method} {}", route.path);
             }
             for param in route.params.iter().filter(|param| param.location == Location::Path) {
                 assert!(route.path.contains(&format!("{{{}}}", param.name)));

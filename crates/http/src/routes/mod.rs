@@ -237,11 +237,12 @@ impl Route {
         let mut statuses = self.also.clone();
         match self.access {
             Access::Public => {}
-            Access::User => statuses.extend([401, 503]),
-            Access::Admin => statuses.extend([401, 404, 503]),
+            // 429: the rate limits answer every authenticated route.
+            Access::User => statuses.extend([401, 429, 503]),
+            Access::Admin => statuses.extend([401, 404, 429, 503]),
         }
         if self.body.is_some() {
-            statuses.extend([400, 413, 415, 422]);
+            statuses.extend([400, 408, 413, 415, 422]);
         }
         for param in &self.params {
             statuses.push(400);
