@@ -243,3 +243,40 @@ pub(crate) async fn admit(
 
 /// Requests answered 429, by the budget they were over (`user`, `address`).
 pub const RATE_LIMITED_TOTAL: &str = "macrotrack_http_rate_limited_total";
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up_and_at_least_one() {
+        let cases = [(0, "1"), (50, "1"), (1000, "1"), (1001, "2"), (4999, "5")];
+        for (millis, expected) in cases {
+            let response = Problem::too_many_requests(Duration::from_millis(millis), "slow down").error_response();
+            assert_eq!(response.headers().get("retry-after").unwrap(), expected, "{millis} ms");
+        }
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_proxy_s_forwarded_for_is_trusted() {
+        let peer: std::net::SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let forwarded = || {
+            TestRequest::default()
+                .peer_addr(peer)
+                .insert_header(("x-forwarded-for", "1.2.3.4, 192.168.0.9"))
+                .to_srv_request()
+        };
+        let direct = TestRequest::default().peer_addr(peer).to_srv_request();
+        let (untrusting, trusting) = (
+            RateLimits::new(1, ClientAddress::Peer).unwrap(),
+            RateLimits::new(1, ClientAddress::LastForwardedFor).unwrap(),
+        );
+        assert_eq!(untrusting.client(&forwarded()), Some(peer.ip()), "a client writes the header");
+        // The last entry is the one the proxy appended; earlier ones are the client's.
+        assert_eq!(trusting.client(&forwarded()), Some("192.168.0.9".parse().unwrap()));
+        assert_eq!(trusting.client(&direct), Some(peer.ip()));
+        assert!(RateLimits::new(0, ClientAddress::Peer).is_none(), "0 turns the limits off");
+    }
+}
