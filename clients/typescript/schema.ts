@@ -1494,6 +1494,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -1527,9 +1538,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -1600,6 +1626,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -1633,9 +1670,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -1706,6 +1758,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -1739,9 +1802,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -1848,9 +1926,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -1955,9 +2048,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2027,9 +2135,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2099,9 +2222,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2115,10 +2253,12 @@ export interface operations {
     searchFoods: {
         parameters: {
             query?: {
-                /** @description Case-insensitive part of the name; absent or empty: every food. */
+                /** @description Case-insensitive part of the name; absent or empty: every food. At most 100 characters after trimming, no control characters (422). */
                 query?: string;
                 /** @description How many at most: 1 to 100 (default 20). */
                 limit?: number;
+                /** @description How many to skip: 0 to 10000 (default 0). */
+                offset?: number;
             };
             header?: {
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
@@ -2173,9 +2313,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2235,6 +2390,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -2268,9 +2434,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2284,10 +2465,12 @@ export interface operations {
     searchFoodsHead: {
         parameters: {
             query?: {
-                /** @description Case-insensitive part of the name; absent or empty: every food. */
+                /** @description Case-insensitive part of the name; absent or empty: every food. At most 100 characters after trimming, no control characters (422). */
                 query?: string;
                 /** @description How many at most: 1 to 100 (default 20). */
                 limit?: number;
+                /** @description How many to skip: 0 to 10000 (default 0). */
+                offset?: number;
             };
             header?: {
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
@@ -2340,9 +2523,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2435,9 +2633,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2528,9 +2741,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2600,9 +2828,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2670,9 +2913,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2746,6 +3004,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The plan's days overlap another scheduled plan of the user. */
             409: {
                 headers: {
@@ -2790,9 +3059,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2885,9 +3169,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2947,6 +3246,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -2980,9 +3290,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3073,9 +3398,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3143,9 +3483,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3219,6 +3574,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -3252,9 +3618,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3333,9 +3714,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3389,9 +3785,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3468,9 +3879,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3541,6 +3967,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -3574,9 +4011,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3636,6 +4088,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -3669,9 +4132,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3741,9 +4219,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3811,9 +4304,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3887,6 +4395,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The plan's days overlap another scheduled plan of the user. */
             409: {
                 headers: {
@@ -3931,9 +4450,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3993,6 +4527,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body exceeds 256 KiB. */
             413: {
                 headers: {
@@ -4026,9 +4571,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4098,9 +4658,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4168,9 +4743,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4263,9 +4853,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4356,9 +4961,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4426,9 +5046,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4496,9 +5131,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4591,9 +5241,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4684,9 +5349,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4781,9 +5461,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4876,9 +5571,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4971,9 +5681,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -5064,9 +5789,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backing service is unavailable; try again later. */
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
             503: {
                 headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
