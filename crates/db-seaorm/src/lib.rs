@@ -59,16 +59,21 @@ pub struct DbConfig {
     pub connect_timeout: Duration,
     /// How long a query waits for a free pooled connection.
     pub acquire_timeout: Duration,
+    /// On a SQLite file: writes that may wait for the writes' thread at
+    /// once; past them a write fails at once (503) rather than queueing.
+    pub write_queue: usize,
 }
 
 impl DbConfig {
-    /// 10 connections, 5 s to connect, 5 s to acquire a connection.
+    /// 10 connections, 5 s to connect, 5 s to acquire a connection, 1024
+    /// writes queued at most.
     pub fn new(url: impl Into<String>) -> Self {
         DbConfig {
             url: url.into(),
             max_connections: 10,
             connect_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(5),
+            write_queue: 1024,
         }
     }
 }
@@ -81,6 +86,7 @@ impl fmt::Debug for DbConfig {
             .field("max_connections", &self.max_connections)
             .field("connect_timeout", &self.connect_timeout)
             .field("acquire_timeout", &self.acquire_timeout)
+            .field("write_queue", &self.write_queue)
             .finish()
     }
 }
@@ -163,8 +169,8 @@ impl SeaOrmRepository {
         writer_options.max_connections(1).min_connections(1);
         let writer = open(writer_options).await?;
         let db = open(options).await?;
-        let write_thread =
-            write_thread::WriteThread::start(writer.clone()).map_err(|error| failed(error.to_string()))?;
+        let write_thread = write_thread::WriteThread::start(writer.clone(), config.write_queue)
+            .map_err(|error| failed(error.to_string()))?;
         Ok(SeaOrmRepository { db, writer, write_thread: Some(write_thread) })
     }
 

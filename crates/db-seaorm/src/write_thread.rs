@@ -14,8 +14,10 @@
 //! group's transaction: the writes before it in the group count, and no
 //! other writer can come between the question and the write.
 
+use std::sync::Arc;
+
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult, Statement};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Writes sharing one transaction, at most.
 const GROUP: usize = 64;
@@ -36,8 +38,21 @@ pub(crate) enum Written {
 }
 
 /// A handle on the writes' thread; it stops when the last handle is gone.
+///
+/// The queue is bounded by `room`: a write takes a permit before it is
+/// queued and gives it back once answered, so at most `bound` writes wait
+/// or run, and the next one is refused at once (the caller answers 503)
+/// instead of queueing without limit behind a slow disk. Counting permits,
+/// not the channel's slots, makes the bound exact whenever the thread
+/// happens to take writes off the channel.
 #[derive(Debug, Clone)]
-pub(crate) struct WriteThread(mpsc::UnboundedSender<Write>);
+pub(crate) struct WriteThread {
+    writes: mpsc::UnboundedSender<Write>,
+    room: Arc<Semaphore>,
+}
+
+/// The error of a write refused because the queue is full.
+pub(crate) const QUEUE_FULL: &str = "the write queue is full";
 
 impl std::fmt::Debug for Write {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,7 +62,7 @@ impl std::fmt::Debug for Write {
 
 impl WriteThread {
     /// Starts the thread, writing through `writer` (a pool of one).
-    pub(crate) fn start(writer: DatabaseConnection) -> std::io::Result<Self> {
+    pub(crate) fn start(writer: DatabaseConnection, bound: usize) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let (writes, mut queue) = mpsc::unbounded_channel::<Write>();
         std::thread::Builder::new().name("sqlite-writes".into()).spawn(move || {
@@ -64,16 +79,18 @@ impl WriteThread {
                 }
             });
         })?;
-        Ok(WriteThread(writes))
+        Ok(WriteThread { writes, room: Arc::new(Semaphore::new(bound.max(1))) })
     }
 
     /// Runs `statement` (one or several statements) in the next group,
     /// unless `refuse_if` (run first, in the same transaction) answers a
-    /// row; answers its rows once the group committed.
+    /// row; answers its rows once the group committed. Past the queue's
+    /// bound it fails at once.
     pub(crate) async fn write(&self, refuse_if: Option<Statement>, statement: Statement) -> Result<Written, DbErr> {
+        let _place = self.room.clone().try_acquire_owned().map_err(|_| DbErr::Custom(QUEUE_FULL.into()))?;
         let (answer, answered) = oneshot::channel();
         let stopped = || DbErr::Custom("the writes' thread stopped".into());
-        self.0.send(Write { refuse_if, statement, answer }).map_err(|_| stopped())?;
+        self.writes.send(Write { refuse_if, statement, answer }).map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
 }
@@ -136,5 +153,60 @@ async fn commit_group(writer: &DatabaseConnection, group: Vec<Write>) {
             Err(reason) => Err(DbErr::Custom(format!("the group's commit failed: {reason}"))),
         };
         let _ = answer.send(result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::{Future, poll_fn};
+    use std::pin::Pin;
+    use std::task::Poll;
+
+    use sea_orm::{Database, DbBackend, TransactionTrait};
+
+    use super::*;
+
+    /// Polls `future` once: whether it is still waiting.
+    async fn waits(future: &mut (impl Future + Unpin)) -> bool {
+        poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx).is_pending())).await
+    }
+
+    fn insert() -> Statement {
+        Statement::from_string(DbBackend::Sqlite, "INSERT INTO queued (n) VALUES (1)")
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_the_next_write_at_once_and_takes_writes_again_once_it_has_room() {
+        let dir = std::env::temp_dir().join(macrotrack_testkit::unique_name("write_queue"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("queue.db").display());
+        let writer = Database::connect(&url).await.unwrap();
+        writer.execute_unprepared("CREATE TABLE queued (n INTEGER)").await.unwrap();
+        // Another connection holds SQLite's write lock: the thread's first
+        // group waits in its BEGIN, so nothing it was given is answered.
+        let other = Database::connect(&url).await.unwrap();
+        let holder = other.begin().await.unwrap();
+        holder.execute_unprepared("INSERT INTO queued (n) VALUES (0)").await.unwrap();
+        let thread = WriteThread::start(writer.clone(), 2).unwrap();
+
+        let mut first = Box::pin(thread.write(None, insert()));
+        let mut second = Box::pin(thread.write(None, insert()));
+        assert!(waits(&mut first).await && waits(&mut second).await, "two writes fit the queue and wait");
+        let refused = thread.write(None, insert()).await.expect_err("a third write does not fit");
+        assert!(refused.to_string().contains(QUEUE_FULL), "{refused}");
+
+        holder.commit().await.unwrap();
+        first.await.unwrap();
+        second.await.unwrap();
+        thread.write(None, insert()).await.expect("answered writes give their place back");
+        let count = writer
+            .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT COUNT(*) FROM queued"))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap();
+        assert_eq!(count, 4, "the holder's row and three queued writes, not the refused one");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -172,9 +172,43 @@ pub fn limit(value: Option<i64>) -> Result<u32, String> {
     }
 }
 
+/// `offset` query parameter of a search: 0..=10000, default 0.
+pub fn offset(value: Option<i64>) -> Result<u32, String> {
+    match value {
+        None => Ok(0),
+        Some(n @ 0..=10_000) => Ok(n as u32),
+        Some(_) => Err("must be in [0, 10000]".to_owned()),
+    }
+}
+
+/// A search's `query`, trimmed: at most 100 characters after trimming and
+/// no control characters anywhere (a NUL reaches PostgreSQL as an error).
+pub fn search_query(value: &str) -> Result<&str, String> {
+    if value.chars().any(char::is_control) {
+        return Err("must not hold control characters".to_owned());
+    }
+    let trimmed = value.trim();
+    if trimmed.chars().count() > 100 {
+        return Err("must be at most 100 characters".to_owned());
+    }
+    Ok(trimmed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_bounds() {
+        assert_eq!(search_query("  oats  "), Ok("oats"));
+        assert_eq!(search_query(&format!(" {} ", "é".repeat(100))), Ok("é".repeat(100).as_str()));
+        assert!(search_query(&"a".repeat(101)).is_err());
+        for control in ["oa\0ts", "oats\n", "\u{7f}", "a\tb"] {
+            assert!(search_query(control).is_err(), "{control:?}");
+        }
+        assert_eq!((offset(None), offset(Some(0)), offset(Some(10_000))), (Ok(0), Ok(0), Ok(10_000)));
+        assert!(offset(Some(10_001)).is_err() && offset(Some(-1)).is_err());
+    }
 
     #[test]
     fn bounds_apply_before_rounding() {

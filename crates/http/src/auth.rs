@@ -2,21 +2,13 @@
 //! request without a valid token is 401 whatever else is wrong with it.
 
 use actix_web::HttpRequest;
-use actix_web::http::header;
 use macrotrack_domain::UserId;
 use macrotrack_service::ReadAhead;
 use subtle::ConstantTimeEq;
 
+use crate::bearer::bearer;
 use crate::problem::Problem;
 use crate::state::HttpState;
-
-/// The token of `Authorization: Bearer <token>` (scheme case-insensitive).
-pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
 
 /// The request's bearer token, unchecked: 401 when there is none.
 pub(crate) fn token(req: &HttpRequest) -> Result<&str, Problem> {
@@ -26,7 +18,9 @@ pub(crate) fn token(req: &HttpRequest) -> Result<&str, Problem> {
 /// The user a request's bearer `token` (if it has one) belongs to.
 pub(crate) async fn user(state: &HttpState, token: Option<&str>) -> Result<UserId, Problem> {
     let token = token.ok_or_else(Problem::unauthorized)?;
-    Ok(state.service.authenticate(token).await?)
+    let user = state.service.authenticate(token).await?;
+    remember(state, token);
+    Ok(user)
 }
 
 /// Runs `body` as the request's user, with `ahead` read in the same store
@@ -39,7 +33,18 @@ pub(crate) async fn as_user<T>(
     body: impl AsyncFnOnce(UserId) -> Result<T, Problem>,
 ) -> Result<T, Problem> {
     let token = bearer(req).ok_or_else(Problem::unauthorized)?;
-    state.service.authenticated(token, ahead, body).await?
+    let as_known = async |user| {
+        remember(state, token);
+        body(user).await
+    };
+    state.service.authenticated(token, ahead, as_known).await?
+}
+
+/// A token that authenticated gets through its address's penalty (limits.rs).
+fn remember(state: &HttpState, token: &str) {
+    if let Some(limits) = &state.bounds.rate {
+        limits.authenticated(token);
+    }
 }
 
 /// Succeeds only for the configured admin token, compared in constant time.

@@ -89,7 +89,7 @@ fn token_check(req: &HttpRequest) -> TokenCheck {
     let state = req.app_data::<web::Data<HttpState>>().cloned();
     // The token, not the request: a request holding a future that holds the
     // request would never be freed.
-    let token = auth::bearer(req).map(str::to_owned);
+    let token = crate::bearer::bearer(req).map(str::to_owned);
     let check = async move {
         let state = state.ok_or_else(missing_state)?;
         auth::user(&state, token.as_deref()).await

@@ -1,14 +1,16 @@
 //! Reading requests by hand, so every mistake gets its contract status and a
-//! problem body: the content type (415), the size (413), the JSON (400), the
+//! problem body: the content type (415), the size (413), a body too slow to
+//! arrive (408), the JSON (400), the
 //! query and path parameters (400, or 422 for a date out of range). The
 //! fields of a body are read by its type (`body.rs`); rules beyond types
 //! belong to the domain parsers, whose errors are merged in order here.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 use macrotrack_domain::{Day, DayError, ValidationErrors};
 use serde_json::{Map, Value};
 
+use crate::limits::BodyDeadline;
 use crate::problem::Problem;
 
 /// The largest body accepted (413 above it).
@@ -48,7 +50,16 @@ pub async fn json_object(req: &HttpRequest, payload: web::Payload) -> Result<Map
     if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
         return Err(too_large());
     }
-    let bytes = match payload.to_bytes_limited(BODY_LIMIT).await {
+    let deadline = req.extensions().get::<BodyDeadline>().copied();
+    let reading = payload.to_bytes_limited(BODY_LIMIT);
+    let read = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.at.into(), reading)
+            .await
+            .map_err(|_| Problem::body_timeout(deadline.seconds))?,
+        // Only an app built without `app()` (a test's) sets no deadline.
+        None => reading.await,
+    };
+    let bytes = match read {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(_)) => return Err(Problem::bad_request("the body could not be read")),
         Err(_) => return Err(too_large()),
@@ -84,6 +95,14 @@ pub fn query_param(req: &HttpRequest, name: &str) -> Result<String, Problem> {
 pub fn limit_param(req: &HttpRequest) -> Result<Option<i64>, Problem> {
     optional_query_param(req, "limit")?
         .map(|text| text.parse::<i64>().map_err(|_| Problem::bad_parameter("limit", "must be an integer")))
+        .transpose()
+}
+
+/// `offset`: absent is `None` (from the first); 400 when it is not an
+/// integer. Its range is the service's rule (422).
+pub fn offset_param(req: &HttpRequest) -> Result<Option<i64>, Problem> {
+    optional_query_param(req, "offset")?
+        .map(|text| text.parse::<i64>().map_err(|_| Problem::bad_parameter("offset", "must be an integer")))
         .transpose()
 }
 

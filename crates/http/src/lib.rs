@@ -5,12 +5,14 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod bearer;
 #[macro_use]
 mod body;
 mod cached;
 mod extract;
 mod gauges;
 mod input;
+mod limits;
 mod observe;
 mod openapi;
 mod problem;
@@ -27,6 +29,7 @@ use actix_web::{App, ResponseError, web};
 
 pub use gauges::GAUGES;
 pub use input::BODY_LIMIT;
+pub use limits::{Bounds, ClientAddress, RATE_LIMITED_TOTAL, RateLimits};
 pub use observe::{REQUEST_DURATION, REQUESTS_TOTAL};
 pub use openapi::document as openapi_document;
 pub use problem::{PROBLEM_JSON, Problem};
@@ -47,8 +50,12 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let bounds = state.bounds.clone();
     App::new()
         .configure(configure(state))
+        // Inside the error net and the request log: its 429s are counted
+        // and carry the request id like any answer.
+        .wrap(from_fn(move |req, next| limits::admit(bounds.clone(), req, next)))
         .wrap(ErrorHandlers::new().default_handler(observe::ensure_problem))
         .wrap(from_fn(observe::record))
 }

@@ -23,10 +23,14 @@ fn problem_description(status: u16) -> &'static str {
             "The state refuses the request: a global food is read-only, a plan's days overlap another scheduled \
              plan, or the user owns as many foods, recipes or meal plans as one may."
         }
+        408 => {
+            "The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed."
+        }
         413 => "The body exceeds 256 KiB.",
         415 => "The content type is not JSON.",
         422 => "A well-formed request that breaks a rule; errors[] names every offending field.",
-        503 => "A backing service is unavailable; try again later.",
+        429 => "Too many requests of this user, or failed authentications from this address; retry after Retry-After.",
+        503 => "A backing service is unavailable, or the write queue is full; retry after Retry-After.",
         _ => "An error.",
     }
 }
@@ -40,6 +44,7 @@ fn param_schema(kind: Kind) -> Value {
             "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$",
         }),
         Kind::Limit => json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
+        Kind::Offset => json!({ "type": "integer", "minimum": 0, "maximum": 10000, "default": 0 }),
         Kind::Text => json!({ "type": "string" }),
     }
 }
@@ -138,11 +143,17 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
         responses.insert("304".to_owned(), not_modified);
     }
     for status in route.problem_statuses() {
-        let response = json!({
+        let mut response = json!({
             "description": problem_description(status),
             "headers": { "X-Request-Id": request_id_header() },
             "content": { crate::problem::PROBLEM_JSON: { "schema": problem } },
         });
+        if matches!(status, 429 | 503) {
+            response["headers"]["Retry-After"] = json!({
+                "description": "Whole seconds to wait before retrying, at least 1.",
+                "schema": { "type": "integer", "minimum": 1 },
+            });
+        }
         responses.insert(status.to_string(), response);
     }
     let security = match route.access {
@@ -282,8 +293,13 @@ mod tests {
             for (status, _, _) in &route.answers {
                 assert!(responses.contains_key(&status.to_string()));
             }
-            if route.access == Access::User {
+            if route.access != Access::Public {
                 assert!(responses.contains_key("401"), "{method} {}", route.path);
+                let too_many = &responses["429"];
+                assert_eq!(too_many["headers"]["Retry-After"]["schema"]["minimum"], 1, "{method} {}", route.path);
+            }
+            if route.body.is_some() {
+                assert!(responses.contains_key("408"), "{method} {}", route.path);
             }
             for param in route.params.iter().filter(|param| param.location == Location::Path) {
                 assert!(route.path.contains(&format!("{{{}}}", param.name)));

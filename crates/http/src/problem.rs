@@ -21,6 +21,11 @@ pub struct Problem {
     detail: String,
     errors: Vec<FieldError>,
     allow: Option<String>,
+    /// Whole seconds for `Retry-After`.
+    retry_after: Option<u64>,
+    /// Close the connection after answering (a body that never arrived
+    /// leaves the stream in an unknown place).
+    close: bool,
 }
 
 /// An error answer (RFC 9457 problem details, `application/problem+json`):
@@ -46,7 +51,7 @@ pub(crate) struct Body<'a> {
 impl Problem {
     /// A problem of any status: for answers the helpers below do not name.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Problem { status, detail: detail.into(), errors: Vec::new(), allow: None }
+        Problem { status, detail: detail.into(), errors: Vec::new(), allow: None, retry_after: None, close: false }
     }
 
     /// What the answer's status will be.
@@ -103,10 +108,28 @@ impl Problem {
         Problem { errors: errors.errors().to_vec(), ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail) }
     }
 
-    /// 503 without internals; the cause goes to the log only.
+    /// 503 without internals; the cause goes to the log only. A second's
+    /// `Retry-After`: an outage or a full write queue, either worth a retry
+    /// soon rather than at once.
     pub fn unavailable(cause: &dyn std::error::Error) -> Self {
         tracing::error!(error = %ErrorChain(cause), "a backing service is unavailable");
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "a backing service is unavailable; try again later")
+        let problem =
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "a backing service is unavailable; try again later");
+        Problem { retry_after: Some(1), ..problem }
+    }
+
+    /// 429 with `Retry-After`: `wait` rounded up to whole seconds, at least
+    /// one (a client told 0 would retry at once).
+    pub fn too_many_requests(wait: std::time::Duration, detail: impl Into<String>) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Problem { retry_after: Some(seconds.max(1)), ..Problem::new(StatusCode::TOO_MANY_REQUESTS, detail) }
+    }
+
+    /// 408, and the connection is closed: the rest of the body may still
+    /// come, and nothing could tell it from the next request.
+    pub fn body_timeout(seconds: u64) -> Self {
+        let detail = format!("the body did not arrive within {seconds} s of the request's headers");
+        Problem { close: true, ..Problem::new(StatusCode::REQUEST_TIMEOUT, detail) }
     }
 }
 
@@ -151,6 +174,12 @@ impl ResponseError for Problem {
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         if let Some(allow) = self.allow.as_deref().and_then(|allow| HeaderValue::from_str(allow).ok()) {
             response.insert_header((header::ALLOW, allow));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        }
+        if self.close {
+            response.force_close();
         }
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

@@ -1,11 +1,13 @@
-//! What every handler is given: the service and the two settings that
-//! decide which operator routes exist. Its own file so that handlers reach
+//! What every handler is given: the service, the two settings that decide
+//! which operator routes exist, and the bounds requests are held to. Its own file so that handlers reach
 //! it without importing the crate root, which imports them.
 
 use std::sync::Arc;
 
 use macrotrack_ports::CacheStore;
 use macrotrack_service::Service;
+
+use crate::limits::Bounds;
 
 /// The service as the delivery sees it: the cache store is chosen at run
 /// time (in-process or Redis), and the repositories are ports too, so tests
@@ -26,12 +28,14 @@ pub struct HttpState {
     pub admin_token: Option<String>,
     /// `None`: `/metrics` answers 404.
     pub metrics: Option<MetricsRender>,
+    /// Rate limits and the body deadline.
+    pub bounds: Bounds,
 }
 
 impl HttpState {
     /// The state of a server with no admin routes and no `/metrics`: what
     /// tests of the public API need.
     pub fn new(service: AppService) -> Self {
-        HttpState { service, admin_token: None, metrics: None }
+        HttpState { service, admin_token: None, metrics: None, bounds: Bounds::default() }
     }
 }

@@ -74,6 +74,11 @@ pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
     Ok(service.warm_after_writes(settings.warm_days))
 }
 
+/// How long a client may take to send a request's headers (docs/operations.md).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection being closed may take to shut down (docs/operations.md).
+pub const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// A bound, not yet running server.
 pub struct Application {
     address: SocketAddr,
@@ -101,7 +106,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let admin_token = settings.admin_token().map(str::to_owned);
     // With a metrics listener, the public address answers 404 on /metrics.
     let public_metrics = if metrics_listener.is_some() { None } else { metrics_render() };
-    let state = HttpState { service, admin_token, metrics: public_metrics };
+    let state = HttpState { service, admin_token, metrics: public_metrics, bounds: settings.bounds() };
     let metrics = match metrics_listener {
         Some((listener, metrics_address)) => {
             let metrics_state = HttpState { metrics: metrics_render(), ..HttpState::new(state.service.clone()) };
@@ -121,6 +126,12 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         // actix leaves Nagle's algorithm on: an answer written in two parts
         // then waits for the client's delayed ACK (tens of ms on Linux).
         .tcp_nodelay(true)
+        // Set here, not left to actix's defaults: a client has this long to
+        // send a request's headers (408 after), and a closing connection
+        // this long to finish before it is dropped. The body's own deadline
+        // is MACROTRACK_BODY_TIMEOUT (408, then closed).
+        .client_request_timeout(HEADER_TIMEOUT)
+        .client_disconnect_timeout(DISCONNECT_TIMEOUT)
         .listen(listener)
         .with_context(|| format!("cannot listen on {address}"))?
         .run();

@@ -107,6 +107,29 @@ pub struct Settings {
     #[arg(long, env = "MACROTRACK_OWN_BUMPS_WINDOW_MS", default_value_t = 30_000, global = true)]
     pub own_bumps_window_ms: u64,
 
+    /// Requests a second each user may make (burst twice that), and with it
+    /// a budget of failed authentications per client address (20 a second,
+    /// burst 100). Past either: 429, before any lookup. 0 turns both off.
+    #[arg(long, env = "MACROTRACK_RATE_LIMIT", default_value_t = 100, global = true)]
+    pub rate_limit: u32,
+
+    /// Behind a proxy that appends the client's address to X-Forwarded-For:
+    /// take the client address of the failure budget from its last entry.
+    /// Off: the TCP peer's address (any client could write the header).
+    #[arg(
+        long,
+        env = "MACROTRACK_TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub trust_forwarded_for: bool,
+
+    /// Seconds a request's body may take to arrive after its headers; past
+    /// them: 408 and the connection is closed.
+    #[arg(long, env = "MACROTRACK_BODY_TIMEOUT", default_value_t = 10, global = true)]
+    pub body_timeout: u64,
+
     /// Bearer token of the /v1/admin routes. Unset: they answer 404.
     #[arg(long, env = "MACROTRACK_ADMIN_TOKEN", hide_env_values = true, global = true)]
     pub admin_token: Option<String>,
@@ -175,6 +198,20 @@ impl Settings {
     pub fn own_bumps_window(&self) -> Option<Duration> {
         let window = Duration::from_millis(self.own_bumps_window_ms);
         (self.redis_url().is_some() && !window.is_zero()).then_some(window)
+    }
+
+    /// The rate limits and the body deadline requests are held to.
+    pub fn bounds(&self) -> macrotrack_http::Bounds {
+        let client_address = if self.trust_forwarded_for {
+            macrotrack_http::ClientAddress::LastForwardedFor
+        } else {
+            macrotrack_http::ClientAddress::Peer
+        };
+        macrotrack_http::Bounds {
+            rate: macrotrack_http::RateLimits::new(self.rate_limit, client_address),
+            // 0 would answer every body 408 before its first byte.
+            body_timeout: Duration::from_secs(self.body_timeout.max(1)),
+        }
     }
 
     /// MACROTRACK_METRICS_BIND, with an empty value read as unset.

@@ -54,10 +54,24 @@ impl<S: CacheStore> Service<S> {
     }
 
     /// Visible foods whose name contains `query`, case-insensitively.
-    pub async fn search_foods(&self, user: UserId, query: &str, limit: Option<i64>) -> Result<Vec<Food>, ReadError> {
-        let limit = validation::limit(limit)
-            .map_err(|message| ReadError::Invalid(ValidationErrors::single("limit", message)))?;
-        Ok(self.repos.foods.search_foods(user, query.trim(), limit).await?)
+    pub async fn search_foods(
+        &self,
+        user: UserId,
+        query: &str,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> Result<Vec<Food>, ReadError> {
+        let mut errors = ValidationErrors::new();
+        let query = validation::search_query(query).map_err(|message| errors.add("query", message)).ok();
+        let limit = validation::limit(limit).map_err(|message| errors.add("limit", message)).ok();
+        let offset = validation::offset(offset).map_err(|message| errors.add("offset", message)).ok();
+        let (Some(query), Some(limit), Some(offset)) = (query, limit, offset) else {
+            return Err(ReadError::Invalid(errors));
+        };
+        // The port pages from the first row: ask for the skipped rows too
+        // (at most 10,100) and drop them here.
+        let found = self.repos.foods.search_foods(user, query, offset + limit).await?;
+        Ok(found.into_iter().skip(offset as usize).collect())
     }
 
     /// The user's most logged foods (tier 2, `FREQUENT_FOODS`).

@@ -56,6 +56,7 @@ use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
 pub use served::{CacheReport, ETag, Outcome, ReadReport};
+pub use tokens::claimed_user;
 pub use users::{CreatedUser, ReadAhead};
 use vocabulary::Mutation;
 

@@ -49,6 +49,12 @@ pub fn split(token: &str) -> Option<Presented<'_>> {
     well_formed.then_some(Presented { user: UserId(user), selector, secret })
 }
 
+/// The user a token names, unchecked: what rate limits key a request by
+/// before anything is looked up. `None` for a malformed token.
+pub fn claimed_user(token: &str) -> Option<UserId> {
+    split(token).map(|presented| presented.user)
+}
+
 pub fn hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }

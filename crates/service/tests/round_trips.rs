@@ -39,7 +39,7 @@ async fn one_round_trip_per_hot_read<S: CacheStore>(store: Arc<Observed<S>>) {
     let created = cached.create_user("hot").await.unwrap();
     let (user, token) = (created.user.id, created.token);
     let date: Day = "2026-11-24".parse().unwrap();
-    let food = cached.search_foods(user, "", Some(1)).await.unwrap()[0].id;
+    let food = cached.search_foods(user, "", Some(1), None).await.unwrap()[0].id;
     let entry =
         NewLogEntry { date, meal: Meal::Lunch, item: LogItem::Food(food), servings: Amount::from_hundredths(150) };
     cached.create_log_entries(user, vec![entry]).await.unwrap();
@@ -110,7 +110,7 @@ async fn the_read_after_a_write<S: CacheStore>(store: Arc<Observed<S>>, warm_day
     let created = cached.create_user("writer").await.unwrap();
     let (user, token) = (created.user.id, created.token);
     let date: Day = "2026-11-24".parse().unwrap();
-    let food = cached.search_foods(user, "", Some(1)).await.unwrap()[0].id;
+    let food = cached.search_foods(user, "", Some(1), None).await.unwrap()[0].id;
     let logs = async |as_user| cached.day_logs_json(as_user, date).await.unwrap();
     cached.authenticated(&token, &[ReadAhead::DayLogs(date)], logs).await.unwrap();
     let entry =

@@ -166,10 +166,11 @@ pub async fn get(state: web::Data<HttpState>, User(user): User, PathId(id): Path
     Ok(HttpResponse::Ok().json(state.service.food(user, FoodId(id)).await?))
 }
 
-/// Foods by name.
+/// Foods by name, a page at a time.
 pub async fn search(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let query = input::optional_query_param(&req, "query")?.unwrap_or_default();
-    Ok(HttpResponse::Ok().json(state.service.search_foods(user, &query, input::limit_param(&req)?).await?))
+    let (limit, offset) = (input::limit_param(&req)?, input::offset_param(&req)?);
+    Ok(HttpResponse::Ok().json(state.service.search_foods(user, &query, limit, offset).await?))
 }
 
 /// The user's most logged foods (cached).

@@ -76,6 +76,8 @@ pub enum Kind {
     Date,
     /// 1..=100, default 20: 400 when not an integer, 422 out of range.
     Limit,
+    /// 0..=10000, default 0: 400 when not an integer, 422 out of range.
+    Offset,
     /// Free text.
     Text,
 }
@@ -238,15 +240,16 @@ impl Route {
         let mut statuses = self.also.clone();
         match self.access {
             Access::Public => {}
-            Access::User => statuses.extend([401, 503]),
-            Access::Admin => statuses.extend([401, 404, 503]),
+            // 429: the rate limits answer every authenticated route.
+            Access::User => statuses.extend([401, 429, 503]),
+            Access::Admin => statuses.extend([401, 404, 429, 503]),
         }
         if self.body.is_some() {
-            statuses.extend([400, 413, 415, 422]);
+            statuses.extend([400, 408, 413, 415, 422]);
         }
         for param in &self.params {
             statuses.push(400);
-            if matches!(param.kind, Kind::Date | Kind::Limit) {
+            if matches!(param.kind, Kind::Date | Kind::Limit | Kind::Offset) {
                 statuses.push(422);
             }
         }
@@ -363,8 +366,15 @@ fn routes() -> Vec<Route> {
         Route::new(M::GET, "/v1/foods", "searchFoods", "Visible foods whose name contains the query", || {
             web::route().to(foods::search)
         })
-        .query("query", Kind::Text, false, "Case-insensitive part of the name; absent or empty: every food.")
+        .query(
+            "query",
+            Kind::Text,
+            false,
+            "Case-insensitive part of the name; absent or empty: every food. At most 100 characters after \
+             trimming, no control characters (422).",
+        )
         .limit()
+        .query("offset", Kind::Offset, false, "How many to skip: 0 to 10000 (default 0).")
         .answers::<Vec<Food>>(200, "Foods ordered by name, then id.")
         .fails::<ReadError>(),
         Route::new(M::POST, "/v1/foods", "createFood", "Creates a food of the user", || web::route().to(foods::create))

@@ -36,6 +36,8 @@ where
         redis_url: Some(redis_url()),
         redis_key_prefix: format!("{}:", unique_name("mtserver")),
         admin_token: Some(ADMIN.to_owned()),
+        // As on SQLite (`sqlite_settings`): limits.rs tests the limits.
+        rate_limit: 0,
         ..Settings::default()
     };
     if let Err(error) = macrotrack::cache_store(&settings).await {

@@ -166,7 +166,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
             walk.users.push(known);
         }
         let someone = walk.users[0].id.unwrap_or(UserId(0));
-        let globals = walk.plain.search_foods(someone, "", Some(100)).await.unwrap_or_default();
+        let globals = walk.plain.search_foods(someone, "", Some(100), None).await.unwrap_or_default();
         walk.global_foods = globals.iter().take(8).map(|food| food.id).collect();
         walk
     }

@@ -118,7 +118,7 @@ pub fn food_entry(date: Day, food: FoodId) -> NewLogEntry {
 }
 
 pub async fn some_food<S: CacheStore>(service: &Service<S>, user: UserId) -> FoodId {
-    service.search_foods(user, "", Some(5)).await.expect("the seeded catalogue")[0].id
+    service.search_foods(user, "", Some(5), None).await.expect("the seeded catalogue")[0].id
 }
 
 /// What a run of requests did.
