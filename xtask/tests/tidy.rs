@@ -94,6 +94,8 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "macrotrack-http",
             "macrotrack-migrations",
             "macrotrack-redact",
+            // The readers `foods import` hands to the service: an adapter of files.
+            "macrotrack-food-sources",
         ],
         &[],
     ),

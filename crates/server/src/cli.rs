@@ -1,6 +1,8 @@
 //! The command line: `serve` (the default), `migrate`, `user create`,
-//! `cache invalidate|refresh`, `openapi`. Every setting is also an
+//! `cache invalidate|refresh`, `foods import`, `openapi`. Every setting is also an
 //! environment variable.
+
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -8,6 +10,7 @@ use macrotrack_domain::{Day, UserId};
 use macrotrack_service::CreateError;
 
 use crate::Settings;
+use crate::food_import::{SourceFormat, import_foods};
 
 /// The command line: settings, logging and what to do (serving by default).
 #[derive(Parser)]
@@ -53,6 +56,9 @@ pub enum Command {
     /// Act on the shared cache store (needs REDIS_URL).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// The global food catalogue.
+    #[command(subcommand)]
+    Foods(FoodsCommand),
     /// Print the OpenAPI 3.1 document (what GET /openapi.json serves),
     /// indented; needs no database.
     Openapi,
@@ -65,6 +71,22 @@ pub enum UserCommand {
     Create {
         /// The user's name (1 to 200 characters).
         name: String,
+    },
+}
+
+/// Operators' hands on the global food catalogue.
+#[derive(Subcommand)]
+pub enum FoodsCommand {
+    /// Import a USDA FoodData Central download (the folder of its CSV
+    /// files) or, with `--format off`, an Open Food Facts JSONL export
+    /// (`.gz` too); migrates first, prints `imported N, updated M,
+    /// unchanged K, skipped S` and a line per skip reason.
+    Import {
+        /// What PATH holds.
+        #[arg(long, value_enum, default_value_t = SourceFormat::Fdc)]
+        format: SourceFormat,
+        /// The FDC folder, or the OFF file.
+        path: PathBuf,
     },
 }
 
@@ -101,6 +123,7 @@ pub async fn run_command(command: Command, settings: &Settings) -> anyhow::Resul
             let repository = crate::database(settings).await?;
             println!("migrations applied ({})", repository.backend());
         }
+        Command::Foods(FoodsCommand::Import { format, path }) => import_foods(settings, format, &path).await?,
         Command::User(UserCommand::Create { name }) => {
             let service = crate::service(settings).await?;
             let created = service.create_user(&name).await.map_err(write_error)?;
@@ -196,6 +219,17 @@ mod tests {
         let cli = Cli::try_parse_from(["macrotrack", "migrate", "--log-format", "text"]).expect("global");
         assert_eq!(cli.log_format, LogFormat::Text);
         assert!(Cli::try_parse_from(["macrotrack", "--log-format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn foods_import_reads_fdc_by_default_and_off_when_asked() {
+        let cli = Cli::try_parse_from(["macrotrack", "foods", "import", "data/fdc"]).expect("parses");
+        let Some(Command::Foods(FoodsCommand::Import { format, path })) = cli.command else { panic!("foods import") };
+        assert_eq!((format, path), (SourceFormat::Fdc, PathBuf::from("data/fdc")));
+        let cli = Cli::try_parse_from(["macrotrack", "foods", "import", "--format", "off", "x.jsonl.gz"]).expect("off");
+        assert!(matches!(cli.command, Some(Command::Foods(FoodsCommand::Import { format: SourceFormat::Off, .. }))));
+        assert!(Cli::try_parse_from(["macrotrack", "foods", "import"]).is_err(), "PATH is required");
+        assert!(Cli::try_parse_from(["macrotrack", "foods", "import", "--format", "csv", "x"]).is_err());
     }
 
     #[test]

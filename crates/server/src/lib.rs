@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod food_import;
 pub mod settings;
 mod telemetry;
 
@@ -53,6 +54,12 @@ pub async fn cache_store(settings: &Settings) -> anyhow::Result<Arc<dyn CacheSto
 
 /// The use cases wired to the configured adapters (also used by the CLI).
 pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
+    Ok(service_and_repository(settings).await?.0)
+}
+
+/// The use cases, and the repository under them for what the service takes
+/// a port of per call (the catalogue import).
+pub(crate) async fn service_and_repository(settings: &Settings) -> anyhow::Result<(AppService, SeaOrmRepository)> {
     let repository = SeaOrmRepository::connect(&settings.db_config()).await?;
     // Every setting is checked before the database is changed.
     let store = cache_store(settings).await?;
@@ -70,8 +77,8 @@ pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
         ..EngineConfig::default()
     };
     let engine = Engine::new(store, clock.clone(), config);
-    let service = Service::new(Repositories::from_one(repository), engine, clock, policies);
-    Ok(service.warm_after_writes(settings.warm_days))
+    let service = Service::new(Repositories::from_one(repository.clone()), engine, clock, policies);
+    Ok((service.warm_after_writes(settings.warm_days), repository))
 }
 
 /// How long a client may take to send a request's headers (docs/operations.md).

@@ -24,6 +24,7 @@ mod errors;
 /// workspace knows them by.
 pub mod facts;
 mod foods;
+mod imports;
 mod logs;
 /// The derived matrix rendered for people (docs/caching-matrix.md).
 pub mod matrix;
@@ -52,6 +53,7 @@ pub use errors::{
     ReadError, SchedulePlanError,
 };
 pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, ReadSpec};
+pub use imports::{IMPORT_BATCH, ImportError, ImportProgress, ImportSummary};
 use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
