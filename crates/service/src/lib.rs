@@ -55,7 +55,7 @@ pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, 
 use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
-pub use served::{CacheReport, ETag, Outcome, ReadReport};
+pub use served::{CacheReport, ETag, IfMatch, Outcome, ReadReport};
 pub use users::{CreatedUser, ReadAhead};
 use vocabulary::Mutation;
 

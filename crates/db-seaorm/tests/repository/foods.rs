@@ -165,7 +165,7 @@ pub async fn editing_a_food_moves_its_recipes_not_its_entries(repo: &SeaOrmRepos
         calories: Some(hundredths(40000)),
         ..FoodPatch::default()
     };
-    let edited = repo.update_food(alice.id, oats, &patch).await.unwrap();
+    let edited = repo.update_food(alice.id, oats, &patch, None).await.unwrap();
     assert_eq!((edited.value.name.as_str(), edited.value.brand.as_deref()), ("Steel-cut oats", Some("Mill")));
     assert_eq!(edited.value.per_serving.calories, hundredths(40000));
     assert_eq!(edited.value.per_serving.protein_g, hundredths(1690), "untouched fields stay");
@@ -182,14 +182,15 @@ pub async fn editing_a_food_moves_its_recipes_not_its_entries(repo: &SeaOrmRepos
     assert_eq!(day.entries, logged.value);
 
     // Clearing the brand; another user's food, a global one, a missing one.
-    let cleared = repo.update_food(alice.id, oats, &FoodPatch { brand: Some(None), ..FoodPatch::default() }).await;
+    let cleared =
+        repo.update_food(alice.id, oats, &FoodPatch { brand: Some(None), ..FoodPatch::default() }, None).await;
     assert_eq!(cleared.unwrap().value.brand, None);
     let global = global_food(repo, "Banana").await;
     let rows = count_all(repo, "cache_outbox").await;
     for (owner, food, global_expected) in
         [(bob.id, oats, false), (alice.id, global, true), (alice.id, FoodId(999_999), false)]
     {
-        match repo.update_food(owner, food, &patch).await {
+        match repo.update_food(owner, food, &patch, None).await {
             Err(UpdateFoodError::Global) if global_expected => {}
             Err(UpdateFoodError::NotFound) if !global_expected => {}
             other => panic!("{food:?} of {owner:?}: {other:?}"),
@@ -212,7 +213,7 @@ pub async fn concurrent_edits_of_different_fields_both_stay(repo: &SeaOrmReposit
         let name = FoodPatch { name: Some(format!("Oats {round}")), ..FoodPatch::default() };
         let calories = FoodPatch { calories: Some(hundredths(round)), ..FoodPatch::default() };
         let (named, counted) =
-            tokio::join!(repo.update_food(alice, food, &name), repo.update_food(alice, food, &calories));
+            tokio::join!(repo.update_food(alice, food, &name, None), repo.update_food(alice, food, &calories, None));
         named.unwrap();
         counted.unwrap();
         let stored = repo.food(alice, food).await.unwrap().unwrap();
