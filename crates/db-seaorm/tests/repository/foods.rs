@@ -225,3 +225,34 @@ pub async fn concurrent_edits_of_different_fields_both_stay(repo: &SeaOrmReposit
     let soup = repo.recipe(alice, soup).await.unwrap().unwrap();
     assert_eq!(soup.per_serving.calories, hundredths(200), "the recipe follows its food");
 }
+
+/// Two edits that expect the same state, at once, 50 times: exactly one
+/// applies and the other finds the food changed under the lock; an edit
+/// expecting a state the food is not in writes nothing, not even a row.
+pub async fn edits_expecting_one_state_apply_once(repo: &SeaOrmRepository) {
+    let alice = user(repo, "conditional").await.id;
+    let food = own_food(repo, alice, "Oats", macros(10000, 0, 0, 0)).await.id;
+    for round in 1..=50 {
+        let seen = repo.food(alice, food).await.unwrap().unwrap();
+        let name = FoodPatch { name: Some(format!("Oats {round}")), ..FoodPatch::default() };
+        let calories = FoodPatch { calories: Some(hundredths(round)), ..FoodPatch::default() };
+        let (named, counted) = tokio::join!(
+            repo.update_food(alice, food, &name, Some(seen.clone())),
+            repo.update_food(alice, food, &calories, Some(seen.clone())),
+        );
+        let stored = repo.food(alice, food).await.unwrap().unwrap();
+        match (named, counted) {
+            (Ok(won), Err(UpdateFoodError::Changed)) | (Err(UpdateFoodError::Changed), Ok(won)) => {
+                assert_eq!(won.value, stored, "round {round}: the winner's edit is what is stored");
+            }
+            other => panic!("round {round}: not exactly one edit applied: {other:?}"),
+        }
+    }
+    let rows = count_all(repo, "cache_outbox").await;
+    let stale = FoodPatch { name: Some("Stale".into()), ..FoodPatch::default() };
+    let before = repo.food(alice, food).await.unwrap().unwrap();
+    let expected = Food { name: "Oats".into(), ..before.clone() };
+    assert!(matches!(repo.update_food(alice, food, &stale, Some(expected)).await, Err(UpdateFoodError::Changed)));
+    assert_eq!(repo.food(alice, food).await.unwrap(), Some(before));
+    assert_eq!(count_all(repo, "cache_outbox").await, rows, "a refused edit writes no row");
+}
