@@ -2784,6 +2784,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -2798,6 +2800,12 @@ export interface operations {
             /** @description The food. */
             200: {
                 headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2805,6 +2813,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Food"];
                 };
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
             400: {
@@ -2871,6 +2894,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -2885,6 +2910,27 @@ export interface operations {
             /** @description The food. */
             200: {
                 headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2956,6 +3002,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description `*` or ETags of the resource (strong comparison): the write applies only when one is its current tag, else 412 and nothing changes. Without it, the write is unconditional. */
+                "If-Match"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -2974,6 +3022,8 @@ export interface operations {
             /** @description The food as edited; log entries keep their snapshot. */
             200: {
                 headers: {
+                    /** @description The strong entity tag of the resource as written: send it as If-Match to edit it again. */
+                    ETag?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3028,6 +3078,17 @@ export interface operations {
             };
             /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
             409: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names no current ETag of the resource: nothing was changed. */
+            412: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;

@@ -81,6 +81,7 @@ impl FoodRepository for SeaOrmRepository {
         owner: UserId,
         id: FoodId,
         patch: &FoodPatch,
+        expected: Option<Food>,
     ) -> Result<Committed<Food>, UpdateFoodError> {
         let txn = self.begin_write().await?;
         let updated = async {
@@ -95,7 +96,12 @@ impl FoodRepository for SeaOrmRepository {
                 Some(model) if model.owner_user_id != Some(owner.0) => return Err(UpdateFoodError::NotFound),
                 Some(model) => model,
             };
-            let edited = patch.apply(&to_food(model));
+            let current = to_food(model);
+            // Compared after the locked read: an edit committed meanwhile is seen.
+            if expected.is_some_and(|expected| expected != current) {
+                return Err(UpdateFoodError::Changed);
+            }
+            let edited = patch.apply(&current);
             patched_columns(id, patch).exec(&txn).await.map_err(unavailable)?;
             recipes::recompute_recipes_using(&txn, id).await.map_err(unavailable)?;
             let outbox = outbox::record(&txn, owner).await?;

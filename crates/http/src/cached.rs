@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
-use macrotrack_service::{CacheReport, ETag, Outcome, ReadReport};
+use macrotrack_service::{CacheReport, ETag, IfMatch, Outcome, ReadReport};
 
 /// RFC 9211's header: how the server's cache answered.
 pub const CACHE_STATUS: &str = "cache-status";
@@ -68,10 +68,7 @@ pub fn answer(
     members: Members,
     ok: impl FnOnce(HttpResponseBuilder) -> HttpResponse,
 ) -> HttpResponse {
-    let mut quoted = String::with_capacity(etag.as_str().len() + 2);
-    quoted.push('"');
-    quoted.push_str(etag.as_str());
-    quoted.push('"');
+    let quoted = quoted(etag);
     let status = cache_status(report, members);
     let unchanged = not_modified(req, &quoted);
     let mut builder = if unchanged { HttpResponse::build(StatusCode::NOT_MODIFIED) } else { HttpResponse::Ok() };
@@ -89,9 +86,42 @@ pub fn answer(
 /// any listed tag equal to it under the weak comparison (RFC 9110 13.1.2:
 /// `W/"x"` matches `"x"`). A malformed header matches nothing.
 pub fn not_modified(req: &HttpRequest, current: &str) -> bool {
-    req.headers().get_all(header::IF_NONE_MATCH).filter_map(|value| value.to_str().ok()).any(|value| {
-        value.split(',').map(str::trim).any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current)
-    })
+    listed(req, &header::IF_NONE_MATCH).any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current)
+}
+
+/// Every tag of every `name` header, as written (quotes, `W/` and all).
+fn listed<'r>(req: &'r HttpRequest, name: &header::HeaderName) -> impl Iterator<Item = &'r str> {
+    req.headers()
+        .get_all(name)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(',').map(str::trim))
+}
+
+/// The request's `If-Match` (RFC 9110 13.1.1), or `None` without one: `*`,
+/// or the opaque strong tags it lists. A weak tag never matches under the
+/// strong comparison, nor does a malformed one, so both are dropped (a
+/// header of only those matches nothing: 412).
+pub fn if_match(req: &HttpRequest) -> Option<IfMatch> {
+    if !req.headers().contains_key(header::IF_MATCH) {
+        return None;
+    }
+    if listed(req, &header::IF_MATCH).any(|tag| tag == "*") {
+        return Some(IfMatch::Any);
+    }
+    let strong = listed(req, &header::IF_MATCH)
+        .filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"'))
+        .filter(|opaque| !opaque.contains('"'))
+        .map(str::to_owned);
+    Some(IfMatch::OneOf(strong.collect()))
+}
+
+/// The `ETag` header's value for `etag`: the opaque tag in quotes.
+pub fn quoted(etag: &ETag) -> String {
+    let mut quoted = String::with_capacity(etag.as_str().len() + 2);
+    quoted.push('"');
+    quoted.push_str(etag.as_str());
+    quoted.push('"');
+    quoted
 }
 
 /// The `Cache-Status` field value.
@@ -177,6 +207,19 @@ mod tests {
             assert!(!not_modified(&with(other), current), "{other}");
         }
         assert!(!not_modified(&TestRequest::default().to_http_request(), current));
+    }
+
+    #[test]
+    fn if_match_uses_the_strong_comparison() {
+        let with = |value: &str| TestRequest::default().insert_header((header::IF_MATCH, value)).to_http_request();
+        let tags = |names: &[&str]| Some(IfMatch::OneOf(names.iter().map(|name| (*name).to_owned()).collect()));
+        assert_eq!(if_match(&TestRequest::default().to_http_request()), None);
+        assert_eq!(if_match(&with("*")), Some(IfMatch::Any));
+        assert_eq!(if_match(&with("\"abc\"")), tags(&["abc"]));
+        assert_eq!(if_match(&with("\"x\", W/\"abc\" ,\"y\"")), tags(&["x", "y"]));
+        for nothing in ["W/\"abc\"", "abc", "\"abc", "", "\"a\"b\""] {
+            assert_eq!(if_match(&with(nothing)), tags(&[]), "{nothing}");
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ fn problem_description(status: u16) -> &'static str {
         408 => {
             "The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed."
         }
+        412 => "If-Match names no current ETag of the resource: nothing was changed.",
         413 => "The body exceeds 256 KiB.",
         415 => "The content type is not JSON.",
         422 => "A well-formed request that breaks a rule; errors[] names every offending field.",
@@ -97,6 +98,25 @@ fn request_id_parameter() -> Value {
     })
 }
 
+fn if_match() -> Value {
+    json!({
+        "name": "If-Match",
+        "in": "header",
+        "required": false,
+        "description": "`*` or ETags of the resource (strong comparison): the write applies only when one is its \
+            current tag, else 412 and nothing changes. Without it, the write is unconditional.",
+        "schema": { "type": "string" },
+    })
+}
+
+/// The header of a conditional write's success.
+fn new_etag_header() -> Value {
+    json!({
+        "description": "The strong entity tag of the resource as written: send it as If-Match to edit it again.",
+        "schema": { "type": "string" },
+    })
+}
+
 fn if_none_match() -> Value {
     json!({
         "name": "If-None-Match",
@@ -121,6 +141,9 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
         let mut response = json!({ "description": description });
         if route.cached && *status == 200 {
             response["headers"] = caching_headers();
+        }
+        if route.conditional && *status == 200 {
+            response["headers"]["ETag"] = new_etag_header();
         }
         response["headers"]["X-Request-Id"] = request_id_header();
         match content {
@@ -170,6 +193,9 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
     let mut parameters: Vec<Value> = route.params.iter().map(parameter).collect();
     if route.cached {
         parameters.push(if_none_match());
+    }
+    if route.conditional {
+        parameters.push(if_match());
     }
     parameters.push(request_id_parameter());
     if !parameters.is_empty() {

@@ -197,6 +197,7 @@ impl<E: Failure> From<E> for Problem {
             ErrorKind::Unauthenticated => Problem::unauthorized(),
             ErrorKind::NotFound => Problem::not_found(),
             ErrorKind::Conflict => Problem::new(StatusCode::CONFLICT, error.to_string()),
+            ErrorKind::PreconditionFailed => Problem::new(StatusCode::PRECONDITION_FAILED, error.to_string()),
             ErrorKind::Unavailable => Problem::unavailable(&error),
         }
     }
@@ -209,6 +210,7 @@ pub fn status_of(kind: ErrorKind) -> u16 {
         ErrorKind::Unauthenticated => 401,
         ErrorKind::NotFound => 404,
         ErrorKind::Conflict => 409,
+        ErrorKind::PreconditionFailed => 412,
         ErrorKind::Unavailable => 503,
     }
 }

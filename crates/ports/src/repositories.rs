@@ -66,6 +66,9 @@ pub enum UpdateFoodError {
     /// Global foods are read-only.
     #[error("global foods are read-only")]
     Global,
+    /// The food is no longer in the state the edit expected.
+    #[error("the food has changed")]
+    Changed,
     /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -109,11 +112,15 @@ pub trait FoodRepository: Send + Sync + 'static {
     /// (`Recipe::per_serving`, from its foods as they are now), and write an
     /// outbox row; log entries keep their snapshots. A global food is
     /// `Global`, a missing or foreign one `NotFound` (and no row either way).
+    /// With `expected`, the food MUST be read under the write's lock and,
+    /// when it differs from `expected`, left as it is: `Changed` (so two
+    /// edits that both expect one state cannot both apply).
     async fn update_food(
         &self,
         owner: UserId,
         id: FoodId,
         patch: &FoodPatch,
+        expected: Option<Food>,
     ) -> Result<Committed<Food>, UpdateFoodError>;
 }
 

@@ -101,6 +101,33 @@ async fn the_document_is_openapi_3_1_and_every_ref_resolves() {
     }
 }
 
+/// A food's GET answers its ETag (and 304); its PATCH takes If-Match,
+/// answers the new ETag and documents 412.
+#[test]
+fn a_foods_etag_and_if_match_are_documented() {
+    let document = macrotrack_http::openapi_document();
+    let food = &document["paths"]["/v1/foods/{id}"];
+    let headers = |operation: &Value| -> Vec<String> {
+        let parameters = operation["parameters"].as_array().unwrap();
+        parameters.iter().filter(|p| p["in"] == "header").map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(food["get"]["responses"]["200"]["headers"]["ETag"].is_object());
+    assert!(food["get"]["responses"]["304"].is_object());
+    assert!(headers(&food["get"]).contains(&"If-None-Match".to_owned()));
+    assert!(food["patch"]["responses"]["200"]["headers"]["ETag"].is_object());
+    assert!(food["patch"]["responses"]["412"]["content"]["application/problem+json"].is_object());
+    assert!(headers(&food["patch"]).contains(&"If-Match".to_owned()));
+    // Only the conditional write takes If-Match.
+    let takes_if_match = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter(|operation| headers(operation).contains(&"If-Match".to_owned()))
+        .count();
+    assert_eq!(takes_if_match, 1);
+}
+
 /// The TypeScript client's copy is this document: without Node.js at hand,
 /// `cargo test` already says when `cargo xtask client` is due (CI's
 /// `cargo xtask client --check` also compares the generated types).

@@ -1,7 +1,7 @@
 //! Errors of the use cases: each operation fails in exactly the ways its
 //! type names, and says which (`Failure::KINDS`), so delivery documents and
 //! maps them from the type: `Invalid` 422, `NotFound` 404, `Conflict` 409,
-//! `Unauthenticated` 401, `Unavailable` 503.
+//! `PreconditionFailed` 412, `Unauthenticated` 401, `Unavailable` 503.
 
 use macrotrack_domain::ValidationErrors;
 use macrotrack_ports::Unavailable;
@@ -18,6 +18,9 @@ pub enum ErrorKind {
     /// The request is fine but the state refuses it (a global food is
     /// read-only; a plan's days overlap another).
     Conflict,
+    /// The resource is not in the state the request was conditional on
+    /// (an `If-Match` naming another tag).
+    PreconditionFailed,
     /// A backing service did not answer.
     Unavailable,
 }
@@ -187,6 +190,9 @@ pub enum EditFoodError {
     /// A global food: read-only.
     #[error("global foods are read-only")]
     Conflict,
+    /// 412: the food is not in the state the edit was conditional on.
+    #[error("the food has changed since the ETag in If-Match")]
+    PreconditionFailed,
     /// 422: the input breaks a rule, every field named.
     #[error("invalid input: {0}")]
     Invalid(ValidationErrors),
@@ -194,7 +200,7 @@ pub enum EditFoodError {
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
-failure!(EditFoodError: NotFound, Conflict, Invalid, Unavailable);
+failure!(EditFoodError: NotFound, Conflict, PreconditionFailed, Invalid, Unavailable);
 
 /// Placing a meal plan on the calendar.
 #[derive(Debug, thiserror::Error)]
@@ -233,7 +239,8 @@ mod tests {
 
     #[test]
     fn each_error_knows_its_kinds_and_its_rules() {
-        assert_eq!(EditFoodError::KINDS.len(), 4);
+        assert_eq!(EditFoodError::KINDS.len(), 5);
+        assert_eq!(EditFoodError::PreconditionFailed.kind(), ErrorKind::PreconditionFailed);
         assert_eq!(EditFoodError::Conflict.kind(), ErrorKind::Conflict);
         let rules = ValidationErrors::single("name", "is required");
         assert_eq!(CreateError::Invalid(rules.clone()).invalid(), Some(&rules));

@@ -8,7 +8,7 @@ use macrotrack_domain::{
 use macrotrack_ports::{CacheStore, CreateFoodError, CreateRecipeError, UpdateFoodError};
 
 use crate::catalog::{CREATE_FOOD, EDIT_FOOD, frequent_foods_address};
-use crate::{CreateOwnedError, EditFoodError, GetError, ReadError, Service};
+use crate::{CreateOwnedError, ETag, EditFoodError, GetError, IfMatch, ReadError, Service};
 
 impl<S: CacheStore> Service<S> {
     /// Creates one of the user's own foods from a validated body.
@@ -38,10 +38,36 @@ impl<S: CacheStore> Service<S> {
     /// Edits one of the user's own foods; recipes using it follow, log
     /// entries keep their snapshot.
     pub async fn edit_food(&self, user: UserId, id: FoodId, input: FoodInput) -> Result<Food, EditFoodError> {
+        self.edit_food_if(user, id, input, None).await
+    }
+
+    /// `edit_food`, when the food's current state satisfies `if_match`
+    /// (`ETag::of_value` of the food), else `PreconditionFailed` and nothing
+    /// changes. The repository compares again under its row lock, so of two
+    /// edits naming the same tag at once only one applies.
+    pub async fn edit_food_if(
+        &self,
+        user: UserId,
+        id: FoodId,
+        input: FoodInput,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Food, EditFoodError> {
         let patch = FoodPatch::parse(input).map_err(EditFoodError::Invalid)?;
-        let edited = self.repos.foods.update_food(user, id, &patch).await.map_err(|error| match error {
+        let expected = match if_match {
+            // `*` asks only that the food exist, which the edit requires anyway.
+            None | Some(IfMatch::Any) => None,
+            Some(tags) => {
+                let current = self.repos.foods.food(user, id).await?.ok_or(EditFoodError::NotFound)?;
+                if !tags.admits(&ETag::of_value(&current)) {
+                    return Err(EditFoodError::PreconditionFailed);
+                }
+                Some(current)
+            }
+        };
+        let edited = self.repos.foods.update_food(user, id, &patch, expected).await.map_err(|error| match error {
             UpdateFoodError::NotFound => EditFoodError::NotFound,
             UpdateFoodError::Global => EditFoodError::Conflict,
+            UpdateFoodError::Changed => EditFoodError::PreconditionFailed,
             UpdateFoodError::Unavailable(unavailable) => EditFoodError::Unavailable(unavailable),
         })?;
         self.forget(&EDIT_FOOD, user, &edited.value, Some(edited.outbox)).await;

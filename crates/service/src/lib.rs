@@ -57,7 +57,7 @@ pub use imports::{IMPORT_BATCH, ImportError, ImportProgress, ImportSummary};
 use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
 pub use policies::Policies;
-pub use served::{CacheReport, ETag, Outcome, ReadReport};
+pub use served::{CacheReport, ETag, IfMatch, Outcome, ReadReport};
 pub use tokens::claimed_user;
 pub use users::{CreatedUser, ReadAhead};
 use vocabulary::Mutation;

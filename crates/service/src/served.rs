@@ -33,9 +33,35 @@ impl ETag {
         ETag(hex)
     }
 
+    /// The tag of `value`'s JSON, as `HttpResponse::json` writes it: for an
+    /// answer that is not cached, whose tag no read reports.
+    pub fn of_value<T: serde::Serialize>(value: &T) -> ETag {
+        ETag::of_json(&serde_json::to_vec(value).unwrap_or_default())
+    }
+
     /// The opaque tag, without quotes.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// What a write's `If-Match` asks (RFC 9110 13.1.1), parsed by delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: any current state.
+    Any,
+    /// The opaque strong tags listed (weak ones never match, so delivery
+    /// drops them): the state must have one of these.
+    OneOf(Vec<String>),
+}
+
+impl IfMatch {
+    /// Whether a state whose tag is `current` satisfies it.
+    pub fn admits(&self, current: &ETag) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::OneOf(tags) => tags.iter().any(|tag| tag == current.as_str()),
+        }
     }
 }
 
@@ -84,5 +110,15 @@ mod tests {
         assert_eq!(tag.as_str(), hex::encode(macrotrack_cache::digest(b"{\"a\":1}")));
         assert_eq!(tag, ETag::of_json(b"{\"a\":1}"));
         assert_ne!(tag, ETag::of_json(b"{\"a\":2}"));
+        assert_eq!(ETag::of_value(&serde_json::json!({"a": 1})), tag);
+    }
+
+    #[test]
+    fn if_match_admits_any_or_a_listed_tag() {
+        let tag = ETag::of_json(b"{}");
+        assert!(IfMatch::Any.admits(&tag));
+        assert!(IfMatch::OneOf(vec!["x".into(), tag.as_str().into()]).admits(&tag));
+        assert!(!IfMatch::OneOf(vec!["x".into()]).admits(&tag));
+        assert!(!IfMatch::OneOf(Vec::new()).admits(&tag));
     }
 }

@@ -148,7 +148,7 @@ async fn frequent_foods_show_an_edit_at_once() {
         .expect_update_food()
         .times(1)
         .in_sequence(&mut sequence)
-        .returning(|_, _, _| Ok(Committed::new(oats("Porridge"), OutboxId(3))));
+        .returning(|_, _, _, _| Ok(Committed::new(oats("Porridge"), OutboxId(3))));
     mocks
         .foods
         .expect_frequent_foods()

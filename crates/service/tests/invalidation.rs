@@ -264,7 +264,7 @@ async fn set_targets() {
 #[tokio::test]
 async fn edit_a_food() {
     let mut mocks = Mocks::default();
-    mocks.foods.expect_update_food().times(1).returning(|_, id, _| {
+    mocks.foods.expect_update_food().times(1).returning(|_, id, _, _| {
         Ok(committed(macrotrack_domain::Food {
             id,
             name: "Porridge".into(),

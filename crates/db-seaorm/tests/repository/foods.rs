@@ -165,7 +165,7 @@ pub async fn editing_a_food_moves_its_recipes_not_its_entries(repo: &SeaOrmRepos
         calories: Some(hundredths(40000)),
         ..FoodPatch::default()
     };
-    let edited = repo.update_food(alice.id, oats, &patch).await.unwrap();
+    let edited = repo.update_food(alice.id, oats, &patch, None).await.unwrap();
     assert_eq!((edited.value.name.as_str(), edited.value.brand.as_deref()), ("Steel-cut oats", Some("Mill")));
     assert_eq!(edited.value.per_serving.calories, hundredths(40000));
     assert_eq!(edited.value.per_serving.protein_g, hundredths(1690), "untouched fields stay");
@@ -182,14 +182,15 @@ pub async fn editing_a_food_moves_its_recipes_not_its_entries(repo: &SeaOrmRepos
     assert_eq!(day.entries, logged.value);
 
     // Clearing the brand; another user's food, a global one, a missing one.
-    let cleared = repo.update_food(alice.id, oats, &FoodPatch { brand: Some(None), ..FoodPatch::default() }).await;
+    let cleared =
+        repo.update_food(alice.id, oats, &FoodPatch { brand: Some(None), ..FoodPatch::default() }, None).await;
     assert_eq!(cleared.unwrap().value.brand, None);
     let global = global_food(repo, "Banana").await;
     let rows = count_all(repo, "cache_outbox").await;
     for (owner, food, global_expected) in
         [(bob.id, oats, false), (alice.id, global, true), (alice.id, FoodId(999_999), false)]
     {
-        match repo.update_food(owner, food, &patch).await {
+        match repo.update_food(owner, food, &patch, None).await {
             Err(UpdateFoodError::Global) if global_expected => {}
             Err(UpdateFoodError::NotFound) if !global_expected => {}
             other => panic!("{food:?} of {owner:?}: {other:?}"),
@@ -212,7 +213,7 @@ pub async fn concurrent_edits_of_different_fields_both_stay(repo: &SeaOrmReposit
         let name = FoodPatch { name: Some(format!("Oats {round}")), ..FoodPatch::default() };
         let calories = FoodPatch { calories: Some(hundredths(round)), ..FoodPatch::default() };
         let (named, counted) =
-            tokio::join!(repo.update_food(alice, food, &name), repo.update_food(alice, food, &calories));
+            tokio::join!(repo.update_food(alice, food, &name, None), repo.update_food(alice, food, &calories, None));
         named.unwrap();
         counted.unwrap();
         let stored = repo.food(alice, food).await.unwrap().unwrap();
@@ -223,4 +224,35 @@ pub async fn concurrent_edits_of_different_fields_both_stay(repo: &SeaOrmReposit
     assert!(lost.is_empty(), "{} of 200 rounds lost an edit: {lost:?}", lost.len());
     let soup = repo.recipe(alice, soup).await.unwrap().unwrap();
     assert_eq!(soup.per_serving.calories, hundredths(200), "the recipe follows its food");
+}
+
+/// Two edits that expect the same state, at once, 50 times: exactly one
+/// applies and the other finds the food changed under the lock; an edit
+/// expecting a state the food is not in writes nothing, not even a row.
+pub async fn edits_expecting_one_state_apply_once(repo: &SeaOrmRepository) {
+    let alice = user(repo, "conditional").await.id;
+    let food = own_food(repo, alice, "Oats", macros(10000, 0, 0, 0)).await.id;
+    for round in 1..=50 {
+        let seen = repo.food(alice, food).await.unwrap().unwrap();
+        let name = FoodPatch { name: Some(format!("Oats {round}")), ..FoodPatch::default() };
+        let calories = FoodPatch { calories: Some(hundredths(round)), ..FoodPatch::default() };
+        let (named, counted) = tokio::join!(
+            repo.update_food(alice, food, &name, Some(seen.clone())),
+            repo.update_food(alice, food, &calories, Some(seen.clone())),
+        );
+        let stored = repo.food(alice, food).await.unwrap().unwrap();
+        match (named, counted) {
+            (Ok(won), Err(UpdateFoodError::Changed)) | (Err(UpdateFoodError::Changed), Ok(won)) => {
+                assert_eq!(won.value, stored, "round {round}: the winner's edit is what is stored");
+            }
+            other => panic!("round {round}: not exactly one edit applied: {other:?}"),
+        }
+    }
+    let rows = count_all(repo, "cache_outbox").await;
+    let stale = FoodPatch { name: Some("Stale".into()), ..FoodPatch::default() };
+    let before = repo.food(alice, food).await.unwrap().unwrap();
+    let expected = Food { name: "Oats".into(), ..before.clone() };
+    assert!(matches!(repo.update_food(alice, food, &stale, Some(expected)).await, Err(UpdateFoodError::Changed)));
+    assert_eq!(repo.food(alice, food).await.unwrap(), Some(before));
+    assert_eq!(count_all(repo, "cache_outbox").await, rows, "a refused edit writes no row");
 }

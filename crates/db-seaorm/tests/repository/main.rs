@@ -97,6 +97,7 @@ suite!(
     concurrent_writes_never_pass_a_days_bound,
     concurrent_moves_and_creates_never_pass_a_bound,
     concurrent_edits_of_different_fields_both_stay,
+    edits_expecting_one_state_apply_once,
 );
 
 /// The bounds and concurrent edits on a SQLite file: creates go through
@@ -112,6 +113,7 @@ async fn concurrent_writes_on_a_sqlite_file_never_pass_a_bound() {
     concurrent_writes_never_pass_a_days_bound(&repo).await;
     concurrent_moves_and_creates_never_pass_a_bound(&repo).await;
     concurrent_edits_of_different_fields_both_stay(&repo).await;
+    edits_expecting_one_state_apply_once(&repo).await;
     repo.connection().close_by_ref().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,8 +1,10 @@
 //! `POST /v1/foods`, `GET /v1/foods/{id}`, `PATCH /v1/foods/{id}`,
 //! `GET /v1/foods?query=&limit=`, `GET /v1/foods/frequent?limit=`.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{FoodId, FoodInput, ValidationErrors};
+use macrotrack_service::{CacheReport, ETag};
 
 use crate::body::{self, Nullable, Optional, Required};
 use crate::cached::{self, Members, TagOf};
@@ -122,11 +124,15 @@ pub async fn edit(
     state: web::Data<HttpState>,
     User(user): User,
     PathId(id): PathId,
+    req: HttpRequest,
     body: LaterBody<EditFoodRequest>,
 ) -> Result<HttpResponse, Problem> {
     state.service.editable_food(user, FoodId(id)).await?;
     let food = body.read().await?;
-    Ok(HttpResponse::Ok().json(state.service.edit_food(user, FoodId(id), food).await?))
+    let if_match = cached::if_match(&req);
+    let edited = state.service.edit_food_if(user, FoodId(id), food, if_match.as_ref()).await?;
+    // The new state's tag, so the client can make its next edit conditional.
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, cached::quoted(&ETag::of_value(&edited)))).json(edited))
 }
 
 impl FromBody for EditFoodRequest {
@@ -161,9 +167,16 @@ pub(crate) fn parse_patch(body: serde_json::Map<String, serde_json::Value>) -> R
     Ok(food)
 }
 
-/// A food the user may see.
-pub async fn get(state: web::Data<HttpState>, User(user): User, PathId(id): PathId) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(state.service.food(user, FoodId(id)).await?))
+/// A food the user may see, tagged with its state (not cached by the server:
+/// the tag is of the body, so it is the one `PATCH`'s `If-Match` compares).
+pub async fn get(
+    state: web::Data<HttpState>,
+    User(user): User,
+    PathId(id): PathId,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    let food = state.service.food(user, FoodId(id)).await?;
+    Ok(cached::json(&req, &CacheReport::default(), Members::One, TagOf::Body, &food))
 }
 
 /// Foods by name, a page at a time.

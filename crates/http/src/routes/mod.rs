@@ -131,6 +131,9 @@ pub struct Route {
     /// A cached read: strong `ETag`, `Cache-Control`, `Cache-Status`, and
     /// `304` for an `If-None-Match` naming the current tag.
     pub cached: bool,
+    /// A conditional write: `If-Match` (412 when it names no current tag),
+    /// and the new state's `ETag` on success.
+    pub conditional: bool,
     handler: fn() -> actix_web::Route,
 }
 
@@ -153,6 +156,7 @@ impl Route {
             answers: Vec::new(),
             also: Vec::new(),
             cached: false,
+            conditional: false,
             handler,
         }
     }
@@ -208,6 +212,11 @@ impl Route {
         self
     }
 
+    fn conditional(mut self) -> Self {
+        self.conditional = true;
+        self
+    }
+
     /// The `HEAD` twin of a `GET` route: the same handler, statuses and
     /// headers; actix sends no body for `HEAD`.
     fn head(&self) -> Route {
@@ -226,6 +235,7 @@ impl Route {
                 .collect(),
             also: self.also.clone(),
             cached: self.cached,
+            conditional: self.conditional,
             handler: self.handler,
         }
     }
@@ -392,12 +402,14 @@ fn routes() -> Vec<Route> {
             web::route().to(foods::get)
         })
         .answers::<Food>(200, "The food.")
+        .cached()
         .fails::<GetError>(),
         Route::new(M::PATCH, "/v1/foods/{id}", "editFood", "Edits one of the user's own foods", || {
             web::route().to(foods::edit)
         })
         .body::<foods::EditFoodRequest>()
         .answers::<Food>(200, "The food as edited; log entries keep their snapshot.")
+        .conditional()
         .fails::<EditFoodError>(),
         // Recipes.
         Route::new(M::POST, "/v1/recipes", "createRecipe", "Creates a recipe of foods", || {
