@@ -46,7 +46,13 @@ fn param_schema(kind: Kind) -> Value {
         }),
         Kind::Limit => json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
         Kind::Offset => json!({ "type": "integer", "minimum": 0, "maximum": 10000, "default": 0 }),
-        Kind::Text => json!({ "type": "string" }),
+        // Control characters are Unicode's Cc, as `char::is_control` reads
+        // them (the same ranges as a name's pattern, body.rs).
+        Kind::SearchText => json!({
+            "type": "string",
+            "maxLength": 100,
+            "pattern": r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        }),
     }
 }
 

@@ -78,8 +78,9 @@ pub enum Kind {
     Limit,
     /// 0..=10000, default 0: 400 when not an integer, 422 out of range.
     Offset,
-    /// Free text.
-    Text,
+    /// A search's text: at most 100 characters, no control characters
+    /// (what `validation::search_query` refuses, 422).
+    SearchText,
 }
 
 /// A parameter of a route, as the document describes it.
@@ -378,7 +379,7 @@ fn routes() -> Vec<Route> {
         })
         .query(
             "query",
-            Kind::Text,
+            Kind::SearchText,
             false,
             "Case-insensitive part of the name; absent or empty: every food. At most 100 characters after \
              trimming, no control characters (422).",
