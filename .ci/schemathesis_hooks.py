@@ -139,6 +139,7 @@ def map_case(context, case):
         case.query = _query(operation, case.query)
     if isinstance(case.path_parameters, dict):
         case.path_parameters = _path_parameters(operation, case.path_parameters)
-    if operation == "editFood" and isinstance(case.headers, dict):
+    # Any mapping (phases differ: a dict, or a case-insensitive one).
+    if operation == "editFood" and case.headers:
         case.headers = {name: value for name, value in case.headers.items() if name.lower() != "if-match"}
     return case
