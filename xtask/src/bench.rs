@@ -276,6 +276,16 @@ header value, the tag's hex without `fmt`. A warm read is now 79 300
 instructions embedded (81 300 before) and 127 600 on PostgreSQL + Redis
 (128 600 before), with the ETag, Cache-Status and request id included.
 
+`cargo xtask callgrind [--binary PATH]` now makes that count repeatable:
+the embedded release server, one user with one logged day, warm
+`GET /v1/logs` on one keep-alive connection, (Ir after 3000 reads - Ir
+after 1000) / 2000. Its client adds work the server does per request, so
+its figures sit above the ones above; compare them only with each other.
+Issue 20's refactor (the read as one value, each address computed once):
+117 200 and 115 800 instructions a read before (6b2e216), 105 800 and
+104 400 after. With issue 21's rate limits (a governor check per request,
+run with a limit that never refuses): 109 900 and 109 100.
+
 Single rows vary by 10 to 20% between runs of one build on this machine
 (its 2 cores are shared), and the rows before this change are measured
 minutes after the others: across this change's runs the warm read's
