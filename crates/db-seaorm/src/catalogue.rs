@@ -8,12 +8,13 @@
 //! re-run of the same files therefore costs two reads per batch and no
 //! write.
 
+use crate::parameters::Parameters;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use macrotrack_domain::{ImportedFood, Timestamp};
 use macrotrack_ports::{CatalogueImport, ImportCounts, Unavailable};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult, Statement, Value};
 
 use crate::{SeaOrmRepository, finish, unavailable};
 
@@ -167,29 +168,6 @@ async fn upsert_distinct(
     }
     insert_portions(txn, &portions).await?;
     Ok(counts)
-}
-
-/// Placeholders for one statement: `$n` on PostgreSQL, `?` on SQLite.
-struct Parameters {
-    postgres: bool,
-    values: Vec<Value>,
-}
-
-impl Parameters {
-    fn new(backend: DbBackend) -> Parameters {
-        Parameters { postgres: backend == DbBackend::Postgres, values: Vec::new() }
-    }
-
-    fn add(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        if self.postgres { format!("${}", self.values.len()) } else { "?".to_owned() }
-    }
-
-    /// `(p1, p2, ...)` of `values`.
-    fn row(&mut self, values: impl IntoIterator<Item = Value>) -> String {
-        let placeholders: Vec<String> = values.into_iter().map(|value| self.add(value)).collect();
-        format!("({})", placeholders.join(", "))
-    }
 }
 
 async fn query(

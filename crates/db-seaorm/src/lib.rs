@@ -32,6 +32,7 @@ mod log_rows;
 mod logs;
 mod migrate_lock;
 mod outbox;
+mod parameters;
 mod plan_rows;
 mod plans;
 mod recipes;

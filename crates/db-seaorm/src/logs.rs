@@ -1,5 +1,6 @@
 //! `LogRepository`: what users ate, with macros snapshotted at logging time.
 
+use crate::parameters::Parameters;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
@@ -9,7 +10,7 @@ use macrotrack_domain::{
     Timestamp, UserId,
 };
 use macrotrack_ports::{Committed, CreateLogsError, LogRepository, OutboxId, Unavailable, UpdateLogError};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 
 use crate::entities::recipe;
 use crate::foods::visible_foods;
@@ -223,27 +224,6 @@ fn recipe_of(item: LogItem) -> Option<RecipeId> {
     }
 }
 
-/// Parameters of a statement, with the placeholder of each as the backend
-/// spells it (`$1`, `$2` on PostgreSQL; `?` in order on SQLite, also across
-/// the statements of one call).
-struct Parameters {
-    postgres: bool,
-    values: Vec<Value>,
-}
-
-impl Parameters {
-    fn add(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        if self.postgres { format!("${}", self.values.len()) } else { "?".to_owned() }
-    }
-
-    /// `(p1, p2, ...)` of `values`.
-    fn row(&mut self, values: impl IntoIterator<Item = Value>) -> String {
-        let placeholders: Vec<String> = values.into_iter().map(|value| self.add(value)).collect();
-        format!("({})", placeholders.join(", "))
-    }
-}
-
 /// The write of a resolved batch: its entries, `uses += count` per food
 /// (in id order, so concurrent batches lock rows in one order and cannot
 /// deadlock), and its outbox row. PostgreSQL: one statement whose CTEs all
@@ -256,7 +236,7 @@ fn batch_statement(
     now: Timestamp,
 ) -> Statement {
     let postgres = backend == DbBackend::Postgres;
-    let mut parameters = Parameters { postgres, values: Vec::new() };
+    let mut parameters = Parameters::new(backend);
     let rows: Vec<String> = batch
         .iter()
         .map(|entry| {
