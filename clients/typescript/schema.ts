@@ -2345,6 +2345,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
+                "Idempotency-Key"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -2360,6 +2362,10 @@ export interface operations {
             /** @description The food (macros per serving). */
             201: {
                 headers: {
+                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The created resource, when it has a path of its own. */
+                    Location?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2401,7 +2407,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
             409: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
@@ -3076,7 +3082,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
             409: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
@@ -3273,6 +3279,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
+                "Idempotency-Key"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -3288,6 +3296,10 @@ export interface operations {
             /** @description The entries, in the order of the request. */
             201: {
                 headers: {
+                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The created resource, when it has a path of its own. */
+                    Location?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3320,6 +3332,17 @@ export interface operations {
             };
             /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
             408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
+            409: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
@@ -4115,6 +4138,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
+                "Idempotency-Key"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -4130,6 +4155,10 @@ export interface operations {
             /** @description The plan. */
             201: {
                 headers: {
+                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The created resource, when it has a path of its own. */
+                    Location?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4171,7 +4200,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
             409: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
@@ -4419,6 +4448,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
+                "Idempotency-Key"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -4437,6 +4468,10 @@ export interface operations {
             /** @description The scheduled plan. */
             201: {
                 headers: {
+                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The created resource, when it has a path of its own. */
+                    Location?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4489,7 +4524,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
             409: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
@@ -4565,6 +4600,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
+                "Idempotency-Key"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -4580,6 +4617,10 @@ export interface operations {
             /** @description The recipe with its per-serving macros. */
             201: {
                 headers: {
+                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The created resource, when it has a path of its own. */
+                    Location?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -4621,7 +4662,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, or the user owns as many foods, recipes or meal plans as one may. */
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
             409: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, NewFood, UserId};
-use macrotrack_ports::{Committed, CreateFoodError, FoodRepository, Unavailable, UpdateFoodError};
+use macrotrack_ports::{Committed, CreateFoodError, FoodRepository, Keep, Unavailable, UpdateFoodError};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, LockType, Order};
 use sea_orm::{
@@ -12,20 +12,22 @@ use sea_orm::{
 
 use crate::bounds::{self, Owned};
 use crate::entities::{food, food_use};
+use crate::idempotency::keeping;
 use crate::{SeaOrmRepository, corrupt, finish, macros, outbox, recipes, unavailable};
 
 #[async_trait]
 impl FoodRepository for SeaOrmRepository {
     async fn create_food(&self, owner: UserId, new: &NewFood) -> Result<Food, CreateFoodError> {
-        let txn = self.begin_write().await?;
-        let created = async {
-            if !bounds::has_room(&txn, owner, Owned::Foods).await.map_err(unavailable)? {
-                return Err(CreateFoodError::Full);
-            }
-            Ok(to_food(new_food_row(owner, new).insert(&txn).await.map_err(unavailable)?))
-        }
-        .await;
-        finish(txn, created).await
+        self.insert_food(owner, new, None).await
+    }
+
+    async fn create_food_keeping(
+        &self,
+        owner: UserId,
+        new: &NewFood,
+        keep: Keep<Food>,
+    ) -> Result<Food, CreateFoodError> {
+        self.insert_food(owner, new, Some(keep)).await
     }
 
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable> {
@@ -206,5 +208,25 @@ pub(crate) fn to_food(model: food::Model) -> Food {
         per_serving: macros(model.calories, model.protein_g, model.carbs_g, model.fat_g),
         // Readers only ever see global foods and their own.
         owner: if model.owner_user_id.is_some() { FoodOwner::User } else { FoodOwner::Global },
+    }
+}
+
+impl SeaOrmRepository {
+    async fn insert_food(
+        &self,
+        owner: UserId,
+        new: &NewFood,
+        keep: Option<Keep<Food>>,
+    ) -> Result<Food, CreateFoodError> {
+        let txn = self.begin_write().await?;
+        let created = async {
+            if !bounds::has_room(&txn, owner, Owned::Foods).await.map_err(unavailable)? {
+                return Err(CreateFoodError::Full);
+            }
+            Ok(to_food(new_food_row(owner, new).insert(&txn).await.map_err(unavailable)?))
+        }
+        .await;
+        let created = keeping(&txn, created, keep).await;
+        finish(txn, created).await
     }
 }

@@ -27,6 +27,7 @@ mod completions;
 mod connect;
 pub mod entities;
 mod foods;
+mod idempotency;
 mod log_changes;
 mod log_rows;
 mod logs;

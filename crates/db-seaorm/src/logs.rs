@@ -9,11 +9,12 @@ use macrotrack_domain::{
     Day, DayLogs, FoodId, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, NewLogEntry, RecipeId, SummaryDay,
     Timestamp, UserId,
 };
-use macrotrack_ports::{Committed, CreateLogsError, LogRepository, OutboxId, Unavailable, UpdateLogError};
+use macrotrack_ports::{Committed, CreateLogsError, Keep, LogRepository, OutboxId, Unavailable, UpdateLogError};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 
 use crate::entities::recipe;
 use crate::foods::visible_foods;
+use crate::idempotency::keep_in;
 use crate::log_rows::{ENTRY_COLUMN_COUNT, ENTRY_COLUMNS, entry_by_position};
 use crate::write_thread::Written;
 use crate::{SeaOrmRepository, bounds, corrupt, finish, log_changes, macros, outbox, unavailable};
@@ -27,7 +28,19 @@ impl LogRepository for SeaOrmRepository {
         now: Timestamp,
     ) -> Result<Committed<Vec<LogEntry>>, CreateLogsError> {
         let batch = resolve(&self.db, user, entries, now).await?;
-        let (created, outbox) = self.insert_batch(user, batch, true, now).await?;
+        let (created, outbox) = self.insert_batch(user, batch, true, now, None).await?;
+        Ok(Committed::new(created, outbox.ok_or_else(|| corrupt("no outbox id came back"))?))
+    }
+
+    async fn create_log_entries_keeping(
+        &self,
+        user: UserId,
+        entries: &[NewLogEntry],
+        now: Timestamp,
+        keep: Keep<Vec<LogEntry>>,
+    ) -> Result<Committed<Vec<LogEntry>>, CreateLogsError> {
+        let batch = resolve(&self.db, user, entries, now).await?;
+        let (created, outbox) = self.insert_batch(user, batch, true, now, Some(keep)).await?;
         Ok(Committed::new(created, outbox.ok_or_else(|| corrupt("no outbox id came back"))?))
     }
 
@@ -106,7 +119,7 @@ impl SeaOrmRepository {
         now: Timestamp,
     ) -> Result<Vec<LogEntry>, CreateLogsError> {
         let batch = resolve(&self.db, user, entries, now).await?;
-        Ok(self.insert_batch(user, batch, false, now).await?.0)
+        Ok(self.insert_batch(user, batch, false, now, None).await?.0)
     }
 
     /// Writes a resolved batch, its food uses and (`with_outbox`) its outbox
@@ -115,12 +128,18 @@ impl SeaOrmRepository {
     /// together), on SQLite one call of three statements inside the
     /// writer's transaction. Answers the entries with their ids, and the
     /// outbox row's id.
+    ///
+    /// A kept batch (`keep`) stores its answer in the same transaction, and
+    /// the answer names the entries' ids, so it is written after the
+    /// batch's statement: in a transaction of its own, also on SQLite,
+    /// where the writes' thread runs one statement per write.
     async fn insert_batch(
         &self,
         user: UserId,
         batch: Vec<LogEntry>,
         with_outbox: bool,
         now: Timestamp,
+        keep: Option<Keep<Vec<LogEntry>>>,
     ) -> Result<(Vec<LogEntry>, Option<OutboxId>), CreateLogsError> {
         let backend = self.writer.get_database_backend();
         let mut adding = bounds::Adding::new();
@@ -129,10 +148,38 @@ impl SeaOrmRepository {
         }
         let refuse_if = bounds::overfull_day(backend, user, &adding);
         let statement = batch_statement(backend, user, &batch, with_outbox, now);
-        let rows = match self.write_rows(user, Some(refuse_if), statement).await? {
-            Written::Rows(rows) => rows,
-            Written::Refused(row) => return Err(CreateLogsError::DayFull { date: bounds::overfull_date(&row)? }),
+        let Some(keep) = keep else {
+            let rows = match self.write_rows(user, Some(refuse_if), statement).await? {
+                Written::Rows(rows) => rows,
+                Written::Refused(row) => return Err(CreateLogsError::DayFull { date: bounds::overfull_date(&row)? }),
+            };
+            return created_from(backend, rows, batch, with_outbox);
         };
+        let txn = self.begin_write().await?;
+        let written = async {
+            bounds::lock_user(&txn, user).await.map_err(unavailable)?;
+            if let Some(row) = txn.query_one_raw(refuse_if).await.map_err(unavailable)? {
+                return Err(CreateLogsError::DayFull { date: bounds::overfull_date(&row)? });
+            }
+            let rows = txn.query_all_raw(statement).await.map_err(unavailable)?;
+            let (created, outbox) = created_from(backend, rows, batch, with_outbox)?;
+            keep_in(&txn, keep, &created).await?;
+            Ok((created, outbox))
+        }
+        .await;
+        finish(txn, written).await
+    }
+}
+
+/// The entries of `batch` with the ids its statement answered, and its
+/// outbox row's id.
+fn created_from(
+    backend: DbBackend,
+    rows: Vec<sea_orm::QueryResult>,
+    batch: Vec<LogEntry>,
+    with_outbox: bool,
+) -> Result<(Vec<LogEntry>, Option<OutboxId>), CreateLogsError> {
+    {
         let first = |row: &sea_orm::QueryResult| row.try_get_by_index::<i64>(0).map_err(unavailable);
         let mut ids: Vec<i64> = rows.iter().map(first).collect::<Result<_, _>>()?;
         let outbox = match (with_outbox, backend) {

@@ -6,12 +6,13 @@ use async_trait::async_trait;
 use macrotrack_domain::{
     Day, MealPlan, MealPlanId, NewMealPlan, ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, UserId,
 };
-use macrotrack_ports::{Committed, CreatePlanError, PlanRepository, ScheduleError, Unavailable};
+use macrotrack_ports::{Committed, CreatePlanError, Keep, PlanRepository, ScheduleError, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::bounds::{self, Owned};
 use crate::entities::{meal_plan, meal_plan_item, recipe};
+use crate::idempotency::{keep_in, keeping};
 use crate::plan_rows::{days, own_plan, plan_items};
 use crate::{SeaOrmRepository, finish, outbox, schedules, unavailable};
 
@@ -20,6 +21,18 @@ impl PlanRepository for SeaOrmRepository {
     async fn create_meal_plan(&self, owner: UserId, plan: &NewMealPlan) -> Result<MealPlan, CreatePlanError> {
         let txn = self.begin_write().await?;
         let created = insert_plan(&txn, owner, plan).await;
+        finish(txn, created).await
+    }
+
+    async fn create_meal_plan_keeping(
+        &self,
+        owner: UserId,
+        plan: &NewMealPlan,
+        keep: Keep<MealPlan>,
+    ) -> Result<MealPlan, CreatePlanError> {
+        let txn = self.begin_write().await?;
+        let created = insert_plan(&txn, owner, plan).await;
+        let created = keeping(&txn, created, Some(keep)).await;
         finish(txn, created).await
     }
 
@@ -35,13 +48,17 @@ impl PlanRepository for SeaOrmRepository {
         plan: MealPlanId,
         start: Day,
     ) -> Result<Committed<ScheduledPlan>, ScheduleError> {
-        let txn = self.begin_write().await?;
-        let scheduled = async {
-            let scheduled = schedules::schedule(&txn, user, plan, start).await?;
-            Ok(Committed::new(scheduled, outbox::record(&txn, user).await?))
-        }
-        .await;
-        finish(txn, scheduled).await
+        self.schedule(user, plan, start, None).await
+    }
+
+    async fn schedule_meal_plan_keeping(
+        &self,
+        user: UserId,
+        plan: MealPlanId,
+        start: Day,
+        keep: Keep<ScheduledPlan>,
+    ) -> Result<Committed<ScheduledPlan>, ScheduleError> {
+        self.schedule(user, plan, start, Some(keep)).await
     }
 
     async fn schedule_day(&self, user: UserId, date: Day) -> Result<ScheduleDay, Unavailable> {
@@ -121,4 +138,25 @@ async fn insert_plan(db: &impl ConnectionTrait, owner: UserId, new: &NewMealPlan
     }
     meal_plan_item::Entity::insert_many(rows).exec_without_returning(db).await.map_err(unavailable)?;
     Ok(MealPlan { id: MealPlanId(id), name: new.name.clone(), days: new.days, items: new.items.clone() })
+}
+
+impl SeaOrmRepository {
+    async fn schedule(
+        &self,
+        user: UserId,
+        plan: MealPlanId,
+        start: Day,
+        keep: Option<Keep<ScheduledPlan>>,
+    ) -> Result<Committed<ScheduledPlan>, ScheduleError> {
+        let txn = self.begin_write().await?;
+        let scheduled = async {
+            let scheduled = schedules::schedule(&txn, user, plan, start).await?;
+            if let Some(keep) = keep {
+                keep_in(&txn, keep, &scheduled).await?;
+            }
+            Ok(Committed::new(scheduled, outbox::record(&txn, user).await?))
+        }
+        .await;
+        finish(txn, scheduled).await
+    }
 }

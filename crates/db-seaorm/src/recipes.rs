@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use macrotrack_domain::{Amount, FoodId, Ingredient, NewRecipe, Recipe, RecipeId, UserId};
-use macrotrack_ports::{CreateRecipeError, RecipeRepository, Unavailable};
+use macrotrack_ports::{CreateRecipeError, Keep, RecipeRepository, Unavailable};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::bounds::{self, Owned};
 use crate::entities::{food, recipe, recipe_ingredient};
+use crate::idempotency::keeping;
 use crate::{SeaOrmRepository, finish, macros, unavailable};
 
 #[async_trait]
@@ -18,6 +19,18 @@ impl RecipeRepository for SeaOrmRepository {
     async fn create_recipe(&self, owner: UserId, new: &NewRecipe) -> Result<Recipe, CreateRecipeError> {
         let txn = self.begin_write().await?;
         let created = insert_recipe(&txn, owner, new).await;
+        finish(txn, created).await
+    }
+
+    async fn create_recipe_keeping(
+        &self,
+        owner: UserId,
+        new: &NewRecipe,
+        keep: Keep<Recipe>,
+    ) -> Result<Recipe, CreateRecipeError> {
+        let txn = self.begin_write().await?;
+        let created = insert_recipe(&txn, owner, new).await;
+        let created = keeping(&txn, created, Some(keep)).await;
         finish(txn, created).await
     }
 

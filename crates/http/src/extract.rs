@@ -103,7 +103,7 @@ fn token_check(req: &HttpRequest) -> TokenCheck {
 /// `then`, once the token checked out when the handler takes a `User`; an
 /// error of the token's is the `User` extractor's to answer, and it answers
 /// first (declared first, polled first).
-fn after_token<T: 'static>(
+pub(crate) fn after_token<T: 'static>(
     req: &HttpRequest,
     then: impl Future<Output = Result<T, Problem>> + 'static,
 ) -> LocalBoxFuture<'static, Result<T, Problem>> {

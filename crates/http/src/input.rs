@@ -64,6 +64,9 @@ pub async fn json_object(req: &HttpRequest, payload: web::Payload) -> Result<Map
         Ok(Err(_)) => return Err(Problem::bad_request("the body could not be read")),
         Err(_) => return Err(too_large()),
     };
+    if crate::idempotency::wants_body_digest(req) {
+        crate::idempotency::note_body(req, &bytes);
+    }
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(Problem::bad_request("the body must be a JSON object")),

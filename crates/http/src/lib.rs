@@ -11,6 +11,7 @@ mod body;
 mod cached;
 mod extract;
 mod gauges;
+mod idempotency;
 mod input;
 mod limits;
 mod observe;
@@ -28,6 +29,7 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, ResponseError, web};
 
 pub use gauges::GAUGES;
+pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED, request_fingerprint};
 pub use input::BODY_LIMIT;
 pub use limits::{Bounds, ClientAddress, RATE_LIMITED_TOTAL, RateLimits};
 pub use observe::{REQUEST_DURATION, REQUESTS_TOTAL};

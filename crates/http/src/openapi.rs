@@ -21,7 +21,8 @@ fn problem_description(status: u16) -> &'static str {
         404 => "No such resource (another user's is missing too).",
         409 => {
             "The state refuses the request: a global food is read-only, a plan's days overlap another scheduled \
-             plan, or the user owns as many foods, recipes or meal plans as one may."
+             plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same \
+             Idempotency-Key is still running."
         }
         408 => {
             "The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed."
@@ -104,6 +105,19 @@ fn request_id_parameter() -> Value {
     })
 }
 
+fn idempotency_key() -> Value {
+    json!({
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "description": "A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with \
+            the same key, path and body within 24 hours answers the first answer again (status, body, Location) \
+            with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat \
+            while the first runs is 409; a 5xx answer is not kept. Keys are per user.",
+        "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$" },
+    })
+}
+
 fn if_match() -> Value {
     json!({
         "name": "If-Match",
@@ -150,6 +164,16 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
         }
         if route.conditional && *status == 200 {
             response["headers"]["ETag"] = new_etag_header();
+        }
+        if route.idempotent() && *status == 201 {
+            response["headers"]["Idempotent-Replayed"] = json!({
+                "description": "`true` on the kept answer of an earlier request with this Idempotency-Key.",
+                "schema": { "type": "string", "enum": ["true"] },
+            });
+            response["headers"]["Location"] = json!({
+                "description": "The created resource, when it has a path of its own.",
+                "schema": { "type": "string" },
+            });
         }
         response["headers"]["X-Request-Id"] = request_id_header();
         match content {
@@ -202,6 +226,9 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
     }
     if route.conditional {
         parameters.push(if_match());
+    }
+    if route.idempotent() {
+        parameters.push(idempotency_key());
     }
     parameters.push(request_id_parameter());
     if !parameters.is_empty() {

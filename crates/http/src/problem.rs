@@ -154,12 +154,9 @@ impl fmt::Display for Problem {
     }
 }
 
-impl ResponseError for Problem {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
+impl Problem {
+    /// The answer's body.
+    pub(crate) fn to_json(&self) -> Vec<u8> {
         let with_errors = matches!(self.status, StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY)
             || !self.errors.is_empty();
         let body = Body {
@@ -170,6 +167,17 @@ impl ResponseError for Problem {
             errors: with_errors.then_some(self.errors.as_slice()),
             instance: crate::request_id::current_request_id().map(|id| format!("urn:request:{id}")),
         };
+        // Serializing plain strings and numbers cannot fail.
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         if let Some(allow) = self.allow.as_deref().and_then(|allow| HeaderValue::from_str(allow).ok()) {
@@ -184,8 +192,7 @@ impl ResponseError for Problem {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
-        // Serializing plain strings and numbers cannot fail.
-        response.body(serde_json::to_vec(&body).unwrap_or_default())
+        response.body(self.to_json())
     }
 }
 

@@ -11,11 +11,13 @@
 #![warn(missing_docs)]
 
 mod catalogue;
+mod idempotency;
 mod outbox;
 mod repositories;
 mod store;
 
 pub use catalogue::*;
+pub use idempotency::*;
 pub use outbox::*;
 pub use repositories::*;
 pub use store::*;

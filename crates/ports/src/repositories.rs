@@ -7,7 +7,7 @@ use macrotrack_domain::{
     ScheduledPlan, ScheduledPlanId, SummaryDay, Timestamp, User, UserId, validation,
 };
 
-use crate::Committed;
+use crate::{Committed, Keep};
 
 /// The database could not answer (down, timed out, broke a connection).
 /// Never carries input mistakes: those are typed per operation.
@@ -94,6 +94,16 @@ pub trait FoodRepository: Send + Sync + 'static {
     /// under a lock that keeps concurrent creates of the user apart.
     async fn create_food(&self, owner: UserId, food: &NewFood) -> Result<Food, CreateFoodError>;
 
+    /// MUST do as `create_food` does and, in the same transaction, keep the
+    /// answer `keep` renders from its value (`IdempotencyRepository::keep`'s
+    /// rule: if the claim is no longer held, fail and write nothing).
+    async fn create_food_keeping(
+        &self,
+        owner: UserId,
+        food: &NewFood,
+        keep: Keep<Food>,
+    ) -> Result<Food, CreateFoodError>;
+
     /// MUST return the food when it is global or owned by `reader`, and
     /// `None` otherwise (another user's food is as absent as a missing one).
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable>;
@@ -151,6 +161,16 @@ pub trait RecipeRepository: Send + Sync + 'static {
     /// nothing written) when the owner has `MAX_OWN_RECIPES` already,
     /// counted as for foods.
     async fn create_recipe(&self, owner: UserId, recipe: &NewRecipe) -> Result<Recipe, CreateRecipeError>;
+
+    /// MUST do as `create_recipe` does and, in the same transaction, keep the
+    /// answer `keep` renders from its value (`IdempotencyRepository::keep`'s
+    /// rule: if the claim is no longer held, fail and write nothing).
+    async fn create_recipe_keeping(
+        &self,
+        owner: UserId,
+        recipe: &NewRecipe,
+        keep: Keep<Recipe>,
+    ) -> Result<Recipe, CreateRecipeError>;
 
     /// MUST return the recipe when `reader` owns it, else `None`.
     async fn recipe(&self, reader: UserId, id: RecipeId) -> Result<Option<Recipe>, Unavailable>;
@@ -216,6 +236,17 @@ pub trait LogRepository: Send + Sync + 'static {
         user: UserId,
         entries: &[NewLogEntry],
         now: Timestamp,
+    ) -> Result<Committed<Vec<LogEntry>>, CreateLogsError>;
+
+    /// MUST do as `create_log_entries` does and, in the same transaction, keep the
+    /// answer `keep` renders from its value (`IdempotencyRepository::keep`'s
+    /// rule: if the claim is no longer held, fail and write nothing).
+    async fn create_log_entries_keeping(
+        &self,
+        user: UserId,
+        entries: &[NewLogEntry],
+        now: Timestamp,
+        keep: Keep<Vec<LogEntry>>,
     ) -> Result<Committed<Vec<LogEntry>>, CreateLogsError>;
 
     /// MUST return the user's entries of `date` (ordered by meal then id)
@@ -312,6 +343,16 @@ pub trait PlanRepository: Send + Sync + 'static {
     /// owner has `MAX_OWN_MEAL_PLANS` already, counted as for foods.
     async fn create_meal_plan(&self, owner: UserId, plan: &NewMealPlan) -> Result<MealPlan, CreatePlanError>;
 
+    /// MUST do as `create_meal_plan` does and, in the same transaction, keep the
+    /// answer `keep` renders from its value (`IdempotencyRepository::keep`'s
+    /// rule: if the claim is no longer held, fail and write nothing).
+    async fn create_meal_plan_keeping(
+        &self,
+        owner: UserId,
+        plan: &NewMealPlan,
+        keep: Keep<MealPlan>,
+    ) -> Result<MealPlan, CreatePlanError>;
+
     /// MUST return the plan when `reader` owns it.
     async fn meal_plan(&self, reader: UserId, id: MealPlanId) -> Result<Option<MealPlan>, Unavailable>;
 
@@ -324,6 +365,17 @@ pub trait PlanRepository: Send + Sync + 'static {
         user: UserId,
         plan: MealPlanId,
         start: Day,
+    ) -> Result<Committed<ScheduledPlan>, ScheduleError>;
+
+    /// MUST do as `schedule_meal_plan` does and, in the same transaction, keep the
+    /// answer `keep` renders from its value (`IdempotencyRepository::keep`'s
+    /// rule: if the claim is no longer held, fail and write nothing).
+    async fn schedule_meal_plan_keeping(
+        &self,
+        user: UserId,
+        plan: MealPlanId,
+        start: Day,
+        keep: Keep<ScheduledPlan>,
     ) -> Result<Committed<ScheduledPlan>, ScheduleError>;
 
     /// MUST return the scheduled plan covering `date` (even with no meals

@@ -195,6 +195,7 @@ impl Application {
             result = self.server => result,
             result = metrics => result,
             () = service.drain_every(poll, grace) => Ok(()),
+            () = service.sweep_idempotency_keys_every(macrotrack_service::SWEEP_EVERY) => Ok(()),
         };
         // Rows applied since the last tick; left behind, the next start-up
         // would forget their users once more.

@@ -5,7 +5,7 @@ use macrotrack_domain::{
     Food, FoodId, FoodInput, FoodPatch, FrequentFood, NewFood, NewRecipe, Recipe, RecipeId, RecipeInput, UserId,
     ValidationErrors, check_frequent, validation,
 };
-use macrotrack_ports::{CacheStore, CreateFoodError, CreateRecipeError, UpdateFoodError};
+use macrotrack_ports::{CacheStore, CreateFoodError, CreateRecipeError, Keep, UpdateFoodError};
 
 use crate::catalog::{CREATE_FOOD, EDIT_FOOD, frequent_foods_address};
 use crate::{CreateOwnedError, ETag, EditFoodError, GetError, IfMatch, ReadError, Service};
@@ -13,8 +13,23 @@ use crate::{CreateOwnedError, ETag, EditFoodError, GetError, IfMatch, ReadError,
 impl<S: CacheStore> Service<S> {
     /// Creates one of the user's own foods from a validated body.
     pub async fn create_food(&self, user: UserId, input: FoodInput) -> Result<Food, CreateOwnedError> {
+        self.create_food_keeping(user, input, None).await
+    }
+
+    /// `create_food`, keeping its answer (`keep` renders it) in the write's own
+    /// transaction, for replays of its idempotency key.
+    pub async fn create_food_keeping(
+        &self,
+        user: UserId,
+        input: FoodInput,
+        keep: Option<Keep<Food>>,
+    ) -> Result<Food, CreateOwnedError> {
         let food = NewFood::parse(input)?;
-        let created = self.repos.foods.create_food(user, &food).await.map_err(|error| match error {
+        let created = match keep {
+            Some(keep) => self.repos.foods.create_food_keeping(user, &food, keep).await,
+            None => self.repos.foods.create_food(user, &food).await,
+        };
+        let created = created.map_err(|error| match error {
             full @ CreateFoodError::Full => CreateOwnedError::Conflict(full.to_string()),
             CreateFoodError::Unavailable(unavailable) => CreateOwnedError::Unavailable(unavailable),
         })?;
@@ -111,8 +126,23 @@ impl<S: CacheStore> Service<S> {
 
     /// Creates a recipe of the user's; every ingredient must be a food they see.
     pub async fn create_recipe(&self, user: UserId, input: RecipeInput) -> Result<Recipe, CreateOwnedError> {
+        self.create_recipe_keeping(user, input, None).await
+    }
+
+    /// `create_recipe`, keeping its answer (`keep` renders it) in the write's own
+    /// transaction, for replays of its idempotency key.
+    pub async fn create_recipe_keeping(
+        &self,
+        user: UserId,
+        input: RecipeInput,
+        keep: Option<Keep<Recipe>>,
+    ) -> Result<Recipe, CreateOwnedError> {
         let recipe = NewRecipe::parse(input)?;
-        self.repos.recipes.create_recipe(user, &recipe).await.map_err(|error| match error {
+        let created = match keep {
+            Some(keep) => self.repos.recipes.create_recipe_keeping(user, &recipe, keep).await,
+            None => self.repos.recipes.create_recipe(user, &recipe).await,
+        };
+        created.map_err(|error| match error {
             CreateRecipeError::UnknownFood { index } => CreateOwnedError::Invalid(ValidationErrors::single(
                 format!("ingredients.{index}.food_id"),
                 "unknown food",

@@ -24,6 +24,7 @@ mod errors;
 /// workspace knows them by.
 pub mod facts;
 mod foods;
+mod idempotency;
 mod imports;
 mod logs;
 /// The derived matrix rendered for people (docs/caching-matrix.md).
@@ -44,8 +45,8 @@ use macrotrack_cache::{Cacheable, Check, Engine, Freshness, InvalidationReport, 
 use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::{Day, Timestamp, UserId};
 use macrotrack_ports::{
-    CacheStore, Clock, CompletionRepository, FoodRepository, LogRepository, OutboxId, OutboxRepository, PlanRepository,
-    RecipeRepository, Unavailable, UserRepository,
+    CacheStore, Clock, CompletionRepository, FoodRepository, IdempotencyRepository, LogRepository, OutboxId,
+    OutboxRepository, PlanRepository, RecipeRepository, Unavailable, UserRepository,
 };
 
 pub use errors::{
@@ -53,6 +54,7 @@ pub use errors::{
     ReadError, SchedulePlanError,
 };
 pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, ReadSpec};
+pub use idempotency::{ABANDONED_AFTER, SWEEP_EVERY};
 pub use imports::{IMPORT_BATCH, ImportError, ImportProgress, ImportSummary};
 use outbox::AppliedRows;
 pub use outbox::{DrainReport, Fault};
@@ -79,6 +81,8 @@ pub struct Repositories {
     pub plans: Arc<dyn PlanRepository>,
     /// The cache outbox the drain reads.
     pub outbox: Arc<dyn OutboxRepository>,
+    /// Idempotency keys and their kept answers.
+    pub idempotency: Arc<dyn IdempotencyRepository>,
 }
 
 impl Repositories {
@@ -91,7 +95,8 @@ impl Repositories {
             + LogRepository
             + CompletionRepository
             + PlanRepository
-            + OutboxRepository,
+            + OutboxRepository
+            + IdempotencyRepository,
     {
         let shared = Arc::new(repository);
         Repositories {
@@ -101,7 +106,8 @@ impl Repositories {
             logs: shared.clone(),
             completions: shared.clone(),
             plans: shared.clone(),
-            outbox: shared,
+            outbox: shared.clone(),
+            idempotency: shared,
         }
     }
 }

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use macrotrack_cache::{Freshness, Prefetched, Read};
 use macrotrack_cache_keys::EntryAddress;
 use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId};
-use macrotrack_ports::{CacheStore, CreateLogsError, Unavailable, UpdateLogError};
+use macrotrack_ports::{CacheStore, CreateLogsError, Keep, Unavailable, UpdateLogError};
 
 use crate::catalog::{CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, UPDATE_LOG_ENTRY, day_logs_address};
 use crate::{CacheReport, ChangeError, CreateError, EditLogError, Service};
@@ -16,13 +16,28 @@ impl<S: CacheStore> Service<S> {
         user: UserId,
         entries: Vec<NewLogEntry>,
     ) -> Result<Vec<LogEntry>, CreateError> {
-        let created =
-            self.repos.logs.create_log_entries(user, &entries, self.now()).await.map_err(|error| match error {
-                CreateLogsError::UnknownFood { index } => CreateError::Invalid(NewLogEntry::unknown_food(index)),
-                CreateLogsError::UnknownRecipe { index } => CreateError::Invalid(NewLogEntry::unknown_recipe(index)),
-                CreateLogsError::DayFull { date } => CreateError::Invalid(NewLogEntry::day_full(date)),
-                CreateLogsError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
-            })?;
+        self.create_log_entries_keeping(user, entries, None).await
+    }
+
+    /// `create_log_entries`, keeping its answer (`keep` renders it) in the write's own
+    /// transaction, for replays of its idempotency key.
+    pub async fn create_log_entries_keeping(
+        &self,
+        user: UserId,
+        entries: Vec<NewLogEntry>,
+        keep: Option<Keep<Vec<LogEntry>>>,
+    ) -> Result<Vec<LogEntry>, CreateError> {
+        let now = self.now();
+        let created = match keep {
+            Some(keep) => self.repos.logs.create_log_entries_keeping(user, &entries, now, keep).await,
+            None => self.repos.logs.create_log_entries(user, &entries, now).await,
+        };
+        let created = created.map_err(|error| match error {
+            CreateLogsError::UnknownFood { index } => CreateError::Invalid(NewLogEntry::unknown_food(index)),
+            CreateLogsError::UnknownRecipe { index } => CreateError::Invalid(NewLogEntry::unknown_recipe(index)),
+            CreateLogsError::DayFull { date } => CreateError::Invalid(NewLogEntry::day_full(date)),
+            CreateLogsError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
+        })?;
         let report = self.forget(&CREATE_LOG_ENTRIES, user, &entries, Some(created.outbox)).await;
         self.warm(user, entries.iter().map(|entry| entry.date), report);
         Ok(created.value)

@@ -5,7 +5,7 @@ use macrotrack_domain::{
     Day, MealPlan, MealPlanId, MealPlanInput, NewMealPlan, ScheduleDay, ScheduledMealId, ScheduledPlan,
     ScheduledPlanId, UserId, ValidationErrors,
 };
-use macrotrack_ports::{CacheStore, CreatePlanError, ScheduleError, Unavailable};
+use macrotrack_ports::{CacheStore, CreatePlanError, Keep, ScheduleError, Unavailable};
 
 use crate::catalog::{DELETE_SCHEDULED_MEAL, DELETE_SCHEDULED_PLAN, SCHEDULE_MEAL_PLAN, schedule_address};
 use crate::{ChangeError, CreateOwnedError, GetError, SchedulePlanError, Service};
@@ -13,8 +13,23 @@ use crate::{ChangeError, CreateOwnedError, GetError, SchedulePlanError, Service}
 impl<S: CacheStore> Service<S> {
     /// Creates a meal plan; every recipe must be one the user sees.
     pub async fn create_meal_plan(&self, user: UserId, input: MealPlanInput) -> Result<MealPlan, CreateOwnedError> {
+        self.create_meal_plan_keeping(user, input, None).await
+    }
+
+    /// `create_meal_plan`, keeping its answer (`keep` renders it) in the write's own
+    /// transaction, for replays of its idempotency key.
+    pub async fn create_meal_plan_keeping(
+        &self,
+        user: UserId,
+        input: MealPlanInput,
+        keep: Option<Keep<MealPlan>>,
+    ) -> Result<MealPlan, CreateOwnedError> {
         let plan = NewMealPlan::parse(input)?;
-        self.repos.plans.create_meal_plan(user, &plan).await.map_err(|error| match error {
+        let created = match keep {
+            Some(keep) => self.repos.plans.create_meal_plan_keeping(user, &plan, keep).await,
+            None => self.repos.plans.create_meal_plan(user, &plan).await,
+        };
+        created.map_err(|error| match error {
             CreatePlanError::UnknownRecipe { index } => CreateOwnedError::Invalid(ValidationErrors::single(
                 format!("items.{index}.recipe_id"),
                 "unknown recipe",
@@ -36,7 +51,23 @@ impl<S: CacheStore> Service<S> {
         plan: MealPlanId,
         start: Day,
     ) -> Result<ScheduledPlan, SchedulePlanError> {
-        let scheduled = self.repos.plans.schedule_meal_plan(user, plan, start).await.map_err(|error| match error {
+        self.schedule_meal_plan_keeping(user, plan, start, None).await
+    }
+
+    /// `schedule_meal_plan`, keeping its answer (`keep` renders it) in the write's own
+    /// transaction, for replays of its idempotency key.
+    pub async fn schedule_meal_plan_keeping(
+        &self,
+        user: UserId,
+        plan: MealPlanId,
+        start: Day,
+        keep: Option<Keep<ScheduledPlan>>,
+    ) -> Result<ScheduledPlan, SchedulePlanError> {
+        let scheduled = match keep {
+            Some(keep) => self.repos.plans.schedule_meal_plan_keeping(user, plan, start, keep).await,
+            None => self.repos.plans.schedule_meal_plan(user, plan, start).await,
+        };
+        let scheduled = scheduled.map_err(|error| match error {
             ScheduleError::NotFound => SchedulePlanError::NotFound,
             ScheduleError::OutOfRange => SchedulePlanError::Invalid(ValidationErrors::single(
                 "start_date",

@@ -44,6 +44,7 @@ async fn credentials_are_cached_until_the_user_is_deleted() {
         completions: Arc::new(MockCompletionRepository::new()),
         plans: Arc::new(MockPlanRepository::new()),
         outbox: Arc::new(outbox),
+        idempotency: Arc::new(macrotrack_ports::MockIdempotencyRepository::new()),
     };
     let engine = Engine::new(MemoryStore::new(1 << 20), Arc::new(SystemClock), EngineConfig::default());
     let service = Service::new(repos, engine, Arc::new(SystemClock), Policies::default());

@@ -43,6 +43,7 @@ fn service(
         completions: Arc::new(MockCompletionRepository::new()),
         plans: Arc::new(plans),
         outbox: Arc::new(outbox),
+        idempotency: Arc::new(macrotrack_ports::MockIdempotencyRepository::new()),
     };
     let clock = Arc::new(SystemClock);
     Service::new(repos, Engine::new(store, clock.clone(), EngineConfig::default()), clock, Policies::default())

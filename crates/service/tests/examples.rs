@@ -47,6 +47,7 @@ fn service(mut mocks: Mocks) -> (Service<Arc<Observed<MemoryStore>>>, Arc<Observ
         completions: Arc::new(mocks.completions),
         plans: Arc::new(MockPlanRepository::new()),
         outbox: Arc::new(mocks.outbox),
+        idempotency: Arc::new(macrotrack_ports::MockIdempotencyRepository::new()),
     };
     let engine = Engine::new(store.clone(), Arc::new(SystemClock), EngineConfig::default());
     (Service::new(repos, engine, Arc::new(SystemClock), Policies::default()), store)

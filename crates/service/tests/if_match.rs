@@ -38,6 +38,7 @@ fn service(foods: MockFoodRepository) -> Service<MemoryStore> {
         completions: Arc::new(MockCompletionRepository::new()),
         plans: Arc::new(MockPlanRepository::new()),
         outbox: Arc::new(outbox),
+        idempotency: Arc::new(macrotrack_ports::MockIdempotencyRepository::new()),
     };
     let clock = Arc::new(SystemClock);
     let store = MemoryStore::new(1 << 20);

@@ -23,6 +23,7 @@ fn service() -> Service<MockCacheStore> {
         completions: Arc::new(MockCompletionRepository::new()),
         plans: Arc::new(MockPlanRepository::new()),
         outbox: Arc::new(MockOutboxRepository::new()),
+        idempotency: Arc::new(macrotrack_ports::MockIdempotencyRepository::new()),
     };
     let engine = Engine::new(MockCacheStore::new(), Arc::new(SystemClock), EngineConfig::default());
     Service::new(repos, engine, Arc::new(SystemClock), Policies::default())

@@ -87,6 +87,7 @@ fn service(mut mocks: Mocks) -> (Service<MockCacheStore>, Arc<Mutex<BTreeSet<Str
         completions: Arc::new(mocks.completions),
         plans: Arc::new(mocks.plans),
         outbox: Arc::new(mocks.outbox),
+        idempotency: Arc::new(macrotrack_ports::MockIdempotencyRepository::new()),
     };
     let engine = Engine::new(store, Arc::new(SystemClock), EngineConfig::default());
     (Service::new(repos, engine, Arc::new(SystemClock), Policies::default()), forgotten)
@@ -355,6 +356,7 @@ async fn failed_or_refused_writes_forget_nothing() {
             completions: Arc::new(mocks.completions),
             plans: Arc::new(mocks.plans),
             outbox: Arc::new(mocks.outbox),
+            idempotency: Arc::new(macrotrack_ports::MockIdempotencyRepository::new()),
         };
         let service = Service::new(
             repos,

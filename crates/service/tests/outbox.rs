@@ -82,6 +82,7 @@ fn committing(outbox: MockOutboxRepository) -> Repositories {
         completions: Arc::new(completions),
         plans: Arc::new(plans),
         outbox: Arc::new(outbox),
+        idempotency: Arc::new(macrotrack_ports::MockIdempotencyRepository::new()),
     }
 }
 
@@ -235,6 +236,7 @@ async fn a_failed_write_touches_neither_the_outbox_nor_the_store() {
         completions: Arc::new(completions),
         plans: Arc::new(plans),
         outbox: Arc::new(outbox),
+        idempotency: Arc::new(macrotrack_ports::MockIdempotencyRepository::new()),
     };
     let mut store = MockCacheStore::new();
     store.expect_bump().never();

@@ -6,6 +6,7 @@
 mod bounds;
 mod catalogue;
 mod foods;
+mod idempotency;
 mod log_changes;
 mod logs;
 mod outbox;
@@ -24,6 +25,7 @@ use sea_orm::ConnectionTrait;
 use bounds::*;
 use catalogue::*;
 use foods::*;
+use idempotency::*;
 use log_changes::*;
 use logs::*;
 use outbox::*;
@@ -98,6 +100,10 @@ suite!(
     concurrent_moves_and_creates_never_pass_a_bound,
     concurrent_edits_of_different_fields_both_stay,
     edits_expecting_one_state_apply_once,
+    a_key_is_claimed_once_then_replayed_and_refused_for_another_request,
+    an_abandoned_claim_is_taken_over_and_its_write_cannot_commit,
+    a_released_claim_frees_the_key_but_never_an_answer,
+    the_sweep_deletes_keys_claimed_before_its_time,
 );
 
 /// The bounds and concurrent edits on a SQLite file: creates go through

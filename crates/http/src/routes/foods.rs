@@ -1,14 +1,17 @@
 //! `POST /v1/foods`, `GET /v1/foods/{id}`, `PATCH /v1/foods/{id}`,
 //! `GET /v1/foods?query=&limit=`, `GET /v1/foods/frequent?limit=`.
 
+use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use macrotrack_domain::{FoodId, FoodInput, ValidationErrors};
+use macrotrack_domain::{Food, FoodId, FoodInput, ValidationErrors};
+use macrotrack_ports::KeptAnswer;
 use macrotrack_service::{CacheReport, ETag};
 
 use crate::body::{self, Nullable, Optional, Required};
 use crate::cached::{self, Members, TagOf};
 use crate::extract::{Body, FromBody, LaterBody, PathId, Read, User};
+use crate::idempotency::{Idempotency, json_answer};
 use crate::input;
 use crate::problem::Problem;
 use crate::state::HttpState;
@@ -113,9 +116,14 @@ impl FromBody for CreateFoodRequest {
 pub async fn create(
     state: web::Data<HttpState>,
     User(user): User,
+    idempotency: Idempotency,
     Body(food): Body<CreateFoodRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Created().json(state.service.create_food(user, food).await?))
+    idempotency.run(&state, user, created, |keep| state.service.create_food_keeping(user, food, keep)).await
+}
+
+fn created(food: &Food) -> KeptAnswer {
+    json_answer(StatusCode::CREATED, Some(format!("/v1/foods/{}", food.id.0)), food)
 }
 
 /// The food is looked up before its body is read: a missing, foreign or

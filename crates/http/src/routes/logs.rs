@@ -1,9 +1,11 @@
 //! `POST /v1/logs` (a batch, all or nothing), `GET /v1/logs?date=`,
 //! `PATCH /v1/logs/{id}`, `DELETE /v1/logs/{id}`.
 
+use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{Day, LogEntry, LogEntryId, LogEntryInput, LogEntryPatch, Meal, NewLogEntry, ValidationErrors};
+use macrotrack_ports::KeptAnswer;
 use macrotrack_service::ETag;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -11,6 +13,7 @@ use serde::Serialize;
 use crate::body::{self, Id, Item, Optional, Required};
 use crate::cached::{self, Members};
 use crate::extract::{Body, FromBody, PathId, Read, User};
+use crate::idempotency::{Idempotency, json_answer};
 use crate::problem::Problem;
 use crate::state::HttpState;
 use crate::{auth, input};
@@ -128,9 +131,15 @@ impl FromBody for CreateLogsRequest {
 pub async fn create(
     state: web::Data<HttpState>,
     User(user): User,
+    idempotency: Idempotency,
     Body(entries): Body<CreateLogsRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Created().json(CreatedLogs { entries: state.service.create_log_entries(user, entries).await? }))
+    idempotency.run(&state, user, created, |keep| state.service.create_log_entries_keeping(user, entries, keep)).await
+}
+
+#[allow(clippy::ptr_arg, reason = "the use case's value is a Vec, and `Idempotency::run` renders `&T`")]
+fn created(entries: &Vec<LogEntry>) -> KeptAnswer {
+    json_answer(StatusCode::CREATED, None, &CreatedLogs { entries: entries.clone() })
 }
 
 /// The hot path: a cache hit's stored JSON is the body as it is.

@@ -247,8 +247,18 @@ impl Route {
     }
 
     /// Every problem status this route can answer, ascending.
+    /// A user's `POST`: it takes an `Idempotency-Key` (400 when it breaks
+    /// its bound; 409 while a request with it runs; 422 for a key used on
+    /// another request).
+    pub fn idempotent(&self) -> bool {
+        self.method == Method::POST && self.access == Access::User
+    }
+
     pub fn problem_statuses(&self) -> Vec<u16> {
         let mut statuses = self.also.clone();
+        if self.idempotent() {
+            statuses.extend([400, 409, 422]);
+        }
         match self.access {
             Access::Public => {}
             // 429: the rate limits answer every authenticated route.

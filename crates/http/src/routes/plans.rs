@@ -2,16 +2,19 @@
 //! `POST /v1/meal-plans/{id}/schedule`, `GET /v1/schedule?date=`,
 //! `DELETE /v1/scheduled-meals/{id}`, `DELETE /v1/scheduled-plans/{id}`.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{
-    Day, Meal, MealPlanId, MealPlanInput, MealPlanItemInput, NewMealPlan, ScheduledMealId, ScheduledPlanId,
-    ValidationErrors,
+    Day, Meal, MealPlan, MealPlanId, MealPlanInput, MealPlanItemInput, NewMealPlan, ScheduledMealId, ScheduledPlan,
+    ScheduledPlanId, ValidationErrors,
 };
+use macrotrack_ports::KeptAnswer;
 use serde_json::{Map, Value};
 
 use crate::body::{self, Id, Item, Required};
 use crate::cached::{self, Members, TagOf};
 use crate::extract::{Body, FromBody, PathId, Read, User};
+use crate::idempotency::{Idempotency, json_answer};
 use crate::input;
 use crate::problem::Problem;
 use crate::state::HttpState;
@@ -112,9 +115,14 @@ impl FromBody for ScheduleRequest {
 pub async fn create(
     state: web::Data<HttpState>,
     User(user): User,
+    idempotency: Idempotency,
     Body(plan): Body<CreateMealPlanRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Created().json(state.service.create_meal_plan(user, plan).await?))
+    idempotency.run(&state, user, created, |keep| state.service.create_meal_plan_keeping(user, plan, keep)).await
+}
+
+fn created(plan: &MealPlan) -> KeptAnswer {
+    json_answer(StatusCode::CREATED, Some(format!("/v1/meal-plans/{}", plan.id.0)), plan)
 }
 
 /// One of the user's meal plans.
@@ -127,9 +135,17 @@ pub async fn schedule(
     state: web::Data<HttpState>,
     User(user): User,
     PathId(id): PathId,
+    idempotency: Idempotency,
     Body(start): Body<ScheduleRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Created().json(state.service.schedule_meal_plan(user, MealPlanId(id), start).await?))
+    let plan = MealPlanId(id);
+    idempotency
+        .run(&state, user, scheduled, |keep| state.service.schedule_meal_plan_keeping(user, plan, start, keep))
+        .await
+}
+
+fn scheduled(plan: &ScheduledPlan) -> KeptAnswer {
+    json_answer(StatusCode::CREATED, None, plan)
 }
 
 /// What is scheduled on a day (cached).

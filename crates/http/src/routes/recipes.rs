@@ -1,11 +1,14 @@
 //! `POST /v1/recipes`, `GET /v1/recipes/{id}`.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use macrotrack_domain::{NewRecipe, RecipeId, RecipeInput, ValidationErrors};
+use macrotrack_domain::{NewRecipe, Recipe, RecipeId, RecipeInput, ValidationErrors};
+use macrotrack_ports::KeptAnswer;
 use serde_json::{Map, Value};
 
 use crate::body::{self, Id, Item, Required};
 use crate::extract::{Body, FromBody, PathId, Read, User};
+use crate::idempotency::{Idempotency, json_answer};
 use crate::input;
 use crate::problem::Problem;
 use crate::state::HttpState;
@@ -76,9 +79,14 @@ impl FromBody for CreateRecipeRequest {
 pub async fn create(
     state: web::Data<HttpState>,
     User(user): User,
+    idempotency: Idempotency,
     Body(recipe): Body<CreateRecipeRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Created().json(state.service.create_recipe(user, recipe).await?))
+    idempotency.run(&state, user, created, |keep| state.service.create_recipe_keeping(user, recipe, keep)).await
+}
+
+fn created(recipe: &Recipe) -> KeptAnswer {
+    json_answer(StatusCode::CREATED, Some(format!("/v1/recipes/{}", recipe.id.0)), recipe)
 }
 
 /// One of the user's recipes.

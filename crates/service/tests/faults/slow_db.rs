@@ -37,6 +37,16 @@ impl LogRepository for SlowLogs {
         self.inner.create_log_entries(user, entries, now).await
     }
 
+    async fn create_log_entries_keeping(
+        &self,
+        user: UserId,
+        entries: &[NewLogEntry],
+        now: Timestamp,
+        keep: macrotrack_ports::Keep<Vec<LogEntry>>,
+    ) -> Result<Committed<Vec<LogEntry>>, CreateLogsError> {
+        self.inner.create_log_entries_keeping(user, entries, now, keep).await
+    }
+
     async fn day_logs(&self, user: UserId, date: Day) -> Result<DayLogs, Unavailable> {
         self.fetches.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(FETCH_TAKES).await;
