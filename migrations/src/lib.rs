@@ -14,6 +14,7 @@ mod m20261125_000002_recipes_plans;
 mod m20261201_000003_cache_outbox;
 mod m20261206_000004_catalogue;
 mod m20261206_000005_idempotency;
+mod m20261206_000006_search;
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_cache_outbox::Migration),
             Box::new(m20261206_000004_catalogue::Migration),
             Box::new(m20261206_000005_idempotency::Migration),
+            Box::new(m20261206_000006_search::Migration),
         ]
     }
 }

@@ -153,7 +153,7 @@ async fn fold_existing_foods(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// migration is a snapshot and must not change when the rule does (and the
 /// migrations depend on no crate of the workspace). db-seaorm's tests check
 /// the two agree on the seeded foods.
-fn search_text(name: &str, brand: Option<&str>) -> String {
+pub(crate) fn search_text(name: &str, brand: Option<&str>) -> String {
     let fold = |text: &str| -> String {
         text.chars().flat_map(char::to_lowercase).nfkd().filter(|&c| !is_combining_mark(c)).collect()
     };

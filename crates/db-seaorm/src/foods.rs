@@ -1,19 +1,19 @@
 //! `FoodRepository`: the global catalogue and each user's own foods.
 
 use async_trait::async_trait;
-use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, NewFood, UserId};
+use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, NewFood, UserId, fold, search_text};
 use macrotrack_ports::{Committed, CreateFoodError, FoodRepository, Keep, Unavailable, UpdateFoodError};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, LockType, Order};
+use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, Statement,
 };
 
 use crate::bounds::{self, Owned};
 use crate::entities::{food, food_use};
 use crate::idempotency::keeping;
-use crate::{SeaOrmRepository, corrupt, finish, macros, outbox, recipes, unavailable};
+use crate::{SeaOrmRepository, corrupt, finish, macros, outbox, recipes, search, unavailable};
 
 #[async_trait]
 impl FoodRepository for SeaOrmRepository {
@@ -35,27 +35,7 @@ impl FoodRepository for SeaOrmRepository {
     }
 
     async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {
-        let mut select = food::Entity::find().filter(visible_to(reader));
-        if !query.is_empty() {
-            // Both sides lowercased by Rust (the stored side when the food
-            // was written), so non-ASCII letters fold alike on both backends;
-            // LOWER(name) covers a row written without its folded name.
-            let folded = Func::coalesce([
-                Expr::col(food::Column::NameFolded),
-                Expr::from(Func::lower(Expr::col(food::Column::Name))),
-            ]);
-            let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
-            select = select.filter(Expr::expr(folded).like(LikeExpr::new(pattern).escape(LIKE_ESCAPE)));
-        }
-        let select = match self.db.get_database_backend() {
-            // Byte order, as SQLite's default BINARY collation and Rust's
-            // `str` order, whatever the server's locale would say.
-            DbBackend::Postgres => select.order_by(Expr::cust(r#""foods"."name" COLLATE "C""#), Order::Asc),
-            _ => select.order_by_asc(food::Column::Name),
-        };
-        let rows =
-            select.order_by_asc(food::Column::Id).limit(u64::from(limit)).all(&self.db).await.map_err(unavailable)?;
-        Ok(rows.into_iter().map(to_food).collect())
+        search::search(&self.db, reader, query, limit).await
     }
 
     async fn frequent_foods(&self, user: UserId, limit: u32) -> Result<Vec<FrequentFood>, Unavailable> {
@@ -105,6 +85,9 @@ impl FoodRepository for SeaOrmRepository {
             }
             let edited = patch.apply(&current);
             patched_columns(id, patch).exec(&txn).await.map_err(unavailable)?;
+            if patch.name.is_some() || patch.brand.is_some() {
+                set_search_text(&txn, &edited).await?;
+            }
             recipes::recompute_recipes_using(&txn, id).await.map_err(unavailable)?;
             let outbox = outbox::record(&txn, owner).await?;
             Ok(Committed::new(edited, outbox))
@@ -120,7 +103,7 @@ fn new_food_row(owner: UserId, new: &NewFood) -> food::ActiveModel {
         id: NotSet,
         owner_user_id: Set(Some(owner.0)),
         name: Set(new.name.clone()),
-        name_folded: Set(Some(new.name.to_lowercase())),
+        name_folded: Set(Some(fold(&new.name))),
         brand: Set(new.brand.clone()),
         serving_size: Set(new.serving_size.hundredths()),
         serving_unit: Set(new.serving_unit.clone()),
@@ -138,7 +121,7 @@ fn patched_columns(id: FoodId, patch: &FoodPatch) -> sea_orm::UpdateMany<food::E
     let mut update = food::Entity::update_many().filter(Column::Id.eq(id.0));
     if let Some(name) = &patch.name {
         update = update.col_expr(Column::Name, Expr::value(name.clone()));
-        update = update.col_expr(Column::NameFolded, Expr::value(name.to_lowercase()));
+        update = update.col_expr(Column::NameFolded, Expr::value(fold(name)));
     }
     if let Some(brand) = &patch.brand {
         update = update.col_expr(Column::Brand, Expr::value(brand.clone()));
@@ -161,27 +144,12 @@ fn patched_columns(id: FoodId, patch: &FoodPatch) -> sea_orm::UpdateMany<food::E
     update
 }
 
-const LIKE_ESCAPE: char = '\\';
-
-/// `text` with LIKE's wildcards and the escape character escaped, so it
-/// matches literally.
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
-            escaped.push(LIKE_ESCAPE);
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
 fn visible_to(reader: UserId) -> Condition {
     Condition::any().add(food::Column::OwnerUserId.is_null()).add(food::Column::OwnerUserId.eq(reader.0))
 }
 
-/// The food when it is global or owned by `reader`; on any connection, so
-/// a transaction can resolve the foods it logs.
+/// The food when it is global or owned by `reader`, on any connection (a
+/// write's transaction too).
 pub(crate) async fn visible_food(db: &impl ConnectionTrait, reader: UserId, id: FoodId) -> Result<Option<Food>, DbErr> {
     let found = food::Entity::find_by_id(id.0).filter(visible_to(reader)).one(db).await?;
     Ok(found.map(to_food))
@@ -223,10 +191,23 @@ impl SeaOrmRepository {
             if !bounds::has_room(&txn, owner, Owned::Foods).await.map_err(unavailable)? {
                 return Err(CreateFoodError::Full);
             }
-            Ok(to_food(new_food_row(owner, new).insert(&txn).await.map_err(unavailable)?))
+            let food = to_food(new_food_row(owner, new).insert(&txn).await.map_err(unavailable)?);
+            set_search_text(&txn, &food).await?;
+            Ok(food)
         }
         .await;
         let created = keeping(&txn, created, keep).await;
         finish(txn, created).await
     }
+}
+
+/// Stores what search matches `food` against (`search_text` of its name
+/// and brand), which its row's entity does not carry.
+async fn set_search_text(db: &impl ConnectionTrait, food: &Food) -> Result<(), Unavailable> {
+    let backend = db.get_database_backend();
+    let (text, id) = if backend == DbBackend::Postgres { ("$1", "$2") } else { ("?1", "?2") };
+    let sql = format!("UPDATE foods SET search_folded = {text} WHERE id = {id}");
+    let values = [search_text(&food.name, food.brand.as_deref()).into(), food.id.0.into()];
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.map_err(unavailable)?;
+    Ok(())
 }

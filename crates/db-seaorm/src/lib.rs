@@ -38,6 +38,7 @@ mod plan_rows;
 mod plans;
 mod recipes;
 mod schedules;
+mod search;
 mod users;
 mod write_thread;
 

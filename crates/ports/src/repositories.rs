@@ -109,8 +109,13 @@ pub trait FoodRepository: Send + Sync + 'static {
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable>;
 
     /// MUST return at most `limit` foods visible to `reader` (global or
-    /// own) whose name contains `query` case-insensitively (every visible
-    /// food when `query` is empty), ordered by name, then id.
+    /// own) in which every whitespace-separated word of `query` occurs in
+    /// the name or in the brand, case- and diacritic-insensitively (as
+    /// `domain::fold` folds; every visible food when `query` has no word),
+    /// ordered: the reader's own and logged foods first (most uses first),
+    /// then names whose first word starts with the query's first word,
+    /// then generic before branded, then fewer words in the name, then the
+    /// folded name, then id.
     async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable>;
 
     /// MUST return at most `limit` foods the user logged at least once, with

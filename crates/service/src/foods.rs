@@ -94,7 +94,8 @@ impl<S: CacheStore> Service<S> {
         self.repos.foods.food(user, id).await?.ok_or(GetError::NotFound)
     }
 
-    /// Visible foods whose name contains `query`, case-insensitively.
+    /// Visible foods matching every word of `query`, ranked as the
+    /// contract says (`FoodRepository::search_foods`).
     pub async fn search_foods(
         &self,
         user: UserId,

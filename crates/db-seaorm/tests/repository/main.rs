@@ -12,6 +12,7 @@ mod logs;
 mod outbox;
 mod plans;
 mod recipes;
+mod search;
 mod support;
 mod users;
 
@@ -31,6 +32,7 @@ use logs::*;
 use outbox::*;
 use plans::*;
 use recipes::*;
+use search::*;
 use users::*;
 
 macro_rules! suite {
@@ -67,7 +69,7 @@ suite!(
     deleting_a_user_cascades_to_their_data,
     targets_are_set_and_read_back,
     delete_user_removes_everything_of_theirs_only,
-    search_is_case_insensitive_over_visible_foods_by_name_then_id,
+    search_is_case_and_diacritic_insensitive_over_visible_foods,
     search_matches_wildcards_literally,
     frequent_foods_order_by_uses_then_id_and_forget_unused,
     editing_a_food_moves_its_recipes_not_its_entries,
@@ -104,6 +106,7 @@ suite!(
     an_abandoned_claim_is_taken_over_and_its_write_cannot_commit,
     a_released_claim_frees_the_key_but_never_an_answer,
     the_sweep_deletes_keys_claimed_before_its_time,
+    search_ranks_own_and_logged_then_first_word_then_generic_then_fewer_words,
 );
 
 /// The bounds and concurrent edits on a SQLite file: creates go through

@@ -1,0 +1,129 @@
+//! Food search as the contract ranks it, served by the trigram indexes of
+//! the search migration: every word of the query occurs in the food's
+//! folded name or brand; the user's own and logged foods first (most uses
+//! first), then names whose first word starts with the query's first
+//! word, then generic before branded, then fewer words, then the folded
+//! name, then id.
+
+use macrotrack_domain::{Food, UserId, fold};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
+
+use crate::entities::food;
+use crate::foods::to_food;
+use crate::unavailable;
+
+const LIKE_ESCAPE: char = '\\';
+
+/// `text` with LIKE's wildcards and the escape character escaped, so it
+/// matches literally.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            escaped.push(LIKE_ESCAPE);
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// The query's words, folded as the stored text is.
+pub(crate) fn words(query: &str) -> Vec<String> {
+    fold(query).split_whitespace().map(str::to_owned).collect()
+}
+
+/// An FTS5 string of `word`: double quotes doubled.
+fn fts_string(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
+}
+
+struct Sql {
+    backend: DbBackend,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => format!("?{}", self.values.len()),
+        }
+    }
+}
+
+/// At most `limit` foods visible to `reader` matching every word of
+/// `query`, in the contract's order.
+pub(crate) async fn search(
+    db: &impl ConnectionTrait,
+    reader: UserId,
+    query: &str,
+    limit: u32,
+) -> Result<Vec<Food>, macrotrack_ports::Unavailable> {
+    let backend = db.get_database_backend();
+    let postgres = backend == DbBackend::Postgres;
+    let mut sql = Sql { backend, values: Vec::new() };
+    let user = sql.bind(reader.0);
+    let words = words(query);
+    // PostgreSQL's default LIKE escape is the backslash already, and an
+    // explicit ESCAPE would hide the pattern from the trigram index.
+    let escape = if postgres { "" } else { " ESCAPE '\\'" };
+    let mut matching = String::new();
+    if !postgres {
+        // FTS5's trigram index answers words of three characters or more;
+        // the LIKEs below keep the exact rule (and shorter words).
+        let indexed: Vec<String> =
+            words.iter().filter(|word| word.chars().count() >= 3).map(|w| fts_string(w)).collect();
+        if !indexed.is_empty() {
+            let expression = sql.bind(indexed.join(" AND "));
+            matching.push_str(&format!(
+                " AND foods.id IN (SELECT rowid FROM foods_search WHERE foods_search MATCH {expression})"
+            ));
+        }
+    }
+    for word in &words {
+        let pattern = sql.bind(format!("%{}%", escape_like(word)));
+        matching.push_str(&format!(" AND foods.search_folded LIKE {pattern}{escape}"));
+    }
+    let first_word = match words.first() {
+        Some(first) => {
+            let prefix = sql.bind(format!("{}%", escape_like(first)));
+            format!("CASE WHEN foods.search_folded LIKE {prefix}{escape} THEN 0 ELSE 1 END, ")
+        }
+        None => String::new(),
+    };
+    // Byte order of folded names on both backends, whatever PostgreSQL's
+    // locale would say.
+    let collate = if postgres { r#" COLLATE "C""# } else { "" };
+    let limit = sql.bind(i64::from(limit));
+    let statement = format!(
+        "SELECT foods.* FROM foods \
+         LEFT JOIN food_uses ON food_uses.user_id = {user} AND food_uses.food_id = foods.id \
+         WHERE (foods.owner_user_id IS NULL OR foods.owner_user_id = {user}){matching} \
+         ORDER BY CASE WHEN foods.owner_user_id IS NOT NULL OR COALESCE(food_uses.uses, 0) > 0 THEN 0 ELSE 1 END, \
+         COALESCE(food_uses.uses, 0) DESC, {first_word}\
+         CASE WHEN foods.generic THEN 0 ELSE 1 END, \
+         LENGTH(foods.name) - LENGTH(REPLACE(foods.name, ' ', '')), \
+         COALESCE(foods.name_folded, foods.search_folded){collate}, foods.id \
+         LIMIT {limit}"
+    );
+    let rows = food::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, statement, sql.values))
+        .all(db)
+        .await
+        .map_err(unavailable)?;
+    Ok(rows.into_iter().map(to_food).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_folded_and_split_on_whitespace() {
+        assert_eq!(words("  Crème\tBRÛLÉE "), ["creme", "brulee"]);
+        assert!(words("   ").is_empty());
+        assert_eq!(fts_string(r#"a"b"#), r#""a""b""#);
+        assert_eq!(escape_like(r"10%_\"), r"10\%\_\\");
+    }
+}
