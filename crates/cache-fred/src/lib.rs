@@ -335,6 +335,17 @@ impl CacheStore for RedisStore {
         Ok(())
     }
 
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
+        let connected = self.connected()?;
+        let keys = vec![self.key(&lease.key)];
+        let args = vec![Value::from(lease.token.to_string()), millis(ttl)];
+        let reply = connected.scripts.renew.run(&connected.client, keys, args).await.map_err(store_error)?;
+        match reply.as_i64() {
+            Some(renewed) => Ok(renewed == 1),
+            None => Err(unexpected("renew", &reply)),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let _: Value = self.connected()?.client.del(self.key(key)).await.map_err(store_error)?;
         Ok(())

@@ -74,6 +74,15 @@ end
 return 0
 ";
 
+/// KEYS[1]: a lease. ARGV[1]: the token of the fetch holding it; ARGV[2]:
+/// ttl in ms. Extends it only while it holds that token; 1 when it did.
+const RENEW: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+";
+
 /// KEYS[1..n]: guards, then keys to delete. ARGV[1]: ttl in ms; ARGV[2]: n;
 /// ARGV[2 + i]: new generation of KEYS[i].
 const BUMP: &str = r"
@@ -100,6 +109,7 @@ pub(crate) struct Scripts {
     pub(crate) store_if_current: Script,
     pub(crate) bump: Script,
     pub(crate) release: Script,
+    pub(crate) renew: Script,
     pub(crate) lease: Script,
 }
 
@@ -112,6 +122,7 @@ impl Scripts {
             store_if_current: Script::load(client, STORE_IF_CURRENT).await?,
             bump: Script::load(client, BUMP).await?,
             release: Script::load(client, RELEASE).await?,
+            renew: Script::load(client, RENEW).await?,
             lease: Script::load(client, LEASE).await?,
         })
     }

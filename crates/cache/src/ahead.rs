@@ -12,6 +12,7 @@ use futures::future::Either;
 use macrotrack_cache_keys::EntryAddress;
 use macrotrack_ports::CacheStore;
 
+use crate::breaker::Call;
 use crate::engine::Engine;
 use crate::lock::lock;
 use crate::read::Prefetched;
@@ -111,11 +112,11 @@ impl<S: CacheStore> Engine<S> {
         let usable = self.inner.config.enabled
             && !reads.is_empty()
             && !self.inner.has_pending.load(Ordering::Acquire)
-            && self.inner.breaker.allow(self.inner.clock.now());
+            && self.inner.breaker.allow(self.inner.clock.now(), Call::Read);
         let mut ahead = Ahead::default();
         if usable {
             let mark = self.own_bumps_mark();
-            if let Some(found) = self.answered(self.inner.store.read_many(&reads).await) {
+            if let Some(found) = self.answered(self.inner.store.read_many(&reads)).await {
                 let prefetched = found.into_iter().map(|snapshot| Prefetched { snapshot, mark });
                 ahead.entries.extend(reads.into_iter().map(|(key, _)| key).zip(prefetched));
             }

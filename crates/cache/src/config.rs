@@ -60,11 +60,13 @@ pub enum ReadError<E> {
 /// stampede over several instances costs one fetch, not one per instance.
 ///
 /// A lease belongs to one fetch under one set of generations and ends when
-/// that fetch stores or fails. An instance that lost it waits while it is
-/// held, and stops as soon as the value is there, the generations move or
-/// the lease ends. The lease is held for a multiple of the fetch time
-/// measured lately (between `min_hold` and `max_hold`), so a leader that
-/// died holds the others back about as long as a fetch takes.
+/// that fetch stores or fails, or its read is dropped. An instance that lost
+/// it waits while it is held, and stops as soon as the value is there, the
+/// generations move or the lease ends. The lease is held for a multiple of
+/// the fetch time measured lately (between `min_hold` and `max_hold`) and
+/// renewed for as long while its fetch runs, so a slow leader keeps it and
+/// a leader whose instance died holds the others back about as long as a
+/// fetch takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeaseConfig {
     /// The shortest a lease is held for (fetch times of a few ms would
@@ -72,8 +74,9 @@ pub struct LeaseConfig {
     /// 50 ms, a stampede over two processes on a machine busy with the test
     /// suite saw the lease lapse before its fetch stored, and a second fetch).
     pub min_hold: Duration,
-    /// The longest a lease is held for, and the hold before any fetch of
-    /// its family was measured.
+    /// The longest a lease is held for at a time (renewals extend it by
+    /// as much while its fetch runs), and the hold before any fetch of its
+    /// family was measured.
     pub max_hold: Duration,
     /// How often a waiting instance looks for the value, at most (it polls
     /// faster when fetches are faster).

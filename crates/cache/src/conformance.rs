@@ -28,6 +28,25 @@ pub async fn run_all<S: CacheStore>(store: &S) {
     entries_and_guards_expire_after_their_ttl(store).await;
     a_lease_ends_with_its_store_or_its_release_only(store).await;
     a_store_makes_its_guards_live_as_long_as_the_entry(store).await;
+    a_lease_is_renewed_by_its_holder_only(store).await;
+}
+
+/// `renew` keeps a held lease past its first ttl, but only for the token
+/// holding it; a lease that expired is not brought back.
+pub async fn a_lease_is_renewed_by_its_holder_only<S: CacheStore>(store: &S) {
+    let (key, _) = keys(12);
+    let lease = Lease { key: format!("{key}:lease"), token: 51 };
+    let short = Duration::from_millis(100);
+    let lease_guard = |lease: &Lease| vec![lease.key.clone()];
+    assert!(store.lease(&lease, short, &key, &[]).await.expect("lease").0);
+    assert!(!store.renew(&Lease { key: lease.key.clone(), token: 52 }, TTL).await.expect("renew"), "not its holder");
+    assert!(store.renew(&lease, Duration::from_millis(400)).await.expect("renew"), "its holder");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let read = store.read(&key, &lease_guard(&lease)).await.expect("read");
+    assert_eq!(read.guards, vec![Some(51)], "still held past its first ttl");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!store.renew(&lease, TTL).await.expect("renew"), "an expired lease is not brought back");
+    assert_eq!(store.read(&key, &lease_guard(&lease)).await.expect("read").guards, vec![None]);
 }
 
 /// A lease reads like a guard while held; the store of its fetch (stored

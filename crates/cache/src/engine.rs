@@ -15,6 +15,7 @@
 //! bumps and the pending set.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
@@ -22,7 +23,7 @@ use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::UserId;
 use macrotrack_ports::{CacheStore, Clock, StoreError, StoreKind};
 
-use crate::breaker::Breaker;
+use crate::breaker::{Breaker, Call};
 use crate::config::{EngineConfig, StoreStatus};
 use crate::flight::{FetchTimes, Flights};
 use crate::generation::Generations;
@@ -33,6 +34,17 @@ use crate::own_bumps::OwnBumps;
 /// Envelopes whose JSON this instance has run check-value on, so the JSON
 /// hot path checks each stored value once, not on every hit.
 const VERIFIED_ENVELOPES: usize = 65_536;
+
+/// Where the store stands after an outage (`Engine::probe_recovery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// The breaker is closed: reads use the store.
+    Trusted,
+    /// The store answers again, but reads go around it until `trust_store`.
+    Unconfirmed,
+    /// The store is still unusable (or no probe is due yet).
+    Down,
+}
 
 /// The two-tier cache engine over a store `S`. Cheap to clone.
 pub struct Engine<S> {
@@ -107,6 +119,34 @@ impl<S: CacheStore> Engine<S> {
         self.inner.breaker.is_open()
     }
 
+    /// From now on, after an outage (the breaker opened), reads go around
+    /// the store even once it answers again, until `trust_store`: the caller
+    /// first forgets every user another instance may have an invalidation
+    /// of that it could not apply (the outbox's users). Meanwhile only bumps
+    /// probe the store (`probe_recovery`). For an instance running the
+    /// outbox drainer (`Service::drain_every`), which calls `trust_store`.
+    pub fn confirm_recoveries(&self) {
+        self.inner.breaker.confirm_recoveries();
+    }
+
+    /// Where the store stands after an outage, probing it if a probe is due
+    /// (see `confirm_recoveries`).
+    pub async fn probe_recovery(&self) -> Recovery {
+        if !self.inner.breaker.is_open() {
+            return Recovery::Trusted;
+        }
+        if !self.inner.breaker.unconfirmed() && self.inner.breaker.allow(self.inner.clock.now(), Call::Bump) {
+            self.answered(self.inner.store.ping()).await;
+        }
+        if self.inner.breaker.unconfirmed() { Recovery::Unconfirmed } else { Recovery::Down }
+    }
+
+    /// Trusts a store that answers again after an outage (see
+    /// `confirm_recoveries`): reads use it from now on.
+    pub fn trust_store(&self) {
+        self.inner.breaker.trust();
+    }
+
     /// Keys whose background refresh is running now.
     pub fn refreshing(&self) -> usize {
         lock(&self.inner.refreshing).len()
@@ -151,13 +191,16 @@ impl<S: CacheStore> Engine<S> {
         self.inner.breaker.failure(self.inner.clock.now());
     }
 
-    /// Every store call's answer goes through here, so the breaker hears
-    /// the outcome of every call (a half-open breaker's probe included),
-    /// whichever path made it. Errors become `None`.
-    pub(crate) fn answered<T>(&self, result: Result<T, StoreError>) -> Option<T> {
-        match result {
+    /// Every store call goes through here, so the breaker hears the outcome
+    /// of every call, whichever path made it. The call is numbered when it
+    /// starts: a half-open breaker is closed only by its probe, never by a
+    /// call that started before it opened and answers late. Errors become
+    /// `None`.
+    pub(crate) async fn answered<T>(&self, call: impl Future<Output = Result<T, StoreError>>) -> Option<T> {
+        let ticket = self.inner.breaker.ticket();
+        match call.await {
             Ok(value) => {
-                self.inner.breaker.success();
+                self.inner.breaker.success(ticket);
                 Some(value)
             }
             Err(error) => {

@@ -4,8 +4,11 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::OnceCell;
 
 use crate::lock::lock;
 
@@ -13,9 +16,23 @@ use crate::lock::lock;
 /// fetch that stores nothing).
 pub(crate) type FlightKey = (String, Option<Vec<u64>>);
 
-/// The flights in progress; each holds a `OnceCell` of its value's type.
+/// The flights in progress; each is a `Flight` of its value's type.
 #[derive(Default)]
 pub(crate) struct Flights(pub(crate) Mutex<HashMap<FlightKey, Arc<dyn Any + Send + Sync>>>);
+
+/// One flight: its value once a fetch of it succeeded, and how many of its
+/// fetches failed. Its callers take turns: when the leader fails (or its
+/// future is dropped) the next waiter leads, the others still wait.
+pub(crate) struct Flight<T> {
+    pub(crate) value: OnceCell<T>,
+    pub(crate) failures: AtomicUsize,
+}
+
+impl<T> Default for Flight<T> {
+    fn default() -> Self {
+        Flight { value: OnceCell::new(), failures: AtomicUsize::new(0) }
+    }
+}
 
 /// What the leader of a flight does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +40,10 @@ pub(crate) enum Plan {
     /// Fetch, and store under these generations; with `leased`, agree with
     /// other instances (when a lease is configured) which one fetches.
     Store { guards: Vec<u64>, leased: bool },
-    /// Fetch only: the store is left untouched.
-    FetchOnly,
+    /// A key the source may not know (`Admission::Confirmed`): fetch
+    /// first, then create the absent guards (`seen` is what the read found
+    /// of them) and store the value if nothing moved them since.
+    Confirm { seen: Vec<Option<u64>> },
 }
 
 /// How long fetches of each family take lately (a moving average of the

@@ -8,6 +8,7 @@ use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::UserId;
 use macrotrack_ports::{BumpOutcome, CacheStore};
 
+use crate::breaker::Call;
 use crate::config::InvalidationReport;
 use crate::engine::Engine;
 use crate::lock::lock;
@@ -17,12 +18,12 @@ impl<S: CacheStore> Engine<S> {
     /// theirs is waiting, and the breaker lets calls through.
     pub(crate) async fn store_usable(&self, user: UserId) -> bool {
         if self.inner.has_pending.load(Ordering::Acquire) {
-            self.retry_pending().await;
+            self.retry_some().await;
             if lock(&self.inner.pending).contains_key(&user) {
                 return false;
             }
         }
-        self.inner.breaker.allow(self.inner.clock.now())
+        self.inner.breaker.allow(self.inner.clock.now(), Call::Read)
     }
 
     /// Makes the store forget `targets`. Never fails: what cannot be applied
@@ -30,7 +31,7 @@ impl<S: CacheStore> Engine<S> {
     /// from the source meanwhile.
     pub async fn invalidate(&self, targets: &[Target]) -> InvalidationReport {
         if self.inner.has_pending.load(Ordering::Acquire) {
-            self.retry_pending().await;
+            self.retry_some().await;
         }
         let mut by_user: BTreeMap<UserId, BTreeSet<Target>> = BTreeMap::new();
         for target in targets {
@@ -56,11 +57,17 @@ impl<S: CacheStore> Engine<S> {
 
     /// Keeps `targets` of `user` pending, each under a new deferral number:
     /// a retry that read an older one leaves it.
+    /// Past `PENDING_TARGETS_PER_USER`, the user's epoch replaces them all.
     fn defer(&self, user: UserId, targets: impl IntoIterator<Item = Target>) {
         let mut pending = lock(&self.inner.pending);
         let entry = pending.entry(user).or_default();
         for target in targets {
             entry.insert(target, self.inner.deferrals.fetch_add(1, Ordering::Relaxed));
+        }
+        if entry.len() > PENDING_TARGETS_PER_USER {
+            // The epoch forgets every entry of the user: what they guard and more.
+            entry.clear();
+            entry.insert(Target::AllOfUser(user), self.inner.deferrals.fetch_add(1, Ordering::Relaxed));
         }
         self.inner.has_pending.store(true, Ordering::Release);
     }
@@ -107,14 +114,14 @@ impl<S: CacheStore> Engine<S> {
 
     /// One atomic bump of one user's targets.
     async fn apply(&self, targets: &BTreeSet<Target>) -> Applied {
-        if !self.inner.breaker.allow(self.inner.clock.now()) {
+        if !self.inner.breaker.allow(self.inner.clock.now(), Call::Bump) {
             return Applied::Failed;
         }
         let now_ms = self.now_ms();
         let guards: Vec<(String, u64)> =
             targets.iter().map(|t| (t.guard(), self.inner.generations.next(now_ms))).collect();
         let delete: Vec<String> = targets.iter().filter_map(|t| t.entry()).collect();
-        let Some(outcome) = self.answered(self.inner.store.bump(&guards, &delete, self.inner.config.guard_ttl).await)
+        let Some(outcome) = self.answered(self.inner.store.bump(&guards, &delete, self.inner.config.guard_ttl)).await
         else {
             return Applied::Failed;
         };
@@ -133,16 +140,45 @@ impl<S: CacheStore> Engine<S> {
         }
     }
 
-    /// Applies waiting invalidations; one caller at a time, the others go on.
-    /// Only the deferrals it read are cleared: one made while its bump was
-    /// in flight (a newer write whose own bump failed) stays pending.
+    /// Applies every waiting invalidation, batch after batch, until none is
+    /// left or the store fails; one caller at a time, the others go on.
     pub async fn retry_pending(&self) {
         let Ok(_retrying) = self.inner.retrying.try_lock() else { return };
-        let waiting = lock(&self.inner.pending).clone();
-        for (user, deferred) in waiting {
+        // Bounded: deferrals made meanwhile wait for the next call.
+        let batches = lock(&self.inner.pending).len() / RETRY_BATCH + 1;
+        for _ in 0..batches {
+            if self.retry_batch().await != Retried::More {
+                break;
+            }
+        }
+    }
+
+    /// One batch of `retry_pending`, for a read or a write that found
+    /// invalidations waiting: its work does not grow with the backlog.
+    async fn retry_some(&self) {
+        let Ok(_retrying) = self.inner.retrying.try_lock() else { return };
+        self.retry_batch().await;
+    }
+
+    /// Applies the waiting invalidations of at most `RETRY_BATCH` users; the
+    /// caller holds `retrying`. Only the deferrals it read are cleared: one
+    /// made while its bump was in flight (a newer write whose own bump
+    /// failed) stays pending. While the breaker keeps bumps away nothing is
+    /// copied: a read during an outage costs no more with a longer backlog.
+    async fn retry_batch(&self) -> Retried {
+        if !self.inner.breaker.may_call(self.inner.clock.now(), Call::Bump) {
+            return Retried::Stopped;
+        }
+        let batch: Vec<(UserId, BTreeMap<Target, u64>)> = {
+            let pending = lock(&self.inner.pending);
+            pending.iter().take(RETRY_BATCH).map(|(user, deferred)| (*user, deferred.clone())).collect()
+        };
+        let mut outcome = Retried::More;
+        for (user, deferred) in batch {
             let targets: BTreeSet<Target> = deferred.keys().copied().collect();
             if self.apply(&targets).await == Applied::Failed {
-                break; // the store is still unusable
+                outcome = Retried::Stopped; // the store is still unusable
+                break;
             }
             let mut pending = lock(&self.inner.pending);
             if let Some(left) = pending.get_mut(&user) {
@@ -154,7 +190,25 @@ impl<S: CacheStore> Engine<S> {
         }
         let pending = lock(&self.inner.pending);
         self.inner.has_pending.store(!pending.is_empty(), Ordering::Release);
+        if pending.is_empty() { Retried::Done } else { outcome }
     }
+}
+
+/// Users whose waiting invalidations one retry batch applies.
+const RETRY_BATCH: usize = 8;
+/// Targets kept pending per user at most; beyond, the user's epoch stands
+/// for them (one guard), so one user's bump stays one small call.
+const PENDING_TARGETS_PER_USER: usize = 64;
+
+/// How far a retry batch got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retried {
+    /// Nothing is pending any more.
+    Done,
+    /// Its users were applied; others wait.
+    More,
+    /// The store is unusable: the rest waits.
+    Stopped,
 }
 
 /// What one bump came to.

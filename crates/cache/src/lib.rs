@@ -37,7 +37,7 @@ pub use config::{
     Admission, Check, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus,
 };
 pub use digest::{Digest, digest};
-pub use engine::Engine;
+pub use engine::{Engine, Recovery};
 pub use memory::MemoryStore;
 pub use outcome::{Outcome, StatsSnapshot};
 pub use read::{Cacheable, Fetch, Prefetched, Read};

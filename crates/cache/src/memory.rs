@@ -205,6 +205,15 @@ impl CacheStore for MemoryStore {
         Ok(())
     }
 
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
+        let _lock = self.stripe(&lease.key).lock().await;
+        let held = self.guard(&lease.key, Instant::now()) == Some(lease.token);
+        if held {
+            self.guards.insert(lease.key.clone(), (lease.token, deadline(ttl)));
+        }
+        Ok(held)
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.values.remove(key);
         Ok(())

@@ -144,7 +144,7 @@ impl<S: CacheStore> Engine<S> {
             Some(Prefetched { snapshot, mark }) => (Some(snapshot), mark),
             None => {
                 let mark = self.own_bumps_mark();
-                (self.answered(self.inner.store.read(&address.key, &address.guards).await), mark)
+                (self.answered(self.inner.store.read(&address.key, &address.guards)).await, mark)
             }
         };
         let Some(snapshot) = found else {
@@ -167,7 +167,7 @@ impl<S: CacheStore> Engine<S> {
             }
             Classified::Invalid => {
                 self.note(&mut trace, address, Outcome::Invalid);
-                self.answered(self.inner.store.delete(&address.key).await);
+                self.answered(self.inner.store.delete(&address.key)).await;
             }
             Classified::Absent { stored } => {
                 trace.absent = !stored;
@@ -182,16 +182,8 @@ impl<S: CacheStore> Engine<S> {
                 None => return (self.fetch_checked(&read).await.map(Answer::value), trace),
             },
             // Guards are made only once the source knows the key: fetch
-            // first (shared by concurrent callers), then read as usual.
-            (Admission::Confirmed, None) => {
-                if let Err(error) = self.single_flight(&read, Plan::FetchOnly).await {
-                    return (Err(error), trace);
-                }
-                match self.current_guards(address, None).await {
-                    Some(guards) => Plan::Store { guards, leased: false },
-                    None => return (self.fetch_checked(&read).await.map(Answer::value), trace),
-                }
-            }
+            // first (shared by concurrent callers), then make them.
+            (Admission::Confirmed, None) => Plan::Confirm { seen: snapshot.guards },
         };
         (self.single_flight(&read, plan).await, trace)
     }
@@ -270,7 +262,7 @@ impl<S: CacheStore> Engine<S> {
             return Some(all);
         }
         let fresh: Vec<u64> = address.guards.iter().map(|_| self.inner.generations.next(self.now_ms())).collect();
-        self.answered(self.inner.store.init_guards(&address.guards, &fresh, self.inner.config.guard_ttl).await)
+        self.answered(self.inner.store.init_guards(&address.guards, &fresh, self.inner.config.guard_ttl)).await
     }
 }
 

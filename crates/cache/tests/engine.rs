@@ -461,3 +461,30 @@ async fn reads_report_their_outcome_and_the_digest_of_their_json() {
     // Outside `reporting`, nothing is collected (and nothing breaks).
     assert_eq!(read().await.unwrap().version, 3);
 }
+
+/// A read that fails after it was counted a miss leaves nothing behind in
+/// the request's reports: the next read of the same address (the same
+/// `EntryAddress`, as a handler retrying would pass) reports only itself.
+#[tokio::test]
+async fn a_read_that_errors_leaves_nothing_in_the_reports_of_the_next_one() {
+    let engine = memory_engine(Arc::new(TestClock::default()));
+    let address = logs_address("2026-11-24");
+    let source = Arc::new(Source::default());
+    source.set(3);
+    let failing = || std::future::ready(Err::<Versioned, String>("the database failed".into()));
+    let (_, reports) = engine
+        .reporting(async {
+            // Cold: counted a miss of an absent key, then the source fails.
+            assert!(engine.read(&address, POLICY, Freshness::Cached, check, failing).await.is_err());
+            // Another request stores the entry meanwhile (a task of its own).
+            let (other, elsewhere, from) = (engine.clone(), address.clone(), source.clone());
+            tokio::spawn(async move { other.read(&elsewhere, POLICY, Freshness::Cached, check, from.fetcher()).await })
+                .await
+                .unwrap()
+                .unwrap();
+            engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap()
+        })
+        .await;
+    let summary: Vec<_> = reports.iter().map(|r| (r.outcome, r.absent, r.stored)).collect();
+    assert_eq!(summary, [(Outcome::Hit, false, false)], "the failed read left no note behind");
+}

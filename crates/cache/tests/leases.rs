@@ -131,12 +131,14 @@ async fn a_lease_abandoned_by_a_dead_instance_holds_the_others_back_about_as_lon
     measure_fetches(&first, Duration::from_millis(2)).await;
     let address = logs_address("2026-11-24");
     let (never, started, _resume) = paused_fetch_answering(Some(1));
-    let dying = {
-        let (first, address) = (first.clone(), address.clone());
-        tokio::spawn(async move { first.read(&address, POLICY, Freshness::Cached, check, never).await })
-    };
-    started.await.unwrap();
-    dying.abort(); // the instance dies holding the lease
+    // The instance dies holding the lease: its read is never polled again
+    // and never dropped (a dropped read ends its lease: see below).
+    let mut dying = Box::pin(first.read(&address, POLICY, Freshness::Cached, check, never));
+    tokio::select! {
+        _ = &mut dying => panic!("the fetch never answers"),
+        _ = started => {}
+    }
+    std::mem::forget(dying);
     let source = Arc::new(Source::default());
     source.set(3);
     let waited = Instant::now();
@@ -144,6 +146,59 @@ async fn a_lease_abandoned_by_a_dead_instance_holds_the_others_back_about_as_lon
     // Fetches took 2 ms: the lease was held for the floor, 50 ms, not seconds.
     assert!(waited.elapsed() >= LEASE.min_hold, "the lease was respected while held: {:?}", waited.elapsed());
     assert!(waited.elapsed() <= LEASE.min_hold + LEASE.poll * 2, "waited {:?}", waited.elapsed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_leader_whose_read_is_dropped_ends_its_lease_and_a_waiter_fetches_at_once() {
+    let (first, second, store) = two_instances();
+    let address = logs_address("2026-11-24");
+    let (never, started, _resume) = paused_fetch_answering(Some(1));
+    let leader = {
+        let (first, address) = (first.clone(), address.clone());
+        tokio::spawn(async move { first.read(&address, POLICY, Freshness::Cached, check, never).await })
+    };
+    started.await.unwrap();
+    let source = Arc::new(Source::default());
+    source.set(3);
+    let waiter = {
+        let (second, address, source) = (second.clone(), address.clone(), source.clone());
+        tokio::spawn(async move { second.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await })
+    };
+    until(|| store.count_on("read", &address.key) >= 3).await; // the second instance waits
+    // A cancelled request: its future is dropped while it holds the lease
+    // (held for max_hold, 2 s: nothing was measured yet).
+    leader.abort();
+    let dropped_at = Instant::now();
+    assert_eq!(waiter.await.unwrap().unwrap().version, 3);
+    assert!(dropped_at.elapsed() <= LEASE.poll * 2, "the waiter took over {:?} after the drop", dropped_at.elapsed());
+    assert_eq!((store.count("release"), source.fetches()), (1, 1), "the dropped read ended its lease; one fetch");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_leader_slower_than_any_hold_still_costs_one_fetch_over_two_instances() {
+    let (first, second, store) = two_instances();
+    // Fast fetches measured on both: their leases are held for the floor, 50 ms.
+    measure_fetches(&first, Duration::from_millis(2)).await;
+    measure_fetches(&second, Duration::from_millis(2)).await;
+    let address = logs_address("2026-11-24");
+    let source = Gated::new(5, 0);
+    let mut readers = Vec::new();
+    for reader in 0..40 {
+        let engine = if reader % 2 == 0 { first.clone() } else { second.clone() };
+        let (address, fetch) = (address.clone(), source.fetcher());
+        readers.push(tokio::spawn(async move { engine.read(&address, POLICY, Freshness::Cached, check, fetch).await }));
+    }
+    until(|| source.fetches() == 1).await;
+    // The leader's fetch runs 100 floors, twice the longest hold: the others
+    // keep waiting for it (virtual time: this sleep only moves the clock).
+    tokio::time::sleep(LEASE.min_hold * 100).await;
+    assert_eq!(source.fetches(), 1, "nobody else fetched while the leader ran");
+    assert!(store.count("renew") >= 100, "the leader renewed its lease: {}", store.count("renew"));
+    source.open();
+    for reader in readers {
+        assert_eq!(reader.await.unwrap().unwrap().version, 5);
+    }
+    assert_eq!(source.fetches(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -225,4 +280,29 @@ async fn a_lease_taken_after_another_instance_stored_the_value_reads_it_instead_
     assert_eq!(late.version, 6);
     assert_eq!(source.fetches(), 1, "the lease's own read found the stored value");
     assert_eq!(second.stats().miss, 1, "it was a miss when read");
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_the_leader_fails_one_waiter_fetches_in_its_place_and_the_others_share_its_value() {
+    let (first, second, _) = two_instances();
+    let address = logs_address("2026-11-24");
+    let source = Gated::new(8, 1); // the first fetch fails, the next ones answer
+    let mut readers = Vec::new();
+    for reader in 0..40 {
+        let engine = if reader % 2 == 0 { first.clone() } else { second.clone() };
+        let (address, fetch) = (address.clone(), source.fetcher());
+        readers.push(tokio::spawn(async move { engine.read(&address, POLICY, Freshness::Cached, check, fetch).await }));
+    }
+    until(|| source.fetches() == 1).await;
+    tokio::time::sleep(LEASE.poll * 4).await; // every reader waits (virtual time)
+    source.open();
+    let mut answers = Vec::new();
+    for reader in readers {
+        answers.push(reader.await.unwrap().map(|value| value.version).map_err(|_| "failed"));
+    }
+    assert_eq!(answers.iter().filter(|answer| answer.is_err()).count(), 1, "only the leader's read fails");
+    assert!(answers.iter().all(|answer| *answer == Ok(8) || answer.is_err()));
+    // The guarantee: a failure that passes costs one more fetch, whatever
+    // the number of waiters, on one instance or several.
+    assert_eq!(source.fetches(), 2);
 }

@@ -161,10 +161,96 @@ async fn a_confirmed_read_of_a_known_key_makes_its_guards_after_the_source_answe
     let source = Arc::new(Source::default());
     source.set(3);
     assert_eq!(engine.read_confirmed(&me_address(), POLICY, check, source.fetcher()).await.unwrap().version, 3);
-    // The first fetch only confirms the key; the second runs under the new
-    // guards, as any read does (a write between them is not missed).
-    assert_eq!(source.fetches(), 2);
+    // The guards are made after the fetch, and nothing moved them since it
+    // started (a write would have made them): its value is stored.
+    assert_eq!(source.fetches(), 1, "a cold credential costs one fetch");
     assert_eq!(store.methods(true), ["init_guards", "store_if_current"], "no lease: confirmed reads take none");
     assert_eq!(engine.read_confirmed(&me_address(), POLICY, check, source.fetcher()).await.unwrap().version, 3);
-    assert_eq!((source.fetches(), engine.stats().hit), (2, 1));
+    assert_eq!((source.fetches(), engine.stats().hit), (1, 1));
+}
+
+#[tokio::test]
+async fn a_confirmed_read_whose_guards_a_write_made_during_its_fetch_fetches_again() {
+    let engine = engine_over(MemoryStore::new(1 << 20), Arc::new(TestClock::default()), EngineConfig::default());
+    let (before_write, started, resume) = paused_fetch(1);
+    let source = Arc::new(Source::default());
+    source.set(2);
+    let fetch = {
+        let (before_write, first, source) = (Arc::new(before_write), Arc::new(AtomicBool::new(true)), source.clone());
+        move || -> BoxedFetch {
+            if first.swap(false, Ordering::SeqCst) {
+                return before_write();
+            }
+            Box::pin(source.fetcher()())
+        }
+    };
+    let read = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.read_confirmed(&me_address(), POLICY, check, fetch).await })
+    };
+    started.await.unwrap();
+    // The write's bump makes the guards the read found absent.
+    engine.invalidate(&[Target::AllOfUser(USER)]).await;
+    resume.send(()).unwrap();
+    assert_eq!(read.await.unwrap().unwrap().version, 2, "fetched again under the write's guards");
+    assert_eq!(source.fetches(), 1);
+    let again = engine.read_confirmed(&me_address(), POLICY, check, source.fetcher()).await.unwrap();
+    assert_eq!((again.version, engine.stats().hit), (2, 1), "the value from before the write was never stored");
+}
+
+#[tokio::test]
+async fn a_late_success_of_a_call_made_before_the_breaker_opened_does_not_close_it() {
+    let store = Observed::new(MemoryStore::new(1 << 20));
+    let clock = Arc::new(TestClock::default());
+    let engine = engine_over(store.clone(), clock.clone(), breaker_config());
+    let (resume, paused) = tokio::sync::oneshot::channel();
+    store.plan_bumps([BumpStep::PauseUntil(paused)]);
+    let slow_bump = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.invalidate(&[Target::day_logs(USER, day("2026-11-20"))]).await })
+    };
+    while store.count("bump") < 1 {
+        tokio::task::yield_now().await;
+    }
+    // The store goes away while the bump is in flight: two reads open the breaker.
+    store.set_down(true);
+    let (source, address) = (Arc::new(Source::default()), logs_address("2026-11-24"));
+    for _ in 0..2 {
+        engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    }
+    assert!(engine.breaker_open());
+    store.set_down(false);
+    resume.send(()).unwrap();
+    assert_eq!(slow_bump.await.unwrap().applied, 1, "the slow bump succeeded, late");
+    assert!(engine.breaker_open(), "a call started before the breaker opened says nothing of the store now");
+    let reads = store.count("read");
+    engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert_eq!(store.count("read"), reads, "still open: the read went around the store");
+    clock.advance(Duration::from_secs(5));
+    engine.read(&address, POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    assert!(!engine.breaker_open(), "the probe's success closed it");
+}
+
+#[tokio::test]
+async fn a_read_after_an_outage_applies_a_bounded_batch_of_the_pending_invalidations() {
+    let store = Observed::new(MemoryStore::new(1 << 20));
+    let clock = Arc::new(TestClock::default());
+    let engine = engine_over(store.clone(), clock.clone(), breaker_config());
+    store.set_down(true);
+    let users: Vec<macrotrack_domain::UserId> = (1..=100).map(macrotrack_domain::UserId).collect();
+    for user in &users {
+        let report = engine.invalidate(&[Target::day_logs(*user, day("2026-11-24"))]).await;
+        assert_eq!(report.deferred, 1);
+    }
+    assert_eq!(engine.pending().len(), 100);
+    store.set_down(false);
+    clock.advance(Duration::from_secs(5));
+    let bumps = store.count("bump");
+    let source = Arc::new(Source::default());
+    engine.read(&logs_address("2026-11-24"), POLICY, Freshness::Cached, check, source.fetcher()).await.unwrap();
+    let applied = store.count("bump") - bumps;
+    assert!((1..=8).contains(&applied), "one read applied {applied} users' bumps, not the whole backlog");
+    assert_eq!(engine.pending().len(), 100 - applied);
+    engine.retry_pending().await;
+    assert!(engine.pending().is_empty(), "the drainer's retry applies the rest, batch after batch");
 }

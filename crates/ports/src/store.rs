@@ -155,6 +155,12 @@ pub trait CacheStore: Send + Sync + 'static {
     /// failed ends its own lease, never one another fetch took since).
     async fn release(&self, lease: &Lease) -> Result<(), StoreError>;
 
+    /// MUST make the lease live `ttl` from now if it still holds
+    /// `lease.token`, and answer whether it did: a fetch still running keeps
+    /// its lease however long it takes, while a lease another fetch took
+    /// since (this one's expired) is left alone.
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError>;
+
     /// MUST delete `key` if present (an entry found invalid).
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 
@@ -206,6 +212,9 @@ impl<S: CacheStore + ?Sized> CacheStore for std::sync::Arc<S> {
     }
     async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
         (**self).release(lease).await
+    }
+    async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, StoreError> {
+        (**self).renew(lease, ttl).await
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         (**self).delete(key).await

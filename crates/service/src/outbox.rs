@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use macrotrack_cache::Recovery;
 use macrotrack_cache_keys::Target;
 use macrotrack_domain::UserId;
 use macrotrack_ports::{CacheStore, OutboxId, Unavailable};
@@ -180,14 +181,45 @@ impl<S: CacheStore> Service<S> {
         Ok(report)
     }
 
-    /// Runs forever: every `poll`, retries the invalidations this process
-    /// deferred, deletes the rows it applied, then drains outbox rows older
-    /// than `grace` (those of every instance). Spawn it next to the server.
+    /// After an outage, before this instance reads from the store again:
+    /// forgets every user with an outbox row, whatever its age, then trusts
+    /// the store. A row is an invalidation some instance may have deferred
+    /// (kept only in its memory) while the store was down; without this, an
+    /// instance whose breaker closes before that one's would serve the
+    /// entries it should have forgotten. Answers whether the store is
+    /// trusted now (see `Engine::confirm_recoveries`).
+    pub async fn confirm_store_recovery(&self) -> Result<bool, Unavailable> {
+        match self.cache.probe_recovery().await {
+            Recovery::Trusted => return Ok(true),
+            Recovery::Down => return Ok(false),
+            Recovery::Unconfirmed => {}
+        }
+        let users = self.repos.outbox.pending_users().await?;
+        let targets: Vec<Target> = users.iter().map(|user| Target::AllOfUser(*user)).collect();
+        // The rows stay: the drain deletes them (bumping once more) after the grace.
+        if self.cache.invalidate(&targets).await.deferred > 0 {
+            return Ok(false);
+        }
+        self.cache.trust_store();
+        tracing::info!(users = users.len(), "the cache store answers again; forgot the outbox's users first");
+        Ok(true)
+    }
+
+    /// Runs forever: every `poll`, trusts the store again after an outage
+    /// once the outbox's users are forgotten (`confirm_store_recovery`;
+    /// until then reads go around it), retries the invalidations this
+    /// process deferred, deletes the rows it applied, then drains outbox
+    /// rows older than `grace` (those of every instance). Spawn it next to
+    /// the server.
     pub async fn drain_every(&self, poll: Duration, grace: Duration) {
+        self.cache.confirm_recoveries();
         let mut tick = tokio::time::interval(poll.max(Duration::from_millis(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            if let Err(error) = self.confirm_store_recovery().await {
+                tracing::warn!(%error, "cannot read the cache outbox to trust the store again; retrying");
+            }
             self.cache.retry_pending().await;
             self.flush_applied_outbox_rows().await;
             match self.drain_outbox(grace).await {

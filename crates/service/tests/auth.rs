@@ -21,16 +21,17 @@ async fn credentials_are_cached_until_the_user_is_deleted() {
     users
         .expect_create_user()
         .returning(|name, _, _| Ok(User { id: UserId(42), name: name.to_owned(), targets: None }));
-    // The known selector is read from the database four times in all:
-    // twice for user 42 before the deletion (their epoch did not exist yet:
-    // a first read confirms the credential before any guard is made, then
-    // the read proper runs under the new guard), once for user 43 (another
-    // key, refused, leaving nothing behind), and once for user 42 after the
-    // deletion (the bump made the epoch). Unknown selectors: every time.
+    // The known selector is read from the database three times in all:
+    // once for user 42 before the deletion (their epoch did not exist yet:
+    // the read confirms the credential before any guard is made, and its
+    // value is stored under the guard made then, which nothing bumped
+    // meanwhile), once for user 43 (another key, refused, leaving nothing
+    // behind), and once for user 42 after the deletion (the bump made the
+    // epoch). Unknown selectors: every time.
     users
         .expect_credential()
         .withf(|selector| selector == "0123456789abcdef")
-        .times(4)
+        .times(3)
         .returning(move |_| Ok(Some(StoredCredential { user: UserId(42), secret_hash })));
     users.expect_credential().withf(|selector| selector == "00000000000000ff").times(3).returning(|_| Ok(None));
     users.expect_delete_user().times(1).returning(|_| Ok(Some(Committed { value: (), outbox: OutboxId(1) })));

@@ -144,3 +144,50 @@ pub fn paused_fetch_answering(
 
 #[allow(unused_imports)] // each test binary uses a different part
 pub use macrotrack_cache::observed::{BumpStep, Observed};
+
+/// A source whose fetches all wait until the test opens its gate, counted
+/// as they start; the first `failures` of them fail (a database that errs,
+/// then recovers).
+pub struct Gated {
+    fetches: AtomicUsize,
+    gate: tokio::sync::watch::Sender<bool>,
+    failures: usize,
+    version: i64,
+}
+
+impl Gated {
+    pub fn new(version: i64, failures: usize) -> Arc<Gated> {
+        Arc::new(Gated {
+            fetches: AtomicUsize::new(0),
+            gate: tokio::sync::watch::Sender::new(false),
+            failures,
+            version,
+        })
+    }
+
+    /// Lets every fetch, waiting or to come, answer.
+    pub fn open(&self) {
+        self.gate.send_replace(true);
+    }
+
+    /// Fetches started so far.
+    pub fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+
+    pub fn fetcher(self: &Arc<Self>) -> impl Fn() -> BoxedFetch + Send + Sync + 'static {
+        let gated = Arc::clone(self);
+        move || -> BoxedFetch {
+            let gated = Arc::clone(&gated);
+            Box::pin(async move {
+                let number = gated.fetches.fetch_add(1, Ordering::SeqCst);
+                let _ = gated.gate.subscribe().wait_for(|open| *open).await;
+                if number < gated.failures {
+                    Err("the database failed".to_owned())
+                } else {
+                    Ok(Versioned { version: gated.version })
+                }
+            })
+        }
+    }
+}

@@ -9,5 +9,6 @@ mod cross_instance;
 mod db_failure;
 mod failover;
 mod outage;
+mod recovery;
 mod slow_db;
 mod support;
