@@ -16,6 +16,15 @@ mod m20261206_000004_catalogue;
 mod m20261206_000005_idempotency;
 mod m20261206_000006_search;
 
+/// How many steps `Migrator::down` takes to undo the migration `name`
+/// and every later one, so tests of a rollback need no count that each
+/// new migration would change; `None` for an unknown name.
+pub fn steps_through(name: &str) -> Option<u32> {
+    let migrations = Migrator::migrations();
+    let at = migrations.iter().position(|migration| migration.name() == name)?;
+    <u32 as TryFrom<usize>>::try_from(migrations.len() - at).ok()
+}
+
 /// Every migration of the schema, oldest first.
 #[derive(Debug)]
 pub struct Migrator;
