@@ -13,6 +13,7 @@ mod m20261125_000001_core;
 mod m20261125_000002_recipes_plans;
 mod m20261201_000003_cache_outbox;
 mod m20261206_000004_catalogue;
+mod m20261206_000005_completion_runs;
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_recipes_plans::Migration),
             Box::new(m20261201_000003_cache_outbox::Migration),
             Box::new(m20261206_000004_catalogue::Migration),
+            Box::new(m20261206_000005_completion_runs::Migration),
         ]
     }
 }

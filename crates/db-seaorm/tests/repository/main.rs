@@ -11,6 +11,7 @@ mod logs;
 mod outbox;
 mod plans;
 mod recipes;
+mod streaks;
 mod support;
 mod users;
 
@@ -29,6 +30,7 @@ use logs::*;
 use outbox::*;
 use plans::*;
 use recipes::*;
+use streaks::*;
 use users::*;
 
 macro_rules! suite {
@@ -98,6 +100,9 @@ suite!(
     concurrent_moves_and_creates_never_pass_a_bound,
     concurrent_edits_of_different_fields_both_stay,
     edits_expecting_one_state_apply_once,
+    streaks_follow_completions_and_undos,
+    streaks_agree_with_the_days_after_any_sequence,
+    the_migration_groups_existing_completions_into_runs,
 );
 
 /// The bounds and concurrent edits on a SQLite file: creates go through

@@ -234,8 +234,8 @@ pub async fn second_migration_rolls_back_and_reapplies(repo: &SeaOrmRepository) 
     let dangling = format!("UPDATE log_entries SET food_id = NULL, recipe_id = 999999 WHERE id = {}", created[0].id);
     assert!(repo.connection().execute_unprepared(&dangling).await.is_err());
 
-    // Three steps: the catalogue and outbox migrations, then the second one.
-    Migrator::down(repo.connection(), Some(3)).await.unwrap();
+    // Four steps: the completion runs, catalogue and outbox migrations, then the second one.
+    Migrator::down(repo.connection(), Some(4)).await.unwrap();
     assert!(repo.connection().execute_unprepared("SELECT COUNT(*) FROM recipes").await.is_err());
     assert_eq!(repo.day_logs(alice.id, day("2026-11-24")).await.unwrap().entries, [created[0].clone()]);
 
