@@ -90,7 +90,7 @@ mod tests {
             let completed: Vec<Day> = (0..14).filter(|n| set & (1 << n) != 0).map(|n| day(i64::from(n))).collect();
             let runs = runs(&completed);
             for today in (-1..16).map(day) {
-                let latest = runs.iter().copied().filter(|(first, _)| *first <= today).last();
+                let latest = runs.iter().copied().rev().find(|(first, _)| *first <= today);
                 let longest_ended = runs
                     .iter()
                     .filter(|(_, last)| *last <= today)

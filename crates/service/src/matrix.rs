@@ -35,7 +35,7 @@ const WEEKS: &str = "weeks are cached per ISO week (a week from any start is com
 /// A lifetime as the docs write it: `20 min`, `5 h`.
 fn minutes(lifetime: std::time::Duration) -> String {
     let minutes = lifetime.as_secs() / 60;
-    if minutes % 60 == 0 { format!("{} h", minutes / 60) } else { format!("{minutes} min") }
+    if minutes.is_multiple_of(60) { format!("{} h", minutes / 60) } else { format!("{minutes} min") }
 }
 
 fn reads_in_order() -> impl Iterator<Item = &'static ReadSpec> {

@@ -74,7 +74,7 @@ pub async fn streaks_agree_with_the_days_after_any_sequence(repo: &SeaOrmReposit
         state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         let date = first.plus_days(i64::try_from((state >> 33) % 30).unwrap()).unwrap();
         // Two completions for each undo, so runs grow long enough to split.
-        if (state >> 20) % 3 == 0 {
+        if (state >> 20).is_multiple_of(3) {
             repo.undo_day(alice.id, date).await.unwrap();
         } else {
             repo.complete_day(alice.id, date).await.unwrap();
