@@ -72,6 +72,20 @@ const LIMITED: &[Scenario] = &[
     ),
 ];
 
+/// What each row's client got from the code before issue 21, as the issue
+/// reported it (PostgreSQL + Redis unless it says otherwise).
+const BEFORE: &[(&str, &str)] = &[
+    ("300 batches of 100 entries on one date (4 connections)", "all 30,000 accepted; the day's read was 7.7 MB"),
+    ("two PATCH /v1/foods/{id} at once (name, calories), 200 rounds", "174 of 200 rounds lost an edit"),
+    ("the same POST /v1/logs twice with one Idempotency-Key", "two entries"),
+    ("GET /v1/foods?query=%00", "503"),
+    ("GET /v1/days/{d} over 2,000 dates beyond 400 days (8 connections)", "8,007 new Redis keys, guards living 5 h"),
+    ("6,000 completed days, then GET /v1/streaks?today=2200-12-31 ×10", "a full scan each call, uncached"),
+    ("a body trickled one byte a second (MACROTRACK_BODY_TIMEOUT=2)", "the connection held after 30 s"),
+    ("3,000 requests of one token from 32 connections", "no limit"),
+    ("2,000 well-formed made-up tokens from 32 connections", "2,000 database lookups, no 429"),
+];
+
 pub fn run(root: &Path, target_dir: &Path, debug: bool) -> anyhow::Result<()> {
     let profile = if debug { "debug" } else { "release" };
     build(root, debug)?;
@@ -209,12 +223,13 @@ fn record(root: &Path, table: &[(&'static str, Row)]) -> anyhow::Result<()> {
         "Release server, `cargo xtask abuse`, run on {} (load generator and servers on the same machine; \
          rate limits off for the first rows, `MACROTRACK_RATE_LIMIT={RATE_LIMIT}` for the floods, \
          `MACROTRACK_BODY_TIMEOUT={BODY_TIMEOUT_SECONDS}`).\n\n\
-         | backend | what one client did | expected | observed | time | |\n|---|---|---|---|---|---|\n",
+         | backend | what one client did | before issue 21 | expected | observed | time | |\n|---|---|---|---|---|---|---|\n",
         today()
     );
     for (backend, row) in table {
+        let before = BEFORE.iter().find(|(name, _)| *name == row.row).map_or("", |(_, before)| before);
         section.push_str(&format!(
-            "| {backend} | {} | {} | {} | {:.1} s | {} |\n",
+            "| {backend} | {} | {before} | {} | {} | {:.1} s | {} |\n",
             row.row.replace('|', "\\|"),
             row.expected.replace('|', "\\|"),
             row.observed.replace('|', "\\|"),

@@ -34,6 +34,11 @@ struct Figures {
     flood_rate: f64,
     flood_answers: String,
     lookups: u64,
+    /// What a valid token never used before got, sent during the flood.
+    unseen_token: u16,
+    /// The users under as many requests of `/healthz` as fast.
+    control: Phase,
+    control_rate: f64,
 }
 
 /// The legitimate users' view of one phase.
@@ -128,41 +133,88 @@ fn measure(binary: &Path, backend: &Backend, key_prefix: &str, script: &Path) ->
         client.expect(201, "POST", "/v1/logs", Some(&token), Some(body))?;
         tokens.push(token);
     }
+    // A user whose token has not authenticated yet when the flood starts.
+    let newcomer = client.user(ADMIN, "newcomer")?;
     println!("flood: {}: warming up", backend.name);
     read_at_pace(&base, &tokens, Duration::from_secs(3))?;
     let quiet = read_at_pace(&base, &tokens, MEASURE)?;
     println!("flood: {}: quiet p50 {:.2} ms, p99 {:.2} ms", backend.name, quiet.p50_ms, quiet.p99_ms);
     let lookups_before = client.metrics()?.credential_fetches();
+    let (flooded, flood, unseen_token) = under_wrk(&base, &tokens, Some(script), "", || {
+        client.get("/v1/logs?date=2026-10-01", Some(&newcomer)).map(|answer| answer.status)
+    })?;
+    let lookups = client.metrics()?.credential_fetches() - lookups_before;
+    println!(
+        "flood: {}: under the flood p50 {:.2} ms, p99 {:.2} ms; the flood: {:.0} req/s ({}), {lookups} lookups",
+        backend.name, flooded.p50_ms, flooded.p99_ms, flood.rate, flood.summary
+    );
+    // The control: as many connections asking for /healthz as fast, which
+    // no limiter looks at and which is answered about as cheaply as a 429.
+    let (control, control_load, _) = under_wrk(&base, &tokens, None, "/healthz", || Ok(0))?;
+    println!(
+        "flood: {}: under GET /healthz as fast p50 {:.2} ms, p99 {:.2} ms ({:.0} req/s)",
+        backend.name, control.p50_ms, control.p99_ms, control_load.rate
+    );
+    Ok(Figures {
+        backend: backend.name,
+        quiet,
+        flooded,
+        flood_rate: flood.rate,
+        flood_answers: flood.summary,
+        lookups,
+        unseen_token,
+        control,
+        control_rate: control_load.rate,
+    })
+}
+
+/// What wrk reported of its load.
+struct Load {
+    rate: f64,
+    summary: String,
+}
+
+/// Runs wrk from `CONNECTIONS` connections on `base` + `path` (with
+/// `script`, if any) while the users read at their pace; `probe` runs once
+/// the load has gone on for a second. The users' phase, wrk's load and
+/// what `probe` returned.
+fn under_wrk<T>(
+    base: &str,
+    tokens: &[String],
+    script: Option<&Path>,
+    path: &str,
+    probe: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<(Phase, Load, T)> {
     let seconds = (MEASURE + Duration::from_secs(3)).as_secs();
-    let wrk = Command::new("wrk")
-        .args(["-t1", &format!("-c{CONNECTIONS}"), &format!("-d{seconds}s"), "--timeout", "10s", "-s"])
-        .arg(script)
-        .arg(&base)
+    let mut command = Command::new("wrk");
+    command.args(["-t1", &format!("-c{CONNECTIONS}"), &format!("-d{seconds}s"), "--timeout", "10s"]);
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    let wrk = command
+        .arg(format!("{base}{path}"))
         .stdout(Stdio::piped())
         .spawn()
         .context("running wrk (apt-get install wrk)")?;
-    // The flood reaches its penalty (the failure burst spent) within a
+    // A flood reaches its penalty (the failure burst spent) within a
     // second; the users are measured under it from then on.
     std::thread::sleep(Duration::from_secs(1));
-    let flooded = read_at_pace(&base, &tokens, MEASURE)?;
+    let probed = probe();
+    let phase = read_at_pace(base, tokens, MEASURE);
     let output = wrk.wait_with_output()?;
-    let lookups = client.metrics()?.credential_fetches() - lookups_before;
     let text = String::from_utf8_lossy(&output.stdout);
-    let number = |prefix: &str| {
-        text.lines().find_map(|line| line.trim().strip_prefix(prefix)).and_then(|rest| rest.split_whitespace().next())
-    };
-    let flood_rate: f64 = number("Requests/sec:").and_then(|n| n.parse().ok()).context("no Requests/sec from wrk")?;
-    let flood_answers = text
+    let rate = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Requests/sec:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .with_context(|| format!("no Requests/sec from wrk:\n{text}"))?;
+    let summary = text
         .lines()
         .filter(|line| line.contains("requests in") || line.contains("Non-2xx") || line.contains("Socket errors"))
         .map(str::trim)
         .collect::<Vec<_>>()
         .join("; ");
-    println!(
-        "flood: {}: under the flood p50 {:.2} ms, p99 {:.2} ms; the flood: {flood_rate:.0} req/s ({flood_answers}), {lookups} lookups",
-        backend.name, flooded.p50_ms, flooded.p99_ms
-    );
-    Ok(Figures { backend: backend.name, quiet, flooded, flood_rate, flood_answers, lookups })
+    Ok((phase?, Load { rate, summary }, probed?))
 }
 
 /// Each user reads its day every `PACE` for `length`, on a connection of
@@ -232,26 +284,29 @@ fn render(figures: &[Figures]) -> String {
          load generators on the same 2 cores): {USERS} users read their warm day (`GET /v1/logs?date=`) \
          every {} ms each for {} s, alone, then while wrk (1 thread) sends {TOKENS} made-up well-formed \
          tokens in turn from {CONNECTIONS} connections, from the same address (127.0.0.1).\n\n\
-         | backend | quiet p50 | quiet p99 | flooded p50 | flooded p99 | p99 ratio (goal ≤ {GOAL}×) | users' non-200 | flood req/s | flood's credential lookups | wrk |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
+         | backend | quiet p50 | quiet p99 | flooded p50 | flooded p99 | p99 ratio (goal ≤ {GOAL}×) | users' non-200 | a token unused before, in the flood | flood req/s | flood's credential lookups | wrk | control: p99 under `GET /healthz` from 32 connections (req/s) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
         today(),
         PACE.as_millis(),
         MEASURE.as_secs()
     );
     for f in figures {
         out.push_str(&format!(
-            "| {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× | {} of {} | {:.0} | {} | {} |\n",
+            "| {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× | {} of {} | {} | {:.0} | {} | {} | {:.2} ms ({:.0}) |\n",
             f.backend,
             f.quiet.p50_ms,
             f.quiet.p99_ms,
             f.flooded.p50_ms,
             f.flooded.p99_ms,
             f.flooded.p99_ms / f.quiet.p99_ms,
-            f.quiet.not_ok + f.flooded.not_ok,
-            f.quiet.requests + f.flooded.requests,
+            f.quiet.not_ok + f.flooded.not_ok + f.control.not_ok,
+            f.quiet.requests + f.flooded.requests + f.control.requests,
+            f.unseen_token,
             f.flood_rate,
             f.lookups,
-            f.flood_answers
+            f.flood_answers,
+            f.control.p99_ms,
+            f.control_rate
         ));
     }
     out
