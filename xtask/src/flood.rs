@@ -61,6 +61,9 @@ pub fn run(root: &Path, target_dir: &Path) -> anyhow::Result<()> {
     let work = std::env::temp_dir().join(format!("macrotrack-flood-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let script = flood_script(&work)?;
+    // What else the machine ran: the figures are only as quiet as it was.
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load_before = load_before.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
     let (database, drop_database) = postgres_database(&work, "flood")?;
     let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let backends = [
@@ -90,7 +93,7 @@ pub fn run(root: &Path, target_dir: &Path) -> anyhow::Result<()> {
         ))
         .output();
     let _ = std::fs::remove_dir_all(&work);
-    let section = render(&figures);
+    let section = render(&figures, &load_before);
     println!("{section}");
     crate::replace_between(&root.join("docs/benchmarks.md"), BEGIN, END, &section)?;
     println!("flood: wrote the figures into docs/benchmarks.md");
@@ -296,11 +299,11 @@ pub(crate) fn current_section(doc: &str) -> Option<&str> {
     Some(&doc[start..stop])
 }
 
-fn render(figures: &[Figures]) -> String {
+fn render(figures: &[Figures], load: &str) -> String {
     let mut out = format!(
         "## A user's reads under a flood of made-up tokens\n\n\
          Run on {} with `cargo xtask abuse --flood` (release server, `MACROTRACK_RATE_LIMIT=100`, \
-         load generators on the same 2 cores): {USERS} users read their warm day (`GET /v1/logs?date=`) \
+         load generators on the same 2 cores; load average {load} as it began): {USERS} users read their warm day (`GET /v1/logs?date=`) \
          every {} ms each for {} s, alone, then while wrk (1 thread) sends {TOKENS} made-up well-formed \
          tokens in turn from {CONNECTIONS} connections, from the same address (127.0.0.1).\n\n\
          | backend | quiet p50 | quiet p99 | flooded p50 | flooded p99 | p99 ratio (goal ≤ {GOAL}×) | users' non-200 | a token unused before, in the flood | flood req/s | flood's credential lookups | wrk | control: p99 under `GET /healthz` from 32 connections (req/s), ratio |\n\

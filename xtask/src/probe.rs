@@ -141,21 +141,21 @@ impl Metrics {
 
     /// Credential reads that reached the database: a token's lookup.
     pub(crate) fn credential_fetches(&self) -> u64 {
-        self.sum("macrotrack_cache_fetches_total", &|label: &dyn Fn(&str) -> Option<String>| {
+        self.sum("macrotrack_cache_fetches_total", |label: &dyn Fn(&str) -> Option<String>| {
             label("family").as_deref() == Some("credential")
         })
     }
 
     /// Credential reads through the cache, whatever their outcome.
     pub(crate) fn credential_reads(&self) -> u64 {
-        self.sum("macrotrack_cache_requests_total", &|label: &dyn Fn(&str) -> Option<String>| {
+        self.sum("macrotrack_cache_requests_total", |label: &dyn Fn(&str) -> Option<String>| {
             label("family").as_deref() == Some("credential") && label("outcome").as_deref() != Some("rejected_store")
         })
     }
 
     /// Requests answered with a 5xx since the server started.
     pub(crate) fn server_errors(&self) -> u64 {
-        self.sum("macrotrack_http_requests_total", &|label: &dyn Fn(&str) -> Option<String>| {
+        self.sum("macrotrack_http_requests_total", |label: &dyn Fn(&str) -> Option<String>| {
             label("status").is_some_and(|status| status.starts_with('5'))
         })
     }
