@@ -273,17 +273,17 @@ fn read_at_pace(base: &str, tokens: &[String], length: Duration) -> anyhow::Resu
 
 const READING: &str = "
 How to read it: the users' tokens authenticated before the flood, so their
-address's failure budget, spent by the flood within its first second, does
-not apply to them (`limits.rs` remembers tokens that authenticated): none
-of their requests was refused. What slows them is the flood's rate: wrk
-sends as fast as the server answers, and answering a 429 costs about what
-answering `GET /healthz` does. The control, `GET /healthz` from as many
-connections as fast, with no token and no limiter involved, slows the
-users as much: the limiter adds nothing to a flood's cost, and no budget
-counted in requests can take away the cost of receiving them. The flood's
-credential lookups stay the failure budget's (the burst, then 20 a second).
-A valid token not used before the flood is answered 429 while its address
-is penalised: without a lookup it cannot be told from a made-up one.
+address's failure budget, which the flood spends within its first second,
+does not apply to them (`limits.rs` remembers tokens that authenticated);
+the non-200 column counts any of their requests refused. wrk sends as fast
+as the server answers, so the flood also costs the users its rate: the
+control column is the same connections asking for `GET /healthz` as fast,
+with no token and no limiter involved, and the flooded p99 is to be read
+against it as much as against the quiet one. The flood's credential
+lookups stay the failure budget's (the burst, then 20 a second). A valid
+token not used before the flood is answered 429 while its address is
+penalised: without a lookup it cannot be told from a made-up one.
+Findings across runs: docs/reliability.md, \"Hostile clients\".
 ";
 
 const BEGIN: &str = "<!-- flood:begin (written by `cargo xtask abuse --flood`) -->";
@@ -334,4 +334,17 @@ fn render(figures: &[Figures], load: &str) -> String {
     }
     out.push_str(READING);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_section_kept_by_the_bench_is_the_one_between_the_markers() {
+        let doc = format!("# Benchmarks\n\n{BEGIN}\n## Flood\n| a |\n{END}\n");
+        assert_eq!(current_section(&doc), Some(format!("{BEGIN}\n## Flood\n| a |\n{END}").as_str()));
+        assert_eq!(current_section("# Benchmarks\n"), None);
+        assert_eq!(current_section(&format!("{END}\n{BEGIN}\n")), None, "an end before the beginning is none");
+    }
 }
