@@ -3,7 +3,7 @@
 
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_domain::{Day, Streak, UserId};
-use macrotrack_migrations::{Migrator, MigratorTrait};
+use macrotrack_migrations::{Migrator, MigratorTrait, steps_through};
 use macrotrack_ports::CompletionRepository;
 use sea_orm::ConnectionTrait;
 
@@ -90,7 +90,7 @@ pub async fn streaks_agree_with_the_days_after_any_sequence(repo: &SeaOrmReposit
 pub async fn the_migration_groups_existing_completions_into_runs(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
-    Migrator::down(repo.connection(), Some(1)).await.unwrap();
+    Migrator::down(repo.connection(), steps_through("m20261206_000005_completion_runs")).await.unwrap();
     let days = ["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-03", "2026-12-31", "2027-01-01", "2027-01-02"];
     for (user, date) in days.iter().map(|date| (alice.id, date)).chain([(bob.id, &"2026-03-02")]) {
         let insert = format!("INSERT INTO day_completions (user_id, date) VALUES ({}, '{date}')", user.0);
