@@ -13,8 +13,18 @@ mod m20261125_000001_core;
 mod m20261125_000002_recipes_plans;
 mod m20261201_000003_cache_outbox;
 mod m20261206_000004_catalogue;
-mod m20261206_000005_idempotency;
-mod m20261206_000006_search;
+mod m20261206_000005_completion_runs;
+mod m20261206_000006_idempotency;
+mod m20261206_000007_search;
+
+/// How many steps `Migrator::down` takes to undo the migration `name`
+/// and every later one, so tests of a rollback need no count that each
+/// new migration would change; `None` for an unknown name.
+pub fn steps_through(name: &str) -> Option<u32> {
+    let migrations = Migrator::migrations();
+    let at = migrations.iter().position(|migration| migration.name() == name)?;
+    <u32 as TryFrom<usize>>::try_from(migrations.len() - at).ok()
+}
 
 /// Every migration of the schema, oldest first.
 #[derive(Debug)]
@@ -28,8 +38,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_recipes_plans::Migration),
             Box::new(m20261201_000003_cache_outbox::Migration),
             Box::new(m20261206_000004_catalogue::Migration),
-            Box::new(m20261206_000005_idempotency::Migration),
-            Box::new(m20261206_000006_search::Migration),
+            Box::new(m20261206_000005_completion_runs::Migration),
+            Box::new(m20261206_000006_idempotency::Migration),
+            Box::new(m20261206_000007_search::Migration),
         ]
     }
 }

@@ -98,7 +98,7 @@ fn instant(column: impl IntoIden) -> ColumnDef {
     ColumnDef::new(column).timestamp_with_time_zone().not_null().to_owned()
 }
 
-fn cascade_to_user(from: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
+pub(crate) fn cascade_to_user(from: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(from.0, from.1)
         .to(Users::Table, Users::Id)

@@ -1,7 +1,7 @@
 //! The migrations apply, roll back and re-apply on SQLite (PostgreSQL is
 //! exercised by the db-seaorm suite, which migrates a fresh database per test).
 
-use macrotrack_migrations::{Migrator, MigratorTrait};
+use macrotrack_migrations::{Migrator, MigratorTrait, steps_through};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 
 async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
@@ -77,8 +77,8 @@ async fn recipe_migration_keeps_log_entries_and_their_ids_on_sqlite() {
         assert_eq!(count(&db, &sql).await, 1, "{index}");
     }
 
-    // Three steps: the catalogue and outbox migrations, then the second one.
-    Migrator::down(&db, Some(3)).await.unwrap();
+    // The second migration and every later one.
+    Migrator::down(&db, steps_through("m20261125_000002_recipes_plans")).await.unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM log_entries").await, 2);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'recipes'").await, 0);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'log_entries_user_id_date'").await, 1);
@@ -99,8 +99,8 @@ async fn outbox_migration_adds_a_table_without_foreign_keys() {
     let index = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'cache_outbox_created_at'";
     assert_eq!(count(&db, index).await, 1);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_foreign_key_list('cache_outbox')").await, 0);
-    // Two steps: the catalogue migration, then the outbox one.
-    Migrator::down(&db, Some(2)).await.unwrap();
+    // The outbox migration and every later one.
+    Migrator::down(&db, steps_through("m20261201_000003_cache_outbox")).await.unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'cache_outbox'").await, 0);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'recipes'").await, 1);
     Migrator::up(&db, None).await.unwrap();
@@ -167,7 +167,7 @@ async fn catalogue_migration_adds_columns_with_defaults_and_portions() {
     db.execute_unprepared(&format!("DELETE FROM foods WHERE id = {food}")).await.unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM food_portions").await, 0, "portions go with their food");
 
-    Migrator::down(&db, Some(1)).await.unwrap();
+    Migrator::down(&db, steps_through("m20261206_000004_catalogue")).await.unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'food_portions'").await, 0);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_table_info('foods') WHERE name = 'source'").await, 0);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM foods WHERE name = 'Crème Brûlée'").await, 1, "rows stay");

@@ -54,6 +54,12 @@ pub fn run(root: &Path, parts: &[&str], binary: Option<&Path>, before: Option<&P
     doc.push_str("\n\n");
     doc.push_str(&http);
     doc.push_str(&engine);
+    // The flood's figures are written by `cargo xtask abuse --flood`: kept.
+    let path = root.join("docs/benchmarks.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if let Some(flood) = crate::flood::current_section(&current) {
+        doc.push_str(&format!("\n{flood}\n"));
+    }
     crate::write_or_check(&root.join("docs/benchmarks.md"), &doc, false, "cargo xtask bench")
 }
 

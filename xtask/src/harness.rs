@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 
 pub(crate) const DAYS: usize = 30;
 const ENTRIES_PER_DAY: usize = 6;
-const ADMIN: &str = "bench-admin-token";
+pub(crate) const ADMIN: &str = "bench-admin-token";
 const CONNECTIONS: u32 = 64;
 
 /// One wrk measurement.
@@ -258,6 +258,20 @@ pub(crate) fn start_server_as(
     port: u16,
     prefix: &str,
 ) -> anyhow::Result<Server> {
+    let key_prefix = format!("{prefix}{}:", std::process::id());
+    start_server_with(binary, backend, cache_on, port, &key_prefix, &[])
+}
+
+/// As `start_server_as`, with Redis keys under `key_prefix` exactly and
+/// `env` set over the bench's settings (say, rate limits on).
+pub(crate) fn start_server_with(
+    binary: &Path,
+    backend: &Backend,
+    cache_on: bool,
+    port: u16,
+    key_prefix: &str,
+    env: &[(&str, &str)],
+) -> anyhow::Result<Server> {
     let mut command = Command::new(binary);
     command
         .env("MACROTRACK_BIND", format!("127.0.0.1:{port}"))
@@ -274,20 +288,22 @@ pub(crate) fn start_server_as(
     let log = std::env::temp_dir().join(format!("macrotrack-bench-{port}.log"));
     command.stderr(std::fs::File::create(&log).map(Stdio::from).unwrap_or_else(|_| Stdio::null()));
     if let Some(redis) = &backend.redis_url {
-        command.env("REDIS_URL", redis).env("MACROTRACK_REDIS_KEY_PREFIX", format!("{prefix}{}:", std::process::id()));
+        command.env("REDIS_URL", redis).env("MACROTRACK_REDIS_KEY_PREFIX", key_prefix);
     }
+    command.envs(env.iter().copied());
     let server = Server(command.spawn().context("starting macrotrack")?);
     wait_until_serving(port)?;
     Ok(server)
 }
 
-/// A fresh PostgreSQL database for the run, through psql, and how to drop it.
-pub(crate) fn postgres_database(work: &Path) -> anyhow::Result<(String, impl FnOnce())> {
+/// A fresh PostgreSQL database for the run, named after `purpose` and the
+/// process, through psql, and how to drop it.
+pub(crate) fn postgres_database(work: &Path, purpose: &str) -> anyhow::Result<(String, impl FnOnce())> {
     let server = std::env::var("DATABASE_URL")
         .ok()
         .filter(|url| url.starts_with("postgres"))
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
-    let name = format!("macrotrack_bench_{}", std::process::id());
+    let name = format!("macrotrack_{purpose}_{}", std::process::id());
     let output = Command::new("psql")
         .arg(&server)
         .args(["-q", "-c", &format!("CREATE DATABASE {name}")])

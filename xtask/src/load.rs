@@ -103,7 +103,8 @@ pub fn run(
     // MACROTRACK_BENCH_EMBEDDED_ONLY=1: leave PostgreSQL + Redis out (to
     // study the embedded rows alone).
     let embedded_only = std::env::var("MACROTRACK_BENCH_EMBEDDED_ONLY").is_ok_and(|value| value == "1");
-    let postgres = if embedded_only { Err(anyhow::anyhow!("embedded only")) } else { postgres_database(&work) };
+    let postgres =
+        if embedded_only { Err(anyhow::anyhow!("embedded only")) } else { postgres_database(&work, "bench") };
     match &postgres {
         Ok((url, _)) => backends.push(Backend {
             name: "PostgreSQL + Redis",

@@ -6,6 +6,9 @@
 //!   from the server's OpenAPI document; `--check` fails when it is stale.
 //! - `bench`: runs the benchmarks and writes docs/benchmarks.md.
 //! - `soak --minutes N`: a mixed load for N minutes; fails on errors or growing memory.
+//! - `abuse [--debug] [--flood]`: hostile clients against the binary on both
+//!   backends, each held to the contract's answer; `--flood` measures a
+//!   user's p99 while made-up tokens flood.
 //! - `reliability`: runs the fault tests and the outbox bench and writes
 //!   their figures into docs/reliability.md.
 //! - `callgrind [--binary PATH]`: instructions per warm `GET /v1/logs`
@@ -20,13 +23,18 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+mod abuse;
 mod bench;
 mod callgrind;
 mod client;
 mod closed_loop;
+mod dates;
 mod docs;
+mod flood;
 mod harness;
+mod hostile;
 mod load;
+mod probe;
 mod profile;
 mod reliability;
 mod soak;
@@ -82,6 +90,17 @@ enum Task {
         #[arg(long)]
         debug: bool,
     },
+    /// Hostile clients against the binary on both backends, each held to the
+    /// contract's answer; a release run writes the table into docs/reliability.md.
+    Abuse {
+        /// Use the debug build (CI), not the release one.
+        #[arg(long)]
+        debug: bool,
+        /// Instead: a user's p99 while made-up tokens flood (release build;
+        /// writes docs/benchmarks.md's flood section).
+        #[arg(long, conflicts_with = "debug")]
+        flood: bool,
+    },
     /// Run the fault tests and the outbox bench; write their figures into docs/reliability.md.
     Reliability,
     /// The bench's read-after-own-write loop alone, against a running server.
@@ -109,6 +128,8 @@ fn main() -> ExitCode {
             };
             bench::run(&root(), &parts, binary.as_deref(), before.as_deref())
         }
+        Task::Abuse { debug, flood: false } => abuse::run(&root(), &bench::target_dir(&root()), debug),
+        Task::Abuse { flood: true, .. } => flood::run(&root(), &bench::target_dir(&root())),
         Task::Reliability => reliability::run(&root()),
         Task::Callgrind { binary } => {
             let target = bench::target_dir(&root());
@@ -229,6 +250,7 @@ mod tests {
         assert!(parse(&["bench", "--engine", "--http"]).is_err());
         assert!(parse(&["closed-loop", "http://127.0.0.1:1", "tokens.txt", "soon"]).is_err());
         assert!(parse(&["nothing"]).is_err());
+        assert!(parse(&["abuse", "--flood", "--debug"]).is_err(), "the flood is measured on the release build");
     }
 
     #[test]
@@ -236,6 +258,8 @@ mod tests {
         assert_eq!(parse(&["soak"]).unwrap(), Task::Soak { minutes: 10, debug: false });
         assert_eq!(parse(&["soak", "--minutes", "1", "--debug"]).unwrap(), Task::Soak { minutes: 1, debug: true });
         assert_eq!(parse(&["docs", "--check"]).unwrap(), Task::Docs { check: true });
+        assert_eq!(parse(&["abuse", "--debug"]).unwrap(), Task::Abuse { debug: true, flood: false });
+        assert_eq!(parse(&["abuse", "--flood"]).unwrap(), Task::Abuse { debug: false, flood: true });
         assert_eq!(parse(&["client"]).unwrap(), Task::Client { check: false });
         assert_eq!(parse(&["client", "--check"]).unwrap(), Task::Client { check: true });
         let bench = parse(&["bench", "--http", "--before", "old"]).unwrap();

@@ -170,7 +170,7 @@ fn same_length(what: &str, left: usize, right: usize) -> Result<(), StoreError> 
     if left == right {
         Ok(())
     } else {
-        Err(StoreError::Unavailable(format!("{what}: {left} guards but {right} generations")))
+        Err(StoreError::Unavailable(format!("{what}: {left} guards but {right} values for them")))
     }
 }
 
@@ -274,17 +274,18 @@ impl CacheStore for RedisStore {
         &self,
         guards: &[(String, u64)],
         delete: &[String],
-        guard_ttl: Duration,
+        guard_ttls: &[Duration],
     ) -> Result<BumpOutcome, StoreError> {
+        same_length("bump", guards.len(), guard_ttls.len())?;
         if guards.is_empty() && delete.is_empty() {
             return Ok(BumpOutcome::Durable);
         }
         let connected = self.connected()?;
         let keys: Vec<String> =
             self.keys(guards.iter().map(|(k, _)| k.as_str()).chain(delete.iter().map(String::as_str))).collect();
-        let args = [millis(guard_ttl), Value::from(guards.len().to_string())]
-            .into_iter()
+        let args = std::iter::once(Value::from(guards.len().to_string()))
             .chain(guards.iter().map(|(_, g)| generation(*g)))
+            .chain(guard_ttls.iter().copied().map(millis))
             .collect();
         let Some(wait) = connected.replica_wait() else {
             connected.scripts.bump.run(&connected.client, keys, args).await.map_err(store_error)?;

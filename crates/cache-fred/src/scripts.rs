@@ -83,12 +83,12 @@ end
 return 0
 ";
 
-/// KEYS[1..n]: guards, then keys to delete. ARGV[1]: ttl in ms; ARGV[2]: n;
-/// ARGV[2 + i]: new generation of KEYS[i].
+/// KEYS[1..n]: guards, then keys to delete. ARGV[1]: n; ARGV[1 + i]: new
+/// generation of KEYS[i]; ARGV[1 + n + i]: its ttl in ms.
 const BUMP: &str = r"
-local n = tonumber(ARGV[2])
+local n = tonumber(ARGV[1])
 for i = 1, n do
-  redis.call('SET', KEYS[i], ARGV[i + 2], 'PX', ARGV[1])
+  redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[n + i + 1])
 end
 for i = n + 1, #KEYS do
   redis.call('DEL', KEYS[i])

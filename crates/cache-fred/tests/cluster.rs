@@ -24,7 +24,7 @@ fn the_engine_runs_on_a_redis_cluster() {
     runtime.block_on(macrotrack_cache::conformance::run_all(&store));
     // Without replicas there is nothing to wait for: bumps are durable.
     let (_, guards) = common::keys(99);
-    let bumped = runtime.block_on(store.bump(&[(guards[0].clone(), 1)], &[], common::TTL)).unwrap();
+    let bumped = runtime.block_on(store.bump(&[(guards[0].clone(), 1)], &[], &[common::TTL])).unwrap();
     assert_eq!(bumped, BumpOutcome::Durable);
     for scope in (100..160).step_by(2) {
         runtime.block_on(stale_set_race(store.clone(), scope)).unwrap();
@@ -76,7 +76,7 @@ fn a_bump_no_replica_acknowledged_is_reported_not_replicated() {
     let store: RedisStore = runtime.block_on(common::connect(config)).expect("connects to the cluster");
     let (key, guards) = common::keys(41);
     let bump = |generation: u64| {
-        runtime.block_on(store.bump(&[(guards[0].clone(), generation)], std::slice::from_ref(&key), common::TTL))
+        runtime.block_on(store.bump(&[(guards[0].clone(), generation)], std::slice::from_ref(&key), &[common::TTL]))
     };
     // A cluster's view of its replicas settles a moment after it formed.
     let started = std::time::Instant::now();

@@ -171,7 +171,7 @@ async fn a_store_opened_while_redis_is_down_serves_errors_then_connects_when_red
     let (key, guards) = keys(3);
     let started = Instant::now();
     assert_store_error(store.read(&key, &guards).await);
-    assert_store_error(store.bump(&[(guards[0].clone(), 1)], &[], TTL).await);
+    assert_store_error(store.bump(&[(guards[0].clone(), 1)], &[], &[TTL]).await);
     assert!(started.elapsed() < FAIL_WITHIN, "calls fail fast while unconnected: {:?}", started.elapsed());
 
     let Some(_server) = RedisServer::start_on(port, &[]) else { return };

@@ -24,7 +24,7 @@ async fn the_prefix_isolates_two_stores_and_keeps_the_hash_tag() {
     assert_eq!(a.store_if_current(&key, V1, TTL, &guards, &taken, None).await.unwrap(), StoreOutcome::Stored);
     assert_eq!(b.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![None, None] });
     assert_eq!(b.init_guards(&guards, &[3, 4], TTL).await.unwrap(), vec![3, 4]);
-    b.bump(&[(guards[0].clone(), 5)], std::slice::from_ref(&key), TTL).await.unwrap();
+    b.bump(&[(guards[0].clone(), 5)], std::slice::from_ref(&key), &[TTL]).await.unwrap();
     b.delete(&key).await.unwrap();
     assert_eq!(a.read(&key, &guards).await.unwrap(), Snapshot { value: Some(V1), guards: vec![Some(1), Some(2)] });
 
@@ -64,7 +64,7 @@ async fn flushed_scripts_are_reloaded() {
     raw.script_flush(false).await.unwrap();
     assert_eq!(store.init_guards(&guards, &[8, 9], TTL).await.unwrap(), taken);
     raw.script_flush(false).await.unwrap();
-    store.bump(&[(guards[0].clone(), 3)], std::slice::from_ref(&key), TTL).await.unwrap();
+    store.bump(&[(guards[0].clone(), 3)], std::slice::from_ref(&key), &[TTL]).await.unwrap();
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![Some(3), Some(2)] });
 
     // Each call above met NOSCRIPT once, so the recovery path really ran.

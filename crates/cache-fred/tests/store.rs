@@ -27,7 +27,7 @@ async fn absent_key_and_guards_read_as_none() {
 async fn init_guards_sets_only_absent_ones_and_returns_the_existing() {
     let Some(store) = store().await else { return };
     let (key, guards) = keys(2);
-    store.bump(&[(guards[0].clone(), 7)], &[], TTL).await.unwrap();
+    store.bump(&[(guards[0].clone(), 7)], &[], &[TTL]).await.unwrap();
     assert_eq!(store.init_guards(&guards, &[100, 200], TTL).await.unwrap(), vec![7, 200]);
     assert_eq!(store.init_guards(&guards, &[300, 400], TTL).await.unwrap(), vec![7, 200], "never overwrites");
     assert_eq!(store.read(&key, &guards).await.unwrap().guards, vec![Some(7), Some(200)]);
@@ -44,7 +44,7 @@ async fn a_store_after_a_bump_is_rejected_and_leaves_no_value() {
 
     // A reader took `taken`, then a writer invalidated: the reader's late
     // store of its older value must be refused.
-    store.bump(&[(guards[1].clone(), 99)], std::slice::from_ref(&key), TTL).await.unwrap();
+    store.bump(&[(guards[1].clone(), 99)], std::slice::from_ref(&key), &[TTL]).await.unwrap();
     let late = store.store_if_current(&key, Bytes::from_static(b"stale"), TTL, &guards, &taken, None).await.unwrap();
     assert_eq!(late, StoreOutcome::Rejected);
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![Some(1), Some(99)] });
@@ -79,14 +79,17 @@ async fn bump_deletes_every_listed_key_and_sets_every_guard() {
     for k in [&key, &other, &untouched] {
         assert_eq!(store.store_if_current(k, V1, TTL, &guards, &taken, None).await.unwrap(), StoreOutcome::Stored);
     }
-    store.bump(&[(guards[0].clone(), 55), (guards[1].clone(), 66)], &[key.clone(), other.clone()], TTL).await.unwrap();
+    store
+        .bump(&[(guards[0].clone(), 55), (guards[1].clone(), 66)], &[key.clone(), other.clone()], &[TTL, TTL])
+        .await
+        .unwrap();
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![Some(55), Some(66)] });
     assert_eq!(store.read(&other, &[]).await.unwrap().value, None);
     assert_eq!(store.read(&untouched, &[]).await.unwrap().value, Some(V1));
     // Deleting alone, without guards, works too.
-    store.bump(&[], std::slice::from_ref(&untouched), TTL).await.unwrap();
+    store.bump(&[], std::slice::from_ref(&untouched), &[]).await.unwrap();
     assert_eq!(store.read(&untouched, &[]).await.unwrap().value, None);
-    store.bump(&[], &[], TTL).await.unwrap();
+    store.bump(&[], &[], &[]).await.unwrap();
 }
 
 #[tokio::test]
@@ -112,7 +115,7 @@ async fn entries_and_guards_expire_after_their_ttl() {
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![None, None] });
 
     // A bump's guards expire too; a zero ttl is not refused (Redis would).
-    store.bump(&[(guards[0].clone(), 3)], &[], short).await.unwrap();
+    store.bump(&[(guards[0].clone(), 3)], &[], &[short]).await.unwrap();
     store.store_if_current(&key, V1, Duration::ZERO, &[], &[], None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(store.read(&key, &guards).await.unwrap(), Snapshot { value: None, guards: vec![None, None] });
@@ -133,7 +136,7 @@ async fn generations_above_2_pow_53_round_trip_and_compare_exactly() {
     assert_eq!(near, StoreOutcome::Rejected);
     let exact = store.store_if_current(&key, V1, TTL, &guards, &[base + 1, u64::MAX], None).await.unwrap();
     assert_eq!(exact, StoreOutcome::Stored);
-    store.bump(&[(guards[0].clone(), base + 3)], &[], TTL).await.unwrap();
+    store.bump(&[(guards[0].clone(), base + 3)], &[], &[TTL]).await.unwrap();
     assert_eq!(store.read(&key, &guards).await.unwrap().guards, vec![Some(base + 3), Some(u64::MAX)]);
 }
 

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use macrotrack_cache_keys::{ReadFamily, Target};
+
 use crate::breaker::BreakerConfig;
 
 /// How long an entry is fresh (`ttl`) and then servable while refreshed (`swr`).
@@ -11,6 +13,60 @@ pub struct Policy {
     pub ttl: Duration,
     /// How long after that it is served stale while one read refreshes it.
     pub swr: Duration,
+}
+
+impl Policy {
+    /// How long an entry lives in all (`ttl + swr`): what the guards
+    /// created for it need to live, no longer.
+    pub fn lifetime(&self) -> Duration {
+        self.ttl + self.swr
+    }
+}
+
+/// How long each read family's guards live after a bump: as long as that
+/// family's entries can (its policy's `ttl + swr`), no longer, so a client
+/// that makes guards (writes on many dates) holds them in the store only as
+/// long as they could matter. The user's epoch, which every family's entries
+/// record, lives as long as the longest. (A guard created by a read lives
+/// as long as that read's entry: `Policy::lifetime`.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardTtls {
+    by_family: [Duration; ReadFamily::ALL.len()],
+}
+
+impl GuardTtls {
+    /// Every family's guards live `ttl`.
+    pub const fn uniform(ttl: Duration) -> Self {
+        GuardTtls { by_family: [ttl; ReadFamily::ALL.len()] }
+    }
+
+    /// The same, with `family`'s guards living `ttl`.
+    pub fn with(mut self, family: ReadFamily, ttl: Duration) -> Self {
+        self.by_family[index(family)] = ttl;
+        self
+    }
+
+    /// How long `family`'s guards live.
+    pub fn of(&self, family: ReadFamily) -> Duration {
+        self.by_family[index(family)]
+    }
+
+    /// The longest of them: the user's epoch's.
+    pub fn longest(&self) -> Duration {
+        self.by_family.iter().copied().max().unwrap_or_default()
+    }
+
+    /// How long the guard `target` bumps lives.
+    pub(crate) fn of_target(&self, target: Target) -> Duration {
+        match target {
+            Target::Guard(guard) => self.of(guard.read),
+            Target::AllOfUser(_) => self.longest(),
+        }
+    }
+}
+
+fn index(family: ReadFamily) -> usize {
+    ReadFamily::ALL.iter().position(|known| *known == family).unwrap_or_else(|| unreachable!("{family:?} in ALL"))
 }
 
 /// Whether a read may be answered from the cache.
@@ -99,11 +155,11 @@ pub struct EngineConfig {
     /// `false` (MACROTRACK_CACHE=off): reads go to the source; invalidations
     /// are still applied so other instances never go stale.
     pub enabled: bool,
-    /// How long a generation lives after it was bumped or created. It
-    /// need not outlive the entries it guards (a missing guard reads as a
-    /// miss, and every store makes its guards live as long as the entry):
-    /// the longest entry lifetime (ttl + swr) is enough.
-    pub guard_ttl: Duration,
+    /// How long each family's generations live after a bump. They need
+    /// not outlive the entries they guard (a missing guard reads as a miss,
+    /// and every store makes its guards live as long as the entry): the
+    /// family's entry lifetime (ttl + swr) is enough.
+    pub guard_ttls: GuardTtls,
     /// When the store is skipped after failures.
     pub breaker: BreakerConfig,
     /// Cross-instance single-flight; `None` for a store of one process.
@@ -120,7 +176,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             enabled: true,
-            guard_ttl: Duration::from_secs(5 * 3600),
+            guard_ttls: GuardTtls::uniform(Duration::from_secs(5 * 3600)),
             breaker: BreakerConfig::default(),
             lease: None,
             own_bumps_window: None,

@@ -29,6 +29,7 @@ pub async fn run_all<S: CacheStore>(store: &S) {
     a_lease_ends_with_its_store_or_its_release_only(store).await;
     a_store_makes_its_guards_live_as_long_as_the_entry(store).await;
     a_lease_is_renewed_by_its_holder_only(store).await;
+    a_bump_gives_each_guard_its_own_ttl(store).await;
 }
 
 /// `renew` keeps a held lease past its first ttl, but only for the token
@@ -49,6 +50,24 @@ pub async fn a_lease_is_renewed_by_its_holder_only<S: CacheStore>(store: &S) {
     assert_eq!(store.read(&key, &lease_guard(&lease)).await.expect("read").guards, vec![None]);
 }
 
+/// Each guard of one bump lives as long as it was told (a read family's
+/// guards as long as that family's entries), not the longest of the call.
+pub async fn a_bump_gives_each_guard_its_own_ttl<S: CacheStore>(store: &S) {
+    let (_, guards) = keys(13);
+    let bumped = [(guards[0].clone(), 21), (guards[1].clone(), 22)];
+    store.bump(&bumped, &[], &[Duration::from_millis(50), TTL]).await.expect("bump");
+    // Waits for the short one to go (an event, however slow the machine).
+    let mut left = store.read("conf:{user:13}:none", &guards).await.expect("read").guards;
+    for _ in 0..200 {
+        if left[0].is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        left = store.read("conf:{user:13}:none", &guards).await.expect("read").guards;
+    }
+    assert_eq!(left, vec![None, Some(22)], "the short-lived guard went, the other stays");
+}
+
 /// A lease reads like a guard while held; the store of its fetch (stored
 /// or rejected) and `release` end it, but only while it holds their token.
 pub async fn a_lease_ends_with_its_store_or_its_release_only<S: CacheStore>(store: &S) {
@@ -64,7 +83,7 @@ pub async fn a_lease_ends_with_its_store_or_its_release_only<S: CacheStore>(stor
     assert_eq!(store.read(&key, &with_lease(&guards)).await.expect("read").guards[2], None, "ended by the store");
 
     assert!(take(lease.clone()).await);
-    store.bump(&[(guards[0].clone(), 3)], &[], TTL).await.expect("bump");
+    store.bump(&[(guards[0].clone(), 3)], &[], &[TTL]).await.expect("bump");
     let rejected = store
         .store_if_current(&key, Bytes::from_static(b"old"), TTL, &guards, &taken, Some(&lease))
         .await
@@ -150,7 +169,7 @@ pub async fn absent_reads_empty<S: CacheStore>(store: &S) {
 /// `init_guards` leaves present guards alone.
 pub async fn init_sets_only_absent_guards<S: CacheStore>(store: &S) {
     let (_, guards) = keys(2);
-    store.bump(&[(guards[0].clone(), 7)], &[], TTL).await.expect("bump");
+    store.bump(&[(guards[0].clone(), 7)], &[], &[TTL]).await.expect("bump");
     let current = store.init_guards(&guards, &[100, 200], TTL).await.expect("init");
     assert_eq!(current, vec![7, 200], "a present guard is kept, an absent one set");
     let again = store.init_guards(&guards, &[300, 400], TTL).await.expect("init");
@@ -166,7 +185,7 @@ pub async fn conditional_store_and_the_stale_set_race<S: CacheStore>(store: &S) 
     assert_eq!(stored, StoreOutcome::Stored);
     assert_eq!(store.read(&key, &guards).await.expect("read").value.as_deref(), Some(&b"v1"[..]));
     // A writer invalidates after a reader took the generations...
-    store.bump(&[(guards[1].clone(), 99)], std::slice::from_ref(&key), TTL).await.expect("bump");
+    store.bump(&[(guards[1].clone(), 99)], std::slice::from_ref(&key), &[TTL]).await.expect("bump");
     // ...so the reader's late store of its older value is refused.
     let late =
         store.store_if_current(&key, Bytes::from_static(b"old"), TTL, &guards, &taken, None).await.expect("store");
@@ -182,7 +201,7 @@ pub async fn bump_deletes_and_changes_generations<S: CacheStore>(store: &S) {
     let taken = store.init_guards(&guards, &[5, 6], TTL).await.expect("init");
     store.store_if_current(&key, Bytes::from_static(b"x"), TTL, &guards, &taken, None).await.expect("store");
     store
-        .bump(&[(guards[0].clone(), 55), (guards[1].clone(), 66)], std::slice::from_ref(&key), TTL)
+        .bump(&[(guards[0].clone(), 55), (guards[1].clone(), 66)], std::slice::from_ref(&key), &[TTL, TTL])
         .await
         .expect("bump");
     let snapshot = store.read(&key, &guards).await.expect("read");
@@ -195,7 +214,7 @@ pub async fn large_generations_are_exact<S: CacheStore>(store: &S) {
     let (key, guards) = keys(5);
     // Above 2^53 a float comparison would confuse these two.
     let (high, neighbour) = (u64::MAX - 1, u64::MAX - 2);
-    store.bump(&[(guards[0].clone(), high), (guards[1].clone(), high)], &[], TTL).await.expect("bump");
+    store.bump(&[(guards[0].clone(), high), (guards[1].clone(), high)], &[], &[TTL, TTL]).await.expect("bump");
     let refused = store
         .store_if_current(&key, Bytes::from_static(b"x"), TTL, &guards, &[high, neighbour], None)
         .await

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::UserId;
@@ -120,9 +121,9 @@ impl<S: CacheStore> Engine<S> {
         let now_ms = self.now_ms();
         let guards: Vec<(String, u64)> =
             targets.iter().map(|t| (t.guard(), self.inner.generations.next(now_ms))).collect();
+        let ttls: Vec<Duration> = targets.iter().map(|t| self.inner.config.guard_ttls.of_target(*t)).collect();
         let delete: Vec<String> = targets.iter().filter_map(|t| t.entry()).collect();
-        let Some(outcome) = self.answered(self.inner.store.bump(&guards, &delete, self.inner.config.guard_ttl)).await
-        else {
+        let Some(outcome) = self.answered(self.inner.store.bump(&guards, &delete, &ttls)).await else {
             return Applied::Failed;
         };
         if let Some(own) = &self.inner.own_bumps {

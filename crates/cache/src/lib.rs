@@ -34,7 +34,8 @@ pub mod observed;
 pub use ahead::Ahead;
 pub use breaker::BreakerConfig;
 pub use config::{
-    Admission, Check, EngineConfig, Freshness, InvalidationReport, LeaseConfig, Policy, ReadError, StoreStatus,
+    Admission, Check, EngineConfig, Freshness, GuardTtls, InvalidationReport, LeaseConfig, Policy, ReadError,
+    StoreStatus,
 };
 pub use digest::{Digest, digest};
 pub use engine::{Engine, Recovery};

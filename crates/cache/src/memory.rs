@@ -166,14 +166,17 @@ impl CacheStore for MemoryStore {
         &self,
         guards: &[(String, u64)],
         delete: &[String],
-        guard_ttl: Duration,
+        guard_ttls: &[Duration],
     ) -> Result<BumpOutcome, StoreError> {
+        if guard_ttls.len() != guards.len() {
+            return Err(StoreError::Unavailable(format!("bump: {} guards, {} ttls", guards.len(), guard_ttls.len())));
+        }
         let Some(first) = guards.first().map(|(key, _)| key).or(delete.first()) else {
             return Ok(BumpOutcome::Durable);
         };
         let _lock = self.stripe(first).lock().await;
-        for (guard, generation) in guards {
-            self.guards.insert(guard.clone(), (*generation, deadline(guard_ttl)));
+        for ((guard, generation), ttl) in guards.iter().zip(guard_ttls) {
+            self.guards.insert(guard.clone(), (*generation, deadline(*ttl)));
         }
         for key in delete {
             self.values.remove(key.as_str());

@@ -299,7 +299,7 @@ impl<S: CacheStore> Engine<S> {
         let value = self.fetch_checked(read).await?;
         let fresh: Vec<u64> = seen.iter().map(|_| self.inner.generations.next(self.now_ms())).collect();
         let unchanged: Vec<u64> = seen.iter().zip(&fresh).map(|(seen, fresh)| seen.unwrap_or(*fresh)).collect();
-        let made = self.inner.store.init_guards(&address.guards, &fresh, self.inner.config.guard_ttl);
+        let made = self.inner.store.init_guards(&address.guards, &fresh, read.policy.lifetime());
         match self.answered(made).await {
             Some(current) if current == unchanged => self.store_fetched(read, value, &unchanged, None).await,
             Some(current) => self.fetch_and_store(read, &current, None).await,

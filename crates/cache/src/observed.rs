@@ -136,7 +136,7 @@ impl<S: CacheStore> CacheStore for Observed<S> {
         &self,
         guards: &[(String, u64)],
         delete: &[String],
-        ttl: Duration,
+        ttls: &[Duration],
     ) -> Result<macrotrack_ports::BumpOutcome, macrotrack_ports::StoreError> {
         self.log("bump", guards.first().map_or("", |(key, _)| key))?;
         let step = self.bumps.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
@@ -147,7 +147,7 @@ impl<S: CacheStore> CacheStore for Observed<S> {
             }
             None => {}
         }
-        self.inner.bump(guards, delete, ttl).await
+        self.inner.bump(guards, delete, ttls).await
     }
     async fn lease(
         &self,

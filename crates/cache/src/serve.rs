@@ -134,7 +134,7 @@ impl<S: CacheStore> Engine<S> {
         }
         if read.freshness == Freshness::Force {
             self.note(&mut trace, address, Outcome::Refresh);
-            let answer = match self.current_guards(address, None).await {
+            let answer = match self.current_guards(address, read.policy, None).await {
                 Some(guards) => self.fetch_and_store(&read, &guards, None).await,
                 None => self.fetch_checked(&read).await.map(Answer::value),
             };
@@ -177,7 +177,7 @@ impl<S: CacheStore> Engine<S> {
         let known: Option<Vec<u64>> = snapshot.guards.iter().copied().collect();
         let plan = match (read.admission, known) {
             (admission, Some(guards)) => Plan::Store { guards, leased: admission == Admission::Eager },
-            (Admission::Eager, None) => match self.current_guards(address, Some(snapshot.guards)).await {
+            (Admission::Eager, None) => match self.current_guards(address, read.policy, Some(snapshot.guards)).await {
                 Some(guards) => Plan::Store { guards, leased: true },
                 None => return (self.fetch_checked(&read).await.map(Answer::value), trace),
             },
@@ -252,17 +252,20 @@ impl<S: CacheStore> Engine<S> {
     }
 
     /// The generations to fetch under: those of the snapshot when all are
-    /// present, else initialised in the store. `None` when the store failed.
+    /// present, else initialised in the store, living as long as an entry
+    /// of `policy` can (storing it makes them live as long as it does).
+    /// `None` when the store failed.
     pub(crate) async fn current_guards(
         &self,
         address: &EntryAddress,
+        policy: Policy,
         known: Option<Vec<Option<u64>>>,
     ) -> Option<Vec<u64>> {
         if let Some(all) = known.and_then(|guards| guards.into_iter().collect::<Option<Vec<u64>>>()) {
             return Some(all);
         }
         let fresh: Vec<u64> = address.guards.iter().map(|_| self.inner.generations.next(self.now_ms())).collect();
-        self.answered(self.inner.store.init_guards(&address.guards, &fresh, self.inner.config.guard_ttl)).await
+        self.answered(self.inner.store.init_guards(&address.guards, &fresh, policy.lifetime())).await
     }
 }
 

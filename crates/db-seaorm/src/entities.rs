@@ -142,6 +142,29 @@ pub mod day_completion {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `completion_runs` table.
+pub mod completion_run {
+    use sea_orm::entity::prelude::*;
+
+    /// A run of consecutive completed days of a user, `first_day` to
+    /// `last_day` (`days` of them), with a day not completed either side.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "completion_runs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub first_day: Date,
+        pub last_day: Date,
+        pub days: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// The `recipes` table.
 pub mod recipe {
     use sea_orm::entity::prelude::*;

@@ -48,7 +48,7 @@ impl FoodRepository for SeaOrmRepository {
     }
 
     async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {
-        search::search(&self.db, reader, query, limit).await
+        Ok(search::search(&self.db, reader, query, limit).await?.into_iter().map(to_food).collect())
     }
 
     async fn frequent_foods(&self, user: UserId, limit: u32) -> Result<Vec<FrequentFood>, Unavailable> {

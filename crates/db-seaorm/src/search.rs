@@ -5,11 +5,10 @@
 //! word, then generic before branded, then fewer words, then the folded
 //! name, then id.
 
-use macrotrack_domain::{Food, UserId, fold};
+use macrotrack_domain::{UserId, fold};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
 
 use crate::entities::food;
-use crate::foods::to_food;
 use crate::unavailable;
 
 const LIKE_ESCAPE: char = '\\';
@@ -59,7 +58,7 @@ pub(crate) async fn search(
     reader: UserId,
     query: &str,
     limit: u32,
-) -> Result<Vec<Food>, macrotrack_ports::Unavailable> {
+) -> Result<Vec<food::Model>, macrotrack_ports::Unavailable> {
     let backend = db.get_database_backend();
     let postgres = backend == DbBackend::Postgres;
     let mut sql = Sql { backend, values: Vec::new() };
@@ -107,12 +106,11 @@ pub(crate) async fn search(
          COALESCE(foods.name_folded, foods.search_folded){collate}, foods.id \
          LIMIT {limit}"
     );
-    let rows = food::Entity::find()
+    food::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(backend, statement, sql.values))
         .all(db)
         .await
-        .map_err(unavailable)?;
-    Ok(rows.into_iter().map(to_food).collect())
+        .map_err(unavailable)
 }
 
 #[cfg(test)]

@@ -42,6 +42,22 @@ impl Streak {
         };
         Streak { current, longest, last_completed }
     }
+
+    /// The same streaks from the user's runs of consecutive completed days
+    /// (what a store keeps so it need not read their whole history):
+    /// `latest`, the first and last day of the run starting last on or
+    /// before `today`, and `longest_ended`, the length of the longest run
+    /// ending on or before `today` (0 when none).
+    pub fn from_runs(latest: Option<(Day, Day)>, longest_ended: u32, today: Day) -> Streak {
+        let Some((first, last)) = latest else {
+            return Streak { current: 0, longest: longest_ended, last_completed: None };
+        };
+        // Days after today do not count: the latest run is cut there.
+        let last_completed = last.min(today);
+        let run = u32::try_from(first.days_until(last_completed) + 1).unwrap_or(0);
+        let current = if last_completed.days_until(today) <= 1 { run } else { 0 };
+        Streak { current, longest: longest_ended.max(run), last_completed: Some(last_completed) }
+    }
 }
 
 #[cfg(test)]
@@ -50,6 +66,41 @@ mod tests {
 
     fn days(list: &[&str]) -> Vec<Day> {
         list.iter().map(|d| d.parse().unwrap()).collect()
+    }
+
+    /// The runs of `completed` (sorted, no duplicates): first and last day.
+    fn runs(completed: &[Day]) -> Vec<(Day, Day)> {
+        let mut runs: Vec<(Day, Day)> = Vec::new();
+        for day in completed {
+            match runs.last_mut() {
+                Some((_, last)) if last.days_until(*day) == 1 => *last = *day,
+                _ => runs.push((*day, *day)),
+            }
+        }
+        runs
+    }
+
+    /// Every set of completed days over two weeks, every today around
+    /// them: the runs give what the days give.
+    #[test]
+    fn streaks_from_runs_are_streaks_from_days() {
+        let start: Day = "2026-11-20".parse().unwrap();
+        let day = |n: i64| start.plus_days(n).unwrap();
+        for set in 0u32..(1 << 14) {
+            let completed: Vec<Day> = (0..14).filter(|n| set & (1 << n) != 0).map(|n| day(i64::from(n))).collect();
+            let runs = runs(&completed);
+            for today in (-1..16).map(day) {
+                let latest = runs.iter().copied().rev().find(|(first, _)| *first <= today);
+                let longest_ended = runs
+                    .iter()
+                    .filter(|(_, last)| *last <= today)
+                    .map(|(first, last)| u32::try_from(first.days_until(*last) + 1).unwrap())
+                    .max()
+                    .unwrap_or(0);
+                let expected = Streak::compute(completed.iter().copied(), today);
+                assert_eq!(Streak::from_runs(latest, longest_ended, today), expected, "{completed:?} today {today:?}");
+            }
+        }
     }
 
     #[test]

@@ -23,29 +23,12 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::extract::after_token;
+use crate::input::{BodyDigest, IDEMPOTENCY_KEY};
 use crate::problem::{PROBLEM_JSON, Problem};
 use crate::state::{AppService, HttpState};
 
-/// The request header naming the key.
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
 /// The answer header marking a replay.
 pub const REPLAYED: &str = "idempotent-replayed";
-
-/// SHA-256 of the body's bytes, left by the body's reader on a request
-/// that carries a key (the body itself is gone once read).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BodyDigest(pub [u8; 32]);
-
-/// Whether the body's reader should leave its digest.
-pub(crate) fn wants_body_digest(req: &HttpRequest) -> bool {
-    req.headers().contains_key(IDEMPOTENCY_KEY)
-}
-
-/// Leaves the digest of `body` for the request's fingerprint.
-pub(crate) fn note_body(req: &HttpRequest, body: &[u8]) {
-    req.extensions_mut().insert(BodyDigest(Sha256::digest(body).into()));
-}
 
 /// The request's `Idempotency-Key`, if it has one (400 when it breaks its
 /// bound), and what makes a repeat the same request.

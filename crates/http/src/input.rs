@@ -9,9 +9,27 @@ use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, web};
 use macrotrack_domain::{Day, DayError, ValidationErrors};
 use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
 
 use crate::limits::BodyDeadline;
 use crate::problem::Problem;
+
+/// The request header naming an idempotency key (`idempotency.rs`): the
+/// body's reader leaves the body's digest for it.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// SHA-256 of the body's bytes, left by the body's reader on a request
+/// that carries an idempotency key (the body itself is gone once read).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyDigest(pub [u8; 32]);
+
+/// Leaves the digest of `body` for the request's fingerprint, when the
+/// request has an idempotency key.
+fn note_body(req: &HttpRequest, body: &[u8]) {
+    if req.headers().contains_key(IDEMPOTENCY_KEY) {
+        req.extensions_mut().insert(BodyDigest(Sha256::digest(body).into()));
+    }
+}
 
 /// The largest body accepted (413 above it).
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -64,9 +82,7 @@ pub async fn json_object(req: &HttpRequest, payload: web::Payload) -> Result<Map
         Ok(Err(_)) => return Err(Problem::bad_request("the body could not be read")),
         Err(_) => return Err(too_large()),
     };
-    if crate::idempotency::wants_body_digest(req) {
-        crate::idempotency::note_body(req, &bytes);
-    }
+    note_body(req, &bytes);
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(Problem::bad_request("the body must be a JSON object")),

@@ -29,8 +29,9 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, ResponseError, web};
 
 pub use gauges::GAUGES;
-pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED, request_fingerprint};
+pub use idempotency::{REPLAYED, request_fingerprint};
 pub use input::BODY_LIMIT;
+pub use input::IDEMPOTENCY_KEY;
 pub use limits::{Bounds, ClientAddress, RATE_LIMITED_TOTAL, RateLimits};
 pub use observe::{REQUEST_DURATION, REQUESTS_TOTAL};
 pub use openapi::document as openapi_document;

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan, MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, SummaryDay, Timestamp, User, UserId, validation,
+    Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan,
+    MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId,
+    ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, Timestamp, User, UserId, validation,
 };
 
 use crate::{Committed, Keep};
@@ -301,8 +303,11 @@ pub trait CompletionRepository: Send + Sync + 'static {
     /// transaction.
     async fn undo_day(&self, user: UserId, date: Day) -> Result<Committed<()>, Unavailable>;
 
-    /// MUST return every completed day of the user up to `until`, in any order.
-    async fn completed_days(&self, user: UserId, until: Day) -> Result<Vec<Day>, Unavailable>;
+    /// MUST answer the user's streaks as of `today`, as `Streak::compute`
+    /// of their completed days would, reading a bounded number of rows
+    /// however long their history (what a streak is read from is kept up to
+    /// date by `complete_day` and `undo_day`).
+    async fn streak(&self, user: UserId, today: Day) -> Result<Streak, Unavailable>;
 
     /// MUST return the user's completed days in `from..=to`, in any order.
     async fn completed_between(&self, user: UserId, from: Day, to: Day) -> Result<Vec<Day>, Unavailable>;

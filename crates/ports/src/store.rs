@@ -130,11 +130,14 @@ pub trait CacheStore: Send + Sync + 'static {
     /// `delete`, atomically: once it returns, no `store_if_current` with an
     /// older generation succeeds. A store with replicas MUST wait (bounded)
     /// for one to acknowledge it, and answer `NotReplicated` when none did.
+    /// Each guard then expires after its own entry of `guard_ttls` (one per
+    /// guard, in order: a read family's guards live as long as its entries
+    /// can, no longer) without a write.
     async fn bump(
         &self,
         guards: &[(String, u64)],
         delete: &[String],
-        guard_ttl: Duration,
+        guard_ttls: &[Duration],
     ) -> Result<BumpOutcome, StoreError>;
 
     /// MUST set `lease.key` to `lease.token` for `ttl` only if it is absent
@@ -197,9 +200,9 @@ impl<S: CacheStore + ?Sized> CacheStore for std::sync::Arc<S> {
         &self,
         guards: &[(String, u64)],
         delete: &[String],
-        guard_ttl: Duration,
+        guard_ttls: &[Duration],
     ) -> Result<BumpOutcome, StoreError> {
-        (**self).bump(guards, delete, guard_ttl).await
+        (**self).bump(guards, delete, guard_ttls).await
     }
     async fn lease(
         &self,

@@ -70,8 +70,8 @@ pub(crate) async fn service_and_repository(settings: &Settings) -> anyhow::Resul
     let policies = Policies::default();
     let config = EngineConfig {
         enabled: settings.cache == CacheMode::On,
-        // A guard need not outlive the longest-lived entry it guards.
-        guard_ttl: policies.longest_lifetime(),
+        // A family's guards need not outlive its entries.
+        guard_ttls: policies.guard_ttls(),
         lease,
         own_bumps_window: settings.own_bumps_window(),
         ..EngineConfig::default()

@@ -84,7 +84,7 @@ fn names(foods: &Value) -> Vec<&str> {
 }
 
 #[actix_web::test]
-async fn food_search_orders_by_name_then_id_and_bounds_limit() {
+async fn food_search_ranks_own_foods_by_folded_name_then_id_and_bounds_limit() {
     let app = TestApp::sqlite().await;
     let client = app.client().await;
     let (_, token) = client.user("sam").await;
@@ -97,9 +97,10 @@ async fn food_search_orders_by_name_then_id_and_bounds_limit() {
 
     let found = client.get("/v1/foods?query=zYx", t).await.ok(200);
     let ids: Vec<i64> = found.as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
-    // Matching ignores case; the order is the names' byte order.
-    assert_eq!(ids, [a1, b, a2], "{found}");
-    assert_eq!(found[1], client.get(&format!("/v1/foods/{b}"), t).await.ok(200));
+    // Matching ignores case; among equal ranks the order is the folded
+    // name, then id.
+    assert_eq!(ids, [a2, a1, b], "{found}");
+    assert_eq!(found[2], client.get(&format!("/v1/foods/{b}"), t).await.ok(200));
     let twins = [client.food(t, "Zyx twin", 1.0).await, client.food(t, "Zyx twin", 2.0).await];
     let found = client.get("/v1/foods?query=TWIN", t).await.ok(200);
     let ids: Vec<i64> = found.as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
@@ -107,14 +108,13 @@ async fn food_search_orders_by_name_then_id_and_bounds_limit() {
     assert_eq!(names(&client.get("/v1/foods?query=%20bravo%20&limit=1", t).await.ok(200)), ["Zyx bravo"]);
     assert_eq!(client.get("/v1/foods?query=zyx&limit=1", t).await.ok(200).as_array().unwrap().len(), 1);
     assert_eq!(client.get("/v1/foods?query=nothing-like-it", t).await.ok(200), json!([]));
-    // No query, or an empty one: every visible food (the catalogue has 30+).
+    // No query, or an empty one: every visible food (the catalogue has
+    // 30+), the user's own five first.
     for uri in ["/v1/foods", "/v1/foods?query=", "/v1/foods?limit=20"] {
         let all = client.get(uri, t).await.ok(200);
         assert_eq!(all.as_array().unwrap().len(), 20, "default limit 20: {uri}");
-        let names = names(&all);
-        let mut sorted = names.clone();
-        sorted.sort_unstable();
-        assert_eq!(names, sorted, "{uri}");
+        let owners: Vec<&str> = all.as_array().unwrap().iter().map(|f| f["owner"].as_str().unwrap()).collect();
+        assert_eq!(owners[..6], ["user", "user", "user", "user", "user", "global"], "{uri}");
     }
     let hundred = client.get("/v1/foods?limit=100", t).await.ok(200);
     let count = hundred.as_array().unwrap().len();

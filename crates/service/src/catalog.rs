@@ -8,7 +8,13 @@
 use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier, Tier1Key};
 use macrotrack_domain::{Day, Food, LogEntry, LogItem, Macros, NewLogEntry, ScheduledPlan, UserId};
 
-use crate::vocabulary::{Change, Dates, FactKind, Granularity, Mutation, MutationSpec, Operation, ReadSpec};
+use crate::vocabulary::{
+    Addressed, Change, DATE_WINDOW_DAYS, Dates, FactKind, Granularity, Mutation, MutationSpec, Operation, ReadSpec,
+    Window,
+};
+
+/// The window of every read addressed by dates but the streak's.
+const DATED: Window = Window::Days(DATE_WINDOW_DAYS);
 
 // Reads.
 
@@ -19,11 +25,14 @@ pub(crate) const DAY_LOGS: ReadSpec = ReadSpec {
     tier: Tier::One,
     depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions],
     granularity: Granularity::Day,
+    window: DATED,
 };
 
 /// Where a day's logs are cached.
-pub(crate) fn day_logs_address(user: UserId, date: Day) -> EntryAddress {
-    EntryAddress::tier1(Tier1Key::DayLogs { user, date }, &guards(&DAY_LOGS, user, Some((date, date))))
+pub(crate) fn day_logs_address(user: UserId, date: Day) -> Addressed {
+    let dates = Some((date, date));
+    let entry = EntryAddress::tier1(Tier1Key::DayLogs { user, date }, &guards(&DAY_LOGS, user, dates));
+    Addressed::new(&DAY_LOGS, entry, dates)
 }
 
 /// A token's stored credential (its secret's hash), by selector.
@@ -33,11 +42,13 @@ pub(crate) const CREDENTIAL: ReadSpec = ReadSpec {
     tier: Tier::Two,
     depends_on: &[FactKind::Credential],
     granularity: Granularity::Whole,
+    window: Window::Undated,
 };
 
 /// Where the credential a token claims is cached.
-pub(crate) fn credential_address(user: UserId, selector: u64) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Credential { user, selector }, &guards(&CREDENTIAL, user, None))
+pub(crate) fn credential_address(user: UserId, selector: u64) -> Addressed {
+    let entry = EntryAddress::tier2(QueryKey::Credential { user, selector }, &guards(&CREDENTIAL, user, None));
+    Addressed::new(&CREDENTIAL, entry, None)
 }
 
 /// The user's name and targets.
@@ -47,11 +58,12 @@ pub(crate) const ME: ReadSpec = ReadSpec {
     tier: Tier::Two,
     depends_on: &[FactKind::Profile],
     granularity: Granularity::Whole,
+    window: Window::Undated,
 };
 
 /// Where the user's name and targets are cached.
-pub(crate) fn me_address(user: UserId) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Me { user }, &guards(&ME, user, None))
+pub(crate) fn me_address(user: UserId) -> Addressed {
+    Addressed::new(&ME, EntryAddress::tier2(QueryKey::Me { user }, &guards(&ME, user, None)), None)
 }
 
 /// The foods a user logged most, as they are now, with their use counts.
@@ -61,11 +73,13 @@ pub(crate) const FREQUENT_FOODS: ReadSpec = ReadSpec {
     tier: Tier::Two,
     depends_on: &[FactKind::FoodUses, FactKind::Foods],
     granularity: Granularity::Whole,
+    window: Window::Undated,
 };
 
 /// Where the user's `limit` most logged foods are cached.
-pub(crate) fn frequent_foods_address(user: UserId, limit: u32) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &guards(&FREQUENT_FOODS, user, None))
+pub(crate) fn frequent_foods_address(user: UserId, limit: u32) -> Addressed {
+    let entry = EntryAddress::tier2(QueryKey::FrequentFoods { user, limit }, &guards(&FREQUENT_FOODS, user, None));
+    Addressed::new(&FREQUENT_FOODS, entry, None)
 }
 
 /// Daily totals of a calendar month (summaries of any range are composed of months).
@@ -75,12 +89,14 @@ pub(crate) const SUMMARY: ReadSpec = ReadSpec {
     tier: Tier::Two,
     depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries],
     granularity: Granularity::Month,
+    window: DATED,
 };
 
 /// Where one calendar month of a user's summary is cached.
-pub(crate) fn summary_month_address(user: UserId, month: Day) -> EntryAddress {
-    let (first, last) = month.month();
-    EntryAddress::tier2(QueryKey::SummaryMonth { user, month }, &guards(&SUMMARY, user, Some((first, last))))
+pub(crate) fn summary_month_address(user: UserId, month: Day) -> Addressed {
+    let dates = Some(month.month());
+    let entry = EntryAddress::tier2(QueryKey::SummaryMonth { user, month }, &guards(&SUMMARY, user, dates));
+    Addressed::new(&SUMMARY, entry, dates)
 }
 
 /// One ISO week of a user: the entries and completions of its days, and
@@ -92,25 +108,34 @@ pub(crate) const WEEK: ReadSpec = ReadSpec {
     tier: Tier::Two,
     depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions, FactKind::Profile],
     granularity: Granularity::IsoWeek,
+    window: DATED,
 };
 
 /// Where the ISO week from `monday` to `sunday` is cached.
-pub(crate) fn week_address(user: UserId, monday: Day, sunday: Day) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Week { user, week: monday }, &guards(&WEEK, user, Some((monday, sunday))))
+pub(crate) fn week_address(user: UserId, monday: Day, sunday: Day) -> Addressed {
+    let dates = Some((monday, sunday));
+    let entry = EntryAddress::tier2(QueryKey::Week { user, week: monday }, &guards(&WEEK, user, dates));
+    Addressed::new(&WEEK, entry, dates)
 }
 
-/// Streaks count completed days up to today: every date.
+/// Streaks count completed days up to today: every date. Cached only for
+/// a `today` within a day of the user's (every time zone's today is
+/// within a day of UTC's), so a client cannot make the cache hold one entry
+/// per date it names.
 pub(crate) const STREAK: ReadSpec = ReadSpec {
     family: ReadFamily::Streak,
     name: "streak",
     tier: Tier::Two,
     depends_on: &[FactKind::Completions],
     granularity: Granularity::Whole,
+    window: Window::Days(1),
 };
 
 /// Where the streak as of `today` is cached.
-pub(crate) fn streak_address(user: UserId, today: Day) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Streak { user, today }, &guards(&STREAK, user, None))
+/// Its guards are the whole read's: it is addressed by `today`, not about it.
+pub(crate) fn streak_address(user: UserId, today: Day) -> Addressed {
+    let entry = EntryAddress::tier2(QueryKey::Streak { user, today }, &guards(&STREAK, user, None));
+    Addressed::new(&STREAK, entry, Some((today, today)))
 }
 
 /// What is scheduled on a date, each meal with whether a recipe entry of
@@ -121,15 +146,18 @@ pub(crate) const SCHEDULE: ReadSpec = ReadSpec {
     tier: Tier::Two,
     depends_on: &[FactKind::Schedule, FactKind::RecipeEntries],
     granularity: Granularity::Day,
+    window: DATED,
 };
 
 /// Where what is scheduled on `date` is cached.
-pub(crate) fn schedule_address(user: UserId, date: Day) -> EntryAddress {
-    EntryAddress::tier2(QueryKey::Schedule { user, date }, &guards(&SCHEDULE, user, Some((date, date))))
+pub(crate) fn schedule_address(user: UserId, date: Day) -> Addressed {
+    let dates = Some((date, date));
+    let entry = EntryAddress::tier2(QueryKey::Schedule { user, date }, &guards(&SCHEDULE, user, dates));
+    Addressed::new(&SCHEDULE, entry, dates)
 }
 
 /// The entries the day screen composes, read ahead together.
-pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [EntryAddress; 4] {
+pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [Addressed; 4] {
     [day_logs_address(user, date), me_address(user), schedule_address(user, date), streak_address(user, today)]
 }
 

@@ -1,11 +1,11 @@
 //! Completing days, streaks, summaries and the day dashboard.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::EntryAddress;
 use macrotrack_domain::{Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak, Summary, UserId, ValidationErrors};
 use macrotrack_ports::{CacheStore, Unavailable};
 
 use crate::catalog::{COMPLETE_DAY, UNDO_DAY, dashboard_addresses, streak_address, summary_month_address};
+use crate::vocabulary::Addressed;
 use crate::{GetError, ReadError, Repositories, Service, no_check};
 
 impl<S: CacheStore> Service<S> {
@@ -25,15 +25,13 @@ impl<S: CacheStore> Service<S> {
         Ok(Completion { date, completed: false })
     }
 
-    /// Streaks as of `today` (tier 2, `STREAK`). Cached only for a `today` within a day of the server's (every time
-    /// zone's today is), so a client cannot make the cache hold one entry
-    /// per date it invents; other dates are read from the database.
+    /// Streaks as of `today` (tier 2, `STREAK`). Cached only for a `today`
+    /// within a day of the user's (the streak's window); other days are read
+    /// from the database.
     pub async fn streak(&self, user: UserId, today: Day) -> Result<Streak, Unavailable> {
         let address = streak_address(user, today);
-        let near_today = self.today().days_until(today).abs() <= 1;
-        let freshness = if near_today { Freshness::Cached } else { Freshness::Bypass };
-        self.cached(address, self.policies.streak, freshness, no_check, move |repos| async move {
-            Ok(Streak::compute(repos.completions.completed_days(user, today).await?, today))
+        self.cached(address, self.policies.streak, Freshness::Cached, no_check, move |repos| async move {
+            repos.completions.streak(user, today).await
         })
         .await
     }
@@ -53,9 +51,8 @@ impl<S: CacheStore> Service<S> {
             return Err(ReadError::Invalid(errors));
         }
         let months = from.months_until(to);
-        let addresses: Vec<EntryAddress> =
-            months.iter().map(|(first, _)| summary_month_address(user, *first)).collect();
-        let read_ahead: Vec<&EntryAddress> = addresses.iter().collect();
+        let addresses: Vec<Addressed> = months.iter().map(|(first, _)| summary_month_address(user, *first)).collect();
+        let read_ahead = self.ahead_of(&addresses);
         let compose = async {
             let mut days = Vec::new();
             for (&(first, last), address) in months.iter().zip(&addresses) {
@@ -75,7 +72,7 @@ impl<S: CacheStore> Service<S> {
     /// Its four entries are read ahead in one store round trip.
     pub async fn dashboard(&self, user: UserId, date: Day, today: Day) -> Result<DayDashboard, GetError> {
         let addresses = dashboard_addresses(user, date, today);
-        let read_ahead: Vec<&EntryAddress> = addresses.iter().collect();
+        let read_ahead = self.ahead_of(&addresses);
         let compose = async {
             let logs = self.day_logs(user, date).await?;
             let me = self.me(user).await?;

@@ -24,7 +24,9 @@ use std::collections::BTreeSet;
 use macrotrack_cache_keys::{Bucket, Guard, ReadFamily, Tag, Target, Tier};
 
 pub use crate::catalog::{MUTATIONS, READS, mutation_spec, read_spec};
-pub use crate::vocabulary::{Change, Changes, Dates, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec};
+pub use crate::vocabulary::{
+    Change, Changes, DATE_WINDOW_DAYS, Dates, Fact, FactKind, Granularity, MutationSpec, Operation, ReadSpec, Window,
+};
 
 /// A derived dependency: `operation` can change what `read` answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

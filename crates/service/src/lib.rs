@@ -41,7 +41,7 @@ mod weeks;
 use std::future::Future;
 use std::sync::Arc;
 
-use macrotrack_cache::{Cacheable, Check, Engine, Freshness, InvalidationReport, Policy, StoreStatus};
+use macrotrack_cache::{Cacheable, Check, Engine, Freshness, InvalidationReport, Policy, Read, StoreStatus};
 use macrotrack_cache_keys::{EntryAddress, Target};
 use macrotrack_domain::{Day, Timestamp, UserId};
 use macrotrack_ports::{
@@ -62,7 +62,7 @@ pub use policies::Policies;
 pub use served::{CacheReport, ETag, IfMatch, Outcome, ReadReport};
 pub use tokens::claimed_user;
 pub use users::{CreatedUser, ReadAhead};
-use vocabulary::Mutation;
+use vocabulary::{Addressed, Mutation};
 
 /// The repositories the use cases need, each behind its port.
 #[derive(Clone)]
@@ -174,7 +174,9 @@ impl<S: CacheStore> Service<S> {
             return;
         }
         let dates: std::collections::BTreeSet<Day> = dates.into_iter().collect();
-        for date in dates.into_iter().take(self.warm_days) {
+        // A date outside the window is not cached: reading it again is waste.
+        let cached = dates.into_iter().filter(|date| self.in_window(&catalog::day_logs_address(user, *date)));
+        for date in cached.take(self.warm_days) {
             let service = self.clone();
             tokio::spawn(async move {
                 if let Err(error) = service.day_logs_json(user, date).await {
@@ -226,6 +228,41 @@ impl<S: CacheStore> Service<S> {
             .unwrap_or_else(|_| "2200-12-31".parse().unwrap_or_else(|_| unreachable!()))
     }
 
+    /// The user's today, which the window of cached dates is centred on:
+    /// the one place that says it (UTC's today for now; the user's time
+    /// zone's once users have one).
+    pub(crate) fn today_of(&self, _user: UserId) -> Day {
+        self.today()
+    }
+
+    /// Whether the cache keeps `addressed`: inside its read's window of
+    /// its user's today.
+    fn in_window(&self, addressed: &Addressed) -> bool {
+        addressed.cached_on(self.today_of(addressed.entry.user))
+    }
+
+    /// The one way a use case describes a read through the cache: the
+    /// entry at `addressed` with `policy`, asking `freshness`, except that an
+    /// entry outside its read's window is read from the source and leaves
+    /// nothing in the store (`Freshness::Bypass`: no entry, guard or lease).
+    fn read_of<'a, T, F>(
+        &self,
+        addressed: &'a Addressed,
+        policy: Policy,
+        freshness: Freshness,
+        check: Check<T>,
+        fetch: F,
+    ) -> Read<'a, T, F> {
+        let freshness = if self.in_window(addressed) { freshness } else { Freshness::Bypass };
+        Read::new(&addressed.entry, policy, check, fetch).freshness(freshness)
+    }
+
+    /// Of `addressed`, the entries to read ahead: those the cache keeps (an
+    /// entry outside the window is not even read).
+    fn ahead_of<'a>(&self, addressed: impl IntoIterator<Item = &'a Addressed>) -> Vec<&'a EntryAddress> {
+        addressed.into_iter().filter(|addressed| self.in_window(addressed)).map(|addressed| &addressed.entry).collect()
+    }
+
     /// Forgets what `mutation` changed, after its commit: the one way use
     /// cases forget. The mutation's outbox row is queued for deletion
     /// only when every target was applied and will survive a failover (a
@@ -266,7 +303,7 @@ impl<S: CacheStore> Service<S> {
     /// One cached read: `fetch` runs against the repositories on a miss.
     async fn cached<T, F, Fut>(
         &self,
-        address: EntryAddress,
+        address: Addressed,
         policy: Policy,
         freshness: Freshness,
         check: Check<T>,
@@ -279,7 +316,7 @@ impl<S: CacheStore> Service<S> {
     {
         let repos = self.repos.clone();
         let fetch = move || fetch(repos.clone());
-        self.cache.read(&address, policy, freshness, check, fetch).await.map_err(errors::from_cache)
+        self.cache.value(self.read_of(&address, policy, freshness, check, fetch)).await.map_err(errors::from_cache)
     }
 }
 

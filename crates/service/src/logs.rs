@@ -1,12 +1,12 @@
 //! Log entries and the day's logs (tier 1).
 
 use bytes::Bytes;
-use macrotrack_cache::{Freshness, Prefetched, Read};
-use macrotrack_cache_keys::EntryAddress;
+use macrotrack_cache::{Freshness, Prefetched};
 use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId};
 use macrotrack_ports::{CacheStore, CreateLogsError, Keep, Unavailable, UpdateLogError};
 
 use crate::catalog::{CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, UPDATE_LOG_ENTRY, day_logs_address};
+use crate::vocabulary::Addressed;
 use crate::{CacheReport, ChangeError, CreateError, EditLogError, Service};
 
 impl<S: CacheStore> Service<S> {
@@ -84,8 +84,8 @@ impl<S: CacheStore> Service<S> {
             let logs = logs.clone();
             async move { logs.day_logs(user, date).await }
         };
-        let json = self.cache.read_json(&address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch);
-        json.await.map_err(crate::errors::from_cache)
+        let read = self.read_of(&address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch);
+        self.cache.json(read).await.map_err(crate::errors::from_cache)
     }
 
     /// `day_logs_json` at an address already computed, from its snapshot
@@ -93,7 +93,7 @@ impl<S: CacheStore> Service<S> {
     /// `authenticated_day_logs_json`).
     pub(crate) async fn day_logs_json_at(
         &self,
-        address: &EntryAddress,
+        address: &Addressed,
         user: UserId,
         date: Day,
         prefetched: Option<Prefetched>,
@@ -103,7 +103,7 @@ impl<S: CacheStore> Service<S> {
             let logs = logs.clone();
             async move { logs.day_logs(user, date).await }
         };
-        let read = Read::new(address, self.policies.day_logs, DayLogs::check, fetch);
+        let read = self.read_of(address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch);
         match self.cache.json_reported(read.prefetched(prefetched)).await {
             Ok((json, report)) => (Ok(json), CacheReport { reads: report.into_iter().collect() }),
             Err(error) => (Err(crate::errors::from_cache(error)), CacheReport::default()),

@@ -6,6 +6,7 @@ use macrotrack_cache_keys::{ReadFamily, Tag, TagFamily};
 
 use crate::catalog::{MUTATIONS, READS, mutation_spec, read_spec};
 use crate::facts::{Matrix, tag_targets};
+use crate::policies::Policies;
 use crate::vocabulary::{Granularity, Operation, ReadSpec};
 
 /// Where the derivation invalidates more than the cache contract's table
@@ -31,6 +32,12 @@ const MONTHS: &str = "summaries are cached per calendar month (any range is comp
 const WEEKS: &str = "weeks are cached per ISO week (a week from any start is composed of the one or two it touches, so \
                      a date write bumps one guard): weeks that share that ISO week but not the date are read again too";
 
+/// A lifetime as the docs write it: `20 min`, `5 h`.
+fn minutes(lifetime: std::time::Duration) -> String {
+    let minutes = lifetime.as_secs() / 60;
+    if minutes.is_multiple_of(60) { format!("{} h", minutes / 60) } else { format!("{minutes} min") }
+}
+
 fn reads_in_order() -> impl Iterator<Item = &'static ReadSpec> {
     READS.iter().copied()
 }
@@ -40,16 +47,20 @@ fn reads_in_order() -> impl Iterator<Item = &'static ReadSpec> {
 pub fn render_markdown() -> String {
     let mut out = String::from("## What each read depends on\n\n");
     out.push_str(
-        "| read | tier | depends on | guards its entries record (and its user's epoch) |\n|---|---|---|---|\n",
+        "| read | tier | depends on | guards its entries record (and its user's epoch) | entries cached | its \
+         guards live (ttl + swr) |\n|---|---|---|---|---|---|\n",
     );
+    let policies = Policies::default();
     for read in reads_in_order() {
         let kinds: Vec<&str> = read.depends_on.iter().map(|kind| kind.describe()).collect();
         out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             read.name,
             read.tier.label(),
             kinds.join(", "),
-            read.describe_guards()
+            read.describe_guards(),
+            read.window.describe(),
+            minutes(policies.of(read.family).lifetime()),
         ));
     }
     out.push_str("\n## What each mutation changes\n\n| mutation | changes |\n|---|---|\n");

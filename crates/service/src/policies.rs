@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use macrotrack_cache::Policy;
+use macrotrack_cache::{GuardTtls, Policy};
+use macrotrack_cache_keys::ReadFamily;
 
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -29,23 +30,32 @@ pub struct Policies {
 }
 
 impl Policies {
-    /// The longest any entry lives (ttl + swr): what a guard needs to live,
-    /// at most, after it was last bumped or created.
+    /// The policy of `family`'s entries.
+    pub fn of(&self, family: ReadFamily) -> Policy {
+        match family {
+            ReadFamily::Credential => self.credential,
+            ReadFamily::Logs => self.day_logs,
+            ReadFamily::Me => self.me,
+            ReadFamily::FrequentFoods => self.frequent_foods,
+            ReadFamily::Summary => self.summary,
+            ReadFamily::Week => self.week,
+            ReadFamily::Streak => self.streak,
+            ReadFamily::Schedule => self.schedule,
+        }
+    }
+
+    /// The longest any entry lives (ttl + swr): what the user's epoch, which
+    /// every entry records, needs to live after it was bumped.
     pub fn longest_lifetime(&self) -> Duration {
-        [
-            self.credential,
-            self.day_logs,
-            self.me,
-            self.frequent_foods,
-            self.summary,
-            self.week,
-            self.streak,
-            self.schedule,
-        ]
-        .iter()
-        .map(|policy| policy.ttl + policy.swr)
-        .max()
-        .unwrap_or_default()
+        ReadFamily::ALL.iter().map(|family| self.of(*family).lifetime()).max().unwrap_or_default()
+    }
+
+    /// How long each family's guards live after a bump: as long as its
+    /// entries can, no longer (the engine's `EngineConfig::guard_ttls`).
+    pub fn guard_ttls(&self) -> GuardTtls {
+        ReadFamily::ALL.iter().fold(GuardTtls::uniform(self.longest_lifetime()), |ttls, family| {
+            ttls.with(*family, self.of(*family).lifetime())
+        })
     }
 }
 
@@ -62,5 +72,22 @@ impl Default for Policies {
             streak: tier2,
             schedule: tier2,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_familys_guards_live_as_long_as_its_entries() {
+        let policies = Policies::default();
+        let ttls = policies.guard_ttls();
+        assert_eq!(ttls.of(ReadFamily::Logs), 20 * MINUTE);
+        assert_eq!(ttls.of(ReadFamily::Credential), HOUR);
+        for family in ReadFamily::ALL {
+            assert_eq!(ttls.of(family), policies.of(family).ttl + policies.of(family).swr, "{family:?}");
+        }
+        assert_eq!(ttls.longest(), 5 * HOUR);
     }
 }

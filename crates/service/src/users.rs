@@ -1,12 +1,12 @@
 //! Users, authentication and targets.
 
 use bytes::Bytes;
-use macrotrack_cache::{Admission, Freshness, Prefetched, Read};
-use macrotrack_cache_keys::EntryAddress;
+use macrotrack_cache::{Admission, Freshness, Prefetched};
 use macrotrack_domain::{Day, Macros, User, UserId, ValidationErrors};
 use macrotrack_ports::{CacheStore, Unavailable};
 
 use crate::catalog::{DELETE_USER, SET_TARGETS, credential_address, dashboard_addresses, day_logs_address, me_address};
+use crate::vocabulary::Addressed;
 use crate::{AuthError, CacheReport, ChangeError, CreateError, GetError, Service, no_check, tokens};
 
 /// A user's credential as cached: the secret's SHA-256, never the secret.
@@ -32,7 +32,7 @@ pub enum ReadAhead {
 }
 
 impl ReadAhead {
-    fn addresses(self, user: UserId) -> Vec<EntryAddress> {
+    fn addresses(self, user: UserId) -> Vec<Addressed> {
         match self {
             ReadAhead::DayLogs(date) => vec![day_logs_address(user, date)],
             ReadAhead::Dashboard { date, today } => dashboard_addresses(user, date, today).to_vec(),
@@ -42,7 +42,7 @@ impl ReadAhead {
 
 /// The user id and selector a token claims, and where its credential is
 /// cached; `None` for a malformed token.
-fn claimed(token: &str) -> Option<(tokens::Presented<'_>, EntryAddress)> {
+fn claimed(token: &str) -> Option<(tokens::Presented<'_>, Addressed)> {
     let presented = tokens::split(token)?;
     let selector = u64::from_str_radix(presented.selector, 16).ok()?;
     let address = credential_address(presented.user, selector);
@@ -84,7 +84,7 @@ impl<S: CacheStore> Service<S> {
     async fn check_claim(
         &self,
         presented: tokens::Presented<'_>,
-        address: &EntryAddress,
+        address: &Addressed,
         prefetched: Option<Prefetched>,
     ) -> Result<UserId, AuthError> {
         let user = presented.user;
@@ -105,7 +105,7 @@ impl<S: CacheStore> Service<S> {
             }
         };
         // Confirmed: a token naming no credential leaves nothing in the store.
-        let read = Read::new(address, self.policies.credential, no_check, fetch);
+        let read = self.read_of(address, self.policies.credential, Freshness::Cached, no_check, fetch);
         let read = read.admission(Admission::Confirmed).prefetched(prefetched);
         let credential = self.cache.value(read).await.map_err(|error| match error {
             macrotrack_cache::ReadError::Source(error) => error,
@@ -132,8 +132,8 @@ impl<S: CacheStore> Service<S> {
         body: impl AsyncFnOnce(UserId) -> R,
     ) -> Result<R, AuthError> {
         let (presented, credential) = claimed(token).ok_or(AuthError::Unauthenticated)?;
-        let entries: Vec<EntryAddress> = ahead.iter().flat_map(|read| read.addresses(presented.user)).collect();
-        let read_ahead: Vec<&EntryAddress> = std::iter::once(&credential).chain(&entries).collect();
+        let entries: Vec<Addressed> = ahead.iter().flat_map(|read| read.addresses(presented.user)).collect();
+        let read_ahead = self.ahead_of(std::iter::once(&credential).chain(&entries));
         self.cache
             .prefetch(&read_ahead, async {
                 // The token was parsed once, above: not again on the hot path.
@@ -155,9 +155,9 @@ impl<S: CacheStore> Service<S> {
     ) -> Result<(Result<Bytes, Unavailable>, CacheReport), AuthError> {
         let (presented, credential) = claimed(token).ok_or(AuthError::Unauthenticated)?;
         let day = day_logs_address(presented.user, date);
-        let mut ahead = self.cache.read_ahead(&[&credential, &day]).await;
-        let user = self.check_claim(presented, &credential, ahead.take(&credential)).await?;
-        Ok(self.day_logs_json_at(&day, user, date, ahead.take(&day)).await)
+        let mut ahead = self.cache.read_ahead(&self.ahead_of([&credential, &day])).await;
+        let user = self.check_claim(presented, &credential, ahead.take(&credential.entry)).await?;
+        Ok(self.day_logs_json_at(&day, user, date, ahead.take(&day.entry)).await)
     }
 
     /// The user and their targets (tier 2, `ME`).

@@ -6,8 +6,12 @@
 //! `facts.rs` derives the invalidation from the declarations, so both
 //! point here and this file points at neither.
 
-use macrotrack_cache_keys::{Bucket, Guard, ReadFamily, Tier};
+use macrotrack_cache_keys::{Bucket, EntryAddress, Guard, ReadFamily, Tier};
 use macrotrack_domain::{Day, UserId};
+
+/// How far from the user's today a date-addressed read is cached, either
+/// side (the cache contract's window of cached dates).
+pub const DATE_WINDOW_DAYS: u32 = 400;
 
 /// A kind of stored data of one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -172,6 +176,65 @@ impl Granularity {
     }
 }
 
+/// Which of a read's entries the cache keeps, by the dates they are
+/// addressed by: what one client can make the store hold is bounded by its
+/// data and by this window, not by the dates it can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Addressed by no date: every entry (bounded by the user's data).
+    Undated,
+    /// Only entries whose every date is within this many days of the
+    /// user's today, either side; others are read from the database and
+    /// leave no entry, guard or lease.
+    Days(u32),
+}
+
+impl Window {
+    /// Whether an entry addressed by `dates` (first and last) is cached
+    /// when the user's today is `today`.
+    pub fn caches(self, dates: Option<(Day, Day)>, today: Day) -> bool {
+        match (self, dates) {
+            (Window::Days(days), Some((first, last))) => {
+                let within = |date: Day| today.days_until(date).unsigned_abs() <= u64::from(days);
+                within(first) && within(last)
+            }
+            (Window::Days(_), None) | (Window::Undated, _) => true,
+        }
+    }
+
+    /// The window as the docs show it.
+    pub fn describe(self) -> String {
+        match self {
+            Window::Undated => "every entry".to_owned(),
+            Window::Days(1) => "±1 day of the user's today".to_owned(),
+            Window::Days(days) => format!("±{days} days of the user's today"),
+        }
+    }
+}
+
+/// Where one entry of a read lives, with the dates it is addressed by and
+/// its read's window: built by the catalogue, so that whether an entry is
+/// cached at all is declared with the read, once.
+#[derive(Debug, Clone)]
+pub(crate) struct Addressed {
+    /// Where the entry lives and which generations guard it.
+    pub(crate) entry: EntryAddress,
+    window: Window,
+    dates: Option<(Day, Day)>,
+}
+
+impl Addressed {
+    /// `read`'s entry at `entry`, addressed by `dates` (first and last).
+    pub(crate) fn new(read: &ReadSpec, entry: EntryAddress, dates: Option<(Day, Day)>) -> Self {
+        Addressed { entry, window: read.window, dates }
+    }
+
+    /// Whether the cache keeps it when the user's today is `today`.
+    pub(crate) fn cached_on(&self, today: Day) -> bool {
+        self.window.caches(self.dates, today)
+    }
+}
+
 /// A cached read: what its answer is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadSpec {
@@ -186,6 +249,8 @@ pub struct ReadSpec {
     pub depends_on: &'static [FactKind],
     /// How its dated facts become guards.
     pub granularity: Granularity,
+    /// Which of its entries are cached, by the dates they are addressed by.
+    pub window: Window,
 }
 
 impl ReadSpec {

@@ -2,11 +2,11 @@
 //! the targets, composed of the one or two ISO weeks it touches.
 
 use macrotrack_cache::Freshness;
-use macrotrack_cache_keys::EntryAddress;
 use macrotrack_domain::{Day, SummaryDay, UserId, ValidationErrors, Week, WeekBlock, WeekDay};
 use macrotrack_ports::CacheStore;
 
 use crate::catalog::week_address;
+use crate::vocabulary::Addressed;
 use crate::{ReadError, Repositories, Service};
 
 impl<S: CacheStore> Service<S> {
@@ -19,9 +19,9 @@ impl<S: CacheStore> Service<S> {
             ReadError::Invalid(ValidationErrors::single("start", "must be at most 2200-12-25 (the week ends in range)"))
         })?;
         let weeks = start.weeks_until(end);
-        let addresses: Vec<EntryAddress> =
+        let addresses: Vec<Addressed> =
             weeks.iter().map(|(monday, sunday)| week_address(user, *monday, *sunday)).collect();
-        let read_ahead: Vec<&EntryAddress> = addresses.iter().collect();
+        let read_ahead = self.ahead_of(&addresses);
         let compose = async {
             let mut blocks = Vec::with_capacity(weeks.len());
             for (&(monday, sunday), address) in weeks.iter().zip(&addresses) {

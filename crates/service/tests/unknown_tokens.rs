@@ -30,7 +30,7 @@ async fn keys_left_by_made_up_tokens<S: CacheStore>(store: S, keys: impl AsyncFn
     let policies = Policies::default();
     let config = EngineConfig {
         lease: Some(LeaseConfig::default()),
-        guard_ttl: policies.longest_lifetime(),
+        guard_ttls: policies.guard_ttls(),
         ..EngineConfig::default()
     };
     let engine = Engine::new(store, clock.clone(), config);

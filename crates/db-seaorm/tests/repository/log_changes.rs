@@ -176,14 +176,19 @@ pub async fn completions_are_idempotent_and_read_up_to_a_day(repo: &SeaOrmReposi
     repo.undo_day(alice.id, day("2026-11-23")).await.unwrap();
     repo.undo_day(bob.id, day("2026-11-20")).await.unwrap();
 
-    let read = |until: &'static str| async move { repo.completed_days(alice.id, day(until)).await.unwrap() };
+    let read = |until: &'static str| async move {
+        repo.completed_between(alice.id, day("1900-01-01"), day(until)).await.unwrap()
+    };
     let sorted = |days: Vec<_>| days.into_iter().collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>();
     let until_23 = read("2026-11-23").await;
     assert_eq!(until_23.len(), 2, "{until_23:?}");
     assert_eq!(sorted(until_23), [day("2026-11-20"), day("2026-11-22")]);
     assert_eq!(sorted(read("2026-11-24").await), [day("2026-11-20"), day("2026-11-22"), day("2026-11-24")]);
     assert!(read("2026-11-19").await.is_empty());
-    assert!(repo.completed_days(bob.id, day("2200-12-31")).await.unwrap().is_empty());
+    let streak = repo.streak(alice.id, day("2026-11-24")).await.unwrap();
+    assert_eq!((streak.current, streak.longest, streak.last_completed), (1, 1, Some(day("2026-11-24"))));
+    let bobs = repo.streak(bob.id, day("2200-12-31")).await.unwrap();
+    assert_eq!((bobs.current, bobs.longest, bobs.last_completed), (0, 0, None));
     assert!(repo.day_logs(alice.id, day("2026-11-22")).await.unwrap().completed);
     assert!(!repo.day_logs(alice.id, day("2026-11-21")).await.unwrap().completed);
 

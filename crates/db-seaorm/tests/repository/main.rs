@@ -13,6 +13,7 @@ mod outbox;
 mod plans;
 mod recipes;
 mod search;
+mod streaks;
 mod support;
 mod users;
 
@@ -33,6 +34,7 @@ use outbox::*;
 use plans::*;
 use recipes::*;
 use search::*;
+use streaks::*;
 use users::*;
 
 macro_rules! suite {
@@ -107,6 +109,9 @@ suite!(
     a_released_claim_frees_the_key_but_never_an_answer,
     the_sweep_deletes_keys_claimed_before_its_time,
     search_ranks_own_and_logged_then_first_word_then_generic_then_fewer_words,
+    streaks_follow_completions_and_undos,
+    streaks_agree_with_the_days_after_any_sequence,
+    the_migration_groups_existing_completions_into_runs,
 );
 
 /// The bounds and concurrent edits on a SQLite file: creates go through

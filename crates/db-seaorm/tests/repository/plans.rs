@@ -4,7 +4,7 @@ use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_domain::{
     Day, LogItem, Meal, MealPlanId, NewMealPlan, RecipeId, ScheduledMealId, ScheduledPlan, ScheduledPlanId, UserId,
 };
-use macrotrack_migrations::{Migrator, MigratorTrait};
+use macrotrack_migrations::{Migrator, MigratorTrait, steps_through};
 use macrotrack_ports::{CreatePlanError, FoodRepository, LogRepository, PlanRepository, ScheduleError};
 use sea_orm::ConnectionTrait;
 
@@ -234,8 +234,8 @@ pub async fn second_migration_rolls_back_and_reapplies(repo: &SeaOrmRepository) 
     let dangling = format!("UPDATE log_entries SET food_id = NULL, recipe_id = 999999 WHERE id = {}", created[0].id);
     assert!(repo.connection().execute_unprepared(&dangling).await.is_err());
 
-    // Three steps: the catalogue and outbox migrations, then the second one.
-    Migrator::down(repo.connection(), Some(3)).await.unwrap();
+    // The second migration and every later one.
+    Migrator::down(repo.connection(), steps_through("m20261125_000002_recipes_plans")).await.unwrap();
     assert!(repo.connection().execute_unprepared("SELECT COUNT(*) FROM recipes").await.is_err());
     assert_eq!(repo.day_logs(alice.id, day("2026-11-24")).await.unwrap().entries, [created[0].clone()]);
 
