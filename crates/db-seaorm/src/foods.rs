@@ -1,10 +1,10 @@
 //! `FoodRepository`: the global catalogue and each user's own foods.
 
 use async_trait::async_trait;
-use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, NewFood, UserId, fold, search_text};
+use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, Gtin, NewFood, UserId, fold, search_text};
 use macrotrack_ports::{Committed, CreateFoodError, FoodRepository, Keep, Unavailable, UpdateFoodError};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Expr, LockType};
+use sea_orm::sea_query::{Expr, LockType, NullOrdering, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Statement,
@@ -32,6 +32,19 @@ impl FoodRepository for SeaOrmRepository {
 
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable> {
         visible_food(&self.db, reader, id).await.map_err(unavailable)
+    }
+
+    async fn food_by_barcode(&self, reader: UserId, code: &Gtin) -> Result<Option<Food>, Unavailable> {
+        // NULLS LAST: a user's food is never imported (and carries no barcode today).
+        let found = food::Entity::find()
+            .filter(visible_to(reader))
+            .filter(Expr::cust_with_values("foods.barcode = ?", [code.as_str()]))
+            .order_by_with_nulls(Expr::cust("foods.imported_at"), Order::Desc, NullOrdering::Last)
+            .order_by_desc(food::Column::Id)
+            .one(&self.db)
+            .await
+            .map_err(unavailable)?;
+        Ok(found.map(to_food))
     }
 
     async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {

@@ -46,6 +46,8 @@ fn param_schema(kind: Kind) -> Value {
             "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$",
         }),
         Kind::Limit => json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
+        // The shape only: a wrong check digit is the 422 of a valid shape.
+        Kind::Barcode => json!({ "type": "string", "pattern": "^([0-9]{8}|[0-9]{12,14})$" }),
         Kind::Offset => json!({ "type": "integer", "minimum": 0, "maximum": 10000, "default": 0 }),
         // Control characters are Unicode's Cc, as `char::is_control` reads
         // them (the same ranges as a name's pattern, body.rs).

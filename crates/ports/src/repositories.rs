@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan,
+    Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan,
     MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId,
     ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, Timestamp, User, UserId, validation,
 };
@@ -107,6 +107,11 @@ pub trait FoodRepository: Send + Sync + 'static {
     /// MUST return the food when it is global or owned by `reader`, and
     /// `None` otherwise (another user's food is as absent as a missing one).
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable>;
+
+    /// MUST return the food visible to `reader` whose barcode is `code`
+    /// (its GTIN-14); of several, the most recently imported, then the
+    /// highest id; `None` when no visible food carries it.
+    async fn food_by_barcode(&self, reader: UserId, code: &Gtin) -> Result<Option<Food>, Unavailable>;
 
     /// MUST return at most `limit` foods visible to `reader` (global or
     /// own) in which every whitespace-separated word of `query` occurs in

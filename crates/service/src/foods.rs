@@ -2,7 +2,7 @@
 
 use macrotrack_cache::Freshness;
 use macrotrack_domain::{
-    Food, FoodId, FoodInput, FoodPatch, FrequentFood, NewFood, NewRecipe, Recipe, RecipeId, RecipeInput, UserId,
+    Food, FoodId, FoodInput, FoodPatch, FrequentFood, Gtin, NewFood, NewRecipe, Recipe, RecipeId, RecipeInput, UserId,
     ValidationErrors, check_frequent, validation,
 };
 use macrotrack_ports::{CacheStore, CreateFoodError, CreateRecipeError, Keep, UpdateFoodError};
@@ -92,6 +92,12 @@ impl<S: CacheStore> Service<S> {
     /// A global food or one of the user's own.
     pub async fn food(&self, user: UserId, id: FoodId) -> Result<Food, GetError> {
         self.repos.foods.food(user, id).await?.ok_or(GetError::NotFound)
+    }
+
+    /// The visible food carrying barcode `code` (of several, the most
+    /// recently imported).
+    pub async fn food_by_barcode(&self, user: UserId, code: &Gtin) -> Result<Food, GetError> {
+        self.repos.foods.food_by_barcode(user, code).await?.ok_or(GetError::NotFound)
     }
 
     /// Visible foods matching every word of `query`, ranked as the

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use macrotrack_domain::{Food, FoodId, FoodInput, ValidationErrors};
+use macrotrack_domain::{Food, FoodId, FoodInput, Gtin, GtinError, ValidationErrors};
 use macrotrack_ports::KeptAnswer;
 use macrotrack_service::{CacheReport, ETag};
 
@@ -184,6 +184,18 @@ pub async fn get(
     req: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
     let food = state.service.food(user, FoodId(id)).await?;
+    Ok(cached::json(&req, &CacheReport::default(), Members::One, TagOf::Body, &food))
+}
+
+/// The food carrying a barcode: 400 for a code of the wrong shape, 422
+/// for a wrong check digit (after the token is checked, by `User`).
+pub async fn by_barcode(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let code = req.match_info().get("code").unwrap_or_default();
+    let code = Gtin::parse(code).map_err(|error| match error {
+        GtinError::Malformed => Problem::bad_parameter("code", error.to_string()),
+        GtinError::CheckDigit => Problem::unprocessable(ValidationErrors::single("code", error.to_string())),
+    })?;
+    let food = state.service.food_by_barcode(user, &code).await?;
     Ok(cached::json(&req, &CacheReport::default(), Members::One, TagOf::Body, &food))
 }
 

@@ -81,6 +81,9 @@ pub enum Kind {
     /// A search's text: at most 100 characters, no control characters
     /// (what `validation::search_query` refuses, 422).
     SearchText,
+    /// A GS1 barcode: 400 when it is not 8, 12, 13 or 14 digits, 422 for
+    /// a wrong check digit.
+    Barcode,
 }
 
 /// A parameter of a route, as the document describes it.
@@ -270,7 +273,7 @@ impl Route {
         }
         for param in &self.params {
             statuses.push(400);
-            if matches!(param.kind, Kind::Date | Kind::Limit | Kind::Offset) {
+            if matches!(param.kind, Kind::Date | Kind::Limit | Kind::Offset | Kind::Barcode) {
                 statuses.push(422);
             }
         }
@@ -288,6 +291,8 @@ fn path_params(path: &'static str) -> Vec<Param> {
         .map(|name| {
             let (kind, description) = if name == "date" || name == "start" {
                 (Kind::Date, "A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31.")
+            } else if name == "code" {
+                (Kind::Barcode, "A GS1 barcode: 8, 12, 13 or 14 digits with its check digit.")
             } else {
                 (Kind::Id, "An id (i64).")
             };
@@ -384,19 +389,23 @@ fn routes() -> Vec<Route> {
         .no_content("Everything of the user is gone, cached copies included.")
         .fails::<ChangeError>(),
         // Foods.
-        Route::new(M::GET, "/v1/foods", "searchFoods", "Visible foods whose name contains the query", || {
+        Route::new(M::GET, "/v1/foods", "searchFoods", "Visible foods matching every word of the query", || {
             web::route().to(foods::search)
         })
         .query(
             "query",
             Kind::SearchText,
             false,
-            "Case-insensitive part of the name; absent or empty: every food. At most 100 characters after \
-             trimming, no control characters (422).",
+            "Words, each a case- and diacritic-insensitive part of the name or of the brand; absent or empty: \
+             every food. At most 100 characters after trimming, no control characters (422).",
         )
         .limit()
         .query("offset", Kind::Offset, false, "How many to skip: 0 to 10000 (default 0).")
-        .answers::<Vec<Food>>(200, "Foods ordered by name, then id.")
+        .answers::<Vec<Food>>(
+            200,
+            "The user's own and logged foods first (most uses first), then names whose first word starts with \
+             the query's first word, then generic before branded, then fewer words, then the folded name, then id.",
+        )
         .fails::<ReadError>(),
         Route::new(M::POST, "/v1/foods", "createFood", "Creates a food of the user", || web::route().to(foods::create))
             .body::<foods::CreateFoodRequest>()
@@ -409,6 +418,12 @@ fn routes() -> Vec<Route> {
         .answers::<Vec<FrequentFood>>(200, "Most uses first, ties by food id.")
         .cached()
         .fails::<ReadError>(),
+        Route::new(M::GET, "/v1/foods/barcode/{code}", "foodByBarcode", "The food carrying a barcode", || {
+            web::route().to(foods::by_barcode)
+        })
+        .answers::<Food>(200, "The visible food whose GTIN-14 is the code left-padded with zeros; of several, the most recently imported, then the highest id.")
+        .cached()
+        .fails::<GetError>(),
         Route::new(M::GET, "/v1/foods/{id}", "getFood", "A global food or one of the user's own", || {
             web::route().to(foods::get)
         })
