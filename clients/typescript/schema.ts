@@ -206,15 +206,33 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Visible foods whose name contains the query */
+        /** Visible foods matching every word of the query */
         get: operations["searchFoods"];
         put?: never;
         /** Creates a food of the user */
         post: operations["createFood"];
         delete?: never;
         options?: never;
-        /** Visible foods whose name contains the query */
+        /** Visible foods matching every word of the query */
         head: operations["searchFoodsHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/foods/barcode/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The food carrying a barcode */
+        get: operations["foodByBarcode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /** The food carrying a barcode */
+        head: operations["foodByBarcodeHead"];
         patch?: never;
         trace?: never;
     };
@@ -2253,7 +2271,7 @@ export interface operations {
     searchFoods: {
         parameters: {
             query?: {
-                /** @description Case-insensitive part of the name; absent or empty: every food. At most 100 characters after trimming, no control characters (422). */
+                /** @description Words, each a case- and diacritic-insensitive part of the name or of the brand; absent or empty: every food. At most 100 characters after trimming, no control characters (422). */
                 query?: string;
                 /** @description How many at most: 1 to 100 (default 20). */
                 limit?: number;
@@ -2269,7 +2287,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Foods ordered by name, then id. */
+            /** @description The user's own and logged foods first (most uses first), then names whose first word starts with the query's first word, then generic before branded, then fewer words, then the folded name, then id. */
             200: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
@@ -2482,7 +2500,7 @@ export interface operations {
     searchFoodsHead: {
         parameters: {
             query?: {
-                /** @description Case-insensitive part of the name; absent or empty: every food. At most 100 characters after trimming, no control characters (422). */
+                /** @description Words, each a case- and diacritic-insensitive part of the name or of the brand; absent or empty: every food. At most 100 characters after trimming, no control characters (422). */
                 query?: string;
                 /** @description How many at most: 1 to 100 (default 20). */
                 limit?: number;
@@ -2498,7 +2516,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Foods ordered by name, then id. */
+            /** @description The user's own and logged foods first (most uses first), then names whose first word starts with the query's first word, then generic before branded, then fewer words, then the folded name, then id. */
             200: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
@@ -2520,6 +2538,246 @@ export interface operations {
             };
             /** @description The bearer token is missing or unknown. */
             401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    foodByBarcode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A GS1 barcode: 8, 12, 13 or 14 digits with its check digit. */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The visible food whose GTIN-14 is the code left-padded with zeros; of several, the most recently imported, then the highest id. */
+            200: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Food"];
+                };
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    foodByBarcodeHead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A GS1 barcode: 8, 12, 13 or 14 digits with its check digit. */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The visible food whose GTIN-14 is the code left-padded with zeros; of several, the most recently imported, then the highest id. */
+            200: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;

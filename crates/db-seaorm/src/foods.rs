@@ -1,10 +1,12 @@
 //! `FoodRepository`: the global catalogue and each user's own foods.
 
 use async_trait::async_trait;
-use macrotrack_domain::{Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, Gtin, NewFood, UserId, fold, search_text};
+use macrotrack_domain::{
+    Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, Gtin, NewFood, UserId, fold, search_text,
+};
 use macrotrack_ports::{Committed, CreateFoodError, FoodRepository, Keep, Unavailable, UpdateFoodError};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Expr, LockType, NullOrdering, Order};
+use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Statement,
@@ -35,15 +37,16 @@ impl FoodRepository for SeaOrmRepository {
     }
 
     async fn food_by_barcode(&self, reader: UserId, code: &Gtin) -> Result<Option<Food>, Unavailable> {
-        // NULLS LAST: a user's food is never imported (and carries no barcode today).
-        let found = food::Entity::find()
-            .filter(visible_to(reader))
-            .filter(Expr::cust_with_values("foods.barcode = ?", [code.as_str()]))
-            .order_by_with_nulls(Expr::cust("foods.imported_at"), Order::Desc, NullOrdering::Last)
-            .order_by_desc(food::Column::Id)
-            .one(&self.db)
-            .await
-            .map_err(unavailable)?;
+        let backend = self.db.get_database_backend();
+        let (user, barcode) = if backend == DbBackend::Postgres { ("$1", "$2") } else { ("?1", "?2") };
+        // NULLS LAST: a user's food is never imported.
+        let sql = format!(
+            "SELECT foods.* FROM foods WHERE foods.barcode = {barcode} \
+             AND (foods.owner_user_id IS NULL OR foods.owner_user_id = {user}) \
+             ORDER BY foods.imported_at DESC NULLS LAST, foods.id DESC LIMIT 1"
+        );
+        let statement = Statement::from_sql_and_values(backend, sql, [reader.0.into(), code.as_str().into()]);
+        let found = food::Entity::find().from_raw_sql(statement).one(&self.db).await.map_err(unavailable)?;
         Ok(found.map(to_food))
     }
 

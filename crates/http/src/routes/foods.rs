@@ -189,7 +189,11 @@ pub async fn get(
 
 /// The food carrying a barcode: 400 for a code of the wrong shape, 422
 /// for a wrong check digit (after the token is checked, by `User`).
-pub async fn by_barcode(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
+pub async fn by_barcode(
+    state: web::Data<HttpState>,
+    User(user): User,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
     let code = req.match_info().get("code").unwrap_or_default();
     let code = Gtin::parse(code).map_err(|error| match error {
         GtinError::Malformed => Problem::bad_parameter("code", error.to_string()),
