@@ -11,7 +11,12 @@ the documentation would:
 - state the request cannot know: a day holds at most 200 entries, so each
   generated batch logs on a day of its own (a counter of days from
   1950-01-01); an `If-Match` names the food's current ETag, which generated
-  data cannot, so it is left out (its 412 has tests of its own);
+  data cannot, so it is left out (its 412 has tests of its own); an
+  `Idempotency-Key` names one request, and generated cases reuse keys for
+  other bodies (a 422 by the contract, with tests of its own), so each case
+  gets a key of its own;
+- a barcode's check digit (the schema states its shape only): a generated
+  code gets the GS1 check digit of its other digits;
 - rules across fields or parameters: a plan item's day is less than the
   plan's days; a plan is scheduled to end by 2200-12-31; a summary's `from` is not after `to` and spans at most 92
   days; a week starts by 2200-12-25; an operator's tags are of the user
@@ -23,6 +28,7 @@ Everything else generated goes to the server as it is.
 import datetime
 import itertools
 import os
+import uuid
 
 import schemathesis
 
@@ -120,8 +126,21 @@ def _query(operation, query):
     return query
 
 
+def _check_digit(digits):
+    """GS1's mod-10 check digit of `digits`: from the right, weights 3, 1, 3, ..."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return str((10 - total % 10) % 10)
+
+
 def _path_parameters(operation, path_parameters):
-    if operation not in ("week", "weekHead") or not isinstance(path_parameters, dict):
+    if not isinstance(path_parameters, dict):
+        return path_parameters
+    code = path_parameters.get("code")
+    if operation in ("foodByBarcode", "foodByBarcodeHead") and isinstance(code, str) and code.isdigit() and code.isascii():
+        if len(code) in (8, 12, 13, 14):
+            path_parameters["code"] = code[:-1] + _check_digit(code[:-1])
+        return path_parameters
+    if operation not in ("week", "weekHead"):
         return path_parameters
     start = _day(path_parameters.get("start"))
     if start and start > datetime.date(2200, 12, 25):
@@ -142,4 +161,7 @@ def map_case(context, case):
     # Any mapping (phases differ: a dict, or a case-insensitive one).
     if operation == "editFood" and case.headers:
         case.headers = {name: value for name, value in case.headers.items() if name.lower() != "if-match"}
+    if case.headers and any(name.lower() == "idempotency-key" for name in case.headers):
+        key = f"st-{uuid.uuid4().hex}"
+        case.headers = {name: (key if name.lower() == "idempotency-key" else value) for name, value in case.headers.items()}
     return case
