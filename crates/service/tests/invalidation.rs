@@ -282,7 +282,7 @@ async fn edit_a_food() {
             generic: false,
             source: None,
             barcode: None,
-            grams_per_serving: macrotrack_domain::grams_per_serving(food.serving_size, &food.serving_unit),
+            grams_per_serving: Some(Amount::from_hundredths(4000)),
             portions: Vec::new(),
         }))
     });
