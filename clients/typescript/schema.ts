@@ -746,16 +746,32 @@ export interface components {
         };
         /** @description A food with its macros per serving. */
         Food: {
+            /** @description The GTIN-14, or null. */
+            barcode: string | null;
             brand: string | null;
             calories: components["schemas"]["Amount"];
             carbs_g: components["schemas"]["Amount"];
             fat_g: components["schemas"]["Amount"];
+            /**
+             * @description False for branded foods (and users' own), true for the rest of the
+             *     catalogue.
+             */
+            generic: boolean;
+            /**
+             * @description `serving_size` when the serving unit is grams, else null
+             *     ([`grams_per_serving`]).
+             */
+            grams_per_serving: components["schemas"]["Amount"] | null;
             id: components["schemas"]["FoodId"];
             name: string;
             owner: components["schemas"]["FoodOwner"];
+            /** @description Household measures of a catalogue food; a user's food has none. */
+            portions: components["schemas"]["Portion"][];
             protein_g: components["schemas"]["Amount"];
             serving_size: components["schemas"]["Amount"];
             serving_unit: string;
+            /** @description `fdc:<fdc_id>` or `off:<code>` for an imported food, else null. */
+            source: string | null;
         };
         /**
          * Format: int64
@@ -919,6 +935,17 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** @description A household measure of a food: "1 cup" of so many grams. */
+        Portion: {
+            grams: components["schemas"]["Amount"];
+            id: components["schemas"]["PortionId"];
+            name: string;
+        };
+        /**
+         * Format: int64
+         * @description A household measure of a catalogue food ("1 cup").
+         */
+        PortionId: number;
         /**
          * @description An error answer (RFC 9457 problem details, `application/problem+json`):
          *     what is written, and its schema in the document.

@@ -53,6 +53,12 @@ pub mod food {
         pub protein_g: i64,
         pub carbs_g: i64,
         pub fat_g: i64,
+        /// Generic (true) or branded; users' foods are not generic.
+        pub generic: bool,
+        /// `fdc:<fdc_id>` or `off:<code>` for an imported food.
+        pub source: Option<String>,
+        /// The GTIN-14 of an imported food.
+        pub barcode: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, Gtin, NewFood, UserId, fold, search_text,
+    Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, Gtin, NewFood, UserId, fold, grams_per_serving,
+    search_text,
 };
 use macrotrack_ports::{Committed, CreateFoodError, FoodRepository, Keep, Unavailable, UpdateFoodError};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -15,7 +16,7 @@ use sea_orm::{
 use crate::bounds::{self, Owned};
 use crate::entities::{food, food_use};
 use crate::idempotency::keeping;
-use crate::{SeaOrmRepository, corrupt, finish, macros, outbox, recipes, search, unavailable};
+use crate::{SeaOrmRepository, corrupt, finish, macros, outbox, portions, recipes, search, unavailable};
 
 #[async_trait]
 impl FoodRepository for SeaOrmRepository {
@@ -33,7 +34,9 @@ impl FoodRepository for SeaOrmRepository {
     }
 
     async fn food(&self, reader: UserId, id: FoodId) -> Result<Option<Food>, Unavailable> {
-        visible_food(&self.db, reader, id).await.map_err(unavailable)
+        let mut found = visible_food(&self.db, reader, id).await.map_err(unavailable)?;
+        portions::fill(&self.db, found.as_mut()).await.map_err(unavailable)?;
+        Ok(found)
     }
 
     async fn food_by_barcode(&self, reader: UserId, code: &Gtin) -> Result<Option<Food>, Unavailable> {
@@ -47,11 +50,15 @@ impl FoodRepository for SeaOrmRepository {
         );
         let statement = Statement::from_sql_and_values(backend, sql, [reader.0.into(), code.as_str().into()]);
         let found = food::Entity::find().from_raw_sql(statement).one(&self.db).await.map_err(unavailable)?;
-        Ok(found.map(to_food))
+        let mut found = found.map(to_food);
+        portions::fill(&self.db, found.as_mut()).await.map_err(unavailable)?;
+        Ok(found)
     }
 
     async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {
-        Ok(search::search(&self.db, reader, query, limit).await?.into_iter().map(to_food).collect())
+        let mut found: Vec<Food> = search::search(&self.db, reader, query, limit).await?.into_iter().map(to_food).collect();
+        portions::fill(&self.db, found.iter_mut()).await.map_err(unavailable)?;
+        Ok(found)
     }
 
     async fn frequent_foods(&self, user: UserId, limit: u32) -> Result<Vec<FrequentFood>, Unavailable> {
@@ -65,13 +72,16 @@ impl FoodRepository for SeaOrmRepository {
             .all(&self.db)
             .await
             .map_err(unavailable)?;
-        rows.into_iter()
+        let mut frequent = rows
+            .into_iter()
             .map(|(count, food)| {
                 // The foreign key keeps the food while a count names it.
                 let food = food.ok_or_else(|| corrupt(format!("food use of missing food {}", count.food_id)))?;
                 Ok(FrequentFood { food: to_food(food), uses: u32::try_from(count.uses).unwrap_or(0) })
             })
-            .collect()
+            .collect::<Result<Vec<_>, Unavailable>>()?;
+        portions::fill(&self.db, frequent.iter_mut().map(|frequent| &mut frequent.food)).await.map_err(unavailable)?;
+        Ok(frequent)
     }
 
     async fn update_food(
@@ -127,6 +137,9 @@ fn new_food_row(owner: UserId, new: &NewFood) -> food::ActiveModel {
         protein_g: Set(new.per_serving.protein_g.hundredths()),
         carbs_g: Set(new.per_serving.carbs_g.hundredths()),
         fat_g: Set(new.per_serving.fat_g.hundredths()),
+        generic: Set(false),
+        source: Set(None),
+        barcode: Set(None),
     }
 }
 
@@ -182,16 +195,23 @@ pub(crate) async fn visible_foods(
     Ok(found.into_iter().map(|f| (f.id, (f.name, macros(f.calories, f.protein_g, f.carbs_g, f.fat_g)))).collect())
 }
 
+/// The food of a row, without its portions (`portions::fill` reads them).
 pub(crate) fn to_food(model: food::Model) -> Food {
+    let serving_size = Amount::from_hundredths(model.serving_size);
     Food {
         id: FoodId(model.id),
         name: model.name,
         brand: model.brand,
-        serving_size: Amount::from_hundredths(model.serving_size),
+        grams_per_serving: grams_per_serving(serving_size, &model.serving_unit),
+        serving_size,
         serving_unit: model.serving_unit,
         per_serving: macros(model.calories, model.protein_g, model.carbs_g, model.fat_g),
         // Readers only ever see global foods and their own.
         owner: if model.owner_user_id.is_some() { FoodOwner::User } else { FoodOwner::Global },
+        generic: model.generic,
+        source: model.source,
+        barcode: model.barcode,
+        portions: Vec::new(),
     }
 }
 

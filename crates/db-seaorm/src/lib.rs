@@ -36,6 +36,7 @@ mod outbox;
 mod parameters;
 mod plan_rows;
 mod plans;
+mod portions;
 mod recipes;
 mod schedules;
 mod search;

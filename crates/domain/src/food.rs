@@ -2,7 +2,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::validation::{self, SERVING_SIZE, ValidationErrors};
-use crate::{Amount, FoodId, Macros};
+use crate::{Amount, FoodId, Macros, PortionId};
 
 /// Whether a food is in the shared catalogue or belongs to the reader.
 #[allow(
@@ -31,6 +31,36 @@ pub struct Food {
     #[serde(flatten)]
     pub per_serving: Macros,
     pub owner: FoodOwner,
+    /// False for branded foods (and users' own), true for the rest of the
+    /// catalogue.
+    pub generic: bool,
+    /// `fdc:<fdc_id>` or `off:<code>` for an imported food, else null.
+    pub source: Option<String>,
+    /// The GTIN-14, or null.
+    pub barcode: Option<String>,
+    /// `serving_size` when the serving unit is grams, else null
+    /// ([`grams_per_serving`]).
+    pub grams_per_serving: Option<Amount>,
+    /// Household measures of a catalogue food; a user's food has none.
+    pub portions: Vec<Portion>,
+}
+
+/// A household measure of a food: "1 cup" of so many grams.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Portion {
+    pub id: PortionId,
+    pub name: String,
+    pub grams: Amount,
+}
+
+/// How many grams one serving of `serving_size` `serving_unit` is: the
+/// size itself when the unit is `g` (any case), else unknown.
+pub fn grams_per_serving(serving_size: Amount, serving_unit: &str) -> Option<Amount> {
+    serving_unit.trim().eq_ignore_ascii_case("g").then_some(serving_size)
 }
 
 /// A validated food to create for a user.
@@ -164,12 +194,15 @@ impl FoodPatch {
     /// `food` with this patch applied.
     pub fn apply(&self, food: &Food) -> Food {
         let per_serving = food.per_serving;
+        let serving_size = self.serving_size.unwrap_or(food.serving_size);
+        let serving_unit = self.serving_unit.clone().unwrap_or_else(|| food.serving_unit.clone());
         Food {
             id: food.id,
             name: self.name.clone().unwrap_or_else(|| food.name.clone()),
             brand: self.brand.clone().unwrap_or_else(|| food.brand.clone()),
-            serving_size: self.serving_size.unwrap_or(food.serving_size),
-            serving_unit: self.serving_unit.clone().unwrap_or_else(|| food.serving_unit.clone()),
+            grams_per_serving: grams_per_serving(serving_size, &serving_unit),
+            serving_size,
+            serving_unit,
             per_serving: Macros {
                 calories: self.calories.unwrap_or(per_serving.calories),
                 protein_g: self.protein_g.unwrap_or(per_serving.protein_g),
@@ -177,6 +210,10 @@ impl FoodPatch {
                 fat_g: self.fat_g.unwrap_or(per_serving.fat_g),
             },
             owner: food.owner,
+            generic: food.generic,
+            source: food.source.clone(),
+            barcode: food.barcode.clone(),
+            portions: food.portions.clone(),
         }
     }
 }
@@ -245,11 +282,28 @@ mod tests {
             serving_unit: "g".into(),
             per_serving: Macros { calories: Amount::from_hundredths(15000), ..Macros::default() },
             owner: FoodOwner::User,
+            generic: false,
+            source: None,
+            barcode: None,
+            grams_per_serving: Some(Amount::from_hundredths(4000)),
+            portions: Vec::new(),
         };
         let edited = patch.apply(&food);
         assert_eq!((edited.name.as_str(), edited.brand.as_deref()), ("Porridge", None));
+        assert_eq!(edited.grams_per_serving, food.grams_per_serving);
+        let in_cups = FoodPatch::parse(FoodInput { serving_unit: Some("cup".into()), ..FoodInput::default() }).unwrap();
+        assert_eq!(in_cups.apply(&food).grams_per_serving, None, "grams per serving follow the unit");
         assert_eq!(edited.per_serving.protein_g, Amount::from_hundredths(701));
         assert_eq!(edited.per_serving.calories, food.per_serving.calories, "untouched fields stay");
+    }
+
+    #[test]
+    fn grams_per_serving_is_the_size_of_a_serving_in_grams() {
+        let forty = Amount::from_hundredths(4000);
+        assert_eq!(grams_per_serving(forty, "g"), Some(forty));
+        assert_eq!(grams_per_serving(forty, "G"), Some(forty));
+        assert_eq!(grams_per_serving(forty, "ml"), None);
+        assert_eq!(grams_per_serving(forty, "slice"), None);
     }
 
     #[test]

@@ -33,4 +33,6 @@ id_type!(
     ScheduledPlanId,
     /// One meal of a scheduled plan on one day.
     ScheduledMealId,
+    /// A household measure of a catalogue food ("1 cup").
+    PortionId,
 );

@@ -30,7 +30,7 @@ pub use catalogue::{
 };
 pub use dashboard::{Completion, DayDashboard};
 pub use day::{Day, DayError, IsoText};
-pub use food::{Food, FoodInput, FoodOwner, FoodPatch, NewFood};
+pub use food::{Food, FoodInput, FoodOwner, FoodPatch, NewFood, Portion, grams_per_serving};
 pub use gtin::{Gtin, GtinError};
 pub use idempotency::{IDEMPOTENCY_KEPT_FOR, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY};
 pub use ids::*;

@@ -47,6 +47,9 @@ async fn own_many(settings: &Settings, owner: i64, foods: u32, recipes: u32) {
             protein_g: Set(0),
             carbs_g: Set(0),
             fat_g: Set(0),
+            generic: NotSet,
+            source: NotSet,
+            barcode: NotSet,
         });
         food::Entity::insert_many(rows).exec_without_returning(db).await.unwrap();
     }

@@ -184,6 +184,11 @@ fn food() -> Food {
         serving_unit: "g".into(),
         per_serving: Macros::default(),
         owner: FoodOwner::User,
+        generic: false,
+        source: None,
+        barcode: None,
+        grams_per_serving: Some(Amount::from_hundredths(100)),
+        portions: Vec::new(),
     }
 }
 

@@ -131,6 +131,11 @@ fn oats(name: &str) -> Food {
         serving_unit: "g".into(),
         per_serving: kcal(150),
         owner: FoodOwner::User,
+        generic: false,
+        source: None,
+        barcode: None,
+        grams_per_serving: Some(Amount::from_hundredths(4000)),
+        portions: Vec::new(),
     }
 }
 

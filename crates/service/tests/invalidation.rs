@@ -236,6 +236,11 @@ async fn create_food() {
             serving_unit: food.serving_unit.clone(),
             per_serving: food.per_serving,
             owner: macrotrack_domain::FoodOwner::User,
+            generic: false,
+            source: None,
+            barcode: None,
+            grams_per_serving: macrotrack_domain::grams_per_serving(food.serving_size, &food.serving_unit),
+            portions: Vec::new(),
         })
     });
     let (service, forgotten) = service(mocks);
@@ -274,6 +279,11 @@ async fn edit_a_food() {
             serving_unit: "g".into(),
             per_serving: Macros::default(),
             owner: macrotrack_domain::FoodOwner::User,
+            generic: false,
+            source: None,
+            barcode: None,
+            grams_per_serving: Some(Amount::from_hundredths(4000)),
+            portions: Vec::new(),
         }))
     });
     let (service, forgotten) = service(mocks);

@@ -259,6 +259,11 @@ async fn creating_a_food_has_no_row_and_nothing_to_forget() {
             serving_unit: food.serving_unit.clone(),
             per_serving: food.per_serving,
             owner: macrotrack_domain::FoodOwner::User,
+            generic: false,
+            source: None,
+            barcode: None,
+            grams_per_serving: macrotrack_domain::grams_per_serving(food.serving_size, &food.serving_unit),
+            portions: Vec::new(),
         })
     });
     let mut outbox = MockOutboxRepository::new();
