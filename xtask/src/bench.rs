@@ -6,6 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+pub use crate::harness::machine;
 use crate::harness::today;
 
 /// The criterion benches and the comparisons the issue asks for.
@@ -59,6 +60,10 @@ pub fn run(root: &Path, parts: &[&str], binary: Option<&Path>, before: Option<&P
     let current = std::fs::read_to_string(&path).unwrap_or_default();
     if let Some(flood) = crate::flood::current_section(&current) {
         doc.push_str(&format!("\n{flood}\n"));
+    }
+    // So are the catalogue's, written by `cargo xtask catalogue`.
+    if let Some(catalogue) = crate::catalogue::current_section(&current) {
+        doc.push_str(&format!("\n{catalogue}\n"));
     }
     crate::write_or_check(&root.join("docs/benchmarks.md"), &doc, false, "cargo xtask bench")
 }
@@ -367,20 +372,6 @@ pub fn criterion_mean(root: &Path, id: &str) -> anyhow::Result<f64> {
 
 pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
-}
-
-pub fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model =
-        cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']));
-    let cores = cpuinfo.lines().filter(|l| l.starts_with("processor")).count();
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let memory_kb: u64 = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|l| l.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    format!("{}, {cores} cores, {} GiB", model.unwrap_or("unknown CPU"), memory_kb / 1024 / 1024)
 }
 
 pub fn human(nanos: f64) -> String {

@@ -330,3 +330,18 @@ pub(crate) fn today() -> String {
     let output = Command::new("date").args(["-u", "+%Y-%m-%d"]).output();
     output.ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default()
 }
+
+/// The machine the figures are from: its CPU, cores and memory.
+pub fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model =
+        cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']));
+    let cores = cpuinfo.lines().filter(|l| l.starts_with("processor")).count();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_kb: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    format!("{}, {cores} cores, {} GiB", model.unwrap_or("unknown CPU"), memory_kb / 1024 / 1024)
+}

@@ -11,6 +11,10 @@
 //!   user's p99 while made-up tokens flood.
 //! - `reliability`: runs the fault tests and the outbox bench and writes
 //!   their figures into docs/reliability.md.
+//! - `catalogue [--binary PATH] [--sample N]`: issue 22's food catalogue
+//!   benchmark (390,381 foods; not in CI): import time and peak RSS, search
+//!   p50/p99 against the 44-food baseline, the ranking of everyday queries;
+//!   writes docs/benchmarks.md's catalogue section.
 //! - `callgrind [--binary PATH]`: instructions per warm `GET /v1/logs`
 //!   (valgrind's callgrind on the embedded release server).
 //! - `closed-loop BASE TOKENS_FILE PAUSE_MS`: the bench's read-after-own-write
@@ -26,6 +30,8 @@ use clap::{Parser, Subcommand};
 mod abuse;
 mod bench;
 mod callgrind;
+mod catalogue;
+mod catalogue_data;
 mod client;
 mod closed_loop;
 mod dates;
@@ -75,6 +81,17 @@ enum Task {
         /// The build before a change, measured in the same run.
         #[arg(long, value_name = "PATH")]
         before: Option<PathBuf>,
+    },
+    /// The food catalogue benchmark (390,381 foods; too big for CI): import,
+    /// search against the 44-food baseline, ranking. Writes its section of
+    /// docs/benchmarks.md.
+    Catalogue {
+        /// The server to measure (default: this tree's release build).
+        #[arg(long, value_name = "PATH")]
+        binary: Option<PathBuf>,
+        /// Only the first N foods (a quick run; the doc is left as it is).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        sample: Option<u64>,
     },
     /// Instructions per warm GET /v1/logs, counted by callgrind on the embedded release server.
     Callgrind {
@@ -131,6 +148,9 @@ fn main() -> ExitCode {
         Task::Abuse { debug, flood: false } => abuse::run(&root(), &bench::target_dir(&root()), debug),
         Task::Abuse { flood: true, .. } => flood::run(&root(), &bench::target_dir(&root())),
         Task::Reliability => reliability::run(&root()),
+        Task::Catalogue { binary, sample } => {
+            catalogue::run(&root(), &bench::target_dir(&root()), binary.as_deref(), sample.map(|rows| rows as usize))
+        }
         Task::Callgrind { binary } => {
             let target = bench::target_dir(&root());
             callgrind::run(&binary.unwrap_or_else(|| target.join("release/macrotrack")), &target.join("callgrind"))
@@ -261,6 +281,12 @@ mod tests {
         assert_eq!(parse(&["abuse", "--debug"]).unwrap(), Task::Abuse { debug: true, flood: false });
         assert_eq!(parse(&["abuse", "--flood"]).unwrap(), Task::Abuse { debug: false, flood: true });
         assert_eq!(parse(&["client"]).unwrap(), Task::Client { check: false });
+        assert_eq!(parse(&["catalogue"]).unwrap(), Task::Catalogue { binary: None, sample: None });
+        assert_eq!(
+            parse(&["catalogue", "--sample", "5000"]).unwrap(),
+            Task::Catalogue { binary: None, sample: Some(5000) }
+        );
+        assert!(parse(&["catalogue", "--sample", "0"]).is_err());
         assert_eq!(parse(&["client", "--check"]).unwrap(), Task::Client { check: true });
         let bench = parse(&["bench", "--http", "--before", "old"]).unwrap();
         assert_eq!(bench, Task::Bench { engine: false, http: true, binary: None, before: Some(PathBuf::from("old")) });
