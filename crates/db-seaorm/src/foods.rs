@@ -56,7 +56,8 @@ impl FoodRepository for SeaOrmRepository {
     }
 
     async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {
-        let mut found: Vec<Food> = search::search(&self.db, reader, query, limit).await?.into_iter().map(to_food).collect();
+        let mut found: Vec<Food> =
+            search::search(&self.db, reader, query, limit).await?.into_iter().map(to_food).collect();
         portions::fill(&self.db, found.iter_mut()).await.map_err(unavailable)?;
         Ok(found)
     }

@@ -8,7 +8,10 @@ use sea_orm::{ConnectionTrait, DbErr, Statement};
 
 /// Fills the portions of the catalogue's foods among `foods` (a user's
 /// own food has none), in their order of position.
-pub(crate) async fn fill<'a>(db: &impl ConnectionTrait, foods: impl IntoIterator<Item = &'a mut Food>) -> Result<(), DbErr> {
+pub(crate) async fn fill<'a>(
+    db: &impl ConnectionTrait,
+    foods: impl IntoIterator<Item = &'a mut Food>,
+) -> Result<(), DbErr> {
     let mut global: Vec<&mut Food> = foods.into_iter().filter(|food| food.owner == FoodOwner::Global).collect();
     if global.is_empty() {
         return Ok(());

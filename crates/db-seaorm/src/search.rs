@@ -68,6 +68,8 @@ pub(crate) async fn search(
     // explicit ESCAPE would hide the pattern from the trigram index.
     let escape = if postgres { "" } else { " ESCAPE '\\'" };
     let mut matching = String::new();
+    // The visibility test, as the planner may use it.
+    let mut owner = "foods.owner_user_id";
     if !postgres {
         // FTS5's trigram index answers words of three characters or more;
         // the LIKEs below keep the exact rule (and shorter words).
@@ -78,6 +80,11 @@ pub(crate) async fn search(
             matching.push_str(&format!(
                 " AND foods.id IN (SELECT rowid FROM foods_search WHERE foods_search MATCH {expression})"
             ));
+            // Unary `+` keeps SQLite from driving the query by the owner's
+            // index (every global food: 377k rows of the full catalogue,
+            // 133 ms for "chocolate"); the trigram matches drive it instead
+            // (27 ms; "brie" 1 ms).
+            owner = "+foods.owner_user_id";
         }
     }
     for word in &words {
@@ -98,7 +105,7 @@ pub(crate) async fn search(
     let statement = format!(
         "SELECT foods.* FROM foods \
          LEFT JOIN food_uses ON food_uses.user_id = {user} AND food_uses.food_id = foods.id \
-         WHERE (foods.owner_user_id IS NULL OR foods.owner_user_id = {user}){matching} \
+         WHERE ({owner} IS NULL OR {owner} = {user}){matching} \
          ORDER BY CASE WHEN foods.owner_user_id IS NOT NULL OR COALESCE(food_uses.uses, 0) > 0 THEN 0 ELSE 1 END, \
          COALESCE(food_uses.uses, 0) DESC, {first_word}\
          CASE WHEN foods.generic THEN 0 ELSE 1 END, \

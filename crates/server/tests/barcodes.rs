@@ -9,8 +9,8 @@ mod common;
 use common::TestApp;
 use macrotrack::Settings;
 use macrotrack_domain::{Amount, FoodSource, Gtin, ImportedFood, ImportedPortion, Macros, Timestamp};
-use serde_json::json;
 use macrotrack_ports::CatalogueImport;
+use serde_json::json;
 
 #[actix_web::test]
 async fn barcodes_on_sqlite() {
