@@ -105,7 +105,7 @@ impl MigrationTrait for Migration {
             .and_where(Expr::col(Foods::OwnerUserId).is_null())
             .to_owned();
         manager.execute(seeded).await?;
-        fold_existing_foods(manager).await
+        fold_foods(manager, false).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -131,10 +131,14 @@ impl MigrationTrait for Migration {
     }
 }
 
-/// Fills `search_folded` of the foods there are (the seed and users' own).
-async fn fold_existing_foods(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+/// Fills `search_folded` of the foods there are (the seed and users' own),
+/// or (`only_unfolded`) of those whose writes did not fill it.
+pub(crate) async fn fold_foods(manager: &SchemaManager<'_>, only_unfolded: bool) -> Result<(), DbErr> {
     let db = manager.get_connection();
-    let select = Query::select().columns([Foods::Id, Foods::Name, Foods::Brand]).from(Foods::Table).to_owned();
+    let mut select = Query::select().columns([Foods::Id, Foods::Name, Foods::Brand]).from(Foods::Table).to_owned();
+    if only_unfolded {
+        select.and_where(Expr::col(CatalogueFoods::SearchFolded).is_null());
+    }
     for row in db.query_all(&select).await? {
         let id: i64 = row.try_get("", "id")?;
         let name: String = row.try_get("", "name")?;
@@ -153,7 +157,7 @@ async fn fold_existing_foods(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// migration is a snapshot and must not change when the rule does (and the
 /// migrations depend on no crate of the workspace). db-seaorm's tests check
 /// the two agree on the seeded foods.
-pub(crate) fn search_text(name: &str, brand: Option<&str>) -> String {
+fn search_text(name: &str, brand: Option<&str>) -> String {
     let fold = |text: &str| -> String {
         text.chars().flat_map(char::to_lowercase).nfkd().filter(|&c| !is_combining_mark(c)).collect()
     };

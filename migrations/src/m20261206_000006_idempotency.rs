@@ -7,7 +7,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::m20261125_000001_core::Users;
+use crate::m20261125_000001_core::cascade_to_user;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -46,12 +46,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(IdempotencyKeys::Location).string().null())
                     .col(ColumnDef::new(IdempotencyKeys::Body).blob().null())
                     .primary_key(Index::create().col(IdempotencyKeys::UserId).col(IdempotencyKeys::Key))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(IdempotencyKeys::Table, IdempotencyKeys::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut cascade_to_user((IdempotencyKeys::Table, IdempotencyKeys::UserId)))
                     .to_owned(),
             )
             .await?;

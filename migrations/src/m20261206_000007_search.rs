@@ -11,16 +11,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::m20261125_000001_core::Foods;
-use crate::m20261206_000004_catalogue::search_text;
+use crate::m20261206_000004_catalogue::fold_foods;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum SearchFoods {
-    SearchFolded,
-}
 
 const POSTGRES_UP: &[&str] = &[
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
@@ -59,7 +53,9 @@ async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbE
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        fold_unfolded_foods(manager).await?;
+        // Foods users created since the catalogue's migration: their writes
+        // did not fill it then.
+        fold_foods(manager, true).await?;
         match manager.get_database_backend() {
             DbBackend::Postgres => run(manager, POSTGRES_UP).await,
             _ => run(manager, SQLITE_UP).await,
@@ -76,27 +72,4 @@ impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }
-}
-
-/// Fills `search_folded` of the foods users created since the catalogue's
-/// migration (their writes did not fill it then).
-async fn fold_unfolded_foods(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    let select = Query::select()
-        .columns([Foods::Id, Foods::Name, Foods::Brand])
-        .from(Foods::Table)
-        .and_where(Expr::col(SearchFoods::SearchFolded).is_null())
-        .to_owned();
-    for row in db.query_all(&select).await? {
-        let id: i64 = row.try_get("", "id")?;
-        let name: String = row.try_get("", "name")?;
-        let brand: Option<String> = row.try_get("", "brand")?;
-        let update = Query::update()
-            .table(Foods::Table)
-            .value(SearchFoods::SearchFolded, search_text(&name, brand.as_deref()))
-            .and_where(Expr::col(Foods::Id).eq(id))
-            .to_owned();
-        manager.execute(update).await?;
-    }
-    Ok(())
 }
