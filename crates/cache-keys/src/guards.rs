@@ -30,11 +30,19 @@ pub enum ReadFamily {
     Streak,
     /// A day's schedule.
     Schedule,
+    /// A user's part of food searches.
+    FoodSearch,
+    /// The catalogue's part of food searches (shared).
+    CatalogueSearch,
+    /// A food by id, per reader.
+    Food,
+    /// A catalogue food by barcode (shared).
+    Barcode,
 }
 
 impl ReadFamily {
     /// Every read, for what iterates over them (metrics, the matrix).
-    pub const ALL: [ReadFamily; 8] = [
+    pub const ALL: [ReadFamily; 12] = [
         ReadFamily::Logs,
         ReadFamily::Credential,
         ReadFamily::Me,
@@ -43,6 +51,10 @@ impl ReadFamily {
         ReadFamily::Week,
         ReadFamily::Streak,
         ReadFamily::Schedule,
+        ReadFamily::FoodSearch,
+        ReadFamily::CatalogueSearch,
+        ReadFamily::Food,
+        ReadFamily::Barcode,
     ];
 
     /// The metrics label and the family's part of its keys.
@@ -56,6 +68,10 @@ impl ReadFamily {
             ReadFamily::Week => "week",
             ReadFamily::Streak => "streak",
             ReadFamily::Schedule => "schedule",
+            ReadFamily::FoodSearch => "food_search",
+            ReadFamily::CatalogueSearch => "catalogue_search",
+            ReadFamily::Food => "food",
+            ReadFamily::Barcode => "barcode",
         }
     }
 }

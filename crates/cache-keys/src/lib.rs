@@ -21,6 +21,12 @@ mod text;
 use macrotrack_domain::{Day, UserId};
 
 pub use guards::{Bucket, Guard, ReadFamily};
+
+/// The owner of the catalogue's shared entries (global food searches and
+/// barcodes): the id no account has, so they live in a slot of their own,
+/// rendered `{catalogue}`. Imports invalidate them by their generation,
+/// which their keys carry, not by a guard.
+pub const CATALOGUE: UserId = UserId(0);
 pub use tags::{Tag, TagFamily, TagParseError};
 
 use text::KeyText;
@@ -132,6 +138,45 @@ pub enum QueryKey {
         /// The day scheduled.
         date: Day,
     },
+    /// A user's part of a food search: their own and logged foods that
+    /// match. Keyed by the catalogue's generation too, as logged global
+    /// foods change with an import.
+    FoodSearch {
+        /// Whose foods.
+        user: UserId,
+        /// The catalogue generation it was read under.
+        generation: u64,
+        /// A digest of the normalized query (128 bits: a client cannot
+        /// make two queries collide).
+        query: u128,
+    },
+    /// The catalogue's part of a food search: the first `rows` global
+    /// foods that match, ranked; shared by every user.
+    CatalogueSearch {
+        /// The catalogue generation it was read under.
+        generation: u64,
+        /// A digest of the normalized query.
+        query: u128,
+        /// How many ranked rows it holds.
+        rows: u32,
+    },
+    /// A food by id, as `user` sees it (global or their own).
+    Food {
+        /// Who reads it: their own foods are theirs only.
+        user: UserId,
+        /// The catalogue generation it was read under.
+        generation: u64,
+        /// The food's id.
+        id: i64,
+    },
+    /// The catalogue food that carries a barcode (only global foods do):
+    /// shared by every user.
+    Barcode {
+        /// The catalogue generation it was read under.
+        generation: u64,
+        /// The GTIN-14, as a number.
+        code: u64,
+    },
 }
 
 impl QueryKey {
@@ -144,7 +189,10 @@ impl QueryKey {
             | QueryKey::SummaryMonth { user, .. }
             | QueryKey::Week { user, .. }
             | QueryKey::Streak { user, .. }
-            | QueryKey::Schedule { user, .. } => user,
+            | QueryKey::Schedule { user, .. }
+            | QueryKey::FoodSearch { user, .. }
+            | QueryKey::Food { user, .. } => user,
+            QueryKey::CatalogueSearch { .. } | QueryKey::Barcode { .. } => CATALOGUE,
         }
     }
 
@@ -158,6 +206,10 @@ impl QueryKey {
             QueryKey::Week { .. } => ReadFamily::Week,
             QueryKey::Streak { .. } => ReadFamily::Streak,
             QueryKey::Schedule { .. } => ReadFamily::Schedule,
+            QueryKey::FoodSearch { .. } => ReadFamily::FoodSearch,
+            QueryKey::CatalogueSearch { .. } => ReadFamily::CatalogueSearch,
+            QueryKey::Food { .. } => ReadFamily::Food,
+            QueryKey::Barcode { .. } => ReadFamily::Barcode,
         }
     }
 
@@ -179,6 +231,16 @@ impl QueryKey {
             }
             QueryKey::Streak { today, .. } => key.str("streak:").day(today).done(),
             QueryKey::Schedule { date, .. } => key.str("schedule:").day(date).done(),
+            QueryKey::FoodSearch { generation, query, .. } => {
+                key.str("food_search:g").number(generation).str(":").hex32(query).done()
+            }
+            QueryKey::CatalogueSearch { generation, query, rows } => {
+                key.str("catalogue_search:g").number(generation).str(":").hex32(query).str(":").number(rows).done()
+            }
+            QueryKey::Food { generation, id, .. } => key.str("food:g").number(generation).str(":").number(id).done(),
+            QueryKey::Barcode { generation, code } => {
+                key.str("barcode:g").number(generation).str(":").number(code).done()
+            }
         }
     }
 }
@@ -423,6 +485,19 @@ mod tests {
             (QueryKey::Week { user: U, week: date("2026-11-26") }, "macro:{user:42}:q:week:2026-W48"),
             (QueryKey::Streak { user: U, today: date("2026-11-24") }, "macro:{user:42}:q:streak:2026-11-24"),
             (QueryKey::Schedule { user: U, date: date("2026-11-24") }, "macro:{user:42}:q:schedule:2026-11-24"),
+            (
+                QueryKey::FoodSearch { user: U, generation: 3, query: 0xab },
+                "macro:{user:42}:q:food_search:g3:000000000000000000000000000000ab",
+            ),
+            (
+                QueryKey::CatalogueSearch { generation: 3, query: 1 << 64, rows: 50 },
+                "macro:{catalogue}:q:catalogue_search:g3:00000000000000010000000000000000:50",
+            ),
+            (QueryKey::Food { user: U, generation: 0, id: 7 }, "macro:{user:42}:q:food:g0:7"),
+            (
+                QueryKey::Barcode { generation: 2, code: 4_006_381_333_931 },
+                "macro:{catalogue}:q:barcode:g2:4006381333931",
+            ),
         ];
         for (query, rendered) in cases {
             assert_eq!(query.render(), rendered);

@@ -12,6 +12,10 @@ impl KeyText {
     /// Cluster hash tag).
     pub(crate) fn of(user: UserId) -> Self {
         let mut text = String::with_capacity(64);
+        if user == crate::CATALOGUE {
+            text.push_str("macro:{catalogue}");
+            return KeyText(text);
+        }
         text.push_str("macro:{user:");
         text.push_str(itoa::Buffer::new().format(user.0));
         text.push('}');
@@ -46,6 +50,11 @@ impl KeyText {
             self.0.push(char::from(DIGITS[usize::try_from(nibble).unwrap_or(0)]));
         }
         self
+    }
+
+    /// 32 lowercase hex digits.
+    pub(crate) fn hex32(self, number: u128) -> Self {
+        self.hex16((number >> 64) as u64).hex16(number as u64)
     }
 
     pub(crate) fn done(self) -> String {

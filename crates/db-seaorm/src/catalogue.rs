@@ -42,11 +42,38 @@ impl CatalogueImport for SeaOrmRepository {
             for round in rounds(batch) {
                 counts += upsert_distinct(&txn, &round, at).await?;
             }
+            if counts.changed_anything() {
+                let mark = "UPDATE catalogue_state SET changed = TRUE WHERE id = 1";
+                txn.execute_unprepared(mark).await.map_err(unavailable)?;
+            }
             Ok(counts)
         }
         .await;
         finish(txn, upserted).await
     }
+
+    async fn finish_import(&self) -> Result<Option<u64>, Unavailable> {
+        let bump = "UPDATE catalogue_state SET generation = generation + 1, changed = FALSE \
+                    WHERE id = 1 AND changed RETURNING generation";
+        let statement = Statement::from_string(self.db.get_database_backend(), bump);
+        let row = self.db.query_one_raw(statement).await.map_err(unavailable)?;
+        row.map(|row| generation_of(&row)).transpose()
+    }
+}
+
+/// The catalogue's generation (`FoodRepository::catalogue_generation`).
+pub(crate) async fn generation(db: &impl ConnectionTrait) -> Result<u64, Unavailable> {
+    let statement =
+        Statement::from_string(db.get_database_backend(), "SELECT generation FROM catalogue_state WHERE id = 1");
+    match db.query_one_raw(statement).await.map_err(unavailable)? {
+        Some(row) => generation_of(&row),
+        None => Err(crate::corrupt("the catalogue_state row is missing")),
+    }
+}
+
+fn generation_of(row: &QueryResult) -> Result<u64, Unavailable> {
+    let generation: i64 = row.try_get("", "generation").map_err(unavailable)?;
+    u64::try_from(generation).map_err(|_| crate::corrupt(format!("catalogue generation {generation}")))
 }
 
 /// `batch` split so no source id occurs twice in a part, in order: the

@@ -15,12 +15,12 @@ use sea_orm::{
 
 use crate::bounds::{self, Owned};
 use crate::entities::{food, food_use};
-use crate::idempotency::keeping;
+use crate::idempotency::keep_in;
 use crate::{SeaOrmRepository, corrupt, finish, macros, outbox, portions, recipes, search, unavailable};
 
 #[async_trait]
 impl FoodRepository for SeaOrmRepository {
-    async fn create_food(&self, owner: UserId, new: &NewFood) -> Result<Food, CreateFoodError> {
+    async fn create_food(&self, owner: UserId, new: &NewFood) -> Result<Committed<Food>, CreateFoodError> {
         self.insert_food(owner, new, None).await
     }
 
@@ -29,7 +29,7 @@ impl FoodRepository for SeaOrmRepository {
         owner: UserId,
         new: &NewFood,
         keep: Keep<Food>,
-    ) -> Result<Food, CreateFoodError> {
+    ) -> Result<Committed<Food>, CreateFoodError> {
         self.insert_food(owner, new, Some(keep)).await
     }
 
@@ -55,11 +55,16 @@ impl FoodRepository for SeaOrmRepository {
         Ok(found)
     }
 
-    async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {
-        let mut found: Vec<Food> =
-            search::search(&self.db, reader, query, limit).await?.into_iter().map(to_food).collect();
-        portions::fill(&self.db, found.iter_mut()).await.map_err(unavailable)?;
-        Ok(found)
+    async fn search_own_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {
+        self.found(search::search(&self.db, search::Scope::Own(reader), query, limit).await?).await
+    }
+
+    async fn search_catalogue(&self, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {
+        self.found(search::search(&self.db, search::Scope::Catalogue, query, limit).await?).await
+    }
+
+    async fn catalogue_generation(&self) -> Result<u64, Unavailable> {
+        crate::catalogue::generation(&self.db).await
     }
 
     async fn frequent_foods(&self, user: UserId, limit: u32) -> Result<Vec<FrequentFood>, Unavailable> {
@@ -222,7 +227,7 @@ impl SeaOrmRepository {
         owner: UserId,
         new: &NewFood,
         keep: Option<Keep<Food>>,
-    ) -> Result<Food, CreateFoodError> {
+    ) -> Result<Committed<Food>, CreateFoodError> {
         let txn = self.begin_write().await?;
         let created = async {
             if !bounds::has_room(&txn, owner, Owned::Foods).await.map_err(unavailable)? {
@@ -230,11 +235,21 @@ impl SeaOrmRepository {
             }
             let food = to_food(new_food_row(owner, new).insert(&txn).await.map_err(unavailable)?);
             set_search_text(&txn, &food).await?;
-            Ok(food)
+            let outbox = outbox::record(&txn, owner).await?;
+            if let Some(keep) = keep {
+                keep_in(&txn, keep, &food).await?;
+            }
+            Ok(Committed::new(food, outbox))
         }
         .await;
-        let created = keeping(&txn, created, keep).await;
         finish(txn, created).await
+    }
+
+    /// Foods of found rows, with their portions.
+    async fn found(&self, rows: Vec<food::Model>) -> Result<Vec<Food>, Unavailable> {
+        let mut found: Vec<Food> = rows.into_iter().map(to_food).collect();
+        portions::fill(&self.db, found.iter_mut()).await.map_err(unavailable)?;
+        Ok(found)
     }
 }
 

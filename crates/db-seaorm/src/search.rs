@@ -6,6 +6,7 @@
 //! name, then id.
 
 use macrotrack_domain::{UserId, fold};
+
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement, Value};
 
 use crate::entities::food;
@@ -51,18 +52,26 @@ impl Sql {
     }
 }
 
-/// At most `limit` foods visible to `reader` matching every word of
-/// `query`, in the contract's order.
+/// Which foods a search looks through.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scope {
+    /// The foods the user owns or has logged, most uses first.
+    Own(UserId),
+    /// The global foods.
+    Catalogue,
+}
+
+/// At most `limit` foods of `scope` matching every word of `query`, in the
+/// contract's order.
 pub(crate) async fn search(
     db: &impl ConnectionTrait,
-    reader: UserId,
+    scope: Scope,
     query: &str,
     limit: u32,
 ) -> Result<Vec<food::Model>, macrotrack_ports::Unavailable> {
     let backend = db.get_database_backend();
     let postgres = backend == DbBackend::Postgres;
     let mut sql = Sql { backend, values: Vec::new() };
-    let user = sql.bind(reader.0);
     let words = words(query);
     // PostgreSQL's default LIKE escape is the backslash already, and an
     // explicit ESCAPE would hide the pattern from the trigram index.
@@ -70,7 +79,9 @@ pub(crate) async fn search(
     let mut matching = String::new();
     // The visibility test, as the planner may use it.
     let mut owner = "foods.owner_user_id";
-    if !postgres {
+    // A user's own and logged foods are few: found by their owner and use
+    // rows, then matched; the trigram index serves the catalogue.
+    if !postgres && matches!(scope, Scope::Catalogue) {
         // FTS5's trigram index answers words of three characters or more;
         // the LIKEs below keep the exact rule (and shorter words).
         let indexed: Vec<String> =
@@ -101,13 +112,27 @@ pub(crate) async fn search(
     // Byte order of folded names on both backends, whatever PostgreSQL's
     // locale would say.
     let collate = if postgres { r#" COLLATE "C""# } else { "" };
+    let (from, filter, uses_first) = match scope {
+        Scope::Own(reader) => {
+            let user = sql.bind(reader.0);
+            (
+                format!("foods LEFT JOIN food_uses ON food_uses.user_id = {user} AND food_uses.food_id = foods.id"),
+                // Driven by the user's use rows and owner index, not a scan.
+                format!(
+                    "foods.id IN (SELECT food_uses.food_id FROM food_uses \
+                     WHERE food_uses.user_id = {user} AND food_uses.uses > 0 \
+                     UNION SELECT owned.id FROM foods AS owned WHERE owned.owner_user_id = {user})"
+                ),
+                "COALESCE(food_uses.uses, 0) DESC, ",
+            )
+        }
+        Scope::Catalogue => ("foods".to_owned(), format!("{owner} IS NULL"), ""),
+    };
     let limit = sql.bind(i64::from(limit));
     let statement = format!(
-        "SELECT foods.* FROM foods \
-         LEFT JOIN food_uses ON food_uses.user_id = {user} AND food_uses.food_id = foods.id \
-         WHERE ({owner} IS NULL OR {owner} = {user}){matching} \
-         ORDER BY CASE WHEN foods.owner_user_id IS NOT NULL OR COALESCE(food_uses.uses, 0) > 0 THEN 0 ELSE 1 END, \
-         COALESCE(food_uses.uses, 0) DESC, {first_word}\
+        "SELECT foods.* FROM {from} \
+         WHERE {filter}{matching} \
+         ORDER BY {uses_first}{first_word}\
          CASE WHEN foods.generic THEN 0 ELSE 1 END, \
          LENGTH(foods.name) - LENGTH(REPLACE(foods.name, ' ', '')), \
          COALESCE(foods.name_folded, foods.search_folded){collate}, foods.id \

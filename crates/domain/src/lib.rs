@@ -16,6 +16,7 @@ mod macros;
 mod meal;
 mod plan;
 mod recipe;
+mod search;
 mod streak;
 mod summary;
 mod time;
@@ -42,6 +43,7 @@ pub use plan::{
     ScheduledMeal, ScheduledPlan,
 };
 pub use recipe::{Ingredient, MAX_INGREDIENTS, NewRecipe, Recipe, RecipeInput};
+pub use search::{catalogue_rows_needed, check_catalogue_part, check_own_part, merge_search, normalized_query};
 pub use streak::Streak;
 pub use summary::{FrequentFood, MAX_SUMMARY_DAYS, Summary, SummaryDay, check_frequent};
 pub use time::Timestamp;

@@ -163,6 +163,11 @@ pub fn name(value: &str) -> Result<String, String> {
     text(value, 1, 200)
 }
 
+/// The largest `limit` a list may ask for.
+pub const MAX_LIMIT: u32 = 100;
+/// The largest `offset` a search may ask for.
+pub const MAX_OFFSET: u32 = 10_000;
+
 /// `limit` query parameter: 1..=100, default 20.
 pub fn limit(value: Option<i64>) -> Result<u32, String> {
     match value {

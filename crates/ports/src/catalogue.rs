@@ -57,5 +57,14 @@ pub trait CatalogueImport: Send + Sync + 'static {
     /// Batches of about a thousand foods are the intended size; any size
     /// MUST work (statements are split below the backends' parameter
     /// limits).
+    ///
+    /// A batch that imported or updated a food MUST mark the catalogue
+    /// changed in its transaction, for `finish_import`.
     async fn upsert_imported_foods(&self, batch: &[ImportedFood], at: Timestamp) -> Result<ImportCounts, Unavailable>;
+
+    /// MUST, when the catalogue is marked changed, raise its generation
+    /// by one and clear the mark in one transaction, returning the new
+    /// generation; `None` when nothing is marked. A mark left by an
+    /// interrupted import is thus bumped by the next one.
+    async fn finish_import(&self) -> Result<Option<u64>, Unavailable>;
 }

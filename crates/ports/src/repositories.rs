@@ -91,8 +91,10 @@ pub enum CreateFoodError {
 pub trait FoodRepository: Send + Sync + 'static {
     /// MUST create a food owned by `owner`, unless they own
     /// `MAX_OWN_FOODS` already (`Full`), counted in the same transaction
-    /// under a lock that keeps concurrent creates of the user apart.
-    async fn create_food(&self, owner: UserId, food: &NewFood) -> Result<Food, CreateFoodError>;
+    /// under a lock that keeps concurrent creates of the user apart, and
+    /// write an outbox row for the user in it (the user's searches show
+    /// the new food).
+    async fn create_food(&self, owner: UserId, food: &NewFood) -> Result<Committed<Food>, CreateFoodError>;
 
     /// MUST do as `create_food` does and, in the same transaction, keep the
     /// answer `keep` renders from its value (`IdempotencyRepository::keep`'s
@@ -102,7 +104,7 @@ pub trait FoodRepository: Send + Sync + 'static {
         owner: UserId,
         food: &NewFood,
         keep: Keep<Food>,
-    ) -> Result<Food, CreateFoodError>;
+    ) -> Result<Committed<Food>, CreateFoodError>;
 
     /// MUST return the food when it is global or owned by `reader`, and
     /// `None` otherwise (another user's food is as absent as a missing one).
@@ -113,15 +115,32 @@ pub trait FoodRepository: Send + Sync + 'static {
     /// highest id; `None` when no visible food carries it.
     async fn food_by_barcode(&self, reader: UserId, code: &Gtin) -> Result<Option<Food>, Unavailable>;
 
-    /// MUST return at most `limit` foods visible to `reader` (global or
-    /// own) in which every whitespace-separated word of `query` occurs in
-    /// the name or in the brand, case- and diacritic-insensitively (as
-    /// `domain::fold` folds; every visible food when `query` has no word),
-    /// ordered: the reader's own and logged foods first (most uses first),
-    /// then names whose first word starts with the query's first word,
-    /// then generic before branded, then fewer words in the name, then the
-    /// folded name, then id.
-    async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable>;
+    /// MUST return at most `limit` of the foods `reader` owns or has logged
+    /// (a use count above zero) that match `query` (`search_foods`' rule),
+    /// ordered most uses first, then as `search_catalogue` orders.
+    async fn search_own_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable>;
+
+    /// MUST return at most `limit` global foods in which every
+    /// whitespace-separated word of `query` occurs in the name or in the
+    /// brand, case- and diacritic-insensitively (as `domain::fold` folds;
+    /// every global food when `query` has no word), ordered: names whose
+    /// first word starts with the query's first word, then generic before
+    /// branded, then fewer words in the name, then the folded name, then id.
+    async fn search_catalogue(&self, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable>;
+
+    /// At most `limit` foods visible to `reader` matching `query`, in the
+    /// contract's order: the reader's own and logged foods first (most uses
+    /// first), then the catalogue's (`domain::merge_search` of the two).
+    async fn search_foods(&self, reader: UserId, query: &str, limit: u32) -> Result<Vec<Food>, Unavailable> {
+        let own = self.search_own_foods(reader, query, limit).await?;
+        let rows = macrotrack_domain::catalogue_rows_needed(&own, limit as usize);
+        let catalogue = self.search_catalogue(query, u32::try_from(rows).unwrap_or(u32::MAX)).await?;
+        Ok(macrotrack_domain::merge_search(own, catalogue, limit as usize))
+    }
+
+    /// MUST return the catalogue's generation: the number an import that
+    /// changed the catalogue raises (`CatalogueImport::finish_import`).
+    async fn catalogue_generation(&self) -> Result<u64, Unavailable>;
 
     /// MUST return at most `limit` foods the user logged at least once, with
     /// their use counts, most uses first, ties by food id ascending.

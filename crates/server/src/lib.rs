@@ -95,6 +95,8 @@ pub struct Application {
     state: HttpState,
     /// Poll interval and grace of the outbox drainer.
     outbox: (Duration, Duration),
+    /// How often the catalogue's generation is read.
+    catalogue_poll: Duration,
 }
 
 /// Connects everything, binds `settings.bind` and prepares the server.
@@ -109,6 +111,10 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
     let recovered = service.recover_outbox().await.context("cannot drain the cache outbox")?;
     if recovered != Default::default() {
         tracing::info!(?recovered, "drained the cache outbox at start-up");
+    }
+    // Catalogue reads are cached once the catalogue's generation is known.
+    if let Err(error) = service.refresh_catalogue().await {
+        tracing::warn!(%error, "cannot read the catalogue's generation yet; catalogue reads bypass the cache until it is");
     }
     let admin_token = settings.admin_token().map(str::to_owned);
     // With a metrics listener, the public address answers 404 on /metrics.
@@ -142,7 +148,8 @@ pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         .listen(listener)
         .with_context(|| format!("cannot listen on {address}"))?
         .run();
-    Ok(Application { address, server, metrics, state, outbox: (settings.outbox_poll(), settings.outbox_grace()) })
+    let outbox = (settings.outbox_poll(), settings.outbox_grace());
+    Ok(Application { address, server, metrics, state, outbox, catalogue_poll: settings.catalogue_poll() })
 }
 
 fn bind(address: &str) -> anyhow::Result<(TcpListener, SocketAddr)> {
@@ -179,7 +186,8 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C (actix drains in-flight requests),
     /// meanwhile retrying deferred cache invalidations and draining the
-    /// cache outbox (MACROTRACK_OUTBOX_POLL_MS, MACROTRACK_OUTBOX_GRACE_MS).
+    /// cache outbox (MACROTRACK_OUTBOX_POLL_MS, MACROTRACK_OUTBOX_GRACE_MS)
+    /// and following the catalogue's generation (MACROTRACK_CATALOGUE_POLL_MS).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let service = self.state.service.clone();
         let (poll, grace) = self.outbox;
@@ -196,6 +204,7 @@ impl Application {
             result = metrics => result,
             () = service.drain_every(poll, grace) => Ok(()),
             () = service.sweep_idempotency_keys_every(macrotrack_service::SWEEP_EVERY) => Ok(()),
+            () = service.clone().follow_catalogue(self.catalogue_poll) => Ok(()),
         };
         // Rows applied since the last tick; left behind, the next start-up
         // would forget their users once more.

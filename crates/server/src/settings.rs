@@ -99,6 +99,13 @@ pub struct Settings {
     #[arg(long, env = "MACROTRACK_OUTBOX_GRACE_MS", default_value_t = 1000, global = true)]
     pub outbox_grace_ms: u64,
 
+    /// How often, in milliseconds, a server asks the database for the
+    /// catalogue's generation: an import run elsewhere (`macrotrack foods
+    /// import`) is followed by every server's cached catalogue reads within
+    /// this time of its end.
+    #[arg(long, env = "MACROTRACK_CATALOGUE_POLL_MS", default_value_t = 1000, global = true)]
+    pub catalogue_poll_ms: u64,
+
     /// With Redis: how long, in milliseconds, an instance remembers the
     /// generations it bumped and refuses entries from a node that answers
     /// older ones (a Redis Cluster node that missed the bump around a
@@ -186,6 +193,11 @@ impl Settings {
     /// How often the outbox drainer looks for rows left behind.
     pub fn outbox_poll(&self) -> Duration {
         Duration::from_millis(self.outbox_poll_ms.max(1))
+    }
+
+    /// How often a server follows the catalogue's generation.
+    pub fn catalogue_poll(&self) -> Duration {
+        Duration::from_millis(self.catalogue_poll_ms.max(1))
     }
 
     /// How old an outbox row must be before the drainer takes it over.

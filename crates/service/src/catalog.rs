@@ -5,7 +5,7 @@
 //! imports none of them, so declaring a read or a mutation touches no use
 //! case but its own.
 
-use macrotrack_cache_keys::{EntryAddress, QueryKey, ReadFamily, Tier, Tier1Key};
+use macrotrack_cache_keys::{CATALOGUE, EntryAddress, QueryKey, ReadFamily, Tier, Tier1Key};
 use macrotrack_domain::{Day, Food, LogEntry, LogItem, Macros, NewLogEntry, ScheduledPlan, UserId};
 
 use crate::vocabulary::{
@@ -26,6 +26,7 @@ pub(crate) const DAY_LOGS: ReadSpec = ReadSpec {
     depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions],
     granularity: Granularity::Day,
     window: DATED,
+    follows_catalogue: false,
 };
 
 /// Where a day's logs are cached.
@@ -43,6 +44,7 @@ pub(crate) const CREDENTIAL: ReadSpec = ReadSpec {
     depends_on: &[FactKind::Credential],
     granularity: Granularity::Whole,
     window: Window::Undated,
+    follows_catalogue: false,
 };
 
 /// Where the credential a token claims is cached.
@@ -59,6 +61,7 @@ pub(crate) const ME: ReadSpec = ReadSpec {
     depends_on: &[FactKind::Profile],
     granularity: Granularity::Whole,
     window: Window::Undated,
+    follows_catalogue: false,
 };
 
 /// Where the user's name and targets are cached.
@@ -74,6 +77,7 @@ pub(crate) const FREQUENT_FOODS: ReadSpec = ReadSpec {
     depends_on: &[FactKind::FoodUses, FactKind::Foods],
     granularity: Granularity::Whole,
     window: Window::Undated,
+    follows_catalogue: false,
 };
 
 /// Where the user's `limit` most logged foods are cached.
@@ -90,6 +94,7 @@ pub(crate) const SUMMARY: ReadSpec = ReadSpec {
     depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries],
     granularity: Granularity::Month,
     window: DATED,
+    follows_catalogue: false,
 };
 
 /// Where one calendar month of a user's summary is cached.
@@ -109,6 +114,7 @@ pub(crate) const WEEK: ReadSpec = ReadSpec {
     depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions, FactKind::Profile],
     granularity: Granularity::IsoWeek,
     window: DATED,
+    follows_catalogue: false,
 };
 
 /// Where the ISO week from `monday` to `sunday` is cached.
@@ -129,6 +135,7 @@ pub(crate) const STREAK: ReadSpec = ReadSpec {
     depends_on: &[FactKind::Completions],
     granularity: Granularity::Whole,
     window: Window::Days(1),
+    follows_catalogue: false,
 };
 
 /// Where the streak as of `today` is cached.
@@ -147,6 +154,7 @@ pub(crate) const SCHEDULE: ReadSpec = ReadSpec {
     depends_on: &[FactKind::Schedule, FactKind::RecipeEntries],
     granularity: Granularity::Day,
     window: DATED,
+    follows_catalogue: false,
 };
 
 /// Where what is scheduled on `date` is cached.
@@ -156,13 +164,100 @@ pub(crate) fn schedule_address(user: UserId, date: Day) -> Addressed {
     Addressed::new(&SCHEDULE, entry, dates)
 }
 
+/// A user's part of food searches: their own and logged foods that match,
+/// most uses first. Keyed by the normalized query, whatever page is asked.
+pub(crate) const FOOD_SEARCH: ReadSpec = ReadSpec {
+    family: ReadFamily::FoodSearch,
+    name: "food search (the user's part)",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Foods, FactKind::OwnedFoods, FactKind::FoodUses],
+    granularity: Granularity::Whole,
+    window: Window::Undated,
+    follows_catalogue: true,
+};
+
+/// Where the user's part of searches for `query` (a digest of the
+/// normalized query) is cached under catalogue `generation`.
+pub(crate) fn food_search_address(user: UserId, generation: u64, query: u128) -> Addressed {
+    let key = QueryKey::FoodSearch { user, generation, query };
+    Addressed::new(&FOOD_SEARCH, EntryAddress::tier2(key, &guards(&FOOD_SEARCH, user, None)), None)
+}
+
+/// The catalogue's part of food searches: the first rows of global foods
+/// that match, ranked; one entry per query and row count, shared by every
+/// user. Nothing a user does changes it: only an import, by the generation.
+pub(crate) const CATALOGUE_SEARCH: ReadSpec = ReadSpec {
+    family: ReadFamily::CatalogueSearch,
+    name: "food search (the catalogue's part)",
+    tier: Tier::Two,
+    depends_on: &[],
+    granularity: Granularity::Whole,
+    window: Window::Undated,
+    follows_catalogue: true,
+};
+
+/// Where the first `rows` global foods matching `query` are cached under
+/// catalogue `generation`.
+pub(crate) fn catalogue_search_address(generation: u64, query: u128, rows: u32) -> Addressed {
+    let key = QueryKey::CatalogueSearch { generation, query, rows };
+    Addressed::new(&CATALOGUE_SEARCH, EntryAddress::tier2(key, &guards(&CATALOGUE_SEARCH, CATALOGUE, None)), None)
+}
+
+/// A food by id as its reader sees it: a global food, or one of theirs.
+pub(crate) const FOOD: ReadSpec = ReadSpec {
+    family: ReadFamily::Food,
+    name: "food by id",
+    tier: Tier::Two,
+    depends_on: &[FactKind::Foods],
+    granularity: Granularity::Whole,
+    window: Window::Undated,
+    follows_catalogue: true,
+};
+
+/// Where food `id` as `user` sees it is cached under catalogue `generation`.
+pub(crate) fn food_address(user: UserId, generation: u64, id: i64) -> Addressed {
+    let key = QueryKey::Food { user, generation, id };
+    Addressed::new(&FOOD, EntryAddress::tier2(key, &guards(&FOOD, user, None)), None)
+}
+
+/// The catalogue food carrying a barcode: users' foods carry none, so it
+/// is the same for every user and shared.
+pub(crate) const BARCODE: ReadSpec = ReadSpec {
+    family: ReadFamily::Barcode,
+    name: "food by barcode",
+    tier: Tier::Two,
+    depends_on: &[],
+    granularity: Granularity::Whole,
+    window: Window::Undated,
+    follows_catalogue: true,
+};
+
+/// Where the food carrying GTIN-14 `code` is cached under catalogue `generation`.
+pub(crate) fn barcode_address(generation: u64, code: u64) -> Addressed {
+    let key = QueryKey::Barcode { generation, code };
+    Addressed::new(&BARCODE, EntryAddress::tier2(key, &guards(&BARCODE, CATALOGUE, None)), None)
+}
+
 /// The entries the day screen composes, read ahead together.
 pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [Addressed; 4] {
     [day_logs_address(user, date), me_address(user), schedule_address(user, date), streak_address(user, today)]
 }
 
 /// Every cached read, in the order the docs show them.
-pub const READS: &[&ReadSpec] = &[&DAY_LOGS, &CREDENTIAL, &ME, &FREQUENT_FOODS, &SUMMARY, &WEEK, &STREAK, &SCHEDULE];
+pub const READS: &[&ReadSpec] = &[
+    &DAY_LOGS,
+    &CREDENTIAL,
+    &ME,
+    &FREQUENT_FOODS,
+    &SUMMARY,
+    &WEEK,
+    &STREAK,
+    &SCHEDULE,
+    &FOOD_SEARCH,
+    &CATALOGUE_SEARCH,
+    &FOOD,
+    &BARCODE,
+];
 
 /// The guards an entry of `read` records. A read missing from `READS` would
 /// never be invalidated: every test that reads it fails here instead.
@@ -252,17 +347,17 @@ pub(crate) const UNDO_DAY: Mutation<Day> = Mutation {
     dates: COMPLETE_DAY.dates,
 };
 
-/// A new food is in no cached read: food search and `GET /v1/foods/{id}`
-/// are not cached, and frequent foods lists only foods with uses.
+/// A new food joins the user's searches; no food by id showed it (a
+/// missing id is not cached) and frequent foods lists only foods with uses.
 pub(crate) const CREATE_FOOD: Mutation<Food> = Mutation {
     spec: MutationSpec {
         operation: Operation::CreateFood,
         name: "create a food",
         dates: "",
-        changes: &[],
+        changes: &[Change { kind: FactKind::OwnedFoods, which: "always" }],
         everything: false,
     },
-    dates: |_, _| Vec::new(),
+    dates: |_, _| vec![Dates::Undated],
 };
 
 /// Log entries keep their snapshot: only reads showing the food change.

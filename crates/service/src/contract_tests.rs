@@ -57,6 +57,10 @@ enum Read {
     Streak,
     Schedule(Day),
     Credential,
+    /// The user's part of their food searches.
+    FoodSearch,
+    /// One of the user's foods by id.
+    Food,
 }
 
 impl Read {
@@ -70,6 +74,8 @@ impl Read {
             Read::Streak => ReadFamily::Streak,
             Read::Schedule(_) => ReadFamily::Schedule,
             Read::Credential => ReadFamily::Credential,
+            Read::FoodSearch => ReadFamily::FoodSearch,
+            Read::Food => ReadFamily::Food,
         }
     }
 
@@ -85,7 +91,9 @@ impl Read {
                 let end = start.plus_days(6).unwrap();
                 start.weeks_until(end).into_iter().flat_map(|week| spec.guards(U, Some(week))).collect()
             }
-            Read::Me | Read::FrequentFoods | Read::Streak | Read::Credential => spec.guards(U, None),
+            Read::Me | Read::FrequentFoods | Read::Streak | Read::Credential | Read::FoodSearch | Read::Food => {
+                spec.guards(U, None)
+            }
         }
     }
 
@@ -102,7 +110,7 @@ impl Read {
 
 /// Every read instance the examples look at.
 fn universe() -> Vec<Read> {
-    let mut reads = vec![Read::Me, Read::FrequentFoods, Read::Streak, Read::Credential];
+    let mut reads = vec![Read::Me, Read::FrequentFoods, Read::Streak, Read::Credential, Read::FoodSearch, Read::Food];
     for date in [d1(), d2(), d3(), d4()] {
         reads.extend([Read::DayLogs(date), Read::Schedule(date)]);
     }
@@ -210,12 +218,18 @@ fn example<T: ?Sized>(mutation: &Mutation<T>, touched: &T, required: BTreeSet<Re
 fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example>)> {
     use Operation as O;
     use ReadFamily as R;
-    let entries = [R::Logs, R::Summary, R::Week, R::FrequentFoods, R::Schedule];
-    let every_read = ReadFamily::ALL.to_vec();
+    let entries = [R::Logs, R::Summary, R::Week, R::FrequentFoods, R::Schedule, R::FoodSearch];
+    // The catalogue's shared entries are no user's: an import leaves them.
+    let every_read: Vec<ReadFamily> = crate::facts::READS
+        .iter()
+        .filter(|read| !matches!(read.family, R::CatalogueSearch | R::Barcode))
+        .map(|read| read.family)
+        .collect();
     vec![
         (
             "create log entries (batch) | day logs of each date; summaries whose range holds a date; weeks holding a \
-             date; frequent foods if a food entry; schedule of each date holding a recipe entry",
+             date; frequent foods if a food entry; schedule of each date holding a recipe entry; and that user's \
+             searches when a food entry's uses change",
             O::CreateLogEntries,
             entries.to_vec(),
             vec![
@@ -226,7 +240,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                         where_(day_logs_of(&[d1(), d3()])),
                         where_(summaries_holding(&[d1(), d3()])),
                         where_(weeks_holding(&[d1(), d3()])),
-                        where_(|read| read == Read::FrequentFoods),
+                        where_(|read| read == Read::FrequentFoods || read == Read::FoodSearch),
                         where_(schedule_of(&[d3()])),
                     ]
                     .concat(),
@@ -274,7 +288,8 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             ],
         ),
         (
-            "delete a log entry | the same as create, for its date",
+            "delete a log entry | the same as create, for its date (that user's searches when a food entry's \
+             uses change)",
             O::DeleteLogEntry,
             entries.to_vec(),
             vec![
@@ -285,7 +300,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                         where_(day_logs_of(&[d1()])),
                         where_(summaries_holding(&[d1()])),
                         where_(weeks_holding(&[d1()])),
-                        where_(|read| read == Read::FrequentFoods),
+                        where_(|read| read == Read::FrequentFoods || read == Read::FoodSearch),
                     ]
                     .concat(),
                 ),
@@ -325,20 +340,25 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             )],
         ),
         (
-            "create a food | none (a food without uses is not frequent)",
+            "create or edit a food of the user | that user's searches; frequent and recent foods when it has uses; \
+             the food's own reads (a new food: its searches only, as no read showed it)",
             O::CreateFood,
-            vec![],
-            vec![example(&CREATE_FOOD, &food(), BTreeSet::new())],
+            vec![R::FoodSearch],
+            vec![example(&CREATE_FOOD, &food(), where_(|read| read == Read::FoodSearch))],
         ),
         (
-            "edit a food | frequent foods (if it has uses); food search and GET /v1/foods/{id} if cached (they \
-             are not)",
+            "create or edit a food of the user | that user's searches; frequent and recent foods when it has uses; \
+             the food's own reads",
             O::EditFood,
-            vec![R::FrequentFoods],
+            vec![R::FrequentFoods, R::FoodSearch, R::Food],
             vec![
-                example(&EDIT_FOOD, &food(), where_(|read| read == Read::FrequentFoods)),
-                // A food without uses: nothing is required.
-                example(&EDIT_FOOD, &food(), BTreeSet::new()),
+                example(
+                    &EDIT_FOOD,
+                    &food(),
+                    where_(|read| matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::Food)),
+                ),
+                // A food without uses: frequent foods need not change.
+                example(&EDIT_FOOD, &food(), where_(|read| matches!(read, Read::FoodSearch | Read::Food))),
             ],
         ),
         (

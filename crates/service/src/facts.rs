@@ -122,7 +122,9 @@ pub fn tag_targets(tag: Tag) -> BTreeSet<Target> {
                 .map(|read| Target::Guard(Guard::new(user, read.family, Bucket::Whole)))
                 .collect();
         }
-        Tag::UserFood(_) => vec![Fact::undated(K::FoodUses), Fact::undated(K::Foods)],
+        Tag::UserFood(_) => {
+            vec![Fact::undated(K::FoodUses), Fact::undated(K::Foods), Fact::undated(K::OwnedFoods)]
+        }
         Tag::UserLogs(_) => vec![Fact::undated(K::FoodEntries), Fact::undated(K::RecipeEntries)],
         Tag::UserCompletion(_) | Tag::UserStreaks(_) => vec![Fact::undated(K::Completions)],
         Tag::UserScheduled(_) => vec![Fact::undated(K::Schedule)],
@@ -162,6 +164,7 @@ mod tests {
                 "macro:{user:7}:gen:frequent_foods",
                 "macro:{user:7}:gen:summary:2026-11",
                 "macro:{user:7}:gen:week:2026-W48",
+                "macro:{user:7}:gen:food_search",
             ]
         );
     }
@@ -198,13 +201,20 @@ mod tests {
             ["macro:{user:7}:gen:summary", "macro:{user:7}:gen:week", "macro:{user:7}:gen:schedule"],
             "not the tier-1 day logs; the schedule shows whether its meals are logged"
         );
-        assert_eq!(rendered(tag_targets(Tag::UserFood(U))), ["macro:{user:7}:gen:frequent_foods"]);
+        assert_eq!(
+            rendered(tag_targets(Tag::UserFood(U))),
+            ["macro:{user:7}:gen:frequent_foods", "macro:{user:7}:gen:food_search", "macro:{user:7}:gen:food"]
+        );
         assert_eq!(rendered(tag_targets(Tag::UserCompletion(U))), rendered(tag_targets(Tag::UserStreaks(U))));
         assert_eq!(
             rendered(tag_targets(Tag::UserScheduledDate(U, d("2026-11-24")))),
             ["macro:{user:7}:gen:schedule:2026-11-24"]
         );
-        assert_eq!(tag_targets(Tag::User(U)).len(), 6, "every tier-2 read but the credential");
+        assert_eq!(
+            tag_targets(Tag::User(U)).len(),
+            8,
+            "every tier-2 read of the user but the credential (not the catalogue's shared ones)"
+        );
     }
 
     #[test]

@@ -1,14 +1,45 @@
 //! Foods and recipes.
 
-use macrotrack_cache::Freshness;
+use macrotrack_cache::{Admission, Freshness};
+use macrotrack_cache_keys::CATALOGUE;
 use macrotrack_domain::{
     Food, FoodId, FoodInput, FoodPatch, FrequentFood, Gtin, NewFood, NewRecipe, Recipe, RecipeId, RecipeInput, UserId,
-    ValidationErrors, check_frequent, validation,
+    ValidationErrors, catalogue_rows_needed, check_catalogue_part, check_frequent, check_own_part, merge_search,
+    normalized_query, validation,
 };
-use macrotrack_ports::{CacheStore, CreateFoodError, CreateRecipeError, Keep, UpdateFoodError};
+use macrotrack_ports::{CacheStore, CreateFoodError, CreateRecipeError, Keep, Unavailable, UpdateFoodError};
+use sha2::{Digest, Sha256};
 
-use crate::catalog::{CREATE_FOOD, EDIT_FOOD, frequent_foods_address};
+use crate::catalog::{
+    CREATE_FOOD, EDIT_FOOD, barcode_address, catalogue_search_address, food_address, food_search_address,
+    frequent_foods_address,
+};
 use crate::{CreateOwnedError, ETag, EditFoodError, GetError, IfMatch, ReadError, Service};
+
+/// The most rows a search can show: the largest offset and limit.
+const MOST_ROWS_SHOWN: u32 = validation::MAX_OFFSET + validation::MAX_LIMIT;
+
+/// The catalogue's part is read in multiples of this many rows.
+const CATALOGUE_ROWS_STEP: usize = 50;
+
+/// A normalized query's name in keys: 128 bits of its SHA-256, so no
+/// client can make two queries share an entry.
+fn query_digest(normalized: &str) -> u128 {
+    let digest = Sha256::digest(normalized.as_bytes());
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    u128::from_be_bytes(first)
+}
+
+/// A cached food read's error as the use case answers it.
+fn get_error(error: macrotrack_cache::ReadError<GetError>) -> GetError {
+    match error {
+        macrotrack_cache::ReadError::Source(error) => error,
+        macrotrack_cache::ReadError::InvalidFresh(reason) => {
+            GetError::Unavailable(Unavailable::new(anyhow::anyhow!("inconsistent data: {reason}")))
+        }
+    }
+}
 
 impl<S: CacheStore> Service<S> {
     /// Creates one of the user's own foods from a validated body.
@@ -33,10 +64,8 @@ impl<S: CacheStore> Service<S> {
             full @ CreateFoodError::Full => CreateOwnedError::Conflict(full.to_string()),
             CreateFoodError::Unavailable(unavailable) => CreateOwnedError::Unavailable(unavailable),
         })?;
-        // No outbox row: `CREATE_FOOD` changes nothing cached (a test keeps
-        // it so); a change declared there would need a row.
-        self.forget(&CREATE_FOOD, user, &created, None).await;
-        Ok(created)
+        self.forget(&CREATE_FOOD, user, &created.value, Some(created.outbox)).await;
+        Ok(created.value)
     }
 
     /// Whether the user may edit the food: `NotFound` for a missing or
@@ -89,19 +118,42 @@ impl<S: CacheStore> Service<S> {
         Ok(edited.value)
     }
 
-    /// A global food or one of the user's own.
+    /// A global food or one of the user's own (tier 2, `FOOD`). A missing
+    /// or foreign id leaves nothing in the store.
     pub async fn food(&self, user: UserId, id: FoodId) -> Result<Food, GetError> {
-        self.repos.foods.food(user, id).await?.ok_or(GetError::NotFound)
+        let (generation, freshness) = self.catalogue_read();
+        let foods = self.repos.foods.clone();
+        let fetch = move || {
+            let foods = foods.clone();
+            async move { foods.food(user, id).await?.ok_or(GetError::NotFound) }
+        };
+        let address = food_address(user, generation, id.0);
+        let read = self.read_of(&address, self.policies.catalogue, freshness, crate::no_check, fetch);
+        self.cache.value(read.admission(Admission::Confirmed)).await.map_err(get_error)
     }
 
     /// The visible food carrying barcode `code` (of several, the most
-    /// recently imported).
-    pub async fn food_by_barcode(&self, user: UserId, code: &Gtin) -> Result<Food, GetError> {
-        self.repos.foods.food_by_barcode(user, code).await?.ok_or(GetError::NotFound)
+    /// recently imported): tier 2, `BARCODE`, shared by every user, as only
+    /// catalogue foods carry barcodes. A code no food carries leaves
+    /// nothing in the store.
+    pub async fn food_by_barcode(&self, _user: UserId, code: &Gtin) -> Result<Food, GetError> {
+        let (generation, freshness) = self.catalogue_read();
+        let (foods, code) = (self.repos.foods.clone(), *code);
+        let fetch = move || {
+            let foods = foods.clone();
+            async move { foods.food_by_barcode(CATALOGUE, &code).await?.ok_or(GetError::NotFound) }
+        };
+        let number = code.as_str().parse::<u64>().unwrap_or_else(|_| unreachable!("a GTIN is 14 digits"));
+        let address = barcode_address(generation, number);
+        let read = self.read_of(&address, self.policies.catalogue, freshness, crate::no_check, fetch);
+        self.cache.value(read.admission(Admission::Confirmed)).await.map_err(get_error)
     }
 
     /// Visible foods matching every word of `query`, ranked as the
-    /// contract says (`FoodRepository::search_foods`).
+    /// contract says, composed of two tier-2 reads: the user's part
+    /// (`FOOD_SEARCH`: their own and logged foods) and the catalogue's
+    /// (`CATALOGUE_SEARCH`, shared by every user), both keyed by the
+    /// normalized query and the catalogue's generation.
     pub async fn search_foods(
         &self,
         user: UserId,
@@ -116,10 +168,38 @@ impl<S: CacheStore> Service<S> {
         let (Some(query), Some(limit), Some(offset)) = (query, limit, offset) else {
             return Err(ReadError::Invalid(errors));
         };
-        // The port pages from the first row: ask for the skipped rows too
-        // (at most 10,100) and drop them here.
-        let found = self.repos.foods.search_foods(user, query, offset + limit).await?;
-        Ok(found.into_iter().skip(offset as usize).collect())
+        let normalized = normalized_query(query);
+        let digest = query_digest(&normalized);
+        let wanted = (offset + limit) as usize;
+        let (generation, freshness) = self.catalogue_read();
+        let words = normalized.clone();
+        let own_fetch = move |repos: crate::Repositories| {
+            let words = words.clone();
+            async move { repos.foods.search_own_foods(user, &words, MOST_ROWS_SHOWN).await }
+        };
+        let own_address = food_search_address(user, generation, digest);
+        let own = self.cached(own_address, self.policies.catalogue, freshness, check_own_part, own_fetch).await?;
+        // Row counts in steps, so pages and users share the catalogue's entries.
+        let rows = catalogue_rows_needed(&own, wanted).div_ceil(CATALOGUE_ROWS_STEP).max(1) * CATALOGUE_ROWS_STEP;
+        let rows = u32::try_from(rows).unwrap_or(u32::MAX);
+        let catalogue_fetch = move |repos: crate::Repositories| {
+            let words = normalized.clone();
+            async move { repos.foods.search_catalogue(&words, rows).await }
+        };
+        let catalogue_address = catalogue_search_address(generation, digest, rows);
+        let catalogue = self
+            .cached(catalogue_address, self.policies.catalogue, freshness, check_catalogue_part, catalogue_fetch)
+            .await?;
+        Ok(merge_search(own, catalogue, wanted).into_iter().skip(offset as usize).collect())
+    }
+
+    /// The catalogue generation to key a catalogue read by, and whether the
+    /// cache may keep it (not before the generation is known).
+    fn catalogue_read(&self) -> (u64, Freshness) {
+        match self.catalogue_generation() {
+            Some(generation) => (generation, Freshness::Cached),
+            None => (0, Freshness::Bypass),
+        }
     }
 
     /// The user's most logged foods (tier 2, `FREQUENT_FOODS`).

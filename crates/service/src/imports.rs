@@ -25,6 +25,10 @@ pub struct ImportSummary {
     pub skipped: BTreeMap<SkipReason, u64>,
     /// Foods imported without their barcode, which was not a GTIN.
     pub bad_barcodes: u64,
+    /// The catalogue's new generation, when the import (or an interrupted
+    /// one before it) changed the catalogue; cached catalogue reads of
+    /// every instance follow it.
+    pub generation: Option<u64>,
 }
 
 impl ImportSummary {
@@ -86,7 +90,8 @@ pub enum ImportError<E> {
 impl<S: CacheStore> Service<S> {
     /// Writes every food of `source` through `catalogue`, in batches of
     /// [`IMPORT_BATCH`], and counts what each row became. A skipped row is
-    /// counted by reason and never written.
+    /// counted by reason and never written. At the end, raises the
+    /// catalogue's generation when anything changed.
     pub async fn import_foods<E>(
         &self,
         catalogue: &dyn CatalogueImport,
@@ -109,6 +114,12 @@ impl<S: CacheStore> Service<S> {
         }
         if !batch.is_empty() {
             self.write_import_batch(catalogue, &mut batch, &mut summary, progress).await?;
+        }
+        // Once, at the end, and only if a batch (of this run or of one
+        // interrupted before) changed anything.
+        summary.generation = catalogue.finish_import().await?;
+        if let Some(generation) = summary.generation {
+            self.observe_catalogue(generation);
         }
         Ok(summary)
     }

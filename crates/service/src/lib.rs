@@ -24,6 +24,7 @@ mod errors;
 /// workspace knows them by.
 pub mod facts;
 mod foods;
+mod generation;
 mod idempotency;
 mod imports;
 mod logs;
@@ -54,6 +55,7 @@ pub use errors::{
     ReadError, SchedulePlanError,
 };
 pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, ReadSpec};
+pub use generation::FOLLOW_CATALOGUE_EVERY;
 pub use idempotency::{ABANDONED_AFTER, SWEEP_EVERY};
 pub use imports::{IMPORT_BATCH, ImportError, ImportProgress, ImportSummary};
 use outbox::AppliedRows;
@@ -121,6 +123,8 @@ pub struct Service<S> {
     matrix: Matrix,
     fault: Fault,
     applied: Arc<AppliedRows>,
+    /// The catalogue's generation, shared by clones.
+    catalogue: Arc<generation::KnownGeneration>,
     /// Days a write of log entries or completions reads again right after
     /// its invalidation, at most (see `warm_after_writes`).
     warm_days: usize,
@@ -140,6 +144,7 @@ impl<S> Clone for Service<S> {
             matrix: self.matrix.clone(),
             fault: self.fault,
             applied: self.applied.clone(),
+            catalogue: self.catalogue.clone(),
             warm_days: self.warm_days,
         }
     }
@@ -150,7 +155,17 @@ impl<S: CacheStore> Service<S> {
     /// what today is, so tests can move it.
     pub fn new(repos: Repositories, cache: Engine<S>, clock: Arc<dyn Clock>, policies: Policies) -> Self {
         let applied = Arc::default();
-        Service { repos, cache, clock, policies, matrix: Matrix::default(), fault: Fault::None, applied, warm_days: 0 }
+        Service {
+            repos,
+            cache,
+            clock,
+            policies,
+            matrix: Matrix::default(),
+            fault: Fault::None,
+            applied,
+            catalogue: Arc::default(),
+            warm_days: 0,
+        }
     }
 
     /// After a write of log entries, or completing a day, the day logs of

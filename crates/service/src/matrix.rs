@@ -32,6 +32,14 @@ const MONTHS: &str = "summaries are cached per calendar month (any range is comp
 const WEEKS: &str = "weeks are cached per ISO week (a week from any start is composed of the one or two it touches, so \
                      a date write bumps one guard): weeks that share that ISO week but not the date are read again too";
 
+/// How an import reaches the catalogue's reads, outside the per-user matrix.
+const CATALOGUE_IMPORTS: &str = "\nAn import into the catalogue changes no user's facts: it raises the \
+catalogue's generation once at its end (when anything changed), and every read keyed by it (the last \
+column) is left behind in O(1), whatever the number of its entries. An import run in the server's \
+process is followed at once; one run by another process (`macrotrack foods import`, another server) \
+within `MACROTRACK_CATALOGUE_POLL_MS`. The catalogue's part of searches and the barcode read are \
+shared by every user (`macro:{catalogue}:...`): nothing a user does changes them.\n";
+
 /// A lifetime as the docs write it: `20 min`, `5 h`.
 fn minutes(lifetime: std::time::Duration) -> String {
     let minutes = lifetime.as_secs() / 60;
@@ -48,21 +56,23 @@ pub fn render_markdown() -> String {
     let mut out = String::from("## What each read depends on\n\n");
     out.push_str(
         "| read | tier | depends on | guards its entries record (and its user's epoch) | entries cached | its \
-         guards live (ttl + swr) |\n|---|---|---|---|---|---|\n",
+         guards live (ttl + swr) | keyed by the catalogue's generation |\n|---|---|---|---|---|---|---|\n",
     );
     let policies = Policies::default();
     for read in reads_in_order() {
         let kinds: Vec<&str> = read.depends_on.iter().map(|kind| kind.describe()).collect();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             read.name,
             read.tier.label(),
-            kinds.join(", "),
+            if kinds.is_empty() { "nothing of a user's".to_owned() } else { kinds.join(", ") },
             read.describe_guards(),
             read.window.describe(),
             minutes(policies.of(read.family).lifetime()),
+            if read.follows_catalogue { "yes" } else { "no" },
         ));
     }
+    out.push_str(CATALOGUE_IMPORTS);
     out.push_str("\n## What each mutation changes\n\n| mutation | changes |\n|---|---|\n");
     for mutation in MUTATIONS {
         let changes: Vec<String> = if mutation.everything {

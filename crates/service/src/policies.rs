@@ -27,6 +27,9 @@ pub struct Policies {
     pub streak: Policy,
     /// What is scheduled on a date.
     pub schedule: Policy,
+    /// Catalogue reads: food searches (both parts), a food by id or by
+    /// barcode. Stable data: an import leaves them by their generation.
+    pub catalogue: Policy,
 }
 
 impl Policies {
@@ -41,6 +44,9 @@ impl Policies {
             ReadFamily::Week => self.week,
             ReadFamily::Streak => self.streak,
             ReadFamily::Schedule => self.schedule,
+            ReadFamily::FoodSearch | ReadFamily::CatalogueSearch | ReadFamily::Food | ReadFamily::Barcode => {
+                self.catalogue
+            }
         }
     }
 
@@ -71,6 +77,7 @@ impl Default for Policies {
             week: tier2,
             streak: tier2,
             schedule: tier2,
+            catalogue: Policy { ttl: HOUR, swr: 24 * HOUR },
         }
     }
 }
@@ -88,6 +95,6 @@ mod tests {
         for family in ReadFamily::ALL {
             assert_eq!(ttls.of(family), policies.of(family).ttl + policies.of(family).swr, "{family:?}");
         }
-        assert_eq!(ttls.longest(), 5 * HOUR);
+        assert_eq!(ttls.longest(), 25 * HOUR, "a catalogue read's: the epoch every entry records lives as long");
     }
 }

@@ -28,6 +28,8 @@ pub enum FactKind {
     FoodUses,
     /// The rows of the user's own foods.
     Foods,
+    /// Which foods the user owns (a create adds one).
+    OwnedFoods,
     /// Scheduled plans and meals, by date.
     Schedule,
     /// The user's credential (changes only with the user: the epoch).
@@ -49,6 +51,7 @@ impl FactKind {
             FactKind::Completions => "completed days",
             FactKind::FoodUses => "food use counts",
             FactKind::Foods => "the user's foods",
+            FactKind::OwnedFoods => "which foods the user owns",
             FactKind::Schedule => "scheduled meals and plans",
             FactKind::Credential => "the user's credential",
         }
@@ -251,6 +254,10 @@ pub struct ReadSpec {
     pub granularity: Granularity,
     /// Which of its entries are cached, by the dates they are addressed by.
     pub window: Window,
+    /// Whether its answers show global foods: its keys then carry the
+    /// catalogue's generation, so an import (which raises it) leaves every
+    /// entry behind at once, on every instance.
+    pub follows_catalogue: bool,
 }
 
 impl ReadSpec {

@@ -58,6 +58,7 @@ fn recording_catalogue(batches: Arc<Mutex<Vec<usize>>>) -> MockCatalogueImport {
         batches.lock().unwrap().push(batch.len());
         Ok(ImportCounts { imported: batch.len() as u64, updated: 0, unchanged: 0 })
     });
+    catalogue.expect_finish_import().returning(|| Ok(Some(1)));
     catalogue
 }
 
@@ -101,11 +102,15 @@ async fn the_port_counts_are_summed_and_a_bad_barcode_is_imported_and_counted() 
     ]
     .into_iter();
     catalogue.expect_upsert_imported_foods().times(2).returning(move |_, _| Ok(answers.next().unwrap()));
+    catalogue.expect_finish_import().times(1).returning(|| Ok(Some(4)));
     let mut items: Vec<Item> = (0..1002).map(|id| Ok(Ok(food(id, None)))).collect();
     items[3] = Ok(Ok(food(3, Some("12345678"))));
     assert!(items.iter().any(|item| matches!(item, Ok(Ok(food)) if food.barcode_rejected)));
-    let summary = service().import_foods(&catalogue, items, &mut ()).await.unwrap();
+    let service = service();
+    let summary = service.import_foods(&catalogue, items, &mut ()).await.unwrap();
     assert_eq!(summary.counts, ImportCounts { imported: 1, updated: 2, unchanged: 999 });
+    assert_eq!(summary.generation, Some(4));
+    assert_eq!(service.catalogue_generation(), Some(4), "this instance's catalogue reads follow at once");
     assert_eq!(summary.lines(), ["imported 1, updated 2, unchanged 999, skipped 0", "bad barcode 1"]);
 }
 
@@ -117,13 +122,18 @@ async fn an_import_that_changes_nothing_touches_no_cache_and_an_empty_source_wri
         .expect_upsert_imported_foods()
         .times(1)
         .returning(|batch, _| Ok(ImportCounts { imported: 0, updated: 0, unchanged: batch.len() as u64 }));
+    // Nothing marked changed: the generation stays.
+    catalogue.expect_finish_import().times(1).returning(|| Ok(None));
     let items: Vec<Item> = (0..5).map(|id| Ok(Ok(food(id, None)))).collect();
-    let summary = service().import_foods(&catalogue, items, &mut ()).await.unwrap();
+    let unchanged = service();
+    let summary = unchanged.import_foods(&catalogue, items, &mut ()).await.unwrap();
     assert!(!summary.counts.changed_anything());
+    assert_eq!((summary.generation, unchanged.catalogue_generation()), (None, None));
     assert_eq!(summary.lines(), ["imported 0, updated 0, unchanged 5, skipped 0"]);
 
     let mut untouched = MockCatalogueImport::new();
     untouched.expect_upsert_imported_foods().never();
+    untouched.expect_finish_import().times(1).returning(|| Ok(None));
     let only_skips: Vec<Item> = vec![Ok(Err(skipped(1, SkipReason::UnreadableRow)))];
     let summary = service().import_foods(&untouched, only_skips, &mut ()).await.unwrap();
     assert_eq!(summary.lines(), ["imported 0, updated 0, unchanged 0, skipped 1", "unreadable row 1"]);

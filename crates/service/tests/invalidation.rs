@@ -102,6 +102,8 @@ const LOGS_25: &str = "macro:{user:42}:gen:logs:2026-11-25";
 const DEL_24: &str = "delete macro:{user:42}:logs:2026-11-24";
 const DEL_25: &str = "delete macro:{user:42}:logs:2026-11-25";
 const FREQUENT: &str = "macro:{user:42}:gen:frequent_foods";
+const FOOD_SEARCH: &str = "macro:{user:42}:gen:food_search";
+const FOOD_BY_ID: &str = "macro:{user:42}:gen:food";
 /// The month and the ISO week of 24 and 25 November 2026 (Monday 23 to Sunday 29).
 const NOVEMBER: &str = "macro:{user:42}:gen:summary:2026-11";
 const WEEK_48: &str = "macro:{user:42}:gen:week:2026-W48";
@@ -131,7 +133,10 @@ async fn food_batch_over_two_dates() {
         new_entry("2026-11-24", LogItem::Food(FoodId(3))),
     ];
     service.create_log_entries(USER, batch).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, NOVEMBER, WEEK_48]));
+    assert_eq!(
+        *forgotten.lock().unwrap(),
+        set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, FOOD_SEARCH, NOVEMBER, WEEK_48])
+    );
 }
 
 #[tokio::test]
@@ -144,7 +149,7 @@ async fn recipe_batch_forgets_the_schedule_of_its_dates_not_user_food() {
     service.create_log_entries(USER, batch).await.unwrap();
     assert_eq!(
         *forgotten.lock().unwrap(),
-        set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, NOVEMBER, WEEK_48, SCHED_24])
+        set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, FOOD_SEARCH, NOVEMBER, WEEK_48, SCHED_24])
     );
 }
 
@@ -192,7 +197,7 @@ async fn delete_of_a_food_entry() {
         .returning(|_, id| Ok(Some(committed(entry(id.0, "2026-11-24", LogItem::Food(FoodId(1)))))));
     let (service, forgotten) = service(mocks);
     service.delete_log_entry(USER, LogEntryId(5)).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, FREQUENT, NOVEMBER, WEEK_48]));
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, FREQUENT, FOOD_SEARCH, NOVEMBER, WEEK_48]));
 }
 
 #[tokio::test]
@@ -228,7 +233,7 @@ async fn complete_and_undo_a_day() {
 async fn create_food() {
     let mut mocks = Mocks::default();
     mocks.foods.expect_create_food().times(1).returning(|_, food| {
-        Ok(macrotrack_domain::Food {
+        Ok(committed(macrotrack_domain::Food {
             id: FoodId(100),
             name: food.name.clone(),
             brand: None,
@@ -241,7 +246,7 @@ async fn create_food() {
             barcode: None,
             grams_per_serving: macrotrack_domain::grams_per_serving(food.serving_size, &food.serving_unit),
             portions: Vec::new(),
-        })
+        }))
     });
     let (service, forgotten) = service(mocks);
     let input = FoodInput {
@@ -255,7 +260,7 @@ async fn create_food() {
         fat_g: Some(3.0),
     };
     service.create_food(USER, input).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[]), "a new food has no use: nothing cached changes");
+    assert_eq!(*forgotten.lock().unwrap(), set(&[FOOD_SEARCH]), "the user's searches show it; nothing else did");
 }
 
 #[tokio::test]
@@ -289,7 +294,11 @@ async fn edit_a_food() {
     let (service, forgotten) = service(mocks);
     let input = FoodInput { name: Some("Porridge".into()), ..FoodInput::default() };
     service.edit_food(USER, FoodId(100), input).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[FREQUENT]), "log entries keep their snapshot");
+    assert_eq!(
+        *forgotten.lock().unwrap(),
+        set(&[FREQUENT, FOOD_SEARCH, FOOD_BY_ID]),
+        "log entries keep their snapshot"
+    );
 }
 
 /// Every date of the plan, 24 to 30 November.

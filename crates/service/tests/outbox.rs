@@ -74,9 +74,26 @@ fn committing(outbox: MockOutboxRepository) -> Repositories {
     plans.expect_schedule_meal_plan().returning(|_, _, _| Ok(committed(scheduled_plan())));
     plans.expect_delete_scheduled_meal().returning(|_, _| Ok(Some(committed(day("2026-11-24")))));
     plans.expect_delete_scheduled_plan().returning(|_, _| Ok(Some(committed(scheduled_plan()))));
+    let mut foods = MockFoodRepository::new();
+    foods.expect_create_food().returning(|_, food| {
+        Ok(committed(macrotrack_domain::Food {
+            id: FoodId(100),
+            name: food.name.clone(),
+            brand: None,
+            serving_size: food.serving_size,
+            serving_unit: food.serving_unit.clone(),
+            per_serving: food.per_serving,
+            owner: macrotrack_domain::FoodOwner::User,
+            generic: false,
+            source: None,
+            barcode: None,
+            grams_per_serving: None,
+            portions: Vec::new(),
+        }))
+    });
     Repositories {
         users: Arc::new(users),
-        foods: Arc::new(MockFoodRepository::new()),
+        foods: Arc::new(foods),
         recipes: Arc::new(MockRecipeRepository::new()),
         logs: Arc::new(logs),
         completions: Arc::new(completions),
@@ -101,7 +118,20 @@ fn service(repos: Repositories, store: MockCacheStore) -> Service<MockCacheStore
     Service::new(repos, engine, Arc::new(SystemClock), Policies::default())
 }
 
-const MUTATIONS: usize = 10;
+const MUTATIONS: usize = 11;
+
+fn oats() -> FoodInput {
+    FoodInput {
+        name: Some("Oats".into()),
+        brand: None,
+        serving_size: Some(40.0),
+        serving_unit: Some("g".into()),
+        calories: Some(150.0),
+        protein_g: Some(5.0),
+        carbs_g: Some(27.0),
+        fat_g: Some(3.0),
+    }
+}
 
 /// Runs covered mutation number `which` (0..MUTATIONS).
 async fn mutate(service: &Service<MockCacheStore>, which: usize) -> Result<(), ErrorKind> {
@@ -126,6 +156,7 @@ async fn mutate(service: &Service<MockCacheStore>, which: usize) -> Result<(), E
         6 => service.schedule_meal_plan(USER, MealPlanId(2), date).await.map(drop).map_err(|e| e.kind()),
         7 => service.delete_scheduled_meal(USER, ScheduledMealId(9)).await.map_err(|e| e.kind()),
         8 => service.delete_scheduled_plan(USER, ScheduledPlanId(3)).await.map_err(|e| e.kind()),
+        9 => service.create_food(USER, oats()).await.map(drop).map_err(|e| e.kind()),
         _ => service.delete_user(USER).await.map_err(|e| e.kind()),
     }
 }
@@ -228,9 +259,13 @@ async fn a_failed_write_touches_neither_the_outbox_nor_the_store() {
     let mut outbox = MockOutboxRepository::new();
     outbox.expect_done().never();
     outbox.expect_pending().never();
+    let mut foods = MockFoodRepository::new();
+    foods.expect_create_food().returning(|_, _| {
+        Err(macrotrack_ports::CreateFoodError::Unavailable(Unavailable::new(anyhow::anyhow!("rolled back"))))
+    });
     let repos = Repositories {
         users: Arc::new(users),
-        foods: Arc::new(MockFoodRepository::new()),
+        foods: Arc::new(foods),
         recipes: Arc::new(MockRecipeRepository::new()),
         logs: Arc::new(logs),
         completions: Arc::new(completions),
@@ -245,43 +280,6 @@ async fn a_failed_write_touches_neither_the_outbox_nor_the_store() {
         let error = mutate(&service, which).await.unwrap_err();
         assert!(matches!(error, ErrorKind::Unavailable | ErrorKind::NotFound), "{which}: {error:?}");
     }
-}
-
-#[tokio::test]
-async fn creating_a_food_has_no_row_and_nothing_to_forget() {
-    let mut foods = MockFoodRepository::new();
-    foods.expect_create_food().times(1).returning(|_, food| {
-        Ok(macrotrack_domain::Food {
-            id: FoodId(100),
-            name: food.name.clone(),
-            brand: None,
-            serving_size: food.serving_size,
-            serving_unit: food.serving_unit.clone(),
-            per_serving: food.per_serving,
-            owner: macrotrack_domain::FoodOwner::User,
-            generic: false,
-            source: None,
-            barcode: None,
-            grams_per_serving: macrotrack_domain::grams_per_serving(food.serving_size, &food.serving_unit),
-            portions: Vec::new(),
-        })
-    });
-    let mut outbox = MockOutboxRepository::new();
-    outbox.expect_done().never();
-    let repos = Repositories { foods: Arc::new(foods), ..committing(outbox) };
-    let mut store = MockCacheStore::new();
-    store.expect_bump().never();
-    let input = FoodInput {
-        name: Some("Oats".into()),
-        brand: None,
-        serving_size: Some(40.0),
-        serving_unit: Some("g".into()),
-        calories: Some(150.0),
-        protein_g: Some(5.0),
-        carbs_g: Some(27.0),
-        fat_g: Some(3.0),
-    };
-    service(repos, store).create_food(USER, input).await.unwrap();
 }
 
 #[tokio::test]

@@ -153,7 +153,12 @@ async fn guards_on_redis_expire_with_their_familys_entries() {
             None if key.ends_with(":epoch") => None,
             None => continue, // an entry
         };
-        let lifetime = family.map_or(policies.longest_lifetime(), |family| policies.of(family).lifetime());
+        // An epoch is made by the first read that finds it absent, to live as
+        // long as that read's entries (here the day screen's, 5 h); entries
+        // that live longer (the catalogue's) are fetched again once it is
+        // gone, as a remade guard never holds an old generation.
+        let epoch_made_by_reads = policies.of(ReadFamily::Me).lifetime();
+        let lifetime = family.map_or(epoch_made_by_reads, |family| policies.of(family).lifetime());
         let command = CustomCommand::new_static("PTTL", ClusterHash::FirstKey, false);
         let left: Value = raw.custom(command, vec![key.clone()]).await.expect("PTTL");
         let left = Duration::from_millis(u64::try_from(left.as_i64().expect("a number")).expect("a ttl"));

@@ -6,7 +6,7 @@ use macrotrack_domain::{
     FoodId, FoodOwner, FoodSource, Gtin, ImportedFood, ImportedPortion, LogItem, Macros, Meal, Timestamp, fold,
     search_text,
 };
-use macrotrack_ports::{CatalogueImport, FoodRepository, ImportCounts, LogRepository};
+use macrotrack_ports::{CatalogueImport, FoodRepository, ImportCounts, LogRepository, UserRepository};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::support::*;
@@ -260,9 +260,59 @@ pub async fn the_seed_is_generic_and_folded_as_the_domain_folds(repo: &SeaOrmRep
     }
     // A user's food is not generic and has no source.
     let alice = user(repo, "alice").await;
-    let own = repo.create_food(alice.id, &bar("Alice's bar")).await.unwrap();
+    let own = repo.create_food(alice.id, &bar("Alice's bar")).await.unwrap().value;
     let sql = format!("SELECT generic, source FROM foods WHERE id = {}", own.id.0);
     let found = &rows(repo, &sql).await[0];
     assert!(!found.try_get_by_index::<bool>(0).unwrap());
     assert_eq!(found.try_get_by_index::<Option<String>>(1).unwrap(), None);
+}
+
+/// The generation moves once per import that changed anything, at its end,
+/// and a batch's changes, once committed, are bumped by the next finish
+/// even when that import's own batches change nothing (an interrupted one).
+pub async fn the_generation_moves_once_after_batches_that_changed_the_catalogue(repo: &SeaOrmRepository) {
+    let start = repo.catalogue_generation().await.unwrap();
+    assert_eq!(repo.finish_import().await.unwrap(), None, "nothing marked: no bump");
+    repo.upsert_imported_foods(&[imported(7001, "Oat bran")], at(0)).await.unwrap();
+    repo.upsert_imported_foods(&[imported(7002, "Rice bran")], at(0)).await.unwrap();
+    assert_eq!(repo.catalogue_generation().await.unwrap(), start, "batches alone move nothing");
+    assert_eq!(repo.finish_import().await.unwrap(), Some(start + 1), "one bump for both batches");
+    assert_eq!(repo.finish_import().await.unwrap(), None, "the mark was cleared with the bump");
+    // The same foods again: unchanged, unmarked.
+    repo.upsert_imported_foods(&[imported(7001, "Oat bran")], at(1)).await.unwrap();
+    assert_eq!(repo.finish_import().await.unwrap(), None);
+    // An import interrupted after a changing batch: the next run, changing
+    // nothing itself, bumps.
+    repo.upsert_imported_foods(&[imported(7001, "Oat bran, raw")], at(2)).await.unwrap();
+    repo.upsert_imported_foods(&[imported(7001, "Oat bran, raw")], at(3)).await.unwrap();
+    assert_eq!(repo.finish_import().await.unwrap(), Some(start + 2));
+    assert_eq!(repo.catalogue_generation().await.unwrap(), start + 2);
+}
+
+/// The two halves of a search: the user's own and logged foods (most uses
+/// first), and the catalogue's global foods alone, ranked without them.
+pub async fn a_search_splits_into_the_users_part_and_the_catalogues(repo: &SeaOrmRepository) {
+    let alice = repo.create_user("alice", "sel-split-a", [1; 32]).await.unwrap();
+    let bob = repo.create_user("bob", "sel-split-b", [2; 32]).await.unwrap();
+    repo.upsert_imported_foods(&[imported(7101, "Bran flakes"), imported(7102, "Bran muffin")], at(0)).await.unwrap();
+    let catalogue = repo.search_catalogue("bran", 10).await.unwrap();
+    let names: Vec<&str> = catalogue.iter().map(|food| food.name.as_str()).collect();
+    assert_eq!(names, ["Bran flakes", "Bran muffin"]);
+    assert!(catalogue.iter().all(|food| food.owner == FoodOwner::Global));
+    let own = repo.create_food(alice.id, &bar("Bran bar")).await.unwrap().value;
+    let muffin = catalogue[1].id;
+    let log = |food: FoodId| macrotrack_domain::NewLogEntry {
+        date: "2026-11-24".parse().unwrap(),
+        meal: Meal::Lunch,
+        item: LogItem::Food(food),
+        servings: hundredths(100),
+    };
+    let now = Timestamp::new(Utc::now());
+    repo.create_log_entries(alice.id, &[log(muffin), log(muffin)], now).await.unwrap();
+    let alices = repo.search_own_foods(alice.id, "bran", 10).await.unwrap();
+    assert_eq!(alices.iter().map(|food| food.id).collect::<Vec<_>>(), [muffin, own.id], "most uses first");
+    assert!(repo.search_own_foods(bob.id, "bran", 10).await.unwrap().is_empty(), "never another user's");
+    assert_eq!(repo.search_catalogue("bran", 10).await.unwrap(), catalogue, "the catalogue's part is no user's");
+    let merged = repo.search_foods(alice.id, "bran", 10).await.unwrap();
+    assert_eq!(merged.iter().map(|food| food.id).collect::<Vec<_>>(), [muffin, own.id, catalogue[0].id]);
 }

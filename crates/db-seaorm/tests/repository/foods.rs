@@ -33,7 +33,7 @@ pub async fn own_food_is_invisible_to_other_users(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
     let new = bar("Alice's bar");
-    let created = repo.create_food(alice.id, &new).await.unwrap();
+    let created = repo.create_food(alice.id, &new).await.unwrap().value;
     assert_eq!(created.owner, FoodOwner::User);
     assert_eq!(
         (&created.name, &created.brand, created.serving_size, &created.serving_unit, created.per_serving),
@@ -43,7 +43,7 @@ pub async fn own_food_is_invisible_to_other_users(repo: &SeaOrmRepository) {
     assert_eq!(repo.food(bob.id, created.id).await.unwrap(), None);
     assert_eq!(repo.food(alice.id, FoodId(created.id.0 + 1000)).await.unwrap(), None);
 
-    let bobs = repo.create_food(bob.id, &NewFood { brand: None, ..bar("Bob's bar") }).await.unwrap();
+    let bobs = repo.create_food(bob.id, &NewFood { brand: None, ..bar("Bob's bar") }).await.unwrap().value;
     assert_eq!(bobs.brand, None);
     assert_eq!(repo.food(alice.id, bobs.id).await.unwrap(), None);
     assert_eq!(repo.food(bob.id, bobs.id).await.unwrap(), Some(bobs));

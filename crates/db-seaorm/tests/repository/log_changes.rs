@@ -44,7 +44,7 @@ pub async fn recipe_entries_snapshot_the_recipe_per_serving(repo: &SeaOrmReposit
 pub async fn update_recomputes_the_snapshot_and_returns_before_and_after(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
-    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap();
+    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap().value;
     let porridge = porridge(repo, alice.id).await;
     let logged_at = now();
     let batch = [
@@ -96,7 +96,7 @@ pub async fn update_recomputes_the_snapshot_and_returns_before_and_after(repo: &
 pub async fn delete_removes_the_entry_and_takes_one_use_back(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
-    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap();
+    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap().value;
     let porridge = porridge(repo, alice.id).await;
     let date = "2026-11-24";
     let batch = [
@@ -132,7 +132,7 @@ pub async fn delete_removes_the_entry_and_takes_one_use_back(repo: &SeaOrmReposi
 pub async fn summary_totals_each_day_with_entries_in_range(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
-    let bar = LogItem::Food(repo.create_food(alice.id, &bar("Protein bar")).await.unwrap().id);
+    let bar = LogItem::Food(repo.create_food(alice.id, &bar("Protein bar")).await.unwrap().value.id);
     let porridge = LogItem::Recipe(porridge(repo, alice.id).await.id);
     let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
     // Written out of date order; one day before and one after the range.

@@ -12,7 +12,7 @@ use crate::support::*;
 pub async fn batch_snapshots_macros_in_input_order_and_counts_uses(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
-    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap();
+    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap().value;
     let oats = global_food(repo, "Oats, rolled").await;
     let now = now();
     let batch = [
@@ -53,7 +53,7 @@ pub async fn batch_snapshots_macros_in_input_order_and_counts_uses(repo: &SeaOrm
 
 pub async fn batch_with_an_unknown_item_writes_nothing(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
-    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap();
+    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap().value;
     let oats = global_food(repo, "Oats, rolled").await;
     let date = "2026-11-24";
 
@@ -84,7 +84,7 @@ pub async fn batch_with_an_unknown_item_writes_nothing(repo: &SeaOrmRepository) 
 pub async fn another_users_food_in_a_batch_is_unknown(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
-    let bobs = repo.create_food(bob.id, &bar("Bob's bar")).await.unwrap();
+    let bobs = repo.create_food(bob.id, &bar("Bob's bar")).await.unwrap().value;
     let oats = global_food(repo, "Oats, rolled").await;
     let date = "2026-11-24";
 
@@ -108,7 +108,7 @@ pub async fn another_users_food_in_a_batch_is_unknown(repo: &SeaOrmRepository) {
 pub async fn day_logs_order_by_meal_then_id_and_filter_by_user_and_date(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
-    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap();
+    let bar = repo.create_food(alice.id, &bar("Protein bar")).await.unwrap().value;
     let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
     let bar = LogItem::Food(bar.id);
     let (d, next) = ("2026-11-24", "2026-11-25");

@@ -112,6 +112,8 @@ suite!(
     streaks_follow_completions_and_undos,
     streaks_agree_with_the_days_after_any_sequence,
     the_migration_groups_existing_completions_into_runs,
+    the_generation_moves_once_after_batches_that_changed_the_catalogue,
+    a_search_splits_into_the_users_part_and_the_catalogues,
 );
 
 /// The bounds and concurrent edits on a SQLite file: creates go through

@@ -72,7 +72,7 @@ pub async fn own_food(repo: &SeaOrmRepository, owner: UserId, name: &str, per_se
         serving_unit: "g".to_owned(),
         per_serving,
     };
-    repo.create_food(owner, &new).await.unwrap()
+    repo.create_food(owner, &new).await.unwrap().value
 }
 
 pub async fn recipe(

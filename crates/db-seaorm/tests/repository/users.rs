@@ -57,7 +57,7 @@ pub async fn new_user_has_no_targets_until_all_four_are_set(repo: &SeaOrmReposit
 pub async fn deleting_a_user_cascades_to_their_data(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;
-    let alices = repo.create_food(alice.id, &bar("Alice's bar")).await.unwrap();
+    let alices = repo.create_food(alice.id, &bar("Alice's bar")).await.unwrap().value;
     let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
     let date = "2026-11-24";
     for who in [alice.id, bob.id] {

@@ -8,14 +8,15 @@ mod world;
 
 use macrotrack_cache::MemoryStore;
 use macrotrack_cache_fred::{RedisConfig, RedisStore};
+use macrotrack_cache_keys::ReadFamily;
 use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
-use macrotrack_service::{Matrix, Operation, Repositories};
+use macrotrack_service::{Matrix, Operation};
 use world::Walk;
 
-async fn sqlite() -> Repositories {
+async fn sqlite() -> SeaOrmRepository {
     let repository = SeaOrmRepository::connect(&DbConfig::new("sqlite::memory:")).await.expect("sqlite");
     repository.migrate().await.expect("migrate");
-    Repositories::from_one(repository)
+    repository
 }
 
 const STEPS: usize = 3000;
@@ -44,6 +45,7 @@ async fn cached_equals_uncached_on_sqlite() {
             let applied = walk.applied.get(&spec.operation).copied().unwrap_or(0);
             assert!(applied >= 10, "seed {seed}: {:?} applied {applied} times", spec.operation);
         }
+        assert!(walk.imports >= 20, "seed {seed}: {} imports changed the catalogue", walk.imports);
     }
 }
 
@@ -62,8 +64,7 @@ async fn cached_equals_uncached_on_postgres_and_redis() {
             return;
         }
     };
-    let mut walk =
-        Walk::new(Repositories::from_one(repository), store, MemoryStore::new(1 << 20), Matrix::default(), 3).await;
+    let mut walk = Walk::new(repository, store, MemoryStore::new(1 << 20), Matrix::default(), 3).await;
     let outcome = walk.run(1500).await;
     database.drop().await;
     outcome.unwrap_or_else(|divergence| panic!("{divergence}"));
@@ -77,6 +78,22 @@ async fn the_mutants_seeds_see_no_stale_read_on_the_derived_matrix() {
     for seed in MUTANT_SEEDS {
         let mut walk = sqlite_walk(Matrix::default(), seed).await;
         walk.run(MUTANT_STEPS).await.unwrap_or_else(|divergence| panic!("control, seed {seed}: {divergence}"));
+    }
+}
+
+/// An instance that does not follow the catalogue's generation serves
+/// catalogue reads from before an import: the walk sees it, in a catalogue
+/// read, on each of the mutants' seeds (the control run above is clean).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_blind_to_imports_is_seen_serving_the_old_catalogue() {
+    for seed in MUTANT_SEEDS {
+        let mut walk = sqlite_walk(Matrix::default(), seed).await.blind_to_imports();
+        let divergence = walk.run(MUTANT_STEPS).await.expect_err("a stale catalogue read");
+        let catalogue = [ReadFamily::FoodSearch, ReadFamily::CatalogueSearch, ReadFamily::Food, ReadFamily::Barcode];
+        assert!(
+            divergence.families().iter().any(|family| catalogue.contains(family)),
+            "seed {seed}: another read went stale: {divergence}"
+        );
     }
 }
 
@@ -130,8 +147,7 @@ fn cached_equals_uncached_on_postgres_and_a_redis_cluster_while_slots_migrate() 
         let repository = SeaOrmRepository::connect(&DbConfig::new(database.url.clone())).await.expect("postgres");
         repository.migrate().await.expect("migrate");
         let store = RedisStore::connect(RedisConfig::new(cluster.url())).await.expect("the cluster answers");
-        let mut walk =
-            Walk::new(Repositories::from_one(repository), store, MemoryStore::new(1 << 20), Matrix::default(), 4).await;
+        let mut walk = Walk::new(repository, store, MemoryStore::new(1 << 20), Matrix::default(), 4).await;
         let reshard = std::thread::spawn(move || {
             std::process::Command::new("redis-cli")
                 .args(["--cluster", "reshard", &entry, "--cluster-from", &from, "--cluster-to", &to])

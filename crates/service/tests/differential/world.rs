@@ -14,12 +14,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use macrotrack_cache::{Engine, EngineConfig};
 use macrotrack_cache_keys::ReadFamily;
+use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_domain::{
-    Day, FoodId, FoodInput, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId, MealPlanInput,
-    MealPlanItemInput, NewLogEntry, RecipeId, RecipeInput, ScheduledMealId, ScheduledPlanId, UserId,
+    Day, FoodId, FoodInput, FoodSource, Gtin, ImportedFood, ImportedFoodInput, LogEntryId, LogEntryPatch, LogItem,
+    Macros, Meal, MealPlanId, MealPlanInput, MealPlanItemInput, NewLogEntry, RecipeId, RecipeInput, ScheduledMealId,
+    ScheduledPlanId, UserId,
 };
 use macrotrack_ports::{CacheStore, Clock};
-use macrotrack_service::{Matrix, Operation, Policies, Repositories, Service};
+use macrotrack_service::{Fault, Matrix, Operation, Policies, Repositories, Service};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -66,6 +68,13 @@ pub struct Walk<S: CacheStore, P: CacheStore> {
     /// cached or not, and their tokens must not authenticate.
     ghosts: Vec<(UserId, String)>,
     global_foods: Vec<FoodId>,
+    /// What imports write into (the same database).
+    catalogue: SeaOrmRepository,
+    /// Foods the walk's imports made, and their barcodes.
+    imported_foods: Vec<FoodId>,
+    barcodes: Vec<Gtin>,
+    /// Imports that changed the catalogue.
+    pub imports: usize,
     pub reads: usize,
     pub mutations: usize,
     /// Mutations that changed something, by kind (a kind whose
@@ -89,7 +98,32 @@ const READS: &[(&str, &[ReadFamily])] = &[
     ("schedule", &[ReadFamily::Schedule]),
     ("credential", &[ReadFamily::Credential]),
     ("dashboard", &[ReadFamily::Logs, ReadFamily::Me, ReadFamily::Schedule, ReadFamily::Streak]),
+    ("food search", &[ReadFamily::FoodSearch, ReadFamily::CatalogueSearch]),
+    ("food", &[ReadFamily::Food]),
+    ("barcode", &[ReadFamily::Barcode]),
 ];
+
+/// The catalogue reads, probed after an import.
+const CATALOGUE_READS: [usize; 3] = [READS.len() - 3, READS.len() - 2, READS.len() - 1];
+
+/// Queries the walk searches with: everything, the walk's own food names,
+/// edited ones, imported ones, and a word of the seeded catalogue.
+const QUERIES: [&str; 6] = ["", "food", "edited", "imported", "imported rice", "oat"];
+
+/// Source ids of the walk's imports: few, so re-imports update them.
+const SOURCES: u64 = 12;
+
+/// A GTIN-13 made of `body` (12 digits) and its GS1 check digit.
+fn gtin(body: u64) -> Gtin {
+    let digits = format!("{body:012}");
+    let sum: u32 = digits
+        .chars()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| c.to_digit(10).unwrap_or(0) * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    Gtin::parse(&format!("{digits}{}", (10 - sum % 10) % 10)).expect("a valid GTIN")
+}
 
 /// The mutations in the order the walk makes them, round and round: every
 /// kind each cycle (some twice, so the data grows), deleting a user last.
@@ -137,7 +171,8 @@ impl std::fmt::Display for Divergence {
 const DAYS: i64 = 6;
 
 impl<S: CacheStore, P: CacheStore> Walk<S, P> {
-    pub async fn new(repos: Repositories, cached_store: S, plain_store: P, matrix: Matrix, seed: u64) -> Self {
+    pub async fn new(repository: SeaOrmRepository, cached_store: S, plain_store: P, matrix: Matrix, seed: u64) -> Self {
+        let repos = Repositories::from_one(repository.clone());
         let clock = Arc::new(WalkClock::default());
         // As the server configures a shared store: a store behind the walk's
         // own bumps would show in `store_behind`.
@@ -157,6 +192,10 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
             users: Vec::new(),
             ghosts: Vec::new(),
             global_foods: Vec::new(),
+            catalogue: repository,
+            imported_foods: Vec::new(),
+            barcodes: (0..SOURCES).map(|source| gtin(400_000_000_000 + source)).collect(),
+            imports: 0,
             reads: 0,
             mutations: 0,
             applied: Default::default(),
@@ -168,7 +207,50 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         let someone = walk.users[0].id.unwrap_or(UserId(0));
         let globals = walk.plain.search_foods(someone, "", Some(100), None).await.unwrap_or_default();
         walk.global_foods = globals.iter().take(8).map(|food| food.id).collect();
+        // Catalogue reads are cached once the generation is known.
+        walk.cached.refresh_catalogue().await.expect("the catalogue's generation");
+        walk.plain.refresh_catalogue().await.expect("the catalogue's generation");
         walk
+    }
+
+    /// The mutant of imports: the cached service never learns that an
+    /// import raised the catalogue's generation.
+    pub fn blind_to_imports(mut self) -> Self {
+        self.cached = self.cached.clone().with_fault(Fault::BlindToImports);
+        self
+    }
+
+    /// Imports one to four foods of the walk's sources (new or changed),
+    /// as `macrotrack foods import` would.
+    async fn import(&mut self) {
+        let words = ["oat", "rice", "milk", "bread"];
+        let batch: Vec<Result<Result<ImportedFood, macrotrack_domain::Skipped>, std::io::Error>> = (0..self
+            .rng
+            .random_range(1..5))
+            .map(|_| {
+                let source = self.rng.random_range(0..SOURCES);
+                let input = ImportedFoodInput {
+                    source: FoodSource::Fdc(990_000 + source),
+                    name: format!("Imported {} {}", words[self.rng.random_range(0..4)], self.rng.random_range(0..5)),
+                    brand: None,
+                    generic: self.rng.random_bool(0.5),
+                    barcode: Some(self.barcodes[source as usize].as_str().to_owned()),
+                    calories: Some(self.rng.random_range(0..900) as f64),
+                    protein_g: Some(5.0),
+                    carbs_g: Some(20.0),
+                    fat_g: Some(1.0),
+                    portions: Vec::new(),
+                };
+                Ok(Ok(ImportedFood::from_input(input).expect("a valid imported food")))
+            })
+            .collect();
+        let summary = self.cached.import_foods(&self.catalogue, batch, &mut ()).await.expect("the import");
+        if summary.generation.is_some() {
+            self.imports += 1;
+        }
+        let someone = self.users[0].id.unwrap_or(UserId(0));
+        let found = self.plain.search_foods(someone, "imported", Some(100), None).await.unwrap_or_default();
+        self.imported_foods = found.into_iter().map(|food| food.id).collect();
     }
 
     async fn new_user(&mut self) -> Known {
@@ -223,6 +305,14 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                     self.read(who, user, &token, date, kind).await.map_err(at(step, true))?;
                 }
             }
+            if self.rng.random_bool(0.04) {
+                self.import().await;
+                let (user, token) = self.reader(who);
+                let date = self.some_day();
+                for kind in CATALOGUE_READS {
+                    self.read(who, user, &token, date, kind).await.map_err(at(step, true))?;
+                }
+            }
             if self.rng.random_bool(0.05) {
                 // Minutes pass: entries become stale (served while refreshed) or expire.
                 let minutes = self.rng.random_range(1..30);
@@ -272,6 +362,26 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 same(cached, self.plain.schedule_day(user, date).await)
             }
             "credential" => same(self.cached.authenticate(token).await, self.plain.authenticate(token).await),
+            "food search" => {
+                let query = QUERIES[self.rng.random_range(0..QUERIES.len())];
+                let limit = Some([1, 5, 20][self.rng.random_range(0..3)]);
+                let offset = Some([0, 0, 2][self.rng.random_range(0..3)]);
+                same(
+                    self.cached.search_foods(user, query, limit, offset).await,
+                    self.plain.search_foods(user, query, limit, offset).await,
+                )
+            }
+            "food" => {
+                // Theirs, the catalogue's, imported, or another user's.
+                let mut ids = self.users.iter().flat_map(|known| known.foods.iter().copied()).collect::<Vec<_>>();
+                ids.extend(self.global_foods.iter().chain(&self.imported_foods).copied());
+                let id = self.pick(&ids).unwrap_or(FoodId(1));
+                same(self.cached.food(user, id).await, self.plain.food(user, id).await)
+            }
+            "barcode" => {
+                let code = self.pick(&self.barcodes.clone()).unwrap_or_else(|| gtin(1));
+                same(self.cached.food_by_barcode(user, &code).await, self.plain.food_by_barcode(user, &code).await)
+            }
             _ => same(self.cached.dashboard(user, date, other).await, self.plain.dashboard(user, date, other).await),
         };
         outcome.map_err(|detail| Divergence { read: name, detail: format!("{name}: {detail}") })
