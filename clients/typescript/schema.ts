@@ -2306,6 +2306,8 @@ export interface operations {
                 offset?: number;
             };
             header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -2317,6 +2319,12 @@ export interface operations {
             /** @description The user's own and logged foods first (most uses first), then names whose first word starts with the query's first word, then generic before branded, then fewer words, then the folded name, then id. */
             200: {
                 headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2324,6 +2332,21 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Food"][];
                 };
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
             400: {
@@ -2535,6 +2558,8 @@ export interface operations {
                 offset?: number;
             };
             header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -2546,6 +2571,27 @@ export interface operations {
             /** @description The user's own and logged foods first (most uses first), then names whose first word starts with the query's first word, then generic before branded, then fewer words, then the folded name, then id. */
             200: {
                 headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;

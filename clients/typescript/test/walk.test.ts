@@ -102,6 +102,28 @@ test("she creates a food and reads it back", { skip }, async () => {
   assert.equal(read.data?.calories, 310.5);
 });
 
+test("the bundled sample is imported from the command line, then searched and found by barcode", { skip }, async () => {
+  assert.ok("path" in found);
+  const sample = join(PACKAGE, "../../crates/food-sources/tests/fixtures/fdc");
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, MACROTRACK_LOG: "warn" };
+  const summary = execFileSync(found.path, ["foods", "import", sample], { cwd: dir, env, encoding: "utf8" });
+  assert.match(summary, /^imported \d+, updated 0, unchanged 0, skipped \d+$/m);
+  const creme = await alice.GET("/v1/foods", { params: { query: { query: "creme", limit: 3 } } });
+  assert.equal(creme.response.status, 200);
+  assert.deepEqual(
+    creme.data?.map((found) => found.name),
+    ["Crème fraîche"],
+  );
+  const milk = await alice.GET("/v1/foods", { params: { query: { query: "MILK" } } });
+  assert.equal(milk.data?.[0]?.generic, true, "generic before branded");
+  const jif = await alice.GET("/v1/foods/barcode/{code}", { params: { path: { code: "051500255162" } } });
+  assert.equal(jif.response.status, 200);
+  assert.equal(jif.data?.barcode, "00051500255162");
+  assert.equal(jif.data?.brand, "Jif");
+  const misread = await alice.GET("/v1/foods/barcode/{code}", { params: { path: { code: "051500255163" } } });
+  assert.equal(misread.response.status, 422, "a wrong check digit");
+});
+
 test("she logs it on two days, then reads a day and her next write at once", { skip }, async () => {
   const logged = await alice.POST("/v1/logs", {
     body: {

@@ -32,6 +32,7 @@ async fn the_readme_walk_through_works() {
     let walk =
         blocks.iter().find(|block| block.starts_with("BASE=")).expect("a walk-through block starting with BASE=");
     let (settings, dir) = common::sqlite_settings();
+    let settings_url = settings.database_url.clone();
     let application = macrotrack::build(settings).await.unwrap();
     let port = application.port();
     let handle = application.handle();
@@ -39,8 +40,18 @@ async fn the_readme_walk_through_works() {
     let script = walk
         .replace("BASE=http://127.0.0.1:8080", &format!("BASE=http://127.0.0.1:{port}"))
         .replace("ADMIN=let-me-in", &format!("ADMIN={}", common::ADMIN));
+    // The import runs as the README says, with the built binary, in the
+    // repository (where the sample is), on the server's database.
+    let script = script.replace("cargo run --release --", env!("CARGO_BIN_EXE_macrotrack"));
+    let database_url = settings_url;
     let output = actix_web::rt::task::spawn_blocking(move || {
-        Command::new("bash").arg("-c").arg(format!("set -euo pipefail\n{script}")).output().expect("bash runs")
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -euo pipefail\n{script}"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .env("DATABASE_URL", database_url)
+            .output()
+            .expect("bash runs")
     })
     .await
     .unwrap();
@@ -64,4 +75,12 @@ async fn the_readme_walk_through_works() {
         "{stdout}"
     );
     assert!(stdout.contains(r#"{"start":"2026-11-23","days":7,"average":{"calories":"#), "{stdout}");
+    // The sample imported, then found: accents aside, generic first, by barcode.
+    assert!(stdout.lines().any(|line| line.starts_with("imported ") && line.contains(", skipped ")), "{stdout}");
+    assert!(stdout.lines().any(|line| line == "Crème fraîche"), "{stdout}");
+    assert!(
+        stdout.contains(r#"{"name":"Milk, whole, 3.25% milkfat, with added vitamin D","generic":true}"#),
+        "{stdout}"
+    );
+    assert!(stdout.contains(r#""barcode":"00051500255162""#), "{stdout}");
 }

@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{Food, FoodId, FoodInput, Gtin, GtinError, ValidationErrors};
 use macrotrack_ports::KeptAnswer;
-use macrotrack_service::{CacheReport, ETag};
+use macrotrack_service::ETag;
 
 use crate::body::{self, Nullable, Optional, Required};
 use crate::cached::{self, Members, TagOf};
@@ -183,8 +183,8 @@ pub async fn get(
     PathId(id): PathId,
     req: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
-    let food = state.service.food(user, FoodId(id)).await?;
-    Ok(cached::json(&req, &CacheReport::default(), Members::One, TagOf::Body, &food))
+    let (food, report) = state.service.reported(state.service.food(user, FoodId(id))).await;
+    Ok(cached::json(&req, &report, Members::One, TagOf::Body, &food?))
 }
 
 /// The food carrying a barcode: 400 for a code of the wrong shape, 422
@@ -199,15 +199,17 @@ pub async fn by_barcode(
         GtinError::Malformed => Problem::bad_parameter("code", error.to_string()),
         GtinError::CheckDigit => Problem::unprocessable(ValidationErrors::single("code", error.to_string())),
     })?;
-    let food = state.service.food_by_barcode(user, &code).await?;
-    Ok(cached::json(&req, &CacheReport::default(), Members::One, TagOf::Body, &food))
+    let (food, report) = state.service.reported(state.service.food_by_barcode(user, &code)).await;
+    Ok(cached::json(&req, &report, Members::One, TagOf::Body, &food?))
 }
 
 /// Foods by name, a page at a time.
 pub async fn search(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let query = input::optional_query_param(&req, "query")?.unwrap_or_default();
     let (limit, offset) = (input::limit_param(&req)?, input::offset_param(&req)?);
-    Ok(HttpResponse::Ok().json(state.service.search_foods(user, &query, limit, offset).await?))
+    let (found, report) = state.service.reported(state.service.search_foods(user, &query, limit, offset)).await;
+    // A page of what the reads hold: the tag is the page's own.
+    Ok(cached::json(&req, &report, Members::One, TagOf::Body, &found?))
 }
 
 /// The user's most logged foods (cached).

@@ -406,6 +406,7 @@ fn routes() -> Vec<Route> {
             "The user's own and logged foods first (most uses first), then names whose first word starts with \
              the query's first word, then generic before branded, then fewer words, then the folded name, then id.",
         )
+        .cached()
         .fails::<ReadError>(),
         Route::new(M::POST, "/v1/foods", "createFood", "Creates a food of the user", || web::route().to(foods::create))
             .body::<foods::CreateFoodRequest>()
