@@ -27,6 +27,8 @@ fn day_logs(user: UserId, date: Day) -> DayLogs {
             recipe_id: None,
             name: format!("Food number {i} with a name"),
             servings: Amount::from_hundredths(150),
+            grams: None,
+            portion: None,
             macros: Macros {
                 calories: Amount::from_hundredths(31250),
                 protein_g: Amount::from_hundredths(1225),

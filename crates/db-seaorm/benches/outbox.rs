@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
-use macrotrack_domain::{Amount, LogItem, Meal, NewLogEntry, Timestamp};
+use macrotrack_domain::{Amount, LogAmount, LogItem, Meal, NewLogEntry, Timestamp};
 use macrotrack_ports::{FoodRepository, LogRepository, OutboxRepository, UserRepository};
 
 fn bench_outbox(c: &mut Criterion) {
@@ -32,7 +32,7 @@ fn bench_outbox(c: &mut Criterion) {
             date: "2026-11-24".parse().unwrap(),
             meal: Meal::Lunch,
             item: LogItem::Food(food),
-            servings: Amount::from_hundredths(100),
+            amount: LogAmount::Servings(Amount::from_hundredths(100)),
         }];
         let now = || Timestamp::new(Utc::now());
         group.bench_function(format!("{label}/without_outbox"), |b| {

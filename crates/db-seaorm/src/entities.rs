@@ -120,6 +120,14 @@ pub mod log_entry {
         pub fat_g: i64,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// `servings`, `grams` or `portion`: how the amount was given.
+        pub amount_unit: String,
+        pub grams: Option<i64>,
+        /// The portion's snapshot: no foreign key (imports replace portions).
+        pub portion_id: Option<i64>,
+        pub portion_name: Option<String>,
+        pub portion_grams: Option<i64>,
+        pub quantity: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

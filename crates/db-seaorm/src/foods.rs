@@ -190,15 +190,15 @@ pub(crate) async fn visible_food(db: &impl ConnectionTrait, reader: UserId, id: 
     Ok(found.map(to_food))
 }
 
-/// The name and per-serving macros of each of `ids` that is global or owned
-/// by `reader`, in one query.
+/// Each of `ids` that is global or owned by `reader`, in one query,
+/// without its portions.
 pub(crate) async fn visible_foods(
     db: &impl ConnectionTrait,
     reader: UserId,
     ids: impl IntoIterator<Item = i64>,
-) -> Result<std::collections::HashMap<i64, (String, macrotrack_domain::Macros)>, DbErr> {
+) -> Result<std::collections::HashMap<i64, Food>, DbErr> {
     let found = food::Entity::find().filter(food::Column::Id.is_in(ids)).filter(visible_to(reader)).all(db).await?;
-    Ok(found.into_iter().map(|f| (f.id, (f.name, macros(f.calories, f.protein_g, f.carbs_g, f.fat_g)))).collect())
+    Ok(found.into_iter().map(|f| (f.id, to_food(f))).collect())
 }
 
 /// The food of a row, without its portions (`portions::fill` reads them).

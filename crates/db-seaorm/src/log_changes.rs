@@ -2,7 +2,10 @@
 //! the parts of `LogRepository` beyond logging a batch.
 
 use chrono::NaiveDate;
-use macrotrack_domain::{Day, LogEntry, LogEntryId, LogEntryPatch, LogItem, SummaryDay, Timestamp, UserId};
+use macrotrack_domain::{
+    Amount, AmountChange, AmountError, Day, LogAmount, LogEntry, LogEntryId, LogEntryPatch, LogItem, Measure, Portion,
+    PortionId, SummaryDay, Timestamp, UserId,
+};
 use macrotrack_ports::{Unavailable, UpdateLogError};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LockType};
@@ -12,9 +15,9 @@ use sea_orm::{
 
 use crate::entities::{food_use, log_entry};
 use crate::foods::visible_food;
-use crate::log_rows::to_entry;
+use crate::log_rows::{logged_amount, to_entry, unit_of};
 use crate::recipes::own_recipe;
-use crate::{bounds, corrupt, macros, to_day, unavailable};
+use crate::{bounds, corrupt, macros, portions, to_day, unavailable};
 
 pub(crate) async fn log_entry(
     db: &impl ConnectionTrait,
@@ -61,26 +64,62 @@ pub(crate) async fn update(
             return Err(UpdateLogError::DayFull { date });
         }
     }
-    // The snapshot (name and macros) follows the item as it is now: a food
-    // may have been edited since.
+    // The snapshot (name, amount and macros) follows the item as it is
+    // now: a food may have been edited since.
     let item = match before.item() {
-        Some(LogItem::Food(food)) => {
-            visible_food(db, user, food).await.map_err(unavailable)?.map(|food| (food.name, food.per_serving))
-        }
-        Some(LogItem::Recipe(recipe)) => own_recipe(db, user, recipe)
-            .await
-            .map_err(unavailable)?
-            .map(|recipe| (recipe.name, macros(recipe.calories, recipe.protein_g, recipe.carbs_g, recipe.fat_g))),
+        Some(LogItem::Food(food)) => match visible_food(db, user, food).await.map_err(unavailable)? {
+            Some(mut food) => {
+                portions::fill(db, [&mut food]).await.map_err(unavailable)?;
+                Some((food.name, food.per_serving, food.grams_per_serving, food.portions))
+            }
+            None => None,
+        },
+        Some(LogItem::Recipe(recipe)) => own_recipe(db, user, recipe).await.map_err(unavailable)?.map(|recipe| {
+            let per_serving = macros(recipe.calories, recipe.protein_g, recipe.carbs_g, recipe.fat_g);
+            (recipe.name, per_serving, None, Vec::new())
+        }),
         None => None,
     };
-    let (name, per_serving) = item.ok_or_else(|| corrupt(format!("log entry {id}: its food or recipe is gone")))?;
-    let servings = patch.servings.unwrap_or(before.servings);
+    let (name, per_serving, grams_per_serving, mut portions) =
+        item.ok_or_else(|| corrupt(format!("log entry {id}: its food or recipe is gone")))?;
+    let kept = logged_amount(&model);
+    let amount = match patch.amount {
+        Some(AmountChange::To(amount)) => amount,
+        Some(AmountChange::Quantity(quantity)) => match kept {
+            LogAmount::Portion { id, .. } => LogAmount::Portion { id, quantity },
+            _ => return Err(UpdateLogError::Amount(AmountError::NotByPortion)),
+        },
+        None => kept,
+    };
+    // The entry's own portion, which an import may have replaced since,
+    // still measures it as it was logged (a portion named anew must be
+    // one of the food's now).
+    if !matches!(patch.amount, Some(AmountChange::To(_)))
+        && let (Some(portion), Some(name), Some(grams)) = (model.portion_id, &model.portion_name, model.portion_grams)
+        && !portions.iter().any(|known| known.id.0 == portion)
+    {
+        portions.push(Portion { id: PortionId(portion), name: name.clone(), grams: Amount::from_hundredths(grams) });
+    }
+    let measure = Measure { per_serving, grams_per_serving, portions: &portions };
+    let (amount, measured) = match amount.measure(measure) {
+        Ok(measured) => (amount, measured),
+        // Kept grams or a kept portion of a food whose serving is no
+        // longer in grams (its owner edited it): the servings stay.
+        Err(_) if patch.amount.is_none() => {
+            let servings = LogAmount::Servings(before.servings);
+            (servings, servings.measure(measure).map_err(UpdateLogError::Amount)?)
+        }
+        Err(error) => return Err(UpdateLogError::Amount(error)),
+    };
+    let (portion, portion_grams) = measured.portion.unzip();
     let after = LogEntry {
         name,
         date: patch.date.unwrap_or(before.date),
         meal: patch.meal.unwrap_or(before.meal),
-        servings,
-        macros: per_serving.times(servings),
+        servings: measured.servings,
+        grams: measured.grams,
+        portion,
+        macros: measured.macros,
         updated_at: now,
         ..before.clone()
     };
@@ -89,7 +128,13 @@ pub(crate) async fn update(
     row.date = Set(after.date.date());
     row.meal = Set(after.meal.as_str().to_owned());
     row.name = Set(after.name.clone());
-    row.servings = Set(servings.hundredths());
+    row.servings = Set(after.servings.hundredths());
+    row.amount_unit = Set(unit_of(amount).to_owned());
+    row.grams = Set(after.grams.map(Amount::hundredths));
+    row.portion_id = Set(after.portion.as_ref().map(|portion| portion.id.0));
+    row.portion_name = Set(after.portion.as_ref().map(|portion| portion.name.clone()));
+    row.portion_grams = Set(portion_grams.map(Amount::hundredths));
+    row.quantity = Set(after.portion.as_ref().map(|portion| portion.quantity.hundredths()));
     row.calories = Set(after.macros.calories.hundredths());
     row.protein_g = Set(after.macros.protein_g.hundredths());
     row.carbs_g = Set(after.macros.carbs_g.hundredths());

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use async_trait::async_trait;
 use chrono::Utc;
 use macrotrack_domain::{
-    Day, DayLogs, FoodId, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, NewLogEntry, RecipeId, SummaryDay,
-    Timestamp, UserId,
+    Amount, Day, DayLogs, FoodId, LogAmount, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, Measure,
+    NewLogEntry, RecipeId, SummaryDay, Timestamp, UserId,
 };
 use macrotrack_ports::{Committed, CreateLogsError, Keep, LogRepository, OutboxId, Unavailable, UpdateLogError};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
@@ -15,9 +15,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
 use crate::entities::recipe;
 use crate::foods::visible_foods;
 use crate::idempotency::keep_in;
-use crate::log_rows::{ENTRY_COLUMN_COUNT, ENTRY_COLUMNS, entry_by_position};
+use crate::log_rows::{ENTRY_COLUMN_COUNT, ENTRY_COLUMNS, entry_by_position, unit_of};
 use crate::write_thread::Written;
-use crate::{SeaOrmRepository, bounds, corrupt, finish, log_changes, macros, outbox, unavailable};
+use crate::{SeaOrmRepository, bounds, corrupt, finish, log_changes, macros, outbox, portions, unavailable};
 
 #[async_trait]
 impl LogRepository for SeaOrmRepository {
@@ -136,15 +136,15 @@ impl SeaOrmRepository {
     async fn insert_batch(
         &self,
         user: UserId,
-        batch: Vec<LogEntry>,
+        batch: Vec<ToStore>,
         with_outbox: bool,
         now: Timestamp,
         keep: Option<Keep<Vec<LogEntry>>>,
     ) -> Result<(Vec<LogEntry>, Option<OutboxId>), CreateLogsError> {
         let backend = self.writer.get_database_backend();
         let mut adding = bounds::Adding::new();
-        for entry in &batch {
-            *adding.entry(entry.date).or_default() += 1;
+        for stored in &batch {
+            *adding.entry(stored.entry.date).or_default() += 1;
         }
         let refuse_if = bounds::overfull_day(backend, user, &adding);
         let statement = batch_statement(backend, user, &batch, with_outbox, now);
@@ -176,7 +176,7 @@ impl SeaOrmRepository {
 fn created_from(
     backend: DbBackend,
     rows: Vec<sea_orm::QueryResult>,
-    batch: Vec<LogEntry>,
+    batch: Vec<ToStore>,
     with_outbox: bool,
 ) -> Result<(Vec<LogEntry>, Option<OutboxId>), CreateLogsError> {
     {
@@ -196,15 +196,24 @@ fn created_from(
         }
         // Ids grow with the order of VALUES.
         ids.sort_unstable();
-        let created = batch.into_iter().zip(ids).map(|(entry, id)| LogEntry { id: LogEntryId(id), ..entry }).collect();
+        let created =
+            batch.into_iter().zip(ids).map(|(stored, id)| LogEntry { id: LogEntryId(id), ..stored.entry }).collect();
         Ok((created, outbox.map(OutboxId)))
     }
+}
+
+/// An entry as it will be stored: its answer, and what only its row keeps.
+struct ToStore {
+    entry: LogEntry,
+    unit: &'static str,
+    portion_grams: Option<Amount>,
 }
 
 /// The batch as it will be stored: every item resolved (global foods and
 /// the user's own, the user's recipes) in one query per kind on the read
 /// pool, before anything is written, so nothing is written for a batch that
-/// names an unknown item and the first such index is reported. Outside the
+/// names an unknown item (or an amount its item cannot be measured in) and
+/// the first such index is reported. Outside the
 /// write: a food or recipe goes away only with its user (the foreign keys
 /// then fail the write), and an edit racing the write is either side of it.
 async fn resolve(
@@ -212,14 +221,25 @@ async fn resolve(
     user: UserId,
     entries: &[NewLogEntry],
     now: Timestamp,
-) -> Result<Vec<LogEntry>, CreateLogsError> {
+) -> Result<Vec<ToStore>, CreateLogsError> {
     let food_ids: BTreeSet<i64> = entries.iter().filter_map(|e| food_of(e.item)).map(|id| id.0).collect();
     let recipe_ids: BTreeSet<i64> = entries.iter().filter_map(|e| recipe_of(e.item)).map(|id| id.0).collect();
-    let foods = if food_ids.is_empty() {
+    let mut foods = if food_ids.is_empty() {
         HashMap::new()
     } else {
         visible_foods(db, user, food_ids).await.map_err(unavailable)?
     };
+    // Portions only of the foods logged by portion: one more query, only then.
+    let by_portion: BTreeSet<i64> = entries
+        .iter()
+        .filter(|e| matches!(e.amount, LogAmount::Portion { .. }))
+        .filter_map(|e| food_of(e.item))
+        .map(|id| id.0)
+        .collect();
+    if !by_portion.is_empty() {
+        let logged = foods.values_mut().filter(|food| by_portion.contains(&food.id.0));
+        portions::fill(db, logged).await.map_err(unavailable)?;
+    }
     let recipes: HashMap<i64, (String, Macros)> = if recipe_ids.is_empty() {
         HashMap::new()
     } else {
@@ -237,22 +257,34 @@ async fn resolve(
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            let (name, per_serving) = match entry.item {
-                LogItem::Food(id) => foods.get(&id.0).ok_or(CreateLogsError::UnknownFood { index })?,
-                LogItem::Recipe(id) => recipes.get(&id.0).ok_or(CreateLogsError::UnknownRecipe { index })?,
+            let (name, measure) = match entry.item {
+                LogItem::Food(id) => {
+                    let food = foods.get(&id.0).ok_or(CreateLogsError::UnknownFood { index })?;
+                    let (per_serving, grams_per_serving) = (food.per_serving, food.grams_per_serving);
+                    (&food.name, Measure { per_serving, grams_per_serving, portions: &food.portions })
+                }
+                LogItem::Recipe(id) => {
+                    let (name, per_serving) = recipes.get(&id.0).ok_or(CreateLogsError::UnknownRecipe { index })?;
+                    (name, Measure { per_serving: *per_serving, grams_per_serving: None, portions: &[] })
+                }
             };
-            Ok(LogEntry {
+            let measured = entry.amount.measure(measure).map_err(|error| CreateLogsError::Amount { index, error })?;
+            let (portion, portion_grams) = measured.portion.unzip();
+            let logged = LogEntry {
                 id: LogEntryId(0),
                 date: entry.date,
                 meal: entry.meal,
                 food_id: food_of(entry.item),
                 recipe_id: recipe_of(entry.item),
                 name: name.clone(),
-                servings: entry.servings,
-                macros: per_serving.times(entry.servings),
+                servings: measured.servings,
+                grams: measured.grams,
+                portion,
+                macros: measured.macros,
                 created_at: now,
                 updated_at: now,
-            })
+            };
+            Ok(ToStore { entry: logged, unit: unit_of(entry.amount), portion_grams })
         })
         .collect()
 }
@@ -278,7 +310,7 @@ fn recipe_of(item: LogItem) -> Option<RecipeId> {
 fn batch_statement(
     backend: DbBackend,
     user: UserId,
-    batch: &[LogEntry],
+    batch: &[ToStore],
     with_outbox: bool,
     now: Timestamp,
 ) -> Statement {
@@ -286,7 +318,8 @@ fn batch_statement(
     let mut parameters = Parameters::new(backend);
     let rows: Vec<String> = batch
         .iter()
-        .map(|entry| {
+        .map(|ToStore { entry, unit, portion_grams }| {
+            let portion = entry.portion.as_ref();
             parameters.row([
                 user.0.into(),
                 entry.date.date().into(),
@@ -301,16 +334,23 @@ fn batch_statement(
                 entry.macros.fat_g.hundredths().into(),
                 now.instant().into(),
                 now.instant().into(),
+                (*unit).into(),
+                entry.grams.map(Amount::hundredths).into(),
+                portion.map(|portion| portion.id.0).into(),
+                portion.map(|portion| portion.name.clone()).into(),
+                portion_grams.map(Amount::hundredths).into(),
+                portion.map(|portion| portion.quantity.hundredths()).into(),
             ])
         })
         .collect();
     let entries = format!(
         "INSERT INTO log_entries (user_id, date, meal, food_id, recipe_id, name, servings, calories, protein_g, \
-         carbs_g, fat_g, created_at, updated_at) VALUES {} RETURNING id",
+         carbs_g, fat_g, created_at, updated_at, amount_unit, grams, portion_id, portion_name, portion_grams, \
+         quantity) VALUES {} RETURNING id",
         rows.join(", ")
     );
     let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
-    for food in batch.iter().filter_map(|entry| entry.food_id) {
+    for food in batch.iter().filter_map(|stored| stored.entry.food_id) {
         *counts.entry(food.0).or_default() += 1;
     }
     let uses = (!counts.is_empty()).then(|| {

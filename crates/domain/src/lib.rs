@@ -12,6 +12,7 @@ mod gtin;
 mod idempotency;
 mod ids;
 mod log;
+mod log_amount;
 mod macros;
 mod meal;
 mod plan;
@@ -36,6 +37,7 @@ pub use gtin::{Gtin, GtinError};
 pub use idempotency::{IDEMPOTENCY_KEPT_FOR, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY};
 pub use ids::*;
 pub use log::{DayLogs, LogEntry, LogEntryInput, LogEntryPatch, LogItem, NewLogEntry};
+pub use log_amount::{AmountChange, AmountError, AmountInput, LogAmount, LoggedPortion, Measure, Measured};
 pub use macros::Macros;
 pub use meal::Meal;
 pub use plan::{

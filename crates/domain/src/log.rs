@@ -1,7 +1,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::validation::{self, MAX_BATCH, SERVINGS, ValidationErrors};
+use crate::log_amount::{AmountChange, AmountError, AmountInput, LogAmount, LoggedPortion};
+use crate::validation::{self, MAX_BATCH, ValidationErrors};
 use crate::{Amount, Day, FoodId, LogEntryId, Macros, Meal, RecipeId, Timestamp};
 
 /// What a log entry records: a food or a recipe, never both.
@@ -27,6 +28,8 @@ pub struct LogEntry {
     pub recipe_id: Option<RecipeId>,
     pub name: String,
     pub servings: Amount,
+    pub grams: Option<Amount>,
+    pub portion: Option<LoggedPortion>,
     /// per-serving macros × servings at the time of logging or editing.
     #[serde(flatten)]
     pub macros: Macros,
@@ -54,8 +57,8 @@ pub struct NewLogEntry {
     pub meal: Meal,
     /// What was eaten.
     pub item: LogItem,
-    /// How many servings of it.
-    pub servings: Amount,
+    /// How much of it.
+    pub amount: LogAmount,
 }
 
 /// Raw fields of one batch entry; `None` means missing or mistyped and
@@ -71,12 +74,12 @@ pub struct LogEntryInput {
     /// As given.
     pub recipe_id: Option<i64>,
     /// As given.
-    pub servings: Option<f64>,
+    pub amount: AmountInput,
 }
 
 impl NewLogEntry {
     /// Validates a batch: 1..=100 entries, each with exactly one of food_id
-    /// and recipe_id and servings in (0, 100]. Field paths are
+    /// and recipe_id and one amount (`AmountInput::parse`). Field paths are
     /// `entries.N.field`.
     pub fn parse_batch(inputs: Vec<LogEntryInput>, complete: bool) -> Result<Vec<NewLogEntry>, ValidationErrors> {
         let mut errors = ValidationErrors::new();
@@ -94,10 +97,12 @@ impl NewLogEntry {
                     None
                 }
             };
-            let servings =
-                input.servings.and_then(|v| errors.check(format!("entries.{index}.servings"), SERVINGS.amount(v)));
-            if let (Some(date), Some(meal), Some(item), Some(servings)) = (input.date, input.meal, item, servings) {
-                entries.push(NewLogEntry { date, meal, item, servings });
+            let amount = match input.amount.parse(&format!("entries.{index}."), false, &mut errors) {
+                Some(AmountChange::To(amount)) => Some(amount),
+                Some(AmountChange::Quantity(_)) | None => None,
+            };
+            if let (Some(date), Some(meal), Some(item), Some(amount)) = (input.date, input.meal, item, amount) {
+                entries.push(NewLogEntry { date, meal, item, amount });
             }
         }
         if errors.is_empty() && complete { Ok(entries) } else { Err(errors) }
@@ -113,6 +118,11 @@ impl NewLogEntry {
     /// Entry `index` of a batch names no recipe of the user's.
     pub fn unknown_recipe(index: usize) -> ValidationErrors {
         ValidationErrors::single(format!("entries.{index}.recipe_id"), "unknown recipe")
+    }
+
+    /// Entry `index`'s amount cannot be measured for its item.
+    pub fn bad_amount(index: usize, error: AmountError) -> ValidationErrors {
+        ValidationErrors::single(format!("entries.{index}.{}", error.field()), error.message())
     }
 
     /// A batch would make `date` hold more than `MAX_DAY_ENTRIES` entries
@@ -133,8 +143,8 @@ pub struct LogEntryPatch {
     pub date: Option<Day>,
     /// Move the entry to this meal.
     pub meal: Option<Meal>,
-    /// The new servings; its macros follow.
-    pub servings: Option<Amount>,
+    /// The new amount; its macros follow.
+    pub amount: Option<AmountChange>,
 }
 
 impl LogEntryPatch {
@@ -142,14 +152,20 @@ impl LogEntryPatch {
     pub fn parse(
         date: Option<Day>,
         meal: Option<Meal>,
-        servings: Option<f64>,
+        amount: AmountInput,
     ) -> Result<LogEntryPatch, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let servings = servings.and_then(|v| errors.check("servings", SERVINGS.amount(v)));
-        if errors.is_empty() && date.is_none() && meal.is_none() && servings.is_none() {
-            errors.add("", "at least one of date, meal and servings is required");
+        let given = !amount.is_empty();
+        let amount = amount.parse("", true, &mut errors);
+        if errors.is_empty() && date.is_none() && meal.is_none() && !given {
+            errors.add("", "at least one of date, meal, servings, grams, portion_id and quantity is required");
         }
-        errors.into_result(|| LogEntryPatch { date, meal, servings })
+        errors.into_result(|| LogEntryPatch { date, meal, amount })
+    }
+
+    /// The patch's amount cannot be measured for the entry's item.
+    pub fn bad_amount(error: AmountError) -> ValidationErrors {
+        ValidationErrors::single(error.field(), error.message())
     }
 
     /// Moving the entry would make `date` hold more than `MAX_DAY_ENTRIES`
@@ -217,6 +233,8 @@ mod tests {
             recipe_id: None,
             name: "Oats".into(),
             servings: Amount::from_hundredths(100),
+            grams: None,
+            portion: None,
             macros: Macros { calories: Amount::from_hundredths(calories), ..Macros::default() },
             created_at: now,
             updated_at: now,
@@ -263,13 +281,13 @@ mod tests {
             meal: Some(Meal::Lunch),
             food_id: Some(1),
             recipe_id: None,
-            servings: Some(1.0),
+            amount: AmountInput { servings: Some(1.0), ..AmountInput::default() },
         };
         assert_eq!(NewLogEntry::parse_batch(vec![ok.clone()], true).unwrap().len(), 1);
         let both = LogEntryInput { recipe_id: Some(2), ..ok.clone() };
         let neither = LogEntryInput { food_id: None, ..ok.clone() };
-        let too_many = LogEntryInput { servings: Some(100.004), ..ok.clone() };
-        let zero = LogEntryInput { servings: Some(0.0), ..ok.clone() };
+        let too_many = LogEntryInput { amount: AmountInput { servings: Some(100.004), ..ok.amount }, ..ok.clone() };
+        let zero = LogEntryInput { amount: AmountInput { servings: Some(0.0), ..ok.amount }, ..ok.clone() };
         let errors = NewLogEntry::parse_batch(vec![ok.clone(), both, neither, too_many, zero], true).unwrap_err();
         let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["entries.1", "entries.2", "entries.3.servings", "entries.4.servings"]);
@@ -278,10 +296,42 @@ mod tests {
     }
 
     #[test]
-    fn patch_needs_a_field_and_bounds_servings() {
-        assert!(LogEntryPatch::parse(None, None, None).is_err());
-        assert_eq!(LogEntryPatch::parse(None, None, Some(0.0)).unwrap_err().errors()[0].field, "servings");
-        let patch = LogEntryPatch::parse(None, Some(Meal::Snack), Some(2.005)).unwrap();
-        assert_eq!(patch.servings, Some(Amount::from_hundredths(201)));
+    fn batch_amounts_name_each_entry() {
+        let ok = LogEntryInput {
+            date: Some(day("2026-11-24")),
+            meal: Some(Meal::Lunch),
+            food_id: Some(1),
+            recipe_id: None,
+            amount: AmountInput { grams: Some(150.0), ..AmountInput::default() },
+        };
+        let entries = NewLogEntry::parse_batch(vec![ok.clone()], true).unwrap();
+        assert_eq!(entries[0].amount, LogAmount::Grams(Amount::from_hundredths(15000)));
+        let none = LogEntryInput { amount: AmountInput::default(), ..ok.clone() };
+        let quantity_alone =
+            LogEntryInput { amount: AmountInput { quantity: Some(1.0), ..AmountInput::default() }, ..ok.clone() };
+        let errors = NewLogEntry::parse_batch(vec![ok, none, quantity_alone], true).unwrap_err();
+        let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["entries.1.servings", "entries.2.quantity", "entries.2.servings"]);
+        assert_eq!(NewLogEntry::bad_amount(3, AmountError::NotItsPortion).errors()[0].field, "entries.3.portion_id");
+    }
+
+    fn amounts(servings: Option<f64>, grams: Option<f64>, quantity: Option<f64>) -> AmountInput {
+        AmountInput { servings, grams, portion_id: None, quantity }
+    }
+
+    #[test]
+    fn patch_needs_a_field_and_bounds_its_amount() {
+        assert!(LogEntryPatch::parse(None, None, AmountInput::default()).is_err());
+        let zero = LogEntryPatch::parse(None, None, amounts(Some(0.0), None, None)).unwrap_err();
+        assert_eq!(zero.errors().iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["servings"]);
+        let patch = LogEntryPatch::parse(None, Some(Meal::Snack), amounts(Some(2.005), None, None)).unwrap();
+        assert_eq!(patch.amount, Some(AmountChange::To(LogAmount::Servings(Amount::from_hundredths(201)))));
+        let patch = LogEntryPatch::parse(None, None, amounts(None, None, Some(1.5))).unwrap();
+        assert_eq!(patch.amount, Some(AmountChange::Quantity(Amount::from_hundredths(150))));
+        assert_eq!(
+            LogEntryPatch::parse(None, None, amounts(None, Some(5000.5), None)).unwrap_err().errors()[0].field,
+            "grams"
+        );
+        assert_eq!(LogEntryPatch::bad_amount(AmountError::NotByPortion).errors()[0].field, "quantity");
     }
 }

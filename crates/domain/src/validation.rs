@@ -123,6 +123,10 @@ impl Bound {
 
 /// Servings of an entry: more than none, at most 100.
 pub const SERVINGS: Bound = Bound::open_closed(0.0, 100.0);
+/// Grams of a food logged by weight: more than none, at most 5 kg.
+pub const LOGGED_GRAMS: Bound = Bound::open_closed(0.0, 5000.0);
+/// How many of a portion an entry logs.
+pub const QUANTITY: Bound = Bound::open_closed(0.0, 100.0);
 /// Calories per serving.
 pub const CALORIES: Bound = Bound::closed(0.0, 10000.0);
 /// Grams of a macro per serving.

@@ -265,11 +265,6 @@ impl<T> Optional<T> {
             Optional::Absent | Optional::Mistyped(_) => None,
         }
     }
-
-    /// Present but wrong: it counts as present for rules about presence.
-    pub fn is_mistyped(&self) -> bool {
-        matches!(self, Optional::Mistyped(_))
-    }
 }
 
 impl<T: Report> Report for Optional<T> {

@@ -335,7 +335,7 @@ mod tests {
     fn a_request_body_requires_only_its_required_fields() {
         // Read bodies: an absent Optional is fine. Written ones: every field.
         let schemas = &document()["components"]["schemas"];
-        assert_eq!(schemas["LogEntryRequest"]["required"], json!(["date", "meal", "servings"]));
+        assert_eq!(schemas["LogEntryRequest"]["required"], json!(["date", "meal"]));
         assert_eq!(schemas["UpdateLogRequest"].get("required"), None);
         assert_eq!(
             schemas["LogEntry"]["required"].as_array().map(Vec::len),

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan,
-    MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId,
-    ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, Timestamp, User, UserId, validation,
+    AmountError, Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch,
+    Macros, MealPlan, MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay,
+    ScheduledMealId, ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, Timestamp, User, UserId, validation,
 };
 
 use crate::{Committed, Keep};
@@ -220,6 +220,15 @@ pub enum CreateLogsError {
         /// Its position in the request, so the error can name it.
         index: usize,
     },
+    /// The entry at `index` gives an amount its item cannot be measured in
+    /// (`LogAmount::measure`).
+    #[error("entry {index}: {}", error.message())]
+    Amount {
+        /// Its position in the request, so the error can name it.
+        index: usize,
+        /// Which rule.
+        error: AmountError,
+    },
     /// `date` would hold more than `MAX_DAY_ENTRIES` entries (the earliest
     /// such date of the batch).
     #[error("{date} would hold more than {} entries", validation::MAX_DAY_ENTRIES)]
@@ -241,6 +250,10 @@ pub enum UpdateLogError {
         /// The day that would pass its bound.
         date: Day,
     },
+    /// The new amount cannot be measured for the entry's item, or a
+    /// quantity alone was given for an entry not logged by portion.
+    #[error("{}: {}", .0.field(), .0.message())]
+    Amount(AmountError),
     /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -252,8 +265,9 @@ pub enum UpdateLogError {
 pub trait LogRepository: Send + Sync + 'static {
     /// MUST insert every entry in one transaction, or none of them; each
     /// entry's name and macros are the food's (global or own) or the
-    /// recipe's (own) name and per-serving macros × servings
-    /// (`Macros::times`) at this moment; each food entry adds a use to the
+    /// recipe's (own) name and its amount measured (`LogAmount::measure`:
+    /// servings, grams, portion and macros) at this moment, or
+    /// `Amount` for the first entry whose amount cannot be measured; each food entry adds a use to the
     /// user's count for that food; and one outbox row for the user. Returns
     /// the entries in input order. A batch that would make any of its
     /// dates hold more than `MAX_DAY_ENTRIES` entries is `DayFull` and
@@ -286,8 +300,10 @@ pub trait LogRepository: Send + Sync + 'static {
     async fn log_entry(&self, user: UserId, id: LogEntryId) -> Result<Option<LogEntry>, Unavailable>;
 
     /// MUST apply the patch to the user's entry and take its snapshot anew
-    /// from the food or recipe as it is now: its name, and its per-serving
-    /// macros × the (new) servings; set `updated_at` to `now`, and write an outbox
+    /// from the food or recipe as it is now: its name, and its amount (the
+    /// new one, else the one it was logged by) measured by
+    /// `LogAmount::measure`, refusing what cannot be measured (`Amount`) and
+    /// changing nothing then; set `updated_at` to `now`, and write an outbox
     /// row, in one transaction. Returns the entry before and after, or
     /// `None` (and no row) when it is not theirs. A move to another date
     /// that would make it hold more than `MAX_DAY_ENTRIES` entries is

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use macrotrack_cache_keys::{Guard, ReadFamily, Target};
 use macrotrack_domain::{
-    Amount, Day, Food, FoodId, FoodOwner, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, RecipeId,
-    ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
+    Amount, Day, Food, FoodId, FoodOwner, LogAmount, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry,
+    RecipeId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
 };
 
 use crate::catalog::{
@@ -162,6 +162,8 @@ fn entry(date: Day, recipe: bool) -> LogEntry {
         recipe_id: recipe.then_some(RecipeId(1)),
         name: "x".into(),
         servings: Amount::from_hundredths(100),
+        grams: None,
+        portion: None,
         macros: Macros::default(),
         created_at: at,
         updated_at: at,
@@ -170,7 +172,7 @@ fn entry(date: Day, recipe: bool) -> LogEntry {
 
 fn new_entry(date: Day, recipe: bool) -> NewLogEntry {
     let item = if recipe { LogItem::Recipe(RecipeId(1)) } else { LogItem::Food(FoodId(1)) };
-    NewLogEntry { date, meal: Meal::Lunch, item, servings: Amount::from_hundredths(100) }
+    NewLogEntry { date, meal: Meal::Lunch, item, amount: LogAmount::Servings(Amount::from_hundredths(100)) }
 }
 
 fn plan(from: Day, to: Day) -> ScheduledPlan {

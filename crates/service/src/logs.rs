@@ -35,6 +35,7 @@ impl<S: CacheStore> Service<S> {
         let created = created.map_err(|error| match error {
             CreateLogsError::UnknownFood { index } => CreateError::Invalid(NewLogEntry::unknown_food(index)),
             CreateLogsError::UnknownRecipe { index } => CreateError::Invalid(NewLogEntry::unknown_recipe(index)),
+            CreateLogsError::Amount { index, error } => CreateError::Invalid(NewLogEntry::bad_amount(index, error)),
             CreateLogsError::DayFull { date } => CreateError::Invalid(NewLogEntry::day_full(date)),
             CreateLogsError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
         })?;
@@ -43,7 +44,7 @@ impl<S: CacheStore> Service<S> {
         Ok(created.value)
     }
 
-    /// Changes servings, meal or date; the snapshot is recomputed.
+    /// Changes the amount, meal or date; the snapshot is recomputed.
     pub async fn update_log_entry(
         &self,
         user: UserId,
@@ -53,6 +54,7 @@ impl<S: CacheStore> Service<S> {
         let updated =
             self.repos.logs.update_log_entry(user, id, patch, self.now()).await.map_err(|error| match error {
                 UpdateLogError::DayFull { date } => EditLogError::Invalid(LogEntryPatch::day_full(date)),
+                UpdateLogError::Amount(error) => EditLogError::Invalid(LogEntryPatch::bad_amount(error)),
                 UpdateLogError::Unavailable(unavailable) => EditLogError::Unavailable(unavailable),
             })?;
         let updated = updated.ok_or(EditLogError::NotFound)?;

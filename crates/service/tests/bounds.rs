@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use macrotrack_cache::{Engine, EngineConfig};
 use macrotrack_domain::{
-    Amount, Day, FoodInput, LogEntryId, LogEntryPatch, LogItem, Meal, MealPlanInput, MealPlanItemInput, NewLogEntry,
-    RecipeInput, UserId,
+    Amount, Day, FoodInput, LogAmount, LogEntryId, LogEntryPatch, LogItem, Meal, MealPlanInput, MealPlanItemInput,
+    NewLogEntry, RecipeInput, UserId,
 };
 use macrotrack_ports::{
     CreateFoodError, CreateLogsError, CreatePlanError, CreateRecipeError, MockCacheStore, MockCompletionRepository,
@@ -79,7 +79,7 @@ async fn a_full_day_is_invalid_on_entries_for_a_create_and_on_date_for_a_move() 
         date: day("2026-11-25"),
         meal: Meal::Lunch,
         item: LogItem::Food(macrotrack_domain::FoodId(9)),
-        servings: Amount::from_hundredths(100),
+        amount: LogAmount::Servings(Amount::from_hundredths(100)),
     }];
     let error = service.create_log_entries(USER, batch).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Invalid);

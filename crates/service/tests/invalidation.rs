@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use macrotrack_cache::{Engine, EngineConfig};
 use macrotrack_domain::{
-    Amount, Day, FoodId, FoodInput, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId,
-    NewLogEntry, RecipeId, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
+    Amount, AmountChange, Day, FoodId, FoodInput, LogAmount, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros,
+    Meal, MealPlanId, NewLogEntry, RecipeId, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
 };
 use macrotrack_ports::{
     BumpOutcome, Committed, CreateLogsError, MockCacheStore, MockCompletionRepository, MockFoodRepository,
@@ -32,7 +32,7 @@ fn day(text: &str) -> Day {
 }
 
 fn new_entry(date: &str, item: LogItem) -> NewLogEntry {
-    NewLogEntry { date: day(date), meal: Meal::Lunch, item, servings: Amount::from_hundredths(100) }
+    NewLogEntry { date: day(date), meal: Meal::Lunch, item, amount: LogAmount::Servings(Amount::from_hundredths(100)) }
 }
 
 fn entry(id: i64, date: &str, item: LogItem) -> LogEntry {
@@ -49,6 +49,8 @@ fn entry(id: i64, date: &str, item: LogItem) -> LogEntry {
         recipe_id,
         name: "Oats".into(),
         servings: Amount::from_hundredths(100),
+        grams: None,
+        portion: None,
         macros: Macros::default(),
         created_at: now,
         updated_at: now,
@@ -181,7 +183,10 @@ async fn update_of_a_food_entry_in_place() {
         ))))
     });
     let (service, forgotten) = service(mocks);
-    let patch = LogEntryPatch { servings: Some(Amount::from_hundredths(250)), ..LogEntryPatch::default() };
+    let patch = LogEntryPatch {
+        amount: Some(AmountChange::To(LogAmount::Servings(Amount::from_hundredths(250)))),
+        ..LogEntryPatch::default()
+    };
     service.update_log_entry(USER, LogEntryId(5), patch).await.unwrap();
     // Not frequent foods: an update changes no use count.
     assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, NOVEMBER, WEEK_48]));

@@ -10,7 +10,7 @@ use std::time::Duration;
 use macrotrack_cache::{Engine, EngineConfig};
 use macrotrack_cache_keys::Target;
 use macrotrack_domain::{
-    Amount, Day, FoodId, FoodInput, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId,
+    Amount, Day, FoodId, FoodInput, LogAmount, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId,
     NewLogEntry, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
 };
 use macrotrack_ports::{
@@ -41,6 +41,8 @@ fn log_entry(id: i64) -> LogEntry {
         recipe_id: None,
         name: "Oats".into(),
         servings: Amount::from_hundredths(100),
+        grams: None,
+        portion: None,
         macros: Macros::default(),
         created_at: now,
         updated_at: now,
@@ -140,7 +142,7 @@ async fn mutate(service: &Service<MockCacheStore>, which: usize) -> Result<(), E
         date,
         meal: Meal::Lunch,
         item: LogItem::Food(FoodId(1)),
-        servings: Amount::from_hundredths(100),
+        amount: LogAmount::Servings(Amount::from_hundredths(100)),
     }];
     match which {
         0 => service.create_log_entries(USER, batch).await.map(drop).map_err(|e| e.kind()),

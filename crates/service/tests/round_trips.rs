@@ -10,7 +10,7 @@ use macrotrack_cache::observed::Observed;
 use macrotrack_cache::{Engine, EngineConfig, MemoryStore};
 use macrotrack_cache_fred::{RedisConfig, RedisStore};
 use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
-use macrotrack_domain::{Amount, Day, LogItem, Meal, NewLogEntry};
+use macrotrack_domain::{Amount, Day, LogAmount, LogItem, Meal, NewLogEntry};
 use macrotrack_ports::{CacheStore, Clock, SystemClock};
 use macrotrack_service::{AuthError, Policies, ReadAhead, Repositories, Service};
 use macrotrack_testkit::{redis_url, skip_or_fail, unique_name};
@@ -40,8 +40,12 @@ async fn one_round_trip_per_hot_read<S: CacheStore>(store: Arc<Observed<S>>) {
     let (user, token) = (created.user.id, created.token);
     let date: Day = "2026-11-24".parse().unwrap();
     let food = cached.search_foods(user, "", Some(1), None).await.unwrap()[0].id;
-    let entry =
-        NewLogEntry { date, meal: Meal::Lunch, item: LogItem::Food(food), servings: Amount::from_hundredths(150) };
+    let entry = NewLogEntry {
+        date,
+        meal: Meal::Lunch,
+        item: LogItem::Food(food),
+        amount: LogAmount::Servings(Amount::from_hundredths(150)),
+    };
     cached.create_log_entries(user, vec![entry]).await.unwrap();
     let truth = plain.day_logs_json(user, date).await.unwrap();
     let logs = async |as_user| cached.day_logs_json(as_user, date).await.unwrap();
@@ -113,8 +117,12 @@ async fn the_read_after_a_write<S: CacheStore>(store: Arc<Observed<S>>, warm_day
     let food = cached.search_foods(user, "", Some(1), None).await.unwrap()[0].id;
     let logs = async |as_user| cached.day_logs_json(as_user, date).await.unwrap();
     cached.authenticated(&token, &[ReadAhead::DayLogs(date)], logs).await.unwrap();
-    let entry =
-        NewLogEntry { date, meal: Meal::Lunch, item: LogItem::Food(food), servings: Amount::from_hundredths(150) };
+    let entry = NewLogEntry {
+        date,
+        meal: Meal::Lunch,
+        item: LogItem::Food(food),
+        amount: LogAmount::Servings(Amount::from_hundredths(150)),
+    };
     let stores = store.count("store_if_current");
     let written = cached.create_log_entries(user, vec![entry]).await.unwrap()[0].id;
     if warm_days > 0 {

@@ -10,7 +10,7 @@ use fred::types::{ClusterHash, CustomCommand, Value};
 use macrotrack_cache::{Engine, EngineConfig, LeaseConfig, MemoryStore};
 use macrotrack_cache_fred::{RedisConfig, RedisStore};
 use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
-use macrotrack_domain::{Amount, Day, FoodId, LogItem, Meal, NewLogEntry};
+use macrotrack_domain::{Amount, Day, FoodId, LogAmount, LogItem, Meal, NewLogEntry};
 use macrotrack_ports::{CacheStore, Clock, SystemClock};
 use macrotrack_service::{AuthError, Policies, ReadAhead, Repositories, Service};
 use macrotrack_testkit::{redis_url, skip_or_fail, unique_name};
@@ -38,8 +38,12 @@ async fn keys_left_by_made_up_tokens<S: CacheStore>(store: S, keys: impl AsyncFn
     // A real user with a cached day, so the store is not empty.
     let created = service.create_user("real").await.expect("a user");
     let date: Day = "2026-11-24".parse().unwrap();
-    let entry =
-        NewLogEntry { date, meal: Meal::Lunch, item: LogItem::Food(FoodId(1)), servings: Amount::from_hundredths(100) };
+    let entry = NewLogEntry {
+        date,
+        meal: Meal::Lunch,
+        item: LogItem::Food(FoodId(1)),
+        amount: LogAmount::Servings(Amount::from_hundredths(100)),
+    };
     service.create_log_entries(created.user.id, vec![entry]).await.expect("an entry");
     let ahead = [ReadAhead::DayLogs(date)];
     let read = service.authenticated(&created.token, &ahead, async |user| service.day_logs_json(user, date).await);

@@ -12,8 +12,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use macrotrack_cache::{Engine, EngineConfig, MemoryStore, Policy, observed::Observed};
 use macrotrack_cache_keys::ReadFamily;
 use macrotrack_domain::{
-    Amount, Day, DayLogs, FoodId, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, ScheduleDay, Streak,
-    Timestamp, User, UserId,
+    Amount, Day, DayLogs, FoodId, LogAmount, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry, ScheduleDay,
+    Streak, Timestamp, User, UserId,
 };
 use macrotrack_ports::{
     BumpOutcome, CacheStore, Clock, Committed, MockCacheStore, MockCompletionRepository, MockFoodRepository,
@@ -66,7 +66,9 @@ fn repositories() -> Repositories {
                 food_id: Some(FoodId(1)),
                 recipe_id: None,
                 name: "Oats".into(),
-                servings: new.servings,
+                servings: Amount::from_hundredths(100),
+                grams: None,
+                portion: None,
                 macros: Macros::default(),
                 created_at: now,
                 updated_at: now,
@@ -201,7 +203,12 @@ async fn each_guard_lives_as_long_as_its_familys_entries_no_longer() {
     service.frequent_foods(USER, None).await.unwrap();
     read_every_way(&service, today()).await;
     let servings = Amount::from_hundredths(100);
-    let entry = NewLogEntry { date: today(), meal: Meal::Lunch, item: LogItem::Food(FoodId(1)), servings };
+    let entry = NewLogEntry {
+        date: today(),
+        meal: Meal::Lunch,
+        item: LogItem::Food(FoodId(1)),
+        amount: LogAmount::Servings(servings),
+    };
     service.create_log_entries(USER, vec![entry]).await.unwrap();
     service.complete_day(USER, today()).await.unwrap();
     service.set_targets(USER, Macros::default()).await.unwrap();

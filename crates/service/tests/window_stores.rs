@@ -15,7 +15,7 @@ use macrotrack_cache::{Engine, EngineConfig, MemoryStore, Outcome};
 use macrotrack_cache_fred::{RedisConfig, RedisStore};
 use macrotrack_cache_keys::ReadFamily;
 use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
-use macrotrack_domain::{Amount, Day, FoodId, LogItem, Meal, NewLogEntry};
+use macrotrack_domain::{Amount, Day, FoodId, LogAmount, LogItem, Meal, NewLogEntry};
 use macrotrack_ports::{CacheStore, Clock, SystemClock};
 use macrotrack_service::{Policies, ReadAhead, Repositories, Service};
 use macrotrack_testkit::{redis_url, skip_or_fail, unique_name};
@@ -32,7 +32,12 @@ async fn service_over<S: CacheStore>(store: S) -> Service<S> {
 }
 
 fn lunch(date: Day, food: i64) -> NewLogEntry {
-    NewLogEntry { date, meal: Meal::Lunch, item: LogItem::Food(FoodId(food)), servings: Amount::from_hundredths(100) }
+    NewLogEntry {
+        date,
+        meal: Meal::Lunch,
+        item: LogItem::Food(FoodId(food)),
+        amount: LogAmount::Servings(Amount::from_hundredths(100)),
+    }
 }
 
 /// Reads 2,000 dates outside the window every way; answers how many keys

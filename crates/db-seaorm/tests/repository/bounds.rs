@@ -7,7 +7,9 @@ use std::sync::Arc;
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_db_seaorm::entities::{food, meal_plan, recipe};
 use macrotrack_domain::validation::{MAX_DAY_ENTRIES, MAX_OWN_FOODS, MAX_OWN_MEAL_PLANS, MAX_OWN_RECIPES};
-use macrotrack_domain::{Day, FoodId, LogEntryId, LogEntryPatch, LogItem, Meal, NewMealPlan, UserId};
+use macrotrack_domain::{
+    AmountChange, Day, FoodId, LogAmount, LogEntryId, LogEntryPatch, LogItem, Meal, NewMealPlan, UserId,
+};
 use macrotrack_ports::{
     CreateFoodError, CreateLogsError, CreatePlanError, CreateRecipeError, FoodRepository, LogRepository,
     PlanRepository, RecipeRepository, UpdateLogError,
@@ -85,7 +87,11 @@ pub async fn a_move_into_a_full_day_is_refused_and_changes_nothing(repo: &SeaOrm
     let moving = repo.create_log_entries(alice, &elsewhere, now()).await.unwrap().value[0].clone();
 
     let before = footprint(repo, alice).await;
-    let into_full = LogEntryPatch { date: Some(day(DATE)), servings: Some(hundredths(300)), ..Default::default() };
+    let into_full = LogEntryPatch {
+        date: Some(day(DATE)),
+        amount: Some(AmountChange::To(LogAmount::Servings(hundredths(300)))),
+        ..Default::default()
+    };
     let refused = repo.update_log_entry(alice, moving.id, into_full, now()).await;
     assert!(matches!(refused, Err(UpdateLogError::DayFull { date }) if date == day(DATE)), "{refused:?}");
     assert_eq!(repo.log_entry(alice, moving.id).await.unwrap(), Some(moving.clone()), "the entry was changed");

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use chrono::Duration;
 use macrotrack_db_seaorm::SeaOrmRepository;
-use macrotrack_domain::{LogEntryId, LogEntryPatch, LogItem, Macros, Meal, SummaryDay, Timestamp};
+use macrotrack_domain::{
+    AmountChange, LogAmount, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, SummaryDay, Timestamp,
+};
 use macrotrack_ports::{CompletionRepository, CreateLogsError, FoodRepository, LogRepository};
 use sea_orm::ConnectionTrait;
 
@@ -58,8 +60,11 @@ pub async fn update_recomputes_the_snapshot_and_returns_before_and_after(repo: &
     let sql = format!("UPDATE foods SET calories = 10000, protein_g = 1 WHERE id = {}", bar.id);
     repo.connection().execute_unprepared(&sql).await.unwrap();
     let edited_at = Timestamp::new(logged_at.instant() + Duration::seconds(5));
-    let patch =
-        LogEntryPatch { date: Some(day("2026-11-25")), meal: Some(Meal::Snack), servings: Some(hundredths(250)) };
+    let patch = LogEntryPatch {
+        date: Some(day("2026-11-25")),
+        meal: Some(Meal::Snack),
+        amount: Some(AmountChange::To(LogAmount::Servings(hundredths(250)))),
+    };
     let (before, after) =
         repo.update_log_entry(alice.id, food_entry.id, patch, edited_at).await.unwrap().unwrap().value;
     assert_eq!(&before, food_entry);
@@ -78,13 +83,19 @@ pub async fn update_recomputes_the_snapshot_and_returns_before_and_after(repo: &
     let (_, again) = repo.update_log_entry(alice.id, food_entry.id, patch, edited_at).await.unwrap().unwrap().value;
     assert_eq!((again.servings, again.macros.calories, again.date), (hundredths(250), hundredths(500), after.date));
 
-    let patch = LogEntryPatch { servings: Some(hundredths(50)), ..LogEntryPatch::default() };
+    let patch = LogEntryPatch {
+        amount: Some(AmountChange::To(LogAmount::Servings(hundredths(50)))),
+        ..LogEntryPatch::default()
+    };
     let (_, half) = repo.update_log_entry(alice.id, recipe_entry.id, patch, edited_at).await.unwrap().unwrap().value;
     // 99.83 × 0.5 = 49.915 → 49.92; 5.65 × 0.5 = 2.825 → 2.83; 15.22 × 0.5 = 7.61; 1.98 × 0.5 = 0.99
     assert_eq!((half.macros, half.name.as_str()), (macros(4992, 283, 761, 99), "Porridge"));
 
     // Another user's entry, or a missing one, is not theirs to change.
-    let patch = LogEntryPatch { servings: Some(hundredths(100)), ..LogEntryPatch::default() };
+    let patch = LogEntryPatch {
+        amount: Some(AmountChange::To(LogAmount::Servings(hundredths(100)))),
+        ..LogEntryPatch::default()
+    };
     assert_eq!(repo.update_log_entry(bob.id, food_entry.id, patch, now()).await.unwrap(), None);
     assert_eq!(repo.update_log_entry(alice.id, LogEntryId(food_entry.id.0 + 1000), patch, now()).await.unwrap(), None);
     assert_eq!(repo.log_entry(bob.id, food_entry.id).await.unwrap(), None);

@@ -2,7 +2,7 @@
 
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_db_seaorm::entities::day_completion;
-use macrotrack_domain::{FoodId, LogEntry, LogItem, Meal, RecipeId};
+use macrotrack_domain::{FoodId, LogAmount, LogEntry, LogItem, Meal, RecipeId};
 use macrotrack_ports::{CreateLogsError, FoodRepository, LogRepository};
 use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
@@ -24,7 +24,10 @@ pub async fn batch_snapshots_macros_in_input_order_and_counts_uses(repo: &SeaOrm
 
     assert_eq!(created.len(), 3);
     for (entry, input) in created.iter().zip(&batch) {
-        assert_eq!((entry.date, entry.meal, entry.servings), (input.date, input.meal, input.servings));
+        assert_eq!(
+            (entry.date, entry.meal, LogAmount::Servings(entry.servings)),
+            (input.date, input.meal, input.amount)
+        );
         assert_eq!((entry.created_at, entry.updated_at, entry.recipe_id), (now, now, None));
     }
     assert!(created.windows(2).all(|pair| pair[0].id < pair[1].id), "ids follow the input order");

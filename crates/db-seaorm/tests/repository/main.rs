@@ -155,7 +155,7 @@ async fn concurrent_schedules_on_a_sqlite_file_never_overlap() {
 /// outbox row and its use, and answer each its own outcome.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_batches_on_a_sqlite_file_commit_in_groups_each_all_or_nothing() {
-    use macrotrack_domain::{Amount, LogItem, Meal, NewLogEntry, Timestamp};
+    use macrotrack_domain::{Amount, LogAmount, LogItem, Meal, NewLogEntry, Timestamp};
     use macrotrack_ports::{FoodRepository, LogRepository, UserRepository};
 
     let dir = std::env::temp_dir().join(unique_name("macrotrack_sqlite"));
@@ -177,7 +177,7 @@ async fn concurrent_batches_on_a_sqlite_file_commit_in_groups_each_all_or_nothin
                     date: "2026-11-24".parse().unwrap(),
                     meal: Meal::Lunch,
                     item: LogItem::Food(food),
-                    servings,
+                    amount: LogAmount::Servings(servings),
                 };
                 repo.create_log_entries(user, &[entry], Timestamp::new(chrono::Utc::now()))
                     .await

@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::{SubsecRound, Utc};
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_db_seaorm::entities::cache_outbox;
-use macrotrack_domain::{LogEntryId, LogEntryPatch, LogItem, Meal, ScheduledMealId, ScheduledPlanId, UserId};
+use macrotrack_domain::{
+    AmountChange, LogAmount, LogEntryId, LogEntryPatch, LogItem, Meal, ScheduledMealId, ScheduledPlanId, UserId,
+};
 use macrotrack_ports::{
     CompletionRepository, CreateLogsError, FoodRepository, LogRepository, OutboxBacklog, OutboxId, OutboxRepository,
     PlanRepository, UserRepository,
@@ -50,7 +52,10 @@ pub async fn every_covered_mutation_writes_one_row_in_its_transaction(repo: &Sea
     let created = created.unwrap();
     check("create", created.outbox).await;
     let entry_id = created.value[0].id;
-    let patch = LogEntryPatch { servings: Some(hundredths(200)), ..LogEntryPatch::default() };
+    let patch = LogEntryPatch {
+        amount: Some(AmountChange::To(LogAmount::Servings(hundredths(200)))),
+        ..LogEntryPatch::default()
+    };
     check("update", repo.update_log_entry(alice.id, entry_id, patch, now()).await.unwrap().unwrap().outbox).await;
     check("delete", repo.delete_log_entry(alice.id, entry_id).await.unwrap().unwrap().outbox).await;
     check("complete", repo.complete_day(alice.id, day("2026-11-24")).await.unwrap().outbox).await;

@@ -4,8 +4,8 @@ use chrono::Utc;
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_db_seaorm::entities::{food, food_use};
 use macrotrack_domain::{
-    Amount, Day, Food, FoodId, Ingredient, LogItem, Macros, Meal, MealPlan, MealPlanItem, NewFood, NewLogEntry,
-    NewMealPlan, NewRecipe, Recipe, RecipeId, Timestamp, User, UserId,
+    Amount, Day, Food, FoodId, Ingredient, LogAmount, LogItem, Macros, Meal, MealPlan, MealPlanItem, NewFood,
+    NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, Timestamp, User, UserId,
 };
 use macrotrack_ports::{FoodRepository, PlanRepository, RecipeRepository, UserRepository};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
@@ -43,7 +43,7 @@ pub fn bar(name: &str) -> NewFood {
 }
 
 pub fn entry(date: &str, meal: Meal, item: LogItem, servings: i64) -> NewLogEntry {
-    NewLogEntry { date: day(date), meal, item, servings: hundredths(servings) }
+    NewLogEntry { date: day(date), meal, item, amount: LogAmount::Servings(hundredths(servings)) }
 }
 
 pub async fn global_foods(repo: &SeaOrmRepository) -> Vec<food::Model> {

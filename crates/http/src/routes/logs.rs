@@ -4,7 +4,9 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
-use macrotrack_domain::{Day, LogEntry, LogEntryId, LogEntryInput, LogEntryPatch, Meal, NewLogEntry, ValidationErrors};
+use macrotrack_domain::{
+    AmountInput, Day, LogEntry, LogEntryId, LogEntryInput, LogEntryPatch, Meal, NewLogEntry, ValidationErrors,
+};
 use macrotrack_ports::KeptAnswer;
 use macrotrack_service::ETag;
 use schemars::JsonSchema;
@@ -29,6 +31,8 @@ body! {
     /// A batch of 1 to 100 entries, logged all or nothing.
     #[schemars(example = serde_json::json!({"entries": [
         {"date": "2026-11-24", "meal": "breakfast", "food_id": 1, "servings": 1.5},
+        {"date": "2026-11-24", "meal": "lunch", "food_id": 2, "grams": 150},
+        {"date": "2026-11-24", "meal": "snack", "food_id": 3, "portion_id": 4, "quantity": 0.5},
         {"date": "2026-11-25", "meal": "dinner", "recipe_id": 1, "servings": 1},
     ]}))]
     pub struct CreateLogsRequest {
@@ -38,14 +42,24 @@ body! {
 }
 
 body! {
-    /// One entry: exactly one of `food_id` and `recipe_id` (null reads as
-    /// absent).
-    // As `oneOf` branches, each with one id present and the other absent:
-    // openapi-typescript renders that as the entry's type and one branch
-    // (an `anyOf`, or a `not`, it renders as `unknown`: no type at all).
+    /// One entry: exactly one of `food_id` and `recipe_id`, and its amount
+    /// as exactly one of `servings`, `grams` (of a food with
+    /// `grams_per_serving`) and `portion_id` (one of the food's portions)
+    /// with `quantity` (null reads as absent). Grams and portions are
+    /// converted through the food's `grams_per_serving`.
+    // As `oneOf` branches, each with one id and one amount present and the
+    // others absent: openapi-typescript renders that as the entry's type
+    // and one branch (an `anyOf`, or a `not`, it renders as `unknown`: no
+    // type at all). A recipe is logged by servings only.
     #[schemars(extend("oneOf" = [
-        {"required": ["food_id"], "properties": {"food_id": true, "recipe_id": false}},
-        {"required": ["recipe_id"], "properties": {"recipe_id": true, "food_id": false}},
+        {"required": ["food_id", "servings"], "properties": {
+            "recipe_id": false, "grams": false, "portion_id": false, "quantity": false}},
+        {"required": ["food_id", "grams"], "properties": {
+            "recipe_id": false, "servings": false, "portion_id": false, "quantity": false}},
+        {"required": ["food_id", "portion_id", "quantity"], "properties": {
+            "recipe_id": false, "servings": false, "grams": false}},
+        {"required": ["recipe_id", "servings"], "properties": {
+            "food_id": false, "grams": false, "portion_id": false, "quantity": false}},
     ]))]
     pub struct LogEntryRequest {
         date: Required<Day>,
@@ -54,20 +68,45 @@ body! {
         recipe_id: Optional<Id>,
         /// In (0, 100].
         #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
-        servings: Required<f64>,
+        servings: Optional<f64>,
+        /// In (0, 5000].
+        #[schemars(range(min = body::MIN_SERVINGS, max = 5000))]
+        grams: Optional<f64>,
+        portion_id: Optional<Id>,
+        /// How many of the portion, in (0, 100]; only with `portion_id`.
+        #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
+        quantity: Optional<f64>,
     }
 }
 
 body! {
-    /// A change to a log entry: at least one field (null reads as absent).
+    /// A change to a log entry: at least one field (null reads as absent);
+    /// at most one of `servings`, `grams` and `portion_id` (with
+    /// `quantity`), or `quantity` alone for an entry logged by portion.
     #[schemars(extend("minProperties" = 1))]
-    #[schemars(example = serde_json::json!({"date": "2026-11-25", "servings": 2}))]
+    // The amount's branches, as the entry's: none, one of the three, or a
+    // quantity alone.
+    #[schemars(extend("oneOf" = [
+        {"properties": {"servings": false, "grams": false, "portion_id": false, "quantity": false}},
+        {"required": ["servings"], "properties": {"grams": false, "portion_id": false, "quantity": false}},
+        {"required": ["grams"], "properties": {"servings": false, "portion_id": false, "quantity": false}},
+        {"required": ["portion_id", "quantity"], "properties": {"servings": false, "grams": false}},
+        {"required": ["quantity"], "properties": {"servings": false, "grams": false, "portion_id": false}},
+    ]))]
+    #[schemars(example = serde_json::json!({"date": "2026-11-25", "grams": 120}))]
     pub struct UpdateLogRequest {
         date: Optional<Day>,
         meal: Optional<Meal>,
         /// In (0, 100].
         #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
         servings: Optional<f64>,
+        /// In (0, 5000].
+        #[schemars(range(min = body::MIN_SERVINGS, max = 5000))]
+        grams: Optional<f64>,
+        portion_id: Optional<Id>,
+        /// In (0, 100].
+        #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
+        quantity: Optional<f64>,
     }
 }
 
@@ -81,6 +120,48 @@ fn item_id(id: Optional<Id>) -> Option<i64> {
     }
 }
 
+/// An optional number. One present with the wrong type counts as present
+/// for the exactly-one-of rules: NaN, whose bound error `without_repeats`
+/// drops, since its type error names the field already.
+fn number(number: Optional<f64>) -> Option<f64> {
+    match number {
+        Optional::Absent => None,
+        Optional::Value(number) => Some(number),
+        Optional::Mistyped(_) => Some(f64::NAN),
+    }
+}
+
+fn amount(
+    servings: Optional<f64>,
+    grams: Optional<f64>,
+    portion_id: Optional<Id>,
+    quantity: Optional<f64>,
+) -> AmountInput {
+    AmountInput {
+        servings: number(servings),
+        grams: number(grams),
+        portion_id: item_id(portion_id),
+        quantity: number(quantity),
+    }
+}
+
+/// `errors` with `rules` after them, but no rule about a field the type
+/// errors name already, or inside one (an entry that is not an object).
+fn without_repeats(mut errors: ValidationErrors, rules: ValidationErrors) -> ValidationErrors {
+    let typed: Vec<String> = errors.errors().iter().map(|error| error.field.clone()).collect();
+    let named = |field: &str| {
+        typed.iter().any(|typed| {
+            field.strip_prefix(typed.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+    };
+    for rule in rules.errors() {
+        if rule.field.is_empty() || !named(&rule.field) {
+            errors.add(rule.field.clone(), rule.message.clone());
+        }
+    }
+    errors
+}
+
 fn entry(item: Item<LogEntryRequest>) -> LogEntryInput {
     match item {
         Item::Object(entry) => LogEntryInput {
@@ -88,7 +169,7 @@ fn entry(item: Item<LogEntryRequest>) -> LogEntryInput {
             meal: entry.meal.value(),
             food_id: item_id(entry.food_id),
             recipe_id: item_id(entry.recipe_id),
-            servings: entry.servings.value(),
+            amount: amount(entry.servings, entry.grams, entry.portion_id, entry.quantity),
         },
         // One the domain finds nothing more to say about.
         Item::NotObject => LogEntryInput { food_id: Some(0), ..LogEntryInput::default() },
@@ -112,9 +193,7 @@ pub(crate) fn parse(body: serde_json::Map<String, serde_json::Value>) -> Result<
         // one per entry.
         return Err(rules);
     }
-    let mut errors = errors;
-    errors.extend(rules);
-    Err(by_entry(errors))
+    Err(by_entry(without_repeats(errors, rules)))
 }
 
 /// Groups the errors by entry: `entries` first, then `entries.N.*` by N.
@@ -165,18 +244,19 @@ pub async fn day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpRe
 /// The patch's type mistakes and rule breaks, or the patch. No field to
 /// change is one error on the body itself (field `""`).
 pub(crate) fn patch(body: serde_json::Map<String, serde_json::Value>) -> Result<LogEntryPatch, ValidationErrors> {
-    let (request, mut errors) = body::read::<UpdateLogRequest>(body);
-    // "No field" is not news when a field was there with a mistake.
-    let mistyped = request.date.is_mistyped() || request.meal.is_mistyped() || request.servings.is_mistyped();
-    match LogEntryPatch::parse(request.date.value(), request.meal.value(), request.servings.value()) {
+    let (request, errors) = body::read::<UpdateLogRequest>(body);
+    let amount = amount(request.servings, request.grams, request.portion_id, request.quantity);
+    match LogEntryPatch::parse(request.date.value(), request.meal.value(), amount) {
         Ok(patch) if errors.is_empty() => Ok(patch),
         Ok(_) => Err(errors),
         Err(rules) => {
-            for rule in rules.errors() {
-                if !(mistyped && rule.field.is_empty()) {
-                    errors.add(rule.field.clone(), rule.message.clone());
-                }
+            // "No field" is not news when a field was there with a mistake
+            // (every type error is one).
+            let mut kept = ValidationErrors::new();
+            for rule in rules.errors().iter().filter(|rule| errors.is_empty() || !rule.field.is_empty()) {
+                kept.add(rule.field.clone(), rule.message.clone());
             }
+            let errors = without_repeats(errors, kept);
             let fields = UpdateLogRequest::FIELDS;
             let rank = |field: &str| {
                 if field.is_empty() {
@@ -278,6 +358,42 @@ mod tests {
         assert_eq!(patch_fields(json!({"date": "2201-01-01", "servings": 100.01})), ["date", "servings"]);
         let Value::Object(body) = json!({"meal": "snack", "date": null}) else { unreachable!() };
         assert_eq!(patch(body).unwrap().meal, Some(Meal::Snack));
+    }
+
+    fn with_amount(amount: Value) -> Value {
+        let mut entry = json!({"date": "2026-11-24", "meal": "lunch", "food_id": 1});
+        entry.as_object_mut().unwrap().extend(amount.as_object().unwrap().clone());
+        json!({"entries": [entry]})
+    }
+
+    #[test]
+    fn an_entry_gives_exactly_one_amount_each_mistake_named_once() {
+        assert_eq!(fields_of(with_amount(json!({}))), ["entries.0.servings"]);
+        assert_eq!(fields_of(with_amount(json!({"quantity": 1}))), ["entries.0.quantity", "entries.0.servings"]);
+        assert_eq!(fields_of(with_amount(json!({"grams": "150"}))), ["entries.0.grams"]);
+        assert_eq!(fields_of(with_amount(json!({"grams": 0}))), ["entries.0.grams"]);
+        assert_eq!(
+            fields_of(with_amount(json!({"grams": 1, "servings": 1}))),
+            ["entries.0.servings", "entries.0.grams"]
+        );
+        assert_eq!(fields_of(with_amount(json!({"portion_id": 1}))), ["entries.0.quantity"]);
+        assert_eq!(fields_of(with_amount(json!({"portion_id": "a", "quantity": 1}))), ["entries.0.portion_id"]);
+        assert_eq!(fields_of(json!({"entries": [7]})), ["entries.0"], "nothing more about an entry that is no object");
+        let Value::Object(body) = with_amount(json!({"portion_id": 3, "quantity": 0.5, "servings": null})) else {
+            unreachable!()
+        };
+        assert!(parse(body).is_ok());
+    }
+
+    #[test]
+    fn a_patch_gives_at_most_one_amount_or_a_quantity_alone() {
+        assert_eq!(patch_fields(json!({"quantity": "2"})), ["quantity"]);
+        assert_eq!(patch_fields(json!({"quantity": 1, "grams": 2})), ["quantity"]);
+        assert_eq!(patch_fields(json!({"grams": 5000.01})), ["grams"]);
+        assert_eq!(patch_fields(json!({"servings": 1, "portion_id": 2, "quantity": 1})), ["servings", "portion_id"]);
+        assert_eq!(patch_fields(json!({"date": "x", "portion_id": 2})), ["date", "quantity"]);
+        let Value::Object(body) = json!({"quantity": 2}) else { unreachable!() };
+        assert!(patch(body).is_ok());
     }
 
     #[test]

@@ -16,9 +16,9 @@ use macrotrack_cache::{Engine, EngineConfig};
 use macrotrack_cache_keys::ReadFamily;
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_domain::{
-    Day, FoodId, FoodInput, FoodSource, Gtin, ImportedFood, ImportedFoodInput, LogEntryId, LogEntryPatch, LogItem,
-    Macros, Meal, MealPlanId, MealPlanInput, MealPlanItemInput, NewLogEntry, RecipeId, RecipeInput, ScheduledMealId,
-    ScheduledPlanId, UserId,
+    AmountChange, Day, FoodId, FoodInput, FoodSource, Gtin, ImportedFood, ImportedFoodInput, LogAmount, LogEntryId,
+    LogEntryPatch, LogItem, Macros, Meal, MealPlanId, MealPlanInput, MealPlanItemInput, NewLogEntry, RecipeId,
+    RecipeInput, ScheduledMealId, ScheduledPlanId, UserId,
 };
 use macrotrack_ports::{CacheStore, Clock};
 use macrotrack_service::{Fault, Matrix, Operation, Policies, Repositories, Service};
@@ -425,16 +425,22 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 let Some(id) = self.pick_entry(who) else { return (user, token, date) };
                 let slot = self.pick(&self.users[who].scheduled_slots.clone());
                 let mut about = date;
-                let patch = match self.rng.random_range(0..4) {
+                let patch = match self.rng.random_range(0..5) {
                     0 => LogEntryPatch { date: Some(date), ..LogEntryPatch::default() },
                     1 => LogEntryPatch { meal: Some(self.some_meal()), ..LogEntryPatch::default() },
                     2 if slot.is_some() => {
                         let (slot_date, meal, _) = slot.unwrap_or((date, Meal::Lunch, RecipeId(0)));
                         about = slot_date;
-                        LogEntryPatch { date: Some(slot_date), meal: Some(meal), servings: None }
+                        LogEntryPatch { date: Some(slot_date), meal: Some(meal), amount: None }
+                    }
+                    // Grams of a recipe entry are refused: an update that fails.
+                    3 => {
+                        LogEntryPatch { amount: Some(AmountChange::To(self.some_amount())), ..LogEntryPatch::default() }
                     }
                     _ => LogEntryPatch {
-                        servings: Some(macrotrack_domain::Amount::from_hundredths(self.rng.random_range(10..500))),
+                        amount: Some(AmountChange::To(LogAmount::Servings(
+                            macrotrack_domain::Amount::from_hundredths(self.rng.random_range(10..500)),
+                        ))),
                         ..LogEntryPatch::default()
                     },
                 };
@@ -517,6 +523,16 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         }
     }
 
+    /// Servings, or grams (every food of the walk has its serving in grams).
+    fn some_amount(&mut self) -> LogAmount {
+        let hundredths = macrotrack_domain::Amount::from_hundredths;
+        if self.rng.random_bool(0.5) {
+            LogAmount::Servings(hundredths(self.rng.random_range(25..400)))
+        } else {
+            LogAmount::Grams(hundredths(self.rng.random_range(1..500_000)))
+        }
+    }
+
     /// A batch of one to three entries of the user's foods, global foods,
     /// recipes, or into scheduled slots; the date the probe reads.
     async fn create_entries(&mut self, who: usize, user: UserId, date: Day) -> (bool, Day) {
@@ -530,7 +546,12 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
             let slot = self.pick(&self.users[who].scheduled_slots.clone());
             if let Some((slot_date, meal, recipe)) = slot.filter(|_| self.rng.random_bool(0.3)) {
                 let servings = macrotrack_domain::Amount::from_hundredths(100);
-                batch.push(NewLogEntry { date: slot_date, meal, item: LogItem::Recipe(recipe), servings });
+                batch.push(NewLogEntry {
+                    date: slot_date,
+                    meal,
+                    item: LogItem::Recipe(recipe),
+                    amount: LogAmount::Servings(servings),
+                });
                 about = slot_date;
                 slotted += 1;
                 continue;
@@ -544,9 +565,14 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                     LogItem::Food(self.pick(&foods).unwrap_or(FoodId(1)))
                 }
             };
-            let servings = macrotrack_domain::Amount::from_hundredths(self.rng.random_range(25..400));
+            let amount = match item {
+                LogItem::Food(_) => self.some_amount(),
+                LogItem::Recipe(_) => {
+                    LogAmount::Servings(macrotrack_domain::Amount::from_hundredths(self.rng.random_range(25..400)))
+                }
+            };
             about = self.some_day();
-            batch.push(NewLogEntry { date: about, meal: self.some_meal(), item, servings });
+            batch.push(NewLogEntry { date: about, meal: self.some_meal(), item, amount });
         }
         let Ok(created) = self.cached.create_log_entries(user, batch).await else { return (false, about) };
         let known = &mut self.users[who];

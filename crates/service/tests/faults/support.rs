@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use macrotrack_cache::{BreakerConfig, Engine, EngineConfig, MemoryStore};
 use macrotrack_cache_fred::{RedisConfig, RedisStore};
 use macrotrack_db_seaorm::{DbConfig, SeaOrmRepository};
-use macrotrack_domain::{Amount, Day, FoodId, LogItem, Meal, NewLogEntry, UserId};
+use macrotrack_domain::{Amount, Day, FoodId, LogAmount, LogItem, Meal, NewLogEntry, UserId};
 use macrotrack_ports::{CacheStore, Clock, SystemClock};
 use macrotrack_service::{Policies, Repositories, Service};
 use macrotrack_testkit::unique_name;
@@ -114,7 +114,12 @@ pub fn day(offset: i64) -> Day {
 }
 
 pub fn food_entry(date: Day, food: FoodId) -> NewLogEntry {
-    NewLogEntry { date, meal: Meal::Lunch, item: LogItem::Food(food), servings: Amount::from_hundredths(100) }
+    NewLogEntry {
+        date,
+        meal: Meal::Lunch,
+        item: LogItem::Food(food),
+        amount: LogAmount::Servings(Amount::from_hundredths(100)),
+    }
 }
 
 pub async fn some_food<S: CacheStore>(service: &Service<S>, user: UserId) -> FoodId {
