@@ -3,10 +3,12 @@ import { createClient, type Schemas } from "./index.js";
 
 const client = createClient({ baseUrl: "http://127.0.0.1:8080", token: process.env.MACROTRACK_TOKEN ?? "" });
 
-// A body is checked against the document: a misspelt meal or a missing
-// `servings` does not compile.
+// A body is checked against the document: a misspelt meal, an entry
+// without an amount or with two (`servings`, `grams`, `portion_id` with
+// `quantity`) does not compile.
 const entry: Schemas["LogEntryRequest"] = { date: "2026-11-24", meal: "breakfast", food_id: 1, servings: 1.5 };
-const logged = await client.POST("/v1/logs", { body: { entries: [entry] } });
+const weighed: Schemas["LogEntryRequest"] = { date: "2026-11-24", meal: "lunch", food_id: 2, grams: 150 };
+const logged = await client.POST("/v1/logs", { body: { entries: [entry, weighed] } });
 if (logged.error) {
   // A problem body (RFC 9457): every offending field is named.
   console.error(logged.error.status, logged.error.errors?.map((error) => error.field));

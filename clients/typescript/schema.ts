@@ -595,6 +595,19 @@ export interface components {
          *           "servings": 1.5
          *         },
          *         {
+         *           "date": "2026-11-24",
+         *           "food_id": 2,
+         *           "grams": 150,
+         *           "meal": "lunch"
+         *         },
+         *         {
+         *           "date": "2026-11-24",
+         *           "food_id": 3,
+         *           "meal": "snack",
+         *           "portion_id": 4,
+         *           "quantity": 0.5
+         *         },
+         *         {
          *           "date": "2026-11-25",
          *           "meal": "dinner",
          *           "recipe_id": 1,
@@ -838,9 +851,11 @@ export interface components {
             date: components["schemas"]["Day"];
             fat_g: components["schemas"]["Amount"];
             food_id: components["schemas"]["FoodId"] | null;
+            grams: components["schemas"]["Amount"] | null;
             id: components["schemas"]["LogEntryId"];
             meal: components["schemas"]["Meal"];
             name: string;
+            portion: components["schemas"]["LoggedPortion"] | null;
             protein_g: components["schemas"]["Amount"];
             recipe_id: components["schemas"]["RecipeId"] | null;
             servings: components["schemas"]["Amount"];
@@ -852,28 +867,71 @@ export interface components {
          */
         LogEntryId: number;
         /**
-         * @description One entry: exactly one of `food_id` and `recipe_id` (null reads as
-         *     absent).
+         * @description One entry: exactly one of `food_id` and `recipe_id`, and its amount
+         *     as exactly one of `servings`, `grams` (of a food with
+         *     `grams_per_serving`) and `portion_id` (one of the food's portions)
+         *     with `quantity` (null reads as absent). Grams and portions are
+         *     converted through the food's `grams_per_serving`.
          */
         LogEntryRequest: {
             date: components["schemas"]["Day"];
             /** Format: int64 */
             food_id?: number;
+            /**
+             * Format: double
+             * @description In (0, 5000].
+             */
+            grams?: number;
             meal: components["schemas"]["Meal"];
+            /** Format: int64 */
+            portion_id?: number;
+            /**
+             * Format: double
+             * @description How many of the portion, in (0, 100]; only with `portion_id`.
+             */
+            quantity?: number;
             /** Format: int64 */
             recipe_id?: number;
             /**
              * Format: double
              * @description In (0, 100].
              */
-            servings: number;
+            servings?: number;
         } & ({
             food_id: unknown;
+            grams?: never;
+            portion_id?: never;
+            quantity?: never;
             recipe_id?: never;
+            servings: unknown;
+        } | {
+            food_id: unknown;
+            grams: unknown;
+            portion_id?: never;
+            quantity?: never;
+            recipe_id?: never;
+            servings?: never;
+        } | {
+            food_id: unknown;
+            grams?: never;
+            portion_id: unknown;
+            quantity: unknown;
+            recipe_id?: never;
+            servings?: never;
         } | {
             food_id?: never;
+            grams?: never;
+            portion_id?: never;
+            quantity?: never;
             recipe_id: unknown;
+            servings: unknown;
         });
+        /** @description The portion an entry was logged by, as its answer shows it. */
+        LoggedPortion: {
+            id: components["schemas"]["PortionId"];
+            name: string;
+            quantity: components["schemas"]["Amount"];
+        };
         /** @description Calories and grams of protein, carbohydrate and fat. */
         Macros: {
             calories: components["schemas"]["Amount"];
@@ -1090,21 +1148,60 @@ export interface components {
         /** Format: date-time */
         Timestamp: string;
         /**
-         * @description A change to a log entry: at least one field (null reads as absent).
+         * @description A change to a log entry: at least one field (null reads as absent);
+         *     at most one of `servings`, `grams` and `portion_id` (with
+         *     `quantity`), or `quantity` alone for an entry logged by portion.
          * @example {
          *       "date": "2026-11-25",
-         *       "servings": 2
+         *       "grams": 120
          *     }
          */
         UpdateLogRequest: {
             date?: components["schemas"]["Day"];
+            /**
+             * Format: double
+             * @description In (0, 5000].
+             */
+            grams?: number;
             meal?: components["schemas"]["Meal"];
+            /** Format: int64 */
+            portion_id?: number;
+            /**
+             * Format: double
+             * @description In (0, 100].
+             */
+            quantity?: number;
             /**
              * Format: double
              * @description In (0, 100].
              */
             servings?: number;
-        };
+        } & ({
+            grams?: never;
+            portion_id?: never;
+            quantity?: never;
+            servings?: never;
+        } | {
+            grams?: never;
+            portion_id?: never;
+            quantity?: never;
+            servings: unknown;
+        } | {
+            grams: unknown;
+            portion_id?: never;
+            quantity?: never;
+            servings?: never;
+        } | {
+            grams?: never;
+            portion_id: unknown;
+            quantity: unknown;
+            servings?: never;
+        } | {
+            grams?: never;
+            portion_id?: never;
+            quantity: unknown;
+            servings?: never;
+        });
         /** @description A user as they see themselves (`GET /v1/me`). */
         User: {
             id: components["schemas"]["UserId"];

@@ -52,13 +52,13 @@ body! {
     // and one branch (an `anyOf`, or a `not`, it renders as `unknown`: no
     // type at all). A recipe is logged by servings only.
     #[schemars(extend("oneOf" = [
-        {"required": ["food_id", "servings"], "properties": {
+        {"required": ["food_id", "servings"], "properties": {"food_id": true, "servings": true,
             "recipe_id": false, "grams": false, "portion_id": false, "quantity": false}},
-        {"required": ["food_id", "grams"], "properties": {
+        {"required": ["food_id", "grams"], "properties": {"food_id": true, "grams": true,
             "recipe_id": false, "servings": false, "portion_id": false, "quantity": false}},
         {"required": ["food_id", "portion_id", "quantity"], "properties": {
-            "recipe_id": false, "servings": false, "grams": false}},
-        {"required": ["recipe_id", "servings"], "properties": {
+            "food_id": true, "portion_id": true, "quantity": true, "recipe_id": false, "servings": false, "grams": false}},
+        {"required": ["recipe_id", "servings"], "properties": {"recipe_id": true, "servings": true,
             "food_id": false, "grams": false, "portion_id": false, "quantity": false}},
     ]))]
     pub struct LogEntryRequest {
@@ -88,10 +88,11 @@ body! {
     // quantity alone.
     #[schemars(extend("oneOf" = [
         {"properties": {"servings": false, "grams": false, "portion_id": false, "quantity": false}},
-        {"required": ["servings"], "properties": {"grams": false, "portion_id": false, "quantity": false}},
-        {"required": ["grams"], "properties": {"servings": false, "portion_id": false, "quantity": false}},
-        {"required": ["portion_id", "quantity"], "properties": {"servings": false, "grams": false}},
-        {"required": ["quantity"], "properties": {"servings": false, "grams": false, "portion_id": false}},
+        {"required": ["servings"], "properties": {"servings": true, "grams": false, "portion_id": false, "quantity": false}},
+        {"required": ["grams"], "properties": {"grams": true, "servings": false, "portion_id": false, "quantity": false}},
+        {"required": ["portion_id", "quantity"], "properties": {
+            "portion_id": true, "quantity": true, "servings": false, "grams": false}},
+        {"required": ["quantity"], "properties": {"quantity": true, "servings": false, "grams": false, "portion_id": false}},
     ]))]
     #[schemars(example = serde_json::json!({"date": "2026-11-25", "grams": 120}))]
     pub struct UpdateLogRequest {
