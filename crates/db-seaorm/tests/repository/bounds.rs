@@ -172,7 +172,7 @@ pub async fn a_user_owns_at_most_their_bound_of_foods_recipes_and_plans(repo: &S
     let last_food = own_food(repo, alice, "The last one", macros(100, 0, 0, 0)).await;
     assert!(matches!(repo.create_food(alice, &bar("One too many")).await, Err(CreateFoodError::Full)));
     // Global foods are nobody's; another user's are theirs.
-    repo.create_food(bob, &bar("Bob's")).await.unwrap().value;
+    repo.create_food(bob, &bar("Bob's")).await.unwrap();
     assert_eq!(count_where(repo, "foods", "owner_user_id", alice.0).await, i64::from(MAX_OWN_FOODS));
 
     // Two more recipes reach the bound.

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_domain::{
-    FoodId, FoodOwner, FoodSource, Gtin, ImportedFood, ImportedPortion, LogItem, Macros, Meal, Timestamp, fold,
-    search_text,
+    FoodId, FoodOwner, FoodSource, Gtin, ImportedFood, ImportedPortion, LogAmount, LogItem, Macros, Meal, Timestamp,
+    fold, search_text,
 };
 use macrotrack_ports::{CatalogueImport, FoodRepository, ImportCounts, LogRepository, UserRepository};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -305,7 +305,7 @@ pub async fn a_search_splits_into_the_users_part_and_the_catalogues(repo: &SeaOr
         date: "2026-11-24".parse().unwrap(),
         meal: Meal::Lunch,
         item: LogItem::Food(food),
-        servings: hundredths(100),
+        amount: LogAmount::Servings(hundredths(100)),
     };
     let now = Timestamp::new(Utc::now());
     repo.create_log_entries(alice.id, &[log(muffin), log(muffin)], now).await.unwrap();
