@@ -254,6 +254,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/foods/recent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's most recently logged foods */
+        get: operations["recentFoods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /** The user's most recently logged foods */
+        head: operations["recentFoodsHead"];
+        patch?: never;
+        trace?: never;
+    };
     "/v1/foods/{id}": {
         parameters: {
             query?: never;
@@ -971,6 +989,11 @@ export interface components {
             cache: "ok" | "down" | "in-process" | "off";
             /** @enum {string} */
             database: "ok" | "down";
+        };
+        /** @description A food the user logged, and the date of its most recently created entry. */
+        RecentFood: {
+            food: components["schemas"]["Food"];
+            last_logged: components["schemas"]["Day"];
         };
         /** @description A user's recipe; `per_serving` is derived from its ingredients. */
         Recipe: {
@@ -3027,6 +3050,224 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Most uses first, ties by food id. */
+            200: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recentFoods: {
+        parameters: {
+            query?: {
+                /** @description How many at most: 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's distinct logged foods (food entries only), by their most recently created entry, newest first (ties by food id); `last_logged` is that entry's date. */
+            200: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecentFood"][];
+                };
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recentFoodsHead: {
+        parameters: {
+            query?: {
+                /** @description How many at most: 1 to 100 (default 20). */
+                limit?: number;
+            };
+            header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's distinct logged foods (food entries only), by their most recently created entry, newest first (ties by food id); `last_logged` is that entry's date. */
             200: {
                 headers: {
                     /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */

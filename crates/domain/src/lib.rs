@@ -45,7 +45,7 @@ pub use plan::{
 pub use recipe::{Ingredient, MAX_INGREDIENTS, NewRecipe, Recipe, RecipeInput};
 pub use search::{catalogue_rows_needed, check_catalogue_part, check_own_part, merge_search, normalized_query};
 pub use streak::Streak;
-pub use summary::{FrequentFood, MAX_SUMMARY_DAYS, Summary, SummaryDay, check_frequent};
+pub use summary::{FrequentFood, MAX_SUMMARY_DAYS, RecentFood, Summary, SummaryDay, check_frequent, check_recent};
 pub use time::Timestamp;
 pub use user::User;
 pub use validation::{FieldError, ValidationErrors};

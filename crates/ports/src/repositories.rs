@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use macrotrack_domain::{
     Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch, Macros, MealPlan,
-    MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay, ScheduledMealId,
-    ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, Timestamp, User, UserId, validation,
+    MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, RecentFood, Recipe, RecipeId, ScheduleDay,
+    ScheduledMealId, ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, Timestamp, User, UserId, validation,
 };
 
 use crate::{Committed, Keep};
@@ -145,6 +145,12 @@ pub trait FoodRepository: Send + Sync + 'static {
     /// MUST return at most `limit` foods the user logged at least once, with
     /// their use counts, most uses first, ties by food id ascending.
     async fn frequent_foods(&self, user: UserId, limit: u32) -> Result<Vec<FrequentFood>, Unavailable>;
+
+    /// MUST return at most `limit` distinct foods of the user's food log
+    /// entries (not recipe or quick entries), ordered by their most recently
+    /// created entry, newest first, ties by food id ascending; each with
+    /// that entry's date (of entries created together, the highest id's).
+    async fn recent_foods(&self, user: UserId, limit: u32) -> Result<Vec<RecentFood>, Unavailable>;
 
     /// MUST, in one transaction, apply `patch` to the food when `owner` owns
     /// it, recompute the per-serving macros of every recipe that uses it

@@ -238,6 +238,25 @@ pub(crate) fn barcode_address(generation: u64, code: u64) -> Addressed {
     Addressed::new(&BARCODE, EntryAddress::tier2(key, &guards(&BARCODE, CATALOGUE, None)), None)
 }
 
+/// The foods a user logged lately, as they are now, with the date of each
+/// one's latest entry. Food entries of any date change it (a new entry
+/// makes its food the newest; a move changes the date shown).
+pub(crate) const RECENT_FOODS: ReadSpec = ReadSpec {
+    family: ReadFamily::RecentFoods,
+    name: "recent foods",
+    tier: Tier::Two,
+    depends_on: &[FactKind::FoodEntries, FactKind::Foods],
+    granularity: Granularity::Whole,
+    window: Window::Undated,
+    follows_catalogue: true,
+};
+
+/// Where the user's `limit` most recently logged foods are cached.
+pub(crate) fn recent_foods_address(user: UserId, generation: u64, limit: u32) -> Addressed {
+    let key = QueryKey::RecentFoods { user, generation, limit };
+    Addressed::new(&RECENT_FOODS, EntryAddress::tier2(key, &guards(&RECENT_FOODS, user, None)), None)
+}
+
 /// The entries the day screen composes, read ahead together.
 pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [Addressed; 4] {
     [day_logs_address(user, date), me_address(user), schedule_address(user, date), streak_address(user, today)]
@@ -257,6 +276,7 @@ pub const READS: &[&ReadSpec] = &[
     &CATALOGUE_SEARCH,
     &FOOD,
     &BARCODE,
+    &RECENT_FOODS,
 ];
 
 /// The guards an entry of `read` records. A read missing from `READS` would

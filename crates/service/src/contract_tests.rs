@@ -61,6 +61,7 @@ enum Read {
     FoodSearch,
     /// One of the user's foods by id.
     Food,
+    RecentFoods,
 }
 
 impl Read {
@@ -76,6 +77,7 @@ impl Read {
             Read::Credential => ReadFamily::Credential,
             Read::FoodSearch => ReadFamily::FoodSearch,
             Read::Food => ReadFamily::Food,
+            Read::RecentFoods => ReadFamily::RecentFoods,
         }
     }
 
@@ -91,9 +93,13 @@ impl Read {
                 let end = start.plus_days(6).unwrap();
                 start.weeks_until(end).into_iter().flat_map(|week| spec.guards(U, Some(week))).collect()
             }
-            Read::Me | Read::FrequentFoods | Read::Streak | Read::Credential | Read::FoodSearch | Read::Food => {
-                spec.guards(U, None)
-            }
+            Read::Me
+            | Read::FrequentFoods
+            | Read::Streak
+            | Read::Credential
+            | Read::FoodSearch
+            | Read::Food
+            | Read::RecentFoods => spec.guards(U, None),
         }
     }
 
@@ -110,7 +116,15 @@ impl Read {
 
 /// Every read instance the examples look at.
 fn universe() -> Vec<Read> {
-    let mut reads = vec![Read::Me, Read::FrequentFoods, Read::Streak, Read::Credential, Read::FoodSearch, Read::Food];
+    let mut reads = vec![
+        Read::Me,
+        Read::FrequentFoods,
+        Read::Streak,
+        Read::Credential,
+        Read::FoodSearch,
+        Read::Food,
+        Read::RecentFoods,
+    ];
     for date in [d1(), d2(), d3(), d4()] {
         reads.extend([Read::DayLogs(date), Read::Schedule(date)]);
     }
@@ -218,7 +232,7 @@ fn example<T: ?Sized>(mutation: &Mutation<T>, touched: &T, required: BTreeSet<Re
 fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example>)> {
     use Operation as O;
     use ReadFamily as R;
-    let entries = [R::Logs, R::Summary, R::Week, R::FrequentFoods, R::Schedule, R::FoodSearch];
+    let entries = [R::Logs, R::Summary, R::Week, R::FrequentFoods, R::Schedule, R::FoodSearch, R::RecentFoods];
     // The catalogue's shared entries are no user's: an import leaves them.
     let every_read: Vec<ReadFamily> = crate::facts::READS
         .iter()
@@ -240,7 +254,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                         where_(day_logs_of(&[d1(), d3()])),
                         where_(summaries_holding(&[d1(), d3()])),
                         where_(weeks_holding(&[d1(), d3()])),
-                        where_(|read| read == Read::FrequentFoods || read == Read::FoodSearch),
+                        where_(|read| matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::RecentFoods)),
                         where_(schedule_of(&[d3()])),
                     ]
                     .concat(),
@@ -262,7 +276,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             "update a log entry | the same for the original date and for the new one (frequent foods only if the \
              count of uses changes, which an update never does)",
             O::UpdateLogEntry,
-            vec![R::Logs, R::Summary, R::Week, R::Schedule],
+            vec![R::Logs, R::Summary, R::Week, R::Schedule, R::RecentFoods],
             vec![
                 example(
                     &UPDATE_LOG_ENTRY,
@@ -300,7 +314,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                         where_(day_logs_of(&[d1()])),
                         where_(summaries_holding(&[d1()])),
                         where_(weeks_holding(&[d1()])),
-                        where_(|read| read == Read::FrequentFoods || read == Read::FoodSearch),
+                        where_(|read| matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::RecentFoods)),
                     ]
                     .concat(),
                 ),
@@ -350,12 +364,14 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             "create or edit a food of the user | that user's searches; frequent and recent foods when it has uses; \
              the food's own reads",
             O::EditFood,
-            vec![R::FrequentFoods, R::FoodSearch, R::Food],
+            vec![R::FrequentFoods, R::FoodSearch, R::Food, R::RecentFoods],
             vec![
                 example(
                     &EDIT_FOOD,
                     &food(),
-                    where_(|read| matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::Food)),
+                    where_(|read| {
+                        matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::Food | Read::RecentFoods)
+                    }),
                 ),
                 // A food without uses: frequent foods need not change.
                 example(&EDIT_FOOD, &food(), where_(|read| matches!(read, Read::FoodSearch | Read::Food))),

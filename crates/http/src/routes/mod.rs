@@ -30,7 +30,7 @@ pub mod recipes;
 use actix_web::http::Method;
 use actix_web::web;
 use macrotrack_domain::{
-    Completion, DayDashboard, DayLogs, Food, FrequentFood, LogEntry, Macros, MealPlan, Recipe, ScheduleDay,
+    Completion, DayDashboard, DayLogs, Food, FrequentFood, LogEntry, Macros, MealPlan, RecentFood, Recipe, ScheduleDay,
     ScheduledPlan, Streak, Summary, User, Week,
 };
 use macrotrack_ports::Unavailable;
@@ -419,6 +419,17 @@ fn routes() -> Vec<Route> {
         .answers::<Vec<FrequentFood>>(200, "Most uses first, ties by food id.")
         .cached()
         .fails::<ReadError>(),
+        Route::new(M::GET, "/v1/foods/recent", "recentFoods", "The user's most recently logged foods", || {
+            web::route().to(foods::recent)
+        })
+        .limit()
+        .answers::<Vec<RecentFood>>(
+            200,
+            "The user's distinct logged foods (food entries only), by their most recently created entry, newest \
+             first (ties by food id); `last_logged` is that entry's date.",
+        )
+        .cached()
+        .fails::<ReadError>(),
         Route::new(M::GET, "/v1/foods/barcode/{code}", "foodByBarcode", "The food carrying a barcode", || {
             web::route().to(foods::by_barcode)
         })
@@ -585,6 +596,7 @@ mod tests {
             ("GET /v1/streak", future_size(days::streak)),
             ("GET /v1/me", future_size(me::get)),
             ("GET /v1/foods/frequent", future_size(foods::frequent)),
+            ("GET /v1/foods/recent", future_size(foods::recent)),
             ("GET /v1/schedule/{date}", future_size(plans::schedule_day)),
         ];
         for (route, size) in handlers {

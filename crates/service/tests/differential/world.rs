@@ -98,6 +98,7 @@ const READS: &[(&str, &[ReadFamily])] = &[
     ("schedule", &[ReadFamily::Schedule]),
     ("credential", &[ReadFamily::Credential]),
     ("dashboard", &[ReadFamily::Logs, ReadFamily::Me, ReadFamily::Schedule, ReadFamily::Streak]),
+    ("recent foods", &[ReadFamily::RecentFoods]),
     ("food search", &[ReadFamily::FoodSearch, ReadFamily::CatalogueSearch]),
     ("food", &[ReadFamily::Food]),
     ("barcode", &[ReadFamily::Barcode]),
@@ -362,6 +363,10 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 same(cached, self.plain.schedule_day(user, date).await)
             }
             "credential" => same(self.cached.authenticate(token).await, self.plain.authenticate(token).await),
+            "recent foods" => {
+                let limit = Some([1, 3, 20][self.rng.random_range(0..3)]);
+                same(self.cached.recent_foods(user, limit).await, self.plain.recent_foods(user, limit).await)
+            }
             "food search" => {
                 let query = QUERIES[self.rng.random_range(0..QUERIES.len())];
                 let limit = Some([1, 5, 20][self.rng.random_range(0..3)]);
