@@ -16,6 +16,7 @@ mod m20261206_000004_catalogue;
 mod m20261206_000005_completion_runs;
 mod m20261206_000006_idempotency;
 mod m20261206_000007_search;
+mod m20261206_000009_time_zones;
 
 /// How many steps `Migrator::down` takes to undo the migration `name`
 /// and every later one, so tests of a rollback need no count that each
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_completion_runs::Migration),
             Box::new(m20261206_000006_idempotency::Migration),
             Box::new(m20261206_000007_search::Migration),
+            Box::new(m20261206_000009_time_zones::Migration),
         ]
     }
 }

@@ -39,7 +39,7 @@ where
     let schedule = |date: &str| format!("/v1/schedule?date={date}");
 
     // Targets: the cached me changes at once.
-    assert_eq!(r.get("/v1/me", t).await.ok(200), json!({"id": id, "name": "tour", "targets": null}));
+    assert_eq!(r.get("/v1/me", t).await.ok(200), json!({"id": id, "name": "tour", "targets": null, "timezone": "UTC"}));
     let body = json!({"calories": 2000.005, "protein_g": 150, "carbs_g": 200.4, "fat_g": 70});
     let targets = w.put("/v1/me/targets", t, body).await.ok(200);
     assert_eq!(targets, macros(2000.01, 150.0, 200.4, 70.0));
