@@ -16,6 +16,7 @@ mod m20261206_000004_catalogue;
 mod m20261206_000005_completion_runs;
 mod m20261206_000006_idempotency;
 mod m20261206_000007_search;
+mod m20261206_000009_time_zones;
 mod m20261206_000010_catalogue_generation;
 
 /// How many steps `Migrator::down` takes to undo the migration `name`
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_completion_runs::Migration),
             Box::new(m20261206_000006_idempotency::Migration),
             Box::new(m20261206_000007_search::Migration),
+            Box::new(m20261206_000009_time_zones::Migration),
             Box::new(m20261206_000010_catalogue_generation::Migration),
         ]
     }

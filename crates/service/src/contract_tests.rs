@@ -17,7 +17,7 @@ use macrotrack_domain::{
 
 use crate::catalog::{
     COMPLETE_DAY, CREATE_FOOD, CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, DELETE_SCHEDULED_MEAL, DELETE_SCHEDULED_PLAN,
-    DELETE_USER, EDIT_FOOD, SCHEDULE_MEAL_PLAN, SET_TARGETS, UNDO_DAY, UPDATE_LOG_ENTRY, read_spec,
+    DELETE_USER, EDIT_FOOD, SCHEDULE_MEAL_PLAN, SET_TARGETS, SET_TIME_ZONE, UNDO_DAY, UPDATE_LOG_ENTRY, read_spec,
 };
 use crate::facts::{Changes, Matrix, Operation};
 use crate::matrix::BEYOND_THE_CONTRACT;
@@ -385,6 +385,20 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                 &SET_TARGETS,
                 &Macros::default(),
                 where_(|read| read == Read::Me || matches!(read, Read::Week(_))),
+            )],
+        ),
+        (
+            // Streaks and the day screen are addressed by the date they are
+            // of: a cached one is right whatever the zone. Which date a
+            // request without `today` reads is taken from `me`'s zone, so
+            // `me` answering the new zone is what the row asks for.
+            "set the time zone | every read whose default `today` depends on it (streaks, the day screen)",
+            O::SetTimeZone,
+            vec![R::Me],
+            vec![example(
+                &SET_TIME_ZONE,
+                &macrotrack_domain::TimeZone::parse("Pacific/Auckland").unwrap(),
+                where_(|read| read == Read::Me),
             )],
         ),
         (

@@ -129,7 +129,7 @@ impl<S: CacheStore> Service<S> {
         };
         let address = food_address(user, generation, id.0);
         let read = self.read_of(&address, self.policies.catalogue, freshness, crate::no_check, fetch);
-        self.cache.value(read.admission(Admission::Confirmed)).await.map_err(get_error)
+        self.cache.value(read.await.admission(Admission::Confirmed)).await.map_err(get_error)
     }
 
     /// The visible food carrying barcode `code` (of several, the most
@@ -146,7 +146,7 @@ impl<S: CacheStore> Service<S> {
         let number = code.as_str().parse::<u64>().unwrap_or_else(|_| unreachable!("a GTIN is 14 digits"));
         let address = barcode_address(generation, number);
         let read = self.read_of(&address, self.policies.catalogue, freshness, crate::no_check, fetch);
-        self.cache.value(read.admission(Admission::Confirmed)).await.map_err(get_error)
+        self.cache.value(read.await.admission(Admission::Confirmed)).await.map_err(get_error)
     }
 
     /// Visible foods matching every word of `query`, ranked as the

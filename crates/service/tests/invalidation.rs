@@ -275,6 +275,23 @@ async fn set_targets() {
 }
 
 #[tokio::test]
+async fn set_the_time_zone() {
+    let mut mocks = Mocks::default();
+    let zone = macrotrack_domain::TimeZone::parse("Pacific/Auckland").unwrap();
+    mocks
+        .users
+        .expect_set_timezone()
+        .withf(move |_, set| *set == zone)
+        .times(1)
+        .returning(|_, _| Ok(Some(committed(()))));
+    let (service, forgotten) = service(mocks);
+    service.set_timezone(USER, zone).await.unwrap();
+    // Streaks and day screens are addressed by their date: the default
+    // today is read from `me`, the one entry that shows the zone.
+    assert_eq!(*forgotten.lock().unwrap(), set(&[ME]));
+}
+
+#[tokio::test]
 async fn edit_a_food() {
     let mut mocks = Mocks::default();
     mocks.foods.expect_update_food().times(1).returning(|_, id, _, _| {
