@@ -17,6 +17,7 @@ mod m20261206_000005_completion_runs;
 mod m20261206_000006_idempotency;
 mod m20261206_000007_search;
 mod m20261206_000008_log_amounts;
+mod m20261206_000009_time_zones;
 mod m20261206_000010_catalogue_generation;
 
 /// How many steps `Migrator::down` takes to undo the migration `name`
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000006_idempotency::Migration),
             Box::new(m20261206_000007_search::Migration),
             Box::new(m20261206_000008_log_amounts::Migration),
+            Box::new(m20261206_000009_time_zones::Migration),
             Box::new(m20261206_000010_catalogue_generation::Migration),
         ]
     }

@@ -15,6 +15,9 @@
 //!   benchmark (390,381 foods; not in CI): import time and peak RSS, search
 //!   p50/p99 against the 44-food baseline, the ranking of everyday queries;
 //!   writes docs/benchmarks.md's catalogue section.
+//! - `export-rss [--binary PATH]`: the server's peak RSS while it exports
+//!   3,650 days × 20 entries, on both backends; writes docs/benchmarks.md's
+//!   export section.
 //! - `callgrind [--binary PATH]`: instructions per warm `GET /v1/logs`
 //!   (valgrind's callgrind on the embedded release server).
 //! - `closed-loop BASE TOKENS_FILE PAUSE_MS`: the bench's read-after-own-write
@@ -36,6 +39,7 @@ mod client;
 mod closed_loop;
 mod dates;
 mod docs;
+mod export_rss;
 mod flood;
 mod harness;
 mod hostile;
@@ -92,6 +96,13 @@ enum Task {
         /// Only the first N foods (a quick run; the doc is left as it is).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         sample: Option<u64>,
+    },
+    /// The server's peak RSS while it exports 3,650 days × 20 entries, on
+    /// both backends. Writes its section of docs/benchmarks.md.
+    ExportRss {
+        /// The server to measure (default: this tree's release build).
+        #[arg(long, value_name = "PATH")]
+        binary: Option<PathBuf>,
     },
     /// Instructions per warm GET /v1/logs, counted by callgrind on the embedded release server.
     Callgrind {
@@ -151,6 +162,7 @@ fn main() -> ExitCode {
         Task::Catalogue { binary, sample } => {
             catalogue::run(&root(), &bench::target_dir(&root()), binary.as_deref(), sample.map(|rows| rows as usize))
         }
+        Task::ExportRss { binary } => export_rss::run(&root(), &bench::target_dir(&root()), binary.as_deref()),
         Task::Callgrind { binary } => {
             let target = bench::target_dir(&root());
             callgrind::run(&binary.unwrap_or_else(|| target.join("release/macrotrack")), &target.join("callgrind"))

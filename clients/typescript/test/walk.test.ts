@@ -194,6 +194,26 @@ test("she completes the day: the day screen says so, and her old ETag is stale",
   assert.notEqual(stale.response.headers.get("ETag"), etag);
 });
 
+test("she sets her time zone, then exports her days as CSV", { skip }, async () => {
+  const settings = await alice.PUT("/v1/me/settings", { body: { timezone: "Europe/Berlin" } });
+  assert.deepEqual(settings.data, { timezone: "Europe/Berlin" });
+  assert.equal((await alice.GET("/v1/me")).data?.timezone, "Europe/Berlin");
+  const exported = await alice.GET("/v1/export", {
+    params: { query: { from: "2026-11-24", to: "2026-11-25" } },
+    parseAs: "text",
+  });
+  assert.equal(exported.response.status, 200);
+  assert.match(exported.response.headers.get("Content-Type") ?? "", /^text\/csv/);
+  assert.match(exported.response.headers.get("Content-Disposition") ?? "", /^attachment/);
+  const lines = (exported.data ?? "").split("\r\n");
+  assert.equal(lines[0], "date,meal,name,servings,grams,calories,protein_g,carbs_g,fat_g,food_id,recipe_id");
+  // In day order, each line ending in CRLF.
+  assert.deepEqual(
+    lines.slice(1).map((line) => line.split(",").slice(0, 4).join(",")),
+    ["2026-11-24,breakfast,Overnight oats,1.5", "2026-11-24,snack,Overnight oats,0.5", "2026-11-25,lunch,Overnight oats,1.0", ""],
+  );
+});
+
 test("the server's document is the one this client was generated from", { skip }, async () => {
   const { data } = await alice.GET("/openapi.json");
   assert.ok(data && "/v1/days/{date}/completion" in data.paths);

@@ -38,11 +38,13 @@ pub enum ReadFamily {
     Food,
     /// A catalogue food by barcode (shared).
     Barcode,
+    /// A user's most recently logged foods.
+    RecentFoods,
 }
 
 impl ReadFamily {
     /// Every read, for what iterates over them (metrics, the matrix).
-    pub const ALL: [ReadFamily; 12] = [
+    pub const ALL: [ReadFamily; 13] = [
         ReadFamily::Logs,
         ReadFamily::Credential,
         ReadFamily::Me,
@@ -55,6 +57,7 @@ impl ReadFamily {
         ReadFamily::CatalogueSearch,
         ReadFamily::Food,
         ReadFamily::Barcode,
+        ReadFamily::RecentFoods,
     ];
 
     /// The metrics label and the family's part of its keys.
@@ -72,6 +75,7 @@ impl ReadFamily {
             ReadFamily::CatalogueSearch => "catalogue_search",
             ReadFamily::Food => "food",
             ReadFamily::Barcode => "barcode",
+            ReadFamily::RecentFoods => "recent_foods",
         }
     }
 }

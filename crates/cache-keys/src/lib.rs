@@ -169,6 +169,15 @@ pub enum QueryKey {
         /// The food's id.
         id: i64,
     },
+    /// A user's most recently logged foods.
+    RecentFoods {
+        /// Whose foods.
+        user: UserId,
+        /// The catalogue generation it was read under.
+        generation: u64,
+        /// How many: each limit asked for is its own entry.
+        limit: u32,
+    },
     /// The catalogue food that carries a barcode (only global foods do):
     /// shared by every user.
     Barcode {
@@ -191,7 +200,8 @@ impl QueryKey {
             | QueryKey::Streak { user, .. }
             | QueryKey::Schedule { user, .. }
             | QueryKey::FoodSearch { user, .. }
-            | QueryKey::Food { user, .. } => user,
+            | QueryKey::Food { user, .. }
+            | QueryKey::RecentFoods { user, .. } => user,
             QueryKey::CatalogueSearch { .. } | QueryKey::Barcode { .. } => CATALOGUE,
         }
     }
@@ -210,6 +220,7 @@ impl QueryKey {
             QueryKey::CatalogueSearch { .. } => ReadFamily::CatalogueSearch,
             QueryKey::Food { .. } => ReadFamily::Food,
             QueryKey::Barcode { .. } => ReadFamily::Barcode,
+            QueryKey::RecentFoods { .. } => ReadFamily::RecentFoods,
         }
     }
 
@@ -238,6 +249,9 @@ impl QueryKey {
                 key.str("catalogue_search:g").number(generation).str(":").hex32(query).str(":").number(rows).done()
             }
             QueryKey::Food { generation, id, .. } => key.str("food:g").number(generation).str(":").number(id).done(),
+            QueryKey::RecentFoods { generation, limit, .. } => {
+                key.str("recent_foods:g").number(generation).str(":").number(limit).done()
+            }
             QueryKey::Barcode { generation, code } => {
                 key.str("barcode:g").number(generation).str(":").number(code).done()
             }
@@ -494,6 +508,7 @@ mod tests {
                 "macro:{catalogue}:q:catalogue_search:g3:00000000000000010000000000000000:50",
             ),
             (QueryKey::Food { user: U, generation: 0, id: 7 }, "macro:{user:42}:q:food:g0:7"),
+            (QueryKey::RecentFoods { user: U, generation: 1, limit: 20 }, "macro:{user:42}:q:recent_foods:g1:20"),
             (
                 QueryKey::Barcode { generation: 2, code: 4_006_381_333_931 },
                 "macro:{catalogue}:q:barcode:g2:4006381333931",

@@ -24,6 +24,8 @@ pub mod user {
         pub target_carbs_g: Option<i64>,
         pub target_fat_g: Option<i64>,
         pub created_at: DateTimeUtc,
+        /// A name of the IANA time zone database.
+        pub timezone: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    Amount, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, Gtin, NewFood, UserId, fold, grams_per_serving,
-    search_text,
+    Amount, Day, Food, FoodId, FoodOwner, FoodPatch, FrequentFood, Gtin, NewFood, RecentFood, UserId, fold,
+    grams_per_serving, search_text,
 };
 use macrotrack_ports::{Committed, CreateFoodError, FoodRepository, Keep, Unavailable, UpdateFoodError};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -88,6 +88,45 @@ impl FoodRepository for SeaOrmRepository {
             .collect::<Result<Vec<_>, Unavailable>>()?;
         portions::fill(&self.db, frequent.iter_mut().map(|frequent| &mut frequent.food)).await.map_err(unavailable)?;
         Ok(frequent)
+    }
+
+    async fn recent_foods(&self, user: UserId, limit: u32) -> Result<Vec<RecentFood>, Unavailable> {
+        let backend = self.db.get_database_backend();
+        let (user_param, limit_param) = if backend == DbBackend::Postgres { ("$1", "$2") } else { ("?1", "?2") };
+        // Each food's latest entry by creation (the highest id among entries
+        // created together), then the foods by that entry, newest first.
+        let sql = format!(
+            "SELECT food_id, date FROM (\
+               SELECT food_id, date, created_at, ROW_NUMBER() OVER \
+                 (PARTITION BY food_id ORDER BY created_at DESC, id DESC) AS latest \
+               FROM log_entries WHERE user_id = {user_param} AND food_id IS NOT NULL\
+             ) AS entries WHERE latest = 1 ORDER BY created_at DESC, food_id ASC LIMIT {limit_param}"
+        );
+        let statement = Statement::from_sql_and_values(backend, sql, [user.0.into(), i64::from(limit).into()]);
+        let rows = self.db.query_all_raw(statement).await.map_err(unavailable)?;
+        let latest = rows
+            .iter()
+            .map(|row| {
+                let food: i64 = row.try_get("", "food_id").map_err(unavailable)?;
+                let date: chrono::NaiveDate = row.try_get("", "date").map_err(unavailable)?;
+                let date = Day::new(date).map_err(|error| corrupt(format!("entry date {date}: {error}")))?;
+                Ok((food, date))
+            })
+            .collect::<Result<Vec<_>, Unavailable>>()?;
+        let ids: Vec<i64> = latest.iter().map(|(food, _)| *food).collect();
+        let models =
+            food::Entity::find().filter(food::Column::Id.is_in(ids)).all(&self.db).await.map_err(unavailable)?;
+        let mut foods: std::collections::HashMap<i64, Food> =
+            models.into_iter().map(|model| (model.id, to_food(model))).collect();
+        portions::fill(&self.db, foods.values_mut()).await.map_err(unavailable)?;
+        latest
+            .into_iter()
+            .map(|(id, last_logged)| {
+                // The foreign key keeps a food while an entry names it.
+                let food = foods.remove(&id).ok_or_else(|| corrupt(format!("log entry of missing food {id}")))?;
+                Ok(RecentFood { food, last_logged })
+            })
+            .collect()
     }
 
     async fn update_food(

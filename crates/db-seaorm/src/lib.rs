@@ -26,6 +26,7 @@ mod catalogue;
 mod completions;
 mod connect;
 pub mod entities;
+mod export;
 mod foods;
 mod idempotency;
 mod log_changes;

@@ -105,6 +105,10 @@ impl LogRepository for SeaOrmRepository {
     async fn summary(&self, user: UserId, from: Day, to: Day) -> Result<Vec<SummaryDay>, Unavailable> {
         log_changes::summary(&self.db, user, from, to).await
     }
+
+    async fn entries_between(&self, user: UserId, from: Day, to: Day) -> Result<Vec<LogEntry>, Unavailable> {
+        crate::export::entries_between(&self.db, user, from, to).await
+    }
 }
 
 impl SeaOrmRepository {

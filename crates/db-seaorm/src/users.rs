@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::Utc;
-use macrotrack_domain::{Amount, Macros, Timestamp, User, UserId};
+use macrotrack_domain::{Amount, Macros, TimeZone, Timestamp, User, UserId};
 use macrotrack_ports::{Committed, StoredCredential, Unavailable, UserRepository};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
@@ -24,9 +24,10 @@ impl UserRepository for SeaOrmRepository {
             target_carbs_g: Set(None),
             target_fat_g: Set(None),
             created_at: Set(Timestamp::new(Utc::now()).instant()),
+            timezone: Set(TimeZone::UTC.name().to_owned()),
         };
         let model = row.insert(&self.writer).await.map_err(unavailable)?;
-        Ok(to_user(model))
+        to_user(model)
     }
 
     async fn credential(&self, selector: &str) -> Result<Option<StoredCredential>, Unavailable> {
@@ -45,7 +46,7 @@ impl UserRepository for SeaOrmRepository {
 
     async fn user(&self, user: UserId) -> Result<Option<User>, Unavailable> {
         let found = user::Entity::find_by_id(user.0).one(&self.db).await.map_err(unavailable)?;
-        Ok(found.map(to_user))
+        found.map(to_user).transpose()
     }
 
     async fn set_targets(&self, user: UserId, targets: Macros) -> Result<Option<Committed<()>>, Unavailable> {
@@ -56,6 +57,21 @@ impl UserRepository for SeaOrmRepository {
                 .col_expr(user::Column::TargetProteinG, Expr::value(targets.protein_g.hundredths()))
                 .col_expr(user::Column::TargetCarbsG, Expr::value(targets.carbs_g.hundredths()))
                 .col_expr(user::Column::TargetFatG, Expr::value(targets.fat_g.hundredths()))
+                .filter(user::Column::Id.eq(user.0))
+                .exec(&txn)
+                .await
+                .map_err(unavailable)?;
+            outbox::record_some(&txn, user, (updated.rows_affected > 0).then_some(())).await
+        }
+        .await;
+        finish(txn, updated).await
+    }
+
+    async fn set_timezone(&self, user: UserId, zone: TimeZone) -> Result<Option<Committed<()>>, Unavailable> {
+        let txn = self.begin_write().await?;
+        let updated = async {
+            let updated = user::Entity::update_many()
+                .col_expr(user::Column::Timezone, Expr::value(zone.name()))
                 .filter(user::Column::Id.eq(user.0))
                 .exec(&txn)
                 .await
@@ -82,7 +98,7 @@ impl UserRepository for SeaOrmRepository {
     }
 }
 
-fn to_user(model: user::Model) -> User {
+fn to_user(model: user::Model) -> Result<User, Unavailable> {
     let targets = match (model.target_calories, model.target_protein_g, model.target_carbs_g, model.target_fat_g) {
         (Some(calories), Some(protein_g), Some(carbs_g), Some(fat_g)) => Some(Macros {
             calories: Amount::from_hundredths(calories),
@@ -92,5 +108,8 @@ fn to_user(model: user::Model) -> User {
         }),
         _ => None,
     };
-    User { id: UserId(model.id), name: model.name, targets }
+    // Only a corrupted row can hold another name: it is written from a `TimeZone` alone.
+    let timezone = TimeZone::parse(&model.timezone)
+        .map_err(|_| Unavailable::new(anyhow::anyhow!("user {}: stored time zone is not a zone's name", model.id)))?;
+    Ok(User { id: UserId(model.id), name: model.name, targets, timezone })
 }

@@ -54,6 +54,27 @@ pub struct FrequentFood {
     pub uses: u32,
 }
 
+/// A food the user logged, and the date of its most recently created entry.
+#[allow(
+    missing_docs,
+    reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RecentFood {
+    pub food: Food,
+    pub last_logged: Day,
+}
+
+/// Each food once (the order is by entries' creation, which the value does not hold).
+#[allow(clippy::ptr_arg)] // the engine's check-value signature is fn(&T) with T = Vec<_>
+pub fn check_recent(foods: &Vec<RecentFood>) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::with_capacity(foods.len());
+    match foods.iter().find(|recent| !seen.insert(recent.food.id)) {
+        Some(twice) => Err(format!("food {} twice in recent foods", twice.food.id.0)),
+        None => Ok(()),
+    }
+}
+
 /// Most uses first, ties by food id; only foods with at least one use.
 #[allow(clippy::ptr_arg)] // the engine's check-value signature is fn(&T) with T = Vec<_>
 pub fn check_frequent(foods: &Vec<FrequentFood>) -> Result<(), String> {

@@ -1,7 +1,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{Macros, UserId};
+use crate::{Macros, TimeZone, UserId};
 
 /// A user as they see themselves (`GET /v1/me`).
 #[allow(
@@ -13,4 +13,5 @@ pub struct User {
     pub id: UserId,
     pub name: String,
     pub targets: Option<Macros>,
+    pub timezone: TimeZone,
 }

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use macrotrack_domain::{Day, Meal, ValidationErrors};
+use macrotrack_domain::{Day, Meal, TimeZone, ValidationErrors};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
@@ -97,6 +97,12 @@ impl FromJson for Day {
 impl FromJson for Meal {
     fn from_json(value: Value) -> Result<Self, String> {
         parsed(value)
+    }
+}
+
+impl FromJson for TimeZone {
+    fn from_json(value: Value) -> Result<Self, String> {
+        TimeZone::parse(&String::from_json(value)?).map_err(str::to_owned)
     }
 }
 
@@ -207,7 +213,7 @@ pub trait Report {
 macro_rules! leaves {
     ($($leaf:ty),*) => { $(impl Report for $leaf { fn report(&self, _: &Path, _: &mut ValidationErrors) {} })* };
 }
-leaves!(String, f64, i64, Id, Day, Meal);
+leaves!(String, f64, i64, Id, Day, Meal, TimeZone);
 
 impl<T: Report> Report for Vec<Item<T>> {
     fn report(&self, path: &Path, errors: &mut ValidationErrors) {

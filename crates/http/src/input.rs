@@ -159,12 +159,10 @@ pub fn path_day(req: &HttpRequest, name: &str) -> Result<Day, Problem> {
     day_param(name, req.match_info().get(name).unwrap_or_default())
 }
 
-/// A date of query parameter `name`, or `default` when it is absent.
-pub fn optional_query_day(req: &HttpRequest, name: &str, default: impl FnOnce() -> Day) -> Result<Day, Problem> {
-    match optional_query_param(req, name)? {
-        Some(text) => day_param(name, &text),
-        None => Ok(default()),
-    }
+/// A date of query parameter `name`, or `None` when it is absent (the
+/// service knows the default: the user's today).
+pub fn optional_query_day(req: &HttpRequest, name: &str) -> Result<Option<Day>, Problem> {
+    optional_query_param(req, name)?.map(|text| day_param(name, &text)).transpose()
 }
 
 /// An id in a path: 400 when it is not an i64.

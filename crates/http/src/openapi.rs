@@ -184,6 +184,12 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
             }
             Content::Text(media_type) => {
                 response["content"] = json!({ *media_type: { "schema": { "type": "string" } } });
+                if *media_type == "text/csv" {
+                    response["headers"]["Content-Disposition"] = json!({
+                        "description": "`attachment`, with a file name: the answer is a file to save.",
+                        "schema": { "type": "string" },
+                    });
+                }
             }
             Content::Empty => {}
         }

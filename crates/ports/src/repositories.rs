@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use macrotrack_domain::{
     AmountError, Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch,
-    Macros, MealPlan, MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, Recipe, RecipeId, ScheduleDay,
-    ScheduledMealId, ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, Timestamp, User, UserId, validation,
+    Macros, MealPlan, MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, RecentFood, Recipe, RecipeId,
+    ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, TimeZone, Timestamp, User,
+    UserId, validation,
 };
 
 use crate::{Committed, Keep};
@@ -49,6 +50,10 @@ pub trait UserRepository: Send + Sync + 'static {
     /// MUST set the user's targets and write an outbox row for the user in
     /// the same transaction; `None` (and no row) when the user does not exist.
     async fn set_targets(&self, user: UserId, targets: Macros) -> Result<Option<Committed<()>>, Unavailable>;
+
+    /// MUST set the user's time zone and write an outbox row for the user in
+    /// the same transaction; `None` (and no row) when the user does not exist.
+    async fn set_timezone(&self, user: UserId, zone: TimeZone) -> Result<Option<Committed<()>>, Unavailable>;
 
     /// MUST delete the user and everything of theirs (foods, recipes, log
     /// entries, use counts, completions, plans, schedules) in one
@@ -145,6 +150,12 @@ pub trait FoodRepository: Send + Sync + 'static {
     /// MUST return at most `limit` foods the user logged at least once, with
     /// their use counts, most uses first, ties by food id ascending.
     async fn frequent_foods(&self, user: UserId, limit: u32) -> Result<Vec<FrequentFood>, Unavailable>;
+
+    /// MUST return at most `limit` distinct foods of the user's food log
+    /// entries (not recipe or quick entries), ordered by their most recently
+    /// created entry, newest first, ties by food id ascending; each with
+    /// that entry's date (of entries created together, the highest id's).
+    async fn recent_foods(&self, user: UserId, limit: u32) -> Result<Vec<RecentFood>, Unavailable>;
 
     /// MUST, in one transaction, apply `patch` to the food when `owner` owns
     /// it, recompute the per-serving macros of every recipe that uses it
@@ -324,6 +335,12 @@ pub trait LogRepository: Send + Sync + 'static {
     /// MUST return, for each date in `from..=to` that has entries, the
     /// round2 totals of its entries and their number, ordered by date.
     async fn summary(&self, user: UserId, from: Day, to: Day) -> Result<Vec<SummaryDay>, Unavailable>;
+
+    /// MUST return the user's entries of `from..=to` in day order: by date,
+    /// then as `day_logs` orders a day (meal, then id). Callers keep the
+    /// range short (an export reads page by page): a day holds at most
+    /// `MAX_DAY_ENTRIES` entries, so the answer is bounded by the range.
+    async fn entries_between(&self, user: UserId, from: Day, to: Day) -> Result<Vec<LogEntry>, Unavailable>;
 }
 
 /// Stores which days users completed.

@@ -25,7 +25,8 @@ pub enum SourceFormat {
 /// prints the summary. A required file missing or unreadable is an error
 /// naming it, raised before any food is written.
 pub async fn import_foods(settings: &Settings, format: SourceFormat, path: &Path) -> anyhow::Result<()> {
-    let (service, repository) = crate::service_and_repository(settings).await?;
+    let (service, repository) =
+        crate::service_and_repository(settings, std::sync::Arc::new(macrotrack_ports::SystemClock)).await?;
     let source: Box<dyn Iterator<Item = _>> = match format {
         SourceFormat::Fdc => Box::new(read_fdc(path)?),
         SourceFormat::Off => Box::new(read_off(path)?),

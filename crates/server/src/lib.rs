@@ -54,17 +54,19 @@ pub async fn cache_store(settings: &Settings) -> anyhow::Result<Arc<dyn CacheSto
 
 /// The use cases wired to the configured adapters (also used by the CLI).
 pub async fn service(settings: &Settings) -> anyhow::Result<AppService> {
-    Ok(service_and_repository(settings).await?.0)
+    Ok(service_and_repository(settings, Arc::new(SystemClock)).await?.0)
 }
 
 /// The use cases, and the repository under them for what the service takes
 /// a port of per call (the catalogue import).
-pub(crate) async fn service_and_repository(settings: &Settings) -> anyhow::Result<(AppService, SeaOrmRepository)> {
+pub(crate) async fn service_and_repository(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(AppService, SeaOrmRepository)> {
     let repository = SeaOrmRepository::connect(&settings.db_config()).await?;
     // Every setting is checked before the database is changed.
     let store = cache_store(settings).await?;
     repository.migrate().await?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // A shared store may serve several instances: agree on who fetches a cold entry.
     let lease = settings.redis_url().map(|_| LeaseConfig::default());
     let policies = Policies::default();
@@ -102,9 +104,14 @@ pub struct Application {
 /// Connects everything, binds `settings.bind` and prepares the server.
 /// Shared by `main` and the tests, so they run the same wiring.
 pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    build_with_clock(settings, Arc::new(SystemClock)).await
+}
+
+/// `build` with `clock` telling the time (tests move it across midnight).
+pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
     let (listener, address) = bind(&settings.bind)?;
     let metrics_listener = settings.metrics_bind().map(bind).transpose()?;
-    let service = service(&settings).await?;
+    let service = service_and_repository(&settings, clock).await?.0;
     // Before serving: a previous process may have died between a commit and
     // its invalidation; forget those users (or, with the store down, keep
     // them away from it until their epoch is bumped).

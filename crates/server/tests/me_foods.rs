@@ -20,7 +20,10 @@ async fn targets_round_bound_and_name_every_field() {
     let t = Some(token.as_str());
     let stored = client.put("/v1/me/targets", t, targets()).await.ok(200);
     assert_eq!(stored, json!({"calories": 2500.0, "protein_g": 180.56, "carbs_g": 0.0, "fat_g": 1000.0}));
-    assert_eq!(client.get("/v1/me", t).await.ok(200), json!({"id": id, "name": "tina", "targets": stored}));
+    assert_eq!(
+        client.get("/v1/me", t).await.ok(200),
+        json!({"id": id, "name": "tina", "targets": stored, "timezone": "UTC"})
+    );
 
     // Bounds apply before rounding: 1000.004 is over 1000.
     let bad = json!({"calories": 10000.01, "protein_g": -0.01, "carbs_g": "1", "fat_g": 1000.004});

@@ -192,6 +192,10 @@ async fn the_document_and_the_served_routes_correspond() {
         "GET /docs/redoc-2.5.4.standalone.js",
         // Second additions: the catalogue.
         "GET /v1/foods/barcode/{code}",
+        // Second additions: what users do every day.
+        "GET /v1/foods/recent",
+        "PUT /v1/me/settings",
+        "GET /v1/export",
     ];
     let mut contract: BTreeSet<(String, String)> =
         contract.iter().map(|line| line.split_once(' ').map(|(m, p)| (m.to_owned(), p.to_owned())).unwrap()).collect();

@@ -178,7 +178,7 @@ fn read_your_writes_across_two_server_processes() {
     let created = tour.write(w, "POST", "/v1/admin/users", Some(json!({"name": "tour"}))).ok(201);
     tour.token = Some(created["token"].as_str().unwrap_or_else(|| panic!("a token: {created}")).to_owned());
     let user = created["id"].as_i64().unwrap();
-    assert_eq!(tour.read(r, "/v1/me").ok(200), json!({"id": user, "name": "tour", "targets": null}));
+    assert_eq!(tour.read(r, "/v1/me").ok(200), json!({"id": user, "name": "tour", "targets": null, "timezone": "UTC"}));
 
     // Targets.
     let (w, r) = tour.next();

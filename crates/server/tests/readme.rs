@@ -68,6 +68,10 @@ async fn the_readme_walk_through_works() {
     assert!(stdout.contains(r#"{"completed":true,"totals":"#), "{stdout}");
     assert!(stdout.contains(r#""streak":{"current":1,"longest":1,"last_completed":"2026-11-24"}"#), "{stdout}");
     assert!(stdout.lines().any(|line| line == "/v1/days/{date}/completion"), "{stdout}");
+    // The time zone set, and the export: its header and an entry, in CRLF lines.
+    assert!(stdout.contains(r#"{"timezone":"Europe/Berlin"}"#), "{stdout}");
+    let header = "date,meal,name,servings,grams,calories,protein_g,carbs_g,fat_g,food_id,recipe_id\r\n";
+    assert!(stdout.contains(header) && stdout.contains("\r\n2026-11-24,breakfast,Overnight oats,1.5,"), "{stdout}");
     // The revalidation: 304 for the ETag just read, and a hit said so.
     assert!(stdout.lines().any(|line| line == "304"), "{stdout}");
     assert!(

@@ -6,7 +6,7 @@
 //! case but its own.
 
 use macrotrack_cache_keys::{CATALOGUE, EntryAddress, QueryKey, ReadFamily, Tier, Tier1Key};
-use macrotrack_domain::{Day, Food, LogEntry, LogItem, Macros, NewLogEntry, ScheduledPlan, UserId};
+use macrotrack_domain::{Day, Food, LogEntry, LogItem, Macros, NewLogEntry, ScheduledPlan, TimeZone, UserId};
 
 use crate::vocabulary::{
     Addressed, Change, DATE_WINDOW_DAYS, Dates, FactKind, Granularity, Mutation, MutationSpec, Operation, ReadSpec,
@@ -53,18 +53,19 @@ pub(crate) fn credential_address(user: UserId, selector: u64) -> Addressed {
     Addressed::new(&CREDENTIAL, entry, None)
 }
 
-/// The user's name and targets.
+/// The user's name, targets and time zone: the zone is read from here
+/// wherever a default today is needed, so it costs a cached read.
 pub(crate) const ME: ReadSpec = ReadSpec {
     family: ReadFamily::Me,
     name: "me and targets",
     tier: Tier::Two,
-    depends_on: &[FactKind::Profile],
+    depends_on: &[FactKind::Profile, FactKind::TimeZone],
     granularity: Granularity::Whole,
     window: Window::Undated,
     follows_catalogue: false,
 };
 
-/// Where the user's name and targets are cached.
+/// Where the user's name, targets and time zone are cached.
 pub(crate) fn me_address(user: UserId) -> Addressed {
     Addressed::new(&ME, EntryAddress::tier2(QueryKey::Me { user }, &guards(&ME, user, None)), None)
 }
@@ -238,9 +239,43 @@ pub(crate) fn barcode_address(generation: u64, code: u64) -> Addressed {
     Addressed::new(&BARCODE, EntryAddress::tier2(key, &guards(&BARCODE, CATALOGUE, None)), None)
 }
 
-/// The entries the day screen composes, read ahead together.
-pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Day) -> [Addressed; 4] {
-    [day_logs_address(user, date), me_address(user), schedule_address(user, date), streak_address(user, today)]
+/// The foods a user logged lately, as they are now, with the date of each
+/// one's latest entry. Food entries of any date change it (a new entry
+/// makes its food the newest; a move changes the date shown).
+pub(crate) const RECENT_FOODS: ReadSpec = ReadSpec {
+    family: ReadFamily::RecentFoods,
+    name: "recent foods",
+    tier: Tier::Two,
+    depends_on: &[FactKind::FoodEntries, FactKind::Foods],
+    granularity: Granularity::Whole,
+    window: Window::Undated,
+    follows_catalogue: true,
+};
+
+/// Where the user's `limit` most recently logged foods are cached.
+pub(crate) fn recent_foods_address(user: UserId, generation: u64, limit: u32) -> Addressed {
+    let key = QueryKey::RecentFoods { user, generation, limit };
+    Addressed::new(&RECENT_FOODS, EntryAddress::tier2(key, &guards(&RECENT_FOODS, user, None)), None)
+}
+
+/// The entries the day screen composes, read ahead together. Without a
+/// `today` the streak's is the user's, known only once `me` is read: the
+/// streaks of every zone's today (within a day of `utc_today`) are read
+/// ahead, so the screen still costs one round trip.
+pub(crate) fn dashboard_addresses(user: UserId, date: Day, today: Option<Day>, utc_today: Day) -> Vec<Addressed> {
+    let mut addresses = vec![day_logs_address(user, date), me_address(user), schedule_address(user, date)];
+    addresses.extend(streak_addresses(user, today, utc_today));
+    addresses
+}
+
+/// The streaks to read ahead as of `today`, or (`None`) as of every zone's
+/// today, which is within a day of `utc_today`.
+pub(crate) fn streak_addresses(user: UserId, today: Option<Day>, utc_today: Day) -> Vec<Addressed> {
+    let todays = match today {
+        Some(today) => vec![Some(today)],
+        None => vec![utc_today.plus_days(-1), Some(utc_today), utc_today.plus_days(1)],
+    };
+    todays.into_iter().flatten().map(|today| streak_address(user, today)).collect()
 }
 
 /// Every cached read, in the order the docs show them.
@@ -257,6 +292,7 @@ pub const READS: &[&ReadSpec] = &[
     &CATALOGUE_SEARCH,
     &FOOD,
     &BARCODE,
+    &RECENT_FOODS,
 ];
 
 /// The guards an entry of `read` records. A read missing from `READS` would
@@ -384,6 +420,20 @@ pub(crate) const SET_TARGETS: Mutation<Macros> = Mutation {
     dates: |_, _| vec![Dates::Undated],
 };
 
+/// Changes the user's today, and with it which streak and day screen a
+/// request without `today` reads: those reads are addressed by the date
+/// they are of, and the default is taken from `me`, which this forgets.
+pub(crate) const SET_TIME_ZONE: Mutation<TimeZone> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::SetTimeZone,
+        name: "set the time zone",
+        dates: "",
+        changes: &[Change { kind: FactKind::TimeZone, which: "always" }],
+        everything: false,
+    },
+    dates: |_, _| vec![Dates::Undated],
+};
+
 /// Touches the plan as placed on the calendar.
 pub(crate) const SCHEDULE_MEAL_PLAN: Mutation<ScheduledPlan> = Mutation {
     spec: MutationSpec {
@@ -442,6 +492,7 @@ pub const MUTATIONS: &[&MutationSpec] = &[
     &CREATE_FOOD.spec,
     &EDIT_FOOD.spec,
     &SET_TARGETS.spec,
+    &SET_TIME_ZONE.spec,
     &SCHEDULE_MEAL_PLAN.spec,
     &DELETE_SCHEDULED_MEAL.spec,
     &DELETE_SCHEDULED_PLAN.spec,
@@ -494,6 +545,6 @@ mod tests {
         }
         let operations: BTreeSet<Operation> = MUTATIONS.iter().map(|spec| spec.operation).collect();
         assert_eq!(operations.len(), MUTATIONS.len(), "an operation declared twice");
-        assert_eq!(operations.len(), 12);
+        assert_eq!(operations.len(), 13);
     }
 }

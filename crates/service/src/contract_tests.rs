@@ -17,7 +17,7 @@ use macrotrack_domain::{
 
 use crate::catalog::{
     COMPLETE_DAY, CREATE_FOOD, CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, DELETE_SCHEDULED_MEAL, DELETE_SCHEDULED_PLAN,
-    DELETE_USER, EDIT_FOOD, SCHEDULE_MEAL_PLAN, SET_TARGETS, UNDO_DAY, UPDATE_LOG_ENTRY, read_spec,
+    DELETE_USER, EDIT_FOOD, SCHEDULE_MEAL_PLAN, SET_TARGETS, SET_TIME_ZONE, UNDO_DAY, UPDATE_LOG_ENTRY, read_spec,
 };
 use crate::facts::{Changes, Matrix, Operation};
 use crate::matrix::BEYOND_THE_CONTRACT;
@@ -61,6 +61,7 @@ enum Read {
     FoodSearch,
     /// One of the user's foods by id.
     Food,
+    RecentFoods,
 }
 
 impl Read {
@@ -76,6 +77,7 @@ impl Read {
             Read::Credential => ReadFamily::Credential,
             Read::FoodSearch => ReadFamily::FoodSearch,
             Read::Food => ReadFamily::Food,
+            Read::RecentFoods => ReadFamily::RecentFoods,
         }
     }
 
@@ -91,9 +93,13 @@ impl Read {
                 let end = start.plus_days(6).unwrap();
                 start.weeks_until(end).into_iter().flat_map(|week| spec.guards(U, Some(week))).collect()
             }
-            Read::Me | Read::FrequentFoods | Read::Streak | Read::Credential | Read::FoodSearch | Read::Food => {
-                spec.guards(U, None)
-            }
+            Read::Me
+            | Read::FrequentFoods
+            | Read::Streak
+            | Read::Credential
+            | Read::FoodSearch
+            | Read::Food
+            | Read::RecentFoods => spec.guards(U, None),
         }
     }
 
@@ -110,7 +116,15 @@ impl Read {
 
 /// Every read instance the examples look at.
 fn universe() -> Vec<Read> {
-    let mut reads = vec![Read::Me, Read::FrequentFoods, Read::Streak, Read::Credential, Read::FoodSearch, Read::Food];
+    let mut reads = vec![
+        Read::Me,
+        Read::FrequentFoods,
+        Read::Streak,
+        Read::Credential,
+        Read::FoodSearch,
+        Read::Food,
+        Read::RecentFoods,
+    ];
     for date in [d1(), d2(), d3(), d4()] {
         reads.extend([Read::DayLogs(date), Read::Schedule(date)]);
     }
@@ -220,7 +234,7 @@ fn example<T: ?Sized>(mutation: &Mutation<T>, touched: &T, required: BTreeSet<Re
 fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example>)> {
     use Operation as O;
     use ReadFamily as R;
-    let entries = [R::Logs, R::Summary, R::Week, R::FrequentFoods, R::Schedule, R::FoodSearch];
+    let entries = [R::Logs, R::Summary, R::Week, R::FrequentFoods, R::Schedule, R::FoodSearch, R::RecentFoods];
     // The catalogue's shared entries are no user's: an import leaves them.
     let every_read: Vec<ReadFamily> = crate::facts::READS
         .iter()
@@ -242,7 +256,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                         where_(day_logs_of(&[d1(), d3()])),
                         where_(summaries_holding(&[d1(), d3()])),
                         where_(weeks_holding(&[d1(), d3()])),
-                        where_(|read| read == Read::FrequentFoods || read == Read::FoodSearch),
+                        where_(|read| matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::RecentFoods)),
                         where_(schedule_of(&[d3()])),
                     ]
                     .concat(),
@@ -264,7 +278,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             "update a log entry | the same for the original date and for the new one (frequent foods only if the \
              count of uses changes, which an update never does)",
             O::UpdateLogEntry,
-            vec![R::Logs, R::Summary, R::Week, R::Schedule],
+            vec![R::Logs, R::Summary, R::Week, R::Schedule, R::RecentFoods],
             vec![
                 example(
                     &UPDATE_LOG_ENTRY,
@@ -302,7 +316,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                         where_(day_logs_of(&[d1()])),
                         where_(summaries_holding(&[d1()])),
                         where_(weeks_holding(&[d1()])),
-                        where_(|read| read == Read::FrequentFoods || read == Read::FoodSearch),
+                        where_(|read| matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::RecentFoods)),
                     ]
                     .concat(),
                 ),
@@ -352,12 +366,14 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
             "create or edit a food of the user | that user's searches; frequent and recent foods when it has uses; \
              the food's own reads",
             O::EditFood,
-            vec![R::FrequentFoods, R::FoodSearch, R::Food],
+            vec![R::FrequentFoods, R::FoodSearch, R::Food, R::RecentFoods],
             vec![
                 example(
                     &EDIT_FOOD,
                     &food(),
-                    where_(|read| matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::Food)),
+                    where_(|read| {
+                        matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::Food | Read::RecentFoods)
+                    }),
                 ),
                 // A food without uses: frequent foods need not change.
                 example(&EDIT_FOOD, &food(), where_(|read| matches!(read, Read::FoodSearch | Read::Food))),
@@ -371,6 +387,20 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                 &SET_TARGETS,
                 &Macros::default(),
                 where_(|read| read == Read::Me || matches!(read, Read::Week(_))),
+            )],
+        ),
+        (
+            // Streaks and the day screen are addressed by the date they are
+            // of: a cached one is right whatever the zone. Which date a
+            // request without `today` reads is taken from `me`'s zone, so
+            // `me` answering the new zone is what the row asks for.
+            "set the time zone | every read whose default `today` depends on it (streaks, the day screen)",
+            O::SetTimeZone,
+            vec![R::Me],
+            vec![example(
+                &SET_TIME_ZONE,
+                &macrotrack_domain::TimeZone::parse("Pacific/Auckland").unwrap(),
+                where_(|read| read == Read::Me),
             )],
         ),
         (

@@ -1,12 +1,14 @@
 //! Completing days, streaks, summaries and the day dashboard.
 
-use macrotrack_cache::Freshness;
+use macrotrack_cache::{Freshness, Read};
 use macrotrack_domain::{Completion, Day, DayDashboard, MAX_SUMMARY_DAYS, Streak, Summary, UserId, ValidationErrors};
 use macrotrack_ports::{CacheStore, Unavailable};
 
-use crate::catalog::{COMPLETE_DAY, UNDO_DAY, dashboard_addresses, streak_address, summary_month_address};
+use crate::catalog::{
+    COMPLETE_DAY, UNDO_DAY, dashboard_addresses, me_address, streak_address, streak_addresses, summary_month_address,
+};
 use crate::vocabulary::Addressed;
-use crate::{GetError, ReadError, Repositories, Service, no_check};
+use crate::{GetError, ReadError, Repositories, Service, errors, no_check};
 
 impl<S: CacheStore> Service<S> {
     /// Marks a day completed (idempotent).
@@ -29,11 +31,43 @@ impl<S: CacheStore> Service<S> {
     /// within a day of the user's (the streak's window); other days are read
     /// from the database.
     pub async fn streak(&self, user: UserId, today: Day) -> Result<Streak, Unavailable> {
+        self.streak_knowing(user, today, None).await
+    }
+
+    /// `streak`, by a caller that read the user's zone already and knows
+    /// their today (`users_today`): the window is decided with it rather
+    /// than by reading the zone again.
+    async fn streak_knowing(&self, user: UserId, today: Day, users_today: Option<Day>) -> Result<Streak, Unavailable> {
         let address = streak_address(user, today);
-        self.cached(address, self.policies.streak, Freshness::Cached, no_check, move |repos| async move {
-            repos.completions.streak(user, today).await
-        })
-        .await
+        let kept = match users_today {
+            Some(users_today) => address.cached_on(users_today),
+            None => self.in_window(&address).await,
+        };
+        let completions = self.repos.completions.clone();
+        let fetch = move || {
+            let completions = completions.clone();
+            async move { completions.streak(user, today).await }
+        };
+        let freshness = if kept { Freshness::Cached } else { Freshness::Bypass };
+        let read = Read::new(&address.entry, self.policies.streak, no_check, fetch).freshness(freshness);
+        self.cache.value(read).await.map_err(errors::from_cache)
+    }
+
+    /// Streaks as of `today`, or (`None`) as of the user's today in their
+    /// time zone: their zone and every zone's streak entry are read ahead
+    /// in one store round trip.
+    pub async fn streak_on(&self, user: UserId, today: Option<Day>) -> Result<Streak, Unavailable> {
+        if let Some(today) = today {
+            return self.streak(user, today).await;
+        }
+        let mut addresses = vec![me_address(user)];
+        addresses.extend(streak_addresses(user, None, self.today()));
+        let read_ahead = self.ahead_of(&addresses);
+        let streak = async {
+            let users_today = self.today_of(user).await;
+            self.streak_knowing(user, users_today, Some(users_today)).await
+        };
+        self.cache.prefetch(&read_ahead, streak).await
     }
 
     /// Daily totals of `from..=to`, at most 92 days (tier 2, `SUMMARY`),
@@ -68,16 +102,24 @@ impl<S: CacheStore> Service<S> {
         self.cache.prefetch(&read_ahead, compose).await
     }
 
-    /// The day screen, composed of the cached reads.
-    /// Its four entries are read ahead in one store round trip.
+    /// The day screen with the streak as of `today`.
     pub async fn dashboard(&self, user: UserId, date: Day, today: Day) -> Result<DayDashboard, GetError> {
-        let addresses = dashboard_addresses(user, date, today);
+        self.dashboard_on(user, date, Some(today)).await
+    }
+
+    /// The day screen, composed of the cached reads, its streak as of
+    /// `today` or (`None`) the user's today in their time zone (from `me`,
+    /// which the screen reads anyway). Its entries are read ahead in one
+    /// store round trip.
+    pub async fn dashboard_on(&self, user: UserId, date: Day, today: Option<Day>) -> Result<DayDashboard, GetError> {
+        let addresses = dashboard_addresses(user, date, today, self.today());
         let read_ahead = self.ahead_of(&addresses);
         let compose = async {
             let logs = self.day_logs(user, date).await?;
             let me = self.me(user).await?;
             let schedule = self.schedule_day(user, date).await?;
-            let streak = self.streak(user, today).await?;
+            let users_today = me.timezone.today(self.clock.now());
+            let streak = self.streak_knowing(user, today.unwrap_or(users_today), Some(users_today)).await?;
             let remaining = me.targets.map(|targets| targets.minus(logs.totals));
             Ok(DayDashboard { date, logs, targets: me.targets, remaining, schedule, streak })
         };

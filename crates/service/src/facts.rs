@@ -165,6 +165,7 @@ mod tests {
                 "macro:{user:7}:gen:summary:2026-11",
                 "macro:{user:7}:gen:week:2026-W48",
                 "macro:{user:7}:gen:food_search",
+                "macro:{user:7}:gen:recent_foods",
             ]
         );
     }
@@ -198,12 +199,22 @@ mod tests {
     fn tags_reach_the_tier_2_reads_that_depend_on_what_they_name() {
         assert_eq!(
             rendered(tag_targets(Tag::UserLogs(U))),
-            ["macro:{user:7}:gen:summary", "macro:{user:7}:gen:week", "macro:{user:7}:gen:schedule"],
+            [
+                "macro:{user:7}:gen:summary",
+                "macro:{user:7}:gen:week",
+                "macro:{user:7}:gen:schedule",
+                "macro:{user:7}:gen:recent_foods"
+            ],
             "not the tier-1 day logs; the schedule shows whether its meals are logged"
         );
         assert_eq!(
             rendered(tag_targets(Tag::UserFood(U))),
-            ["macro:{user:7}:gen:frequent_foods", "macro:{user:7}:gen:food_search", "macro:{user:7}:gen:food"]
+            [
+                "macro:{user:7}:gen:frequent_foods",
+                "macro:{user:7}:gen:food_search",
+                "macro:{user:7}:gen:food",
+                "macro:{user:7}:gen:recent_foods"
+            ]
         );
         assert_eq!(rendered(tag_targets(Tag::UserCompletion(U))), rendered(tag_targets(Tag::UserStreaks(U))));
         assert_eq!(
@@ -212,7 +223,7 @@ mod tests {
         );
         assert_eq!(
             tag_targets(Tag::User(U)).len(),
-            8,
+            9,
             "every tier-2 read of the user but the credential (not the catalogue's shared ones)"
         );
     }

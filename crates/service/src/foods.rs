@@ -3,16 +3,16 @@
 use macrotrack_cache::{Admission, Freshness};
 use macrotrack_cache_keys::CATALOGUE;
 use macrotrack_domain::{
-    Food, FoodId, FoodInput, FoodPatch, FrequentFood, Gtin, NewFood, NewRecipe, Recipe, RecipeId, RecipeInput, UserId,
-    ValidationErrors, catalogue_rows_needed, check_catalogue_part, check_frequent, check_own_part, merge_search,
-    normalized_query, validation,
+    Food, FoodId, FoodInput, FoodPatch, FrequentFood, Gtin, NewFood, NewRecipe, RecentFood, Recipe, RecipeId,
+    RecipeInput, UserId, ValidationErrors, catalogue_rows_needed, check_catalogue_part, check_frequent, check_own_part,
+    check_recent, merge_search, normalized_query, validation,
 };
 use macrotrack_ports::{CacheStore, CreateFoodError, CreateRecipeError, Keep, Unavailable, UpdateFoodError};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{
     CREATE_FOOD, EDIT_FOOD, barcode_address, catalogue_search_address, food_address, food_search_address,
-    frequent_foods_address,
+    frequent_foods_address, recent_foods_address,
 };
 use crate::{CreateOwnedError, ETag, EditFoodError, GetError, IfMatch, ReadError, Service};
 
@@ -129,7 +129,7 @@ impl<S: CacheStore> Service<S> {
         };
         let address = food_address(user, generation, id.0);
         let read = self.read_of(&address, self.policies.catalogue, freshness, crate::no_check, fetch);
-        self.cache.value(read.admission(Admission::Confirmed)).await.map_err(get_error)
+        self.cache.value(read.await.admission(Admission::Confirmed)).await.map_err(get_error)
     }
 
     /// The visible food carrying barcode `code` (of several, the most
@@ -146,7 +146,7 @@ impl<S: CacheStore> Service<S> {
         let number = code.as_str().parse::<u64>().unwrap_or_else(|_| unreachable!("a GTIN is 14 digits"));
         let address = barcode_address(generation, number);
         let read = self.read_of(&address, self.policies.catalogue, freshness, crate::no_check, fetch);
-        self.cache.value(read.admission(Admission::Confirmed)).await.map_err(get_error)
+        self.cache.value(read.await.admission(Admission::Confirmed)).await.map_err(get_error)
     }
 
     /// Visible foods matching every word of `query`, ranked as the
@@ -209,6 +209,16 @@ impl<S: CacheStore> Service<S> {
         let address = frequent_foods_address(user, limit);
         let fetch = move |repos: crate::Repositories| async move { repos.foods.frequent_foods(user, limit).await };
         Ok(self.cached(address, self.policies.frequent_foods, Freshness::Cached, check_frequent, fetch).await?)
+    }
+
+    /// The user's most recently logged foods (tier 2, `RECENT_FOODS`).
+    pub async fn recent_foods(&self, user: UserId, limit: Option<i64>) -> Result<Vec<RecentFood>, ReadError> {
+        let limit = validation::limit(limit)
+            .map_err(|message| ReadError::Invalid(ValidationErrors::single("limit", message)))?;
+        let (generation, freshness) = self.catalogue_read();
+        let address = recent_foods_address(user, generation, limit);
+        let fetch = move |repos: crate::Repositories| async move { repos.foods.recent_foods(user, limit).await };
+        Ok(self.cached(address, self.policies.recent_foods, freshness, check_recent, fetch).await?)
     }
 
     /// Creates a recipe of the user's; every ingredient must be a food they see.

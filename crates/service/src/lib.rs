@@ -20,6 +20,7 @@ mod catalog;
 mod contract_tests;
 mod days;
 mod errors;
+mod export;
 /// The invalidation derived from the declarations, and the names the
 /// workspace knows them by.
 pub mod facts;
@@ -44,7 +45,7 @@ use std::sync::Arc;
 
 use macrotrack_cache::{Cacheable, Check, Engine, Freshness, InvalidationReport, Policy, Read, StoreStatus};
 use macrotrack_cache_keys::{EntryAddress, Target};
-use macrotrack_domain::{Day, Timestamp, UserId};
+use macrotrack_domain::{Day, TimeZone, Timestamp, UserId};
 use macrotrack_ports::{
     CacheStore, Clock, CompletionRepository, FoodRepository, IdempotencyRepository, LogRepository, OutboxId,
     OutboxRepository, PlanRepository, RecipeRepository, Unavailable, UserRepository,
@@ -54,6 +55,7 @@ pub use errors::{
     AuthError, ChangeError, CreateError, CreateOwnedError, EditFoodError, EditLogError, ErrorKind, Failure, GetError,
     ReadError, SchedulePlanError,
 };
+pub use export::{Export, MAX_EXPORT_DAYS};
 pub use facts::{Changes, Edge, Fact, FactKind, Matrix, MutationSpec, Operation, ReadSpec};
 pub use generation::FOLLOW_CATALOGUE_EVERY;
 pub use idempotency::{ABANDONED_AFTER, SWEEP_EVERY};
@@ -189,8 +191,10 @@ impl<S: CacheStore> Service<S> {
             return;
         }
         let dates: std::collections::BTreeSet<Day> = dates.into_iter().collect();
-        // A date outside the window is not cached: reading it again is waste.
-        let cached = dates.into_iter().filter(|date| self.in_window(&catalog::day_logs_address(user, *date)));
+        // A date outside the window is not cached: reading it again is waste
+        // (one at its edge is read, and its read decides with the zone).
+        let cached =
+            dates.into_iter().filter(|date| self.in_any_zone(&catalog::day_logs_address(user, *date)) != Some(false));
         for date in cached.take(self.warm_days) {
             let service = self.clone();
             tokio::spawn(async move {
@@ -237,30 +241,46 @@ impl<S: CacheStore> Service<S> {
         Timestamp::new(self.clock.now())
     }
 
-    /// Today's date in UTC, the default `today` of streaks.
+    /// Today's date in UTC (within a day of every user's today).
     pub fn today(&self) -> Day {
-        Day::new(self.clock.now().date_naive())
-            .unwrap_or_else(|_| "2200-12-31".parse().unwrap_or_else(|_| unreachable!()))
+        TimeZone::UTC.today(self.clock.now())
     }
 
-    /// The user's today, which the window of cached dates is centred on:
-    /// the one place that says it (UTC's today for now; the user's time
-    /// zone's once users have one).
-    pub(crate) fn today_of(&self, _user: UserId) -> Day {
-        self.today()
+    /// The user's today: the date in their time zone. Their zone is read
+    /// through the cache (the `ME` read, which holds it: one store round
+    /// trip at most, none when it was read ahead), never with a query of
+    /// its own per request. The one place that says what a user's today is:
+    /// the default `today` of streaks and the day screen, and the centre of
+    /// the window of cached dates. A user who is not there, or a database
+    /// that does not answer, has UTC's.
+    pub async fn today_of(&self, user: UserId) -> Day {
+        let zone = match self.user_row(user).await {
+            Ok(Some(found)) => found.timezone,
+            Ok(None) | Err(_) => TimeZone::UTC,
+        };
+        zone.today(self.clock.now())
+    }
+
+    /// Whether the cache keeps `addressed`, if that is the same in every
+    /// zone: most entries are decided without the user's zone.
+    fn in_any_zone(&self, addressed: &Addressed) -> Option<bool> {
+        addressed.cached_in_any_zone(self.today())
     }
 
     /// Whether the cache keeps `addressed`: inside its read's window of
-    /// its user's today.
-    fn in_window(&self, addressed: &Addressed) -> bool {
-        addressed.cached_on(self.today_of(addressed.entry.user))
+    /// its user's today (asked of their zone only near the window's edges).
+    async fn in_window(&self, addressed: &Addressed) -> bool {
+        match self.in_any_zone(addressed) {
+            Some(kept) => kept,
+            None => addressed.cached_on(self.today_of(addressed.entry.user).await),
+        }
     }
 
     /// The one way a use case describes a read through the cache: the
     /// entry at `addressed` with `policy`, asking `freshness`, except that an
     /// entry outside its read's window is read from the source and leaves
     /// nothing in the store (`Freshness::Bypass`: no entry, guard or lease).
-    fn read_of<'a, T, F>(
+    async fn read_of<'a, T, F>(
         &self,
         addressed: &'a Addressed,
         policy: Policy,
@@ -268,14 +288,19 @@ impl<S: CacheStore> Service<S> {
         check: Check<T>,
         fetch: F,
     ) -> Read<'a, T, F> {
-        let freshness = if self.in_window(addressed) { freshness } else { Freshness::Bypass };
+        let freshness = if self.in_window(addressed).await { freshness } else { Freshness::Bypass };
         Read::new(&addressed.entry, policy, check, fetch).freshness(freshness)
     }
 
-    /// Of `addressed`, the entries to read ahead: those the cache keeps (an
-    /// entry outside the window is not even read).
+    /// Of `addressed`, the entries to read ahead: all but those the cache
+    /// keeps in no zone (an entry outside the window is not even read; one
+    /// at its edge is, as its read decides with the user's zone).
     fn ahead_of<'a>(&self, addressed: impl IntoIterator<Item = &'a Addressed>) -> Vec<&'a EntryAddress> {
-        addressed.into_iter().filter(|addressed| self.in_window(addressed)).map(|addressed| &addressed.entry).collect()
+        addressed
+            .into_iter()
+            .filter(|addressed| self.in_any_zone(addressed) != Some(false))
+            .map(|addressed| &addressed.entry)
+            .collect()
     }
 
     /// Forgets what `mutation` changed, after its commit: the one way use
@@ -331,7 +356,10 @@ impl<S: CacheStore> Service<S> {
     {
         let repos = self.repos.clone();
         let fetch = move || fetch(repos.clone());
-        self.cache.value(self.read_of(&address, policy, freshness, check, fetch)).await.map_err(errors::from_cache)
+        self.cache
+            .value(self.read_of(&address, policy, freshness, check, fetch).await)
+            .await
+            .map_err(errors::from_cache)
     }
 }
 

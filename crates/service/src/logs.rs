@@ -86,7 +86,7 @@ impl<S: CacheStore> Service<S> {
             let logs = logs.clone();
             async move { logs.day_logs(user, date).await }
         };
-        let read = self.read_of(&address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch);
+        let read = self.read_of(&address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch).await;
         self.cache.json(read).await.map_err(crate::errors::from_cache)
     }
 
@@ -105,7 +105,7 @@ impl<S: CacheStore> Service<S> {
             let logs = logs.clone();
             async move { logs.day_logs(user, date).await }
         };
-        let read = self.read_of(address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch);
+        let read = self.read_of(address, self.policies.day_logs, Freshness::Cached, DayLogs::check, fetch).await;
         match self.cache.json_reported(read.prefetched(prefetched)).await {
             Ok((json, report)) => (Ok(json), CacheReport { reads: report.into_iter().collect() }),
             Err(error) => (Err(crate::errors::from_cache(error)), CacheReport::default()),

@@ -25,6 +25,17 @@ pub const BEYOND_THE_CONTRACT: &[(Operation, ReadFamily, &str)] = &[
         ReadFamily::FrequentFoods,
         "also when the food has no uses: whether it has any is not known without a query, and an edit is rare",
     ),
+    (
+        Operation::EditFood,
+        ReadFamily::RecentFoods,
+        "also when the food has no uses: whether it has any is not known without a query, and an edit is rare",
+    ),
+    (
+        Operation::UpdateLogEntry,
+        ReadFamily::RecentFoods,
+        "a food entry moved to another date changes the date recent foods shows for its food, when it is that \
+         food's latest entry (which is not known without a query)",
+    ),
 ];
 
 const MONTHS: &str = "summaries are cached per calendar month (any range is composed of the months it touches, so \

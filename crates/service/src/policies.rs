@@ -27,6 +27,8 @@ pub struct Policies {
     pub streak: Policy,
     /// What is scheduled on a date.
     pub schedule: Policy,
+    /// The foods logged lately.
+    pub recent_foods: Policy,
     /// Catalogue reads: food searches (both parts), a food by id or by
     /// barcode. Stable data: an import leaves them by their generation.
     pub catalogue: Policy,
@@ -44,6 +46,7 @@ impl Policies {
             ReadFamily::Week => self.week,
             ReadFamily::Streak => self.streak,
             ReadFamily::Schedule => self.schedule,
+            ReadFamily::RecentFoods => self.recent_foods,
             ReadFamily::FoodSearch | ReadFamily::CatalogueSearch | ReadFamily::Food | ReadFamily::Barcode => {
                 self.catalogue
             }
@@ -77,6 +80,7 @@ impl Default for Policies {
             week: tier2,
             streak: tier2,
             schedule: tier2,
+            recent_foods: tier2,
             catalogue: Policy { ttl: HOUR, swr: 24 * HOUR },
         }
     }

@@ -1,13 +1,15 @@
 //! Users, authentication and targets.
 
 use bytes::Bytes;
-use macrotrack_cache::{Admission, Freshness, Prefetched};
-use macrotrack_domain::{Day, Macros, User, UserId, ValidationErrors};
+use macrotrack_cache::{Admission, Freshness, Prefetched, Read};
+use macrotrack_domain::{Day, Macros, TimeZone, User, UserId, ValidationErrors};
 use macrotrack_ports::{CacheStore, Unavailable};
 
-use crate::catalog::{DELETE_USER, SET_TARGETS, credential_address, dashboard_addresses, day_logs_address, me_address};
+use crate::catalog::{
+    DELETE_USER, SET_TARGETS, SET_TIME_ZONE, credential_address, dashboard_addresses, day_logs_address, me_address,
+};
 use crate::vocabulary::Addressed;
-use crate::{AuthError, CacheReport, ChangeError, CreateError, GetError, Service, no_check, tokens};
+use crate::{AuthError, CacheReport, ChangeError, CreateError, GetError, Service, errors, no_check, tokens};
 
 /// A user's credential as cached: the secret's SHA-256, never the secret.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -22,20 +24,21 @@ struct CachedCredential {
 pub enum ReadAhead {
     /// `day_logs` / `day_logs_json` of that date.
     DayLogs(Day),
-    /// `dashboard` of that date and today.
+    /// `dashboard_on` of that date and today.
     Dashboard {
         /// The day shown.
         date: Day,
-        /// The client's today, which the streak counts to.
-        today: Day,
+        /// The client's today, which the streak counts to; `None`: the
+        /// user's, known once their zone is read.
+        today: Option<Day>,
     },
 }
 
 impl ReadAhead {
-    fn addresses(self, user: UserId) -> Vec<Addressed> {
+    fn addresses(self, user: UserId, utc_today: Day) -> Vec<Addressed> {
         match self {
             ReadAhead::DayLogs(date) => vec![day_logs_address(user, date)],
-            ReadAhead::Dashboard { date, today } => dashboard_addresses(user, date, today).to_vec(),
+            ReadAhead::Dashboard { date, today } => dashboard_addresses(user, date, today, utc_today),
         }
     }
 }
@@ -105,7 +108,7 @@ impl<S: CacheStore> Service<S> {
             }
         };
         // Confirmed: a token naming no credential leaves nothing in the store.
-        let read = self.read_of(address, self.policies.credential, Freshness::Cached, no_check, fetch);
+        let read = self.read_of(address, self.policies.credential, Freshness::Cached, no_check, fetch).await;
         let read = read.admission(Admission::Confirmed).prefetched(prefetched);
         let credential = self.cache.value(read).await.map_err(|error| match error {
             macrotrack_cache::ReadError::Source(error) => error,
@@ -132,7 +135,8 @@ impl<S: CacheStore> Service<S> {
         body: impl AsyncFnOnce(UserId) -> R,
     ) -> Result<R, AuthError> {
         let (presented, credential) = claimed(token).ok_or(AuthError::Unauthenticated)?;
-        let entries: Vec<Addressed> = ahead.iter().flat_map(|read| read.addresses(presented.user)).collect();
+        let utc_today = self.today();
+        let entries: Vec<Addressed> = ahead.iter().flat_map(|read| read.addresses(presented.user, utc_today)).collect();
         let read_ahead = self.ahead_of(std::iter::once(&credential).chain(&entries));
         self.cache
             .prefetch(&read_ahead, async {
@@ -160,15 +164,31 @@ impl<S: CacheStore> Service<S> {
         Ok(self.day_logs_json_at(&day, user, date, ahead.take(&day.entry)).await)
     }
 
-    /// The user and their targets (tier 2, `ME`).
+    /// The user, their targets and time zone (tier 2, `ME`).
     pub async fn me(&self, user: UserId) -> Result<User, GetError> {
+        self.user_row(user).await?.ok_or(GetError::NotFound)
+    }
+
+    /// The user's row through the cache (`ME`). It is addressed by no date,
+    /// so always in the window: read without asking the window, which asks
+    /// the user's today, which is read here.
+    pub(crate) async fn user_row(&self, user: UserId) -> Result<Option<User>, Unavailable> {
         let address = me_address(user);
-        let found: Option<User> = self
-            .cached(address, self.policies.me, Freshness::Cached, no_check, move |repos| async move {
-                repos.users.user(user).await
-            })
-            .await?;
-        found.ok_or(GetError::NotFound)
+        let users = self.repos.users.clone();
+        let fetch = move || {
+            let users = users.clone();
+            async move { users.user(user).await }
+        };
+        let read = Read::new(&address.entry, self.policies.me, no_check, fetch).freshness(Freshness::Cached);
+        self.cache.value(read).await.map_err(errors::from_cache)
+    }
+
+    /// Sets the user's time zone, then forgets what shows it (and so what
+    /// their default today is taken from).
+    pub async fn set_timezone(&self, user: UserId, zone: TimeZone) -> Result<TimeZone, ChangeError> {
+        let committed = self.repos.users.set_timezone(user, zone).await?.ok_or(ChangeError::NotFound)?;
+        self.forget(&SET_TIME_ZONE, user, &zone, Some(committed.outbox)).await;
+        Ok(zone)
     }
 
     /// Sets the user's daily targets, then forgets what shows them.

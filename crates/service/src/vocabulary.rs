@@ -18,6 +18,8 @@ pub const DATE_WINDOW_DAYS: u32 = 400;
 pub enum FactKind {
     /// The user's row: name and targets.
     Profile,
+    /// The user's time zone, which their default today is taken from.
+    TimeZone,
     /// Log entries that record a food, by date.
     FoodEntries,
     /// Log entries that record a recipe, by date.
@@ -46,6 +48,7 @@ impl FactKind {
     pub fn describe(self) -> &'static str {
         match self {
             FactKind::Profile => "the user's name and targets",
+            FactKind::TimeZone => "the user's time zone",
             FactKind::FoodEntries => "food log entries",
             FactKind::RecipeEntries => "recipe log entries",
             FactKind::Completions => "completed days",
@@ -236,6 +239,16 @@ impl Addressed {
     pub(crate) fn cached_on(&self, today: Day) -> bool {
         self.window.caches(self.dates, today)
     }
+
+    /// Whether the cache keeps it whatever the user's zone, when UTC's
+    /// today is `utc_today` (every zone's today is within a day of it):
+    /// `None` when that depends on the zone, near the window's edges.
+    pub(crate) fn cached_in_any_zone(&self, utc_today: Day) -> Option<bool> {
+        let todays = [utc_today.plus_days(-1), Some(utc_today), utc_today.plus_days(1)];
+        let mut kept = todays.into_iter().flatten().map(|today| self.cached_on(today));
+        let first = kept.next().unwrap_or_else(|| unreachable!("UTC's today is a day"));
+        kept.all(|other| other == first).then_some(first)
+    }
 }
 
 /// A cached read: what its answer is made of.
@@ -331,6 +344,8 @@ pub enum Operation {
     EditFood,
     /// Sets the user's daily targets.
     SetTargets,
+    /// Sets the user's time zone.
+    SetTimeZone,
     /// Places a meal plan on the calendar.
     ScheduleMealPlan,
     /// Removes one scheduled meal.

@@ -18,9 +18,9 @@ async fn credentials_are_cached_until_the_user_is_deleted() {
     let secret = "ab".repeat(32);
     let secret_hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
     let mut users = MockUserRepository::new();
-    users
-        .expect_create_user()
-        .returning(|name, _, _| Ok(User { id: UserId(42), name: name.to_owned(), targets: None }));
+    users.expect_create_user().returning(|name, _, _| {
+        Ok(User { id: UserId(42), name: name.to_owned(), targets: None, timezone: Default::default() })
+    });
     // The known selector is read from the database three times in all:
     // once for user 42 before the deletion (their epoch did not exist yet:
     // the read confirms the credential before any guard is made, and its

@@ -285,3 +285,36 @@ async fn an_import_reaches_another_instance_on_postgres_and_redis() {
     an_import_reaches_the_other_instance(a, b, &first, plain(second)).await;
     database.drop().await;
 }
+
+#[tokio::test]
+async fn recent_foods_are_cached_per_limit_and_follow_the_catalogue() {
+    let fetches = counter();
+    let generation = Arc::new(AtomicU64::new(0));
+    let mut foods = MockFoodRepository::new();
+    let seen = generation.clone();
+    foods.expect_catalogue_generation().returning(move || Ok(seen.load(Ordering::SeqCst)));
+    let counted = fetches.clone();
+    foods.expect_recent_foods().returning(move |_, limit| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let last_logged = "2026-11-24".parse().unwrap();
+        let all = [food(3, "Oats", FoodOwner::Global), food(1, "Milk", FoodOwner::Global)];
+        Ok(all
+            .into_iter()
+            .take(limit as usize)
+            .map(|food| macrotrack_domain::RecentFood { food, last_logged })
+            .collect())
+    });
+    let service = service(mocked(foods), MemoryStore::new(1 << 20));
+    service.refresh_catalogue().await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(service.recent_foods(ALICE, None).await.unwrap().len(), 2);
+        assert_eq!(service.recent_foods(ALICE, Some(1)).await.unwrap().len(), 1);
+    }
+    assert_eq!(count(&fetches), 2, "one fetch per limit, then hits");
+    let refused = service.recent_foods(ALICE, Some(0)).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Invalid);
+    generation.store(1, Ordering::SeqCst);
+    service.refresh_catalogue().await.unwrap();
+    service.recent_foods(ALICE, None).await.unwrap();
+    assert_eq!(count(&fetches), 3, "an import shows in recent foods too");
+}

@@ -69,7 +69,11 @@ async fn a_week_is_fetched_per_iso_week_once_then_read_in_one_round_trip() {
         Ok(vec![day("2026-11-26")].into_iter().filter(|date| (from..=to).contains(date)).collect())
     });
     let targets = Some(kcal(2000));
-    mocks.users.expect_user().times(2).returning(move |id| Ok(Some(User { id, name: "Ann".into(), targets })));
+    mocks
+        .users
+        .expect_user()
+        .times(2)
+        .returning(move |id| Ok(Some(User { id, name: "Ann".into(), targets, timezone: Default::default() })));
     let (service, store) = service(mocks);
 
     let week = service.week(USER, day("2026-11-26")).await.unwrap();
@@ -105,7 +109,11 @@ async fn a_week_is_fetched_again_after_targets_change_and_after_a_completion_in_
     // Three fetches of ISO week 48: cold, after the targets, after the completion.
     mocks.logs.expect_summary().times(3).returning(|_, _, _| Ok(Vec::new()));
     mocks.completions.expect_completed_between().times(3).returning(|_, _, _| Ok(Vec::new()));
-    mocks.users.expect_user().times(3).returning(|id| Ok(Some(User { id, name: "Ann".into(), targets: None })));
+    mocks
+        .users
+        .expect_user()
+        .times(3)
+        .returning(|id| Ok(Some(User { id, name: "Ann".into(), targets: None, timezone: Default::default() })));
     mocks.users.expect_set_targets().times(1).returning(|_, _| Ok(Some(Committed::new((), OutboxId(1)))));
     mocks.completions.expect_complete_day().times(2).returning(|_, _| Ok(Committed::new((), OutboxId(2))));
     let (service, _) = service(mocks);

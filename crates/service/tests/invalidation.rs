@@ -106,6 +106,7 @@ const DEL_25: &str = "delete macro:{user:42}:logs:2026-11-25";
 const FREQUENT: &str = "macro:{user:42}:gen:frequent_foods";
 const FOOD_SEARCH: &str = "macro:{user:42}:gen:food_search";
 const FOOD_BY_ID: &str = "macro:{user:42}:gen:food";
+const RECENT: &str = "macro:{user:42}:gen:recent_foods";
 /// The month and the ISO week of 24 and 25 November 2026 (Monday 23 to Sunday 29).
 const NOVEMBER: &str = "macro:{user:42}:gen:summary:2026-11";
 const WEEK_48: &str = "macro:{user:42}:gen:week:2026-W48";
@@ -137,7 +138,7 @@ async fn food_batch_over_two_dates() {
     service.create_log_entries(USER, batch).await.unwrap();
     assert_eq!(
         *forgotten.lock().unwrap(),
-        set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, FOOD_SEARCH, NOVEMBER, WEEK_48])
+        set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, FOOD_SEARCH, RECENT, NOVEMBER, WEEK_48])
     );
 }
 
@@ -151,7 +152,7 @@ async fn recipe_batch_forgets_the_schedule_of_its_dates_not_user_food() {
     service.create_log_entries(USER, batch).await.unwrap();
     assert_eq!(
         *forgotten.lock().unwrap(),
-        set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, FOOD_SEARCH, NOVEMBER, WEEK_48, SCHED_24])
+        set(&[LOGS_24, LOGS_25, DEL_24, DEL_25, FREQUENT, FOOD_SEARCH, RECENT, NOVEMBER, WEEK_48, SCHED_24])
     );
 }
 
@@ -188,8 +189,9 @@ async fn update_of_a_food_entry_in_place() {
         ..LogEntryPatch::default()
     };
     service.update_log_entry(USER, LogEntryId(5), patch).await.unwrap();
-    // Not frequent foods: an update changes no use count.
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, NOVEMBER, WEEK_48]));
+    // Not frequent foods: an update changes no use count. Recent foods, as
+    // any update of a food entry (matrix.rs, beyond the contract).
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, NOVEMBER, WEEK_48, RECENT]));
 }
 
 #[tokio::test]
@@ -202,7 +204,7 @@ async fn delete_of_a_food_entry() {
         .returning(|_, id| Ok(Some(committed(entry(id.0, "2026-11-24", LogItem::Food(FoodId(1)))))));
     let (service, forgotten) = service(mocks);
     service.delete_log_entry(USER, LogEntryId(5)).await.unwrap();
-    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, FREQUENT, FOOD_SEARCH, NOVEMBER, WEEK_48]));
+    assert_eq!(*forgotten.lock().unwrap(), set(&[LOGS_24, DEL_24, FREQUENT, FOOD_SEARCH, RECENT, NOVEMBER, WEEK_48]));
 }
 
 #[tokio::test]
@@ -278,6 +280,23 @@ async fn set_targets() {
 }
 
 #[tokio::test]
+async fn set_the_time_zone() {
+    let mut mocks = Mocks::default();
+    let zone = macrotrack_domain::TimeZone::parse("Pacific/Auckland").unwrap();
+    mocks
+        .users
+        .expect_set_timezone()
+        .withf(move |_, set| *set == zone)
+        .times(1)
+        .returning(|_, _| Ok(Some(committed(()))));
+    let (service, forgotten) = service(mocks);
+    service.set_timezone(USER, zone).await.unwrap();
+    // Streaks and day screens are addressed by their date: the default
+    // today is read from `me`, the one entry that shows the zone.
+    assert_eq!(*forgotten.lock().unwrap(), set(&[ME]));
+}
+
+#[tokio::test]
 async fn edit_a_food() {
     let mut mocks = Mocks::default();
     mocks.foods.expect_update_food().times(1).returning(|_, id, _, _| {
@@ -301,7 +320,7 @@ async fn edit_a_food() {
     service.edit_food(USER, FoodId(100), input).await.unwrap();
     assert_eq!(
         *forgotten.lock().unwrap(),
-        set(&[FREQUENT, FOOD_SEARCH, FOOD_BY_ID]),
+        set(&[FREQUENT, FOOD_SEARCH, RECENT, FOOD_BY_ID]),
         "log entries keep their snapshot"
     );
 }

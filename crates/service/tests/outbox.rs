@@ -64,6 +64,7 @@ fn scheduled_plan() -> ScheduledPlan {
 fn committing(outbox: MockOutboxRepository) -> Repositories {
     let mut users = MockUserRepository::new();
     users.expect_set_targets().returning(|_, _| Ok(Some(committed(()))));
+    users.expect_set_timezone().returning(|_, _| Ok(Some(committed(()))));
     users.expect_delete_user().returning(|_| Ok(Some(committed(()))));
     let mut logs = MockLogRepository::new();
     logs.expect_create_log_entries().returning(|_, _, _| Ok(committed(vec![log_entry(1)])));
@@ -120,7 +121,7 @@ fn service(repos: Repositories, store: MockCacheStore) -> Service<MockCacheStore
     Service::new(repos, engine, Arc::new(SystemClock), Policies::default())
 }
 
-const MUTATIONS: usize = 11;
+const MUTATIONS: usize = 12;
 
 fn oats() -> FoodInput {
     FoodInput {
@@ -159,6 +160,7 @@ async fn mutate(service: &Service<MockCacheStore>, which: usize) -> Result<(), E
         7 => service.delete_scheduled_meal(USER, ScheduledMealId(9)).await.map_err(|e| e.kind()),
         8 => service.delete_scheduled_plan(USER, ScheduledPlanId(3)).await.map_err(|e| e.kind()),
         9 => service.create_food(USER, oats()).await.map(drop).map_err(|e| e.kind()),
+        10 => service.set_timezone(USER, macrotrack_domain::TimeZone::UTC).await.map(drop).map_err(|e| e.kind()),
         _ => service.delete_user(USER).await.map_err(|e| e.kind()),
     }
 }
@@ -245,6 +247,7 @@ async fn the_row_stays_when_no_replica_acknowledged_the_bump() {
 async fn a_failed_write_touches_neither_the_outbox_nor_the_store() {
     let mut users = MockUserRepository::new();
     users.expect_set_targets().returning(|_, _| Err(Unavailable::new(anyhow::anyhow!("down"))));
+    users.expect_set_timezone().returning(|_, _| Ok(None));
     users.expect_delete_user().returning(|_| Ok(None));
     let mut logs = MockLogRepository::new();
     logs.expect_create_log_entries()

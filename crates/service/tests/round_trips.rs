@@ -66,7 +66,7 @@ async fn one_round_trip_per_hot_read<S: CacheStore>(store: Arc<Observed<S>>) {
     // The dashboard reads ahead inside: still one round trip with the credential.
     let today = date;
     let screen = async |as_user| cached.dashboard(as_user, date, today).await.unwrap();
-    let dashboard = ReadAhead::Dashboard { date, today };
+    let dashboard = ReadAhead::Dashboard { date, today: Some(today) };
     let first = cached.authenticated(&token, &[dashboard], screen).await.unwrap();
     reads(&store);
     assert_eq!(cached.authenticated(&token, &[dashboard], screen).await.unwrap(), first);

@@ -62,7 +62,7 @@ async fn keys_left_by_made_up_tokens<S: CacheStore>(store: S, keys: impl AsyncFn
             // The real user's selector, a wrong secret.
             _ => format!("mt_{real}_{selector}_{n:064x}"),
         };
-        let ahead = [ReadAhead::DayLogs(date), ReadAhead::Dashboard { date, today }];
+        let ahead = [ReadAhead::DayLogs(date), ReadAhead::Dashboard { date, today: Some(today) }];
         let refused = service.authenticated(&token, &ahead, async |_| ()).await;
         assert!(matches!(refused, Err(AuthError::Unauthenticated)), "{token}: {refused:?}");
         assert!(matches!(service.authenticate(&token).await, Err(AuthError::Unauthenticated)), "{token}");

@@ -1,8 +1,10 @@
 //! The window of cached dates and the guards' lifetimes, against mocked
 //! ports: a read of a date more than 400 days from the user's today (a
-//! streak's `today` more than a day from it) makes no call to the store at
-//! all, at any read path; one inside it does; and each guard is made to
-//! live as long as its family's entries can, no longer.
+//! streak's `today` more than a day from it) writes nothing to the store, at
+//! any read path: far from every zone's window it makes no call at all,
+//! and near the edge only the user's `me` entry (their zone) is read; one
+//! inside it is cached; and each guard is made to live as long as its
+//! family's entries can, no longer.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -48,7 +50,9 @@ fn days_from_today(days: i64) -> Day {
 /// Repositories answering every read a test here makes, and the writes.
 fn repositories() -> Repositories {
     let mut users = MockUserRepository::new();
-    users.expect_user().returning(|id| Ok(Some(User { id, name: "Ann".into(), targets: None })));
+    users
+        .expect_user()
+        .returning(|id| Ok(Some(User { id, name: "Ann".into(), targets: None, timezone: Default::default() })));
     users.expect_set_targets().returning(|_, _| Ok(Some(Committed::new((), OutboxId(1)))));
     let mut foods = MockFoodRepository::new();
     foods.expect_frequent_foods().returning(|_, _| Ok(Vec::new()));
@@ -114,15 +118,16 @@ async fn read_every_way<S: CacheStore>(service: &Service<S>, date: Day) {
 }
 
 #[tokio::test]
-async fn reads_outside_the_window_make_no_call_to_the_store() {
+async fn reads_outside_every_zones_window_make_no_call_to_the_store() {
     // A mock with no expectation fails the test on any call at all.
     let service = service(MockCacheStore::new());
     for date in [days_from_today(-410), days_from_today(410), day("1900-01-01"), day("2200-12-31")] {
         read_every_way(&service, date).await;
     }
-    // A streak as of two days from today is outside the streak's window.
-    service.streak(USER, days_from_today(2)).await.unwrap();
-    service.streak(USER, days_from_today(-2)).await.unwrap();
+    // A streak as of three days from UTC's today is outside every zone's
+    // streak window (every zone's today is within a day of UTC's).
+    service.streak(USER, days_from_today(3)).await.unwrap();
+    service.streak(USER, days_from_today(-3)).await.unwrap();
     // Each read is counted as a bypass (a week may be two entries).
     assert!(service.cache().stats().bypass >= 4 * 6 + 2, "{:?}", service.cache().stats());
 }
@@ -144,13 +149,49 @@ async fn reads_inside_the_window_are_cached_up_to_its_edges() {
         service.streak(USER, days_from_today(near)).await.unwrap();
         assert_eq!(store.take(&["store_if_current"]), 1, "a streak as of today {near:+} is cached");
     }
-    for outside in [-410, 401] {
+    for outside in [-410, 402] {
         read_every_way(&service, days_from_today(outside)).await;
         assert_eq!(store.methods(false), Vec::<&str>::new(), "{outside}: no call at all");
     }
-    for outside in [-2, 2] {
+    for outside in [-3, 3] {
         service.streak(USER, days_from_today(outside)).await.unwrap();
         assert_eq!(store.methods(false), Vec::<&str>::new(), "streak as of today {outside:+}: no call");
+    }
+    // Just past the edge, whether the date is in the window is asked of the
+    // user's zone (their `me` entry, cached above): read, nothing written.
+    for outside in [-401, 401] {
+        read_every_way(&service, days_from_today(outside)).await;
+        assert_eq!(store.methods(true), Vec::<&str>::new(), "{outside}: nothing written");
+        store.take(&[]);
+    }
+    for outside in [-2, 2] {
+        service.streak(USER, days_from_today(outside)).await.unwrap();
+        assert_eq!(store.methods(true), Vec::<&str>::new(), "streak as of today {outside:+}: nothing written");
+        assert_eq!(store.count_on("read", "macro:{user:42}:q:me"), 1, "{outside}: the zone is read");
+        store.take(&[]);
+    }
+}
+
+/// The window is centred on the user's today in their zone: at noon UTC on
+/// 6 December, Kiritimati (UTC+14) is on the 7th, Pago Pago (UTC-11) on the
+/// 6th, so a streak as of the 8th is cached for the one and not the other.
+#[tokio::test]
+async fn the_window_is_centred_on_the_users_today() {
+    for (zone, kept) in [("Pacific/Kiritimati", true), ("Pacific/Pago_Pago", false), ("UTC", false)] {
+        let zone = macrotrack_domain::TimeZone::parse(zone).unwrap();
+        let mut users = MockUserRepository::new();
+        users
+            .expect_user()
+            .returning(move |id| Ok(Some(User { id, name: "Ann".into(), targets: None, timezone: zone })));
+        let repos = Repositories { users: Arc::new(users), ..repositories() };
+        let store = Observed::new(MemoryStore::new(1 << 20));
+        let policies = Policies::default();
+        let engine = Engine::new(store.clone(), Arc::new(Fixed), EngineConfig::default());
+        let service = Service::new(repos, engine, Arc::new(Fixed), policies);
+        assert_eq!(service.today_of(USER).await, if kept { days_from_today(1) } else { today() });
+        service.streak(USER, days_from_today(2)).await.unwrap();
+        let stored = store.count_on("store_if_current", "macro:{user:42}:q:streak:2026-12-08");
+        assert_eq!(stored, usize::from(kept), "{zone}");
     }
 }
 

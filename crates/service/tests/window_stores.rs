@@ -64,7 +64,7 @@ async fn keys_left_by_dates_outside<S: CacheStore>(service: &Service<S>, keys: i
         assert!(today.days_until(date).abs() > 400);
         let (day, _) = service.authenticated_day_logs_json(&token, date).await.expect("the token");
         day.expect("the day");
-        let ahead = [ReadAhead::Dashboard { date, today }];
+        let ahead = [ReadAhead::Dashboard { date, today: Some(today) }];
         service
             .authenticated(&token, &ahead, async |user| service.dashboard(user, date, today).await)
             .await

@@ -108,6 +108,29 @@ pub async fn another_users_food_in_a_batch_is_unknown(repo: &SeaOrmRepository) {
     repo.create_log_entries(bob.id, &[entry(date, Meal::Snack, LogItem::Food(bobs.id), 100)], now()).await.unwrap();
 }
 
+/// What an export reads: a range's entries, by date, then meal, then id,
+/// the user's only, the range's ends included.
+pub async fn entries_between_are_in_day_order(repo: &SeaOrmRepository) {
+    let alice = user(repo, "alice").await;
+    let bob = user(repo, "bob").await;
+    let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
+    let batch = [
+        entry("2026-11-25", Meal::Breakfast, oats, 100),
+        entry("2026-11-24", Meal::Snack, oats, 100),
+        entry("2026-11-23", Meal::Lunch, oats, 100),
+        entry("2026-11-24", Meal::Breakfast, oats, 100),
+        entry("2026-11-24", Meal::Snack, oats, 50),
+        entry("2026-11-26", Meal::Breakfast, oats, 100),
+    ];
+    let written = repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value;
+    repo.create_log_entries(bob.id, &[entry("2026-11-24", Meal::Breakfast, oats, 100)], now()).await.unwrap();
+    let read = repo.entries_between(alice.id, day("2026-11-24"), day("2026-11-25")).await.unwrap();
+    let ids: Vec<_> = read.iter().map(|entry| entry.id).collect();
+    assert_eq!(ids, [written[3].id, written[1].id, written[4].id, written[0].id]);
+    assert_eq!(read[0], written[3], "entries as they were written");
+    assert!(repo.entries_between(alice.id, day("2026-11-27"), day("2026-12-31")).await.unwrap().is_empty());
+}
+
 pub async fn day_logs_order_by_meal_then_id_and_filter_by_user_and_date(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let bob = user(repo, "bob").await;

@@ -62,6 +62,8 @@ pub async fn every_covered_mutation_writes_one_row_in_its_transaction(repo: &Sea
     check("complete again", repo.complete_day(alice.id, day("2026-11-24")).await.unwrap().outbox).await;
     check("undo", repo.undo_day(alice.id, day("2026-11-24")).await.unwrap().outbox).await;
     check("targets", repo.set_targets(alice.id, macros(1, 2, 3, 4)).await.unwrap().unwrap().outbox).await;
+    let zone = macrotrack_domain::TimeZone::parse("Asia/Tokyo").unwrap();
+    check("time zone", repo.set_timezone(alice.id, zone).await.unwrap().unwrap().outbox).await;
     let scheduled = repo.schedule_meal_plan(alice.id, plan.id, day("2026-11-24")).await.unwrap();
     check("schedule", scheduled.outbox).await;
     let meal = repo.schedule_day(alice.id, day("2026-11-25")).await.unwrap().meals[0].id;
@@ -78,6 +80,8 @@ pub async fn every_covered_mutation_writes_one_row_in_its_transaction(repo: &Sea
     assert_eq!(repo.update_log_entry(bob.id, entry_id, patch, now()).await.unwrap(), None);
     assert_eq!(repo.delete_log_entry(alice.id, LogEntryId(entry_id.0 + 1000)).await.unwrap(), None);
     assert_eq!(repo.set_targets(UserId(bob.id.0 + 1000), macros(1, 1, 1, 1)).await.unwrap(), None);
+    let utc = macrotrack_domain::TimeZone::UTC;
+    assert_eq!(repo.set_timezone(UserId(bob.id.0 + 1000), utc).await.unwrap(), None);
     assert_eq!(repo.delete_user(UserId(bob.id.0 + 1000)).await.unwrap(), None);
     assert_eq!(repo.delete_scheduled_meal(bob.id, ScheduledMealId(meal.0)).await.unwrap(), None);
     assert_eq!(repo.delete_scheduled_plan(alice.id, ScheduledPlanId(plan_id.0)).await.unwrap(), None);

@@ -36,6 +36,15 @@ pub async fn user_ids_are_never_reused(repo: &SeaOrmRepository) {
     assert!(next.id > highest.id, "id {} was handed out again", next.id);
 }
 
+pub async fn a_users_time_zone_is_utc_until_set(repo: &SeaOrmRepository) {
+    let alice = user(repo, "alice").await;
+    assert_eq!(alice.timezone, macrotrack_domain::TimeZone::UTC);
+    let auckland = macrotrack_domain::TimeZone::parse("Pacific/Auckland").unwrap();
+    assert!(repo.set_timezone(alice.id, auckland).await.unwrap().is_some());
+    assert_eq!(repo.user(alice.id).await.unwrap().unwrap().timezone, auckland);
+    assert_eq!(repo.set_timezone(UserId(alice.id.0 + 1000), auckland).await.unwrap(), None);
+}
+
 pub async fn new_user_has_no_targets_until_all_four_are_set(repo: &SeaOrmRepository) {
     let alice = repo.create_user("Alice Example", "sel_alice", [9; 32]).await.unwrap();
     assert_eq!((alice.name.as_str(), alice.targets), ("Alice Example", None));

@@ -33,6 +33,7 @@ fn parsers() -> Vec<(&'static str, Parser)> {
         ("invalidateCache", types_only::<admin::InvalidateRequest>),
         ("refreshCache", types_only::<admin::RefreshRequest>),
         ("setTargets", |object| me::macros(object).map(drop)),
+        ("setSettings", |object| me::settings(object).map(drop)),
         ("createFood", |object| foods::parse_new(object).map(drop)),
         ("editFood", |object| foods::parse_patch(object).map(drop)),
         ("createRecipe", |object| recipes::parse(object).map(drop)),

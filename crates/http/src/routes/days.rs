@@ -29,8 +29,8 @@ pub async fn undo(state: web::Data<HttpState>, User(user): User, req: HttpReques
 
 /// Completed-day streaks (cached).
 pub async fn streak(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let today = input::optional_query_day(&req, "today", || state.service.today())?;
-    let (streak, report) = state.service.reported(state.service.streak(user, today)).await;
+    let today = input::optional_query_day(&req, "today")?;
+    let (streak, report) = state.service.reported(state.service.streak_on(user, today)).await;
     Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &streak?))
 }
 
@@ -58,14 +58,14 @@ pub async fn summary(state: web::Data<HttpState>, User(user): User, req: HttpReq
 /// (one store round trip) when the date and today parse.
 pub async fn dashboard(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     let date = input::path_day(&req, "date");
-    let today = input::optional_query_day(&req, "today", || state.service.today());
+    let today = input::optional_query_day(&req, "today");
     let ahead: Vec<ReadAhead> = match (&date, &today) {
         (Ok(date), Ok(today)) => vec![ReadAhead::Dashboard { date: *date, today: *today }],
         _ => Vec::new(),
     };
     auth::as_user(&state, &req, &ahead, async |user| {
         let (date, today) = (date?, today?);
-        let (day, report) = state.service.reported(state.service.dashboard(user, date, today)).await;
+        let (day, report) = state.service.reported(state.service.dashboard_on(user, date, today)).await;
         Ok(cached::json(&req, &report, Members::PerPart, TagOf::Reads, &day?))
     })
     .await

@@ -1,5 +1,5 @@
 //! `POST /v1/foods`, `GET /v1/foods/{id}`, `PATCH /v1/foods/{id}`,
-//! `GET /v1/foods?query=&limit=`, `GET /v1/foods/frequent?limit=`.
+//! `GET /v1/foods?query=&limit=`, `GET /v1/foods/frequent?limit=`, `GET /v1/foods/recent?limit=`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -210,6 +210,13 @@ pub async fn search(state: web::Data<HttpState>, User(user): User, req: HttpRequ
     let (found, report) = state.service.reported(state.service.search_foods(user, &query, limit, offset)).await;
     // A page of what the reads hold: the tag is the page's own.
     Ok(cached::json(&req, &report, Members::One, TagOf::Body, &found?))
+}
+
+/// The user's most recently logged foods (cached).
+pub async fn recent(state: web::Data<HttpState>, User(user): User, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let limit = input::limit_param(&req)?;
+    let (recent, report) = state.service.reported(state.service.recent_foods(user, limit)).await;
+    Ok(cached::json(&req, &report, Members::One, TagOf::Reads, &recent?))
 }
 
 /// The user's most logged foods (cached).

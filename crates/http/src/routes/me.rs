@@ -1,7 +1,7 @@
-//! `GET /v1/me`, `PUT /v1/me/targets`, `DELETE /v1/me`.
+//! `GET /v1/me`, `PUT /v1/me/targets`, `PUT /v1/me/settings`, `DELETE /v1/me`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use macrotrack_domain::{Macros, ValidationErrors};
+use macrotrack_domain::{Macros, TimeZone, ValidationErrors};
 
 use crate::body::{self, Required};
 use crate::cached::{self, Members, TagOf};
@@ -23,6 +23,44 @@ body! {
         #[schemars(range(min = 0, max = 1000))]
         fat_g: Required<f64>,
     }
+}
+
+body! {
+    /// The user's settings: their time zone, which says what their today is.
+    #[schemars(example = serde_json::json!({"timezone": "Europe/Berlin"}))]
+    pub struct SettingsRequest {
+        timezone: Required<TimeZone>,
+    }
+}
+
+/// The settings as stored (`PUT /v1/me/settings`).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct Settings {
+    timezone: TimeZone,
+}
+
+/// The time zone of a settings body, or what is wrong with it.
+pub(crate) fn settings(body: serde_json::Map<String, serde_json::Value>) -> Result<TimeZone, ValidationErrors> {
+    let (settings, errors) = body::read::<SettingsRequest>(body);
+    match settings.timezone.value() {
+        Some(zone) if errors.is_empty() => Ok(zone),
+        _ => Err(errors),
+    }
+}
+
+impl FromBody for SettingsRequest {
+    type Output = TimeZone;
+    const READ: Read<Self::Output> = settings;
+}
+
+/// Sets the user's settings (their time zone).
+pub async fn set_settings(
+    state: web::Data<HttpState>,
+    User(user): User,
+    Body(zone): Body<SettingsRequest>,
+) -> Result<HttpResponse, Problem> {
+    let timezone = state.service.set_timezone(user, zone).await?;
+    Ok(HttpResponse::Ok().json(Settings { timezone }))
 }
 
 /// The user and their targets (cached).

@@ -14,6 +14,8 @@ mod body_tests;
 pub mod days;
 /// `/docs`.
 pub mod docs;
+/// `/v1/export`: the user's entries as CSV.
+pub mod export;
 /// Foods.
 pub mod foods;
 /// Log entries and the day's logs (the hot read).
@@ -30,7 +32,7 @@ pub mod recipes;
 use actix_web::http::Method;
 use actix_web::web;
 use macrotrack_domain::{
-    Completion, DayDashboard, DayLogs, Food, FrequentFood, LogEntry, Macros, MealPlan, Recipe, ScheduleDay,
+    Completion, DayDashboard, DayLogs, Food, FrequentFood, LogEntry, Macros, MealPlan, RecentFood, Recipe, ScheduleDay,
     ScheduledPlan, Streak, Summary, User, Week,
 };
 use macrotrack_ports::Unavailable;
@@ -373,7 +375,7 @@ fn routes() -> Vec<Route> {
         .answers::<DayLogs>(200, "The day's logs, freshly read and stored.")
         .fails::<CreateError>(),
         // The user.
-        Route::new(M::GET, "/v1/me", "getMe", "The user and their targets", || web::route().to(me::get))
+        Route::new(M::GET, "/v1/me", "getMe", "The user, their targets and time zone", || web::route().to(me::get))
             .answers::<User>(200, "The user.")
             .cached()
             .fails::<GetError>(),
@@ -382,6 +384,12 @@ fn routes() -> Vec<Route> {
         })
         .body::<me::TargetsRequest>()
         .answers::<Macros>(200, "The targets as stored (rounded).")
+        .fails::<ChangeError>(),
+        Route::new(M::PUT, "/v1/me/settings", "setSettings", "Sets the user's time zone", || {
+            web::route().to(me::set_settings)
+        })
+        .body::<me::SettingsRequest>()
+        .answers::<me::Settings>(200, "The settings as stored.")
         .fails::<ChangeError>(),
         Route::new(M::DELETE, "/v1/me", "deleteMe", "Deletes the user and all their data", || {
             web::route().to(me::delete)
@@ -417,6 +425,17 @@ fn routes() -> Vec<Route> {
         })
         .limit()
         .answers::<Vec<FrequentFood>>(200, "Most uses first, ties by food id.")
+        .cached()
+        .fails::<ReadError>(),
+        Route::new(M::GET, "/v1/foods/recent", "recentFoods", "The user's most recently logged foods", || {
+            web::route().to(foods::recent)
+        })
+        .limit()
+        .answers::<Vec<RecentFood>>(
+            200,
+            "The user's distinct logged foods (food entries only), by their most recently created entry, newest \
+             first (ties by food id); `last_logged` is that entry's date.",
+        )
         .cached()
         .fails::<ReadError>(),
         Route::new(M::GET, "/v1/foods/barcode/{code}", "foodByBarcode", "The food carrying a barcode", || {
@@ -487,7 +506,7 @@ fn routes() -> Vec<Route> {
         .answers::<Completion>(200, "The day is not completed.")
         .fails::<Unavailable>(),
         Route::new(M::GET, "/v1/streaks", "streaks", "Completed-day streaks", || web::route().to(days::streak))
-            .query("today", Kind::Date, false, "The day streaks are counted to (default: the server's UTC date).")
+            .query("today", Kind::Date, false, "The day streaks are counted to (default: the user's today, in their time zone).")
             .answers::<Streak>(200, "The streaks.")
             .cached()
             .fails::<Unavailable>(),
@@ -502,7 +521,7 @@ fn routes() -> Vec<Route> {
         Route::new(M::GET, "/v1/days/{date}", "dashboard", "Everything a day screen shows", || {
             web::route().to(days::dashboard)
         })
-        .query("today", Kind::Date, false, "The day streaks are counted to (default: the server's UTC date).")
+        .query("today", Kind::Date, false, "The day streaks are counted to (default: the user's today, in their time zone).")
         .answers::<DayDashboard>(200, "Logs, targets, what remains, the schedule and the streak.")
         .cached()
         .fails::<GetError>(),
@@ -511,6 +530,19 @@ fn routes() -> Vec<Route> {
         })
         .answers::<Week>(200, "Each day's totals and completion, the average, the targets and the days on target.")
         .cached()
+        .fails::<ReadError>(),
+        Route::new(M::GET, "/v1/export", "exportEntries", "The user's entries of a range, as CSV", || {
+            web::route().to(export::export)
+        })
+        .query("from", Kind::Date, true, "The first day, YYYY-MM-DD.")
+        .query("to", Kind::Date, true, "The last day (inclusive), at most 3659 days after from.")
+        .answers_text(
+            200,
+            "text/csv",
+            "An attachment (RFC 4180, CRLF line endings): the header row date,meal,name,servings,grams,calories,\
+             protein_g,carbs_g,fat_g,food_id,recipe_id, then one row per entry in day order (by date, then meal, \
+             then id); numbers as in the JSON answers, null as an empty field. Streamed.",
+        )
         .fails::<ReadError>(),
         // Meal plans and the schedule.
         Route::new(M::POST, "/v1/meal-plans", "createMealPlan", "Creates a meal plan of recipes", || {
@@ -585,6 +617,7 @@ mod tests {
             ("GET /v1/streak", future_size(days::streak)),
             ("GET /v1/me", future_size(me::get)),
             ("GET /v1/foods/frequent", future_size(foods::frequent)),
+            ("GET /v1/foods/recent", future_size(foods::recent)),
             ("GET /v1/schedule/{date}", future_size(plans::schedule_day)),
         ];
         for (route, size) in handlers {

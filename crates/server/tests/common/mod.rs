@@ -71,6 +71,16 @@ impl TestApp {
         TestApp { application, dir }
     }
 
+    /// Built with `clock` telling the time.
+    pub async fn with_clock(
+        settings: Settings,
+        dir: Option<PathBuf>,
+        clock: std::sync::Arc<dyn macrotrack_ports::Clock>,
+    ) -> TestApp {
+        let application = macrotrack::build_with_clock(settings, clock).await.expect("build() succeeds");
+        TestApp { application, dir }
+    }
+
     /// The same actix app the server runs, called in-process.
     pub async fn client(
         &self,

@@ -39,11 +39,21 @@ where
     let schedule = |date: &str| format!("/v1/schedule?date={date}");
 
     // Targets: the cached me changes at once.
-    assert_eq!(r.get("/v1/me", t).await.ok(200), json!({"id": id, "name": "tour", "targets": null}));
+    assert_eq!(r.get("/v1/me", t).await.ok(200), json!({"id": id, "name": "tour", "targets": null, "timezone": "UTC"}));
     let body = json!({"calories": 2000.005, "protein_g": 150, "carbs_g": 200.4, "fat_g": 70});
     let targets = w.put("/v1/me/targets", t, body).await.ok(200);
     assert_eq!(targets, macros(2000.01, 150.0, 200.4, 70.0));
-    assert_eq!(r.get("/v1/me", t).await.ok(200), json!({"id": id, "name": "tour", "targets": targets}));
+    assert_eq!(
+        r.get("/v1/me", t).await.ok(200),
+        json!({"id": id, "name": "tour", "targets": targets, "timezone": "UTC"})
+    );
+    // The time zone: the cached me, and the default today it says, change at once.
+    assert_eq!(r.get("/v1/streaks", t).await.ok(200)["current"], 0);
+    let zone = w.put("/v1/me/settings", t, json!({"timezone": "Pacific/Kiritimati"})).await.ok(200);
+    assert_eq!(zone, json!({"timezone": "Pacific/Kiritimati"}));
+    assert_eq!(r.get("/v1/me", t).await.ok(200)["timezone"], "Pacific/Kiritimati");
+    w.put("/v1/me/settings", t, json!({"timezone": "UTC"})).await.ok(200);
+    assert_eq!(r.get("/v1/me", t).await.ok(200)["timezone"], "UTC");
 
     // A food, found by search; frequent foods change with logging.
     let food = w.food(t, "Tour oats", 150.0).await;

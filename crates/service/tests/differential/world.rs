@@ -98,6 +98,10 @@ const READS: &[(&str, &[ReadFamily])] = &[
     ("schedule", &[ReadFamily::Schedule]),
     ("credential", &[ReadFamily::Credential]),
     ("dashboard", &[ReadFamily::Logs, ReadFamily::Me, ReadFamily::Schedule, ReadFamily::Streak]),
+    // As of the user's today, which their zone (in `me`) says.
+    ("streak today", &[ReadFamily::Me, ReadFamily::Streak]),
+    ("dashboard today", &[ReadFamily::Logs, ReadFamily::Me, ReadFamily::Schedule, ReadFamily::Streak]),
+    ("recent foods", &[ReadFamily::RecentFoods]),
     ("food search", &[ReadFamily::FoodSearch, ReadFamily::CatalogueSearch]),
     ("food", &[ReadFamily::Food]),
     ("barcode", &[ReadFamily::Barcode]),
@@ -125,6 +129,11 @@ fn gtin(body: u64) -> Gtin {
     Gtin::parse(&format!("{digits}{}", (10 - sum % 10) % 10)).expect("a valid GTIN")
 }
 
+/// Zones the walk sets: its clock starts at midnight UTC, so their todays
+/// differ, and a few hours of the walk carry some across midnight.
+const ZONES: &[&str] =
+    &["UTC", "Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata", "Etc/GMT+12", "Pacific/Kiritimati"];
+
 /// The mutations in the order the walk makes them, round and round: every
 /// kind each cycle (some twice, so the data grows), deleting a user last.
 const CYCLE: &[Operation] = &[
@@ -136,6 +145,7 @@ const CYCLE: &[Operation] = &[
     Operation::UpdateLogEntry,
     Operation::SetTargets,
     Operation::CreateLogEntries,
+    Operation::SetTimeZone,
     Operation::ScheduleMealPlan,
     Operation::UpdateLogEntry,
     Operation::DeleteLogEntry,
@@ -362,6 +372,14 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 same(cached, self.plain.schedule_day(user, date).await)
             }
             "credential" => same(self.cached.authenticate(token).await, self.plain.authenticate(token).await),
+            "streak today" => same(self.cached.streak_on(user, None).await, self.plain.streak_on(user, None).await),
+            "dashboard today" => {
+                same(self.cached.dashboard_on(user, date, None).await, self.plain.dashboard_on(user, date, None).await)
+            }
+            "recent foods" => {
+                let limit = Some([1, 3, 20][self.rng.random_range(0..3)]);
+                same(self.cached.recent_foods(user, limit).await, self.plain.recent_foods(user, limit).await)
+            }
             "food search" => {
                 let query = QUERIES[self.rng.random_range(0..QUERIES.len())];
                 let limit = Some([1, 5, 20][self.rng.random_range(0..3)]);
@@ -472,6 +490,11 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 let value = self.rng.random_range(1000..3000) as f64;
                 let targets = Macros::parse("", value, 120.0, 200.0, 60.0).unwrap_or_default();
                 (service.set_targets(user, targets).await.is_ok(), date)
+            }
+            Operation::SetTimeZone => {
+                let name = ZONES[self.rng.random_range(0..ZONES.len())];
+                let zone = macrotrack_domain::TimeZone::parse(name).unwrap_or_default();
+                (service.set_timezone(user, zone).await.is_ok(), date)
             }
             Operation::ScheduleMealPlan => {
                 let Some(plan) = self.ensure_plan(who, user).await else { return (user, token, date) };

@@ -74,6 +74,10 @@ impl LogRepository for SlowLogs {
     async fn summary(&self, user: UserId, from: Day, to: Day) -> Result<Vec<SummaryDay>, Unavailable> {
         self.inner.summary(user, from, to).await
     }
+
+    async fn entries_between(&self, user: UserId, from: Day, to: Day) -> Result<Vec<LogEntry>, Unavailable> {
+        self.inner.entries_between(user, from, to).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
