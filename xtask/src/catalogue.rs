@@ -320,8 +320,9 @@ fn render(figures: &[Figures], load: &str) -> String {
          Search: {QUERIES} different queries of one or two words of three or more letters from the \
          imported foods' names (seed {SEED}), every query once to warm, then once measured from \
          {CLIENTS} clients, each on a keep-alive connection; the same queries against a fresh 44-food \
-         catalogue are the baseline. Search is not cached yet (tier 2 comes later): cache on and off \
-         both read the database, and differ only in the credential read.\n\n",
+         catalogue are the baseline. With the cache on, search is tier-2 cached (its two parts keyed by \
+         the normalized query and the catalogue's generation), so the measured pass is of warm entries: \
+         the warm search; with it off, every search reads the database.\n\n",
         today(),
         machine()
     );
@@ -359,10 +360,12 @@ fn render(figures: &[Figures], load: &str) -> String {
         out.push_str(&format!(
             "\n| goal | measured | |\n|---|---|---|\n\
              | uncached p99 ≤ 25 ms | {:.2} ms | {} |\n\
-             | uncached p99 ≤ 3× the 44-food baseline's | {ratio:.2}× | {} |\n\n",
+             | uncached p99 ≤ 3× the 44-food baseline's | {ratio:.2}× | {} |\n\
+             | warm p99 at 390k foods against the warm 44-food baseline's | {warm:.2}× | a hit whatever the size |\n\n",
             f.full_off.p99_ms,
             if f.full_off.p99_ms <= 25.0 { "met" } else { "missed" },
             if ratio <= 3.0 { "met" } else { "missed" },
+            warm = f.full_on.p99_ms / f.base_on.p99_ms,
         ));
     }
     if let Some(first) = figures.first() {
