@@ -19,8 +19,13 @@ the documentation would:
   code gets the GS1 check digit of its other digits;
 - rules across fields or parameters: a plan item's day is less than the
   plan's days; a plan is scheduled to end by 2200-12-31; a summary's `from` is not after `to` and spans at most 92
-  days; a week starts by 2200-12-25; an operator's tags are of the user
-  named beside them.
+  days; an export's `from` is not after `to` and spans at most 3660 days; a week starts by 2200-12-25; an
+  operator's tags are of the user named beside them;
+- amounts that name data: the seed catalogue has no portions, so an entry
+  logged by portion is logged by as many servings instead, and a PATCH
+  naming a portion or a `quantity` (which changes only an entry logged by
+  portion, and the user's entries are not) changes the servings instead.
+  The documented examples (which no hook changes) name no portion.
 
 Everything else generated goes to the server as it is.
 """
@@ -81,6 +86,9 @@ def _body(operation, body):
                     entry["food_id"] = _food(entry["food_id"])
                 if "recipe_id" in entry and entry["recipe_id"] is not None:
                     entry["recipe_id"] = RECIPE
+                _no_portion(entry)
+    elif operation == "updateLog":
+        _no_portion(body)
     elif operation == "createRecipe":
         for ingredient in _items(body.get("ingredients")):
             if isinstance(ingredient, dict) and "food_id" in ingredient:
@@ -108,6 +116,14 @@ def _body(operation, body):
     return body
 
 
+def _no_portion(entry):
+    """An amount by portion (or a quantity alone) as that many servings."""
+    if "quantity" in entry:
+        quantity = entry.pop("quantity")
+        entry.pop("portion_id", None)
+        entry["servings"] = quantity
+
+
 def _day(text):
     try:
         return datetime.date.fromisoformat(text)
@@ -115,13 +131,16 @@ def _day(text):
         return None
 
 
+_SPANS = {"summary": 91, "summaryHead": 91, "exportEntries": 3659, "exportEntriesHead": 3659}
+
+
 def _query(operation, query):
-    if operation not in ("summary", "summaryHead") or not isinstance(query, dict):
+    if operation not in _SPANS or not isinstance(query, dict):
         return query
     start, end = _day(query.get("from")), _day(query.get("to"))
     if start and end:
         start, end = min(start, end), max(start, end)
-        end = min(end, start + datetime.timedelta(days=91))
+        end = min(end, start + datetime.timedelta(days=_SPANS[operation]))
         query["from"], query["to"] = start.isoformat(), end.isoformat()
     return query
 

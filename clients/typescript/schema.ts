@@ -638,7 +638,9 @@ export interface components {
             serving_unit: string;
         };
         /**
-         * @description A batch of 1 to 100 entries, logged all or nothing.
+         * @description A batch of 1 to 100 entries, logged all or nothing. (An entry by
+         *     portion names one of its food's `portions` and a `quantity`:
+         *     `{"food_id": 3, "portion_id": 4, "quantity": 0.5}`.)
          * @example {
          *       "entries": [
          *         {
@@ -652,13 +654,6 @@ export interface components {
          *           "food_id": 2,
          *           "grams": 150,
          *           "meal": "lunch"
-         *         },
-         *         {
-         *           "date": "2026-11-24",
-         *           "food_id": 3,
-         *           "meal": "snack",
-         *           "portion_id": 4,
-         *           "quantity": 0.5
          *         },
          *         {
          *           "date": "2026-11-25",
@@ -1226,7 +1221,7 @@ export interface components {
          *     `quantity`), or `quantity` alone for an entry logged by portion.
          * @example {
          *       "date": "2026-11-25",
-         *       "grams": 120
+         *       "servings": 2
          *     }
          */
         UpdateLogRequest: {

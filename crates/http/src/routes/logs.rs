@@ -28,11 +28,12 @@ pub struct CreatedLogs {
 }
 
 body! {
-    /// A batch of 1 to 100 entries, logged all or nothing.
+    /// A batch of 1 to 100 entries, logged all or nothing. (An entry by
+    /// portion names one of its food's `portions` and a `quantity`:
+    /// `{"food_id": 3, "portion_id": 4, "quantity": 0.5}`.)
     #[schemars(example = serde_json::json!({"entries": [
         {"date": "2026-11-24", "meal": "breakfast", "food_id": 1, "servings": 1.5},
         {"date": "2026-11-24", "meal": "lunch", "food_id": 2, "grams": 150},
-        {"date": "2026-11-24", "meal": "snack", "food_id": 3, "portion_id": 4, "quantity": 0.5},
         {"date": "2026-11-25", "meal": "dinner", "recipe_id": 1, "servings": 1},
     ]}))]
     pub struct CreateLogsRequest {
@@ -94,7 +95,7 @@ body! {
             "portion_id": true, "quantity": true, "servings": false, "grams": false}},
         {"required": ["quantity"], "properties": {"quantity": true, "servings": false, "grams": false, "portion_id": false}},
     ]))]
-    #[schemars(example = serde_json::json!({"date": "2026-11-25", "grams": 120}))]
+    #[schemars(example = serde_json::json!({"date": "2026-11-25", "servings": 2}))]
     pub struct UpdateLogRequest {
         date: Optional<Day>,
         meal: Optional<Meal>,
