@@ -15,7 +15,7 @@ use sea_orm::{
 
 use crate::entities::{food_use, log_entry};
 use crate::foods::visible_food;
-use crate::log_rows::{logged_amount, to_entry, unit_of};
+use crate::log_rows::{QUICK_UNIT, logged_amount, to_entry, unit_of};
 use crate::recipes::own_recipe;
 use crate::{bounds, corrupt, macros, portions, to_day, unavailable};
 
@@ -58,6 +58,11 @@ pub(crate) async fn update(
     }
     let Some(model) = own_entry(db, user, id, true).await? else { return Ok(None) };
     let before = to_entry(model.clone())?;
+    match (before.is_quick(), patch.amount_field()) {
+        (true, Some(field)) => return Err(UpdateLogError::QuickAmount(field)),
+        (false, _) if patch.quick.is_some() => return Err(UpdateLogError::NotQuick),
+        _ => {}
+    }
     if let Some(date) = patch.date.filter(|date| *date != before.date) {
         let check = bounds::overfull_day(db.get_database_backend(), user, &bounds::Adding::from([(date, 1)]));
         if db.query_one_raw(check).await.map_err(unavailable)?.is_some() {
@@ -77,6 +82,11 @@ pub(crate) async fn update(
         Some(LogItem::Recipe(recipe)) => own_recipe(db, user, recipe).await.map_err(unavailable)?.map(|recipe| {
             let per_serving = macros(recipe.calories, recipe.protein_g, recipe.carbs_g, recipe.fat_g);
             (recipe.name, per_serving, None, Vec::new())
+        }),
+        // Its own macros (one serving), or the patch's; a name only if given.
+        Some(LogItem::Quick(quick)) => Some(match &patch.quick {
+            Some(change) => (change.name.clone().unwrap_or(quick.name), change.macros, None, Vec::new()),
+            None => (quick.name, quick.macros, None, Vec::new()),
         }),
         None => None,
     };
@@ -129,7 +139,7 @@ pub(crate) async fn update(
     row.meal = Set(after.meal.as_str().to_owned());
     row.name = Set(after.name.clone());
     row.servings = Set(after.servings.hundredths());
-    row.amount_unit = Set(unit_of(amount).to_owned());
+    row.amount_unit = Set(if before.is_quick() { QUICK_UNIT } else { unit_of(amount) }.to_owned());
     row.grams = Set(after.grams.map(Amount::hundredths));
     row.portion_id = Set(after.portion.as_ref().map(|portion| portion.id.0));
     row.portion_name = Set(after.portion.as_ref().map(|portion| portion.name.clone()));

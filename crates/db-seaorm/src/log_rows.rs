@@ -63,6 +63,20 @@ fn portion(id: Option<i64>, name: Option<String>, quantity: Option<i64>) -> Opti
     })
 }
 
+/// `amount_unit` of a quick add (one serving of the macros given).
+pub(crate) const QUICK_UNIT: &str = "quick";
+
+/// `amount_unit` as stored, for a copy to store it again (an unknown one
+/// reads as servings, as `logged_amount` reads it).
+pub(crate) fn stored_unit(unit: &str) -> &'static str {
+    match unit {
+        "grams" => "grams",
+        "portion" => "portion",
+        QUICK_UNIT => QUICK_UNIT,
+        _ => "servings",
+    }
+}
+
 /// How an amount is recorded in `amount_unit`.
 pub(crate) fn unit_of(amount: LogAmount) -> &'static str {
     match amount {

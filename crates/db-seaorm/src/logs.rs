@@ -6,16 +6,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use async_trait::async_trait;
 use chrono::Utc;
 use macrotrack_domain::{
-    Amount, Day, DayLogs, FoodId, LogAmount, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, Measure,
-    NewLogEntry, RecipeId, SummaryDay, Timestamp, UserId,
+    Amount, Day, DayCopy, DayLogs, LogAmount, LogEntry, LogEntryId, LogEntryPatch, LogItem, Macros, Measure,
+    NewLogEntry, SummaryDay, Timestamp, UserId,
 };
-use macrotrack_ports::{Committed, CreateLogsError, Keep, LogRepository, OutboxId, Unavailable, UpdateLogError};
+use macrotrack_ports::{
+    Committed, CopyDayError, CreateLogsError, Keep, LogRepository, OutboxId, Unavailable, UpdateLogError,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 
-use crate::entities::recipe;
+use crate::entities::{log_entry, recipe};
 use crate::foods::visible_foods;
 use crate::idempotency::keep_in;
-use crate::log_rows::{ENTRY_COLUMN_COUNT, ENTRY_COLUMNS, entry_by_position, unit_of};
+use crate::log_rows::{ENTRY_COLUMN_COUNT, ENTRY_COLUMNS, QUICK_UNIT, entry_by_position, stored_unit, to_entry, unit_of};
 use crate::write_thread::Written;
 use crate::{SeaOrmRepository, bounds, corrupt, finish, log_changes, macros, outbox, portions, unavailable};
 
@@ -109,6 +111,61 @@ impl LogRepository for SeaOrmRepository {
     async fn entries_between(&self, user: UserId, from: Day, to: Day) -> Result<Vec<LogEntry>, Unavailable> {
         crate::export::entries_between(&self.db, user, from, to).await
     }
+
+    async fn copy_day(
+        &self,
+        user: UserId,
+        copy: DayCopy,
+        now: Timestamp,
+        keep: Option<Keep<Vec<LogEntry>>>,
+    ) -> Result<Committed<Vec<LogEntry>>, CopyDayError> {
+        let batch = copies(&self.db, user, copy, now).await?;
+        if batch.is_empty() {
+            return Err(CopyDayError::Nothing);
+        }
+        let (created, outbox) = self.insert_batch(user, batch, true, now, keep).await.map_err(|error| match error {
+            CreateLogsError::DayFull { .. } => CopyDayError::DayFull,
+            CreateLogsError::Unavailable(unavailable) => CopyDayError::Unavailable(unavailable),
+            other => CopyDayError::Unavailable(corrupt(format!("a copy's write: {other}"))),
+        })?;
+        Ok(Committed::new(created, outbox.ok_or_else(|| corrupt("no outbox id came back"))?))
+    }
+}
+
+/// The copies of `copy`'s entries, in day order, as they will be stored:
+/// each keeps its item, amount as logged, snapshot and portion weight.
+/// Read outside the write, as `resolve` reads: an edit racing the copy is
+/// either side of it, and the copy is written all or nothing.
+async fn copies(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    copy: DayCopy,
+    now: Timestamp,
+) -> Result<Vec<ToStore>, Unavailable> {
+    let mut select = log_entry::Entity::find()
+        .filter(log_entry::Column::UserId.eq(user.0))
+        .filter(log_entry::Column::Date.eq(copy.from.date()));
+    if let Some(meal) = copy.meal {
+        select = select.filter(log_entry::Column::Meal.eq(meal.as_str()));
+    }
+    let mut copies = Vec::new();
+    for model in select.all(db).await.map_err(unavailable)? {
+        let unit = stored_unit(&model.amount_unit);
+        let portion_grams = model.portion_grams.map(Amount::from_hundredths);
+        let source = to_entry(model)?;
+        let entry = LogEntry {
+            id: LogEntryId(0),
+            date: copy.to,
+            meal: copy.meal_of_copy(source.meal),
+            created_at: now,
+            updated_at: now,
+            ..source.clone()
+        };
+        copies.push(((source.meal, source.id), ToStore { entry, unit, portion_grams }));
+    }
+    // The day's order is the meals' order, not their names'.
+    copies.sort_by_key(|(order, _)| *order);
+    Ok(copies.into_iter().map(|(_, stored)| stored).collect())
 }
 
 impl SeaOrmRepository {
@@ -226,8 +283,8 @@ async fn resolve(
     entries: &[NewLogEntry],
     now: Timestamp,
 ) -> Result<Vec<ToStore>, CreateLogsError> {
-    let food_ids: BTreeSet<i64> = entries.iter().filter_map(|e| food_of(e.item)).map(|id| id.0).collect();
-    let recipe_ids: BTreeSet<i64> = entries.iter().filter_map(|e| recipe_of(e.item)).map(|id| id.0).collect();
+    let food_ids: BTreeSet<i64> = entries.iter().filter_map(|e| e.item.food()).map(|id| id.0).collect();
+    let recipe_ids: BTreeSet<i64> = entries.iter().filter_map(|e| e.item.recipe()).map(|id| id.0).collect();
     let mut foods = if food_ids.is_empty() {
         HashMap::new()
     } else {
@@ -237,7 +294,7 @@ async fn resolve(
     let by_portion: BTreeSet<i64> = entries
         .iter()
         .filter(|e| matches!(e.amount, LogAmount::Portion { .. }))
-        .filter_map(|e| food_of(e.item))
+        .filter_map(|e| e.item.food())
         .map(|id| id.0)
         .collect();
     if !by_portion.is_empty() {
@@ -261,7 +318,7 @@ async fn resolve(
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            let (name, measure) = match entry.item {
+            let (name, measure) = match &entry.item {
                 LogItem::Food(id) => {
                     let food = foods.get(&id.0).ok_or(CreateLogsError::UnknownFood { index })?;
                     let (per_serving, grams_per_serving) = (food.per_serving, food.grams_per_serving);
@@ -271,6 +328,10 @@ async fn resolve(
                     let (name, per_serving) = recipes.get(&id.0).ok_or(CreateLogsError::UnknownRecipe { index })?;
                     (name, Measure { per_serving: *per_serving, grams_per_serving: None, portions: &[] })
                 }
+                // One serving of the macros given.
+                LogItem::Quick(quick) => {
+                    (&quick.name, Measure { per_serving: quick.macros, grams_per_serving: None, portions: &[] })
+                }
             };
             let measured = entry.amount.measure(measure).map_err(|error| CreateLogsError::Amount { index, error })?;
             let (portion, portion_grams) = measured.portion.unzip();
@@ -278,8 +339,8 @@ async fn resolve(
                 id: LogEntryId(0),
                 date: entry.date,
                 meal: entry.meal,
-                food_id: food_of(entry.item),
-                recipe_id: recipe_of(entry.item),
+                food_id: entry.item.food(),
+                recipe_id: entry.item.recipe(),
                 name: name.clone(),
                 servings: measured.servings,
                 grams: measured.grams,
@@ -288,23 +349,10 @@ async fn resolve(
                 created_at: now,
                 updated_at: now,
             };
-            Ok(ToStore { entry: logged, unit: unit_of(entry.amount), portion_grams })
+            let unit = if matches!(entry.item, LogItem::Quick(_)) { QUICK_UNIT } else { unit_of(entry.amount) };
+            Ok(ToStore { entry: logged, unit, portion_grams })
         })
         .collect()
-}
-
-fn food_of(item: LogItem) -> Option<FoodId> {
-    match item {
-        LogItem::Food(id) => Some(id),
-        LogItem::Recipe(_) => None,
-    }
-}
-
-fn recipe_of(item: LogItem) -> Option<RecipeId> {
-    match item {
-        LogItem::Recipe(id) => Some(id),
-        LogItem::Food(_) => None,
-    }
 }
 
 /// The write of a resolved batch: its entries, `uses += count` per food

@@ -19,6 +19,8 @@ pub struct Amount(i64);
 impl Amount {
     /// Nothing: where sums start.
     pub const ZERO: Amount = Amount(0);
+    /// One (a quick add's servings).
+    pub const ONE: Amount = Amount(100);
 
     /// From hundredths, as the database stores them.
     pub const fn from_hundredths(hundredths: i64) -> Self {

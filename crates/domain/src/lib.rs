@@ -16,6 +16,7 @@ mod log_amount;
 mod macros;
 mod meal;
 mod plan;
+mod quick;
 mod recipe;
 mod search;
 mod streak;
@@ -45,6 +46,7 @@ pub use plan::{
     MAX_PLAN_DAYS, MAX_PLAN_ITEMS, MealPlan, MealPlanInput, MealPlanItem, MealPlanItemInput, NewMealPlan, ScheduleDay,
     ScheduledMeal, ScheduledPlan,
 };
+pub use quick::{DayCopy, QUICK_ADD_NAME, QuickAdd, QuickChange, QuickInput};
 pub use recipe::{Ingredient, MAX_INGREDIENTS, NewRecipe, Recipe, RecipeInput};
 pub use search::{catalogue_rows_needed, check_catalogue_part, check_own_part, merge_search, normalized_query};
 pub use streak::Streak;

@@ -2,16 +2,37 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::log_amount::{AmountChange, AmountError, AmountInput, LogAmount, LoggedPortion};
+use crate::quick::{QuickAdd, QuickChange, QuickInput};
 use crate::validation::{self, MAX_BATCH, ValidationErrors};
 use crate::{Amount, Day, FoodId, LogEntryId, Macros, Meal, RecipeId, Timestamp};
 
-/// What a log entry records: a food or a recipe, never both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a log entry records: a food, a recipe, or macros given by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LogItem {
     /// A food, by its id.
     Food(FoodId),
     /// A recipe, by its id.
     Recipe(RecipeId),
+    /// A quick add: its name and macros, logged as one serving.
+    Quick(QuickAdd),
+}
+
+impl LogItem {
+    /// The food logged, if it is one.
+    pub fn food(&self) -> Option<FoodId> {
+        match self {
+            LogItem::Food(id) => Some(*id),
+            LogItem::Recipe(_) | LogItem::Quick(_) => None,
+        }
+    }
+
+    /// The recipe logged, if it is one.
+    pub fn recipe(&self) -> Option<RecipeId> {
+        match self {
+            LogItem::Recipe(id) => Some(*id),
+            LogItem::Food(_) | LogItem::Quick(_) => None,
+        }
+    }
 }
 
 /// One food or recipe eaten on one day, with its macros snapshotted.
@@ -38,13 +59,21 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
-    /// What was logged; `None` once it was deleted (the entry keeps its snapshot).
+    /// What was logged; an entry naming neither a food nor a recipe is a
+    /// quick add (foods and recipes go away only with their user); `None`
+    /// for one naming both, which no write makes.
     pub fn item(&self) -> Option<LogItem> {
         match (self.food_id, self.recipe_id) {
             (Some(food), None) => Some(LogItem::Food(food)),
             (None, Some(recipe)) => Some(LogItem::Recipe(recipe)),
-            _ => None,
+            (None, None) => Some(LogItem::Quick(QuickAdd { name: self.name.clone(), macros: self.macros })),
+            (Some(_), Some(_)) => None,
         }
+    }
+
+    /// Whether it is a quick add.
+    pub fn is_quick(&self) -> bool {
+        self.food_id.is_none() && self.recipe_id.is_none()
     }
 }
 
@@ -75,12 +104,15 @@ pub struct LogEntryInput {
     pub recipe_id: Option<i64>,
     /// As given.
     pub amount: AmountInput,
+    /// As given; `Some` when present, even with mistakes inside.
+    pub quick: Option<QuickInput>,
 }
 
 impl NewLogEntry {
-    /// Validates a batch: 1..=100 entries, each with exactly one of food_id
-    /// and recipe_id and one amount (`AmountInput::parse`). Field paths are
-    /// `entries.N.field`.
+    /// Validates a batch: 1..=100 entries, each with exactly one of
+    /// food_id, recipe_id and quick; a food or recipe with one amount
+    /// (`AmountInput::parse`), a quick add with none (it is one serving of
+    /// its macros). Field paths are `entries.N.field`.
     pub fn parse_batch(inputs: Vec<LogEntryInput>, complete: bool) -> Result<Vec<NewLogEntry>, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if inputs.is_empty() || inputs.len() > MAX_BATCH {
@@ -89,15 +121,30 @@ impl NewLogEntry {
         }
         let mut entries = Vec::with_capacity(inputs.len());
         for (index, input) in inputs.into_iter().enumerate() {
+            let prefix = format!("entries.{index}.");
+            if let Some(quick) = &input.quick {
+                let quick = quick.parse(&format!("{prefix}quick."), &mut errors);
+                if input.food_id.is_some() || input.recipe_id.is_some() {
+                    errors.add(format!("entries.{index}"), EXACTLY_ONE_ITEM);
+                }
+                for field in input.amount.given() {
+                    errors.add(format!("{prefix}{field}"), NO_AMOUNT_WITH_QUICK);
+                }
+                if let (Some(date), Some(meal), Some(quick)) = (input.date, input.meal, quick) {
+                    let amount = LogAmount::Servings(Amount::ONE);
+                    entries.push(NewLogEntry { date, meal, item: LogItem::Quick(quick.into_new()), amount });
+                }
+                continue;
+            }
             let item = match (input.food_id, input.recipe_id) {
                 (Some(food), None) => Some(LogItem::Food(FoodId(food))),
                 (None, Some(recipe)) => Some(LogItem::Recipe(RecipeId(recipe))),
                 _ => {
-                    errors.add(format!("entries.{index}"), "must have exactly one of food_id and recipe_id");
+                    errors.add(format!("entries.{index}"), EXACTLY_ONE_ITEM);
                     None
                 }
             };
-            let amount = match input.amount.parse(&format!("entries.{index}."), false, &mut errors) {
+            let amount = match input.amount.parse(&prefix, false, &mut errors) {
                 Some(AmountChange::To(amount)) => Some(amount),
                 Some(AmountChange::Quantity(_)) | None => None,
             };
@@ -132,12 +179,15 @@ impl NewLogEntry {
     }
 }
 
+const EXACTLY_ONE_ITEM: &str = "must have exactly one of food_id, recipe_id and quick";
+const NO_AMOUNT_WITH_QUICK: &str = "a quick add is one serving of its macros: no amount with quick";
+
 fn day_full_message(date: Day) -> String {
     format!("{date} would hold more than {} entries", validation::MAX_DAY_ENTRIES)
 }
 
 /// A change to a log entry: at least one field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LogEntryPatch {
     /// Move the entry to this day.
     pub date: Option<Day>,
@@ -145,22 +195,56 @@ pub struct LogEntryPatch {
     pub meal: Option<Meal>,
     /// The new amount; its macros follow.
     pub amount: Option<AmountChange>,
+    /// New macros (and name) of a quick entry.
+    pub quick: Option<QuickChange>,
 }
 
 impl LogEntryPatch {
-    /// A patch of the fields given, checked; an empty patch is an error.
+    /// A patch of the fields given, checked; an empty patch is an error,
+    /// and so is an amount beside `quick` (a quick entry has none).
     pub fn parse(
         date: Option<Day>,
         meal: Option<Meal>,
         amount: AmountInput,
+        quick: Option<QuickInput>,
     ) -> Result<LogEntryPatch, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let given = !amount.is_empty();
+        let quick = match quick {
+            Some(quick) => {
+                for field in amount.given() {
+                    errors.add(field, NO_AMOUNT_WITH_QUICK);
+                }
+                // Given, even when broken: its errors fail the patch.
+                quick.parse("quick.", &mut errors).or(Some(QuickChange::default()))
+            }
+            None => None,
+        };
         let amount = amount.parse("", true, &mut errors);
-        if errors.is_empty() && date.is_none() && meal.is_none() && !given {
-            errors.add("", "at least one of date, meal, servings, grams, portion_id and quantity is required");
+        if errors.is_empty() && date.is_none() && meal.is_none() && !given && quick.is_none() {
+            errors.add("", "at least one of date, meal, quick, servings, grams, portion_id and quantity is required");
         }
-        errors.into_result(|| LogEntryPatch { date, meal, amount })
+        errors.into_result(|| LogEntryPatch { date, meal, amount, quick })
+    }
+
+    /// The field naming the patch's amount, if it has one.
+    pub fn amount_field(&self) -> Option<&'static str> {
+        self.amount.map(|amount| match amount {
+            AmountChange::To(LogAmount::Servings(_)) => "servings",
+            AmountChange::To(LogAmount::Grams(_)) => "grams",
+            AmountChange::To(LogAmount::Portion { .. }) => "portion_id",
+            AmountChange::Quantity(_) => "quantity",
+        })
+    }
+
+    /// `quick` names an entry that is not a quick add.
+    pub fn not_quick() -> ValidationErrors {
+        ValidationErrors::single("quick", "changes only a quick entry")
+    }
+
+    /// An amount names a quick entry, which has none.
+    pub fn quick_has_no_amount(field: &'static str) -> ValidationErrors {
+        ValidationErrors::single(field, NO_AMOUNT_WITH_QUICK)
     }
 
     /// The patch's amount cannot be measured for the entry's item.
@@ -205,7 +289,7 @@ impl DayLogs {
             return Err("entries are not ordered by meal then id".into());
         }
         if self.entries.iter().any(|entry| entry.item().is_none()) {
-            return Err("an entry has neither or both of food_id and recipe_id".into());
+            return Err("an entry has both food_id and recipe_id".into());
         }
         let totals: Macros = self.entries.iter().map(|entry| entry.macros).sum();
         if totals != self.totals {
@@ -282,6 +366,7 @@ mod tests {
             food_id: Some(1),
             recipe_id: None,
             amount: AmountInput { servings: Some(1.0), ..AmountInput::default() },
+            quick: None,
         };
         assert_eq!(NewLogEntry::parse_batch(vec![ok.clone()], true).unwrap().len(), 1);
         let both = LogEntryInput { recipe_id: Some(2), ..ok.clone() };
@@ -303,6 +388,7 @@ mod tests {
             food_id: Some(1),
             recipe_id: None,
             amount: AmountInput { grams: Some(150.0), ..AmountInput::default() },
+            quick: None,
         };
         let entries = NewLogEntry::parse_batch(vec![ok.clone()], true).unwrap();
         assert_eq!(entries[0].amount, LogAmount::Grams(Amount::from_hundredths(15000)));
@@ -321,15 +407,15 @@ mod tests {
 
     #[test]
     fn patch_needs_a_field_and_bounds_its_amount() {
-        assert!(LogEntryPatch::parse(None, None, AmountInput::default()).is_err());
-        let zero = LogEntryPatch::parse(None, None, amounts(Some(0.0), None, None)).unwrap_err();
+        assert!(LogEntryPatch::parse(None, None, AmountInput::default(), None).is_err());
+        let zero = LogEntryPatch::parse(None, None, amounts(Some(0.0), None, None), None).unwrap_err();
         assert_eq!(zero.errors().iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["servings"]);
-        let patch = LogEntryPatch::parse(None, Some(Meal::Snack), amounts(Some(2.005), None, None)).unwrap();
+        let patch = LogEntryPatch::parse(None, Some(Meal::Snack), amounts(Some(2.005), None, None), None).unwrap();
         assert_eq!(patch.amount, Some(AmountChange::To(LogAmount::Servings(Amount::from_hundredths(201)))));
-        let patch = LogEntryPatch::parse(None, None, amounts(None, None, Some(1.5))).unwrap();
+        let patch = LogEntryPatch::parse(None, None, amounts(None, None, Some(1.5)), None).unwrap();
         assert_eq!(patch.amount, Some(AmountChange::Quantity(Amount::from_hundredths(150))));
         assert_eq!(
-            LogEntryPatch::parse(None, None, amounts(None, Some(5000.5), None)).unwrap_err().errors()[0].field,
+            LogEntryPatch::parse(None, None, amounts(None, Some(5000.5), None), None).unwrap_err().errors()[0].field,
             "grams"
         );
         assert_eq!(LogEntryPatch::bad_amount(AmountError::NotByPortion).errors()[0].field, "quantity");

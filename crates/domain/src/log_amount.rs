@@ -173,6 +173,17 @@ impl AmountInput {
         self.servings.is_none() && self.grams.is_none() && self.portion_id.is_none() && self.quantity.is_none()
     }
 
+    /// The fields given, in the contract's order.
+    pub fn given(&self) -> Vec<&'static str> {
+        let fields = [
+            ("servings", self.servings.is_some()),
+            ("grams", self.grams.is_some()),
+            ("portion_id", self.portion_id.is_some()),
+            ("quantity", self.quantity.is_some()),
+        ];
+        fields.into_iter().filter(|(_, given)| *given).map(|(field, _)| field).collect()
+    }
+
     /// The change given, checked, errors named `{prefix}{field}`: exactly
     /// one of servings, grams and portion_id (with quantity), or
     /// (`quantity_alone`, a PATCH) a quantity alone. Nothing given is `None`,

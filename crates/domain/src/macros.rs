@@ -11,7 +11,7 @@ use crate::validation::{CALORIES, GRAMS, ValidationErrors};
     missing_docs,
     reason = "a field's doc comment would become its description in the OpenAPI document and the generated client; the contract documents the fields"
 )]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Macros {
     pub calories: Amount,
     pub protein_g: Amount,

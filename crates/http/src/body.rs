@@ -126,6 +126,39 @@ impl<T: FromJson> FromJson for Vec<Each<T>> {
     }
 }
 
+/// An object inside a body, read as a body of its own (its mistakes are
+/// named under its field's path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nested<T>(pub T);
+
+impl<T: DeserializeOwned> FromJson for Nested<T> {
+    fn from_json(value: Value) -> Result<Self, String> {
+        match value {
+            // A body's fields read any value, so an object always reads.
+            object @ Value::Object(_) => serde_json::from_value(object).map(Nested).map_err(|error| error.to_string()),
+            _ => Err("must be an object".to_owned()),
+        }
+    }
+}
+
+impl<T: Report> Report for Nested<T> {
+    fn report(&self, path: &Path, errors: &mut ValidationErrors) {
+        self.0.report(path, errors);
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Nested<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<T>()
+    }
+}
+
 /// One element of a list of values: the value, or its mistake.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Each<T>(pub Result<T, String>);

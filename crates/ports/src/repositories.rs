@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    AmountError, Day, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch,
+    AmountError, Day, DayCopy, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch,
     Macros, MealPlan, MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, RecentFood, Recipe, RecipeId,
     ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, TimeZone, Timestamp, User,
     UserId, validation,
@@ -265,6 +265,12 @@ pub enum UpdateLogError {
     /// quantity alone was given for an entry not logged by portion.
     #[error("{}: {}", .0.field(), .0.message())]
     Amount(AmountError),
+    /// `quick` names an entry that is not a quick add.
+    #[error("quick: changes only a quick entry")]
+    NotQuick,
+    /// An amount (the field named) names a quick entry, which has none.
+    #[error("{0}: a quick entry has no amount")]
+    QuickAmount(&'static str),
     /// The database could not be used.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -341,6 +347,37 @@ pub trait LogRepository: Send + Sync + 'static {
     /// range short (an export reads page by page): a day holds at most
     /// `MAX_DAY_ENTRIES` entries, so the answer is bounded by the range.
     async fn entries_between(&self, user: UserId, from: Day, to: Day) -> Result<Vec<LogEntry>, Unavailable>;
+
+    /// MUST copy the user's entries of `copy.from` (only those of
+    /// `copy.meal` when given) to `copy.to`, into `copy.meal_of_copy`, in
+    /// day order, as `create_log_entries` writes a batch: all or nothing,
+    /// each copy a new entry keeping the source's food, recipe or quick
+    /// macros, its amount as logged (unit, grams, portion snapshot), name
+    /// and macros, created `now`; a food entry's copy adds a use; one
+    /// outbox row; `keep`'s answer in the same transaction. Returns the
+    /// copies in day order. Nothing to copy is `Nothing` and a copy that
+    /// would pass `to`'s bound is `DayFull`; both write nothing.
+    async fn copy_day(
+        &self,
+        user: UserId,
+        copy: DayCopy,
+        now: Timestamp,
+        keep: Option<Keep<Vec<LogEntry>>>,
+    ) -> Result<Committed<Vec<LogEntry>>, CopyDayError>;
+}
+
+/// Why a day was not copied.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyDayError {
+    /// The day (or its meal) has no entry.
+    #[error("nothing to copy")]
+    Nothing,
+    /// `to` would hold more than `MAX_DAY_ENTRIES` entries.
+    #[error("the day copied to would hold more than {} entries", validation::MAX_DAY_ENTRIES)]
+    DayFull,
+    /// The database could not be used.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
 }
 
 /// Stores which days users completed.

@@ -23,7 +23,7 @@ pub(crate) const DAY_LOGS: ReadSpec = ReadSpec {
     family: ReadFamily::Logs,
     name: "day logs",
     tier: Tier::One,
-    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions],
+    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::QuickEntries, FactKind::Completions],
     granularity: Granularity::Day,
     window: DATED,
     follows_catalogue: false,
@@ -92,7 +92,7 @@ pub(crate) const SUMMARY: ReadSpec = ReadSpec {
     family: ReadFamily::Summary,
     name: "logs summary",
     tier: Tier::Two,
-    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries],
+    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::QuickEntries],
     granularity: Granularity::Month,
     window: DATED,
     follows_catalogue: false,
@@ -112,7 +112,13 @@ pub(crate) const WEEK: ReadSpec = ReadSpec {
     family: ReadFamily::Week,
     name: "week",
     tier: Tier::Two,
-    depends_on: &[FactKind::FoodEntries, FactKind::RecipeEntries, FactKind::Completions, FactKind::Profile],
+    depends_on: &[
+        FactKind::FoodEntries,
+        FactKind::RecipeEntries,
+        FactKind::QuickEntries,
+        FactKind::Completions,
+        FactKind::Profile,
+    ],
     granularity: Granularity::IsoWeek,
     window: DATED,
     follows_catalogue: false,
@@ -312,6 +318,7 @@ pub(crate) const CREATE_LOG_ENTRIES: Mutation<[NewLogEntry]> = Mutation {
         changes: &[
             Change { kind: FactKind::FoodEntries, which: "each date with a food entry" },
             Change { kind: FactKind::RecipeEntries, which: "each date with a recipe entry" },
+            Change { kind: FactKind::QuickEntries, which: "each date with a quick add" },
             Change { kind: FactKind::FoodUses, which: "if a food entry" },
         ],
         everything: false,
@@ -332,6 +339,7 @@ pub(crate) const UPDATE_LOG_ENTRY: Mutation<(LogEntry, LogEntry)> = Mutation {
         changes: &[
             Change { kind: FactKind::FoodEntries, which: "original and new date of a food entry" },
             Change { kind: FactKind::RecipeEntries, which: "original and new date of a recipe entry" },
+            Change { kind: FactKind::QuickEntries, which: "original and new date of a quick add" },
         ],
         everything: false,
     },
@@ -348,6 +356,7 @@ pub(crate) const DELETE_LOG_ENTRY: Mutation<LogEntry> = Mutation {
         changes: &[
             Change { kind: FactKind::FoodEntries, which: "its date, if a food entry" },
             Change { kind: FactKind::RecipeEntries, which: "its date, if a recipe entry" },
+            Change { kind: FactKind::QuickEntries, which: "its date, if a quick add" },
             Change { kind: FactKind::FoodUses, which: "if a food entry" },
         ],
         everything: false,
@@ -356,6 +365,27 @@ pub(crate) const DELETE_LOG_ENTRY: Mutation<LogEntry> = Mutation {
         FactKind::FoodUses => undated_if(entry_kind(entry) == FactKind::FoodEntries),
         _ if kind == entry_kind(entry) => vec![on(entry.date)],
         _ => Vec::new(),
+    },
+};
+
+/// Derived from the copies as written (the copy of a food entry is a use,
+/// as any new entry), so it touches what logging them as a batch would.
+pub(crate) const COPY_DAY: Mutation<[LogEntry]> = Mutation {
+    spec: MutationSpec {
+        operation: Operation::CopyDay,
+        name: "copy a day or a meal",
+        dates: "the date copied to",
+        changes: &[
+            Change { kind: FactKind::FoodEntries, which: "the date copied to, if a food entry was copied" },
+            Change { kind: FactKind::RecipeEntries, which: "the date copied to, if a recipe entry was copied" },
+            Change { kind: FactKind::QuickEntries, which: "the date copied to, if a quick add was copied" },
+            Change { kind: FactKind::FoodUses, which: "if a food entry was copied" },
+        ],
+        everything: false,
+    },
+    dates: |copies, kind| match kind {
+        FactKind::FoodUses => undated_if(copies.iter().any(|copy| entry_kind(copy) == FactKind::FoodEntries)),
+        _ => copies.iter().filter(|copy| entry_kind(copy) == kind).map(|copy| on(copy.date)).collect(),
     },
 };
 
@@ -487,6 +517,7 @@ pub const MUTATIONS: &[&MutationSpec] = &[
     &CREATE_LOG_ENTRIES.spec,
     &UPDATE_LOG_ENTRY.spec,
     &DELETE_LOG_ENTRY.spec,
+    &COPY_DAY.spec,
     &COMPLETE_DAY.spec,
     &UNDO_DAY.spec,
     &CREATE_FOOD.spec,
@@ -512,7 +543,11 @@ pub fn mutation_spec(operation: Operation) -> &'static MutationSpec {
 
 /// Which kind a log entry is a fact of.
 fn entry_kind(entry: &LogEntry) -> FactKind {
-    if entry.recipe_id.is_some() { FactKind::RecipeEntries } else { FactKind::FoodEntries }
+    match (entry.food_id, entry.recipe_id) {
+        (_, Some(_)) => FactKind::RecipeEntries,
+        (Some(_), None) => FactKind::FoodEntries,
+        (None, None) => FactKind::QuickEntries,
+    }
 }
 
 /// Which kind a new log entry will be a fact of.
@@ -520,6 +555,7 @@ fn new_entry_kind(entry: &NewLogEntry) -> FactKind {
     match entry.item {
         LogItem::Recipe(_) => FactKind::RecipeEntries,
         LogItem::Food(_) => FactKind::FoodEntries,
+        LogItem::Quick(_) => FactKind::QuickEntries,
     }
 }
 
@@ -545,6 +581,6 @@ mod tests {
         }
         let operations: BTreeSet<Operation> = MUTATIONS.iter().map(|spec| spec.operation).collect();
         assert_eq!(operations.len(), MUTATIONS.len(), "an operation declared twice");
-        assert_eq!(operations.len(), 13);
+        assert_eq!(operations.len(), 14);
     }
 }

@@ -125,7 +125,9 @@ pub fn tag_targets(tag: Tag) -> BTreeSet<Target> {
         Tag::UserFood(_) => {
             vec![Fact::undated(K::FoodUses), Fact::undated(K::Foods), Fact::undated(K::OwnedFoods)]
         }
-        Tag::UserLogs(_) => vec![Fact::undated(K::FoodEntries), Fact::undated(K::RecipeEntries)],
+        Tag::UserLogs(_) => {
+            vec![Fact::undated(K::FoodEntries), Fact::undated(K::RecipeEntries), Fact::undated(K::QuickEntries)]
+        }
         Tag::UserCompletion(_) | Tag::UserStreaks(_) => vec![Fact::undated(K::Completions)],
         Tag::UserScheduled(_) => vec![Fact::undated(K::Schedule)],
         Tag::UserScheduledDate(_, date) => vec![Fact::on(K::Schedule, date)],

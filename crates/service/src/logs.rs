@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 use macrotrack_cache::{Freshness, Prefetched};
-use macrotrack_domain::{Day, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId};
-use macrotrack_ports::{CacheStore, CreateLogsError, Keep, Unavailable, UpdateLogError};
+use macrotrack_domain::{Day, DayCopy, DayLogs, LogEntry, LogEntryId, LogEntryPatch, NewLogEntry, UserId};
+use macrotrack_ports::{CacheStore, CopyDayError, CreateLogsError, Keep, Unavailable, UpdateLogError};
 
-use crate::catalog::{CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, UPDATE_LOG_ENTRY, day_logs_address};
+use crate::catalog::{COPY_DAY, CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, UPDATE_LOG_ENTRY, day_logs_address};
 use crate::vocabulary::Addressed;
 use crate::{CacheReport, ChangeError, CreateError, EditLogError, Service};
 
@@ -55,6 +55,8 @@ impl<S: CacheStore> Service<S> {
             self.repos.logs.update_log_entry(user, id, patch, self.now()).await.map_err(|error| match error {
                 UpdateLogError::DayFull { date } => EditLogError::Invalid(LogEntryPatch::day_full(date)),
                 UpdateLogError::Amount(error) => EditLogError::Invalid(LogEntryPatch::bad_amount(error)),
+                UpdateLogError::NotQuick => EditLogError::Invalid(LogEntryPatch::not_quick()),
+                UpdateLogError::QuickAmount(field) => EditLogError::Invalid(LogEntryPatch::quick_has_no_amount(field)),
                 UpdateLogError::Unavailable(unavailable) => EditLogError::Unavailable(unavailable),
             })?;
         let updated = updated.ok_or(EditLogError::NotFound)?;
@@ -62,6 +64,29 @@ impl<S: CacheStore> Service<S> {
         let (before, after) = updated.value;
         self.warm(user, [before.date, after.date], report);
         Ok(after)
+    }
+
+    /// Copies a day's (or one meal's) entries to `copy.to`, all or
+    /// nothing, then forgets what the copies touched.
+    pub async fn copy_day(&self, user: UserId, copy: DayCopy) -> Result<Vec<LogEntry>, CreateError> {
+        self.copy_day_keeping(user, copy, None).await
+    }
+
+    /// `copy_day`, keeping its answer for replays of its idempotency key.
+    pub async fn copy_day_keeping(
+        &self,
+        user: UserId,
+        copy: DayCopy,
+        keep: Option<Keep<Vec<LogEntry>>>,
+    ) -> Result<Vec<LogEntry>, CreateError> {
+        let copied = self.repos.logs.copy_day(user, copy, self.now(), keep).await.map_err(|error| match error {
+            CopyDayError::Nothing => CreateError::Invalid(copy.nothing_to_copy()),
+            CopyDayError::DayFull => CreateError::Invalid(copy.day_full()),
+            CopyDayError::Unavailable(unavailable) => CreateError::Unavailable(unavailable),
+        })?;
+        let report = self.forget(&COPY_DAY, user, &copied.value, Some(copied.outbox)).await;
+        self.warm(user, [copy.to], report);
+        Ok(copied.value)
     }
 
     /// Removes one of the user's entries, then forgets what it touched.

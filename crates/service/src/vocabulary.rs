@@ -24,6 +24,9 @@ pub enum FactKind {
     FoodEntries,
     /// Log entries that record a recipe, by date.
     RecipeEntries,
+    /// Quick adds (macros without a food or recipe), by date: no use
+    /// count, so frequent and recent foods do not depend on them.
+    QuickEntries,
     /// Completed days, by date.
     Completions,
     /// How many times each food was logged.
@@ -41,7 +44,14 @@ pub enum FactKind {
 impl FactKind {
     /// Whether facts of this kind are about dates.
     pub fn dated(self) -> bool {
-        matches!(self, FactKind::FoodEntries | FactKind::RecipeEntries | FactKind::Completions | FactKind::Schedule)
+        matches!(
+            self,
+            FactKind::FoodEntries
+                | FactKind::RecipeEntries
+                | FactKind::QuickEntries
+                | FactKind::Completions
+                | FactKind::Schedule
+        )
     }
 
     /// The kind as the docs name it.
@@ -51,6 +61,7 @@ impl FactKind {
             FactKind::TimeZone => "the user's time zone",
             FactKind::FoodEntries => "food log entries",
             FactKind::RecipeEntries => "recipe log entries",
+            FactKind::QuickEntries => "quick adds",
             FactKind::Completions => "completed days",
             FactKind::FoodUses => "food use counts",
             FactKind::Foods => "the user's foods",
@@ -334,6 +345,8 @@ pub enum Operation {
     UpdateLogEntry,
     /// Removes one entry.
     DeleteLogEntry,
+    /// Copies a day's (or a meal's) entries to another day or meal.
+    CopyDay,
     /// Marks a day completed.
     CompleteDay,
     /// Undoes a day's completion.

@@ -40,6 +40,7 @@ fn entry(id: i64, date: &str, item: LogItem) -> LogEntry {
     let (food_id, recipe_id) = match item {
         LogItem::Food(food) => (Some(food), None),
         LogItem::Recipe(recipe) => (None, Some(recipe)),
+        LogItem::Quick(_) => (None, None),
     };
     LogEntry {
         id: LogEntryId(id),
@@ -120,7 +121,7 @@ const EPOCH: &str = "macro:{user:42}:epoch";
 fn creating(mocks: &mut Mocks) {
     mocks.logs.expect_create_log_entries().times(1).returning(|_, entries, _| {
         Ok(committed(
-            entries.iter().enumerate().map(|(i, e)| entry(i as i64 + 1, &e.date.to_string(), e.item)).collect(),
+            entries.iter().enumerate().map(|(i, e)| entry(i as i64 + 1, &e.date.to_string(), e.item.clone())).collect(),
         ))
     });
 }

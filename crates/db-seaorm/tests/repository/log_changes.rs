@@ -64,6 +64,7 @@ pub async fn update_recomputes_the_snapshot_and_returns_before_and_after(repo: &
         date: Some(day("2026-11-25")),
         meal: Some(Meal::Snack),
         amount: Some(AmountChange::To(LogAmount::Servings(hundredths(250)))),
+        quick: None,
     };
     let (before, after) =
         repo.update_log_entry(alice.id, food_entry.id, patch, edited_at).await.unwrap().unwrap().value;
@@ -96,7 +97,7 @@ pub async fn update_recomputes_the_snapshot_and_returns_before_and_after(repo: &
         amount: Some(AmountChange::To(LogAmount::Servings(hundredths(100)))),
         ..LogEntryPatch::default()
     };
-    assert_eq!(repo.update_log_entry(bob.id, food_entry.id, patch, now()).await.unwrap(), None);
+    assert_eq!(repo.update_log_entry(bob.id, food_entry.id, patch.clone(), now()).await.unwrap(), None);
     assert_eq!(repo.update_log_entry(alice.id, LogEntryId(food_entry.id.0 + 1000), patch, now()).await.unwrap(), None);
     assert_eq!(repo.log_entry(bob.id, food_entry.id).await.unwrap(), None);
     assert_eq!(repo.log_entry(alice.id, food_entry.id).await.unwrap(), Some(again));
@@ -148,15 +149,15 @@ pub async fn summary_totals_each_day_with_entries_in_range(repo: &SeaOrmReposito
     let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
     // Written out of date order; one day before and one after the range.
     let batch = [
-        entry("2026-11-26", Meal::Lunch, bar, 150),
-        entry("2026-11-24", Meal::Lunch, bar, 150),
+        entry("2026-11-26", Meal::Lunch, bar.clone(), 150),
+        entry("2026-11-24", Meal::Lunch, bar.clone(), 150),
         entry("2026-11-24", Meal::Dinner, porridge, 150),
-        entry("2026-11-24", Meal::Snack, bar, 150),
-        entry("2026-11-23", Meal::Lunch, oats, 100),
-        entry("2026-11-27", Meal::Lunch, oats, 100),
+        entry("2026-11-24", Meal::Snack, bar.clone(), 150),
+        entry("2026-11-23", Meal::Lunch, oats.clone(), 100),
+        entry("2026-11-27", Meal::Lunch, oats.clone(), 100),
     ];
     let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value;
-    repo.create_log_entries(bob.id, &[entry("2026-11-24", Meal::Lunch, oats, 100)], now()).await.unwrap();
+    repo.create_log_entries(bob.id, &[entry("2026-11-24", Meal::Lunch, oats.clone(), 100)], now()).await.unwrap();
 
     let summary = repo.summary(alice.id, day("2026-11-24"), day("2026-11-26")).await.unwrap();
     let total = |date: &str| created.iter().filter(|e| e.date == day(date)).map(|e| e.macros).sum::<Macros>();

@@ -115,15 +115,15 @@ pub async fn entries_between_are_in_day_order(repo: &SeaOrmRepository) {
     let bob = user(repo, "bob").await;
     let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
     let batch = [
-        entry("2026-11-25", Meal::Breakfast, oats, 100),
-        entry("2026-11-24", Meal::Snack, oats, 100),
-        entry("2026-11-23", Meal::Lunch, oats, 100),
-        entry("2026-11-24", Meal::Breakfast, oats, 100),
-        entry("2026-11-24", Meal::Snack, oats, 50),
-        entry("2026-11-26", Meal::Breakfast, oats, 100),
+        entry("2026-11-25", Meal::Breakfast, oats.clone(), 100),
+        entry("2026-11-24", Meal::Snack, oats.clone(), 100),
+        entry("2026-11-23", Meal::Lunch, oats.clone(), 100),
+        entry("2026-11-24", Meal::Breakfast, oats.clone(), 100),
+        entry("2026-11-24", Meal::Snack, oats.clone(), 50),
+        entry("2026-11-26", Meal::Breakfast, oats.clone(), 100),
     ];
     let written = repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value;
-    repo.create_log_entries(bob.id, &[entry("2026-11-24", Meal::Breakfast, oats, 100)], now()).await.unwrap();
+    repo.create_log_entries(bob.id, &[entry("2026-11-24", Meal::Breakfast, oats.clone(), 100)], now()).await.unwrap();
     let read = repo.entries_between(alice.id, day("2026-11-24"), day("2026-11-25")).await.unwrap();
     let ids: Vec<_> = read.iter().map(|entry| entry.id).collect();
     assert_eq!(ids, [written[3].id, written[1].id, written[4].id, written[0].id]);
@@ -140,13 +140,13 @@ pub async fn day_logs_order_by_meal_then_id_and_filter_by_user_and_date(repo: &S
     let (d, next) = ("2026-11-24", "2026-11-25");
     let mut written: Vec<LogEntry> = Vec::new();
     for batch in [
-        vec![entry(d, Meal::Snack, oats, 100), entry(d, Meal::Dinner, bar, 100)],
-        vec![entry(d, Meal::Breakfast, bar, 100), entry(next, Meal::Lunch, oats, 100)],
-        vec![entry(d, Meal::Breakfast, oats, 50), entry(d, Meal::Snack, bar, 200)],
+        vec![entry(d, Meal::Snack, oats.clone(), 100), entry(d, Meal::Dinner, bar.clone(), 100)],
+        vec![entry(d, Meal::Breakfast, bar.clone(), 100), entry(next, Meal::Lunch, oats.clone(), 100)],
+        vec![entry(d, Meal::Breakfast, oats.clone(), 50), entry(d, Meal::Snack, bar.clone(), 200)],
     ] {
         written.extend(repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value);
     }
-    repo.create_log_entries(bob.id, &[entry(d, Meal::Breakfast, oats, 100)], now()).await.unwrap();
+    repo.create_log_entries(bob.id, &[entry(d, Meal::Breakfast, oats.clone(), 100)], now()).await.unwrap();
 
     let logs = repo.day_logs(alice.id, day(d)).await.unwrap();
     let meals: Vec<Meal> = logs.entries.iter().map(|entry| entry.meal).collect();

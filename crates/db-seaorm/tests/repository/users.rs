@@ -70,7 +70,7 @@ pub async fn deleting_a_user_cascades_to_their_data(repo: &SeaOrmRepository) {
     let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
     let date = "2026-11-24";
     for who in [alice.id, bob.id] {
-        repo.create_log_entries(who, &[entry(date, Meal::Lunch, oats, 100)], now()).await.unwrap();
+        repo.create_log_entries(who, &[entry(date, Meal::Lunch, oats.clone(), 100)], now()).await.unwrap();
     }
     repo.create_log_entries(alice.id, &[entry(date, Meal::Snack, LogItem::Food(alices.id), 100)], now()).await.unwrap();
 
@@ -118,7 +118,7 @@ async fn everything(repo: &SeaOrmRepository, who: UserId) {
     let porridge = porridge(repo, who).await;
     let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
     let date = "2026-11-24";
-    let batch = [entry(date, Meal::Lunch, oats, 100), entry(date, Meal::Dinner, LogItem::Recipe(porridge.id), 100)];
+    let batch = [entry(date, Meal::Lunch, oats.clone(), 100), entry(date, Meal::Dinner, LogItem::Recipe(porridge.id), 100)];
     repo.create_log_entries(who, &batch, now()).await.unwrap();
     repo.complete_day(who, day(date)).await.unwrap();
     let plan =

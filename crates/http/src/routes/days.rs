@@ -1,15 +1,67 @@
-//! `PUT|DELETE /v1/days/{date}/completion`, `GET /v1/streaks?today=`,
+//! `POST /v1/days/{date}/copy`, `PUT|DELETE /v1/days/{date}/completion`, `GET /v1/streaks?today=`,
 //! `GET /v1/summary?from=&to=`, `GET /v1/days/{date}?today=`,
 //! `GET /v1/weeks/{start}`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use macrotrack_domain::{Day, DayCopy, Meal, ValidationErrors};
 use macrotrack_service::ReadAhead;
 
+use crate::body::{self, Optional, Required};
 use crate::cached::{self, Members, TagOf};
-use crate::extract::User;
+use crate::extract::{Body, FromBody, Read, User};
+use crate::idempotency::Idempotency;
 use crate::problem::Problem;
 use crate::state::HttpState;
+use crate::routes::logs;
 use crate::{auth, input};
+
+body! {
+    /// Where the day's entries go: to `to`, each into its own meal, or
+    /// only `meal`'s entries, into `to_meal` when given (which needs
+    /// `meal`). `to` may be the day itself (a meal into another meal).
+    #[schemars(example = serde_json::json!({"to": "2026-11-25", "meal": "breakfast"}))]
+    pub struct CopyDayRequest {
+        to: Required<Day>,
+        meal: Optional<Meal>,
+        to_meal: Optional<Meal>,
+    }
+}
+
+/// Where to copy: the day, the meal copied and the meal copied into.
+pub(crate) type CopyTarget = (Day, Option<Meal>, Option<Meal>);
+
+/// The body's type mistakes, then its rule (`to_meal` needs `meal`).
+pub(crate) fn parse_copy(body: serde_json::Map<String, serde_json::Value>) -> Result<CopyTarget, ValidationErrors> {
+    let (request, mut errors) = body::read::<CopyDayRequest>(body);
+    let given = |field: &Optional<Meal>| !matches!(field, Optional::Absent);
+    if let Err(broken) = DayCopy::meals_rule(given(&request.meal), given(&request.to_meal)) {
+        errors.extend(broken);
+    }
+    let (to, meal, to_meal) = (request.to.value(), request.meal.value(), request.to_meal.value());
+    match to {
+        Some(to) if errors.is_empty() => Ok((to, meal, to_meal)),
+        _ => Err(errors),
+    }
+}
+
+impl FromBody for CopyDayRequest {
+    type Output = CopyTarget;
+    const READ: Read<Self::Output> = parse_copy;
+}
+
+/// Copies a day or a meal: 201 with the copies, or 422 naming `date` or
+/// `meal` (nothing to copy) or `to` (its day would pass its bound).
+pub async fn copy(
+    state: web::Data<HttpState>,
+    User(user): User,
+    idempotency: Idempotency,
+    req: HttpRequest,
+    Body((to, meal, to_meal)): Body<CopyDayRequest>,
+) -> Result<HttpResponse, Problem> {
+    let from = input::path_day(&req, "date")?;
+    let copy = DayCopy::parse(from, to, meal, to_meal).map_err(Problem::unprocessable)?;
+    idempotency.run(&state, user, logs::created, |keep| state.service.copy_day_keeping(user, copy, keep)).await
+}
 
 /// Marks a day completed.
 pub async fn complete(

@@ -5,14 +5,15 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use macrotrack_domain::{
-    AmountInput, Day, LogEntry, LogEntryId, LogEntryInput, LogEntryPatch, Meal, NewLogEntry, ValidationErrors,
+    AmountInput, Day, LogEntry, LogEntryId, LogEntryInput, LogEntryPatch, Meal, NewLogEntry, QuickInput,
+    ValidationErrors,
 };
 use macrotrack_ports::KeptAnswer;
 use macrotrack_service::ETag;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::body::{self, Id, Item, Optional, Required};
+use crate::body::{self, Id, Item, Nested, Optional, Required};
 use crate::cached::{self, Members};
 use crate::extract::{Body, FromBody, PathId, Read, User};
 use crate::idempotency::{Idempotency, json_answer};
@@ -35,6 +36,8 @@ body! {
         {"date": "2026-11-24", "meal": "breakfast", "food_id": 1, "servings": 1.5},
         {"date": "2026-11-24", "meal": "lunch", "food_id": 2, "grams": 150},
         {"date": "2026-11-25", "meal": "dinner", "recipe_id": 1, "servings": 1},
+        {"date": "2026-11-25", "meal": "snack", "quick": {"name": "Latte", "calories": 190,
+            "protein_g": 10, "carbs_g": 18, "fat_g": 7}},
     ]}))]
     pub struct CreateLogsRequest {
         #[schemars(length(min = 1, max = 100))]
@@ -43,24 +46,48 @@ body! {
 }
 
 body! {
-    /// One entry: exactly one of `food_id` and `recipe_id`, and its amount
-    /// as exactly one of `servings`, `grams` (of a food with
-    /// `grams_per_serving`) and `portion_id` (one of the food's portions)
-    /// with `quantity` (null reads as absent). Grams and portions are
-    /// converted through the food's `grams_per_serving`.
+    /// Calories and macros logged without a food or recipe (quick add):
+    /// the entry is one serving of them.
+    #[schemars(example = serde_json::json!({"name": "Latte", "calories": 190, "protein_g": 10, "carbs_g": 18, "fat_g": 7}))]
+    pub struct QuickRequest {
+        /// 1 to 200 characters after trimming; absent: "Quick add" for a
+        /// new entry, the entry's name kept in a PATCH.
+        #[schemars(length(min = 1, max = 200), pattern(body::TEXT_PATTERN))]
+        name: Optional<String>,
+        #[schemars(range(min = 0, max = 10000))]
+        calories: Required<f64>,
+        #[schemars(range(min = 0, max = 1000))]
+        protein_g: Required<f64>,
+        #[schemars(range(min = 0, max = 1000))]
+        carbs_g: Required<f64>,
+        #[schemars(range(min = 0, max = 1000))]
+        fat_g: Required<f64>,
+    }
+}
+
+body! {
+    /// One entry: exactly one of `food_id`, `recipe_id` and `quick`; a
+    /// food's or recipe's amount as exactly one of `servings`, `grams` (of
+    /// a food with `grams_per_serving`) and `portion_id` (one of the food's
+    /// portions) with `quantity` (null reads as absent); a quick add has no
+    /// amount. Grams and portions are converted through the food's
+    /// `grams_per_serving`.
     // As `oneOf` branches, each with one id and one amount present and the
     // others absent: openapi-typescript renders that as the entry's type
     // and one branch (an `anyOf`, or a `not`, it renders as `unknown`: no
     // type at all). A recipe is logged by servings only.
     #[schemars(extend("oneOf" = [
         {"required": ["food_id", "servings"], "properties": {"food_id": true, "servings": true,
-            "recipe_id": false, "grams": false, "portion_id": false, "quantity": false}},
+            "recipe_id": false, "quick": false, "grams": false, "portion_id": false, "quantity": false}},
         {"required": ["food_id", "grams"], "properties": {"food_id": true, "grams": true,
-            "recipe_id": false, "servings": false, "portion_id": false, "quantity": false}},
+            "recipe_id": false, "quick": false, "servings": false, "portion_id": false, "quantity": false}},
         {"required": ["food_id", "portion_id", "quantity"], "properties": {
-            "food_id": true, "portion_id": true, "quantity": true, "recipe_id": false, "servings": false, "grams": false}},
+            "food_id": true, "portion_id": true, "quantity": true, "recipe_id": false, "quick": false,
+            "servings": false, "grams": false}},
         {"required": ["recipe_id", "servings"], "properties": {"recipe_id": true, "servings": true,
-            "food_id": false, "grams": false, "portion_id": false, "quantity": false}},
+            "food_id": false, "quick": false, "grams": false, "portion_id": false, "quantity": false}},
+        {"required": ["quick"], "properties": {"quick": true, "food_id": false, "recipe_id": false,
+            "servings": false, "grams": false, "portion_id": false, "quantity": false}},
     ]))]
     pub struct LogEntryRequest {
         date: Required<Day>,
@@ -77,23 +104,29 @@ body! {
         /// How many of the portion, in (0, 100]; only with `portion_id`.
         #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
         quantity: Optional<f64>,
+        quick: Optional<Nested<QuickRequest>>,
     }
 }
 
 body! {
     /// A change to a log entry: at least one field (null reads as absent);
     /// at most one of `servings`, `grams` and `portion_id` (with
-    /// `quantity`), or `quantity` alone for an entry logged by portion.
+    /// `quantity`), or `quantity` alone for an entry logged by portion;
+    /// `quick` (new macros, and a name if given) only for a quick add,
+    /// which takes no amount.
     #[schemars(extend("minProperties" = 1))]
-    // The amount's branches, as the entry's: none, one of the three, or a
-    // quantity alone.
+    // The amount's branches, as the entry's: none (where quick may be),
+    // one of the three, or a quantity alone.
     #[schemars(extend("oneOf" = [
         {"properties": {"servings": false, "grams": false, "portion_id": false, "quantity": false}},
-        {"required": ["servings"], "properties": {"servings": true, "grams": false, "portion_id": false, "quantity": false}},
-        {"required": ["grams"], "properties": {"grams": true, "servings": false, "portion_id": false, "quantity": false}},
+        {"required": ["servings"], "properties": {"servings": true, "grams": false, "portion_id": false,
+            "quantity": false, "quick": false}},
+        {"required": ["grams"], "properties": {"grams": true, "servings": false, "portion_id": false,
+            "quantity": false, "quick": false}},
         {"required": ["portion_id", "quantity"], "properties": {
-            "portion_id": true, "quantity": true, "servings": false, "grams": false}},
-        {"required": ["quantity"], "properties": {"quantity": true, "servings": false, "grams": false, "portion_id": false}},
+            "portion_id": true, "quantity": true, "servings": false, "grams": false, "quick": false}},
+        {"required": ["quantity"], "properties": {"quantity": true, "servings": false, "grams": false,
+            "portion_id": false, "quick": false}},
     ]))]
     #[schemars(example = serde_json::json!({"date": "2026-11-25", "servings": 2}))]
     pub struct UpdateLogRequest {
@@ -109,6 +142,23 @@ body! {
         /// In (0, 100].
         #[schemars(range(min = body::MIN_SERVINGS, max = 100))]
         quantity: Optional<f64>,
+        quick: Optional<Nested<QuickRequest>>,
+    }
+}
+
+/// A quick add as given; one of the wrong type counts as given (with
+/// nothing in it), so its entry is not also told it has no item.
+fn quick(quick: Optional<Nested<QuickRequest>>) -> Option<QuickInput> {
+    match quick {
+        Optional::Absent => None,
+        Optional::Value(Nested(quick)) => Some(QuickInput {
+            name: quick.name.value(),
+            calories: quick.calories.value(),
+            protein_g: quick.protein_g.value(),
+            carbs_g: quick.carbs_g.value(),
+            fat_g: quick.fat_g.value(),
+        }),
+        Optional::Mistyped(_) => Some(QuickInput::default()),
     }
 }
 
@@ -172,6 +222,7 @@ fn entry(item: Item<LogEntryRequest>) -> LogEntryInput {
             food_id: item_id(entry.food_id),
             recipe_id: item_id(entry.recipe_id),
             amount: amount(entry.servings, entry.grams, entry.portion_id, entry.quantity),
+            quick: quick(entry.quick),
         },
         // One the domain finds nothing more to say about.
         Item::NotObject => LogEntryInput { food_id: Some(0), ..LogEntryInput::default() },
@@ -219,7 +270,7 @@ pub async fn create(
 }
 
 #[allow(clippy::ptr_arg, reason = "the use case's value is a Vec, and `Idempotency::run` renders `&T`")]
-fn created(entries: &Vec<LogEntry>) -> KeptAnswer {
+pub(crate) fn created(entries: &Vec<LogEntry>) -> KeptAnswer {
     json_answer(StatusCode::CREATED, None, &CreatedLogs { entries: entries.clone() })
 }
 
@@ -248,7 +299,7 @@ pub async fn day(state: web::Data<HttpState>, req: HttpRequest) -> Result<HttpRe
 pub(crate) fn patch(body: serde_json::Map<String, serde_json::Value>) -> Result<LogEntryPatch, ValidationErrors> {
     let (request, errors) = body::read::<UpdateLogRequest>(body);
     let amount = amount(request.servings, request.grams, request.portion_id, request.quantity);
-    match LogEntryPatch::parse(request.date.value(), request.meal.value(), amount) {
+    match LogEntryPatch::parse(request.date.value(), request.meal.value(), amount, quick(request.quick)) {
         Ok(patch) if errors.is_empty() => Ok(patch),
         Ok(_) => Err(errors),
         Err(rules) => {

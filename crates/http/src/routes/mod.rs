@@ -491,6 +491,12 @@ fn routes() -> Vec<Route> {
             .no_content("The entry is gone.")
             .fails::<ChangeError>(),
         // Days.
+        Route::new(M::POST, "/v1/days/{date}/copy", "copyDay", "Copies a day's or a meal's entries, all or nothing", || {
+            web::route().to(days::copy)
+        })
+        .body::<days::CopyDayRequest>()
+        .answers::<logs::CreatedLogs>(201, "The copies, in the day's order (meal, then id).")
+        .fails::<CreateError>(),
         Route::new(M::PUT, "/v1/days/{date}/completion", "completeDay", "Marks a day completed (idempotent)", || {
             web::route().to(days::complete)
         })

@@ -16,9 +16,9 @@ use macrotrack_cache::{Engine, EngineConfig};
 use macrotrack_cache_keys::ReadFamily;
 use macrotrack_db_seaorm::SeaOrmRepository;
 use macrotrack_domain::{
-    AmountChange, Day, FoodId, FoodInput, FoodSource, Gtin, ImportedFood, ImportedFoodInput, LogAmount, LogEntryId,
-    LogEntryPatch, LogItem, Macros, Meal, MealPlanId, MealPlanInput, MealPlanItemInput, NewLogEntry, RecipeId,
-    RecipeInput, ScheduledMealId, ScheduledPlanId, UserId,
+    Amount, AmountChange, Day, DayCopy, FoodId, FoodInput, FoodSource, Gtin, ImportedFood, ImportedFoodInput,
+    LogAmount, LogEntryId, LogEntryPatch, LogItem, Macros, Meal, MealPlanId, MealPlanInput, MealPlanItemInput,
+    NewLogEntry, QuickChange, RecipeId, RecipeInput, ScheduledMealId, ScheduledPlanId, UserId,
 };
 use macrotrack_ports::{CacheStore, Clock};
 use macrotrack_service::{Fault, Matrix, Operation, Policies, Repositories, Service};
@@ -144,6 +144,7 @@ const CYCLE: &[Operation] = &[
     Operation::CreateLogEntries,
     Operation::UpdateLogEntry,
     Operation::SetTargets,
+    Operation::CopyDay,
     Operation::CreateLogEntries,
     Operation::SetTimeZone,
     Operation::ScheduleMealPlan,
@@ -443,14 +444,16 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 let Some(id) = self.pick_entry(who) else { return (user, token, date) };
                 let slot = self.pick(&self.users[who].scheduled_slots.clone());
                 let mut about = date;
-                let patch = match self.rng.random_range(0..5) {
+                let patch = match self.rng.random_range(0..6) {
                     0 => LogEntryPatch { date: Some(date), ..LogEntryPatch::default() },
                     1 => LogEntryPatch { meal: Some(self.some_meal()), ..LogEntryPatch::default() },
                     2 if slot.is_some() => {
                         let (slot_date, meal, _) = slot.unwrap_or((date, Meal::Lunch, RecipeId(0)));
                         about = slot_date;
-                        LogEntryPatch { date: Some(slot_date), meal: Some(meal), amount: None }
+                        LogEntryPatch { date: Some(slot_date), meal: Some(meal), ..LogEntryPatch::default() }
                     }
+                    // New macros: refused unless the entry is a quick add.
+                    5 => LogEntryPatch { quick: Some(self.some_quick_change()), ..LogEntryPatch::default() },
                     // Grams of a recipe entry are refused: an update that fails.
                     3 => {
                         LogEntryPatch { amount: Some(AmountChange::To(self.some_amount())), ..LogEntryPatch::default() }
@@ -470,6 +473,24 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                     about = before.filter(|_| self.rng.random_bool(0.5)).unwrap_or(entry.date);
                 }
                 (updated.is_ok(), about)
+            }
+            Operation::CopyDay => {
+                // From a day that has entries, usually (else nothing to copy).
+                let from = self.pick_entry(who).and_then(|id| self.users[who].entry_dates.get(&id).copied());
+                let from = from.unwrap_or(date);
+                let to = self.some_day();
+                let meal = self.rng.random_bool(0.5).then(|| self.some_meal());
+                let to_meal = if meal.is_some() && self.rng.random_bool(0.5) { Some(self.some_meal()) } else { None };
+                let copy = DayCopy::parse(from, to, meal, to_meal).expect("to_meal only with meal");
+                match service.copy_day(user, copy).await {
+                    Ok(copies) => {
+                        let known = &mut self.users[who];
+                        known.entries.extend(copies.iter().map(|entry| entry.id));
+                        known.entry_dates.extend(copies.iter().map(|entry| (entry.id, entry.date)));
+                        (true, to)
+                    }
+                    Err(_) => (false, to),
+                }
             }
             Operation::DeleteLogEntry => {
                 let Some(id) = self.pick_entry(who) else { return (user, token, date) };
@@ -546,6 +567,19 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         }
     }
 
+    /// Macros logged by hand, named or not.
+    fn some_quick_change(&mut self) -> QuickChange {
+        let hundredths = Amount::from_hundredths;
+        let name = self.rng.random_bool(0.5).then(|| format!("quick {}", self.rng.random_range(0..100)));
+        let macros = Macros {
+            calories: hundredths(self.rng.random_range(0..100_000)),
+            protein_g: hundredths(self.rng.random_range(0..5_000)),
+            carbs_g: hundredths(self.rng.random_range(0..5_000)),
+            fat_g: hundredths(self.rng.random_range(0..5_000)),
+        };
+        QuickChange { name, macros }
+    }
+
     /// Servings, or grams (every food of the walk has its serving in grams).
     fn some_amount(&mut self) -> LogAmount {
         let hundredths = macrotrack_domain::Amount::from_hundredths;
@@ -582,6 +616,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
             let recipe = if self.rng.random_bool(0.35) { self.pick(&self.users[who].recipes.clone()) } else { None };
             let item = match recipe {
                 Some(recipe) => LogItem::Recipe(recipe),
+                None if self.rng.random_bool(0.2) => LogItem::Quick(self.some_quick_change().into_new()),
                 None => {
                     let mut foods = self.users[who].foods.clone();
                     foods.extend(self.global_foods.iter().copied());
@@ -593,6 +628,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 LogItem::Recipe(_) => {
                     LogAmount::Servings(macrotrack_domain::Amount::from_hundredths(self.rng.random_range(25..400)))
                 }
+                LogItem::Quick(_) => LogAmount::Servings(Amount::ONE),
             };
             about = self.some_day();
             batch.push(NewLogEntry { date: about, meal: self.some_meal(), item, amount });

@@ -78,6 +78,16 @@ impl LogRepository for SlowLogs {
     async fn entries_between(&self, user: UserId, from: Day, to: Day) -> Result<Vec<LogEntry>, Unavailable> {
         self.inner.entries_between(user, from, to).await
     }
+
+    async fn copy_day(
+        &self,
+        user: UserId,
+        copy: macrotrack_domain::DayCopy,
+        now: Timestamp,
+        keep: Option<macrotrack_ports::Keep<Vec<LogEntry>>>,
+    ) -> Result<Committed<Vec<LogEntry>>, macrotrack_ports::CopyDayError> {
+        self.inner.copy_day(user, copy, now, keep).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
