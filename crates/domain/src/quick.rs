@@ -59,20 +59,24 @@ impl QuickInput {
             Some(name) => Some(errors.check(format!("{prefix}name"), validation::name(name))),
             None => None,
         };
-        let given = [("calories", self.calories), ("protein_g", self.protein_g), ("carbs_g", self.carbs_g), ("fat_g", self.fat_g)];
-        for (field, _) in given.iter().filter(|(_, value)| value.is_none()) {
-            errors.add(format!("{prefix}{field}"), "is required");
-        }
-        let [Some(calories), Some(protein_g), Some(carbs_g), Some(fat_g)] = given.map(|(_, value)| value) else {
+        let given = [
+            ("calories", self.calories, validation::CALORIES),
+            ("protein_g", self.protein_g, validation::GRAMS),
+            ("carbs_g", self.carbs_g, validation::GRAMS),
+            ("fat_g", self.fat_g, validation::GRAMS),
+        ];
+        // Each macro on its own, so every broken one is named.
+        let [calories, protein_g, carbs_g, fat_g] = given.map(|(field, value, bound)| match value {
+            Some(value) => errors.check(format!("{prefix}{field}"), bound.amount(value)),
+            None => {
+                errors.add(format!("{prefix}{field}"), "is required");
+                None
+            }
+        });
+        let (Some(calories), Some(protein_g), Some(carbs_g), Some(fat_g)) = (calories, protein_g, carbs_g, fat_g) else {
             return None;
         };
-        let macros = match Macros::parse(prefix, calories, protein_g, carbs_g, fat_g) {
-            Ok(macros) => macros,
-            Err(broken) => {
-                errors.extend(broken);
-                return None;
-            }
-        };
+        let macros = Macros { calories, protein_g, carbs_g, fat_g };
         match name {
             Some(None) => None,
             Some(Some(name)) => Some(QuickChange { name: Some(name), macros }),

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use macrotrack_domain::{ValidationErrors, validation};
 
-use super::{admin, foods, logs, me, plans, recipes, table};
+use super::{admin, days, foods, logs, me, plans, recipes, table};
 use crate::body;
 
 type Parser = fn(Map<String, Value>) -> Result<(), ValidationErrors>;
@@ -39,6 +39,7 @@ fn parsers() -> Vec<(&'static str, Parser)> {
         ("createRecipe", |object| recipes::parse(object).map(drop)),
         ("createLogs", |object| logs::parse(object).map(drop)),
         ("updateLog", |object| logs::patch(object).map(drop)),
+        ("copyDay", |object| days::parse_copy(object).map(drop)),
         ("createMealPlan", |object| plans::parse(object).map(drop)),
         ("scheduleMealPlan", types_only::<plans::ScheduleRequest>),
     ]
@@ -165,6 +166,10 @@ fn check_patterns(document: &Value, schema: &Value, value: &Value) {
 /// The one rule of a body that JSON Schema cannot state, applied to a
 /// generated body as a client following the documentation would.
 fn across_fields(operation: &str, body: &mut Value) {
+    if operation == "copyDay" && body.get("meal").is_none_or(Value::is_null) {
+        // "to_meal: only with meal" (`dependentRequired`, which the generator does not read).
+        body.as_object_mut().map(|body| body.remove("to_meal"));
+    }
     if operation == "createMealPlan" {
         // "day: 0-based day of the plan, less than days".
         let days = body["days"].as_i64().unwrap_or(1).max(1);

@@ -20,6 +20,7 @@ body! {
     /// only `meal`'s entries, into `to_meal` when given (which needs
     /// `meal`). `to` may be the day itself (a meal into another meal).
     #[schemars(example = serde_json::json!({"to": "2026-11-25", "meal": "breakfast"}))]
+    #[schemars(extend("dependentRequired" = {"to_meal": ["meal"]}))]
     pub struct CopyDayRequest {
         to: Required<Day>,
         meal: Optional<Meal>,
@@ -128,4 +129,27 @@ pub async fn week(state: web::Data<HttpState>, User(user): User, req: HttpReques
     let start = input::path_day(&req, "start")?;
     let (week, report) = state.service.reported(state.service.week(user, start)).await;
     Ok(cached::json(&req, &report, Members::One, TagOf::Body, &week?))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn fields_of(body: Value) -> Vec<String> {
+        let Value::Object(body) = body else { unreachable!() };
+        parse_copy(body).unwrap_err().errors().iter().map(|error| error.field.clone()).collect()
+    }
+
+    #[test]
+    fn a_copy_needs_a_day_and_names_to_meal_without_meal() {
+        assert_eq!(fields_of(json!({})), ["to"]);
+        assert_eq!(fields_of(json!({"to": "2026-11-25", "to_meal": "lunch"})), ["to_meal"]);
+        assert_eq!(fields_of(json!({"to": "x", "meal": "brunch", "to_meal": "lunch"})), ["to", "meal"]);
+        let Value::Object(body) = json!({"to": "2026-11-25", "meal": "breakfast", "to_meal": "lunch"}) else {
+            unreachable!()
+        };
+        assert_eq!(parse_copy(body).unwrap(), ("2026-11-25".parse().unwrap(), Some(Meal::Breakfast), Some(Meal::Lunch)));
+    }
 }

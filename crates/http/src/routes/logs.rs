@@ -457,4 +457,42 @@ mod tests {
         };
         assert_eq!(parse(body).unwrap().len(), 2);
     }
+
+    fn quick_entry(quick: Value) -> Value {
+        json!({"entries": [{"date": "2026-11-24", "meal": "snack", "quick": quick}]})
+    }
+
+    #[test]
+    fn a_quick_add_takes_no_item_and_no_amount_and_names_each_mistake_once() {
+        let latte = json!({"name": "Latte", "calories": 190, "protein_g": 10, "carbs_g": 18, "fat_g": 7});
+        let Value::Object(body) = quick_entry(latte.clone()) else { unreachable!() };
+        let entries = parse(body).unwrap();
+        assert_eq!(entries[0].item.food(), None);
+        assert_eq!(entries[0].item.recipe(), None);
+
+        assert_eq!(fields_of(quick_entry(json!({"calories": 1}))), [
+            "entries.0.quick.protein_g",
+            "entries.0.quick.carbs_g",
+            "entries.0.quick.fat_g"
+        ]);
+        assert_eq!(fields_of(quick_entry(json!(5))), ["entries.0.quick"], "nothing more inside a non-object");
+        assert_eq!(
+            fields_of(quick_entry(json!({"name": "", "calories": 10000.01, "protein_g": "1", "carbs_g": 0, "fat_g": 0}))),
+            ["entries.0.quick.protein_g", "entries.0.quick.name", "entries.0.quick.calories"]
+        );
+        let mut with_food = quick_entry(latte.clone());
+        with_food["entries"][0]["food_id"] = json!(1);
+        with_food["entries"][0]["servings"] = json!(1);
+        assert_eq!(fields_of(with_food), ["entries.0", "entries.0.servings"]);
+    }
+
+    #[test]
+    fn a_patch_changes_quick_macros_without_an_amount() {
+        let quick = json!({"calories": 100, "protein_g": 1, "carbs_g": 2, "fat_g": 3});
+        let Value::Object(body) = json!({"quick": quick.clone(), "meal": "lunch"}) else { unreachable!() };
+        let patch = patch(body).unwrap();
+        assert_eq!(patch.quick.as_ref().map(|quick| quick.name.clone()), Some(None), "no name: the entry keeps its own");
+        assert_eq!(patch_fields(json!({"quick": quick, "grams": 5})), ["grams"]);
+        assert_eq!(patch_fields(json!({"quick": {"calories": 1}})), ["quick.protein_g", "quick.carbs_g", "quick.fat_g"]);
+    }
 }
