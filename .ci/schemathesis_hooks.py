@@ -26,6 +26,15 @@ the documentation would:
   naming a portion or a `quantity` (which changes only an entry logged by
   portion, and the user's entries are not) changes the servings instead.
   The documented examples (which no hook changes) name no portion.
+- quick adds: a PATCH names `quick` only for a quick entry, and an amount
+  only for any other, which generated ids cannot know; so generated
+  batches log a food instead of quick macros (no generated entry is a
+  quick add) and a generated PATCH moves the entry to another meal
+  instead of naming `quick`;
+- copies: a copy needs entries to copy and room on the day copied to, so
+  it copies from MT_COPY_DAY (100 entries, all four meals, made by CI) to
+  a day no batch logged on; `to_meal` only with `meal` (the document's
+  `dependentRequired`, which the generator may not read).
 
 Everything else generated goes to the server as it is.
 """
@@ -40,6 +49,7 @@ import schemathesis
 FOODS = int(os.environ.get("MT_FOODS", "30"))
 RECIPE = int(os.environ.get("MT_RECIPE", "1"))
 USER = int(os.environ.get("MT_USER", "1"))
+COPY_DAY = os.environ.get("MT_COPY_DAY", "2026-11-24")
 
 
 def _operation_id(operation):
@@ -82,6 +92,9 @@ def _body(operation, body):
             if isinstance(entry, dict):
                 if _day(entry.get("date")):
                     entry["date"] = day
+                if "quick" in entry:
+                    entry.pop("quick")
+                    entry["food_id"], entry["servings"] = 1, 1
                 if "food_id" in entry:
                     entry["food_id"] = _food(entry["food_id"])
                 if "recipe_id" in entry and entry["recipe_id"] is not None:
@@ -89,6 +102,14 @@ def _body(operation, body):
                 _no_portion(entry)
     elif operation == "updateLog":
         _no_portion(body)
+        if "quick" in body:
+            body.pop("quick")
+            body["meal"] = "snack"
+    elif operation == "copyDay":
+        if _day(body.get("to")):
+            body["to"] = _batch_day()
+        if body.get("meal") is None:
+            body.pop("to_meal", None)
     elif operation == "createRecipe":
         for ingredient in _items(body.get("ingredients")):
             if isinstance(ingredient, dict) and "food_id" in ingredient:
@@ -158,6 +179,9 @@ def _path_parameters(operation, path_parameters):
     if operation in ("foodByBarcode", "foodByBarcodeHead") and isinstance(code, str) and code.isdigit() and code.isascii():
         if len(code) in (8, 12, 13, 14):
             path_parameters["code"] = code[:-1] + _check_digit(code[:-1])
+        return path_parameters
+    if operation == "copyDay" and _day(path_parameters.get("date")):
+        path_parameters["date"] = COPY_DAY
         return path_parameters
     if operation not in ("week", "weekHead"):
         return path_parameters

@@ -214,6 +214,40 @@ test("she sets her time zone, then exports her days as CSV", { skip }, async () 
   );
 });
 
+test("she copies yesterday's breakfast to today and quick-adds a latte", { skip }, async () => {
+  const copied = await alice.POST("/v1/days/{date}/copy", {
+    params: { path: { date: "2026-11-24" } },
+    body: { to: "2026-11-26", meal: "breakfast" },
+  });
+  assert.equal(copied.response.status, 201);
+  assert.deepEqual(
+    copied.data?.entries.map((entry) => [entry.date, entry.meal, entry.name, entry.servings]),
+    [["2026-11-26", "breakfast", "Overnight oats", 1.5]],
+  );
+  const latte = { name: "Latte", calories: 190, protein_g: 10, carbs_g: 18, fat_g: 7 };
+  const quick = await alice.POST("/v1/logs", {
+    body: { entries: [{ date: "2026-11-26", meal: "snack", quick: latte }] },
+  });
+  assert.equal(quick.response.status, 201);
+  assert.equal(quick.data?.entries[0].food_id, null);
+  const day = await alice.GET("/v1/logs", { params: { query: { date: "2026-11-26" } } });
+  assert.deepEqual(
+    day.data?.entries.map((entry) => [entry.meal, entry.name]),
+    [
+      ["breakfast", "Overnight oats"],
+      ["snack", "Latte"],
+    ],
+  );
+  assert.equal(day.data?.totals.calories, 465.75 + 190);
+  // Nothing of that meal on a day: 422 naming `meal`.
+  const nothing = await alice.POST("/v1/days/{date}/copy", {
+    params: { path: { date: "2026-11-26" } },
+    body: { to: "2026-11-27", meal: "dinner" },
+  });
+  assert.equal(nothing.response.status, 422);
+  assert.deepEqual(nothing.error?.errors?.map((error) => error.field), ["meal"]);
+});
+
 test("the server's document is the one this client was generated from", { skip }, async () => {
   const { data } = await alice.GET("/openapi.json");
   assert.ok(data && "/v1/days/{date}/completion" in data.paths);

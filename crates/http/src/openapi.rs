@@ -40,10 +40,13 @@ fn problem_description(status: u16) -> &'static str {
 fn param_schema(kind: Kind) -> Value {
     match kind {
         Kind::Id => json!({ "type": "integer", "format": "int64" }),
+        // The example is the day CI's schemathesis run fills (its examples
+        // phase sends examples as they are): a copy's example copies from it.
         Kind::Date => json!({
             "type": "string",
             "format": "date",
             "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$",
+            "examples": ["2026-11-24"],
         }),
         Kind::Limit => json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }),
         // The shape only: a wrong check digit is the 422 of a valid shape.

@@ -196,6 +196,7 @@ async fn the_document_and_the_served_routes_correspond() {
         "GET /v1/foods/recent",
         "PUT /v1/me/settings",
         "GET /v1/export",
+        "POST /v1/days/{date}/copy",
     ];
     let mut contract: BTreeSet<(String, String)> =
         contract.iter().map(|line| line.split_once(' ').map(|(m, p)| (m.to_owned(), p.to_owned())).unwrap()).collect();

@@ -70,6 +70,12 @@ async fn the_readme_walk_through_works() {
     assert!(stdout.lines().any(|line| line == "/v1/days/{date}/completion"), "{stdout}");
     // The time zone set, and the export: its header and an entry, in CRLF lines.
     assert!(stdout.contains(r#"{"timezone":"Europe/Berlin"}"#), "{stdout}");
+    assert!(
+        stdout.contains(r#"{"date":"2026-11-25","meal":"breakfast","name":"Overnight oats","calories":"#),
+        "yesterday's breakfast is copied: {stdout}"
+    );
+    assert!(stdout.contains(r#"{"name":"Latte","food_id":null,"calories":190"#), "{stdout}");
+    assert!(stdout.contains("\r\n2026-11-25,snack,Latte,"), "the export holds the quick add: {stdout}");
     let header = "date,meal,name,servings,grams,calories,protein_g,carbs_g,fat_g,food_id,recipe_id\r\n";
     assert!(stdout.contains(header) && stdout.contains("\r\n2026-11-24,breakfast,Overnight oats,1.5,"), "{stdout}");
     // The revalidation: 304 for the ETag just read, and a hit said so.

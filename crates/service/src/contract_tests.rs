@@ -12,11 +12,11 @@ use std::collections::BTreeSet;
 use macrotrack_cache_keys::{Guard, ReadFamily, Target};
 use macrotrack_domain::{
     Amount, Day, Food, FoodId, FoodOwner, LogAmount, LogEntry, LogEntryId, LogItem, Macros, Meal, NewLogEntry,
-    RecipeId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
+    QuickAdd, RecipeId, ScheduledPlan, ScheduledPlanId, Timestamp, UserId,
 };
 
 use crate::catalog::{
-    COMPLETE_DAY, CREATE_FOOD, CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, DELETE_SCHEDULED_MEAL, DELETE_SCHEDULED_PLAN,
+    COMPLETE_DAY, COPY_DAY, CREATE_FOOD, CREATE_LOG_ENTRIES, DELETE_LOG_ENTRY, DELETE_SCHEDULED_MEAL, DELETE_SCHEDULED_PLAN,
     DELETE_USER, EDIT_FOOD, SCHEDULE_MEAL_PLAN, SET_TARGETS, SET_TIME_ZONE, UNDO_DAY, UPDATE_LOG_ENTRY, read_spec,
 };
 use crate::facts::{Changes, Matrix, Operation};
@@ -189,6 +189,21 @@ fn new_entry(date: Day, recipe: bool) -> NewLogEntry {
     NewLogEntry { date, meal: Meal::Lunch, item, amount: LogAmount::Servings(Amount::from_hundredths(100)) }
 }
 
+/// A quick add: neither a food nor a recipe.
+fn quick_entry(date: Day) -> LogEntry {
+    LogEntry { food_id: None, recipe_id: None, ..entry(date, false) }
+}
+
+fn new_quick(date: Day) -> NewLogEntry {
+    let item = LogItem::Quick(QuickAdd { name: "Quick add".into(), macros: Macros::default() });
+    NewLogEntry { date, meal: Meal::Lunch, item, amount: LogAmount::Servings(Amount::ONE) }
+}
+
+/// What every entry of `dates` changes, whatever its kind: the reads of the day.
+fn the_days(dates: &[Day]) -> BTreeSet<Read> {
+    [where_(day_logs_of(dates)), where_(summaries_holding(dates)), where_(weeks_holding(dates))].concat()
+}
+
 fn plan(from: Day, to: Day) -> ScheduledPlan {
     ScheduledPlan {
         id: ScheduledPlanId(1),
@@ -261,6 +276,9 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                     ]
                     .concat(),
                 ),
+                // A quick add has no use count: frequent and recent foods
+                // and searches stay (the derivation must not reach them).
+                example(&CREATE_LOG_ENTRIES, &[new_quick(d2())], the_days(&[d2()])),
                 example(
                     &CREATE_LOG_ENTRIES,
                     &[new_entry(d1(), true)],
@@ -290,6 +308,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                     ]
                     .concat(),
                 ),
+                example(&UPDATE_LOG_ENTRY, &(quick_entry(d1()), quick_entry(d4())), the_days(&[d1(), d4()])),
                 example(
                     &UPDATE_LOG_ENTRY,
                     &(entry(d1(), true), entry(d1(), true)),
@@ -320,6 +339,7 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                     ]
                     .concat(),
                 ),
+                example(&DELETE_LOG_ENTRY, &quick_entry(d2()), the_days(&[d2()])),
                 example(
                     &DELETE_LOG_ENTRY,
                     &entry(d3(), true),
@@ -331,6 +351,26 @@ fn contract_rows() -> Vec<(&'static str, Operation, Vec<ReadFamily>, Vec<Example
                     ]
                     .concat(),
                 ),
+            ],
+        ),
+        (
+            "create, update or delete log entries; copy a day; quick add | as \"create log entries\" above for each \
+             date touched; recent foods and that user's searches when a food entry's uses change",
+            O::CopyDay,
+            entries.to_vec(),
+            vec![
+                example(
+                    &COPY_DAY,
+                    &[entry(d3(), false), entry(d3(), true), quick_entry(d3())],
+                    [
+                        the_days(&[d3()]),
+                        where_(|read| matches!(read, Read::FrequentFoods | Read::FoodSearch | Read::RecentFoods)),
+                        where_(schedule_of(&[d3()])),
+                    ]
+                    .concat(),
+                ),
+                example(&COPY_DAY, &[entry(d1(), true)], [the_days(&[d1()]), where_(schedule_of(&[d1()]))].concat()),
+                example(&COPY_DAY, &[quick_entry(d4()), quick_entry(d4())], the_days(&[d4()])),
             ],
         ),
         (

@@ -11,6 +11,7 @@ mod log_changes;
 mod logs;
 mod outbox;
 mod plans;
+mod quick_copy;
 mod recipes;
 mod search;
 mod streaks;
@@ -32,6 +33,7 @@ use log_changes::*;
 use logs::*;
 use outbox::*;
 use plans::*;
+use quick_copy::*;
 use recipes::*;
 use search::*;
 use streaks::*;
@@ -59,6 +61,9 @@ macro_rules! suite {
 }
 
 suite!(
+    a_quick_add_logs_its_macros_as_one_serving_and_counts_no_use,
+    a_copy_keeps_each_entry_as_logged_in_the_days_order,
+    a_copy_with_nothing_to_copy_or_past_the_days_bound_writes_nothing,
     seed_catalogue_is_visible_to_every_user,
     own_food_is_invisible_to_other_users,
     batch_snapshots_macros_in_input_order_and_counts_uses,
