@@ -15,9 +15,11 @@ pub const BEYOND_THE_CONTRACT: &[(Operation, ReadFamily, &str)] = &[
     (Operation::CreateLogEntries, ReadFamily::Summary, MONTHS),
     (Operation::UpdateLogEntry, ReadFamily::Summary, MONTHS),
     (Operation::DeleteLogEntry, ReadFamily::Summary, MONTHS),
+    (Operation::CopyDay, ReadFamily::Summary, MONTHS),
     (Operation::CreateLogEntries, ReadFamily::Week, WEEKS),
     (Operation::UpdateLogEntry, ReadFamily::Week, WEEKS),
     (Operation::DeleteLogEntry, ReadFamily::Week, WEEKS),
+    (Operation::CopyDay, ReadFamily::Week, WEEKS),
     (Operation::CompleteDay, ReadFamily::Week, WEEKS),
     (Operation::UndoDay, ReadFamily::Week, WEEKS),
     (
