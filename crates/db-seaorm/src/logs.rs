@@ -17,7 +17,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
 use crate::entities::{log_entry, recipe};
 use crate::foods::visible_foods;
 use crate::idempotency::keep_in;
-use crate::log_rows::{ENTRY_COLUMN_COUNT, ENTRY_COLUMNS, QUICK_UNIT, entry_by_position, stored_unit, to_entry, unit_of};
+use crate::log_rows::{
+    ENTRY_COLUMN_COUNT, ENTRY_COLUMNS, QUICK_UNIT, entry_by_position, stored_unit, to_entry, unit_of,
+};
 use crate::write_thread::Written;
 use crate::{SeaOrmRepository, bounds, corrupt, finish, log_changes, macros, outbox, portions, unavailable};
 

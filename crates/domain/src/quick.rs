@@ -55,10 +55,7 @@ impl QuickInput {
     /// a missing macro as required (a parser that reported it as mistyped
     /// drops the repeat). `None` when anything is wrong.
     pub fn parse(&self, prefix: &str, errors: &mut ValidationErrors) -> Option<QuickChange> {
-        let name = match &self.name {
-            Some(name) => Some(errors.check(format!("{prefix}name"), validation::name(name))),
-            None => None,
-        };
+        let name = self.name.as_ref().map(|name| errors.check(format!("{prefix}name"), validation::name(name)));
         let given = [
             ("calories", self.calories, validation::CALORIES),
             ("protein_g", self.protein_g, validation::GRAMS),
@@ -73,7 +70,8 @@ impl QuickInput {
                 None
             }
         });
-        let (Some(calories), Some(protein_g), Some(carbs_g), Some(fat_g)) = (calories, protein_g, carbs_g, fat_g) else {
+        let (Some(calories), Some(protein_g), Some(carbs_g), Some(fat_g)) = (calories, protein_g, carbs_g, fat_g)
+        else {
             return None;
         };
         let macros = Macros { calories, protein_g, carbs_g, fat_g };
@@ -123,7 +121,9 @@ impl DayCopy {
     /// the day (`date`, the path's parameter).
     pub fn nothing_to_copy(&self) -> ValidationErrors {
         match self.meal {
-            Some(meal) => ValidationErrors::single("meal", format!("{} has no {} entry to copy", self.from, meal.as_str())),
+            Some(meal) => {
+                ValidationErrors::single("meal", format!("{} has no {} entry to copy", self.from, meal.as_str()))
+            }
             None => ValidationErrors::single("date", format!("{} has no entry to copy", self.from)),
         }
     }
@@ -143,7 +143,13 @@ mod tests {
     use crate::Amount;
 
     fn input(calories: f64) -> QuickInput {
-        QuickInput { name: None, calories: Some(calories), protein_g: Some(10.0), carbs_g: Some(20.005), fat_g: Some(0.0) }
+        QuickInput {
+            name: None,
+            calories: Some(calories),
+            protein_g: Some(10.0),
+            carbs_g: Some(20.005),
+            fat_g: Some(0.0),
+        }
     }
 
     fn fields(errors: &ValidationErrors) -> Vec<&str> {

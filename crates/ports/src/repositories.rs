@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 use macrotrack_domain::{
-    AmountError, Day, DayCopy, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId, LogEntryPatch,
-    Macros, MealPlan, MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, RecentFood, Recipe, RecipeId,
-    ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, TimeZone, Timestamp, User,
-    UserId, validation,
+    AmountError, Day, DayCopy, DayLogs, Food, FoodId, FoodPatch, FrequentFood, Gtin, LogEntry, LogEntryId,
+    LogEntryPatch, Macros, MealPlan, MealPlanId, NewFood, NewLogEntry, NewMealPlan, NewRecipe, RecentFood, Recipe,
+    RecipeId, ScheduleDay, ScheduledMealId, ScheduledPlan, ScheduledPlanId, Streak, SummaryDay, TimeZone, Timestamp,
+    User, UserId, validation,
 };
 
 use crate::{Committed, Keep};

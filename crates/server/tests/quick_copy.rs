@@ -85,9 +85,18 @@ async fn quick_add(app: &TestApp) {
         (json!({"date": DAY, "meal": "lunch", "food_id": oats, "quick": latte()}), "entries.0"),
         (json!({"date": DAY, "meal": "lunch", "quick": latte(), "servings": 2}), "entries.0.servings"),
         (json!({"date": DAY, "meal": "lunch", "quick": latte(), "grams": 2}), "entries.0.grams"),
-        (quick(DAY, "lunch", json!({"calories": 10000.01, "protein_g": 0, "carbs_g": 0, "fat_g": 0})), "entries.0.quick.calories"),
-        (quick(DAY, "lunch", json!({"calories": 1, "protein_g": 1000.01, "carbs_g": 0, "fat_g": 0})), "entries.0.quick.protein_g"),
-        (quick(DAY, "lunch", json!({"name": " ", "calories": 1, "protein_g": 1, "carbs_g": 0, "fat_g": 0})), "entries.0.quick.name"),
+        (
+            quick(DAY, "lunch", json!({"calories": 10000.01, "protein_g": 0, "carbs_g": 0, "fat_g": 0})),
+            "entries.0.quick.calories",
+        ),
+        (
+            quick(DAY, "lunch", json!({"calories": 1, "protein_g": 1000.01, "carbs_g": 0, "fat_g": 0})),
+            "entries.0.quick.protein_g",
+        ),
+        (
+            quick(DAY, "lunch", json!({"name": " ", "calories": 1, "protein_g": 1, "carbs_g": 0, "fat_g": 0})),
+            "entries.0.quick.name",
+        ),
         (quick(DAY, "lunch", json!({"calories": 1, "protein_g": 1, "carbs_g": 0})), "entries.0.quick.fat_g"),
         (quick(DAY, "lunch", json!([1])), "entries.0.quick"),
     ];
@@ -104,9 +113,16 @@ async fn quick_add(app: &TestApp) {
         .patch(&uri, t, json!({"quick": {"calories": 95, "protein_g": 5, "carbs_g": 9, "fat_g": 3.5}, "meal": "lunch"}))
         .await
         .ok(200);
-    assert_eq!((&patched["name"], &patched["meal"], macros(&patched)), (&json!("Latte"), &json!("lunch"), json!([95.0, 5.0, 9.0, 3.5])));
+    assert_eq!(
+        (&patched["name"], &patched["meal"], macros(&patched)),
+        (&json!("Latte"), &json!("lunch"), json!([95.0, 5.0, 9.0, 3.5]))
+    );
     let renamed = client
-        .patch(&uri, t, json!({"quick": {"name": "Cappuccino", "calories": 80, "protein_g": 4, "carbs_g": 6, "fat_g": 3}}))
+        .patch(
+            &uri,
+            t,
+            json!({"quick": {"name": "Cappuccino", "calories": 80, "protein_g": 4, "carbs_g": 6, "fat_g": 3}}),
+        )
         .await
         .ok(200);
     assert_eq!(renamed["name"], "Cappuccino");
@@ -183,7 +199,11 @@ async fn copy(app: &TestApp) {
 
     // The 422s the contract names; none writes anything.
     let cases = [
-        (format!("/v1/days/{yesterday}/copy"), json!({"to": "2026-11-25", "meal": "lunch", "to_meal": "dinner"}), "meal"),
+        (
+            format!("/v1/days/{yesterday}/copy"),
+            json!({"to": "2026-11-25", "meal": "lunch", "to_meal": "dinner"}),
+            "meal",
+        ),
         (format!("/v1/days/{DAY}/copy"), json!({"to": "2026-11-25", "to_meal": "lunch"}), "to_meal"),
         ("/v1/days/2026-11-20/copy".to_owned(), json!({"to": "2026-11-25"}), "date"),
         (format!("/v1/days/{DAY}/copy"), json!({"to": "2026-02-30"}), "to"),

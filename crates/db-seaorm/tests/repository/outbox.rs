@@ -48,7 +48,8 @@ pub async fn every_covered_mutation_writes_one_row_in_its_transaction(repo: &Sea
     };
     // A new food joins the user's searches.
     check("create food", repo.create_food(alice.id, &bar("Bar")).await.unwrap().outbox).await;
-    let created = repo.create_log_entries(alice.id, &[entry("2026-11-24", Meal::Lunch, oats.clone(), 100)], now()).await;
+    let created =
+        repo.create_log_entries(alice.id, &[entry("2026-11-24", Meal::Lunch, oats.clone(), 100)], now()).await;
     let created = created.unwrap();
     check("create", created.outbox).await;
     let entry_id = created.value[0].id;
@@ -56,7 +57,8 @@ pub async fn every_covered_mutation_writes_one_row_in_its_transaction(repo: &Sea
         amount: Some(AmountChange::To(LogAmount::Servings(hundredths(200)))),
         ..LogEntryPatch::default()
     };
-    check("update", repo.update_log_entry(alice.id, entry_id, patch.clone(), now()).await.unwrap().unwrap().outbox).await;
+    check("update", repo.update_log_entry(alice.id, entry_id, patch.clone(), now()).await.unwrap().unwrap().outbox)
+        .await;
     check("delete", repo.delete_log_entry(alice.id, entry_id).await.unwrap().unwrap().outbox).await;
     check("complete", repo.complete_day(alice.id, day("2026-11-24")).await.unwrap().outbox).await;
     check("complete again", repo.complete_day(alice.id, day("2026-11-24")).await.unwrap().outbox).await;
@@ -74,7 +76,8 @@ pub async fn every_covered_mutation_writes_one_row_in_its_transaction(repo: &Sea
     // Refused and failed mutations roll their row back with them.
     let before = rows(repo).await;
     let unknown = LogItem::Food(macrotrack_domain::FoodId(999_999));
-    let batch = [entry("2026-11-24", Meal::Lunch, oats.clone(), 100), entry("2026-11-24", Meal::Lunch, unknown.clone(), 100)];
+    let batch =
+        [entry("2026-11-24", Meal::Lunch, oats.clone(), 100), entry("2026-11-24", Meal::Lunch, unknown.clone(), 100)];
     let refused = repo.create_log_entries(alice.id, &batch, now()).await;
     assert!(matches!(refused, Err(CreateLogsError::UnknownFood { index: 1 })), "{refused:?}");
     assert_eq!(repo.update_log_entry(bob.id, entry_id, patch.clone(), now()).await.unwrap(), None);

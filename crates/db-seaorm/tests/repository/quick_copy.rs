@@ -31,7 +31,10 @@ fn as_logged(entry: &LogEntry) -> impl PartialEq + std::fmt::Debug {
 pub async fn a_quick_add_logs_its_macros_as_one_serving_and_counts_no_use(repo: &SeaOrmRepository) {
     let alice = user(repo, "alice").await;
     let oats = own_food(repo, alice.id, "Oats", macros(38900, 1690, 6630, 690)).await;
-    let batch = [quick("2026-11-24", Meal::Snack, "Latte", 19000), entry("2026-11-24", Meal::Lunch, LogItem::Food(oats.id), 100)];
+    let batch = [
+        quick("2026-11-24", Meal::Snack, "Latte", 19000),
+        entry("2026-11-24", Meal::Lunch, LogItem::Food(oats.id), 100),
+    ];
     let created = repo.create_log_entries(alice.id, &batch, now()).await.unwrap().value;
     let latte = &created[0];
     assert_eq!((latte.food_id, latte.recipe_id, latte.name.as_str()), (None, None, "Latte"));

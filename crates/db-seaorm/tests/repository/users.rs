@@ -118,7 +118,8 @@ async fn everything(repo: &SeaOrmRepository, who: UserId) {
     let porridge = porridge(repo, who).await;
     let oats = LogItem::Food(global_food(repo, "Oats, rolled").await);
     let date = "2026-11-24";
-    let batch = [entry(date, Meal::Lunch, oats.clone(), 100), entry(date, Meal::Dinner, LogItem::Recipe(porridge.id), 100)];
+    let batch =
+        [entry(date, Meal::Lunch, oats.clone(), 100), entry(date, Meal::Dinner, LogItem::Recipe(porridge.id), 100)];
     repo.create_log_entries(who, &batch, now()).await.unwrap();
     repo.complete_day(who, day(date)).await.unwrap();
     let plan =

@@ -11,8 +11,8 @@ use crate::cached::{self, Members, TagOf};
 use crate::extract::{Body, FromBody, Read, User};
 use crate::idempotency::Idempotency;
 use crate::problem::Problem;
-use crate::state::HttpState;
 use crate::routes::logs;
+use crate::state::HttpState;
 use crate::{auth, input};
 
 body! {
@@ -150,6 +150,9 @@ mod tests {
         let Value::Object(body) = json!({"to": "2026-11-25", "meal": "breakfast", "to_meal": "lunch"}) else {
             unreachable!()
         };
-        assert_eq!(parse_copy(body).unwrap(), ("2026-11-25".parse().unwrap(), Some(Meal::Breakfast), Some(Meal::Lunch)));
+        assert_eq!(
+            parse_copy(body).unwrap(),
+            ("2026-11-25".parse().unwrap(), Some(Meal::Breakfast), Some(Meal::Lunch))
+        );
     }
 }

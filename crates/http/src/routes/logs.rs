@@ -470,14 +470,15 @@ mod tests {
         assert_eq!(entries[0].item.food(), None);
         assert_eq!(entries[0].item.recipe(), None);
 
-        assert_eq!(fields_of(quick_entry(json!({"calories": 1}))), [
-            "entries.0.quick.protein_g",
-            "entries.0.quick.carbs_g",
-            "entries.0.quick.fat_g"
-        ]);
+        assert_eq!(
+            fields_of(quick_entry(json!({"calories": 1}))),
+            ["entries.0.quick.protein_g", "entries.0.quick.carbs_g", "entries.0.quick.fat_g"]
+        );
         assert_eq!(fields_of(quick_entry(json!(5))), ["entries.0.quick"], "nothing more inside a non-object");
         assert_eq!(
-            fields_of(quick_entry(json!({"name": "", "calories": 10000.01, "protein_g": "1", "carbs_g": 0, "fat_g": 0}))),
+            fields_of(quick_entry(
+                json!({"name": "", "calories": 10000.01, "protein_g": "1", "carbs_g": 0, "fat_g": 0})
+            )),
             ["entries.0.quick.protein_g", "entries.0.quick.name", "entries.0.quick.calories"]
         );
         let mut with_food = quick_entry(latte.clone());
@@ -491,8 +492,15 @@ mod tests {
         let quick = json!({"calories": 100, "protein_g": 1, "carbs_g": 2, "fat_g": 3});
         let Value::Object(body) = json!({"quick": quick.clone(), "meal": "lunch"}) else { unreachable!() };
         let patch = patch(body).unwrap();
-        assert_eq!(patch.quick.as_ref().map(|quick| quick.name.clone()), Some(None), "no name: the entry keeps its own");
+        assert_eq!(
+            patch.quick.as_ref().map(|quick| quick.name.clone()),
+            Some(None),
+            "no name: the entry keeps its own"
+        );
         assert_eq!(patch_fields(json!({"quick": quick, "grams": 5})), ["grams"]);
-        assert_eq!(patch_fields(json!({"quick": {"calories": 1}})), ["quick.protein_g", "quick.carbs_g", "quick.fat_g"]);
+        assert_eq!(
+            patch_fields(json!({"quick": {"calories": 1}})),
+            ["quick.protein_g", "quick.carbs_g", "quick.fat_g"]
+        );
     }
 }
