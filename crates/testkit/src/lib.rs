@@ -19,6 +19,7 @@
 mod cluster;
 mod cluster_nodes;
 mod env;
+mod pg_wire;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod prometheus;
@@ -30,6 +31,7 @@ pub use env::{
     DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, free_port, postgres_url, redis_url, services_required, skip_or_fail,
     unique_name,
 };
+pub use pg_wire::{PgProxy, WireCounts};
 #[cfg(feature = "postgres")]
 pub use postgres::FreshDatabase;
 pub use prometheus::{Prometheus, promtool};

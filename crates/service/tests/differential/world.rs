@@ -56,6 +56,9 @@ struct Known {
     scheduled_slots: Vec<(Day, Meal, RecipeId)>,
     /// Entries logged into a scheduled slot (their `logged` flag is true).
     slot_entries: Vec<LogEntryId>,
+    /// The slots those entries were logged into: a copy from one of them
+    /// into another slot of its recipe flips that slot's `logged` flag.
+    logged_slots: Vec<(Day, Meal, RecipeId)>,
 }
 
 pub struct Walk<S: CacheStore, P: CacheStore> {
@@ -475,13 +478,33 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 (updated.is_ok(), about)
             }
             Operation::CopyDay => {
-                // From a day that has entries, usually (else nothing to copy).
-                let from = self.pick_entry(who).and_then(|id| self.users[who].entry_dates.get(&id).copied());
-                let from = from.unwrap_or(date);
-                let to = self.some_day();
-                let meal = self.rng.random_bool(0.5).then(|| self.some_meal());
-                let to_meal = if meal.is_some() && self.rng.random_bool(0.5) { Some(self.some_meal()) } else { None };
-                let copy = DayCopy::parse(from, to, meal, to_meal).expect("to_meal only with meal");
+                // Sometimes a logged slot's meal into another slot of its
+                // recipe (the schedule's `logged` flag follows); else from a
+                // day that has entries, usually (else nothing to copy).
+                let logged = self.pick(&self.users[who].logged_slots.clone());
+                let slots: Vec<(Day, Meal, RecipeId)> = self.users[who]
+                    .scheduled_slots
+                    .iter()
+                    .filter(|slot| logged.is_some_and(|(_, _, recipe)| slot.2 == recipe))
+                    .copied()
+                    .collect();
+                let into_slot = self.pick(&slots).filter(|_| self.rng.random_bool(0.6));
+                let copy = match (logged, into_slot) {
+                    (Some((from, meal, _)), Some((to, to_meal, _))) => {
+                        DayCopy::parse(from, to, Some(meal), Some(to_meal))
+                    }
+                    _ => {
+                        let from = self.pick_entry(who).and_then(|id| self.users[who].entry_dates.get(&id).copied());
+                        let from = from.unwrap_or(date);
+                        let to = self.some_day();
+                        let meal = self.rng.random_bool(0.5).then(|| self.some_meal());
+                        let to_meal =
+                            if meal.is_some() && self.rng.random_bool(0.5) { Some(self.some_meal()) } else { None };
+                        DayCopy::parse(from, to, meal, to_meal)
+                    }
+                };
+                let copy = copy.expect("to_meal only with meal");
+                let to = copy.to;
                 match service.copy_day(user, copy).await {
                     Ok(copies) => {
                         let known = &mut self.users[who];
@@ -599,6 +622,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         let mut about = date;
         let mut batch = Vec::new();
         let mut slotted = 0;
+        let mut into_slots = Vec::new();
         for _ in 0..self.rng.random_range(1..4) {
             let slot = self.pick(&self.users[who].scheduled_slots.clone());
             if let Some((slot_date, meal, recipe)) = slot.filter(|_| self.rng.random_bool(0.3)) {
@@ -611,6 +635,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
                 });
                 about = slot_date;
                 slotted += 1;
+                into_slots.push((slot_date, meal, recipe));
                 continue;
             }
             let recipe = if self.rng.random_bool(0.35) { self.pick(&self.users[who].recipes.clone()) } else { None };
@@ -639,6 +664,7 @@ impl<S: CacheStore, P: CacheStore> Walk<S, P> {
         known.entry_dates.extend(created.iter().map(|entry| (entry.id, entry.date)));
         if slotted > 0 {
             known.slot_entries.extend(created.iter().filter(|entry| entry.recipe_id.is_some()).map(|entry| entry.id));
+            known.logged_slots.extend(into_slots);
         }
         (true, about)
     }
