@@ -189,4 +189,9 @@ pub async fn a_copy_with_nothing_to_copy_or_past_the_days_bound_writes_nothing(r
     assert_eq!(repo.copy_day(alice.id, full, now(), None).await.unwrap().value.len(), 2);
     let to_day = repo.day_logs(alice.id, day(to)).await.unwrap();
     assert_eq!(to_day.entries.len() as u32, validation::MAX_DAY_ENTRIES);
+    // A full day copies whole: one statement of as many rows as a day holds.
+    let whole = DayCopy::parse(day(to), day("2026-11-27"), None, None).unwrap();
+    let copies = repo.copy_day(alice.id, whole, now(), None).await.unwrap().value;
+    assert_eq!(copies.len() as u32, validation::MAX_DAY_ENTRIES);
+    assert_eq!(repo.day_logs(alice.id, day("2026-11-27")).await.unwrap().totals, to_day.totals);
 }
