@@ -28,12 +28,14 @@ the documentation would:
   The documented examples (which no hook changes) name no portion.
 - quick adds: a PATCH names `quick` only for a quick entry, and an amount
   only for any other, which generated ids cannot know; so generated
-  batches log a food instead of quick macros (no generated entry is a
-  quick add) and a generated PATCH moves the entry to another meal
-  instead of naming `quick`;
+  batches log a food instead of quick macros, a generated PATCH moves the
+  entry to another meal instead of naming `quick`, and a PATCH names one
+  of the 100 entries CI made for it (ids 101..=200, food entries: the
+  documented batch example's quick add is not one of them);
 - copies: a copy needs entries to copy and room on the day copied to, so
-  it copies from MT_COPY_DAY (100 entries, all four meals, made by CI) to
-  a day no batch logged on; `to_meal` only with `meal` (the document's
+  it copies one meal (25 entries) of MT_COPY_DAY (100 entries, all four
+  meals, made by CI) to a day no batch logged on (room for eight replays
+  of the same case); `to_meal` only with `meal` (the document's
   `dependentRequired`, which the generator may not read).
 
 Everything else generated goes to the server as it is.
@@ -110,6 +112,7 @@ def _body(operation, body):
             body["to"] = _batch_day()
         if body.get("meal") is None:
             body.pop("to_meal", None)
+            body["meal"] = "breakfast"
     elif operation == "createRecipe":
         for ingredient in _items(body.get("ingredients")):
             if isinstance(ingredient, dict) and "food_id" in ingredient:
@@ -183,6 +186,10 @@ def _path_parameters(operation, path_parameters):
     if operation == "copyDay" and _day(path_parameters.get("date")):
         path_parameters["date"] = COPY_DAY
         return path_parameters
+    entry = path_parameters.get("id")
+    if operation == "updateLog" and isinstance(entry, int) and not isinstance(entry, bool):
+        path_parameters["id"] = 101 + abs(entry) % 100
+        return path_parameters
     if operation not in ("week", "weekHead"):
         return path_parameters
     start = _day(path_parameters.get("start"))
@@ -208,3 +215,18 @@ def map_case(context, case):
         key = f"st-{uuid.uuid4().hex}"
         case.headers = {name: (key if name.lower() == "idempotency-key" else value) for name, value in case.headers.items()}
     return case
+
+
+@schemathesis.hook
+def before_call(context, case, **kwargs):
+    # Per request, the examples phase and replays of one case included
+    # (map_case runs once per case, and a case sent again would copy onto
+    # a day it already filled): a copy from CI's day onto a day of its own,
+    # a PATCH of one of CI's entries.
+    operation = _operation_id(case.operation)
+    if operation not in ("copyDay", "updateLog"):
+        return
+    if isinstance(case.path_parameters, dict):
+        case.path_parameters = _path_parameters(operation, case.path_parameters)
+    if isinstance(case.body, dict):
+        case.body = _body(operation, case.body)
