@@ -152,7 +152,7 @@ def _day(text):
         return None
 
 
-_SPANS = {"summary": 91, "summaryHead": 91, "exportEntries": 3659, "exportEntriesHead": 3659}
+_SPANS = {"summary": 91, "exportEntries": 3659}
 
 
 def _query(operation, query):
@@ -176,14 +176,14 @@ def _path_parameters(operation, path_parameters):
     if not isinstance(path_parameters, dict):
         return path_parameters
     code = path_parameters.get("code")
-    if operation in ("foodByBarcode", "foodByBarcodeHead") and isinstance(code, str) and code.isdigit() and code.isascii():
+    if operation == "foodByBarcode" and isinstance(code, str) and code.isdigit() and code.isascii():
         if len(code) in (8, 12, 13, 14):
             path_parameters["code"] = code[:-1] + _check_digit(code[:-1])
         return path_parameters
     if operation == "copyDay" and _day(path_parameters.get("date")):
         path_parameters["date"] = COPY_DAY
         return path_parameters
-    if operation not in ("week", "weekHead"):
+    if operation != "week":
         return path_parameters
     start = _day(path_parameters.get("start"))
     if start and start > datetime.date(2200, 12, 25):
