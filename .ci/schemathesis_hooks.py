@@ -24,8 +24,11 @@ the documentation would:
 - amounts that name data: the seed catalogue has no portions, so an entry
   logged by portion is logged by as many servings instead, and a PATCH
   naming a portion or a `quantity` (which changes only an entry logged by
-  portion, and the user's entries are not) changes the servings instead.
-  The documented examples (which no hook changes) name no portion.
+  portion, and the user's entries are not) changes the servings instead;
+  so does a PATCH naming grams (which only a food with grams per serving
+  has, and a generated id may name an entry of the user's recipe), as many
+  servings up to 100. The documented examples (which no hook changes) name
+  no portion, and log grams of a seed food only.
 - quick adds: a PATCH names `quick` only for a quick entry, and an amount
   only for any other, which generated ids cannot know; so generated
   batches log a food instead of quick macros (no generated entry is a
@@ -102,6 +105,7 @@ def _body(operation, body):
                 _no_portion(entry)
     elif operation == "updateLog":
         _no_portion(body)
+        _no_grams(body)
         if "quick" in body:
             body.pop("quick")
             body["meal"] = "snack"
@@ -143,6 +147,15 @@ def _no_portion(entry):
         quantity = entry.pop("quantity")
         entry.pop("portion_id", None)
         entry["servings"] = quantity
+
+
+def _no_grams(entry):
+    """An amount by grams as that many servings, within their 100."""
+    grams = entry.pop("grams", None)
+    if isinstance(grams, (int, float)) and not isinstance(grams, bool):
+        entry["servings"] = min(grams, 100)
+    elif grams is not None:
+        entry["grams"] = grams
 
 
 def _day(text):
