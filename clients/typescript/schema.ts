@@ -57,6 +57,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/days/{date}/copy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Copies a day's or a meal's entries, all or nothing */
+        post: operations["copyDay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/days/{date}/completion": {
         parameters: {
             query?: never;
@@ -549,6 +566,20 @@ export interface components {
             date: components["schemas"]["Day"];
         };
         /**
+         * @description Where the day's entries go: to `to`, each into its own meal, or
+         *     only `meal`'s entries, into `to_meal` when given (which needs
+         *     `meal`). `to` may be the day itself (a meal into another meal).
+         * @example {
+         *       "meal": "breakfast",
+         *       "to": "2026-11-25"
+         *     }
+         */
+        CopyDayRequest: {
+            meal?: components["schemas"]["Meal"];
+            to: components["schemas"]["Day"];
+            to_meal?: components["schemas"]["Meal"];
+        };
+        /**
          * @description A food to create, with its macros per serving.
          * @example {
          *       "calories": 310.5,
@@ -604,6 +635,17 @@ export interface components {
          *           "meal": "dinner",
          *           "recipe_id": 1,
          *           "servings": 1
+         *         },
+         *         {
+         *           "date": "2026-11-25",
+         *           "meal": "snack",
+         *           "quick": {
+         *             "calories": 190,
+         *             "carbs_g": 18,
+         *             "fat_g": 7,
+         *             "name": "Latte",
+         *             "protein_g": 10
+         *           }
          *         }
          *       ]
          *     }
@@ -859,11 +901,12 @@ export interface components {
          */
         LogEntryId: number;
         /**
-         * @description One entry: exactly one of `food_id` and `recipe_id`, and its amount
-         *     as exactly one of `servings`, `grams` (of a food with
-         *     `grams_per_serving`) and `portion_id` (one of the food's portions)
-         *     with `quantity` (null reads as absent). Grams and portions are
-         *     converted through the food's `grams_per_serving`.
+         * @description One entry: exactly one of `food_id`, `recipe_id` and `quick`; a
+         *     food's or recipe's amount as exactly one of `servings`, `grams` (of
+         *     a food with `grams_per_serving`) and `portion_id` (one of the food's
+         *     portions) with `quantity` (null reads as absent); a quick add has no
+         *     amount. Grams and portions are converted through the food's
+         *     `grams_per_serving`.
          */
         LogEntryRequest: {
             date: components["schemas"]["Day"];
@@ -882,6 +925,7 @@ export interface components {
              * @description How many of the portion, in (0, 100]; only with `portion_id`.
              */
             quantity?: number;
+            quick?: components["schemas"]["QuickRequest"];
             /** Format: int64 */
             recipe_id?: number;
             /**
@@ -894,6 +938,7 @@ export interface components {
             grams?: never;
             portion_id?: never;
             quantity?: never;
+            quick?: never;
             recipe_id?: never;
             servings: unknown;
         } | {
@@ -901,6 +946,7 @@ export interface components {
             grams: unknown;
             portion_id?: never;
             quantity?: never;
+            quick?: never;
             recipe_id?: never;
             servings?: never;
         } | {
@@ -908,6 +954,7 @@ export interface components {
             grams?: never;
             portion_id: unknown;
             quantity: unknown;
+            quick?: never;
             recipe_id?: never;
             servings?: never;
         } | {
@@ -915,8 +962,17 @@ export interface components {
             grams?: never;
             portion_id?: never;
             quantity?: never;
+            quick?: never;
             recipe_id: unknown;
             servings: unknown;
+        } | {
+            food_id?: never;
+            grams?: never;
+            portion_id?: never;
+            quantity?: never;
+            quick: unknown;
+            recipe_id?: never;
+            servings?: never;
         });
         /** @description The portion an entry was logged by, as its answer shows it. */
         LoggedPortion: {
@@ -1014,6 +1070,32 @@ export interface components {
             title: string;
             /** @description Always `about:blank`: the status says what happened. */
             type: string;
+        };
+        /**
+         * @description Calories and macros logged without a food or recipe (quick add):
+         *     the entry is one serving of them.
+         * @example {
+         *       "calories": 190,
+         *       "carbs_g": 18,
+         *       "fat_g": 7,
+         *       "name": "Latte",
+         *       "protein_g": 10
+         *     }
+         */
+        QuickRequest: {
+            /** Format: double */
+            calories: number;
+            /** Format: double */
+            carbs_g: number;
+            /** Format: double */
+            fat_g: number;
+            /**
+             * @description 1 to 200 characters after trimming; absent: "Quick add" for a
+             *     new entry, the entry's name kept in a PATCH.
+             */
+            name?: string;
+            /** Format: double */
+            protein_g: number;
         };
         /** @description Whether the database and the cache store answer. */
         Readiness: {
@@ -1162,7 +1244,9 @@ export interface components {
         /**
          * @description A change to a log entry: at least one field (null reads as absent);
          *     at most one of `servings`, `grams` and `portion_id` (with
-         *     `quantity`), or `quantity` alone for an entry logged by portion.
+         *     `quantity`), or `quantity` alone for an entry logged by portion;
+         *     `quick` (new macros, and a name if given) only for a quick add,
+         *     which takes no amount.
          * @example {
          *       "date": "2026-11-25",
          *       "servings": 2
@@ -1183,6 +1267,7 @@ export interface components {
              * @description In (0, 100].
              */
             quantity?: number;
+            quick?: components["schemas"]["QuickRequest"];
             /**
              * Format: double
              * @description In (0, 100].
@@ -1197,21 +1282,25 @@ export interface components {
             grams?: never;
             portion_id?: never;
             quantity?: never;
+            quick?: never;
             servings: unknown;
         } | {
             grams: unknown;
             portion_id?: never;
             quantity?: never;
+            quick?: never;
             servings?: never;
         } | {
             grams?: never;
             portion_id: unknown;
             quantity: unknown;
+            quick?: never;
             servings?: never;
         } | {
             grams?: never;
             portion_id?: never;
             quantity: unknown;
+            quick?: never;
             servings?: never;
         });
         /** @description A user as they see themselves (`GET /v1/me`). */
@@ -2203,6 +2292,280 @@ export interface operations {
                      *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
                      *       "status": 401,
                      *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    copyDay: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
+                "Idempotency-Key"?: string;
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CopyDayRequest"];
+            };
+        };
+        responses: {
+            /** @description The copies, in the day's order (meal, then id). */
+            201: {
+                headers: {
+                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The created resource, when it has a path of its own. */
+                    Location?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "entries": [
+                     *         {
+                     *           "calories": 568.5,
+                     *           "carbs_g": 101.55,
+                     *           "created_at": "2026-11-24T07:42:10.123456Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 9.78,
+                     *           "food_id": 1,
+                     *           "grams": 150,
+                     *           "id": 101,
+                     *           "meal": "breakfast",
+                     *           "name": "Oats, rolled",
+                     *           "portion": null,
+                     *           "protein_g": 19.73,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T07:42:10.123456Z"
+                     *         },
+                     *         {
+                     *           "calories": 247.5,
+                     *           "carbs_g": 0,
+                     *           "created_at": "2026-11-24T12:15:03.500000Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 5.36,
+                     *           "food_id": 2,
+                     *           "grams": 150,
+                     *           "id": 102,
+                     *           "meal": "lunch",
+                     *           "name": "Chicken breast, skinless, roasted",
+                     *           "portion": null,
+                     *           "protein_g": 46.53,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T12:15:03.500000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedLogs"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "global foods are read-only",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds 256 KiB. */
+            413: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
                      *       "type": "about:blank"
                      *     }
                      */

@@ -56,6 +56,15 @@ fn violations(document: &Value, schema: &Value, value: &Value, at: &str, found: 
                 .into_iter()
                 .flatten()
                 .any(|name| value.is_object() && value.get(name.as_str().unwrap_or_default()).is_none()),
+            // {"a": ["b"]}: when `a` is present, so is `b`.
+            "dependentRequired" => expected.as_object().into_iter().flatten().any(|(present, needed)| {
+                value.get(present).is_some()
+                    && needed
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|name| value.get(name.as_str().unwrap_or_default()).is_none())
+            }),
             "additionalProperties" => {
                 let known = object.get("properties").and_then(Value::as_object);
                 for (name, member) in value.as_object().into_iter().flatten() {
@@ -175,4 +184,8 @@ fn the_checker_finds_what_is_wrong() {
     violations(&document, &food, &example, "$", &mut found);
     assert_eq!(found.len(), 3, "{found:?}");
     assert!(found.iter().any(|violation| violation.starts_with("$.calories: breaks type")), "{found:?}");
+    let copy = serde_json::json!({ "$ref": "#/components/schemas/CopyDayRequest" });
+    let mut wrong = Vec::new();
+    violations(&document, &copy, &serde_json::json!({ "to": "2026-11-25", "to_meal": "lunch" }), "$", &mut wrong);
+    assert!(wrong.iter().any(|violation| violation.contains("breaks dependentRequired")), "{wrong:?}");
 }
