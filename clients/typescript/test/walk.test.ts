@@ -231,7 +231,7 @@ test("she copies yesterday's breakfast to today and quick-adds a latte", { skip 
     body: { entries: [{ date: "2026-11-26", meal: "snack", quick: latte }] },
   });
   assert.equal(quick.response.status, 201);
-  assert.equal(quick.data?.entries[0].food_id, null);
+  assert.equal(quick.data?.entries[0]?.food_id, null);
   const day = await alice.GET("/v1/logs", { params: { query: { date: "2026-11-26" } } });
   assert.deepEqual(
     day.data?.entries.map((entry) => [entry.meal, entry.name]),
