@@ -24,8 +24,11 @@ the documentation would:
 - amounts that name data: the seed catalogue has no portions, so an entry
   logged by portion is logged by as many servings instead, and a PATCH
   naming a portion or a `quantity` (which changes only an entry logged by
-  portion, and the user's entries are not) changes the servings instead.
-  The documented examples (which no hook changes) name no portion.
+  portion, and the user's entries are not) changes the servings instead;
+  so does a PATCH naming grams (which only a food with grams per serving
+  has, and a generated id may name an entry of the user's recipe), as many
+  servings up to 100. The documented examples (which no hook changes) name
+  no portion, and log grams of a seed food only.
 - quick adds: a PATCH names `quick` only for a quick entry, and an amount
   only for any other, which generated ids cannot know; so generated
   batches log a food instead of quick macros, a generated PATCH moves the
@@ -104,6 +107,7 @@ def _body(operation, body):
                 _no_portion(entry)
     elif operation == "updateLog":
         _no_portion(body)
+        _no_grams(body)
         if "quick" in body:
             body.pop("quick")
             body["meal"] = "snack"
@@ -148,6 +152,15 @@ def _no_portion(entry):
         entry["servings"] = quantity
 
 
+def _no_grams(entry):
+    """An amount by grams as that many servings, within their 100."""
+    grams = entry.pop("grams", None)
+    if isinstance(grams, (int, float)) and not isinstance(grams, bool):
+        entry["servings"] = min(grams, 100)
+    elif grams is not None:
+        entry["grams"] = grams
+
+
 def _day(text):
     try:
         return datetime.date.fromisoformat(text)
@@ -155,7 +168,7 @@ def _day(text):
         return None
 
 
-_SPANS = {"summary": 91, "summaryHead": 91, "exportEntries": 3659, "exportEntriesHead": 3659}
+_SPANS = {"summary": 91, "exportEntries": 3659}
 
 
 def _query(operation, query):
@@ -179,7 +192,7 @@ def _path_parameters(operation, path_parameters):
     if not isinstance(path_parameters, dict):
         return path_parameters
     code = path_parameters.get("code")
-    if operation in ("foodByBarcode", "foodByBarcodeHead") and isinstance(code, str) and code.isdigit() and code.isascii():
+    if operation == "foodByBarcode" and isinstance(code, str) and code.isdigit() and code.isascii():
         if len(code) in (8, 12, 13, 14):
             path_parameters["code"] = code[:-1] + _check_digit(code[:-1])
         return path_parameters
@@ -190,7 +203,7 @@ def _path_parameters(operation, path_parameters):
     if operation == "updateLog" and isinstance(entry, int) and not isinstance(entry, bool):
         path_parameters["id"] = 101 + abs(entry) % 100
         return path_parameters
-    if operation not in ("week", "weekHead"):
+    if operation != "week":
         return path_parameters
     start = _day(path_parameters.get("start"))
     if start and start > datetime.date(2200, 12, 25):

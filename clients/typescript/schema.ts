@@ -4,132 +4,25 @@
  */
 
 export interface paths {
-    "/docs": {
+    "/v1/logs": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** This document for people (Redoc) */
-        get: operations["docs"];
+        /** A day's log entries and totals */
+        get: operations["dayLogs"];
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        /** This document for people (Redoc) */
-        head: operations["docsHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/docs/redoc-2.5.4.standalone.js": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The docs page's script (Redoc) */
-        get: operations["docsScript"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        /** The docs page's script (Redoc) */
-        head: operations["docsScriptHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/healthz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Whether the process serves */
-        get: operations["healthz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        /** Whether the process serves */
-        head: operations["healthzHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics */
-        get: operations["metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        /** Prometheus metrics */
-        head: operations["metricsHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** This document */
-        get: operations["openapi"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        /** This document */
-        head: operations["openapiHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/readyz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Whether the database answers; reports the cache store */
-        get: operations["readyz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        /** Whether the database answers; reports the cache store */
-        head: operations["readyzHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/admin/cache/invalidate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Invalidates rendered tags of a user */
-        post: operations["invalidateCache"];
+        /** Logs a batch of entries, all or nothing */
+        post: operations["createLogs"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/admin/cache/refresh": {
+    "/v1/logs/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -138,62 +31,27 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Re-reads a user's day logs into the cache */
-        post: operations["refreshCache"];
-        delete?: never;
+        post?: never;
+        /** Deletes an entry */
+        delete: operations["deleteLog"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Changes an entry's date, meal or servings */
+        patch: operations["updateLog"];
         trace?: never;
     };
-    "/v1/admin/users": {
+    "/v1/export": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /** Creates a user and returns their token once */
-        post: operations["createUser"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/days/{date}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Everything a day screen shows */
-        get: operations["dashboard"];
+        /** The user's entries of a range, as CSV */
+        get: operations["exportEntries"];
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
-        /** Everything a day screen shows */
-        head: operations["dashboardHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/days/{date}/completion": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Marks a day completed (idempotent) */
-        put: operations["completeDay"];
-        post?: never;
-        /** Undoes a day's completion (idempotent) */
-        delete: operations["undoDay"];
         options?: never;
         head?: never;
         patch?: never;
@@ -216,21 +74,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/export": {
+    "/v1/days/{date}/completion": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The user's entries of a range, as CSV */
-        get: operations["exportEntries"];
+        get?: never;
+        /** Marks a day completed (idempotent) */
+        put: operations["completeDay"];
+        post?: never;
+        /** Undoes a day's completion (idempotent) */
+        delete: operations["undoDay"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streaks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Completed-day streaks */
+        get: operations["streaks"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
-        /** The user's entries of a range, as CSV */
-        head: operations["exportEntriesHead"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Daily totals over at most 92 days */
+        get: operations["summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/days/{date}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything a day screen shows */
+        get: operations["dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/weeks/{start}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A week at a glance: seven days from start */
+        get: operations["week"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -248,26 +174,7 @@ export interface paths {
         post: operations["createFood"];
         delete?: never;
         options?: never;
-        /** Visible foods matching every word of the query */
-        head: operations["searchFoodsHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/foods/barcode/{code}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The food carrying a barcode */
-        get: operations["foodByBarcode"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        /** The food carrying a barcode */
-        head: operations["foodByBarcodeHead"];
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -284,8 +191,7 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        /** The user's most logged foods */
-        head: operations["frequentFoodsHead"];
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -302,8 +208,24 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        /** The user's most recently logged foods */
-        head: operations["recentFoodsHead"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/foods/barcode/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The food carrying a barcode */
+        get: operations["foodByBarcode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -320,32 +242,12 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        /** A global food or one of the user's own */
-        head: operations["getFoodHead"];
+        head?: never;
         /** Edits one of the user's own foods */
         patch: operations["editFood"];
         trace?: never;
     };
-    "/v1/logs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A day's log entries and totals */
-        get: operations["dayLogs"];
-        put?: never;
-        /** Logs a batch of entries, all or nothing */
-        post: operations["createLogs"];
-        delete?: never;
-        options?: never;
-        /** A day's log entries and totals */
-        head: operations["dayLogsHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/logs/{id}": {
+    "/v1/recipes": {
         parameters: {
             query?: never;
             header?: never;
@@ -354,61 +256,24 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post?: never;
-        /** Deletes an entry */
-        delete: operations["deleteLog"];
-        options?: never;
-        head?: never;
-        /** Changes an entry's date, meal or servings */
-        patch: operations["updateLog"];
-        trace?: never;
-    };
-    "/v1/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The user, their targets and time zone */
-        get: operations["getMe"];
-        put?: never;
-        post?: never;
-        /** Deletes the user and all their data */
-        delete: operations["deleteMe"];
-        options?: never;
-        /** The user, their targets and time zone */
-        head: operations["getMeHead"];
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/me/settings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Sets the user's time zone */
-        put: operations["setSettings"];
-        post?: never;
+        /** Creates a recipe of foods */
+        post: operations["createRecipe"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/me/targets": {
+    "/v1/recipes/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        /** Sets the user's daily targets */
-        put: operations["setTargets"];
+        /** One of the user's recipes */
+        get: operations["getRecipe"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -446,8 +311,7 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        /** One of the user's meal plans */
-        head: operations["getMealPlanHead"];
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -468,41 +332,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/recipes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Creates a recipe of foods */
-        post: operations["createRecipe"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/recipes/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One of the user's recipes */
-        get: operations["getRecipe"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        /** One of the user's recipes */
-        head: operations["getRecipeHead"];
-        patch?: never;
-        trace?: never;
-    };
     "/v1/schedule": {
         parameters: {
             query?: never;
@@ -516,8 +345,7 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        /** What is scheduled on a day */
-        head: operations["scheduleDayHead"];
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -555,57 +383,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/streaks": {
+    "/v1/me": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Completed-day streaks */
-        get: operations["streaks"];
+        /** The user, their targets and time zone */
+        get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Deletes the user and all their data */
+        delete: operations["deleteMe"];
         options?: never;
-        /** Completed-day streaks */
-        head: operations["streaksHead"];
+        head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/summary": {
+    "/v1/me/targets": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Daily totals over at most 92 days */
-        get: operations["summary"];
-        put?: never;
+        get?: never;
+        /** Sets the user's daily targets */
+        put: operations["setTargets"];
         post?: never;
         delete?: never;
         options?: never;
-        /** Daily totals over at most 92 days */
-        head: operations["summaryHead"];
+        head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/weeks/{start}": {
+    "/v1/me/settings": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A week at a glance: seven days from start */
-        get: operations["week"];
+        get?: never;
+        /** Sets the user's time zone */
+        put: operations["setSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Creates a user and returns their token once */
+        post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/cache/invalidate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Invalidates rendered tags of a user */
+        post: operations["invalidateCache"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/cache/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-reads a user's day logs into the cache */
+        post: operations["refreshCache"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the process serves */
+        get: operations["healthz"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
-        /** A week at a glance: seven days from start */
-        head: operations["weekHead"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the database answers; reports the cache store */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document */
+        get: operations["openapi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -637,7 +582,6 @@ export interface components {
         /**
          * @description A food to create, with its macros per serving.
          * @example {
-         *       "brand": null,
          *       "calories": 310.5,
          *       "carbs_g": 48.25,
          *       "fat_g": 7.5,
@@ -1404,10 +1348,15 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    docs: {
+    dayLogs: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The day, YYYY-MM-DD. */
+                date: string;
+            };
             header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -1416,483 +1365,86 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page rendering /openapi.json; it loads nothing from another origin. */
+            /** @description Entries ordered by meal, then id. */
             200: {
                 headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": string;
-                };
-            };
-        };
-    };
-    docsHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page rendering /openapi.json; it loads nothing from another origin. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    docsScript: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Redoc's standalone bundle; its path names its version. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/javascript": string;
-                };
-            };
-        };
-    };
-    docsScriptHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Redoc's standalone bundle; its path names its version. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    healthz: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The process serves. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Health"];
-                };
-            };
-        };
-    };
-    healthzHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The process serves. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    metrics: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text exposition. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    metricsHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text exposition. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    openapi: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The OpenAPI 3.1 document of every route. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OpenApiDocument"];
-                };
-            };
-        };
-    };
-    openapiHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The OpenAPI 3.1 document of every route. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    readyz: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The database answers. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-            /** @description The database does not answer. */
-            503: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-        };
-    };
-    readyzHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The database answers. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The database does not answer. */
-            503: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    invalidateCache: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["InvalidateRequest"];
-            };
-        };
-        responses: {
-            /** @description How many tags were invalidated. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Invalidated"];
-                };
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
-            408: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body exceeds 256 KiB. */
-            413: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The content type is not JSON. */
-            415: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    refreshCache: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RefreshRequest"];
-            };
-        };
-        responses: {
-            /** @description The day's logs, freshly read and stored. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "completed": true,
+                     *       "date": "2026-11-24",
+                     *       "entries": [
+                     *         {
+                     *           "calories": 568.5,
+                     *           "carbs_g": 101.55,
+                     *           "created_at": "2026-11-24T07:42:10.123456Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 9.78,
+                     *           "food_id": 1,
+                     *           "grams": 150,
+                     *           "id": 101,
+                     *           "meal": "breakfast",
+                     *           "name": "Oats, rolled",
+                     *           "portion": null,
+                     *           "protein_g": 19.73,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T07:42:10.123456Z"
+                     *         },
+                     *         {
+                     *           "calories": 247.5,
+                     *           "carbs_g": 0,
+                     *           "created_at": "2026-11-24T12:15:03.500000Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 5.36,
+                     *           "food_id": 2,
+                     *           "grams": 150,
+                     *           "id": 102,
+                     *           "meal": "lunch",
+                     *           "name": "Chicken breast, skinless, roasted",
+                     *           "portion": null,
+                     *           "protein_g": 46.53,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T12:15:03.500000Z"
+                     *         }
+                     *       ],
+                     *       "totals": {
+                     *         "calories": 816,
+                     *         "carbs_g": 101.55,
+                     *         "fat_g": 15.14,
+                     *         "protein_g": 66.26
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["DayLogs"];
                 };
             };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
             400: {
                 headers: {
@@ -1901,6 +1453,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1912,50 +1479,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
-            408: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body exceeds 256 KiB. */
-            413: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The content type is not JSON. */
-            415: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1967,6 +1499,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1980,6 +1527,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1993,15 +1549,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    createUser: {
+    createLogs: {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
+                "Idempotency-Key"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
@@ -2010,19 +1577,63 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateUserRequest"];
+                "application/json": components["schemas"]["CreateLogsRequest"];
             };
         };
         responses: {
-            /** @description The user and their bearer token (shown only now). */
+            /** @description The entries, in the order of the request. */
             201: {
                 headers: {
+                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The created resource, when it has a path of its own. */
+                    Location?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreatedUser"];
+                    /**
+                     * @example {
+                     *       "entries": [
+                     *         {
+                     *           "calories": 568.5,
+                     *           "carbs_g": 101.55,
+                     *           "created_at": "2026-11-24T07:42:10.123456Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 9.78,
+                     *           "food_id": 1,
+                     *           "grams": 150,
+                     *           "id": 101,
+                     *           "meal": "breakfast",
+                     *           "name": "Oats, rolled",
+                     *           "portion": null,
+                     *           "protein_g": 19.73,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T07:42:10.123456Z"
+                     *         },
+                     *         {
+                     *           "calories": 247.5,
+                     *           "carbs_g": 0,
+                     *           "created_at": "2026-11-24T12:15:03.500000Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 5.36,
+                     *           "food_id": 2,
+                     *           "grams": 150,
+                     *           "id": 102,
+                     *           "meal": "lunch",
+                     *           "name": "Chicken breast, skinless, roasted",
+                     *           "portion": null,
+                     *           "protein_g": 46.53,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T12:15:03.500000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedLogs"];
                 };
             };
             /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
@@ -2033,6 +1644,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2044,17 +1670,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2066,6 +1690,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "global foods are read-only",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2077,6 +1730,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2088,6 +1750,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2099,6 +1770,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2112,6 +1798,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2125,6 +1820,1496 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteLog: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description An id (i64). */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry is gone. */
+            204: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateLog: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description An id (i64). */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateLogRequest"];
+            };
+        };
+        responses: {
+            /** @description The entry with its macros recomputed. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "calories": 568.5,
+                     *       "carbs_g": 101.55,
+                     *       "created_at": "2026-11-24T07:42:10.123456Z",
+                     *       "date": "2026-11-24",
+                     *       "fat_g": 9.78,
+                     *       "food_id": 1,
+                     *       "grams": 150,
+                     *       "id": 101,
+                     *       "meal": "breakfast",
+                     *       "name": "Oats, rolled",
+                     *       "portion": null,
+                     *       "protein_g": 19.73,
+                     *       "recipe_id": null,
+                     *       "servings": 1.5,
+                     *       "updated_at": "2026-11-24T07:42:10.123456Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogEntry"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds 256 KiB. */
+            413: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportEntries: {
+        parameters: {
+            query: {
+                /** @description The first day, YYYY-MM-DD. */
+                from: string;
+                /** @description The last day (inclusive), at most 3659 days after from. */
+                to: string;
+            };
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An attachment (RFC 4180, CRLF line endings): the header row date,meal,name,servings,grams,calories,protein_g,carbs_g,fat_g,food_id,recipe_id, then one row per entry in day order (by date, then meal, then id); numbers as in the JSON answers, null as an empty field. Streamed. */
+            200: {
+                headers: {
+                    /** @description `attachment`, with a file name: the answer is a file to save. */
+                    "Content-Disposition"?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example date,meal,name,servings,grams,calories,protein_g,carbs_g,fat_g,food_id,recipe_id
+                     *     2026-11-24,breakfast,"Oats, rolled",1.5,150.0,568.5,19.73,101.55,9.78,1,
+                     *     2026-11-24,lunch,"Chicken breast, skinless, roasted",1.5,150.0,247.5,46.53,0.0,5.36,2,
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    copyDay: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
+                "Idempotency-Key"?: string;
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CopyDayRequest"];
+            };
+        };
+        responses: {
+            /** @description The copies, in the day's order (meal, then id). */
+            201: {
+                headers: {
+                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The created resource, when it has a path of its own. */
+                    Location?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "entries": [
+                     *         {
+                     *           "calories": 568.5,
+                     *           "carbs_g": 101.55,
+                     *           "created_at": "2026-11-24T07:42:10.123456Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 9.78,
+                     *           "food_id": 1,
+                     *           "grams": 150,
+                     *           "id": 101,
+                     *           "meal": "breakfast",
+                     *           "name": "Oats, rolled",
+                     *           "portion": null,
+                     *           "protein_g": 19.73,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T07:42:10.123456Z"
+                     *         },
+                     *         {
+                     *           "calories": 247.5,
+                     *           "carbs_g": 0,
+                     *           "created_at": "2026-11-24T12:15:03.500000Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 5.36,
+                     *           "food_id": 2,
+                     *           "grams": 150,
+                     *           "id": 102,
+                     *           "meal": "lunch",
+                     *           "name": "Chicken breast, skinless, roasted",
+                     *           "portion": null,
+                     *           "protein_g": 46.53,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T12:15:03.500000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedLogs"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "global foods are read-only",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds 256 KiB. */
+            413: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeDay: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The day is completed. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "completed": true,
+                     *       "date": "2026-11-24"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Completion"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    undoDay: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The day is not completed. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "completed": true,
+                     *       "date": "2026-11-24"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Completion"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streaks: {
+        parameters: {
+            query?: {
+                /** @description The day streaks are counted to (default: the user's today, in their time zone). */
+                today?: string;
+            };
+            header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The streaks. */
+            200: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "current": 3,
+                     *       "last_completed": "2026-11-24",
+                     *       "longest": 9
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Streak"];
+                };
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    summary: {
+        parameters: {
+            query: {
+                /** @description The first day, YYYY-MM-DD. */
+                from: string;
+                /** @description The last day (inclusive), at most 91 days after from. */
+                to: string;
+            };
+            header?: {
+                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
+                "If-None-Match"?: string;
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per day that has entries, ordered by date. */
+            200: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "days": [
+                     *         {
+                     *           "date": "2026-11-23",
+                     *           "entries": 5,
+                     *           "totals": {
+                     *             "calories": 2105,
+                     *             "carbs_g": 240.5,
+                     *             "fat_g": 68,
+                     *             "protein_g": 131.2
+                     *           }
+                     *         },
+                     *         {
+                     *           "date": "2026-11-24",
+                     *           "entries": 2,
+                     *           "totals": {
+                     *             "calories": 816,
+                     *             "carbs_g": 101.55,
+                     *             "fat_g": 15.14,
+                     *             "protein_g": 66.26
+                     *           }
+                     *         }
+                     *       ],
+                     *       "from": "2026-11-23",
+                     *       "to": "2026-11-24"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Summary"];
+                };
+            };
+            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
+            304: {
+                headers: {
+                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
+                    "Cache-Control"?: string;
+                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
+                    "Cache-Status"?: string;
+                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
+                    ETag?: string;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2164,6 +3349,94 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "date": "2026-11-24",
+                     *       "logs": {
+                     *         "completed": true,
+                     *         "date": "2026-11-24",
+                     *         "entries": [
+                     *           {
+                     *             "calories": 568.5,
+                     *             "carbs_g": 101.55,
+                     *             "created_at": "2026-11-24T07:42:10.123456Z",
+                     *             "date": "2026-11-24",
+                     *             "fat_g": 9.78,
+                     *             "food_id": 1,
+                     *             "grams": 150,
+                     *             "id": 101,
+                     *             "meal": "breakfast",
+                     *             "name": "Oats, rolled",
+                     *             "portion": null,
+                     *             "protein_g": 19.73,
+                     *             "recipe_id": null,
+                     *             "servings": 1.5,
+                     *             "updated_at": "2026-11-24T07:42:10.123456Z"
+                     *           },
+                     *           {
+                     *             "calories": 247.5,
+                     *             "carbs_g": 0,
+                     *             "created_at": "2026-11-24T12:15:03.500000Z",
+                     *             "date": "2026-11-24",
+                     *             "fat_g": 5.36,
+                     *             "food_id": 2,
+                     *             "grams": 150,
+                     *             "id": 102,
+                     *             "meal": "lunch",
+                     *             "name": "Chicken breast, skinless, roasted",
+                     *             "portion": null,
+                     *             "protein_g": 46.53,
+                     *             "recipe_id": null,
+                     *             "servings": 1.5,
+                     *             "updated_at": "2026-11-24T12:15:03.500000Z"
+                     *           }
+                     *         ],
+                     *         "totals": {
+                     *           "calories": 816,
+                     *           "carbs_g": 101.55,
+                     *           "fat_g": 15.14,
+                     *           "protein_g": 66.26
+                     *         }
+                     *       },
+                     *       "remaining": {
+                     *         "calories": 1384,
+                     *         "carbs_g": 148.45,
+                     *         "fat_g": 54.86,
+                     *         "protein_g": 73.74
+                     *       },
+                     *       "schedule": {
+                     *         "date": "2026-11-24",
+                     *         "meals": [
+                     *           {
+                     *             "id": 17,
+                     *             "logged": false,
+                     *             "meal": "dinner",
+                     *             "name": "Oats and chicken",
+                     *             "recipe_id": 1,
+                     *             "servings": 1
+                     *           }
+                     *         ],
+                     *         "plan": {
+                     *           "end_date": "2026-11-29",
+                     *           "id": 4,
+                     *           "meal_plan_id": 3,
+                     *           "name": "Cutting week",
+                     *           "start_date": "2026-11-23"
+                     *         }
+                     *       },
+                     *       "streak": {
+                     *         "current": 3,
+                     *         "last_completed": "2026-11-24",
+                     *         "longest": 9
+                     *       },
+                     *       "targets": {
+                     *         "calories": 2200,
+                     *         "carbs_g": 250,
+                     *         "fat_g": 70,
+                     *         "protein_g": 140
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["DayDashboard"];
                 };
             };
@@ -2190,6 +3463,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2201,6 +3489,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2212,6 +3509,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2223,6 +3529,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2236,6 +3557,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2249,17 +3579,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    dashboardHead: {
+    week: {
         parameters: {
-            query?: {
-                /** @description The day streaks are counted to (default: the user's today, in their time zone). */
-                today?: string;
-            };
+            query?: never;
             header?: {
                 /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
                 "If-None-Match"?: string;
@@ -2268,13 +3604,13 @@ export interface operations {
             };
             path: {
                 /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
-                date: string;
+                start: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Logs, targets, what remains, the schedule and the streak. */
+            /** @description Each day's totals and completion, the average, the targets and the days on target. */
             200: {
                 headers: {
                     /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
@@ -2287,7 +3623,107 @@ export interface operations {
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "average": {
+                     *         "calories": 1460.5,
+                     *         "carbs_g": 171.03,
+                     *         "fat_g": 41.57,
+                     *         "protein_g": 98.73
+                     *       },
+                     *       "days": [
+                     *         {
+                     *           "completed": true,
+                     *           "date": "2026-11-23",
+                     *           "entries": 5,
+                     *           "totals": {
+                     *             "calories": 2105,
+                     *             "carbs_g": 240.5,
+                     *             "fat_g": 68,
+                     *             "protein_g": 131.2
+                     *           }
+                     *         },
+                     *         {
+                     *           "completed": true,
+                     *           "date": "2026-11-24",
+                     *           "entries": 2,
+                     *           "totals": {
+                     *             "calories": 816,
+                     *             "carbs_g": 101.55,
+                     *             "fat_g": 15.14,
+                     *             "protein_g": 66.26
+                     *           }
+                     *         },
+                     *         {
+                     *           "completed": false,
+                     *           "date": "2026-11-25",
+                     *           "entries": 0,
+                     *           "totals": {
+                     *             "calories": 0,
+                     *             "carbs_g": 0,
+                     *             "fat_g": 0,
+                     *             "protein_g": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "completed": false,
+                     *           "date": "2026-11-26",
+                     *           "entries": 0,
+                     *           "totals": {
+                     *             "calories": 0,
+                     *             "carbs_g": 0,
+                     *             "fat_g": 0,
+                     *             "protein_g": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "completed": false,
+                     *           "date": "2026-11-27",
+                     *           "entries": 0,
+                     *           "totals": {
+                     *             "calories": 0,
+                     *             "carbs_g": 0,
+                     *             "fat_g": 0,
+                     *             "protein_g": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "completed": false,
+                     *           "date": "2026-11-28",
+                     *           "entries": 0,
+                     *           "totals": {
+                     *             "calories": 0,
+                     *             "carbs_g": 0,
+                     *             "fat_g": 0,
+                     *             "protein_g": 0
+                     *           }
+                     *         },
+                     *         {
+                     *           "completed": false,
+                     *           "date": "2026-11-29",
+                     *           "entries": 0,
+                     *           "totals": {
+                     *             "calories": 0,
+                     *             "carbs_g": 0,
+                     *             "fat_g": 0,
+                     *             "protein_g": 0
+                     *           }
+                     *         }
+                     *       ],
+                     *       "end": "2026-11-29",
+                     *       "on_target_days": 1,
+                     *       "start": "2026-11-23",
+                     *       "targets": {
+                     *         "calories": 2200,
+                     *         "carbs_g": 250,
+                     *         "fat_g": 70,
+                     *         "protein_g": 140
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Week"];
+                };
             };
             /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
             304: {
@@ -2312,6 +3748,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2323,17 +3774,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2345,6 +3794,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2358,6 +3822,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2371,499 +3844,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    completeDay: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
-                date: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The day is completed. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Completion"];
-                };
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    undoDay: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
-                date: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The day is not completed. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Completion"];
-                };
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    copyDay: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
-                "Idempotency-Key"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
-                date: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CopyDayRequest"];
-            };
-        };
-        responses: {
-            /** @description The copies, in the day's order (meal, then id). */
-            201: {
-                headers: {
-                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description The created resource, when it has a path of its own. */
-                    Location?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CreatedLogs"];
-                };
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
-            408: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
-            409: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body exceeds 256 KiB. */
-            413: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The content type is not JSON. */
-            415: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    exportEntries: {
-        parameters: {
-            query: {
-                /** @description The first day, YYYY-MM-DD. */
-                from: string;
-                /** @description The last day (inclusive), at most 3659 days after from. */
-                to: string;
-            };
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An attachment (RFC 4180, CRLF line endings): the header row date,meal,name,servings,grams,calories,protein_g,carbs_g,fat_g,food_id,recipe_id, then one row per entry in day order (by date, then meal, then id); numbers as in the JSON answers, null as an empty field. Streamed. */
-            200: {
-                headers: {
-                    /** @description `attachment`, with a file name: the answer is a file to save. */
-                    "Content-Disposition"?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": string;
-                };
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    exportEntriesHead: {
-        parameters: {
-            query: {
-                /** @description The first day, YYYY-MM-DD. */
-                from: string;
-                /** @description The last day (inclusive), at most 3659 days after from. */
-                to: string;
-            };
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An attachment (RFC 4180, CRLF line endings): the header row date,meal,name,servings,grams,calories,protein_g,carbs_g,fat_g,food_id,recipe_id, then one row per entry in day order (by date, then meal, then id); numbers as in the JSON answers, null as an empty field. Streamed. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2904,6 +3893,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "barcode": null,
+                     *         "brand": null,
+                     *         "calories": 379,
+                     *         "carbs_g": 67.7,
+                     *         "fat_g": 6.52,
+                     *         "generic": true,
+                     *         "grams_per_serving": 100,
+                     *         "id": 1,
+                     *         "name": "Oats, rolled",
+                     *         "owner": "global",
+                     *         "portions": [],
+                     *         "protein_g": 13.15,
+                     *         "serving_size": 100,
+                     *         "serving_unit": "g",
+                     *         "source": null
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["Food"][];
                 };
             };
@@ -2930,6 +3940,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2941,6 +3966,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2952,6 +3986,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2965,6 +4014,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2978,6 +4036,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3013,6 +4080,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "barcode": null,
+                     *       "brand": null,
+                     *       "calories": 379,
+                     *       "carbs_g": 67.7,
+                     *       "fat_g": 6.52,
+                     *       "generic": true,
+                     *       "grams_per_serving": 100,
+                     *       "id": 1,
+                     *       "name": "Oats, rolled",
+                     *       "owner": "global",
+                     *       "portions": [],
+                     *       "protein_g": 13.15,
+                     *       "serving_size": 100,
+                     *       "serving_unit": "g",
+                     *       "source": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Food"];
                 };
             };
@@ -3024,6 +4110,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3035,6 +4136,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3046,6 +4156,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3057,6 +4176,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "global foods are read-only",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3068,6 +4196,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3079,6 +4216,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3090,6 +4236,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3103,6 +4264,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3116,358 +4286,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    searchFoodsHead: {
-        parameters: {
-            query?: {
-                /** @description Words, each a case- and diacritic-insensitive part of the name or of the brand; absent or empty: every food. At most 100 characters after trimming, no control characters (422). */
-                query?: string;
-                /** @description How many at most: 1 to 100 (default 20). */
-                limit?: number;
-                /** @description How many to skip: 0 to 10000 (default 0). */
-                offset?: number;
-            };
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The user's own and logged foods first (most uses first), then names whose first word starts with the query's first word, then generic before branded, then fewer words, then the folded name, then id. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    foodByBarcode: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description A GS1 barcode: 8, 12, 13 or 14 digits with its check digit. */
-                code: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The visible food whose GTIN-14 is the code left-padded with zeros; of several, the most recently imported, then the highest id. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Food"];
-                };
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    foodByBarcodeHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description A GS1 barcode: 8, 12, 13 or 14 digits with its check digit. */
-                code: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The visible food whose GTIN-14 is the code left-padded with zeros; of several, the most recently imported, then the highest id. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3504,6 +4331,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "food": {
+                     *           "barcode": null,
+                     *           "brand": null,
+                     *           "calories": 379,
+                     *           "carbs_g": 67.7,
+                     *           "fat_g": 6.52,
+                     *           "generic": true,
+                     *           "grams_per_serving": 100,
+                     *           "id": 1,
+                     *           "name": "Oats, rolled",
+                     *           "owner": "global",
+                     *           "portions": [],
+                     *           "protein_g": 13.15,
+                     *           "serving_size": 100,
+                     *           "serving_unit": "g",
+                     *           "source": null
+                     *         },
+                     *         "uses": 12
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["FrequentFood"][];
                 };
             };
@@ -3530,6 +4381,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3541,6 +4407,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3552,6 +4427,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3565,6 +4455,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3578,114 +4477,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    frequentFoodsHead: {
-        parameters: {
-            query?: {
-                /** @description How many at most: 1 to 100 (default 20). */
-                limit?: number;
-            };
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Most uses first, ties by food id. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3722,6 +4522,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "food": {
+                     *           "barcode": null,
+                     *           "brand": null,
+                     *           "calories": 379,
+                     *           "carbs_g": 67.7,
+                     *           "fat_g": 6.52,
+                     *           "generic": true,
+                     *           "grams_per_serving": 100,
+                     *           "id": 1,
+                     *           "name": "Oats, rolled",
+                     *           "owner": "global",
+                     *           "portions": [],
+                     *           "protein_g": 13.15,
+                     *           "serving_size": 100,
+                     *           "serving_unit": "g",
+                     *           "source": null
+                     *         },
+                     *         "last_logged": "2026-11-24"
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["RecentFood"][];
                 };
             };
@@ -3748,6 +4572,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3759,6 +4598,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3770,6 +4618,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3783,6 +4646,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3796,29 +4668,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    recentFoodsHead: {
+    foodByBarcode: {
         parameters: {
-            query?: {
-                /** @description How many at most: 1 to 100 (default 20). */
-                limit?: number;
-            };
+            query?: never;
             header?: {
                 /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
                 "If-None-Match"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
-            path?: never;
+            path: {
+                /** @description A GS1 barcode: 8, 12, 13 or 14 digits with its check digit. */
+                code: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The user's distinct logged foods (food entries only), by their most recently created entry, newest first (ties by food id); `last_logged` is that entry's date. */
+            /** @description The visible food whose GTIN-14 is the code left-padded with zeros; of several, the most recently imported, then the highest id. */
             200: {
                 headers: {
                     /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
@@ -3831,7 +4712,28 @@ export interface operations {
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    /**
+                     * @example {
+                     *       "barcode": null,
+                     *       "brand": null,
+                     *       "calories": 379,
+                     *       "carbs_g": 67.7,
+                     *       "fat_g": 6.52,
+                     *       "generic": true,
+                     *       "grams_per_serving": 100,
+                     *       "id": 1,
+                     *       "name": "Oats, rolled",
+                     *       "owner": "global",
+                     *       "portions": [],
+                     *       "protein_g": 13.15,
+                     *       "serving_size": 100,
+                     *       "serving_unit": "g",
+                     *       "source": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Food"];
+                };
             };
             /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
             304: {
@@ -3856,6 +4758,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3867,6 +4784,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3878,6 +4824,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3891,6 +4852,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3904,6 +4874,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3940,6 +4919,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "barcode": null,
+                     *       "brand": null,
+                     *       "calories": 379,
+                     *       "carbs_g": 67.7,
+                     *       "fat_g": 6.52,
+                     *       "generic": true,
+                     *       "grams_per_serving": 100,
+                     *       "id": 1,
+                     *       "name": "Oats, rolled",
+                     *       "owner": "global",
+                     *       "portions": [],
+                     *       "protein_g": 13.15,
+                     *       "serving_size": 100,
+                     *       "serving_unit": "g",
+                     *       "source": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Food"];
                 };
             };
@@ -3966,6 +4964,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3977,6 +4990,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3988,6 +5010,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4001,6 +5032,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4014,114 +5054,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getFoodHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description An id (i64). */
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The food. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4158,6 +5099,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "barcode": null,
+                     *       "brand": null,
+                     *       "calories": 379,
+                     *       "carbs_g": 67.7,
+                     *       "fat_g": 6.52,
+                     *       "generic": true,
+                     *       "grams_per_serving": 100,
+                     *       "id": 1,
+                     *       "name": "Oats, rolled",
+                     *       "owner": "global",
+                     *       "portions": [],
+                     *       "protein_g": 13.15,
+                     *       "serving_size": 100,
+                     *       "serving_unit": "g",
+                     *       "source": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Food"];
                 };
             };
@@ -4169,6 +5129,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4180,6 +5155,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4191,6 +5175,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4202,6 +5195,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4213,6 +5215,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "global foods are read-only",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4224,6 +5235,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the food has changed since the ETag in If-Match",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 412,
+                     *       "title": "Precondition Failed",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4235,6 +5255,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4246,6 +5275,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4257,6 +5295,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4270,6 +5323,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4283,122 +5345,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    dayLogs: {
-        parameters: {
-            query: {
-                /** @description The day, YYYY-MM-DD. */
-                date: string;
-            };
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Entries ordered by meal, then id. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DayLogs"];
-                };
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    createLogs: {
+    createRecipe: {
         parameters: {
             query?: never;
             header?: {
@@ -4412,11 +5373,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateLogsRequest"];
+                "application/json": components["schemas"]["CreateRecipeRequest"];
             };
         };
         responses: {
-            /** @description The entries, in the order of the request. */
+            /** @description The recipe with its per-serving macros. */
             201: {
                 headers: {
                     /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
@@ -4428,7 +5389,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreatedLogs"];
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "ingredients": [
+                     *         {
+                     *           "food_id": 1,
+                     *           "servings": 1
+                     *         },
+                     *         {
+                     *           "food_id": 2,
+                     *           "servings": 1
+                     *         }
+                     *       ],
+                     *       "name": "Oats and chicken",
+                     *       "per_serving": {
+                     *         "calories": 272,
+                     *         "carbs_g": 33.85,
+                     *         "fat_g": 5.05,
+                     *         "protein_g": 22.09
+                     *       },
+                     *       "servings": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Recipe"];
                 };
             };
             /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
@@ -4439,6 +5423,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4450,6 +5449,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4461,6 +5469,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4472,6 +5489,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "global foods are read-only",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4483,6 +5509,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4494,6 +5529,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4505,6 +5549,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4518,6 +5577,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4531,120 +5599,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    dayLogsHead: {
-        parameters: {
-            query: {
-                /** @description The day, YYYY-MM-DD. */
-                date: string;
-            };
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Entries ordered by meal, then id. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteLog: {
+    getRecipe: {
         parameters: {
             query?: never;
             header?: {
@@ -4659,96 +5628,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The entry is gone. */
-            204: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    updateLog: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description An id (i64). */
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateLogRequest"];
-            };
-        };
-        responses: {
-            /** @description The entry with its macros recomputed. */
+            /** @description The recipe. */
             200: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
@@ -4756,7 +5636,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LogEntry"];
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "ingredients": [
+                     *         {
+                     *           "food_id": 1,
+                     *           "servings": 1
+                     *         },
+                     *         {
+                     *           "food_id": 2,
+                     *           "servings": 1
+                     *         }
+                     *       ],
+                     *       "name": "Oats and chicken",
+                     *       "per_serving": {
+                     *         "calories": 272,
+                     *         "carbs_g": 33.85,
+                     *         "fat_g": 5.05,
+                     *         "protein_g": 22.09
+                     *       },
+                     *       "servings": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Recipe"];
                 };
             };
             /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
@@ -4767,6 +5670,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4778,6 +5696,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4789,50 +5716,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
-            408: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body exceeds 256 KiB. */
-            413: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The content type is not JSON. */
-            415: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4846,6 +5738,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -4859,531 +5760,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getMe: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The user. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["User"];
-                };
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    deleteMe: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Everything of the user is gone, cached copies included. */
-            204: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getMeHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The user. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    setSettings: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SettingsRequest"];
-            };
-        };
-        responses: {
-            /** @description The settings as stored. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Settings"];
-                };
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
-            408: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body exceeds 256 KiB. */
-            413: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The content type is not JSON. */
-            415: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    setTargets: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TargetsRequest"];
-            };
-        };
-        responses: {
-            /** @description The targets as stored (rounded). */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Macros"];
-                };
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
-            408: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body exceeds 256 KiB. */
-            413: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The content type is not JSON. */
-            415: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5419,6 +5804,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "days": 7,
+                     *       "id": 3,
+                     *       "items": [
+                     *         {
+                     *           "day": 0,
+                     *           "meal": "dinner",
+                     *           "recipe_id": 1,
+                     *           "servings": 1
+                     *         },
+                     *         {
+                     *           "day": 1,
+                     *           "meal": "lunch",
+                     *           "recipe_id": 1,
+                     *           "servings": 1.5
+                     *         }
+                     *       ],
+                     *       "name": "Cutting week"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MealPlan"];
                 };
             };
@@ -5430,6 +5836,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5441,6 +5862,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5452,6 +5882,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5463,6 +5902,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "global foods are read-only",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5474,6 +5922,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5485,6 +5942,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5496,6 +5962,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5509,6 +5990,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5522,6 +6012,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5550,6 +6049,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "days": 7,
+                     *       "id": 3,
+                     *       "items": [
+                     *         {
+                     *           "day": 0,
+                     *           "meal": "dinner",
+                     *           "recipe_id": 1,
+                     *           "servings": 1
+                     *         },
+                     *         {
+                     *           "day": 1,
+                     *           "meal": "lunch",
+                     *           "recipe_id": 1,
+                     *           "servings": 1.5
+                     *         }
+                     *       ],
+                     *       "name": "Cutting week"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MealPlan"];
                 };
             };
@@ -5561,6 +6081,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5572,6 +6107,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5583,6 +6127,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5596,6 +6149,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5609,91 +6171,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getMealPlanHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description An id (i64). */
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The plan. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5732,6 +6218,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "end_date": "2026-11-29",
+                     *       "id": 4,
+                     *       "meal_plan_id": 3,
+                     *       "name": "Cutting week",
+                     *       "start_date": "2026-11-23"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScheduledPlan"];
                 };
             };
@@ -5743,6 +6238,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5754,6 +6264,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5765,6 +6284,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5776,6 +6304,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5787,6 +6324,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "global foods are read-only",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 409,
+                     *       "title": "Conflict",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5798,6 +6344,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5809,6 +6364,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5820,6 +6384,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5833,6 +6412,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -5846,316 +6434,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    createRecipe: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description A key of the client's for this request (1 to 255 visible ASCII characters). A repeat with the same key, path and body within 24 hours answers the first answer again (status, body, Location) with Idempotent-Replayed: true and changes nothing; the key with another path or body is 422; a repeat while the first runs is 409; a 5xx answer is not kept. Keys are per user. */
-                "Idempotency-Key"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateRecipeRequest"];
-            };
-        };
-        responses: {
-            /** @description The recipe with its per-serving macros. */
-            201: {
-                headers: {
-                    /** @description `true` on the kept answer of an earlier request with this Idempotency-Key. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description The created resource, when it has a path of its own. */
-                    Location?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Recipe"];
-                };
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
-            408: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The state refuses the request: a global food is read-only, a plan's days overlap another scheduled plan, the user owns as many foods, recipes or meal plans as one may, or a request with the same Idempotency-Key is still running. */
-            409: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body exceeds 256 KiB. */
-            413: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The content type is not JSON. */
-            415: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getRecipe: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description An id (i64). */
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The recipe. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Recipe"];
-                };
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getRecipeHead: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path: {
-                /** @description An id (i64). */
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The recipe. */
-            200: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource (another user's is missing too). */
-            404: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6192,6 +6479,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "date": "2026-11-24",
+                     *       "meals": [
+                     *         {
+                     *           "id": 17,
+                     *           "logged": false,
+                     *           "meal": "dinner",
+                     *           "name": "Oats and chicken",
+                     *           "recipe_id": 1,
+                     *           "servings": 1
+                     *         }
+                     *       ],
+                     *       "plan": {
+                     *         "end_date": "2026-11-29",
+                     *         "id": 4,
+                     *         "meal_plan_id": 3,
+                     *         "name": "Cutting week",
+                     *         "start_date": "2026-11-23"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScheduleDay"];
                 };
             };
@@ -6218,6 +6527,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6229,6 +6553,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6240,6 +6573,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6253,6 +6601,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6266,114 +6623,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    scheduleDayHead: {
-        parameters: {
-            query: {
-                /** @description The day, YYYY-MM-DD. */
-                date: string;
-            };
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The covering plan and the day's meals. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6411,6 +6669,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6422,6 +6695,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6433,6 +6715,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6446,6 +6737,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6459,6 +6759,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6496,6 +6805,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6507,6 +6831,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6518,6 +6851,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6531,6 +6873,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -6544,452 +6895,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    streaks: {
-        parameters: {
-            query?: {
-                /** @description The day streaks are counted to (default: the user's today, in their time zone). */
-                today?: string;
-            };
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The streaks. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Streak"];
-                };
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    streaksHead: {
-        parameters: {
-            query?: {
-                /** @description The day streaks are counted to (default: the user's today, in their time zone). */
-                today?: string;
-            };
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The streaks. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    summary: {
-        parameters: {
-            query: {
-                /** @description The first day, YYYY-MM-DD. */
-                from: string;
-                /** @description The last day (inclusive), at most 91 days after from. */
-                to: string;
-            };
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One row per day that has entries, ordered by date. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Summary"];
-                };
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    summaryHead: {
-        parameters: {
-            query: {
-                /** @description The first day, YYYY-MM-DD. */
-                from: string;
-                /** @description The last day (inclusive), at most 91 days after from. */
-                to: string;
-            };
-            header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
-                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
-                "X-Request-Id"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One row per day that has entries, ordered by date. */
-            200: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The bearer token is missing or unknown. */
-            401: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
-            429: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
-            503: {
-                headers: {
-                    /** @description Whole seconds to wait before retrying, at least 1. */
-                    "Retry-After"?: number;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    week: {
+    getMe: {
         parameters: {
             query?: never;
             header?: {
@@ -6998,15 +6918,12 @@ export interface operations {
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
-            path: {
-                /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
-                start: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Each day's totals and completion, the average, the targets and the days on target. */
+            /** @description The user. */
             200: {
                 headers: {
                     /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
@@ -7020,7 +6937,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Week"];
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "name": "Alice",
+                     *       "targets": {
+                     *         "calories": 2200,
+                     *         "carbs_g": 250,
+                     *         "fat_g": 70,
+                     *         "protein_g": 140
+                     *       },
+                     *       "timezone": "Europe/Berlin"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
@@ -7038,17 +6968,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The bearer token is missing or unknown. */
             401: {
                 headers: {
@@ -7057,17 +6976,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
+            /** @description No such resource (another user's is missing too). */
+            404: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7081,6 +7018,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7094,68 +7040,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    weekHead: {
+    deleteMe: {
         parameters: {
             query?: never;
             header?: {
-                /** @description ETags the client holds (or `*`): the answer is 304 with no body when one is current. */
-                "If-None-Match"?: string;
                 /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
                 "X-Request-Id"?: string;
             };
-            path: {
-                /** @description A calendar date, YYYY-MM-DD, in 1900-01-01..=2200-12-31. */
-                start: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Each day's totals and completion, the average, the targets and the days on target. */
-            200: {
+            /** @description Everything of the user is gone, cached copies included. */
+            204: {
                 headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description The ETag in If-None-Match is current: no body, the same caching headers. */
-            304: {
-                headers: {
-                    /** @description `private, no-cache`: keep the body, and ask again with If-None-Match. */
-                    "Cache-Control"?: string;
-                    /** @description How the server's cache answered (RFC 9211), e.g. `macrotrack; hit; ttl=273` or `macrotrack; fwd=uri-miss; stored`; the day screen has one member per part. */
-                    "Cache-Status"?: string;
-                    /** @description A strong entity tag: equal bodies have equal tags on every instance and across restarts. */
-                    ETag?: string;
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
-            400: {
-                headers: {
-                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
-                    "X-Request-Id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
             };
             /** @description The bearer token is missing or unknown. */
             401: {
@@ -7165,17 +7083,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
-            422: {
+            /** @description No such resource (another user's is missing too). */
+            404: {
                 headers: {
                     /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7189,6 +7125,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -7202,7 +7147,1376 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setTargets: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetsRequest"];
+            };
+        };
+        responses: {
+            /** @description The targets as stored (rounded). */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "calories": 2200,
+                     *       "carbs_g": 250,
+                     *       "fat_g": 70,
+                     *       "protein_g": 140
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Macros"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds 256 KiB. */
+            413: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsRequest"];
+            };
+        };
+        responses: {
+            /** @description The settings as stored. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "timezone": "Europe/Berlin"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds 256 KiB. */
+            413: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateUserRequest"];
+            };
+        };
+        responses: {
+            /** @description The user and their bearer token (shown only now). */
+            201: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "name": "Alice",
+                     *       "token": "mt_1_5f0c2a9e41d7b3c8_9b2e6f1d4c7a8e3b0f5d2c9a6e1b4f7d8c3a0e5b2f9d6c1a4e7b8f3d0c5a2e9b6f1d"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedUser"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds 256 KiB. */
+            413: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invalidateCache: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvalidateRequest"];
+            };
+        };
+        responses: {
+            /** @description How many tags were invalidated. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "invalidated": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Invalidated"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds 256 KiB. */
+            413: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refreshCache: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description The day's logs, freshly read and stored. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "completed": true,
+                     *       "date": "2026-11-24",
+                     *       "entries": [
+                     *         {
+                     *           "calories": 568.5,
+                     *           "carbs_g": 101.55,
+                     *           "created_at": "2026-11-24T07:42:10.123456Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 9.78,
+                     *           "food_id": 1,
+                     *           "grams": 150,
+                     *           "id": 101,
+                     *           "meal": "breakfast",
+                     *           "name": "Oats, rolled",
+                     *           "portion": null,
+                     *           "protein_g": 19.73,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T07:42:10.123456Z"
+                     *         },
+                     *         {
+                     *           "calories": 247.5,
+                     *           "carbs_g": 0,
+                     *           "created_at": "2026-11-24T12:15:03.500000Z",
+                     *           "date": "2026-11-24",
+                     *           "fat_g": 5.36,
+                     *           "food_id": 2,
+                     *           "grams": 150,
+                     *           "id": 102,
+                     *           "meal": "lunch",
+                     *           "name": "Chicken breast, skinless, roasted",
+                     *           "portion": null,
+                     *           "protein_g": 46.53,
+                     *           "recipe_id": null,
+                     *           "servings": 1.5,
+                     *           "updated_at": "2026-11-24T12:15:03.500000Z"
+                     *         }
+                     *       ],
+                     *       "totals": {
+                     *         "calories": 816,
+                     *         "carbs_g": 101.55,
+                     *         "fat_g": 15.14,
+                     *         "protein_g": 66.26
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DayLogs"];
+                };
+            };
+            /** @description The body is not a JSON object, or a query or path parameter is missing or does not parse. */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "date: is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "date",
+                     *           "message": "is required"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 400,
+                     *       "title": "Bad Request",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The bearer token is missing or unknown. */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a valid bearer token is required",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 401,
+                     *       "title": "Unauthorized",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within MACROTRACK_BODY_TIMEOUT seconds of the headers; the connection is closed. */
+            408: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body did not arrive within 10 s of the request's headers",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 408,
+                     *       "title": "Request Timeout",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body exceeds 256 KiB. */
+            413: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body exceeds 256 KiB",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 413,
+                     *       "title": "Payload Too Large",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content type is not JSON. */
+            415: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the body must be application/json",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 415,
+                     *       "title": "Unsupported Media Type",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A well-formed request that breaks a rule; errors[] names every offending field. */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "entries.0.servings: must be more than 0 once rounded to two decimals",
+                     *       "errors": [
+                     *         {
+                     *           "field": "entries.0.servings",
+                     *           "message": "must be more than 0 once rounded to two decimals"
+                     *         }
+                     *       ],
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 422,
+                     *       "title": "Unprocessable Entity",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests of this user, or failed authentications from this address; retry after Retry-After. */
+            429: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too many requests for this user",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 429,
+                     *       "title": "Too Many Requests",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backing service is unavailable, or the write queue is full; retry after Retry-After. */
+            503: {
+                headers: {
+                    /** @description Whole seconds to wait before retrying, at least 1. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "a backing service is unavailable; try again later",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 503,
+                     *       "title": "Service Unavailable",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    healthz: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process serves. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The database answers. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "cache": "in-process",
+                     *       "database": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description The database does not answer. */
+            503: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "cache": "ok",
+                     *       "database": "down"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # TYPE macrotrack_http_requests_total counter
+                     *     macrotrack_http_requests_total{route="/v1/logs",method="GET",status="200"} 1024
+                     */
+                    "text/plain": string;
+                };
+            };
+            /** @description No such resource (another user's is missing too). */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no such resource",
+                     *       "instance": "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10",
+                     *       "status": 404,
+                     *       "title": "Not Found",
+                     *       "type": "about:blank"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    openapi: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the client's for this request (1 to 128 visible ASCII characters), kept and answered. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document of every route. */
+            200: {
+                headers: {
+                    /** @description The request's id: the client's X-Request-Id when it is 1 to 128 visible ASCII characters, else a new UUID; problem bodies name it as `instance`. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "info": {
+                     *         "title": "Macrotrack",
+                     *         "version": "0.1.0"
+                     *       },
+                     *       "openapi": "3.1.0",
+                     *       "paths": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenApiDocument"];
                 };
             };
         };

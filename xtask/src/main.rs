@@ -20,6 +20,8 @@
 //!   export section.
 //! - `callgrind [--binary PATH]`: instructions per warm `GET /v1/logs`
 //!   (valgrind's callgrind on the embedded release server).
+//! - `screenshot`: docs/api-reference.png, the top of `/docs` in headless
+//!   Chromium, for the README.
 //! - `closed-loop BASE TOKENS_FILE PAUSE_MS`: the bench's read-after-own-write
 //!   loop alone, against a running server (one token per line).
 
@@ -47,6 +49,7 @@ mod load;
 mod probe;
 mod profile;
 mod reliability;
+mod screenshot;
 mod soak;
 
 #[derive(Parser, Debug)]
@@ -70,6 +73,8 @@ enum Task {
         #[arg(long)]
         check: bool,
     },
+    /// Write docs/api-reference.png: the top of /docs in headless Chromium.
+    Screenshot,
     /// Run the benchmarks and write docs/benchmarks.md.
     Bench {
         /// The engine's criterion benchmarks only.
@@ -148,6 +153,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Docs { check } => docs::run(&root(), check),
         Task::Client { check } => client::run(&root(), check),
+        Task::Screenshot => screenshot::run(&root(), &bench::target_dir(&root())),
         Task::Bench { engine, http, binary, before } => {
             let parts: Vec<&str> = match (engine, http) {
                 (true, _) => vec!["engine"],
@@ -300,6 +306,7 @@ mod tests {
         );
         assert!(parse(&["catalogue", "--sample", "0"]).is_err());
         assert_eq!(parse(&["client", "--check"]).unwrap(), Task::Client { check: true });
+        assert_eq!(parse(&["screenshot"]).unwrap(), Task::Screenshot);
         let bench = parse(&["bench", "--http", "--before", "old"]).unwrap();
         assert_eq!(bench, Task::Bench { engine: false, http: true, binary: None, before: Some(PathBuf::from("old")) });
         let closed = parse(&["closed-loop", "http://127.0.0.1:1", "tokens.txt", "20"]).unwrap();

@@ -9,6 +9,7 @@ mod bearer;
 #[macro_use]
 mod body;
 mod cached;
+mod examples;
 mod extract;
 mod gauges;
 mod idempotency;
@@ -16,7 +17,10 @@ mod input;
 mod limits;
 mod observe;
 mod openapi;
+#[cfg(test)]
+mod openapi_examples;
 mod problem;
+mod reference;
 mod request_id;
 mod routes;
 mod state;
@@ -34,7 +38,7 @@ pub use input::BODY_LIMIT;
 pub use input::IDEMPOTENCY_KEY;
 pub use limits::{Bounds, ClientAddress, RATE_LIMITED_TOTAL, RateLimits};
 pub use observe::{REQUEST_DURATION, REQUESTS_TOTAL};
-pub use openapi::document as openapi_document;
+pub use openapi::{document as openapi_document, text as openapi_text};
 pub use problem::{PROBLEM_JSON, Problem};
 pub use state::{AppService, HttpState, MetricsRender};
 

@@ -8,6 +8,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 use crate::problem::Body as ProblemBody;
+use crate::reference::{INTRODUCTION, Tag};
 use crate::routes::{self, Access, Content, Kind, Location, Param, Route};
 
 /// Where the definitions live; every `$ref` points there.
@@ -182,11 +183,13 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
         }
         response["headers"]["X-Request-Id"] = request_id_header();
         match content {
-            Content::Json(schema) => {
-                response["content"] = json!({ "application/json": { "schema": schema(&mut generators.written) } });
+            Content::Json(schema, example) => {
+                response["content"] = json!({
+                    "application/json": { "schema": schema(&mut generators.written), "example": example() },
+                });
             }
-            Content::Text(media_type) => {
-                response["content"] = json!({ *media_type: { "schema": { "type": "string" } } });
+            Content::Text(media_type, example) => {
+                response["content"] = json!({ *media_type: { "schema": { "type": "string" }, "example": example } });
                 if *media_type == "text/csv" {
                     response["headers"]["Content-Disposition"] = json!({
                         "description": "`attachment`, with a file name: the answer is a file to save.",
@@ -210,7 +213,9 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
         let mut response = json!({
             "description": problem_description(status),
             "headers": { "X-Request-Id": request_id_header() },
-            "content": { crate::problem::PROBLEM_JSON: { "schema": problem } },
+            "content": {
+                crate::problem::PROBLEM_JSON: { "schema": problem, "example": crate::problem::example(status) },
+            },
         });
         if matches!(status, 429 | 503) {
             response["headers"]["Retry-After"] = json!({
@@ -225,9 +230,11 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
         Access::User => json!([{ "userToken": [] }]),
         Access::Admin => json!([{ "adminToken": [] }]),
     };
+    let tags: Vec<&str> = Tag::of(route.path).map(Tag::name).into_iter().collect();
     let mut operation = json!({
         "operationId": route.operation_id,
         "summary": route.summary,
+        "tags": tags,
         "security": security,
         "responses": responses,
     });
@@ -252,11 +259,83 @@ fn operation(route: &Route, generators: &mut Generators, problem: &Value) -> Val
     operation
 }
 
+/// The routes the reference lists, in its order: by tag, then as the
+/// table has them (a stable sort). Tagless ones (which the tests refuse)
+/// come last.
+fn listed() -> Vec<Route> {
+    let mut listed: Vec<Route> = routes::table().into_iter().filter(|route| route.listed).collect();
+    listed.sort_by_key(|route| Tag::of(route.path).map_or(Tag::ALL.len(), |tag| tag as usize));
+    listed
+}
+
 /// The document as `/openapi.json` answers it: built once, as the route
 /// table does not change while the process runs.
 pub(crate) fn json() -> &'static [u8] {
-    static DOCUMENT: LazyLock<Vec<u8>> = LazyLock::new(|| serde_json::to_vec(&document()).unwrap_or_default());
+    static DOCUMENT: LazyLock<Vec<u8>> = LazyLock::new(|| text(false).into_bytes());
     DOCUMENT.as_slice()
+}
+
+/// The document as text, its paths in the reference's order (`listed`),
+/// which a `Value` cannot keep: its objects sort their keys. Redoc lists a
+/// tag's operations in the order of the text.
+pub fn text(pretty: bool) -> String {
+    let document = document();
+    let mut order: Vec<(&'static str, Vec<String>)> = Vec::new();
+    for route in listed() {
+        let method = route.method.as_str().to_ascii_lowercase();
+        match order.iter_mut().find(|(path, _)| *path == route.path) {
+            Some((_, methods)) => methods.push(method),
+            None => order.push((route.path, vec![method])),
+        }
+    }
+    let paths = InOrder(
+        order
+            .iter()
+            .map(|(path, methods)| {
+                let item = &document["paths"][*path];
+                (
+                    *path,
+                    Member::Ordered(InOrder(methods.iter().map(|m| (m.as_str(), Member::Value(&item[m]))).collect())),
+                )
+            })
+            .collect(),
+    );
+    let mut top: Vec<(&str, Member)> = Vec::new();
+    for (key, value) in document.as_object().into_iter().flatten() {
+        top.push((key.as_str(), Member::Value(value)));
+    }
+    // Readers meet the head first, and `paths` before `components`.
+    const HEAD: [&str; 4] = ["openapi", "info", "tags", "paths"];
+    top.sort_by_key(|(key, _)| HEAD.iter().position(|head| head == key).unwrap_or(HEAD.len()));
+    if let Some(member) = top.iter_mut().find(|(key, _)| *key == "paths") {
+        member.1 = Member::Ordered(paths);
+    }
+    let ordered = InOrder(top);
+    let written = if pretty { serde_json::to_string_pretty(&ordered) } else { serde_json::to_string(&ordered) };
+    // Strings and numbers only: writing them cannot fail.
+    written.unwrap_or_default()
+}
+
+/// An object written with its members in this order.
+struct InOrder<'a>(Vec<(&'a str, Member<'a>)>);
+
+enum Member<'a> {
+    Value(&'a Value),
+    Ordered(InOrder<'a>),
+}
+
+impl serde::Serialize for InOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, member) in &self.0 {
+            match member {
+                Member::Value(value) => map.serialize_entry(key, value)?,
+                Member::Ordered(ordered) => map.serialize_entry(key, ordered)?,
+            }
+        }
+        map.end()
+    }
 }
 
 /// The whole document: what `/openapi.json` answers and what the typed
@@ -272,7 +351,7 @@ pub fn document() -> Value {
     };
     let problem = generators.written.subschema_for::<ProblemBody<'static>>().to_value();
     let mut paths = Map::new();
-    for route in routes::table() {
+    for route in listed() {
         let operation = operation(&route, &mut generators, &problem);
         let item = paths.entry(route.path).or_insert_with(|| json!({}));
         item[route.method.as_str().to_ascii_lowercase()] = operation;
@@ -290,9 +369,9 @@ pub fn document() -> Value {
         "info": {
             "title": "Macrotrack",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Nutrition macro tracking. Errors are application/problem+json (RFC 9457). \
-                A resource of another user answers 404 exactly as a missing one does.",
+            "description": INTRODUCTION,
         },
+        "tags": Tag::ALL.map(|tag| json!({ "name": tag.name(), "description": tag.description() })),
         "paths": paths,
         "components": {
             "schemas": schemas,
@@ -352,10 +431,133 @@ mod tests {
         );
     }
 
+    /// The methods of the document's operations, path by path, in the
+    /// order of its text.
+    fn operations_in_order(text: &str) -> Vec<(String, String)> {
+        // A `Value` would sort the keys: read the text as it is ordered.
+        let ordered = serde_json::from_str::<PathsOnly>(text).expect("the document's text").paths.0;
+        ordered
+            .into_iter()
+            .flat_map(|(path, methods)| methods.0.into_iter().map(move |(m, _)| (m, path.clone())))
+            .collect()
+    }
+
+    #[derive(serde::Deserialize)]
+    struct PathsOnly {
+        paths: Pairs<Pairs<serde::de::IgnoredAny>>,
+    }
+
+    /// A JSON object's members in the order written.
+    struct Pairs<T>(Vec<(String, T)>);
+
+    impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Pairs<T> {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visit<T>(std::marker::PhantomData<T>);
+            impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+                type Value = Pairs<T>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Pairs<T>, A::Error> {
+                    let mut pairs = Vec::new();
+                    while let Some(pair) = map.next_entry()? {
+                        pairs.push(pair);
+                    }
+                    Ok(Pairs(pairs))
+                }
+            }
+            deserializer.deserialize_map(Visit(std::marker::PhantomData))
+        }
+    }
+
+    #[test]
+    fn the_text_is_the_document_with_operations_by_tag_in_the_references_order() {
+        assert_eq!(serde_json::from_str::<Value>(&text(true)).unwrap(), document());
+        let text = text(false);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), document());
+        let document = document();
+        let tag_of = |method: &str, path: &str| {
+            let tags = document["paths"][path][method]["tags"].as_array().unwrap();
+            assert_eq!(tags.len(), 1, "{method} {path}: {tags:?}");
+            let name = tags[0].as_str().unwrap();
+            Tag::ALL.iter().position(|tag| tag.name() == name).unwrap_or_else(|| panic!("{method} {path}: {name}"))
+        };
+        let order: Vec<usize> = operations_in_order(&text).iter().map(|(m, path)| tag_of(m, path)).collect();
+        assert!(order.is_sorted(), "{order:?}");
+        // Every tag has operations, and the document names the tags in order.
+        assert_eq!(order.iter().copied().collect::<std::collections::BTreeSet<_>>().len(), Tag::ALL.len());
+        let names: Vec<&str> =
+            document["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert_eq!(names, Tag::ALL.map(Tag::name));
+        // Within a tag, the route table's order: the day's logs before creating entries.
+        let logs: Vec<String> = operations_in_order(&text)
+            .into_iter()
+            .filter(|(_, path)| path.starts_with("/v1/logs"))
+            .map(|(m, path)| format!("{m} {path}"))
+            .collect();
+        assert_eq!(logs, ["get /v1/logs", "post /v1/logs", "patch /v1/logs/{id}", "delete /v1/logs/{id}"]);
+    }
+
+    #[test]
+    fn every_listed_route_has_a_tag_and_only_head_twins_and_the_docs_page_are_unlisted() {
+        let unlisted: Vec<String> = routes::table()
+            .iter()
+            .filter(|route| !route.listed && route.method != actix_web::http::Method::HEAD)
+            .map(|route| route.path.to_owned())
+            .collect();
+        assert_eq!(unlisted, ["/docs", crate::routes::docs::SCRIPT_PATH]);
+        for route in routes::table().iter().filter(|route| route.listed) {
+            assert!(
+                Tag::of(route.path).is_some(),
+                "{} {}: no tag names its path; add it to Tag::of",
+                route.method,
+                route.path
+            );
+        }
+        let document = document();
+        assert!(document["paths"].get("/docs").is_none());
+        assert!(document["paths"].as_object().unwrap().keys().all(|path| !path.starts_with("/docs")));
+        let heads = document["paths"].as_object().unwrap().values().filter(|item| item.get("head").is_some()).count();
+        assert_eq!(heads, 0);
+        assert!(document["info"]["description"].as_str().unwrap().contains("# HEAD"));
+    }
+
+    #[test]
+    fn every_request_body_and_json_answer_has_an_example() {
+        let document = document();
+        let mut checked = 0;
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let mut contents: Vec<(String, &Value)> = Vec::new();
+                if let Some(body) = operation.get("requestBody") {
+                    contents.extend(body["content"].as_object().unwrap().iter().map(|(t, c)| (format!("body {t}"), c)));
+                }
+                for (status, response) in operation["responses"].as_object().unwrap() {
+                    for (media_type, content) in
+                        response.get("content").and_then(Value::as_object).into_iter().flatten()
+                    {
+                        contents.push((format!("{status} {media_type}"), content));
+                    }
+                }
+                for (what, content) in contents {
+                    // A request body's example may be its schema's (`examples`).
+                    let schema = content["schema"]["$ref"]
+                        .as_str()
+                        .and_then(|target| document.pointer(target.trim_start_matches('#')))
+                        .unwrap_or(&content["schema"]);
+                    let examples = schema.get("examples").and_then(Value::as_array).map_or(0, Vec::len);
+                    assert!(content.get("example").is_some() || examples > 0, "{method} {path}: {what} has no example");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 200, "{checked}");
+    }
+
     #[test]
     fn every_route_is_documented_with_its_statuses() {
         let document = document();
-        for route in routes::table() {
+        for route in listed() {
             let method = route.method.as_str().to_ascii_lowercase();
             let operation = &document["paths"][route.path][&method];
             assert!(operation.is_object(), "{method} {}", route.path);

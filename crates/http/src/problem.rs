@@ -196,6 +196,30 @@ impl ResponseError for Problem {
     }
 }
 
+/// What a problem of `status` looks like, for the reference: the body such
+/// an answer writes, with the `instance` a request's id gives it.
+pub(crate) fn example(status: u16) -> serde_json::Value {
+    let field = |field: &str, message: &str| ValidationErrors::single(field, message);
+    let problem = match status {
+        400 => Problem::bad_parameters(field("date", "is required")),
+        401 => Problem::unauthorized(),
+        404 => Problem::not_found(),
+        408 => Problem::body_timeout(10),
+        409 => Problem::new(StatusCode::CONFLICT, "global foods are read-only"),
+        412 => Problem::new(StatusCode::PRECONDITION_FAILED, "the food has changed since the ETag in If-Match"),
+        413 => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "the body exceeds 256 KiB"),
+        415 => Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be application/json"),
+        422 => Problem::unprocessable(field("entries.0.servings", "must be more than 0 once rounded to two decimals")),
+        429 => Problem::too_many_requests(std::time::Duration::from_secs(1), "too many requests for this user"),
+        // Not `unavailable`, which logs its cause.
+        503 => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "a backing service is unavailable; try again later"),
+        other => Problem::new(StatusCode::from_u16(other).unwrap_or(StatusCode::BAD_REQUEST), "an error"),
+    };
+    let mut body: serde_json::Value = serde_json::from_slice(&problem.to_json()).unwrap_or_default();
+    body["instance"] = "urn:request:3f1c9a52-8d7e-4b0a-9c61-2e5f7a8b4d10".into();
+    body
+}
+
 /// Every use case's error becomes the problem of its kind.
 impl<E: Failure> From<E> for Problem {
     fn from(error: E) -> Self {

@@ -118,7 +118,7 @@ pub enum CacheCommand {
 pub async fn run_command(command: Command, settings: &Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => unreachable!("serve is run by main"),
-        Command::Openapi => println!("{}", serde_json::to_string_pretty(&macrotrack_http::openapi_document())?),
+        Command::Openapi => println!("{}", macrotrack_http::openapi_text(true)),
         Command::Migrate => {
             let repository = crate::database(settings).await?;
             println!("migrations applied ({})", repository.backend());

@@ -1,6 +1,7 @@
 //! `/docs`, the API reference for people: served from the binary with its
 //! headers, and, opened in headless Chromium, rendering every operation of
-//! `/openapi.json` while nothing but the page's own origin is loaded.
+//! `/openapi.json` while nothing but the page's own origin is loaded, its
+//! navigation in the order a user meets the API.
 
 mod common;
 mod process;
@@ -147,13 +148,75 @@ async fn chromium_shows_every_operation_of_the_document() {
             assert_eq!(shown, methods, "{path}: {methods} operations, {shown} shown\n{log}");
             operations += methods;
         }
-        assert!(operations > 40, "{operations}");
+        assert!(operations > 30, "{operations}");
+        navigation_is_in_the_references_order(&dom, &document, operations);
         // Everything the page needs is allowed; the one thing refused is the
         // logo Redoc's sidebar would load from its CDN.
         let refused = refused(&log);
         assert!(refused.iter().all(|url| url.ends_with("/redoc/logo-mini.svg")), "{refused:?}");
     })
     .await;
+}
+
+/// The `data-item-id` of each entry of Redoc's navigation, in order:
+/// `section/<heading>`, `tag/<name>` and `tag/<name>/operation/<id>`.
+fn navigation(dom: &str) -> Vec<&str> {
+    dom.split("role=\"menuitem\"")
+        .filter_map(|before| before.rsplit_once("data-item-id=\"").map(|(_, id)| id))
+        .filter_map(|rest| rest.split('"').next())
+        .collect()
+}
+
+/// The introduction's sections, then the tags as a user meets them; each
+/// operation under its tag, once; no `HEAD` and none of the page's own routes.
+fn navigation_is_in_the_references_order(dom: &str, document: &Value, operations: usize) {
+    let items = navigation(dom);
+    let headings: Vec<&str> = items.iter().copied().filter(|id| !id.contains("/operation/")).collect();
+    assert_eq!(
+        headings,
+        [
+            "section/Authentication",
+            "section/Errors",
+            "section/Caching",
+            "section/Idempotency",
+            "section/HEAD",
+            "tag/Logs",
+            "tag/Days",
+            "tag/Foods",
+            "tag/Recipes",
+            "tag/Meal-plans",
+            "tag/Me",
+            "tag/Admin",
+            "tag/Operations",
+        ]
+    );
+    // Each operation's tag, as Redoc names it in the navigation.
+    let mut tag_of = std::collections::BTreeMap::new();
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            let tag = operation["tags"][0].as_str().expect("a tag").replace(' ', "-");
+            tag_of.insert(operation["operationId"].as_str().unwrap().to_owned(), tag);
+        }
+    }
+    let mut current = "";
+    let mut listed = Vec::new();
+    for item in items {
+        match item.split_once("/operation/") {
+            None => current = item,
+            Some((tag, id)) => {
+                assert_eq!(tag, current, "{item} is not under its tag");
+                assert_eq!(Some(&tag["tag/".len()..]), tag_of.get(id).map(String::as_str), "{item}");
+                listed.push(id);
+            }
+        }
+    }
+    listed.sort_unstable();
+    listed.dedup();
+    assert_eq!(listed.len(), operations, "each operation once: {listed:?}");
+    assert!(!dom.contains("operation-type head"), "a HEAD operation is listed");
+    for page in ["/docs", "/docs/redoc-"] {
+        assert!(!dom.contains(&format!("</span>{page}")), "{page} is listed");
+    }
 }
 
 fn remove(dir: &Path) {

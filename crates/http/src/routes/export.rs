@@ -131,4 +131,10 @@ mod tests {
         );
         assert!(rows(&[], false).is_empty());
     }
+
+    #[test]
+    fn the_references_example_is_what_the_examples_day_exports() {
+        let entries: Vec<LogEntry> = serde_json::from_value(crate::examples::entries().into()).unwrap();
+        assert_eq!(String::from_utf8(rows(&entries, true)).unwrap(), crate::examples::CSV);
+    }
 }

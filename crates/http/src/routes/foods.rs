@@ -19,7 +19,7 @@ use crate::state::HttpState;
 body! {
     /// A food to create, with its macros per serving.
     #[schemars(example = serde_json::json!({
-        "name": "Overnight oats", "brand": null, "serving_size": 250, "serving_unit": "g",
+        "name": "Overnight oats", "serving_size": 250, "serving_unit": "g",
         "calories": 310.5, "protein_g": 12, "carbs_g": 48.25, "fat_g": 7.5,
     }))]
     pub struct CreateFoodRequest {

@@ -42,8 +42,13 @@ use macrotrack_service::{
 };
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
+use crate::examples::{self, Example};
+
 /// Writes the schema of one type into a generator (a `$ref` to it).
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// An example of an answer, as the reference shows it.
+pub type ExampleFn = fn() -> serde_json::Value;
 
 fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<T>()
@@ -106,10 +111,11 @@ pub struct Param {
 /// The body of an answer.
 #[derive(Clone, Copy)]
 pub enum Content {
-    Json(SchemaFn),
-    /// Text of this media type: Prometheus exposition, the docs page and
-    /// its script.
-    Text(&'static str),
+    /// Its schema and an example.
+    Json(SchemaFn, ExampleFn),
+    /// Text of this media type and an example: Prometheus exposition, CSV,
+    /// the docs page and its script.
+    Text(&'static str, &'static str),
     Empty,
 }
 
@@ -140,6 +146,9 @@ pub struct Route {
     /// A conditional write: `If-Match` (412 when it names no current tag),
     /// and the new state's `ETag` on success.
     pub conditional: bool,
+    /// In the reference: all but the docs page's own routes and the `HEAD`
+    /// twins (its introduction says once that every `GET` answers `HEAD`).
+    pub listed: bool,
     handler: fn() -> actix_web::Route,
 }
 
@@ -163,6 +172,7 @@ impl Route {
             also: Vec::new(),
             cached: false,
             conditional: false,
+            listed: true,
             handler,
         }
     }
@@ -186,13 +196,33 @@ impl Route {
         self
     }
 
-    fn answers<T: JsonSchema>(mut self, status: u16, description: &'static str) -> Self {
-        self.answers.push((status, description, Content::Json(schema::<T>)));
+    fn answers<T: JsonSchema + Example>(mut self, status: u16, description: &'static str) -> Self {
+        self.answers.push((status, description, Content::Json(schema::<T>, T::example)));
         self
     }
 
-    fn answers_text(mut self, status: u16, media_type: &'static str, description: &'static str) -> Self {
-        self.answers.push((status, description, Content::Text(media_type)));
+    /// The last answer's example, where its type's would mislead.
+    fn example(mut self, example: ExampleFn) -> Self {
+        if let Some((_, _, Content::Json(_, last))) = self.answers.last_mut() {
+            *last = example;
+        }
+        self
+    }
+
+    fn answers_text(
+        mut self,
+        status: u16,
+        media_type: &'static str,
+        description: &'static str,
+        example: &'static str,
+    ) -> Self {
+        self.answers.push((status, description, Content::Text(media_type, example)));
+        self
+    }
+
+    /// Served, but not in the reference: the docs page itself.
+    fn unlisted(mut self) -> Self {
+        self.listed = false;
         self
     }
 
@@ -224,7 +254,8 @@ impl Route {
     }
 
     /// The `HEAD` twin of a `GET` route: the same handler, statuses and
-    /// headers; actix sends no body for `HEAD`.
+    /// headers; actix sends no body for `HEAD`. Unlisted: it would double
+    /// the reference.
     fn head(&self) -> Route {
         Route {
             method: Method::HEAD,
@@ -242,6 +273,7 @@ impl Route {
             also: self.also.clone(),
             cached: self.cached,
             conditional: self.conditional,
+            listed: false,
             handler: self.handler,
         }
     }
@@ -305,7 +337,8 @@ fn path_params(path: &'static str) -> Vec<Param> {
 
 /// Every route, in registration order: a literal path comes before a
 /// templated one that would capture it (`/v1/foods/frequent` before
-/// `/v1/foods/{id}`). Each `GET` has a `HEAD` twin after it.
+/// `/v1/foods/{id}`). Each `GET` has a `HEAD` twin after it, served but
+/// said once in the reference's introduction rather than listed.
 pub fn table() -> Vec<Route> {
     let mut table = Vec::new();
     for route in routes() {
@@ -328,22 +361,25 @@ fn routes() -> Vec<Route> {
         })
         .access(Access::Public)
         .answers::<ops::Readiness>(200, "The database answers.")
-        .answers::<ops::Readiness>(503, "The database does not answer."),
+        .answers::<ops::Readiness>(503, "The database does not answer.")
+        .example(examples::readiness_down),
         Route::new(M::GET, "/metrics", "metrics", "Prometheus metrics", || web::route().to(ops::metrics))
             .access(Access::Public)
-            .answers_text(200, "text/plain", "Prometheus text exposition.")
+            .answers_text(200, "text/plain", "Prometheus text exposition.", examples::METRICS)
             .off_is_404(),
         Route::new(M::GET, "/openapi.json", "openapi", "This document", || web::route().to(ops::openapi))
             .access(Access::Public)
             .answers::<ops::OpenApiDocument>(200, "The OpenAPI 3.1 document of every route."),
         Route::new(M::GET, "/docs", "docs", "This document for people (Redoc)", || web::route().to(docs::page))
             .access(Access::Public)
-            .answers_text(200, "text/html", "A page rendering /openapi.json; it loads nothing from another origin."),
+            .answers_text(200, "text/html", "A page rendering /openapi.json; it loads nothing from another origin.", "")
+            .unlisted(),
         Route::new(M::GET, docs::SCRIPT_PATH, "docsScript", "The docs page's script (Redoc)", || {
             web::route().to(docs::script)
         })
         .access(Access::Public)
-        .answers_text(200, "text/javascript", "Redoc's standalone bundle; its path names its version."),
+        .answers_text(200, "text/javascript", "Redoc's standalone bundle; its path names its version.", "")
+        .unlisted(),
         // Admin.
         Route::new(M::POST, "/v1/admin/users", "createUser", "Creates a user and returns their token once", || {
             web::route().to(admin::create_user)
@@ -548,6 +584,7 @@ fn routes() -> Vec<Route> {
             "An attachment (RFC 4180, CRLF line endings): the header row date,meal,name,servings,grams,calories,\
              protein_g,carbs_g,fat_g,food_id,recipe_id, then one row per entry in day order (by date, then meal, \
              then id); numbers as in the JSON answers, null as an empty field. Streamed.",
+            examples::CSV,
         )
         .fails::<ReadError>(),
         // Meal plans and the schedule.
