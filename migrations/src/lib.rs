@@ -19,6 +19,7 @@ mod m20261206_000007_search;
 mod m20261206_000008_log_amounts;
 mod m20261206_000009_time_zones;
 mod m20261206_000010_catalogue_generation;
+mod m20261207_000011_bounded_write;
 
 /// How many steps `Migrator::down` takes to undo the migration `name`
 /// and every later one, so tests of a rollback need no count that each
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000008_log_amounts::Migration),
             Box::new(m20261206_000009_time_zones::Migration),
             Box::new(m20261206_000010_catalogue_generation::Migration),
+            Box::new(m20261207_000011_bounded_write::Migration),
         ]
     }
 }

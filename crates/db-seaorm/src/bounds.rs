@@ -100,6 +100,20 @@ pub(crate) fn overfull_day(backend: DbBackend, user: UserId, adding: &Adding) ->
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// PostgreSQL's `guard` CTE for a batch's own statement: the user's lock
+/// and the count, in `macrotrack_overfull_day` (migration 11, which says
+/// why a function), answering `over`: the earliest date of `adding` that
+/// would pass its bound, or NULL. Bound through `parameters`, so the
+/// statement's other placeholders follow on.
+pub(crate) fn overfull_guard(parameters: &mut crate::parameters::Parameters, user: UserId, adding: &Adding) -> String {
+    let days: Vec<String> = adding.keys().map(|day| day.to_string()).collect();
+    let counts: Vec<String> = adding.values().map(u32::to_string).collect();
+    let (user, days, counts) =
+        (parameters.add(user.0), parameters.add(days.join(",")), parameters.add(counts.join(",")));
+    let most = parameters.add(i64::from(validation::MAX_DAY_ENTRIES));
+    format!("guard AS MATERIALIZED (SELECT macrotrack_overfull_day({user}, {days}, {counts}, {most}) AS over)")
+}
+
 /// The date an `overfull_day` row names.
 pub(crate) fn overfull_date(row: &sea_orm::QueryResult) -> Result<Day, macrotrack_ports::Unavailable> {
     let date = row.try_get_by_index::<NaiveDate>(0).map_err(crate::unavailable)?;

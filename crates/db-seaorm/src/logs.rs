@@ -209,8 +209,17 @@ impl SeaOrmRepository {
         for stored in &batch {
             *adding.entry(stored.entry.date).or_default() += 1;
         }
+        if backend == DbBackend::Postgres && keep.is_none() {
+            // Lock, count and write in one statement, committed alone.
+            let statement = batch_statement(backend, user, &batch, with_outbox, now, Some(&adding));
+            let rows = self.writer.query_all_raw(statement).await.map_err(unavailable)?;
+            if let Some(date) = refused_day(&rows)? {
+                return Err(CreateLogsError::DayFull { date });
+            }
+            return created_from(backend, rows, batch, with_outbox);
+        }
         let refuse_if = bounds::overfull_day(backend, user, &adding);
-        let statement = batch_statement(backend, user, &batch, with_outbox, now);
+        let statement = batch_statement(backend, user, &batch, with_outbox, now, None);
         let Some(keep) = keep else {
             let rows = match self.write_rows(user, Some(refuse_if), statement).await? {
                 Written::Rows(rows) => rows,
@@ -232,6 +241,13 @@ impl SeaOrmRepository {
         .await;
         finish(txn, written).await
     }
+}
+
+/// The day a guarded statement (`batch_statement` with a guard) refused:
+/// its one row then names it in its third column.
+fn refused_day(rows: &[sea_orm::QueryResult]) -> Result<Option<Day>, CreateLogsError> {
+    let refused = rows.iter().find_map(|row| row.try_get_by_index::<Option<chrono::NaiveDate>>(2).ok().flatten());
+    Ok(refused.map(|date| crate::to_day(date, "a day over its bound")).transpose()?)
 }
 
 /// The entries of `batch` with the ids its statement answered, and its
@@ -360,16 +376,27 @@ async fn resolve(
 /// The write of a resolved batch: its entries, `uses += count` per food
 /// (in id order, so concurrent batches lock rows in one order and cannot
 /// deadlock), and its outbox row. PostgreSQL: one statement whose CTEs all
-/// run (and commit) together. SQLite: three statements for one call.
+/// run (and commit) together; with `guard` (the days it adds to), the
+/// statement first takes the user's lock and counts them
+/// (`bounds::overfull_guard`), writes nothing when one would pass its
+/// bound, and answers that day in a row of its own (third column).
+/// SQLite: three statements for one call.
 fn batch_statement(
     backend: DbBackend,
     user: UserId,
     batch: &[ToStore],
     with_outbox: bool,
     now: Timestamp,
+    guard: Option<&bounds::Adding>,
 ) -> Statement {
     let postgres = backend == DbBackend::Postgres;
     let mut parameters = Parameters::new(backend);
+    let guard = guard.filter(|_| postgres).map(|adding| bounds::overfull_guard(&mut parameters, user, adding));
+    // Under a guard each insert selects its rows only when no day is over.
+    let rows_of = |values: String, alias: &str| match guard {
+        Some(_) => format!("SELECT * FROM (VALUES {values}) AS {alias} WHERE (SELECT over FROM guard) IS NULL"),
+        None => format!("VALUES {values}"),
+    };
     let rows: Vec<String> = batch
         .iter()
         .map(|ToStore { entry, unit, portion_grams }| {
@@ -400,8 +427,8 @@ fn batch_statement(
     let entries = format!(
         "INSERT INTO log_entries (user_id, date, meal, food_id, recipe_id, name, servings, calories, protein_g, \
          carbs_g, fat_g, created_at, updated_at, amount_unit, grams, portion_id, portion_name, portion_grams, \
-         quantity) VALUES {} RETURNING id",
-        rows.join(", ")
+         quantity) {} RETURNING id",
+        rows_of(rows.join(", "), "batch")
     );
     let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
     for food in batch.iter().filter_map(|stored| stored.entry.food_id) {
@@ -413,21 +440,35 @@ fn batch_statement(
             .map(|(food, count)| parameters.row([user.0.into(), food.into(), count.into()]))
             .collect();
         format!(
-            "INSERT INTO food_uses (user_id, food_id, uses) VALUES {} \
+            "INSERT INTO food_uses (user_id, food_id, uses) {} \
              ON CONFLICT (user_id, food_id) DO UPDATE SET uses = food_uses.uses + excluded.uses",
-            rows.join(", ")
+            rows_of(rows.join(", "), "counted")
         )
     });
     let outbox = with_outbox.then(|| {
         let row = parameters.row([user.0.into(), Timestamp::new(Utc::now()).instant().into()]);
-        format!("INSERT INTO cache_outbox (user_id, created_at) VALUES {row} RETURNING id")
+        format!("INSERT INTO cache_outbox (user_id, created_at) {} RETURNING id", rows_of(row, "row"))
     });
     let sql = if postgres {
-        let mut with = vec![format!("entries AS ({entries})")];
+        let guarded = guard.is_some();
+        let mut with: Vec<String> = guard.into_iter().collect();
+        with.push(format!("entries AS ({entries})"));
         with.extend(uses.map(|uses| format!("uses AS ({uses})")));
         with.extend(outbox.map(|outbox| format!("outbox AS ({outbox})")));
-        let outbox_column = if with_outbox { ", (SELECT id FROM outbox) AS outbox" } else { "" };
-        format!("WITH {} SELECT entries.id AS entry{outbox_column} FROM entries ORDER BY entries.id", with.join(", "))
+        let outbox_column = match (with_outbox, guarded) {
+            (true, _) => ", (SELECT id FROM outbox) AS outbox",
+            (false, true) => ", NULL::bigint AS outbox",
+            (false, false) => "",
+        };
+        let answer = if guarded {
+            format!(
+                "SELECT entries.id AS entry{outbox_column}, NULL::date AS over FROM entries \
+                 UNION ALL SELECT NULL, NULL, over FROM guard WHERE over IS NOT NULL"
+            )
+        } else {
+            format!("SELECT entries.id AS entry{outbox_column} FROM entries ORDER BY entries.id")
+        };
+        format!("WITH {} {answer}", with.join(", "))
     } else {
         [Some(entries), uses, outbox].into_iter().flatten().collect::<Vec<_>>().join("; ")
     };

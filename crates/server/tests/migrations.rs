@@ -17,7 +17,7 @@ use sea_orm::sqlx::postgres::PgConnection;
 use sea_orm::sqlx::{self, Connection};
 
 /// Every migration of the schema, as `seaql_migrations` names them.
-const MIGRATIONS: usize = 10;
+const MIGRATIONS: usize = 11;
 
 struct Setup {
     runtime: tokio::runtime::Runtime,
