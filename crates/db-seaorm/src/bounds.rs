@@ -6,7 +6,9 @@
 //! count is taken under a lock that keeps them apart. On PostgreSQL that is
 //! the user's row, `FOR NO KEY UPDATE`: bounded writes of one user queue
 //! behind each other, while foreign-key checks (`KEY SHARE`) and other
-//! users go on. On SQLite nothing is taken here: every write transaction is
+//! users go on. A batch of log entries takes the lock and counts in its
+//! own statement (`overfull_guard`, through a function: migration 11 says
+//! why), so it is written in one round trip. On SQLite nothing is taken here: every write transaction is
 //! IMMEDIATE, on the one writer connection, and holds the database's write
 //! lock from its first statement, so writes are serialised already (across
 //! processes too).
