@@ -197,27 +197,62 @@ impl CacheStore for RedisStore {
     }
 
     async fn read_many(&self, reads: &[(String, Vec<String>)]) -> Result<Vec<Snapshot>, StoreError> {
+        // Each key once: entries of one user share their epoch (a warm day
+        // read asks for four keys, not five). `at` maps each wanted key to
+        // its place in the MGET; a few keys, so a scan beats a hash.
         let flat = reads
             .iter()
             .flat_map(|(key, guards)| std::iter::once(key.as_str()).chain(guards.iter().map(String::as_str)));
-        let keys: Vec<String> = self.keys(flat).collect();
-        let expected = keys.len();
-        if expected < 2 {
-            // MGET of one key may come back unwrapped: the single read handles it.
-            return match reads.first() {
-                Some((key, guards)) => Ok(vec![self.read(key, guards).await?]),
-                None => Ok(Vec::new()),
-            };
+        let mut unique: Vec<&str> = Vec::new();
+        let at: Vec<usize> = flat
+            .map(|key| {
+                unique.iter().position(|known| *known == key).unwrap_or_else(|| {
+                    unique.push(key);
+                    unique.len() - 1
+                })
+            })
+            .collect();
+        if unique.len() < 2 {
+            // MGET of one key may come back unwrapped: single reads handle it.
+            let mut snapshots = Vec::with_capacity(reads.len());
+            for (key, guards) in reads {
+                snapshots.push(self.read(key, guards).await?);
+            }
+            return Ok(snapshots);
         }
+        let keys: Vec<String> = self.keys(unique.iter().copied()).collect();
+        let expected = keys.len();
         let reply: Value = self.connected()?.client.mget(keys).await.map_err(store_error)?;
         let mut values = match reply {
-            Value::Array(values) if values.len() == expected => values.into_iter(),
+            Value::Array(values) if values.len() == expected => values,
             other => return Err(unexpected("MGET", &other)),
         };
+        // How many reads still want each key: an entry's bytes are moved
+        // out at its last use, copied only when one is read twice.
+        let mut uses = vec![0usize; expected];
+        for index in &at {
+            uses[*index] += 1;
+        }
+        let mut wanted = at.into_iter();
         let mut snapshots = Vec::with_capacity(reads.len());
         for (_, guards) in reads {
-            let value = values.next().and_then(Value::into_bytes);
-            let guards = values.by_ref().take(guards.len()).map(|v| parse_generation(&v)).collect();
+            let value = wanted.next().and_then(|index| {
+                uses[index] -= 1;
+                let value = if uses[index] == 0 {
+                    std::mem::replace(&mut values[index], Value::Null)
+                } else {
+                    values[index].clone()
+                };
+                value.into_bytes()
+            });
+            let guards = wanted
+                .by_ref()
+                .take(guards.len())
+                .map(|index| {
+                    uses[index] -= 1;
+                    parse_generation(&values[index])
+                })
+                .collect();
             snapshots.push(Snapshot { value, guards });
         }
         Ok(snapshots)
