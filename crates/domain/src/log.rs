@@ -288,7 +288,9 @@ impl DayLogs {
         if !self.entries.is_sorted_by_key(|entry| (entry.meal, entry.id)) {
             return Err("entries are not ordered by meal then id".into());
         }
-        if self.entries.iter().any(|entry| entry.item().is_none()) {
+        // The ids, not `item()`: a quick add's item would copy its name,
+        // and a cached read runs this on every hit.
+        if self.entries.iter().any(|entry| entry.food_id.is_some() && entry.recipe_id.is_some()) {
             return Err("an entry has both food_id and recipe_id".into());
         }
         let totals: Macros = self.entries.iter().map(|entry| entry.macros).sum();

@@ -41,8 +41,7 @@ fn problem_description(status: u16) -> &'static str {
 fn param_schema(kind: Kind) -> Value {
     match kind {
         Kind::Id => json!({ "type": "integer", "format": "int64" }),
-        // The example is the day CI's schemathesis run fills (its examples
-        // phase sends examples as they are): a copy's example copies from it.
+        // The day every documented example is about.
         Kind::Date => json!({
             "type": "string",
             "format": "date",

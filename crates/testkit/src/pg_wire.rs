@@ -2,8 +2,8 @@
 //! path to its number of round trips: it forwards bytes both ways as they
 //! are and reads the client's side of the wire protocol to count
 //! connections, round trips (a simple `Query`, or a `Sync` ending an
-//! extended query) and bare `Sync`s (sqlx's ping of a pooled connection,
-//! one per checkout while `test_before_acquire` is on).
+//! extended query) and bare `Sync`s (sqlx's ping of a pooled connection:
+//! on every return to the pool, and on a checkout after an idle spell).
 //!
 //! By hand, with std threads, because no crate counts protocol messages
 //! and `pg_stat_statements` needs a preloaded library CI's server lacks.
